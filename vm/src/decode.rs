@@ -1,0 +1,376 @@
+//! Field-by-field decoding of one slot into an [`Instruction`]. Every field is checked: an
+//! unused field must be zero, a register must exist, an immediate that selects a variant must
+//! name one. Whole-program checks (jump targets landing on `lddw` tails, function boundaries)
+//! live in [`crate::program`].
+
+use crate::error::{Field, Group, LoadError};
+use crate::insn::Insn;
+use crate::instruction::{
+    AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
+};
+use crate::opcode::{self, alu, atomic, call_src, jmp, lddw_src};
+
+/// Which optional instruction groups a load accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Accept `callx` (0x8d): an indirect helper call, register in `dst` (uBPF semantics).
+    pub callx: bool,
+    /// Accept legacy `LD_ABS`/`LD_IND` packet loads.
+    pub packet: bool,
+    /// Accept Linux kfunc calls (`call` src = 2); engines fault if one is reached.
+    pub kfunc: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { callx: false, packet: true, kfunc: false }
+    }
+}
+
+impl LoadOptions {
+    /// Every optional group enabled: the configuration of the conformance suite.
+    #[must_use]
+    pub const fn all() -> Self {
+        Self { callx: true, packet: true, kfunc: true }
+    }
+}
+
+/// Context for decoding one slot.
+struct Slot<'a> {
+    insns: &'a [Insn],
+    pc: usize,
+    insn: Insn,
+}
+
+impl Slot<'_> {
+    fn reserved(&self, field: Field, value: i64) -> LoadError {
+        LoadError::ReservedField { pc: self.pc, op: self.insn.op, field, value }
+    }
+
+    fn zero(&self, field: Field) -> Result<(), LoadError> {
+        let value = match field {
+            Field::Dst => i64::from(self.insn.dst),
+            Field::Src => i64::from(self.insn.src),
+            Field::Off => i64::from(self.insn.off),
+            Field::Imm => i64::from(self.insn.imm),
+            Field::Opcode => i64::from(self.insn.op),
+        };
+        if value == 0 {
+            Ok(())
+        } else {
+            Err(self.reserved(field, value))
+        }
+    }
+
+    fn reg(&self, field: Field) -> Result<Reg, LoadError> {
+        let n = if field == Field::Src { self.insn.src } else { self.insn.dst };
+        Reg::new(n).ok_or(LoadError::InvalidRegister { pc: self.pc, field, reg: n })
+    }
+
+    /// The dst register, which this instruction writes: r10 is refused.
+    fn dst_written(&self) -> Result<Reg, LoadError> {
+        let r = self.reg(Field::Dst)?;
+        if r == Reg::R10 {
+            return Err(LoadError::WritesFramePointer { pc: self.pc });
+        }
+        Ok(r)
+    }
+
+    fn target(&self, displacement: i64) -> Result<usize, LoadError> {
+        let target = self.pc as i64 + 1 + displacement;
+        if target < 0 || target >= self.insns.len() as i64 {
+            return Err(LoadError::TargetOutOfRange {
+                pc: self.pc,
+                target,
+                len: self.insns.len(),
+            });
+        }
+        Ok(target as usize)
+    }
+
+    fn unknown(&self) -> LoadError {
+        LoadError::UnknownOpcode { pc: self.pc, op: self.insn.op }
+    }
+}
+
+/// Decodes the slot at `pc` of `insns`.
+///
+/// # Errors
+/// Any [`LoadError`] that concerns this slot alone (plus its `lddw` tail and target range).
+pub fn decode_at(insns: &[Insn], pc: usize, options: &LoadOptions) -> Result<Instruction, LoadError> {
+    let insn = insns[pc];
+    let s = Slot { insns, pc, insn };
+    match insn.op & opcode::CLASS_MASK {
+        opcode::CLASS_ALU => decode_alu(&s, Width::W32),
+        opcode::CLASS_ALU64 => decode_alu(&s, Width::W64),
+        opcode::CLASS_JMP => decode_jmp(&s, Width::W64, options),
+        opcode::CLASS_JMP32 => decode_jmp(&s, Width::W32, options),
+        opcode::CLASS_LDX => decode_ldx(&s),
+        opcode::CLASS_ST => decode_st(&s),
+        opcode::CLASS_STX => decode_stx(&s),
+        _ => decode_ld(&s, options),
+    }
+}
+
+fn alu_operand(s: &Slot<'_>) -> Result<Operand, LoadError> {
+    if s.insn.op & opcode::SOURCE_MASK == opcode::SOURCE_X {
+        s.zero(Field::Imm)?;
+        Ok(Operand::Reg(s.reg(Field::Src)?))
+    } else {
+        s.zero(Field::Src)?;
+        Ok(Operand::Imm(s.insn.imm))
+    }
+}
+
+fn decode_alu(s: &Slot<'_>, width: Width) -> Result<Instruction, LoadError> {
+    let code = s.insn.op & opcode::CODE_MASK;
+    let is_x = s.insn.op & opcode::SOURCE_MASK == opcode::SOURCE_X;
+    match code {
+        alu::NEG => {
+            if is_x {
+                return Err(s.unknown());
+            }
+            s.zero(Field::Src)?;
+            s.zero(Field::Off)?;
+            s.zero(Field::Imm)?;
+            return Ok(Instruction::Neg { width, dst: s.dst_written()? });
+        }
+        alu::END => {
+            let order = match (width, is_x) {
+                (Width::W32, false) => ByteOrder::ToLe,
+                (Width::W32, true) => ByteOrder::ToBe,
+                (Width::W64, false) => ByteOrder::Swap,
+                (Width::W64, true) => return Err(s.unknown()),
+            };
+            s.zero(Field::Src)?;
+            s.zero(Field::Off)?;
+            if !matches!(s.insn.imm, 16 | 32 | 64) {
+                return Err(s.reserved(Field::Imm, i64::from(s.insn.imm)));
+            }
+            return Ok(Instruction::Endian { order, bits: s.insn.imm as u8, dst: s.dst_written()? });
+        }
+        0xe0 | 0xf0 => return Err(s.unknown()),
+        _ => {}
+    }
+    let off = s.insn.off;
+    let op = match (code, off) {
+        (alu::ADD, 0) => AluOp::Add,
+        (alu::SUB, 0) => AluOp::Sub,
+        (alu::MUL, 0) => AluOp::Mul,
+        (alu::DIV, 0) => AluOp::Div,
+        (alu::DIV, 1) => AluOp::Sdiv,
+        (alu::OR, 0) => AluOp::Or,
+        (alu::AND, 0) => AluOp::And,
+        (alu::LSH, 0) => AluOp::Lsh,
+        (alu::RSH, 0) => AluOp::Rsh,
+        (alu::MOD, 0) => AluOp::Mod,
+        (alu::MOD, 1) => AluOp::Smod,
+        (alu::XOR, 0) => AluOp::Xor,
+        (alu::MOV, 0) => AluOp::Mov,
+        (alu::MOV, 8 | 16) if is_x => AluOp::Movsx(off as u8),
+        (alu::MOV, 32) if is_x && width == Width::W64 => AluOp::Movsx(32),
+        (alu::ARSH, 0) => AluOp::Arsh,
+        _ => return Err(s.reserved(Field::Off, i64::from(off))),
+    };
+    let src = alu_operand(s)?;
+    Ok(Instruction::Alu { op, width, dst: s.dst_written()?, src })
+}
+
+fn decode_jmp(s: &Slot<'_>, width: Width, options: &LoadOptions) -> Result<Instruction, LoadError> {
+    let code = s.insn.op & opcode::CODE_MASK;
+    let is_x = s.insn.op & opcode::SOURCE_MASK == opcode::SOURCE_X;
+    let cond = match code {
+        jmp::JA => {
+            if is_x {
+                return Err(s.unknown());
+            }
+            s.zero(Field::Dst)?;
+            s.zero(Field::Src)?;
+            let displacement = if width == Width::W64 {
+                s.zero(Field::Imm)?;
+                i64::from(s.insn.off)
+            } else {
+                s.zero(Field::Off)?;
+                i64::from(s.insn.imm)
+            };
+            return Ok(Instruction::Ja { target: s.target(displacement)? });
+        }
+        jmp::CALL if width == Width::W64 => return decode_call(s, is_x, options),
+        jmp::EXIT if width == Width::W64 && !is_x => {
+            s.zero(Field::Dst)?;
+            s.zero(Field::Src)?;
+            s.zero(Field::Off)?;
+            s.zero(Field::Imm)?;
+            return Ok(Instruction::Exit);
+        }
+        jmp::JEQ => Cond::Eq,
+        jmp::JGT => Cond::Gt,
+        jmp::JGE => Cond::Ge,
+        jmp::JSET => Cond::Set,
+        jmp::JNE => Cond::Ne,
+        jmp::JSGT => Cond::Sgt,
+        jmp::JSGE => Cond::Sge,
+        jmp::JLT => Cond::Lt,
+        jmp::JLE => Cond::Le,
+        jmp::JSLT => Cond::Slt,
+        jmp::JSLE => Cond::Sle,
+        _ => return Err(s.unknown()),
+    };
+    let src = alu_operand(s)?;
+    let dst = s.reg(Field::Dst)?;
+    Ok(Instruction::Jump { cond, width, dst, src, target: s.target(i64::from(s.insn.off))? })
+}
+
+fn decode_call(s: &Slot<'_>, is_x: bool, options: &LoadOptions) -> Result<Instruction, LoadError> {
+    if is_x {
+        if !options.callx {
+            return Err(LoadError::GroupDisabled { pc: s.pc, op: s.insn.op, group: Group::Callx });
+        }
+        s.zero(Field::Src)?;
+        s.zero(Field::Off)?;
+        s.zero(Field::Imm)?;
+        return Ok(Instruction::CallX { reg: s.reg(Field::Dst)? });
+    }
+    s.zero(Field::Dst)?;
+    match s.insn.src {
+        call_src::HELPER => {
+            s.zero(Field::Off)?;
+            Ok(Instruction::Call { helper: s.insn.imm as u32 })
+        }
+        call_src::LOCAL => {
+            s.zero(Field::Off)?;
+            Ok(Instruction::CallLocal { target: s.target(i64::from(s.insn.imm))? })
+        }
+        call_src::KFUNC => {
+            if !options.kfunc {
+                return Err(LoadError::GroupDisabled { pc: s.pc, op: s.insn.op, group: Group::Kfunc });
+            }
+            Ok(Instruction::CallKfunc { btf_id: s.insn.imm, module: s.insn.off })
+        }
+        other => Err(s.reserved(Field::Src, i64::from(other))),
+    }
+}
+
+fn size_of(op: u8) -> Size {
+    match op & opcode::SIZE_MASK {
+        opcode::SIZE_W => Size::W,
+        opcode::SIZE_H => Size::H,
+        opcode::SIZE_B => Size::B,
+        _ => Size::DW,
+    }
+}
+
+fn decode_ldx(s: &Slot<'_>) -> Result<Instruction, LoadError> {
+    let size = size_of(s.insn.op);
+    let sign_extend = match s.insn.op & opcode::MODE_MASK {
+        opcode::MODE_MEM => false,
+        opcode::MODE_MEMSX if size != Size::DW => true,
+        _ => return Err(s.unknown()),
+    };
+    s.zero(Field::Imm)?;
+    let src = s.reg(Field::Src)?;
+    Ok(Instruction::Load { size, sign_extend, dst: s.dst_written()?, src, off: s.insn.off })
+}
+
+fn decode_st(s: &Slot<'_>) -> Result<Instruction, LoadError> {
+    if s.insn.op & opcode::MODE_MASK != opcode::MODE_MEM {
+        return Err(s.unknown());
+    }
+    s.zero(Field::Src)?;
+    let dst = s.reg(Field::Dst)?;
+    Ok(Instruction::Store { size: size_of(s.insn.op), dst, off: s.insn.off, src: Operand::Imm(s.insn.imm) })
+}
+
+fn decode_stx(s: &Slot<'_>) -> Result<Instruction, LoadError> {
+    let size = size_of(s.insn.op);
+    match s.insn.op & opcode::MODE_MASK {
+        opcode::MODE_MEM => {
+            s.zero(Field::Imm)?;
+            let dst = s.reg(Field::Dst)?;
+            let src = s.reg(Field::Src)?;
+            Ok(Instruction::Store { size, dst, off: s.insn.off, src: Operand::Reg(src) })
+        }
+        opcode::MODE_ATOMIC if matches!(size, Size::W | Size::DW) => {
+            let imm = s.insn.imm;
+            let (op, fetch) = match imm {
+                atomic::XCHG => (AtomicOp::Xchg, true),
+                atomic::CMPXCHG => (AtomicOp::Cmpxchg, true),
+                _ => {
+                    let fetch = imm & atomic::FETCH != 0;
+                    let op = match imm & !atomic::FETCH {
+                        atomic::ADD => AtomicOp::Add,
+                        atomic::OR => AtomicOp::Or,
+                        atomic::AND => AtomicOp::And,
+                        atomic::XOR => AtomicOp::Xor,
+                        _ => return Err(s.reserved(Field::Imm, i64::from(imm))),
+                    };
+                    (op, fetch)
+                }
+            };
+            let dst = s.reg(Field::Dst)?;
+            let src = s.reg(Field::Src)?;
+            if fetch && op != AtomicOp::Cmpxchg && src == Reg::R10 {
+                return Err(LoadError::WritesFramePointer { pc: s.pc });
+            }
+            Ok(Instruction::Atomic { size, op, fetch, dst, src, off: s.insn.off })
+        }
+        _ => Err(s.unknown()),
+    }
+}
+
+fn decode_ld(s: &Slot<'_>, options: &LoadOptions) -> Result<Instruction, LoadError> {
+    let size = size_of(s.insn.op);
+    match s.insn.op & opcode::MODE_MASK {
+        opcode::MODE_IMM if size == Size::DW => decode_lddw(s),
+        mode @ (opcode::MODE_ABS | opcode::MODE_IND) if size != Size::DW => {
+            if !options.packet {
+                return Err(LoadError::GroupDisabled { pc: s.pc, op: s.insn.op, group: Group::Packet });
+            }
+            s.zero(Field::Dst)?;
+            s.zero(Field::Off)?;
+            let addr = if mode == opcode::MODE_ABS {
+                s.zero(Field::Src)?;
+                PacketAddr::Abs
+            } else {
+                PacketAddr::Ind(s.reg(Field::Src)?)
+            };
+            Ok(Instruction::LoadPacket { size, addr, imm: s.insn.imm })
+        }
+        _ => Err(s.unknown()),
+    }
+}
+
+fn decode_lddw(s: &Slot<'_>) -> Result<Instruction, LoadError> {
+    s.zero(Field::Off)?;
+    let Some(&tail) = s.insns.get(s.pc + 1) else {
+        return Err(LoadError::LddwTruncated { pc: s.pc });
+    };
+    for (field, value) in [
+        (Field::Opcode, tail.op),
+        (Field::Dst, tail.dst),
+        (Field::Src, tail.src),
+        (Field::Off, u8::from(tail.off != 0)),
+    ] {
+        if value != 0 {
+            return Err(LoadError::LddwBadTail { pc: s.pc, field });
+        }
+    }
+    let dst = s.dst_written()?;
+    let imm = s.insn.imm;
+    let next = tail.imm;
+    let value = match s.insn.src {
+        lddw_src::IMM64 => Lddw::Imm((u64::from(next as u32) << 32) | u64::from(imm as u32)),
+        lddw_src::MAP_FD => Lddw::MapFd(imm),
+        lddw_src::MAP_VALUE => Lddw::MapValue { map: imm, offset: next },
+        lddw_src::VAR_ADDR => Lddw::VarAddr(imm),
+        lddw_src::CODE_ADDR => Lddw::CodeAddr(s.target(i64::from(imm))?),
+        lddw_src::MAP_IDX => Lddw::MapIdx(imm),
+        lddw_src::MAP_IDX_VALUE => Lddw::MapIdxValue { map: imm, offset: next },
+        other => return Err(s.reserved(Field::Src, i64::from(other))),
+    };
+    // Only the pseudo forms that carry an offset may use the second immediate.
+    if !matches!(value, Lddw::Imm(_) | Lddw::MapValue { .. } | Lddw::MapIdxValue { .. }) && next != 0 {
+        return Err(LoadError::LddwBadTail { pc: s.pc, field: Field::Imm });
+    }
+    Ok(Instruction::LoadImm64 { dst, value })
+}

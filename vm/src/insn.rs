@@ -1,0 +1,122 @@
+//! The raw 8-byte instruction slot, exactly as it is encoded (RFC 9669 §3.1, little-endian).
+//!
+//! [`Insn`] holds the fields without interpreting them; [`crate::Program::new`] is what checks
+//! them. Encoding and decoding here are total: every 8 bytes are some `Insn`.
+
+use crate::error::LoadError;
+
+/// Size of one instruction slot in bytes.
+pub const INSN_SIZE: usize = 8;
+
+/// One raw instruction slot: `opcode:8 | dst:4 | src:4 | off:16 | imm:32` (little-endian).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Insn {
+    /// The opcode byte.
+    pub op: u8,
+    /// Destination register field (low nibble of byte 1).
+    pub dst: u8,
+    /// Source register field (high nibble of byte 1).
+    pub src: u8,
+    /// Signed 16-bit offset.
+    pub off: i16,
+    /// Signed 32-bit immediate.
+    pub imm: i32,
+}
+
+impl Insn {
+    /// Builds a slot from its fields; `dst` and `src` are truncated to four bits.
+    #[must_use]
+    pub const fn new(op: u8, dst: u8, src: u8, off: i16, imm: i32) -> Self {
+        Self { op, dst: dst & 0x0f, src: src & 0x0f, off, imm }
+    }
+
+    /// Decodes one little-endian slot.
+    #[must_use]
+    pub const fn from_bytes(b: [u8; INSN_SIZE]) -> Self {
+        Self {
+            op: b[0],
+            dst: b[1] & 0x0f,
+            src: b[1] >> 4,
+            off: i16::from_le_bytes([b[2], b[3]]),
+            imm: i32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
+
+    /// Encodes the slot as 8 little-endian bytes.
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; INSN_SIZE] {
+        let off = self.off.to_le_bytes();
+        let imm = self.imm.to_le_bytes();
+        [
+            self.op,
+            (self.dst & 0x0f) | (self.src << 4),
+            off[0],
+            off[1],
+            imm[0],
+            imm[1],
+            imm[2],
+            imm[3],
+        ]
+    }
+
+    /// The slot as the little-endian `u64` used by `.data` `-- raw` sections.
+    #[must_use]
+    pub const fn to_u64(self) -> u64 {
+        u64::from_le_bytes(self.to_bytes())
+    }
+
+    /// The slot from a little-endian `u64` (the `.data` `-- raw` form).
+    #[must_use]
+    pub const fn from_u64(v: u64) -> Self {
+        Self::from_bytes(v.to_le_bytes())
+    }
+}
+
+/// Splits a byte string into instruction slots.
+///
+/// # Errors
+/// [`LoadError::TrailingBytes`] when the length is not a multiple of 8, and
+/// [`LoadError::Empty`] when there is no instruction at all.
+pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, LoadError> {
+    if bytes.is_empty() {
+        return Err(LoadError::Empty);
+    }
+    let chunks = bytes.chunks_exact(INSN_SIZE);
+    if !chunks.remainder().is_empty() {
+        return Err(LoadError::TrailingBytes { len: bytes.len() });
+    }
+    Ok(chunks
+        .map(|c| {
+            let mut b = [0u8; INSN_SIZE];
+            b.copy_from_slice(c);
+            Insn::from_bytes(b)
+        })
+        .collect())
+}
+
+/// Encodes slots back into bytes.
+#[must_use]
+pub fn insns_to_bytes(insns: &[Insn]) -> Vec<u8> {
+    insns.iter().flat_map(|i| i.to_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_layout_matches_rfc() {
+        // lddw r0, 0x55667788 low half, as in bpf_conformance's lddw.data raw section.
+        let i = Insn::from_u64(0x5566_7788_0000_0018);
+        assert_eq!(i, Insn::new(0x18, 0, 0, 0, 0x5566_7788));
+        let j = Insn::from_bytes([0xbf, 0x21, 0xfe, 0xff, 1, 0, 0, 0]);
+        assert_eq!((j.dst, j.src, j.off, j.imm), (1, 2, -2, 1));
+        assert_eq!(j.to_bytes(), [0xbf, 0x21, 0xfe, 0xff, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn rejects_partial_slot() {
+        assert!(matches!(insns_from_bytes(&[0; 12]), Err(LoadError::TrailingBytes { len: 12 })));
+        assert!(matches!(insns_from_bytes(&[]), Err(LoadError::Empty)));
+    }
+}

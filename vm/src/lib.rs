@@ -1,0 +1,31 @@
+//! apiary-vm: the eBPF instruction set (RFC 9669 plus Linux practice), the checked program
+//! model, memory regions, helpers, and the interpreter.
+//!
+//! Data flow: bytes or assembly → [`Insn`] slots → [`Program::new`] (every field checked) →
+//! an [`Executable`] engine ([`Interpreter`], or a JIT from `apiary-jit`) → [`Outcome`].
+
+pub mod asm;
+pub mod decode;
+pub mod disasm;
+pub mod engine;
+pub mod error;
+pub mod fault;
+pub mod helpers;
+pub mod insn;
+pub mod instruction;
+pub mod interpreter;
+pub mod memory;
+pub mod opcode;
+pub mod program;
+pub mod semantics;
+
+pub use decode::LoadOptions;
+pub use engine::{Environment, ExecConfig, Executable, Outcome};
+pub use error::LoadError;
+pub use fault::{Access, Fault, HelperError};
+pub use helpers::{HelperContext, HelperTable};
+pub use insn::Insn;
+pub use instruction::{Instruction, Reg};
+pub use interpreter::Interpreter;
+pub use memory::{ExecState, Region};
+pub use program::Program;

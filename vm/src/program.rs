@@ -1,0 +1,153 @@
+//! [`Program`]: a decoded instruction sequence whose every field, target and function boundary
+//! has been checked. It is the only way into the engines, the verifier and the JITs, which may
+//! therefore rely on its invariants (listed on [`Program`]).
+
+use crate::decode::{decode_at, LoadOptions};
+use crate::error::LoadError;
+use crate::insn::{insns_from_bytes, Insn};
+use crate::instruction::{Instruction, Lddw};
+
+/// Largest accepted program, in slots. Targets are kept as `u32` by the engines.
+pub const MAX_SLOTS: usize = 1 << 24;
+
+/// A function of the program: the slots `start..end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// First slot (0 for the entry function, otherwise a local-call or `lddw` src=4 target).
+    pub start: usize,
+    /// One past the last slot.
+    pub end: usize,
+}
+
+/// A checked program.
+///
+/// Invariants, established by [`Program::new`]:
+/// - `instructions()[pc]` decodes slot `pc`; the second slot of an `lddw` is
+///   [`Instruction::LddwTail`] and is never a jump, call or code-address target;
+/// - every register field is valid and no instruction writes r10;
+/// - every jump stays inside its function; every local call and code address names a function start;
+/// - the last slot of every function is `exit`, `ja` or `gotol`, so execution never runs off a function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    insns: Vec<Insn>,
+    instructions: Vec<Instruction>,
+    functions: Vec<Function>,
+    options: LoadOptions,
+}
+
+impl Program {
+    /// Decodes and checks `insns`.
+    ///
+    /// # Errors
+    /// The first problem found, in slot order, as a [`LoadError`] naming the slot and field.
+    pub fn new(insns: Vec<Insn>, options: &LoadOptions) -> Result<Self, LoadError> {
+        if insns.is_empty() {
+            return Err(LoadError::Empty);
+        }
+        if insns.len() > MAX_SLOTS {
+            return Err(LoadError::TooLong { slots: insns.len(), max: MAX_SLOTS });
+        }
+        let mut instructions = Vec::with_capacity(insns.len());
+        let mut pc = 0;
+        while pc < insns.len() {
+            let ins = decode_at(&insns, pc, options)?;
+            instructions.push(ins);
+            if ins.slots() == 2 {
+                instructions.push(Instruction::LddwTail);
+            }
+            pc += ins.slots();
+        }
+        let functions = find_functions(&instructions)?;
+        check_control_flow(&instructions, &functions)?;
+        Ok(Self { insns, instructions, functions, options: *options })
+    }
+
+    /// Decodes raw little-endian bytes (a multiple of 8) and checks them.
+    ///
+    /// # Errors
+    /// As [`Program::new`], plus [`LoadError::TrailingBytes`] / [`LoadError::Empty`].
+    pub fn from_bytes(bytes: &[u8], options: &LoadOptions) -> Result<Self, LoadError> {
+        Self::new(insns_from_bytes(bytes)?, options)
+    }
+
+    /// The raw slots, as loaded.
+    #[must_use]
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+
+    /// The decoded slots, indexed by pc.
+    #[must_use]
+    pub fn instructions(&self) -> &[Instruction] {
+        &self.instructions
+    }
+
+    /// Number of slots.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.instructions.len()
+    }
+
+    /// Always false: a program has at least one instruction.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.instructions.is_empty()
+    }
+
+    /// The functions, sorted by start; the first is the entry function.
+    #[must_use]
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+
+    /// The options the program was loaded with.
+    #[must_use]
+    pub fn options(&self) -> &LoadOptions {
+        &self.options
+    }
+}
+
+fn find_functions(instructions: &[Instruction]) -> Result<Vec<Function>, LoadError> {
+    let mut starts = vec![0usize];
+    for (pc, ins) in instructions.iter().enumerate() {
+        let target = match ins {
+            Instruction::CallLocal { target }
+            | Instruction::LoadImm64 { value: Lddw::CodeAddr(target), .. } => *target,
+            _ => continue,
+        };
+        if instructions[target] == Instruction::LddwTail {
+            return Err(LoadError::TargetInsideLddw { pc, target });
+        }
+        starts.push(target);
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    let mut functions = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(instructions.len());
+        functions.push(Function { start, end });
+    }
+    Ok(functions)
+}
+
+fn check_control_flow(instructions: &[Instruction], functions: &[Function]) -> Result<(), LoadError> {
+    for f in functions {
+        for pc in f.start..f.end {
+            let target = match instructions[pc] {
+                Instruction::Ja { target } | Instruction::Jump { target, .. } => target,
+                _ => continue,
+            };
+            if target < f.start || target >= f.end {
+                return Err(LoadError::JumpAcrossFunctions { pc, target, function: f.start });
+            }
+            if instructions[target] == Instruction::LddwTail {
+                return Err(LoadError::TargetInsideLddw { pc, target });
+            }
+        }
+        let last = f.end - 1;
+        if !matches!(instructions[last], Instruction::Exit | Instruction::Ja { .. }) {
+            return Err(LoadError::FallsThrough { pc: last, function: f.start });
+        }
+    }
+    Ok(())
+}

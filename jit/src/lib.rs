@@ -1,1 +1,210 @@
-//! x86-64 and arm64 JIT compilers (work in progress).
+//! apiary's JIT compilers: eBPF programs to host machine code, implementing
+//! [`apiary_vm::Executable`] with exactly the interpreter's semantics (results, faults with
+//! their pc, instruction counts).
+//!
+//! Layout: [`analysis`] (blocks, metering costs, fault-site facts) and [`runtime`] (the run
+//! context, the `extern "sysv64"` trampolines generated code calls, exit records → outcomes)
+//! are shared by every backend; `x86_64` is the x86-64 backend (dynasm), built only on that
+//! architecture. Elsewhere [`Jit::new`] returns [`JitError::UnsupportedArch`].
+//!
+//! Generated code is W^X: it is assembled into ordinary memory and mapped executable (never
+//! writable) by `dynasmrt`'s `Assembler::finalize`.
+
+mod analysis;
+mod runtime;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use apiary_vm::engine::{Environment, ExecConfig, Executable, Outcome};
+use apiary_vm::error::LoadError;
+use apiary_vm::instruction::Instruction;
+use apiary_vm::memory::{ExecState, Region, RegionTable};
+use apiary_vm::program::Program;
+use dynasmrt::ExecutableBuffer;
+use thiserror::Error;
+
+use crate::runtime::{RunCtx, Shared};
+
+/// Why a program could not be compiled.
+#[derive(Debug, Error)]
+pub enum JitError {
+    /// The program does not fit the environment (input error), e.g. an unknown helper.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Limit: no backend for this host architecture.
+    #[error("the JIT has no backend for this architecture")]
+    UnsupportedArch,
+    /// Limit: the operating system refused executable memory.
+    #[error("cannot map executable memory: {0}")]
+    Memory(std::io::Error),
+    /// Bug: the assembler could not finalize the code (unresolved label or mapping failure).
+    #[error("internal error: could not finalize generated code")]
+    Finalize,
+}
+
+/// Compile-time options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitOptions {
+    /// XOR every ALU, move, store, jump and `lddw` immediate with a random key and undo it at
+    /// run time, so attacker-chosen constants never appear verbatim in executable memory.
+    pub blind_constants: bool,
+}
+
+/// Options the backends see: the public ones plus test-only facts.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CompileOptions {
+    pub blind_constants: bool,
+    /// Seed for blinding keys.
+    pub seed: u64,
+    /// Unchecked mode: `proven_safe[pc]` means a verifier proved the access at `pc` in bounds,
+    /// permitted and (for atomics) aligned, so no check is emitted. Not reachable from the
+    /// public API yet (only this crate's tests set it).
+    pub proven_safe: Option<Vec<bool>>,
+}
+
+/// Generated code and where each slot's code starts.
+pub(crate) struct Compiled {
+    pub code: ExecutableBuffer,
+    pub entry: usize,
+    pub offsets: Vec<usize>,
+}
+
+/// A program compiled to host machine code.
+pub struct Jit {
+    program: Arc<Program>,
+    shared: Box<Shared>,
+    regions: Arc<[Region]>,
+    config: ExecConfig,
+    compiled: Compiled,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("slots", &self.program.len())
+            .field("code_size", &self.code_size())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jit {
+    /// Compiles `program` for `env` with default options.
+    ///
+    /// # Errors
+    /// [`JitError::Load`] when the program calls a helper `env` lacks; otherwise a limit.
+    pub fn new(program: Arc<Program>, env: &Environment) -> Result<Self, JitError> {
+        Self::with_options(program, env, JitOptions::default())
+    }
+
+    /// Compiles `program` for `env` with `options`.
+    ///
+    /// # Errors
+    /// As [`Jit::new`].
+    pub fn with_options(program: Arc<Program>, env: &Environment, options: JitOptions) -> Result<Self, JitError> {
+        let seed = RandomState::new().hash_one(0x6a69_74u64);
+        let opts = CompileOptions { blind_constants: options.blind_constants, seed, proven_safe: None };
+        Self::compile(program, env, &opts)
+    }
+
+    pub(crate) fn compile(program: Arc<Program>, env: &Environment, opts: &CompileOptions) -> Result<Self, JitError> {
+        env.check_helpers(&program)?;
+        let mut helpers: Vec<(u32, Arc<apiary_vm::helpers::HelperFn>)> = Vec::new();
+        for ins in program.instructions() {
+            if let Instruction::Call { helper } = *ins {
+                if !helpers.iter().any(|(id, _)| *id == helper) {
+                    if let Some(h) = env.helpers.get(helper) {
+                        helpers.push((helper, Arc::clone(&h.func)));
+                    }
+                }
+            }
+        }
+        let shared = Box::new(Shared { helpers, table: Arc::clone(&env.helpers) });
+        let compiled = backend_compile(&program, &shared, env, opts)?;
+        Ok(Self { program, shared, regions: Arc::clone(&env.regions), config: env.config, compiled })
+    }
+
+    /// Size of the generated code in bytes (entry/exit stubs, body and out-of-line stubs).
+    #[must_use]
+    pub fn code_size(&self) -> usize {
+        self.compiled.code.len()
+    }
+
+    /// The generated machine code.
+    #[must_use]
+    pub fn code(&self) -> &[u8] {
+        &self.compiled.code
+    }
+
+    /// Host code offset of each slot, plus one final entry: the end of the body. The code of
+    /// slot `pc` is `code()[offsets[pc]..offsets[pc + 1]]` (empty for an `lddw` tail); the
+    /// entry/exit stubs come before slot 0, out-of-line fault stubs after the body.
+    #[must_use]
+    pub fn instruction_offsets(&self) -> &[usize] {
+        &self.compiled.offsets
+    }
+
+    /// The machine code generated for slot `pc` (empty past the end).
+    #[must_use]
+    pub fn instruction_code(&self, pc: usize) -> &[u8] {
+        match (self.compiled.offsets.get(pc), self.compiled.offsets.get(pc + 1)) {
+            (Some(&a), Some(&b)) => &self.compiled.code[a..b],
+            _ => &[],
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn backend_compile(
+    program: &Program,
+    shared: &Shared,
+    env: &Environment,
+    opts: &CompileOptions,
+) -> Result<Compiled, JitError> {
+    x86_64::compile(program, shared, env.config.budget.is_some(), !env.regions.is_empty(), opts)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn backend_compile(
+    _program: &Program,
+    _shared: &Shared,
+    _env: &Environment,
+    _opts: &CompileOptions,
+) -> Result<Compiled, JitError> {
+    Err(JitError::UnsupportedArch)
+}
+
+impl Executable for Jit {
+    fn engine_name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn program(&self) -> &Program {
+        &self.program
+    }
+
+    fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        let stack = state.stack_region();
+        let input_region = runtime::input_region(input);
+        let regions = RegionTable::new(stack, input_region, &self.regions);
+        let mut ctx = RunCtx::new(&regions, &self.shared, self.config.budget);
+        let entry = self.compiled.code.ptr(dynasmrt::AssemblyOffset(self.compiled.entry));
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `entry` is this Jit's entry stub, compiled with `self.shared`'s helpers; `ctx`
+        // describes this run's live stack, input and registered regions (the region contract of
+        // apiary_vm::memory), which outlive the call.
+        unsafe {
+            x86_64::enter(entry, &mut ctx);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = entry;
+        ctx.outcome(&self.program, self.config.budget)
+    }
+}
+
+#[cfg(test)]
+mod unchecked_tests;

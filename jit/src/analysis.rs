@@ -1,0 +1,156 @@
+//! Architecture-independent bookkeeping shared by every backend: basic-block leaders, the
+//! instruction-count cost of each block (for metering), the per-slot fix-up applied when a run
+//! stops in the middle of a block, and the static description of every fault site.
+
+use apiary_vm::fault::{Access, Unsupported};
+use apiary_vm::instruction::{Instruction, Lddw, Size};
+use apiary_vm::program::Program;
+
+/// How many instructions the second slot of an `lddw` counts when metering.
+///
+/// [`apiary_vm::ExecConfig`] documents "an `lddw` counts one", but the reference interpreter
+/// lowers the tail slot to a `Nop` that it executes and counts, so an `lddw` costs two there.
+/// The JIT must agree with the interpreter (the oracle), so this is 1 (tail counted) until the
+/// interpreter is changed; then set it to 0 (and the differential tests will confirm).
+pub(crate) const LDDW_TAIL_COST: u64 = 1;
+
+/// The metering cost of slot `pc`.
+fn slot_cost(ins: &Instruction) -> u64 {
+    match ins {
+        Instruction::LddwTail => LDDW_TAIL_COST,
+        _ => 1,
+    }
+}
+
+/// Block structure of a program.
+#[derive(Debug, Clone)]
+pub(crate) struct Blocks {
+    /// `leader[pc]`: a basic block starts at `pc` (the backend emits its label and, when
+    /// metering, adds `cost[pc]` to the counter there).
+    pub leader: Vec<bool>,
+    /// At a leader: the metering cost of the whole block. Elsewhere 0.
+    pub cost: Vec<u64>,
+    /// For every slot: the cost of the slots after it in its block. A run that stops at `pc`
+    /// (fault, helper stop, out-of-bounds packet load) subtracts this from the counter, because
+    /// the whole block was counted on entry.
+    pub remaining: Vec<u64>,
+}
+
+impl Blocks {
+    /// Leaders are: slot 0, every function start, every jump target, and the slot after every
+    /// jump, local call, `callx` and `exit`. Jumps, local calls and `callx` (the budget check
+    /// points) therefore always end their block, so the counter is exact when they test it.
+    pub(crate) fn new(program: &Program) -> Self {
+        let ins = program.instructions();
+        let n = ins.len();
+        let mut leader = vec![false; n];
+        leader[0] = true;
+        for f in program.functions() {
+            leader[f.start] = true;
+        }
+        for (pc, i) in ins.iter().enumerate() {
+            match *i {
+                Instruction::Ja { target } | Instruction::Jump { target, .. } => {
+                    leader[target] = true;
+                    if pc + 1 < n {
+                        leader[pc + 1] = true;
+                    }
+                }
+                Instruction::CallLocal { target } => {
+                    leader[target] = true;
+                    if pc + 1 < n {
+                        leader[pc + 1] = true;
+                    }
+                }
+                Instruction::CallX { .. } | Instruction::Exit => {
+                    if pc + 1 < n {
+                        leader[pc + 1] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut cost = vec![0u64; n];
+        let mut remaining = vec![0u64; n];
+        // Walk backwards accumulating the cost of the rest of the block.
+        let mut acc = 0u64;
+        for pc in (0..n).rev() {
+            remaining[pc] = acc;
+            acc += slot_cost(&ins[pc]);
+            if leader[pc] {
+                cost[pc] = acc;
+                acc = 0;
+            }
+        }
+        Self { leader, cost, remaining }
+    }
+}
+
+/// Length and access kind of the memory operation at a slot (for `Fault::OutOfBounds`).
+pub(crate) fn access_of(ins: &Instruction) -> Option<(u8, Access)> {
+    match *ins {
+        Instruction::Load { size, .. } => Some((size.bytes(), Access::Read)),
+        Instruction::Store { size, .. } | Instruction::Atomic { size, .. } => {
+            Some((size.bytes(), Access::Write))
+        }
+        _ => None,
+    }
+}
+
+/// What an unsupported instruction reports, exactly as the interpreter does.
+pub(crate) fn unsupported_of(ins: &Instruction) -> Option<Unsupported> {
+    match *ins {
+        Instruction::CallKfunc { btf_id, .. } => Some(Unsupported::Kfunc { btf_id }),
+        Instruction::LoadImm64 { value, .. } => {
+            let (src, imm) = match value {
+                Lddw::Imm(_) => return None,
+                Lddw::MapFd(i) => (1, i),
+                Lddw::MapValue { map, .. } => (2, map),
+                Lddw::VarAddr(i) => (3, i),
+                Lddw::CodeAddr(t) => (4, t as i32),
+                Lddw::MapIdx(i) => (5, i),
+                Lddw::MapIdxValue { map, .. } => (6, map),
+            };
+            Some(Unsupported::LddwPseudo { src, imm })
+        }
+        _ => None,
+    }
+}
+
+/// Index of a size in per-size tables (1, 2, 4, 8 bytes → 0..4).
+pub(crate) const fn size_index(size: Size) -> usize {
+    match size {
+        Size::B => 0,
+        Size::H => 1,
+        Size::W => 2,
+        Size::DW => 3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apiary_vm::{Insn, LoadOptions};
+
+    #[test]
+    fn blocks_end_at_jumps_and_calls() {
+        // 0: mov r0, 0; 1: jeq r0, 0, +1; 2: mov r0, 1; 3: lddw (2 slots); 5: exit
+        let insns = vec![
+            Insn::new(0xb7, 0, 0, 0, 0),
+            Insn::new(0x15, 0, 0, 1, 0),
+            Insn::new(0xb7, 0, 0, 0, 1),
+            Insn::new(0x18, 0, 0, 0, 5),
+            Insn::new(0, 0, 0, 0, 0),
+            Insn::new(0x95, 0, 0, 0, 0),
+        ];
+        let p = Program::new(insns, &LoadOptions::default()).expect("valid");
+        let b = Blocks::new(&p);
+        assert_eq!(b.leader, vec![true, false, true, true, false, false]);
+        assert_eq!(b.cost[0], 2);
+        assert_eq!(b.cost[2], 1);
+        assert_eq!(b.cost[3], 2 + LDDW_TAIL_COST);
+        assert_eq!(b.remaining[0], 1);
+        assert_eq!(b.remaining[3], 1 + LDDW_TAIL_COST);
+        assert_eq!(b.remaining[5], 0);
+    }
+}

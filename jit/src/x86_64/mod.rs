@@ -1,0 +1,957 @@
+//! The x86-64 backend (dynasm).
+//!
+//! Register map (eBPF → host):
+//!
+//! | eBPF | host | note |
+//! |------|------|------|
+//! | r0   | rax  | return value; saved around `div` |
+//! | r1   | rdi  | |
+//! | r2   | rsi  | |
+//! | r3   | rdx  | saved around `div` |
+//! | r4   | r9   | |
+//! | r5   | r8   | |
+//! | r6   | rbx  | callee-saved |
+//! | r7   | r13  | callee-saved |
+//! | r8   | r14  | callee-saved |
+//! | r9   | r15  | callee-saved |
+//! | r10  | rbp  | frame pointer (never written by programs) |
+//! | —    | r12  | pointer to the run context ([`RunCtx`]) |
+//! | —    | rcx, r10, r11 | scratch (shift counts, immediates, addresses) |
+//!
+//! Frames: the entry stub `call`s slot 0; a local call pushes r6–r9 and r10 (five words, which
+//! with the return address keeps `rsp` 16-byte aligned inside every eBPF function), lowers r10
+//! by 512 and `call`s the target; `exit` is `ret`. Faults jump to a shared exit stub that
+//! restores `rsp` from the context, so no unwinding and no signals are involved.
+//!
+//! Memory checks: the address goes to r11; the stack and the input are tested inline against
+//! the context (`addr - start < bound`, overflow-free); anything else goes to the cold
+//! [`check_access`] slow path (only emitted when the environment has extra regions).
+
+use apiary_vm::instruction::{
+    AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
+};
+use apiary_vm::memory::{FRAME_SIZE, STACK_SIZE};
+use apiary_vm::program::Program;
+use dynasmrt::x64::Assembler;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+
+use crate::analysis::{access_of, size_index, Blocks};
+use crate::runtime::{
+    callx_trampoline, check_access, exit, helper_trampoline, RunCtx, Shared, CTX_ARGS, CTX_BUDGET,
+    CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1, CTX_INIT_R10,
+    CTX_INIT_R2, CTX_INPUT_BOUND, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_RSP, CTX_STACK_START,
+};
+use crate::{Compiled, CompileOptions, JitError};
+
+const RAX: u8 = 0;
+const RCX: u8 = 1;
+const RDX: u8 = 2;
+
+/// Host register of each eBPF register (see the table above).
+const MAP: [u8; 11] = [0, 7, 6, 2, 9, 8, 3, 13, 14, 15, 5];
+
+fn h(r: Reg) -> u8 {
+    MAP[r.index()]
+}
+
+macro_rules! x64 {
+    ($ops:expr; $($t:tt)*) => {
+        dynasm!($ops ; .arch x64 ; $($t)*)
+    };
+}
+
+/// A register-or-immediate operand after blinding has been resolved.
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(u8),
+    Imm(i32),
+}
+
+/// The second trampoline argument: a helper index, or the register holding a helper id.
+#[derive(Clone, Copy)]
+enum HelperArg {
+    Index(i32),
+    Reg(u8),
+}
+
+/// Out-of-line code emitted after the body.
+enum Cold {
+    /// A fault exit: record kind and pc (and r11 as the address when `with_addr`), fix up the
+    /// count, leave.
+    Fault { label: DynamicLabel, pc: usize, kind: u64, with_addr: bool },
+    /// The run ends at `pc` with the exit record already written (helper stop or fault).
+    Leave { label: DynamicLabel, pc: usize },
+    /// An out-of-bounds packet load: the run ends with r0 = 0.
+    PacketEnd { label: DynamicLabel, pc: usize },
+    /// Slow region check of the address in r11.
+    Slow { label: DynamicLabel, ok: DynamicLabel, fault: DynamicLabel, len: u8, write: bool },
+}
+
+struct Gen<'a> {
+    ops: Assembler,
+    program: &'a Program,
+    blocks: Blocks,
+    labels: Vec<DynamicLabel>,
+    cold: Vec<Cold>,
+    shared: &'a Shared,
+    metering: bool,
+    extra_regions: bool,
+    opts: &'a CompileOptions,
+    rng: u64,
+}
+
+/// Compiles `program`.
+pub(crate) fn compile(
+    program: &Program,
+    shared: &Shared,
+    metering: bool,
+    extra_regions: bool,
+    opts: &CompileOptions,
+) -> Result<Compiled, JitError> {
+    let mut ops = Assembler::new().map_err(JitError::Memory)?;
+    let n = program.len();
+    let labels = (0..n).map(|_| ops.new_dynamic_label()).collect();
+    let mut g = Gen {
+        ops,
+        program,
+        blocks: Blocks::new(program),
+        labels,
+        cold: Vec::new(),
+        shared,
+        metering,
+        extra_regions,
+        opts,
+        rng: opts.seed | 1,
+    };
+    let entry = g.prologue();
+    let mut offsets = Vec::with_capacity(n + 1);
+    for pc in 0..n {
+        offsets.push(g.ops.offset().0);
+        g.insn(pc);
+    }
+    offsets.push(g.ops.offset().0);
+    g.emit_cold();
+    let Gen { ops, .. } = g;
+    let code = ops.finalize().map_err(|_| JitError::Finalize)?;
+    Ok(Compiled { code, entry, offsets })
+}
+
+impl Gen<'_> {
+    /// Entry stub and shared exit stub. Returns the entry offset.
+    fn prologue(&mut self) -> usize {
+        let start = self.ops.offset().0;
+        let first = self.labels[0];
+        // At entry rsp = 8 (mod 16); six pushes keep it at 8, so the `call` below enters slot 0
+        // with rsp = 0 (mod 16), the invariant of every eBPF function body.
+        x64!(self.ops
+            ; push rbp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; mov r12, rdi
+            ; mov [r12 + CTX_SAVED_RSP], rsp
+            ; xor eax, eax
+            ; mov rdi, [r12 + CTX_INIT_R1]
+            ; mov rsi, [r12 + CTX_INIT_R2]
+            ; xor edx, edx
+            ; xor r9d, r9d
+            ; xor r8d, r8d
+            ; xor ebx, ebx
+            ; xor r13d, r13d
+            ; xor r14d, r14d
+            ; xor r15d, r15d
+            ; xor ecx, ecx
+            ; xor r10d, r10d
+            ; xor r11d, r11d
+            ; mov rbp, [r12 + CTX_INIT_R10]
+            ; call =>first
+            ; mov [r12 + CTX_RET], rax
+            ; mov QWORD [r12 + CTX_EXIT_KIND], exit::OK as i32
+            ; ->leave:
+            ; mov rsp, [r12 + CTX_SAVED_RSP]
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+        );
+        start
+    }
+
+    fn next_key(&mut self) -> i32 {
+        // xorshift64*: cheap per-constant keys from the per-compilation random seed.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        (self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as i32
+    }
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    /// A cold fault stub for `pc`; returns its label.
+    fn fault(&mut self, pc: usize, kind: u64, with_addr: bool) -> DynamicLabel {
+        let label = self.new_label();
+        self.cold.push(Cold::Fault { label, pc, kind, with_addr });
+        label
+    }
+
+    fn insn(&mut self, pc: usize) {
+        if self.blocks.leader[pc] {
+            let l = self.labels[pc];
+            x64!(self.ops ; =>l);
+            if self.metering {
+                let c = self.blocks.cost[pc] as i32;
+                x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c);
+            }
+        }
+        let ins = self.program.instructions()[pc];
+        match ins {
+            Instruction::Alu { op, width, dst, src } => self.alu(op, width, h(dst), src),
+            Instruction::Neg { width, dst } => {
+                let d = h(dst);
+                match width {
+                    Width::W64 => x64!(self.ops ; neg Rq(d)),
+                    Width::W32 => x64!(self.ops ; neg Rd(d)),
+                }
+            }
+            Instruction::Endian { order, bits, dst } => self.endian(order, bits, h(dst)),
+            Instruction::Load { size, sign_extend, dst, src, off } => {
+                self.address(pc, src, off);
+                let d = h(dst);
+                match (size, sign_extend) {
+                    (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [r11]),
+                    (Size::H, false) => x64!(self.ops ; movzx Rd(d), WORD [r11]),
+                    (Size::W, false) => x64!(self.ops ; mov Rd(d), DWORD [r11]),
+                    (Size::DW, _) => x64!(self.ops ; mov Rq(d), QWORD [r11]),
+                    (Size::B, true) => x64!(self.ops ; movsx Rq(d), BYTE [r11]),
+                    (Size::H, true) => x64!(self.ops ; movsx Rq(d), WORD [r11]),
+                    (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [r11]),
+                }
+            }
+            Instruction::Store { size, dst, off, src } => {
+                self.address(pc, dst, off);
+                self.store(size, src);
+            }
+            Instruction::Atomic { size, op, fetch, dst, src, off } => {
+                self.address(pc, dst, off);
+                self.atomic(size, op, fetch, h(src));
+            }
+            Instruction::LoadImm64 { dst, value } => match value {
+                Lddw::Imm(v) => self.load_imm64(h(dst), v),
+                _ => {
+                    let l = self.fault(pc, exit::UNSUPPORTED, false);
+                    x64!(self.ops ; jmp =>l);
+                }
+            },
+            Instruction::LoadPacket { size, addr, imm } => self.packet(pc, size, addr, imm),
+            Instruction::Ja { target } => {
+                let t = self.labels[target];
+                if self.metering && target <= pc {
+                    self.budget_check(pc);
+                }
+                x64!(self.ops ; jmp =>t);
+            }
+            Instruction::Jump { cond, width, dst, src, target } => self.jump(pc, cond, width, h(dst), src, target),
+            Instruction::Call { helper } => {
+                let index = self.shared.helpers.iter().position(|(id, _)| *id == helper).unwrap_or(usize::MAX);
+                self.helper_call(pc, helper_trampoline as *const () as usize, HelperArg::Index(index as i32));
+            }
+            Instruction::CallX { reg } => {
+                if self.metering {
+                    self.budget_check(pc);
+                }
+                self.helper_call(pc, callx_trampoline as *const () as usize, HelperArg::Reg(h(reg)));
+            }
+            Instruction::CallLocal { target } => {
+                if self.metering {
+                    self.budget_check(pc);
+                }
+                let depth = self.fault(pc, exit::CALL_DEPTH, false);
+                let t = self.labels[target];
+                x64!(self.ops
+                    ; cmp rbp, [r12 + CTX_CALL_LIMIT]
+                    ; jb =>depth
+                    ; push rbx
+                    ; push r13
+                    ; push r14
+                    ; push r15
+                    ; push rbp
+                    ; sub rbp, FRAME_SIZE as i32
+                    ; call =>t
+                    ; pop rbp
+                    ; pop r15
+                    ; pop r14
+                    ; pop r13
+                    ; pop rbx
+                );
+            }
+            Instruction::CallKfunc { .. } => {
+                let l = self.fault(pc, exit::UNSUPPORTED, false);
+                x64!(self.ops ; jmp =>l);
+            }
+            Instruction::Exit => x64!(self.ops ; ret),
+            Instruction::LddwTail => {}
+        }
+    }
+
+    /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
+    fn budget_check(&mut self, pc: usize) {
+        let l = self.fault(pc, exit::BUDGET, false);
+        x64!(self.ops
+            ; mov r11, [r12 + CTX_COUNT]
+            ; cmp r11, [r12 + CTX_BUDGET]
+            ; ja =>l
+        );
+    }
+
+    /// Calls a trampoline `(ctx, arg, pc)` with r1–r5 stored in the context (the helper's
+    /// arguments), restoring them afterwards: r1–r5 survive helper calls.
+    fn helper_call(&mut self, pc: usize, func: usize, arg: HelperArg) {
+        let leave = self.new_label();
+        self.cold.push(Cold::Leave { label: leave, pc });
+        x64!(self.ops
+            ; mov [r12 + CTX_ARGS], rdi
+            ; mov [r12 + CTX_ARGS + 8], rsi
+            ; mov [r12 + CTX_ARGS + 16], rdx
+            ; mov [r12 + CTX_ARGS + 24], r9
+            ; mov [r12 + CTX_ARGS + 32], r8
+        );
+        // rsi first: the callx register may be rdi or rdx, still intact here.
+        match arg {
+            HelperArg::Index(i) => x64!(self.ops ; mov esi, i),
+            HelperArg::Reg(r) => x64!(self.ops ; mov rsi, Rq(r)),
+        }
+        x64!(self.ops
+            ; mov rdi, r12
+            ; mov edx, pc as i32
+            ; mov rax, QWORD func as i64
+            ; call rax
+            ; test eax, eax
+            ; jnz =>leave
+            ; mov rax, [r12 + CTX_RET]
+            ; mov rdi, [r12 + CTX_ARGS]
+            ; mov rsi, [r12 + CTX_ARGS + 8]
+            ; mov rdx, [r12 + CTX_ARGS + 16]
+            ; mov r9, [r12 + CTX_ARGS + 24]
+            ; mov r8, [r12 + CTX_ARGS + 32]
+        );
+    }
+
+    /// Puts the immediate (as `imm_value` at `width`) into rcx, blinded.
+    fn blinded_imm_to_rcx(&mut self, width: Width, imm: i32) {
+        let key = self.next_key();
+        let b = imm ^ key;
+        match width {
+            Width::W64 => x64!(self.ops ; mov rcx, b ; xor rcx, key),
+            Width::W32 => x64!(self.ops ; mov ecx, b ; xor ecx, key),
+        }
+    }
+
+    /// Resolves an operand, blinding immediates into rcx when asked.
+    fn operand(&mut self, width: Width, src: Operand) -> Src {
+        match src {
+            Operand::Reg(r) => Src::Reg(h(r)),
+            Operand::Imm(i) if self.opts.blind_constants => {
+                self.blinded_imm_to_rcx(width, i);
+                Src::Reg(RCX)
+            }
+            Operand::Imm(i) => Src::Imm(i),
+        }
+    }
+
+    fn alu(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
+        macro_rules! binop {
+            ($mn:ident, $s:expr) => {
+                match (width, $s) {
+                    (Width::W64, Src::Reg(s)) => x64!(self.ops ; $mn Rq(d), Rq(s)),
+                    (Width::W32, Src::Reg(s)) => x64!(self.ops ; $mn Rd(d), Rd(s)),
+                    (Width::W64, Src::Imm(i)) => x64!(self.ops ; $mn Rq(d), i),
+                    (Width::W32, Src::Imm(i)) => x64!(self.ops ; $mn Rd(d), i),
+                }
+            };
+        }
+        match op {
+            AluOp::Add => {
+                let s = self.operand(width, src);
+                binop!(add, s);
+            }
+            AluOp::Sub => {
+                let s = self.operand(width, src);
+                binop!(sub, s);
+            }
+            AluOp::Or => {
+                let s = self.operand(width, src);
+                binop!(or, s);
+            }
+            AluOp::And => {
+                let s = self.operand(width, src);
+                binop!(and, s);
+            }
+            AluOp::Xor => {
+                let s = self.operand(width, src);
+                binop!(xor, s);
+            }
+            AluOp::Mul => match (width, self.operand(width, src)) {
+                (Width::W64, Src::Reg(s)) => x64!(self.ops ; imul Rq(d), Rq(s)),
+                (Width::W32, Src::Reg(s)) => x64!(self.ops ; imul Rd(d), Rd(s)),
+                (Width::W64, Src::Imm(i)) => x64!(self.ops ; imul Rq(d), Rq(d), i),
+                (Width::W32, Src::Imm(i)) => x64!(self.ops ; imul Rd(d), Rd(d), i),
+            },
+            AluOp::Mov => match src {
+                Operand::Reg(r) => {
+                    let s = h(r);
+                    match width {
+                        Width::W64 => x64!(self.ops ; mov Rq(d), Rq(s)),
+                        Width::W32 => x64!(self.ops ; mov Rd(d), Rd(s)),
+                    }
+                }
+                Operand::Imm(i) => {
+                    if self.opts.blind_constants {
+                        let key = self.next_key();
+                        let b = i ^ key;
+                        match width {
+                            Width::W64 => x64!(self.ops ; mov Rq(d), b ; xor Rq(d), key),
+                            Width::W32 => x64!(self.ops ; mov Rd(d), b ; xor Rd(d), key),
+                        }
+                    } else {
+                        match width {
+                            Width::W64 => x64!(self.ops ; mov Rq(d), i),
+                            Width::W32 => x64!(self.ops ; mov Rd(d), i),
+                        }
+                    }
+                }
+            },
+            AluOp::Movsx(bits) => {
+                let Operand::Reg(r) = src else { return self.alu(AluOp::Mov, width, d, src) };
+                let s = h(r);
+                match (width, bits) {
+                    (Width::W64, 8) => x64!(self.ops ; mov ecx, Rd(s) ; movsx Rq(d), cl),
+                    (Width::W64, 16) => x64!(self.ops ; movsx Rq(d), Rw(s)),
+                    (Width::W64, 32) => x64!(self.ops ; movsxd Rq(d), Rd(s)),
+                    (Width::W32, 8) => x64!(self.ops ; mov ecx, Rd(s) ; movsx Rd(d), cl),
+                    (Width::W32, 16) => x64!(self.ops ; movsx Rd(d), Rw(s)),
+                    (Width::W32, _) => x64!(self.ops ; mov Rd(d), Rd(s)),
+                    (Width::W64, _) => x64!(self.ops ; mov Rq(d), Rq(s)),
+                }
+            }
+            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => self.shift(op, width, d, src),
+            AluOp::Div | AluOp::Mod | AluOp::Sdiv | AluOp::Smod => self.divide(op, width, d, src),
+        }
+    }
+
+    fn shift(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
+        match src {
+            Operand::Imm(i) => {
+                let mask = if width == Width::W64 { 63 } else { 31 };
+                let c = (i & mask) as i8;
+                if c == 0 {
+                    // x86 leaves the register alone for a zero count: zero-extend explicitly.
+                    if width == Width::W32 {
+                        x64!(self.ops ; mov Rd(d), Rd(d));
+                    }
+                    return;
+                }
+                match (op, width) {
+                    (AluOp::Lsh, Width::W64) => x64!(self.ops ; shl Rq(d), c),
+                    (AluOp::Rsh, Width::W64) => x64!(self.ops ; shr Rq(d), c),
+                    (_, Width::W64) => x64!(self.ops ; sar Rq(d), c),
+                    (AluOp::Lsh, Width::W32) => x64!(self.ops ; shl Rd(d), c),
+                    (AluOp::Rsh, Width::W32) => x64!(self.ops ; shr Rd(d), c),
+                    (_, Width::W32) => x64!(self.ops ; sar Rd(d), c),
+                }
+            }
+            Operand::Reg(r) => {
+                let s = h(r);
+                x64!(self.ops ; mov ecx, Rd(s));
+                match (op, width) {
+                    (AluOp::Lsh, Width::W64) => x64!(self.ops ; shl Rq(d), cl),
+                    (AluOp::Rsh, Width::W64) => x64!(self.ops ; shr Rq(d), cl),
+                    (_, Width::W64) => x64!(self.ops ; sar Rq(d), cl),
+                    (AluOp::Lsh, Width::W32) => x64!(self.ops ; shl Rd(d), cl ; mov Rd(d), Rd(d)),
+                    (AluOp::Rsh, Width::W32) => x64!(self.ops ; shr Rd(d), cl ; mov Rd(d), Rd(d)),
+                    (_, Width::W32) => x64!(self.ops ; sar Rd(d), cl ; mov Rd(d), Rd(d)),
+                }
+            }
+        }
+    }
+
+    /// Division and modulo, with eBPF's total semantics (x86 `div`/`idiv` would trap).
+    fn divide(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
+        let signed = matches!(op, AluOp::Sdiv | AluOp::Smod);
+        let is_mod = matches!(op, AluOp::Mod | AluOp::Smod);
+        let w64 = width == Width::W64;
+        // The divisor goes to rcx.
+        match src {
+            Operand::Reg(r) => {
+                let s = h(r);
+                if w64 {
+                    x64!(self.ops ; mov rcx, Rq(s));
+                } else {
+                    x64!(self.ops ; mov ecx, Rd(s));
+                }
+            }
+            Operand::Imm(i) if self.opts.blind_constants => self.blinded_imm_to_rcx(width, i),
+            Operand::Imm(i) => {
+                if w64 {
+                    x64!(self.ops ; mov rcx, i);
+                } else {
+                    x64!(self.ops ; mov ecx, i);
+                }
+            }
+        }
+        // Where the dividend lives once rax and rdx have been saved in r10 and r11.
+        let dividend = match d {
+            RAX => 10,
+            RDX => 11,
+            other => other,
+        };
+        if w64 {
+            x64!(self.ops ; test rcx, rcx ; jz >zero);
+        } else {
+            x64!(self.ops ; test ecx, ecx ; jz >zero);
+        }
+        if signed {
+            // x / -1 = -x (wrapping) and x % -1 = 0; `idiv` would trap on MIN / -1.
+            match (w64, is_mod) {
+                (true, false) => x64!(self.ops ; cmp rcx, -1 ; jne >normal ; neg Rq(d) ; jmp >done),
+                (true, true) => x64!(self.ops ; cmp rcx, -1 ; jne >normal ; xor Rd(d), Rd(d) ; jmp >done),
+                (false, false) => x64!(self.ops ; cmp ecx, -1 ; jne >normal ; neg Rd(d) ; jmp >done),
+                (false, true) => x64!(self.ops ; cmp ecx, -1 ; jne >normal ; xor Rd(d), Rd(d) ; jmp >done),
+            }
+        }
+        x64!(self.ops
+            ; normal:
+            ; mov r10, rax
+            ; mov r11, rdx
+        );
+        match (w64, signed) {
+            (true, false) => x64!(self.ops ; mov rax, Rq(dividend) ; xor edx, edx ; div rcx),
+            (true, true) => x64!(self.ops ; mov rax, Rq(dividend) ; cqo ; idiv rcx),
+            (false, false) => x64!(self.ops ; mov eax, Rd(dividend) ; xor edx, edx ; div ecx),
+            (false, true) => x64!(self.ops ; mov eax, Rd(dividend) ; cdq ; idiv ecx),
+        }
+        if is_mod {
+            x64!(self.ops ; mov rcx, rdx);
+        } else {
+            x64!(self.ops ; mov rcx, rax);
+        }
+        x64!(self.ops ; mov rax, r10 ; mov rdx, r11);
+        if w64 {
+            x64!(self.ops ; mov Rq(d), rcx);
+        } else {
+            x64!(self.ops ; mov Rd(d), ecx);
+        }
+        x64!(self.ops ; jmp >done ; zero:);
+        match (is_mod, w64) {
+            (false, _) => x64!(self.ops ; xor Rd(d), Rd(d)),
+            (true, true) => {}
+            (true, false) => x64!(self.ops ; mov Rd(d), Rd(d)),
+        }
+        x64!(self.ops ; done:);
+    }
+
+    fn endian(&mut self, order: ByteOrder, bits: u8, d: u8) {
+        match (order, bits) {
+            (ByteOrder::ToLe, 16) => x64!(self.ops ; movzx Rd(d), Rw(d)),
+            (ByteOrder::ToLe, 32) => x64!(self.ops ; mov Rd(d), Rd(d)),
+            (ByteOrder::ToLe, _) => {}
+            (_, 16) => x64!(self.ops ; rol Rw(d), 8 ; movzx Rd(d), Rw(d)),
+            (_, 32) => x64!(self.ops ; bswap Rd(d)),
+            (_, _) => x64!(self.ops ; bswap Rq(d)),
+        }
+    }
+
+    fn load_imm64(&mut self, d: u8, v: u64) {
+        if self.opts.blind_constants {
+            let key = (u64::from(self.next_key() as u32) << 32) | u64::from(self.next_key() as u32);
+            let b = v ^ key;
+            x64!(self.ops ; mov Rq(d), QWORD b as i64 ; mov r11, QWORD key as i64 ; xor Rq(d), r11);
+        } else if let Ok(u) = u32::try_from(v) {
+            x64!(self.ops ; mov Rd(d), u as i32);
+        } else if let Ok(i) = i32::try_from(v as i64) {
+            x64!(self.ops ; mov Rq(d), i);
+        } else {
+            x64!(self.ops ; mov Rq(d), QWORD v as i64);
+        }
+    }
+
+    /// Computes `base + off` into r11 and checks the access of the instruction at `pc`.
+    fn address(&mut self, pc: usize, base: Reg, off: i16) {
+        let b = h(base);
+        let off = i32::from(off);
+        x64!(self.ops ; lea r11, [Rq(b) + off]);
+        let ins = self.program.instructions()[pc];
+        let Some((len, access)) = access_of(&ins) else { return };
+        let atomic = matches!(ins, Instruction::Atomic { .. });
+        let proven = self.opts.proven_safe.as_ref().is_some_and(|p| p.get(pc).copied().unwrap_or(false));
+        if !proven {
+            let ok = self.new_label();
+            let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
+            let size = match len {
+                1 => Size::B,
+                2 => Size::H,
+                4 => Size::W,
+                _ => Size::DW,
+            };
+            let bound_off = CTX_INPUT_BOUND + 8 * size_index(size) as i32;
+            let stack_bound = (STACK_SIZE + 1) as i32 - i32::from(len);
+            x64!(self.ops
+                ; mov r10, r11
+                ; sub r10, [r12 + CTX_STACK_START]
+                ; cmp r10, stack_bound
+                ; jb =>ok
+                ; mov r10, r11
+                ; sub r10, [r12 + CTX_INPUT_START]
+                ; cmp r10, [r12 + bound_off]
+                ; jb =>ok
+            );
+            if self.extra_regions {
+                let slow = self.new_label();
+                self.cold.push(Cold::Slow {
+                    label: slow,
+                    ok,
+                    fault,
+                    len,
+                    write: access == apiary_vm::Access::Write,
+                });
+                x64!(self.ops ; jmp =>slow);
+            } else {
+                x64!(self.ops ; jmp =>fault);
+            }
+            x64!(self.ops ; =>ok);
+        }
+        if atomic && !proven {
+            let mis = self.fault(pc, exit::MISALIGNED, true);
+            let mask = i32::from(len) - 1;
+            x64!(self.ops ; test r11d, mask ; jnz =>mis);
+        }
+    }
+
+    fn store(&mut self, size: Size, src: Operand) {
+        match src {
+            Operand::Imm(i) if self.opts.blind_constants => {
+                self.blinded_imm_to_rcx(Width::W64, i);
+                self.store_reg(size, RCX);
+            }
+            Operand::Imm(i) => match size {
+                Size::B => x64!(self.ops ; mov BYTE [r11], i as i8),
+                Size::H => x64!(self.ops ; mov WORD [r11], i as i16),
+                Size::W => x64!(self.ops ; mov DWORD [r11], i),
+                Size::DW => x64!(self.ops ; mov QWORD [r11], i),
+            },
+            Operand::Reg(r) => self.store_reg(size, h(r)),
+        }
+    }
+
+    fn store_reg(&mut self, size: Size, s: u8) {
+        match size {
+            // Byte stores go through cl: no REX-dependent byte-register encodings.
+            Size::B => x64!(self.ops ; mov ecx, Rd(s) ; mov BYTE [r11], cl),
+            Size::H => x64!(self.ops ; mov WORD [r11], Rw(s)),
+            Size::W => x64!(self.ops ; mov DWORD [r11], Rd(s)),
+            Size::DW => x64!(self.ops ; mov QWORD [r11], Rq(s)),
+        }
+    }
+
+    /// Atomic read-modify-write on `[r11]` (checked and aligned).
+    fn atomic(&mut self, size: Size, op: AtomicOp, fetch: bool, s: u8) {
+        let w64 = size == Size::DW;
+        match (op, fetch) {
+            (AtomicOp::Add, false) => {
+                if w64 {
+                    x64!(self.ops ; lock add QWORD [r11], Rq(s));
+                } else {
+                    x64!(self.ops ; lock add DWORD [r11], Rd(s));
+                }
+            }
+            (AtomicOp::Or, false) => {
+                if w64 {
+                    x64!(self.ops ; lock or QWORD [r11], Rq(s));
+                } else {
+                    x64!(self.ops ; lock or DWORD [r11], Rd(s));
+                }
+            }
+            (AtomicOp::And, false) => {
+                if w64 {
+                    x64!(self.ops ; lock and QWORD [r11], Rq(s));
+                } else {
+                    x64!(self.ops ; lock and DWORD [r11], Rd(s));
+                }
+            }
+            (AtomicOp::Xor, false) => {
+                if w64 {
+                    x64!(self.ops ; lock xor QWORD [r11], Rq(s));
+                } else {
+                    x64!(self.ops ; lock xor DWORD [r11], Rd(s));
+                }
+            }
+            (AtomicOp::Add, true) => {
+                if w64 {
+                    x64!(self.ops ; mov rcx, Rq(s) ; lock xadd QWORD [r11], rcx ; mov Rq(s), rcx);
+                } else {
+                    x64!(self.ops ; mov ecx, Rd(s) ; lock xadd DWORD [r11], ecx ; mov Rd(s), ecx);
+                }
+            }
+            (AtomicOp::Xchg, _) => {
+                if w64 {
+                    x64!(self.ops ; mov rcx, Rq(s) ; xchg QWORD [r11], rcx ; mov Rq(s), rcx);
+                } else {
+                    x64!(self.ops ; mov ecx, Rd(s) ; xchg DWORD [r11], ecx ; mov Rd(s), ecx);
+                }
+            }
+            (AtomicOp::Cmpxchg, _) => {
+                if w64 {
+                    x64!(self.ops ; lock cmpxchg QWORD [r11], Rq(s));
+                } else {
+                    x64!(self.ops ; lock cmpxchg DWORD [r11], Rd(s) ; mov eax, eax);
+                }
+            }
+            (AtomicOp::Or | AtomicOp::And | AtomicOp::Xor, true) => {
+                // A cmpxchg loop: r10 = operand, rax = old (r0 parked in the save area).
+                if w64 {
+                    x64!(self.ops ; mov r10, Rq(s) ; mov [r12 + CTX_SAVE], rax ; mov rax, QWORD [r11] ; retry:);
+                    match op {
+                        AtomicOp::Or => x64!(self.ops ; mov rcx, rax ; or rcx, r10),
+                        AtomicOp::And => x64!(self.ops ; mov rcx, rax ; and rcx, r10),
+                        _ => x64!(self.ops ; mov rcx, rax ; xor rcx, r10),
+                    }
+                    x64!(self.ops ; lock cmpxchg QWORD [r11], rcx ; jnz <retry);
+                    if s == RAX {
+                        // r0 is the fetch destination: it keeps the old value.
+                    } else {
+                        x64!(self.ops ; mov Rq(s), rax ; mov rax, [r12 + CTX_SAVE]);
+                    }
+                } else {
+                    x64!(self.ops ; mov r10d, Rd(s) ; mov [r12 + CTX_SAVE], rax ; mov eax, DWORD [r11] ; retry:);
+                    match op {
+                        AtomicOp::Or => x64!(self.ops ; mov ecx, eax ; or ecx, r10d),
+                        AtomicOp::And => x64!(self.ops ; mov ecx, eax ; and ecx, r10d),
+                        _ => x64!(self.ops ; mov ecx, eax ; xor ecx, r10d),
+                    }
+                    x64!(self.ops ; lock cmpxchg DWORD [r11], ecx ; jnz <retry);
+                    if s == RAX {
+                        x64!(self.ops ; mov eax, eax);
+                    } else {
+                        x64!(self.ops ; mov Rd(s), eax ; mov rax, [r12 + CTX_SAVE]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Legacy packet loads: r0 = big-endian value at input offset (32-bit wrapping).
+    fn packet(&mut self, pc: usize, size: Size, addr: PacketAddr, imm: i32) {
+        match addr {
+            PacketAddr::Abs => x64!(self.ops ; mov r11d, imm),
+            PacketAddr::Ind(r) => {
+                let s = h(r);
+                x64!(self.ops ; mov r11d, Rd(s) ; add r11d, imm);
+            }
+        }
+        let end = self.new_label();
+        self.cold.push(Cold::PacketEnd { label: end, pc });
+        let bound_off = CTX_INPUT_BOUND + 8 * size_index(size) as i32;
+        x64!(self.ops
+            ; cmp r11, [r12 + bound_off]
+            ; jae =>end
+            ; add r11, [r12 + CTX_INPUT_START]
+        );
+        match size {
+            Size::B => x64!(self.ops ; movzx eax, BYTE [r11]),
+            Size::H => x64!(self.ops ; movzx eax, WORD [r11] ; rol ax, 8),
+            _ => x64!(self.ops ; mov eax, DWORD [r11] ; bswap eax),
+        }
+    }
+
+    fn jump(&mut self, pc: usize, cond: Cond, width: Width, d: u8, src: Operand, target: usize) {
+        let s = self.operand(width, src);
+        macro_rules! cmpop {
+            ($mn:ident) => {
+                match (width, s) {
+                    (Width::W64, Src::Reg(s)) => x64!(self.ops ; $mn Rq(d), Rq(s)),
+                    (Width::W32, Src::Reg(s)) => x64!(self.ops ; $mn Rd(d), Rd(s)),
+                    (Width::W64, Src::Imm(i)) => x64!(self.ops ; $mn Rq(d), i),
+                    (Width::W32, Src::Imm(i)) => x64!(self.ops ; $mn Rd(d), i),
+                }
+            };
+        }
+        if cond == Cond::Set {
+            cmpop!(test);
+        } else {
+            cmpop!(cmp);
+        }
+        let backward = self.metering && target <= pc;
+        if backward {
+            // Taken: check the budget, then jump. Not taken: skip both.
+            let skip = self.new_label();
+            self.jcc(cond.negate_x86(), skip);
+            self.budget_check(pc);
+            let t = self.labels[target];
+            x64!(self.ops ; jmp =>t ; =>skip);
+        } else {
+            let t = self.labels[target];
+            self.jcc(X86Cond::from(cond), t);
+        }
+    }
+
+    fn jcc(&mut self, c: X86Cond, l: DynamicLabel) {
+        match c {
+            X86Cond::E => x64!(self.ops ; je =>l),
+            X86Cond::Ne => x64!(self.ops ; jne =>l),
+            X86Cond::A => x64!(self.ops ; ja =>l),
+            X86Cond::Ae => x64!(self.ops ; jae =>l),
+            X86Cond::B => x64!(self.ops ; jb =>l),
+            X86Cond::Be => x64!(self.ops ; jbe =>l),
+            X86Cond::G => x64!(self.ops ; jg =>l),
+            X86Cond::Ge => x64!(self.ops ; jge =>l),
+            X86Cond::L => x64!(self.ops ; jl =>l),
+            X86Cond::Le => x64!(self.ops ; jle =>l),
+        }
+    }
+
+    fn fixup(&mut self, pc: usize) {
+        if self.metering {
+            let r = self.blocks.remaining[pc];
+            if r != 0 {
+                x64!(self.ops ; sub QWORD [r12 + CTX_COUNT], r as i32);
+            }
+        }
+    }
+
+    fn emit_cold(&mut self) {
+        let cold = std::mem::take(&mut self.cold);
+        for c in cold {
+            match c {
+                Cold::Fault { label, pc, kind, with_addr } => {
+                    x64!(self.ops ; =>label);
+                    if with_addr {
+                        x64!(self.ops ; mov [r12 + CTX_FAULT_AUX], r11);
+                    }
+                    x64!(self.ops
+                        ; mov QWORD [r12 + CTX_FAULT_PC], pc as i32
+                        ; mov QWORD [r12 + CTX_EXIT_KIND], kind as i32
+                    );
+                    self.fixup(pc);
+                    x64!(self.ops ; jmp ->leave);
+                }
+                Cold::Leave { label, pc } => {
+                    x64!(self.ops ; =>label);
+                    self.fixup(pc);
+                    x64!(self.ops ; jmp ->leave);
+                }
+                Cold::PacketEnd { label, pc } => {
+                    x64!(self.ops
+                        ; =>label
+                        ; mov QWORD [r12 + CTX_RET], 0
+                        ; mov QWORD [r12 + CTX_EXIT_KIND], exit::OK as i32
+                    );
+                    self.fixup(pc);
+                    x64!(self.ops ; jmp ->leave);
+                }
+                Cold::Slow { label, ok, fault, len, write } => {
+                    let la = i32::from(len) | if write { 0x100 } else { 0 };
+                    let f = check_access as *const () as usize;
+                    x64!(self.ops
+                        ; =>label
+                        ; mov [r12 + CTX_SAVE], rax
+                        ; mov [r12 + CTX_SAVE + 8], rdi
+                        ; mov [r12 + CTX_SAVE + 16], rsi
+                        ; mov [r12 + CTX_SAVE + 24], rdx
+                        ; mov [r12 + CTX_SAVE + 32], r9
+                        ; mov [r12 + CTX_SAVE + 40], r8
+                        ; mov [r12 + CTX_SAVE + 48], r11
+                        ; mov rdi, r12
+                        ; mov rsi, r11
+                        ; mov edx, la
+                        ; mov rax, QWORD f as i64
+                        ; call rax
+                        ; mov rcx, rax
+                        ; mov rax, [r12 + CTX_SAVE]
+                        ; mov rdi, [r12 + CTX_SAVE + 8]
+                        ; mov rsi, [r12 + CTX_SAVE + 16]
+                        ; mov rdx, [r12 + CTX_SAVE + 24]
+                        ; mov r9, [r12 + CTX_SAVE + 32]
+                        ; mov r8, [r12 + CTX_SAVE + 40]
+                        ; mov r11, [r12 + CTX_SAVE + 48]
+                        ; test ecx, ecx
+                        ; jnz =>ok
+                        ; jmp =>fault
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// x86 condition codes used by jumps.
+#[derive(Clone, Copy)]
+enum X86Cond {
+    E,
+    Ne,
+    A,
+    Ae,
+    B,
+    Be,
+    G,
+    Ge,
+    L,
+    Le,
+}
+
+impl From<Cond> for X86Cond {
+    fn from(c: Cond) -> Self {
+        match c {
+            Cond::Eq => X86Cond::E,
+            Cond::Ne | Cond::Set => X86Cond::Ne,
+            Cond::Gt => X86Cond::A,
+            Cond::Ge => X86Cond::Ae,
+            Cond::Lt => X86Cond::B,
+            Cond::Le => X86Cond::Be,
+            Cond::Sgt => X86Cond::G,
+            Cond::Sge => X86Cond::Ge,
+            Cond::Slt => X86Cond::L,
+            Cond::Sle => X86Cond::Le,
+        }
+    }
+}
+
+trait Negate {
+    fn negate_x86(self) -> X86Cond;
+}
+
+impl Negate for Cond {
+    fn negate_x86(self) -> X86Cond {
+        match X86Cond::from(self) {
+            X86Cond::E => X86Cond::Ne,
+            X86Cond::Ne => X86Cond::E,
+            X86Cond::A => X86Cond::Be,
+            X86Cond::Ae => X86Cond::B,
+            X86Cond::B => X86Cond::Ae,
+            X86Cond::Be => X86Cond::A,
+            X86Cond::G => X86Cond::Le,
+            X86Cond::Ge => X86Cond::L,
+            X86Cond::L => X86Cond::Ge,
+            X86Cond::Le => X86Cond::G,
+        }
+    }
+}
+
+/// Enters generated code.
+///
+/// # Safety
+/// `entry` must be the entry stub of live code produced by [`compile`] for a program whose
+/// helpers are in `ctx.shared`, and `ctx` must describe live regions of the current run.
+pub(crate) unsafe fn enter(entry: *const u8, ctx: &mut RunCtx) {
+    // SAFETY: the entry stub follows the sysv64 calling convention for `fn(*mut RunCtx)`
+    // (it saves every callee-saved register it uses and returns with `ret`).
+    let f: unsafe extern "sysv64" fn(*mut RunCtx) = unsafe { std::mem::transmute(entry) };
+    // SAFETY: guaranteed by the caller: the code only touches memory its checks allow (the run's
+    // regions) and the context.
+    unsafe { f(ctx) };
+}

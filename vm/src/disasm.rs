@@ -5,9 +5,8 @@
 //! `-N`, counted from the next slot), not as labels, and slots that do not decode are printed
 //! as `.raw 0x<u64>` lines (with the reason in a comment) instead of being dropped.
 
-use std::fmt::Write as _;
-
 use crate::decode::{decode_at, LoadOptions};
+use crate::helpers::HelperTable;
 use crate::insn::Insn;
 use crate::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
@@ -274,6 +273,17 @@ pub fn format_insn(insns: &[Insn], pc: usize) -> String {
 /// Disassembles a checked program: one line per instruction (an `lddw` once).
 #[must_use]
 pub fn disassemble(program: &Program) -> String {
+    listing(program, None)
+}
+
+/// As [`disassemble`], with the name of each called helper found in `helpers` as a comment
+/// (`call 1 # bpf_map_lookup_elem`); the text still reassembles to the same slots.
+#[must_use]
+pub fn disassemble_with_helpers(program: &Program, helpers: &HelperTable) -> String {
+    listing(program, Some(helpers))
+}
+
+fn listing(program: &Program, helpers: Option<&HelperTable>) -> String {
     let mut out = String::new();
     for (pc, (instruction, slot)) in program
         .instructions()
@@ -284,8 +294,15 @@ pub fn disassemble(program: &Program) -> String {
         if *instruction == Instruction::LddwTail {
             continue;
         }
-        // Writing to a String cannot fail.
-        let _ = writeln!(out, "{}", format_instruction(instruction, *slot, pc));
+        out.push_str(&format_instruction(instruction, *slot, pc));
+        if let (Instruction::Call { helper }, Some(table)) = (instruction, helpers) {
+            if let Some(h) = table.get(*helper) {
+                // A name is the host's text: keep it on this line, whatever it holds.
+                out.push_str(" # ");
+                out.extend(h.name.chars().filter(|c| !c.is_control()));
+            }
+        }
+        out.push('\n');
     }
     out
 }
@@ -300,7 +317,8 @@ pub fn disassemble_insns(insns: &[Insn]) -> String {
     let mut pc = 0;
     while pc < insns.len() {
         let (text, slots) = format_slot(insns, pc, &options);
-        let _ = writeln!(out, "{text}");
+        out.push_str(&text);
+        out.push('\n');
         pc += slots;
     }
     out
@@ -361,5 +379,18 @@ exit
         assert!(text.lines().all(|l| l.starts_with(".raw")), "{text}");
         assert_eq!(assemble(&text), Ok(insns));
         assert_eq!(format_insn(&[], 3), "");
+    }
+
+    #[test]
+    fn helper_names_in_comments() {
+        let p = program("mov %r1, 0\ncall 7\ncall 9\nexit\n");
+        let mut helpers = HelperTable::new();
+        helpers.register(7, "bpf_get_prandom_u32", |_, _| Ok(4));
+        let text = disassemble_with_helpers(&p, &helpers);
+        assert_eq!(
+            text,
+            "mov %r1, 0\ncall 7 # bpf_get_prandom_u32\ncall 9\nexit\n"
+        );
+        assert_eq!(assemble(&text).as_deref(), Ok(p.insns()));
     }
 }

@@ -16,8 +16,6 @@ pub(crate) struct Number {
     pub value: i128,
     /// The literal with its sign, for error messages.
     pub text: String,
-    /// Whether the literal carried an explicit `+` or `-` (jump targets are written so).
-    pub signed: bool,
     /// Whether the digits were hexadecimal (a bit pattern: may fill the unsigned range).
     pub hex: bool,
     /// 1-based column of the sign (or the first digit).
@@ -92,7 +90,6 @@ pub(crate) fn make_number(
     Ok(Number {
         value,
         text,
-        signed: negative.is_some(),
         hex,
         column,
     })

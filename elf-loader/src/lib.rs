@@ -1,0 +1,1 @@
+//! ELF loader for clang-built eBPF objects (in progress).

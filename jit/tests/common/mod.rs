@@ -1,0 +1,258 @@
+//! Differential harness: the same program and input on the interpreter and the JIT.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use apiary_jit::{Jit, JitOptions};
+use apiary_vm::fault::HelperError;
+use apiary_vm::{Environment, ExecConfig, ExecState, Executable, HelperTable, Insn, Interpreter, LoadOptions, Outcome, Program};
+
+/// Instruction builders (raw encodings, ISA.md / RFC 9669).
+pub mod b {
+    use apiary_vm::Insn;
+
+    pub const ADD: u8 = 0x00;
+    pub const SUB: u8 = 0x10;
+    pub const MUL: u8 = 0x20;
+    pub const DIV: u8 = 0x30;
+    pub const OR: u8 = 0x40;
+    pub const AND: u8 = 0x50;
+    pub const LSH: u8 = 0x60;
+    pub const RSH: u8 = 0x70;
+    pub const NEG: u8 = 0x80;
+    pub const MOD: u8 = 0x90;
+    pub const XOR: u8 = 0xa0;
+    pub const MOV: u8 = 0xb0;
+    pub const ARSH: u8 = 0xc0;
+    pub const ALU_OPS: [u8; 12] = [ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, MOD, XOR, MOV, ARSH];
+
+    pub const JEQ: u8 = 0x10;
+    pub const JGT: u8 = 0x20;
+    pub const JGE: u8 = 0x30;
+    pub const JSET: u8 = 0x40;
+    pub const JNE: u8 = 0x50;
+    pub const JSGT: u8 = 0x60;
+    pub const JSGE: u8 = 0x70;
+    pub const JLT: u8 = 0xa0;
+    pub const JLE: u8 = 0xb0;
+    pub const JSLT: u8 = 0xc0;
+    pub const JSLE: u8 = 0xd0;
+    pub const CONDS: [u8; 11] = [JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE];
+
+    /// Sizes: W, H, B, DW.
+    pub const W: u8 = 0x00;
+    pub const H: u8 = 0x08;
+    pub const B: u8 = 0x10;
+    pub const DW: u8 = 0x18;
+    pub const SIZES: [u8; 4] = [W, H, B, DW];
+
+    pub fn alu64_imm(op: u8, dst: u8, imm: i32) -> Insn {
+        Insn::new(op | 0x07, dst, 0, 0, imm)
+    }
+    pub fn alu64_reg(op: u8, dst: u8, src: u8) -> Insn {
+        Insn::new(op | 0x0f, dst, src, 0, 0)
+    }
+    pub fn alu32_imm(op: u8, dst: u8, imm: i32) -> Insn {
+        Insn::new(op | 0x04, dst, 0, 0, imm)
+    }
+    pub fn alu32_reg(op: u8, dst: u8, src: u8) -> Insn {
+        Insn::new(op | 0x0c, dst, src, 0, 0)
+    }
+    /// Signed div/mod (off = 1).
+    pub fn salu(op: u8, w64: bool, dst: u8, src: Option<u8>, imm: i32) -> Insn {
+        let class = if w64 { 0x07 } else { 0x04 };
+        match src {
+            Some(s) => Insn::new(op | class | 0x08, dst, s, 1, 0),
+            None => Insn::new(op | class, dst, 0, 1, imm),
+        }
+    }
+    pub fn movsx(w64: bool, dst: u8, src: u8, bits: i16) -> Insn {
+        Insn::new(MOV | if w64 { 0x0f } else { 0x0c }, dst, src, bits, 0)
+    }
+    pub fn neg(w64: bool, dst: u8) -> Insn {
+        Insn::new(NEG | if w64 { 0x07 } else { 0x04 }, dst, 0, 0, 0)
+    }
+    pub fn le(dst: u8, bits: i32) -> Insn {
+        Insn::new(0xd4, dst, 0, 0, bits)
+    }
+    pub fn be(dst: u8, bits: i32) -> Insn {
+        Insn::new(0xdc, dst, 0, 0, bits)
+    }
+    pub fn bswap(dst: u8, bits: i32) -> Insn {
+        Insn::new(0xd7, dst, 0, 0, bits)
+    }
+    pub fn mov64(dst: u8, imm: i32) -> Insn {
+        alu64_imm(MOV, dst, imm)
+    }
+    pub fn movr(dst: u8, src: u8) -> Insn {
+        alu64_reg(MOV, dst, src)
+    }
+    pub fn lddw(dst: u8, v: u64) -> [Insn; 2] {
+        [Insn::new(0x18, dst, 0, 0, v as u32 as i32), Insn::new(0, 0, 0, 0, (v >> 32) as u32 as i32)]
+    }
+    pub fn lddw_pseudo(dst: u8, src: u8, imm: i32) -> [Insn; 2] {
+        [Insn::new(0x18, dst, src, 0, imm), Insn::new(0, 0, 0, 0, 0)]
+    }
+    pub fn ldx(size: u8, dst: u8, src: u8, off: i16) -> Insn {
+        Insn::new(0x61 | size, dst, src, off, 0)
+    }
+    pub fn ldxs(size: u8, dst: u8, src: u8, off: i16) -> Insn {
+        Insn::new(0x81 | size, dst, src, off, 0)
+    }
+    pub fn st(size: u8, dst: u8, off: i16, imm: i32) -> Insn {
+        Insn::new(0x62 | size, dst, 0, off, imm)
+    }
+    pub fn stx(size: u8, dst: u8, off: i16, src: u8) -> Insn {
+        Insn::new(0x63 | size, dst, src, off, 0)
+    }
+    pub const A_ADD: i32 = 0x00;
+    pub const A_OR: i32 = 0x40;
+    pub const A_AND: i32 = 0x50;
+    pub const A_XOR: i32 = 0xa0;
+    pub const A_FETCH: i32 = 0x01;
+    pub const A_XCHG: i32 = 0xe1;
+    pub const A_CMPXCHG: i32 = 0xf1;
+    pub const ATOMICS: [i32; 10] = [0, 1, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
+    pub fn atomic(w64: bool, dst: u8, off: i16, src: u8, op: i32) -> Insn {
+        Insn::new(if w64 { 0xdb } else { 0xc3 }, dst, src, off, op)
+    }
+    pub fn ld_abs(size: u8, imm: i32) -> Insn {
+        Insn::new(0x20 | size, 0, 0, 0, imm)
+    }
+    pub fn ld_ind(size: u8, src: u8, imm: i32) -> Insn {
+        Insn::new(0x40 | size, 0, src, 0, imm)
+    }
+    pub fn jmp_imm(cond: u8, w64: bool, dst: u8, imm: i32, off: i16) -> Insn {
+        Insn::new(cond | if w64 { 0x05 } else { 0x06 }, dst, 0, off, imm)
+    }
+    pub fn jmp_reg(cond: u8, w64: bool, dst: u8, src: u8, off: i16) -> Insn {
+        Insn::new(cond | if w64 { 0x0d } else { 0x0e }, dst, src, off, 0)
+    }
+    pub fn ja(off: i16) -> Insn {
+        Insn::new(0x05, 0, 0, off, 0)
+    }
+    pub fn gotol(imm: i32) -> Insn {
+        Insn::new(0x06, 0, 0, 0, imm)
+    }
+    pub fn call(id: i32) -> Insn {
+        Insn::new(0x85, 0, 0, 0, id)
+    }
+    pub fn call_local(rel: i32) -> Insn {
+        Insn::new(0x85, 0, 1, 0, rel)
+    }
+    pub fn kfunc(id: i32) -> Insn {
+        Insn::new(0x85, 0, 2, 0, id)
+    }
+    pub fn callx(reg: u8) -> Insn {
+        Insn::new(0x8d, reg, 0, 0, 0)
+    }
+    pub fn exit() -> Insn {
+        Insn::new(0x95, 0, 0, 0, 0)
+    }
+}
+
+pub const H_MIX: u32 = 1;
+pub const H_STOP: u32 = 2;
+pub const H_FAIL: u32 = 3;
+pub const H_PANIC: u32 = 4;
+pub const H_SUM: u32 = 5;
+pub const H_FILL: u32 = 6;
+
+/// The test helpers.
+pub fn helpers() -> HelperTable {
+    let mut t = HelperTable::new();
+    t.register(H_MIX, "mix", |_, a| {
+        Ok(a[0] ^ a[1].rotate_left(8) ^ a[2].rotate_left(16) ^ a[3].rotate_left(24) ^ a[4].rotate_left(32) ^ 0x5a5a)
+    });
+    // Stops the run with r1 when r1 is odd, else returns r1 + 1.
+    t.register(H_STOP, "stop_if_odd", |ctx, a| {
+        if a[0] & 1 == 1 {
+            ctx.stop(a[0]);
+        }
+        Ok(a[0].wrapping_add(1))
+    });
+    // Fails when r1 is odd.
+    t.register(H_FAIL, "fail_if_odd", |_, a| {
+        if a[0] & 1 == 1 {
+            Err(HelperError::InvalidArgument { index: 0, value: a[0] })
+        } else {
+            Ok(7)
+        }
+    });
+    t.register(H_PANIC, "panic", |_, _| panic!("test helper panics on purpose"));
+    // Sums r2 bytes at r1.
+    t.register(H_SUM, "sum", |ctx, a| {
+        let bytes = ctx.read(a[0], a[1] & 0xff)?;
+        Ok(bytes.iter().map(|&b| u64::from(b)).sum())
+    });
+    // Fills r2 bytes at r1 with r3.
+    t.register(H_FILL, "fill", |ctx, a| {
+        let bytes = ctx.write(a[0], a[1] & 0xff)?;
+        bytes.fill(a[2] as u8);
+        Ok(bytes.len() as u64)
+    });
+    t
+}
+
+pub fn env(budget: Option<u64>) -> Environment {
+    Environment::new(helpers(), ExecConfig { budget })
+}
+
+pub fn program(insns: &[Insn]) -> Arc<Program> {
+    Arc::new(Program::new(insns.to_vec(), &LoadOptions::all()).expect("test program must load"))
+}
+
+/// Runs `program` on both engines over the same memory (same stack and input addresses) and
+/// asserts identical outcomes and input buffers. `reset` restores extra regions between runs.
+pub fn diff_with(
+    program: &Arc<Program>,
+    input: &[u8],
+    env: &Environment,
+    options: JitOptions,
+    reset: &mut dyn FnMut(),
+) -> Option<Outcome> {
+    let interp = Interpreter::new(Arc::clone(program), env).expect("interpreter accepts");
+    let jit = Jit::with_options(Arc::clone(program), env, options).expect("jit compiles");
+    assert_eq!(jit.engine_name(), "jit");
+    let mut buf = input.to_vec();
+    reset();
+    let mut state = ExecState::new();
+    let stack_a = state.stack_region().start;
+    let expected = interp.run(&mut state, &mut buf);
+    drop(state);
+    let after_interp = buf.clone();
+    buf.copy_from_slice(input);
+    reset();
+    // A fresh state for the JIT: the allocator normally hands back the same block, so pointer
+    // values the program computes are the same. If not, try a few more times, else skip.
+    let mut state = ExecState::new();
+    let mut tries = 0;
+    let mut keep = Vec::new();
+    while state.stack_region().start != stack_a {
+        tries += 1;
+        if tries > 8 {
+            return None;
+        }
+        keep.push(state);
+        state = ExecState::new();
+    }
+    let got = jit.run(&mut state, &mut buf);
+    assert_eq!(got, expected, "JIT and interpreter disagree (input {input:?})");
+    assert_eq!(buf, after_interp, "input buffers differ after the run");
+    Some(got)
+}
+
+pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {
+    let p = program(insns);
+    let plain = diff_with(&p, input, env, JitOptions::default(), &mut || {}).expect("same stack address");
+    // Blinded code is compared with the interpreter too (its own buffers, so pointer values
+    // may differ from the plain run's).
+    diff_with(&p, input, env, JitOptions { blind_constants: true }, &mut || {}).expect("same stack address");
+    plain
+}
+
+/// Both engines, metering off and on (with a large budget), and the result.
+pub fn diff_all(insns: &[Insn], input: &[u8]) -> Outcome {
+    diff(insns, input, &env(Some(1 << 40)));
+    diff(insns, input, &env(None))
+}

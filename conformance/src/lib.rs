@@ -1,1 +1,22 @@
-//! placeholder
+//! apiary-conformance: runs bpf_conformance `.data` tests against apiary's engines.
+//!
+//! - [`data`]: the `.data` parser, faithful to the official one;
+//! - [`engine`]: engine selection and preparation (one match arm per engine);
+//! - [`helpers`]: helpers 0–5 as uBPF's test plugin defines them;
+//! - [`runner`]: runs tests on one or all engines, judges, cross-checks and summarises;
+//! - [`plugin`]: the pieces of the `bpf-conformance-plugin` binary (argument and hex parsing),
+//!   kept in the library so they are unit-tested;
+//! - [`json`]: a minimal JSON writer for reports.
+
+pub mod assemble;
+pub mod data;
+pub mod engine;
+pub mod helpers;
+pub mod json;
+pub mod plugin;
+pub mod runner;
+
+pub use data::{parse_file, parse_str, DataError, Expected, Parsed, Source, TestCase};
+pub use engine::{prepare, EngineKind, EngineSelection, PrepareError};
+pub use helpers::conformance_helpers;
+pub use runner::{run_directory, run_files, RunConfig, RunReport, Summary, TestReport, Verdict};

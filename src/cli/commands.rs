@@ -1,0 +1,194 @@
+//! One function per subcommand.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use apiary::{prepare, EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Outcome, Program};
+use apiary_conformance::engine::EngineSelection;
+use apiary_conformance::helpers::conformance_helpers;
+use apiary_conformance::runner::{list_tests, run_file, RunConfig, RunReport, Verdict};
+use apiary_vm::disasm;
+use apiary_vm::insn::insns_to_bytes;
+
+use super::inputs::{read_mem, read_program};
+use super::{CliError, EngineArg, FormatArg};
+
+/// Arguments of `apiary run`.
+pub struct RunArgs {
+    pub program: PathBuf,
+    pub mem: Option<String>,
+    pub format: FormatArg,
+    pub engine: EngineArg,
+    pub budget: Option<u64>,
+    pub callx: bool,
+    pub stats: bool,
+    pub dump_mem: bool,
+}
+
+fn selection(engine: EngineArg) -> Result<EngineSelection, CliError> {
+    let name = match engine {
+        EngineArg::Interp => "interp",
+        EngineArg::Jit => "jit",
+        EngineArg::All => "all",
+    };
+    name.parse().map_err(CliError::Engine)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// `apiary run`: prints r0 (and the count with `--stats`); with several engines, every engine's
+/// outcome and memory must agree.
+pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
+    let path = &args.program;
+    let insns = read_program(path, args.format)?;
+    let options = LoadOptions { callx: args.callx, ..LoadOptions::default() };
+    let program = Arc::new(
+        Program::new(insns, &options).map_err(|source| CliError::Load { path: path.clone(), source })?,
+    );
+    let env = Environment::new(conformance_helpers(), ExecConfig { budget: args.budget });
+    let mem = read_mem(args.mem.as_deref())?;
+    let mut results: Vec<(EngineKind, Outcome, Vec<u8>)> = Vec::new();
+    for kind in selection(args.engine)?.engines() {
+        let exe = prepare(kind, Arc::clone(&program), &env)
+            .map_err(|source| CliError::Prepare { path: path.clone(), source })?;
+        let mut input = mem.clone();
+        let outcome = exe.run(&mut ExecState::new(), &mut input);
+        results.push((kind, outcome, input));
+    }
+    let mut stdout = std::io::stdout().lock();
+    let several = results.len() > 1;
+    for (kind, outcome, input) in &results {
+        let prefix = if several { format!("{kind}: ") } else { String::new() };
+        match outcome.result {
+            Ok(r0) => {
+                let _ = writeln!(stdout, "{prefix}r0 = {r0} ({r0:#x})");
+            }
+            Err(fault) => {
+                let _ = writeln!(stdout, "{prefix}fault: {fault}");
+            }
+        }
+        if args.stats {
+            if let Some(n) = outcome.instructions {
+                let _ = writeln!(stdout, "{prefix}instructions = {n}");
+            }
+        }
+        if args.dump_mem {
+            let _ = writeln!(stdout, "{prefix}mem = {}", hex(input));
+        }
+    }
+    let (_, first, first_mem) = &results[0];
+    let disagree = results.iter().any(|(_, o, m)| o != first || m != first_mem);
+    if disagree {
+        eprintln!("error: engines disagree");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if first.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `apiary asm`: assembly to raw bytecode or hex.
+pub fn asm(input: &Path, output: Option<&Path>, as_hex: bool) -> Result<ExitCode, CliError> {
+    let insns = read_program(input, FormatArg::Asm)?;
+    let bytes = insns_to_bytes(&insns);
+    let data = if as_hex {
+        let mut text = insns.iter().map(|i| hex(&i.to_bytes())).collect::<Vec<_>>().join("\n");
+        text.push('\n');
+        text.into_bytes()
+    } else {
+        bytes
+    };
+    match output {
+        Some(path) => std::fs::write(path, data).map_err(|source| CliError::Io { path: path.to_owned(), source })?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&data).map_err(|source| CliError::Io { path: PathBuf::from("-"), source })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `apiary disasm`: one line per instruction; undecodable slots are shown, not fatal.
+pub fn disasm(path: &Path, format: FormatArg, bytes: bool) -> Result<ExitCode, CliError> {
+    let insns = read_program(path, format)?;
+    let options = LoadOptions::all();
+    let program = Program::new(insns.clone(), &options);
+    let mut stdout = std::io::stdout().lock();
+    let mut pc = 0;
+    while pc < insns.len() {
+        let (text, slots) = disasm::format_slot(&insns, pc, &options);
+        let slots = slots.max(1);
+        if bytes {
+            let raw = insns[pc..(pc + slots).min(insns.len())].iter().map(|i| hex(&i.to_bytes())).collect::<Vec<_>>();
+            let _ = writeln!(stdout, "{pc:5}: {:23}  {text}", raw.join(" "));
+        } else {
+            let _ = writeln!(stdout, "{pc:5}: {text}");
+        }
+        pc += slots;
+    }
+    if let Err(e) = program {
+        eprintln!("warning: {}: {e}", path.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `apiary conformance`: runs a directory of `.data` tests and prints a summary.
+pub fn conformance(path: &Path, engine: EngineArg, json: bool, verbose: bool) -> Result<ExitCode, CliError> {
+    let config = RunConfig::with_engines(selection(engine)?);
+    let files = if path.is_file() {
+        vec![path.to_owned()]
+    } else {
+        list_tests(path).map_err(|source| CliError::Conformance { path: path.to_owned(), source })?
+    };
+    let progress = !json && std::io::stderr().is_terminal();
+    let mut tests = Vec::with_capacity(files.len());
+    for (i, file) in files.iter().enumerate() {
+        if progress {
+            let name = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            eprint!("\r\x1b[K[{}/{}] {name}", i + 1, files.len());
+        }
+        tests.push(run_file(file, &config));
+    }
+    if progress {
+        eprint!("\r\x1b[K");
+    }
+    let report = RunReport { selection: config.engines, tests };
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let _ = writeln!(stdout, "{}", report.to_json());
+    } else {
+        for t in &report.tests {
+            let shown = verbose || !matches!(t.verdict, Verdict::Passed | Verdict::Skipped { .. });
+            if shown {
+                let message = t.verdict.message().map(|m| format!(": {m}")).unwrap_or_default();
+                let _ = writeln!(stdout, "{:8} {}{message}", verdict_tag(&t.verdict), t.name);
+            }
+        }
+        let _ = writeln!(stdout, "{:<8} {:>7} {:>7} {:>7} {:>7}", "engine", "passed", "failed", "errors", "skipped");
+        let mut rows = report.engine_summaries();
+        if rows.len() > 1 {
+            rows.push(report.summary());
+        }
+        for s in rows {
+            let _ = writeln!(
+                stdout,
+                "{:<8} {:>7} {:>7} {:>7} {:>7}",
+                s.engine, s.passed, s.failed, s.errors, s.skipped
+            );
+        }
+    }
+    Ok(if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn verdict_tag(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "PASS",
+        Verdict::Failed { .. } => "FAIL",
+        Verdict::Disagreement { .. } => "DISAGREE",
+        Verdict::Error { .. } => "ERROR",
+        Verdict::Skipped { .. } => "SKIP",
+    }
+}

@@ -1,0 +1,139 @@
+//! Command-line parsing (clap) and dispatch to one module per subcommand.
+
+mod commands;
+mod error;
+mod inputs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use error::CliError;
+
+/// apiary: a userspace eBPF runtime.
+#[derive(Debug, Parser)]
+#[command(name = "apiary", version, about)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How a program file is written.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// Decide from the content.
+    Auto,
+    /// Little-endian 8-byte instruction slots.
+    Raw,
+    /// Hex bytes.
+    Hex,
+    /// bpf_conformance/uBPF assembly.
+    Asm,
+}
+
+/// Which engine runs a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// The interpreter.
+    Interp,
+    /// The JIT for this host.
+    Jit,
+    /// Every available engine; their results must agree.
+    All,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a program and print r0.
+    Run {
+        /// Program file (`-` for standard input): raw bytecode, hex or assembly.
+        program: PathBuf,
+        /// Input memory: a file, or hex bytes (`"01 02 03"`). r1 points at it, r2 holds its length.
+        #[arg(long)]
+        mem: Option<String>,
+        /// How the program file is written.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// Engine.
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
+        /// Instruction budget (checked at backward jumps and calls); 0 turns metering off.
+        #[arg(long, default_value_t = 100_000_000)]
+        budget: u64,
+        /// Run without the verifier (checked mode). This build has no verifier yet, so every run is checked.
+        #[arg(long)]
+        unverified: bool,
+        /// Accept `callx` (0x8d), an extension outside RFC 9669.
+        #[arg(long)]
+        callx: bool,
+        /// Also print the executed instruction count.
+        #[arg(long)]
+        stats: bool,
+        /// Print the input memory after the run, as hex.
+        #[arg(long)]
+        dump_mem: bool,
+    },
+    /// Assemble a program to raw bytecode (or hex).
+    Asm {
+        /// Assembly file (`-` for standard input).
+        input: PathBuf,
+        /// Output file (standard output when absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write hex text instead of raw bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// Disassemble a program.
+    Disasm {
+        /// Program file (`-` for standard input).
+        program: PathBuf,
+        /// How the program file is written.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// Also print the raw bytes of each slot.
+        #[arg(long)]
+        bytes: bool,
+    },
+    /// Run a directory of bpf_conformance `.data` tests.
+    Conformance {
+        /// Directory holding `*.data` files (or one file).
+        path: PathBuf,
+        /// Engine(s); `all` also reports disagreements between engines.
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
+        /// Print a JSON summary instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// List every test's verdict, not only failures.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+/// Runs the parsed command.
+///
+/// # Errors
+/// A [`CliError`] naming what went wrong and where.
+pub fn execute(args: Args) -> Result<ExitCode, CliError> {
+    match args.command {
+        Command::Run { program, mem, format, engine, budget, unverified: _, callx, stats, dump_mem } => {
+            commands::run(&commands::RunArgs {
+                program,
+                mem,
+                format,
+                engine,
+                budget: (budget != 0).then_some(budget),
+                callx,
+                stats,
+                dump_mem,
+            })
+        }
+        Command::Asm { input, output, hex } => commands::asm(&input, output.as_deref(), hex),
+        Command::Disasm { program, format, bytes } => commands::disasm(&program, format, bytes),
+        Command::Conformance { path, engine, json, verbose } => {
+            commands::conformance(&path, engine, json, verbose)
+        }
+    }
+}

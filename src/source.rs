@@ -1,0 +1,130 @@
+//! Reading programs and input buffers given by users: raw bytecode, hex text, or assembly, told
+//! apart by content unless the caller names the format.
+
+use apiary_vm::asm::{self, AsmError};
+use apiary_vm::insn::insns_from_bytes;
+use apiary_vm::{Insn, LoadError};
+use thiserror::Error;
+
+/// How a program file is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Decide from the content: ELF magic, then hex bytes, then assembly; binary otherwise.
+    Auto,
+    /// Little-endian 8-byte instruction slots.
+    Raw,
+    /// Hex bytes (`b7 00 00 00 2a 00 00 00 ...`, separators optional).
+    Hex,
+    /// Assembly in the bpf_conformance/uBPF syntax.
+    Asm,
+}
+
+/// Why a program or input could not be read.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    /// A hex string holds a character that is not a hex digit or separator.
+    #[error("hex input: invalid character {found:?} at byte {offset}")]
+    HexDigit { offset: usize, found: char },
+    /// A hex string has an odd number of digits in one token.
+    #[error("hex input: token at byte {offset} has an odd number of digits")]
+    HexOdd { offset: usize },
+    /// The program text does not assemble.
+    #[error("assembly: {0}")]
+    Asm(#[from] AsmError),
+    /// The bytes are not whole instruction slots.
+    #[error("bytecode: {0}")]
+    Bytes(#[from] LoadError),
+    /// Assembly must be UTF-8 text.
+    #[error("assembly input is not UTF-8 text (byte {offset})")]
+    NotText { offset: usize },
+    /// ELF objects are handled by the ELF loader, which is not part of this build yet.
+    #[error("ELF objects are not supported yet (the ELF loader is a later milestone)")]
+    Elf,
+}
+
+/// Parses hex bytes. Tokens are separated by whitespace, commas or colons; a token may hold
+/// several bytes (`aabb`), and may carry a `0x` prefix.
+///
+/// # Errors
+/// [`SourceError::HexDigit`] or [`SourceError::HexOdd`] with the byte offset in `text`.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, SourceError> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for token in text.split(|c: char| c.is_whitespace() || c == ',' || c == ':') {
+        let start = offset;
+        offset += token.len() + 1;
+        let digits = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")).unwrap_or(token);
+        let base = start + (token.len() - digits.len());
+        if digits.len() % 2 != 0 {
+            return Err(SourceError::HexOdd { offset: start });
+        }
+        let bytes = digits.as_bytes();
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            let nibble = |j: usize| {
+                let c = pair[j] as char;
+                c.to_digit(16).ok_or(SourceError::HexDigit { offset: base + 2 * i + j, found: c })
+            };
+            out.push((nibble(0)? * 16 + nibble(1)?) as u8);
+        }
+    }
+    Ok(out)
+}
+
+fn looks_like_hex(text: &str) -> bool {
+    let mut any = false;
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            any = true;
+        } else if !(c.is_whitespace() || c == ',' || c == ':' || c == 'x' || c == 'X') {
+            return false;
+        }
+    }
+    any
+}
+
+/// Reads a program in the given format.
+///
+/// # Errors
+/// A [`SourceError`] saying what is wrong and where (byte offset, or line and column).
+pub fn read_program(bytes: &[u8], format: Format) -> Result<Vec<Insn>, SourceError> {
+    let text = || std::str::from_utf8(bytes).map_err(|e| SourceError::NotText { offset: e.valid_up_to() });
+    match format {
+        Format::Raw => Ok(insns_from_bytes(bytes)?),
+        Format::Hex => Ok(insns_from_bytes(&parse_hex(text()?)?)?),
+        Format::Asm => Ok(asm::assemble(text()?)?),
+        Format::Auto => {
+            if bytes.starts_with(b"\x7fELF") {
+                return Err(SourceError::Elf);
+            }
+            match std::str::from_utf8(bytes) {
+                Ok(t) if looks_like_hex(t) => read_program(bytes, Format::Hex),
+                Ok(t) if !t.contains('\0') => read_program(bytes, Format::Asm),
+                _ => read_program(bytes, Format::Raw),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_forms() {
+        assert_eq!(parse_hex("aa  bb  11  ").ok(), Some(vec![0xaa, 0xbb, 0x11]));
+        assert_eq!(parse_hex("0xaabb,cc").ok(), Some(vec![0xaa, 0xbb, 0xcc]));
+        assert!(matches!(parse_hex("ab c"), Err(SourceError::HexOdd { offset: 3 })));
+        assert!(matches!(parse_hex("ag"), Err(SourceError::HexDigit { offset: 1, found: 'g' })));
+        assert_eq!(parse_hex("").ok(), Some(vec![]));
+    }
+
+    #[test]
+    fn formats_are_detected() {
+        let exit = [0x95u8, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(read_program(&exit, Format::Auto).ok().map(|v| v.len()), Some(1));
+        assert_eq!(read_program(b"95 00 00 00 00 00 00 00", Format::Auto).ok().map(|v| v.len()), Some(1));
+        assert_eq!(read_program(b"mov %r0, 1\nexit\n", Format::Auto).ok().map(|v| v.len()), Some(2));
+        assert!(matches!(read_program(b"\x7fELF....", Format::Auto), Err(SourceError::Elf)));
+        assert!(matches!(read_program(b"\x95\0\0", Format::Auto), Err(SourceError::Bytes(_))));
+    }
+}

@@ -115,6 +115,17 @@ pub enum PrepareError {
     },
 }
 
+impl PrepareError {
+    /// The load error behind the refusal, if it is one: the part two engines refusing the same
+    /// program for the same reason have in common.
+    #[must_use]
+    pub const fn load_error(&self) -> Option<&LoadError> {
+        match self {
+            PrepareError::Load { error, .. } => Some(error),
+        }
+    }
+}
+
 /// Prepares `program` for `kind` in `env`. The single place that knows every engine.
 ///
 /// # Errors

@@ -157,18 +157,28 @@ pub enum Observation {
 }
 
 impl Observation {
-    /// The observation with host addresses removed, so that engines running on different copies
-    /// of the memory compare equal when they did the same thing.
+    /// What must be equal between engines: the outcome with host addresses removed (engines run
+    /// on different copies of the memory), or the load error behind a refusal (without the
+    /// engine's name).
     #[must_use]
-    pub fn comparable(&self) -> Self {
+    pub fn comparable(&self) -> Comparable {
         match self {
-            Observation::Ran(o) => Observation::Ran(Outcome {
+            Observation::Ran(o) => Comparable::Ran(Outcome {
                 result: o.result.map_err(without_addresses),
                 instructions: o.instructions,
             }),
-            Observation::Refused(e) => Observation::Refused(e.clone()),
+            Observation::Refused(e) => Comparable::Refused(e.load_error().cloned()),
         }
     }
+}
+
+/// The engine-independent part of an [`Observation`], see [`Observation::comparable`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Comparable {
+    /// Refused, for this load error (`None`: an engine-specific reason).
+    Refused(Option<apiary_vm::LoadError>),
+    /// Ran, with fault addresses zeroed.
+    Ran(Outcome),
 }
 
 impl fmt::Display for Observation {

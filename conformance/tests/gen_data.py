@@ -669,10 +669,36 @@ for name, comment, asm, result in corners:
     else:
         emit(name, comment, asm, result=result)
 
+# Legacy packet loads (LD_ABS / LD_IND, the packet group): the input is the packet, the value is
+# converted from network order, and an out-of-bounds load ends the program with r0 = 0.
+for mn, n in (("b", 1), ("h", 2), ("w", 4)):
+    emit("packet-ldabs" + mn, "ldabs%s: r0 = network-order %d-byte value at packet offset 3." % (mn, n),
+         "mov %%r0, -1\nldabs%s 3\nexit" % mn, mem=MEM, result=int.from_bytes(MEM[3:3 + n], "big"))
+    emit("packet-ldind" + mn, "ldind%s: offset = src + imm (here 2 + 5)." % mn,
+         "mov %%r0, -1\nmov %%r2, 2\nldind%s %%r2, 5\nexit" % mn, mem=MEM, result=int.from_bytes(MEM[7:7 + n], "big"))
+emit("packet-ldabs-out-of-bounds", "An out-of-bounds packet load ends the program with r0 = 0.",
+     "mov %r0, 7\nldabsw 14\nmov %r0, 9\nexit", mem=MEM, result=0)
+
+
+def nested_calls(depth):
+    text = "mov %r0, 0\ncall local f1\nexit\n"
+    for i in range(1, depth + 1):
+        text += "f%d:\n" % i
+        if i < depth:
+            text += "call local f%d\nadd %%r0, 1\nexit\n" % (i + 1)
+        else:
+            text += "stdw [%r10-512], 5\nldxdw %r0, [%r10-512]\nexit\n"
+    return text
+
+
+emit("call-local-depth-7", "Seven nested local calls (8 frames with the entry one) are allowed;\n"
+     "the deepest frame still has its full 512 bytes of stack.", nested_calls(7), result=5 + 6)
+
 # Run-time faults, expected as errors (the runner passes when the run fails).
 faults = [
     ("fault-call-depth", "Unbounded recursion exceeds the call-depth limit (a fault, not a hang).",
      "call local f\nexit\nf:\ncall local f\nexit", "call depth"),
+    ("fault-call-depth-8", "The eighth nested local call (a ninth frame) faults.", nested_calls(8), "call depth"),
     ("fault-load-out-of-bounds", "A load past the end of the input faults.",
      "ldxb %r0, [%r1+4]\nexit", "out of bounds"),
     ("fault-load-negative-offset", "A load before the start of the input faults.",

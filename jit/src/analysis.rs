@@ -62,10 +62,8 @@ impl Blocks {
                         leader[pc + 1] = true;
                     }
                 }
-                Instruction::CallX { .. } | Instruction::Exit => {
-                    if pc + 1 < n {
-                        leader[pc + 1] = true;
-                    }
+                Instruction::CallX { .. } | Instruction::Exit if pc + 1 < n => {
+                    leader[pc + 1] = true
                 }
                 _ => {}
             }
@@ -82,7 +80,11 @@ impl Blocks {
                 acc = 0;
             }
         }
-        Self { leader, cost, remaining }
+        Self {
+            leader,
+            cost,
+            remaining,
+        }
     }
 }
 

@@ -105,13 +105,25 @@ impl Jit {
     ///
     /// # Errors
     /// As [`Jit::new`].
-    pub fn with_options(program: Arc<Program>, env: &Environment, options: JitOptions) -> Result<Self, JitError> {
-        let seed = RandomState::new().hash_one(0x6a69_74u64);
-        let opts = CompileOptions { blind_constants: options.blind_constants, seed, proven_safe: None };
+    pub fn with_options(
+        program: Arc<Program>,
+        env: &Environment,
+        options: JitOptions,
+    ) -> Result<Self, JitError> {
+        let seed = RandomState::new().hash_one(0x006a_6974_u64);
+        let opts = CompileOptions {
+            blind_constants: options.blind_constants,
+            seed,
+            proven_safe: None,
+        };
         Self::compile(program, env, &opts)
     }
 
-    pub(crate) fn compile(program: Arc<Program>, env: &Environment, opts: &CompileOptions) -> Result<Self, JitError> {
+    pub(crate) fn compile(
+        program: Arc<Program>,
+        env: &Environment,
+        opts: &CompileOptions,
+    ) -> Result<Self, JitError> {
         env.check_helpers(&program)?;
         let mut helpers: Vec<(u32, Arc<apiary_vm::helpers::HelperFn>)> = Vec::new();
         for ins in program.instructions() {
@@ -123,9 +135,18 @@ impl Jit {
                 }
             }
         }
-        let shared = Box::new(Shared { helpers, table: Arc::clone(&env.helpers) });
+        let shared = Box::new(Shared {
+            helpers,
+            table: Arc::clone(&env.helpers),
+        });
         let compiled = backend_compile(&program, &shared, env, opts)?;
-        Ok(Self { program, shared, regions: Arc::clone(&env.regions), config: env.config, compiled })
+        Ok(Self {
+            program,
+            shared,
+            regions: Arc::clone(&env.regions),
+            config: env.config,
+            compiled,
+        })
     }
 
     /// Size of the generated code in bytes (entry/exit stubs, body and out-of-line stubs).
@@ -151,7 +172,10 @@ impl Jit {
     /// The machine code generated for slot `pc` (empty past the end).
     #[must_use]
     pub fn instruction_code(&self, pc: usize) -> &[u8] {
-        match (self.compiled.offsets.get(pc), self.compiled.offsets.get(pc + 1)) {
+        match (
+            self.compiled.offsets.get(pc),
+            self.compiled.offsets.get(pc + 1),
+        ) {
             (Some(&a), Some(&b)) => &self.compiled.code[a..b],
             _ => &[],
         }
@@ -165,7 +189,13 @@ fn backend_compile(
     env: &Environment,
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
-    x86_64::compile(program, shared, env.config.budget.is_some(), !env.regions.is_empty(), opts)
+    x86_64::compile(
+        program,
+        shared,
+        env.config.budget.is_some(),
+        !env.regions.is_empty(),
+        opts,
+    )
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -192,7 +222,10 @@ impl Executable for Jit {
         let input_region = runtime::input_region(input);
         let regions = RegionTable::new(stack, input_region, &self.regions);
         let mut ctx = RunCtx::new(&regions, &self.shared, self.config.budget);
-        let entry = self.compiled.code.ptr(dynasmrt::AssemblyOffset(self.compiled.entry));
+        let entry = self
+            .compiled
+            .code
+            .ptr(dynasmrt::AssemblyOffset(self.compiled.entry));
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `entry` is this Jit's entry stub, compiled with `self.shared`'s helpers; `ctx`
         // describes this run's live stack, input and registered regions (the region contract of

@@ -103,7 +103,13 @@ impl RunCtx {
     pub(crate) fn new(regions: &RegionTable<'_>, shared: &Shared, budget: Option<u64>) -> Self {
         let stack = regions.stack();
         let input = regions.input();
-        let bound = |len: u64| if input.len >= len { input.len + 1 - len } else { 0 };
+        let bound = |len: u64| {
+            if input.len >= len {
+                input.len + 1 - len
+            } else {
+                0
+            }
+        };
         let top = stack.start + STACK_SIZE as u64;
         Self {
             stack_start: stack.start,
@@ -137,14 +143,29 @@ impl RunCtx {
             exit::OK => Ok(self.ret),
             exit::OUT_OF_BOUNDS => {
                 let (len, access) = ins.and_then(access_of).unwrap_or((0, Access::Read));
-                Err(Fault::OutOfBounds { pc, addr: self.fault_aux, len, access })
+                Err(Fault::OutOfBounds {
+                    pc,
+                    addr: self.fault_aux,
+                    len,
+                    access,
+                })
             }
             exit::MISALIGNED => {
                 let (len, _) = ins.and_then(access_of).unwrap_or((0, Access::Write));
-                Err(Fault::MisalignedAtomic { pc, addr: self.fault_aux, len })
+                Err(Fault::MisalignedAtomic {
+                    pc,
+                    addr: self.fault_aux,
+                    len,
+                })
             }
-            exit::BUDGET => Err(Fault::BudgetExhausted { pc, budget: self.budget }),
-            exit::CALL_DEPTH => Err(Fault::CallDepthExceeded { pc, max: MAX_FRAMES }),
+            exit::BUDGET => Err(Fault::BudgetExhausted {
+                pc,
+                budget: self.budget,
+            }),
+            exit::CALL_DEPTH => Err(Fault::CallDepthExceeded {
+                pc,
+                max: MAX_FRAMES,
+            }),
             exit::UNSUPPORTED => match ins.and_then(unsupported_of) {
                 Some(what) => Err(Fault::Unsupported { pc, what }),
                 None => unreachable_exit(),
@@ -154,7 +175,10 @@ impl RunCtx {
                 None => unreachable_exit(),
             },
         };
-        Outcome { result, instructions: budget.map(|_| self.count) }
+        Outcome {
+            result,
+            instructions: budget.map(|_| self.count),
+        }
     }
 }
 
@@ -210,7 +234,11 @@ fn call_helper(ctx: &mut RunCtx, func: &HelperFn, id: u32, pc: u64) -> u64 {
 ///
 /// # Safety
 /// Only generated code calls this, with the context pointer it was entered with.
-pub(crate) unsafe extern "sysv64" fn helper_trampoline(ctx: *mut RunCtx, index: u64, pc: u64) -> u64 {
+pub(crate) unsafe extern "sysv64" fn helper_trampoline(
+    ctx: *mut RunCtx,
+    index: u64,
+    pc: u64,
+) -> u64 {
     // SAFETY: generated code passes the context it was entered with; the run function owns it
     // and does not touch it while the program runs.
     let ctx = unsafe { &mut *ctx };
@@ -220,7 +248,10 @@ pub(crate) unsafe extern "sysv64" fn helper_trampoline(ctx: *mut RunCtx, index: 
         Some((id, func)) => call_helper(ctx, func.as_ref(), *id, pc),
         None => {
             // Unreachable: the code generator only emits indices it registered.
-            ctx.recorded = Some(Fault::UnknownHelper { pc: pc as usize, id: index });
+            ctx.recorded = Some(Fault::UnknownHelper {
+                pc: pc as usize,
+                id: index,
+            });
             ctx.exit_kind = exit::RECORDED;
             1
         }
@@ -243,7 +274,10 @@ pub(crate) unsafe extern "sysv64" fn callx_trampoline(ctx: *mut RunCtx, id: u64,
             call_helper(ctx, func.as_ref(), h.id, pc)
         }
         None => {
-            ctx.recorded = Some(Fault::UnknownHelper { pc: pc as usize, id });
+            ctx.recorded = Some(Fault::UnknownHelper {
+                pc: pc as usize,
+                id,
+            });
             ctx.exit_kind = exit::RECORDED;
             1
         }
@@ -256,12 +290,20 @@ pub(crate) unsafe extern "sysv64" fn callx_trampoline(ctx: *mut RunCtx, id: u64,
 ///
 /// # Safety
 /// As [`helper_trampoline`].
-pub(crate) unsafe extern "sysv64" fn check_access(ctx: *const RunCtx, addr: u64, len_access: u64) -> u64 {
+pub(crate) unsafe extern "sysv64" fn check_access(
+    ctx: *const RunCtx,
+    addr: u64,
+    len_access: u64,
+) -> u64 {
     // SAFETY: as in `helper_trampoline` (read-only here).
     let ctx = unsafe { &*ctx };
     // SAFETY: `ctx` is the running program's context.
     let regions = unsafe { regions_of(ctx) };
-    let access = if len_access & 0x100 != 0 { Access::Write } else { Access::Read };
+    let access = if len_access & 0x100 != 0 {
+        Access::Write
+    } else {
+        Access::Read
+    };
     u64::from(regions.check(addr, len_access & 0xff, access))
 }
 

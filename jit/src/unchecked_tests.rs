@@ -1,0 +1,113 @@
+//! Tests of the crate-private compile options: unchecked mode (per-slot "proven safe" facts)
+//! and constant blinding's effect on the emitted bytes.
+
+use std::sync::Arc;
+
+use apiary_vm::fault::{Access, Fault};
+use apiary_vm::{
+    Environment, ExecConfig, Executable, HelperTable, Insn, Interpreter, LoadOptions, Program,
+};
+
+use crate::{CompileOptions, Jit, JitOptions};
+
+fn program(insns: &[Insn]) -> Arc<Program> {
+    Arc::new(Program::new(insns.to_vec(), &LoadOptions::all()).expect("valid program"))
+}
+
+fn env(budget: Option<u64>) -> Environment {
+    Environment::new(HelperTable::new(), ExecConfig { budget })
+}
+
+/// stxdw [r10-8], r1; ldxdw r0, [r10-8]; ldxb r2, [r1+0]; add r0, r2; exit
+fn stack_program() -> Vec<Insn> {
+    vec![
+        Insn::new(0x7b, 10, 1, -8, 0),
+        Insn::new(0x79, 0, 10, -8, 0),
+        Insn::new(0x71, 2, 1, 0, 0),
+        Insn::new(0x0f, 0, 2, 0, 0),
+        Insn::new(0x95, 0, 0, 0, 0),
+    ]
+}
+
+#[test]
+fn unchecked_accesses_skip_checks_and_agree() {
+    let p = program(&stack_program());
+    for budget in [None, Some(100)] {
+        let e = env(budget);
+        let checked = Jit::new(Arc::clone(&p), &e).expect("compiles");
+        let opts = CompileOptions {
+            proven_safe: Some(vec![true; p.len()]),
+            ..CompileOptions::default()
+        };
+        let unchecked = Jit::compile(Arc::clone(&p), &e, &opts).expect("compiles");
+        assert!(unchecked.code_size() < checked.code_size());
+        assert!(unchecked.instruction_code(0).len() < checked.instruction_code(0).len());
+        let interp = Interpreter::new(Arc::clone(&p), &e).expect("loads");
+        let mut input = [7u8, 1, 2];
+        let expected = interp.run_once(&mut input);
+        assert_eq!(unchecked.run_once(&mut input), expected);
+        assert_eq!(checked.run_once(&mut input), expected);
+    }
+}
+
+#[test]
+fn unproven_accesses_stay_checked() {
+    // Only slot 0 is proven; the input load at slot 2 must still fault on an empty input.
+    let p = program(&stack_program());
+    let e = env(Some(100));
+    let mut proven = vec![false; p.len()];
+    proven[0] = true;
+    let opts = CompileOptions {
+        proven_safe: Some(proven),
+        ..CompileOptions::default()
+    };
+    let jit = Jit::compile(Arc::clone(&p), &e, &opts).expect("compiles");
+    let out = jit.run_once(&mut []);
+    assert_eq!(
+        out.result,
+        Err(Fault::OutOfBounds {
+            pc: 2,
+            addr: 0,
+            len: 1,
+            access: Access::Read
+        })
+    );
+    assert_eq!(out.instructions, Some(3));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn blinding_hides_immediates() {
+    let magic: i32 = 0x1badb002;
+    let wide: u64 = 0x0123_4567_89ab_cdef;
+    let insns = vec![
+        Insn::new(0xb7, 0, 0, 0, magic),              // mov r0, magic
+        Insn::new(0x07, 0, 0, 0, magic),              // add r0, magic
+        Insn::new(0x7a, 10, 0, -8, magic),            // stdw [r10-8], magic
+        Insn::new(0x18, 3, 0, 0, wide as u32 as i32), // lddw r3, wide
+        Insn::new(0, 0, 0, 0, (wide >> 32) as u32 as i32),
+        Insn::new(0x0f, 0, 3, 0, 0), // add r0, r3
+        Insn::new(0x95, 0, 0, 0, 0),
+    ];
+    let p = program(&insns);
+    let e = env(None);
+    let plain = Jit::new(Arc::clone(&p), &e).expect("compiles");
+    let blinded = Jit::with_options(
+        Arc::clone(&p),
+        &e,
+        JitOptions {
+            blind_constants: true,
+        },
+    )
+    .expect("compiles");
+    assert!(contains(plain.code(), &magic.to_le_bytes()));
+    assert!(contains(plain.code(), &wide.to_le_bytes()));
+    assert!(!contains(blinded.code(), &magic.to_le_bytes()));
+    assert!(!contains(blinded.code(), &wide.to_le_bytes()));
+    let expected = (magic as i64 as u64).wrapping_mul(2).wrapping_add(wide);
+    assert_eq!(plain.run_once(&mut []).result, Ok(expected));
+    assert_eq!(blinded.run_once(&mut []).result, Ok(expected));
+}

@@ -36,7 +36,16 @@ fn prog(parts: &[&[Insn]]) -> Vec<Insn> {
 }
 
 /// dst and src register pairs, including r0 and r3 (rax/rdx on x86, special for division).
-const PAIRS: [(u8, u8); 8] = [(3, 4), (0, 4), (3, 0), (0, 3), (3, 3), (0, 0), (6, 2), (1, 9)];
+const PAIRS: [(u8, u8); 8] = [
+    (3, 4),
+    (0, 4),
+    (3, 0),
+    (0, 3),
+    (3, 3),
+    (0, 0),
+    (6, 2),
+    (1, 9),
+];
 
 #[test]
 fn alu_register_forms() {
@@ -46,11 +55,18 @@ fn alu_register_forms() {
             for &(d, s) in &PAIRS {
                 for &a in &VALUES {
                     for &bv in &[0u64, 1, u64::MAX, 7, 0x8000_0000, 64, 33, i64::MIN as u64] {
-                        let ins = if w64 { alu64_reg(op, d, s) } else { alu32_reg(op, d, s) };
+                        let ins = if w64 {
+                            alu64_reg(op, d, s)
+                        } else {
+                            alu32_reg(op, d, s)
+                        };
                         // Fill every register, run the op, fold every register into r0.
                         let mut v = Vec::new();
                         for r in 0..10u8 {
-                            v.extend(lddw(r, 0x1111_1111_1111_1111u64.wrapping_mul(u64::from(r) + 1)));
+                            v.extend(lddw(
+                                r,
+                                0x1111_1111_1111_1111u64.wrapping_mul(u64::from(r) + 1),
+                            ));
                         }
                         v.extend(lddw(d, a));
                         if s != d {
@@ -79,7 +95,11 @@ fn alu_immediate_forms_and_signed_division() {
             for d in [0u8, 3, 5, 6] {
                 for &a in &VALUES {
                     for &imm in &IMMS {
-                        let ins = if w64 { alu64_imm(op, d, imm) } else { alu32_imm(op, d, imm) };
+                        let ins = if w64 {
+                            alu64_imm(op, d, imm)
+                        } else {
+                            alu32_imm(op, d, imm)
+                        };
                         let mut v = Vec::new();
                         v.extend(lddw(0, 0xdead_beef_0000_0001));
                         v.extend(lddw(3, 0xfeed_0000_0000_0003));
@@ -99,7 +119,15 @@ fn alu_immediate_forms_and_signed_division() {
         for w64 in [true, false] {
             for &(d, s) in &PAIRS {
                 for &a in &VALUES {
-                    for &bv in &[0u64, 1, u64::MAX, (-7i64) as u64, 3, 0xffff_ffff, i64::MIN as u64] {
+                    for &bv in &[
+                        0u64,
+                        1,
+                        u64::MAX,
+                        (-7i64) as u64,
+                        3,
+                        0xffff_ffff,
+                        i64::MIN as u64,
+                    ] {
                         let mut v = Vec::new();
                         v.extend(lddw(0, 0x0102_0304_0506_0708));
                         v.extend(lddw(3, 0x1112_1314_1516_1718));
@@ -132,15 +160,39 @@ fn alu_immediate_forms_and_signed_division() {
 #[test]
 fn corner_cases_of_division() {
     // sdiv INT_MIN / -1 = INT_MIN; smod INT_MIN % -1 = 0; by zero: 0 / dst unchanged.
-    let r = diff_all(&prog(&[&lddw(0, i64::MIN as u64), &[salu(DIV, true, 0, None, -1), exit()]]), &[]);
+    let r = diff_all(
+        &prog(&[
+            &lddw(0, i64::MIN as u64),
+            &[salu(DIV, true, 0, None, -1), exit()],
+        ]),
+        &[],
+    );
     assert_eq!(r.result, Ok(i64::MIN as u64));
-    let r = diff_all(&prog(&[&lddw(0, i64::MIN as u64), &[salu(MOD, true, 0, None, -1), exit()]]), &[]);
+    let r = diff_all(
+        &prog(&[
+            &lddw(0, i64::MIN as u64),
+            &[salu(MOD, true, 0, None, -1), exit()],
+        ]),
+        &[],
+    );
     assert_eq!(r.result, Ok(0));
-    let r = diff_all(&[mov64(0, i32::MIN), salu(DIV, false, 0, None, -1), exit()], &[]);
+    let r = diff_all(
+        &[mov64(0, i32::MIN), salu(DIV, false, 0, None, -1), exit()],
+        &[],
+    );
     assert_eq!(r.result, Ok(0x8000_0000));
-    let r = diff_all(&prog(&[&lddw(0, 0xffff_ffff_0000_0007), &[alu32_imm(MOD, 0, 0), exit()]]), &[]);
+    let r = diff_all(
+        &prog(&[
+            &lddw(0, 0xffff_ffff_0000_0007),
+            &[alu32_imm(MOD, 0, 0), exit()],
+        ]),
+        &[],
+    );
     assert_eq!(r.result, Ok(7));
-    let r = diff_all(&[mov64(0, 9), mov64(1, 0), alu64_reg(DIV, 0, 1), exit()], &[]);
+    let r = diff_all(
+        &[mov64(0, 9), mov64(1, 0), alu64_reg(DIV, 0, 1), exit()],
+        &[],
+    );
     assert_eq!(r.result, Ok(0));
 }
 
@@ -153,14 +205,26 @@ fn movsx_neg_endian() {
                     if !w64 && bits == 32 {
                         continue;
                     }
-                    let v = prog(&[&lddw(d, 0x4242_4242_4242_4242), &lddw(s, a), &[movsx(w64, d, s, bits), movr(0, d), exit()]]);
+                    let v = prog(&[
+                        &lddw(d, 0x4242_4242_4242_4242),
+                        &lddw(s, a),
+                        &[movsx(w64, d, s, bits), movr(0, d), exit()],
+                    ]);
                     diff(&v, &[], &env(None));
                 }
-                diff(&prog(&[&lddw(d, a), &[neg(w64, d), movr(0, d), exit()]]), &[], &env(None));
+                diff(
+                    &prog(&[&lddw(d, a), &[neg(w64, d), movr(0, d), exit()]]),
+                    &[],
+                    &env(None),
+                );
             }
             for bits in [16, 32, 64] {
                 for f in [le, be, bswap] {
-                    diff(&prog(&[&lddw(d, a), &[f(d, bits), movr(0, d), exit()]]), &[], &env(None));
+                    diff(
+                        &prog(&[&lddw(d, a), &[f(d, bits), movr(0, d), exit()]]),
+                        &[],
+                        &env(None),
+                    );
                 }
             }
         }
@@ -170,9 +234,18 @@ fn movsx_neg_endian() {
 #[test]
 fn shifts_by_zero_zero_extend() {
     for op in [LSH, RSH, ARSH] {
-        let r = diff_all(&prog(&[&lddw(0, u64::MAX), &[alu32_imm(op, 0, 0), exit()]]), &[]);
+        let r = diff_all(
+            &prog(&[&lddw(0, u64::MAX), &[alu32_imm(op, 0, 0), exit()]]),
+            &[],
+        );
         assert_eq!(r.result, Ok(0xffff_ffff));
-        let r = diff_all(&prog(&[&lddw(0, u64::MAX), &[mov64(1, 32), alu32_reg(op, 0, 1), exit()]]), &[]);
+        let r = diff_all(
+            &prog(&[
+                &lddw(0, u64::MAX),
+                &[mov64(1, 32), alu32_reg(op, 0, 1), exit()],
+            ]),
+            &[],
+        );
         assert_eq!(r.result, Ok(0xffff_ffff));
     }
 }
@@ -188,18 +261,36 @@ fn loads_and_stores_on_stack_and_input() {
                 diff_all(&[ldxs(size, 0, 1, off), exit()], &input);
             }
             // Stores to the input (register and immediate), then read back.
-            diff_all(&[lddw(3, 0x8182_8384_8586_8788)[0], lddw(3, 0x8182_8384_8586_8788)[1], stx(size, 1, off, 3), ldx(DW, 0, 1, 0), exit()], &input);
+            diff_all(
+                &[
+                    lddw(3, 0x8182_8384_8586_8788)[0],
+                    lddw(3, 0x8182_8384_8586_8788)[1],
+                    stx(size, 1, off, 3),
+                    ldx(DW, 0, 1, 0),
+                    exit(),
+                ],
+                &input,
+            );
             for imm in [-1, 0x7f, -0x80, 0x1234_5678] {
-                diff_all(&[st(size, 1, off, imm), ldx(DW, 0, 1, off & !7), exit()], &input);
+                diff_all(
+                    &[st(size, 1, off, imm), ldx(DW, 0, 1, off & !7), exit()],
+                    &input,
+                );
             }
         }
         for off in [-8i16, -16, -512, -4096] {
             for src in [1u8, 2, 6] {
-                let v = prog(&[&lddw(src, 0xf1f2_f3f4_f5f6_f7f8), &[stx(size, 10, off, src), ldx(DW, 0, 10, off), exit()]]);
+                let v = prog(&[
+                    &lddw(src, 0xf1f2_f3f4_f5f6_f7f8),
+                    &[stx(size, 10, off, src), ldx(DW, 0, 10, off), exit()],
+                ]);
                 diff_all(&v, &[]);
             }
             if size != DW {
-                diff_all(&[st(size, 10, off, -2), ldxs(size, 0, 10, off), exit()], &[]);
+                diff_all(
+                    &[st(size, 10, off, -2), ldxs(size, 0, 10, off), exit()],
+                    &[],
+                );
             }
         }
     }
@@ -210,7 +301,11 @@ fn atomics_every_operation() {
     for w64 in [true, false] {
         for &op in &ATOMICS {
             for src in [0u8, 1, 2, 3, 6] {
-                for &(init, val, r0) in &[(5u64, 3u64, 5u64), (u64::MAX, 0x8000_0001, 7), (0xf0f0_f0f0_f0f0_f0f0, 0x0ff0, 0xf0f0_f0f0_f0f0_f0f0)] {
+                for &(init, val, r0) in &[
+                    (5u64, 3u64, 5u64),
+                    (u64::MAX, 0x8000_0001, 7),
+                    (0xf0f0_f0f0_f0f0_f0f0, 0x0ff0, 0xf0f0_f0f0_f0f0_f0f0),
+                ] {
                     let size = if w64 { DW } else { W };
                     let mut v = Vec::new();
                     v.extend(lddw(4, init));
@@ -257,7 +352,16 @@ fn atomics_every_operation() {
 
 #[test]
 fn lddw_and_packet_loads() {
-    for v in [0u64, 1, u64::MAX, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, (-5i64) as u64, 0x1234_5678_9abc_def0] {
+    for v in [
+        0u64,
+        1,
+        u64::MAX,
+        0x8000_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        (-5i64) as u64,
+        0x1234_5678_9abc_def0,
+    ] {
         let r = diff_all(&prog(&[&lddw(0, v), &[exit()]]), &[]);
         assert_eq!(r.result, Ok(v));
     }
@@ -265,27 +369,64 @@ fn lddw_and_packet_loads() {
     for &size in &[W, H, B] {
         for imm in [0, 1, 12, 13, 14, 15, 16, -1, i32::MAX] {
             diff_all(&[mov64(0, 99), ld_abs(size, imm), exit()], &input);
-            diff_all(&[mov64(0, 99), mov64(6, 3), ld_ind(size, 6, imm), exit()], &input);
+            diff_all(
+                &[mov64(0, 99), mov64(6, 3), ld_ind(size, 6, imm), exit()],
+                &input,
+            );
             diff_all(&[mov64(0, 99), ld_abs(size, imm), exit()], &[]);
         }
         // LD_IND offset arithmetic wraps at 32 bits.
-        diff_all(&prog(&[&lddw(6, 0x1_0000_0002), &[ld_ind(size, 6, -1), exit()]]), &input);
-        diff_all(&prog(&[&lddw(6, 0xffff_ffff), &[ld_ind(size, 6, 2), exit()]]), &input);
+        diff_all(
+            &prog(&[&lddw(6, 0x1_0000_0002), &[ld_ind(size, 6, -1), exit()]]),
+            &input,
+        );
+        diff_all(
+            &prog(&[&lddw(6, 0xffff_ffff), &[ld_ind(size, 6, 2), exit()]]),
+            &input,
+        );
     }
 }
 
 #[test]
 fn conditional_jumps() {
-    let vals = [0u64, 1, u64::MAX, 0x8000_0000, 0x1_0000_0000, (-2i64) as u64, 0x7fff_ffff, 5];
+    let vals = [
+        0u64,
+        1,
+        u64::MAX,
+        0x8000_0000,
+        0x1_0000_0000,
+        (-2i64) as u64,
+        0x7fff_ffff,
+        5,
+    ];
     for &cond in &CONDS {
         for w64 in [true, false] {
             for &a in &vals {
                 for &bv in &vals {
-                    let v = prog(&[&lddw(3, a), &lddw(4, bv), &[jmp_reg(cond, w64, 3, 4, 2), mov64(0, 1), exit(), mov64(0, 2), exit()]]);
+                    let v = prog(&[
+                        &lddw(3, a),
+                        &lddw(4, bv),
+                        &[
+                            jmp_reg(cond, w64, 3, 4, 2),
+                            mov64(0, 1),
+                            exit(),
+                            mov64(0, 2),
+                            exit(),
+                        ],
+                    ]);
                     diff(&v, &[], &env(None));
                 }
                 for &imm in &[0, 1, -1, -2, i32::MIN, i32::MAX, 5] {
-                    let v = prog(&[&lddw(3, a), &[jmp_imm(cond, w64, 3, imm, 2), mov64(0, 1), exit(), mov64(0, 2), exit()]]);
+                    let v = prog(&[
+                        &lddw(3, a),
+                        &[
+                            jmp_imm(cond, w64, 3, imm, 2),
+                            mov64(0, 1),
+                            exit(),
+                            mov64(0, 2),
+                            exit(),
+                        ],
+                    ]);
                     diff(&v, &[], &env(None));
                 }
             }
@@ -296,13 +437,27 @@ fn conditional_jumps() {
 #[test]
 fn ja_gotol_and_loops_with_budget() {
     // A counted loop: r0 = sum 0..10, backward conditional jump.
-    let looped = [mov64(0, 0), mov64(1, 0), alu64_reg(ADD, 0, 1), alu64_imm(ADD, 1, 1), jmp_imm(JLT, true, 1, 10, -3), exit()];
+    let looped = [
+        mov64(0, 0),
+        mov64(1, 0),
+        alu64_reg(ADD, 0, 1),
+        alu64_imm(ADD, 1, 1),
+        jmp_imm(JLT, true, 1, 10, -3),
+        exit(),
+    ];
     let r = diff_all(&looped, &[]);
     assert_eq!(r.result, Ok(45));
     for budget in 0..40 {
         diff(&looped, &[], &env(Some(budget)));
     }
-    let fwd = [mov64(0, 1), ja(1), mov64(0, 2), gotol(1), mov64(0, 3), exit()];
+    let fwd = [
+        mov64(0, 1),
+        ja(1),
+        mov64(0, 2),
+        gotol(1),
+        mov64(0, 3),
+        exit(),
+    ];
     assert_eq!(diff_all(&fwd, &[]).result, Ok(1));
     // Infinite loop through `ja -1` and `gotol -1`: only the budget ends it.
     let spin = [mov64(0, 1), alu64_imm(ADD, 0, 1), ja(-2)];
@@ -312,7 +467,10 @@ fn ja_gotol_and_loops_with_budget() {
     }
     let spin32 = [mov64(0, 1), gotol(-1)];
     let r = diff(&spin32, &[], &env(Some(7)));
-    assert!(matches!(r.result, Err(Fault::BudgetExhausted { pc: 1, .. })));
+    assert!(matches!(
+        r.result,
+        Err(Fault::BudgetExhausted { pc: 1, .. })
+    ));
 }
 
 #[test]
@@ -336,7 +494,14 @@ fn local_calls_frames_and_depth() {
     let r = diff_all(&v, &[]);
     assert_eq!(r.result, Ok((-512i64 + 6 + 5) as u64));
     // Unbounded recursion: CallDepthExceeded at the call, after 7 nested calls.
-    let rec = [mov64(0, 0), call_local(1), exit(), alu64_imm(ADD, 0, 1), call_local(-2), exit()];
+    let rec = [
+        mov64(0, 0),
+        call_local(1),
+        exit(),
+        alu64_imm(ADD, 0, 1),
+        call_local(-2),
+        exit(),
+    ];
     let r = diff_all(&rec, &[]);
     assert_eq!(r.result, Err(Fault::CallDepthExceeded { pc: 4, max: 8 }));
     // Recursion with a budget: budget fault at the call.
@@ -344,7 +509,14 @@ fn local_calls_frames_and_depth() {
         diff(&rec, &[], &env(Some(budget)));
     }
     // Calling slot 0 (the entry function) recursively, depth-limited by a counter in r6.
-    let self_call = [alu64_imm(ADD, 7, 1), jmp_imm(JGE, true, 7, 5, 2), call_local(-3), alu64_imm(ADD, 0, 1), movr(0, 7), exit()];
+    let self_call = [
+        alu64_imm(ADD, 7, 1),
+        jmp_imm(JGE, true, 7, 5, 2),
+        call_local(-3),
+        alu64_imm(ADD, 0, 1),
+        movr(0, 7),
+        exit(),
+    ];
     diff_all(&self_call, &[]);
 }
 
@@ -372,39 +544,115 @@ fn helpers_preserve_r1_to_r5_and_return_r0() {
 fn helper_stop_error_panic_and_memory() {
     // stop mid-block: count must match.
     for r1 in [2, 3] {
-        let v = [mov64(0, 9), mov64(1, r1), call(H_STOP as i32), mov64(0, 1), mov64(0, 2), exit()];
+        let v = [
+            mov64(0, 9),
+            mov64(1, r1),
+            call(H_STOP as i32),
+            mov64(0, 1),
+            mov64(0, 2),
+            exit(),
+        ];
         let r = diff_all(&v, &[]);
         assert_eq!(r.result, if r1 == 3 { Ok(3) } else { Ok(2) });
         let v = [mov64(1, r1), call(H_FAIL as i32), mov64(0, 1), exit()];
         diff_all(&v, &[]);
     }
     let r = diff_all(&[mov64(1, 1), call(H_FAIL as i32), exit()], &[]);
-    assert!(matches!(r.result, Err(Fault::Helper { pc: 1, id: H_FAIL, .. })));
-    let r = diff_all(&[mov64(0, 1), call(H_PANIC as i32), mov64(0, 2), exit()], &[]);
+    assert!(matches!(
+        r.result,
+        Err(Fault::Helper {
+            pc: 1,
+            id: H_FAIL,
+            ..
+        })
+    ));
+    let r = diff_all(
+        &[mov64(0, 1), call(H_PANIC as i32), mov64(0, 2), exit()],
+        &[],
+    );
     assert_eq!(r.result, Err(Fault::HelperPanicked { pc: 1, id: H_PANIC }));
     // Helpers reaching memory: input (ok), stack (ok), out of bounds (helper error).
     let input: Vec<u8> = (0..16).collect();
     diff_all(&[mov64(2, 16), call(H_SUM as i32), exit()], &input);
     diff_all(&[mov64(2, 17), call(H_SUM as i32), exit()], &input);
-    diff_all(&[mov64(2, 8), mov64(3, 0xab), call(H_FILL as i32), ldx(DW, 0, 1, 0), exit()], &input);
-    diff_all(&[movr(1, 10), alu64_imm(ADD, 1, -8), mov64(2, 8), mov64(3, 0x11), call(H_FILL as i32), ldx(DW, 0, 10, -8), exit()], &[]);
-    diff_all(&[movr(1, 10), mov64(2, 1), call(H_FILL as i32), exit()], &[]);
+    diff_all(
+        &[
+            mov64(2, 8),
+            mov64(3, 0xab),
+            call(H_FILL as i32),
+            ldx(DW, 0, 1, 0),
+            exit(),
+        ],
+        &input,
+    );
+    diff_all(
+        &[
+            movr(1, 10),
+            alu64_imm(ADD, 1, -8),
+            mov64(2, 8),
+            mov64(3, 0x11),
+            call(H_FILL as i32),
+            ldx(DW, 0, 10, -8),
+            exit(),
+        ],
+        &[],
+    );
+    diff_all(
+        &[movr(1, 10), mov64(2, 1), call(H_FILL as i32), exit()],
+        &[],
+    );
 }
 
 #[test]
 fn every_fault_kind_on_both_engines() {
     let input = [0u8; 8];
     let cases: Vec<(Vec<Insn>, Fault)> = vec![
-        (vec![ldx(DW, 0, 10, 0), exit()], Fault::OutOfBounds { pc: 0, addr: 0, len: 8, access: Access::Read }),
-        (vec![mov64(0, 1), stx(W, 1, 6, 0), exit()], Fault::OutOfBounds { pc: 1, addr: 0, len: 4, access: Access::Write }),
-        (vec![mov64(0, 1), atomic(true, 10, -12, 0, A_ADD), exit()], Fault::MisalignedAtomic { pc: 1, addr: 0, len: 8 }),
-        (vec![mov64(3, 0x1234), callx(3), exit()], Fault::UnknownHelper { pc: 1, id: 0x1234 }),
-        (vec![mov64(0, 0), kfunc(77), exit()], Fault::Unsupported { pc: 1, what: Unsupported::Kfunc { btf_id: 77 } }),
+        (
+            vec![ldx(DW, 0, 10, 0), exit()],
+            Fault::OutOfBounds {
+                pc: 0,
+                addr: 0,
+                len: 8,
+                access: Access::Read,
+            },
+        ),
+        (
+            vec![mov64(0, 1), stx(W, 1, 6, 0), exit()],
+            Fault::OutOfBounds {
+                pc: 1,
+                addr: 0,
+                len: 4,
+                access: Access::Write,
+            },
+        ),
+        (
+            vec![mov64(0, 1), atomic(true, 10, -12, 0, A_ADD), exit()],
+            Fault::MisalignedAtomic {
+                pc: 1,
+                addr: 0,
+                len: 8,
+            },
+        ),
+        (
+            vec![mov64(3, 0x1234), callx(3), exit()],
+            Fault::UnknownHelper { pc: 1, id: 0x1234 },
+        ),
+        (
+            vec![mov64(0, 0), kfunc(77), exit()],
+            Fault::Unsupported {
+                pc: 1,
+                what: Unsupported::Kfunc { btf_id: 77 },
+            },
+        ),
     ];
     for (v, expected) in cases {
         let r = diff_all(&v, &input);
         let got = r.result.expect_err("faults");
-        assert_eq!(std::mem::discriminant(&got), std::mem::discriminant(&expected), "{got:?}");
+        assert_eq!(
+            std::mem::discriminant(&got),
+            std::mem::discriminant(&expected),
+            "{got:?}"
+        );
         assert_eq!(got.pc(), expected.pc());
     }
     for src in 1..=6u8 {
@@ -412,7 +660,10 @@ fn every_fault_kind_on_both_engines() {
         if let Ok(p) = apiary_vm::Program::new(v.clone(), &apiary_vm::LoadOptions::all()) {
             let _ = p;
             let r = diff_all(&v, &input);
-            assert!(matches!(r.result, Err(Fault::Unsupported { pc: 1, .. })), "{r:?}");
+            assert!(
+                matches!(r.result, Err(Fault::Unsupported { pc: 1, .. })),
+                "{r:?}"
+            );
         }
     }
     // Null pointer, below and above the stack, misaligned 32-bit atomic, address wrap-around.
@@ -420,9 +671,18 @@ fn every_fault_kind_on_both_engines() {
     diff_all(&[ldx(B, 0, 10, -4097), exit()], &input);
     diff_all(&[ldx(B, 0, 10, -4096), exit()], &input);
     diff_all(&[st(W, 10, -2, 1), exit()], &input);
-    diff_all(&[st(W, 10, -4, 1), atomic(false, 10, -2, 0, A_ADD), exit()], &input);
-    diff_all(&prog(&[&lddw(3, u64::MAX), &[ldx(DW, 0, 3, 0), exit()]]), &input);
-    diff_all(&prog(&[&lddw(3, u64::MAX - 2), &[ldx(B, 0, 3, 5), exit()]]), &input);
+    diff_all(
+        &[st(W, 10, -4, 1), atomic(false, 10, -2, 0, A_ADD), exit()],
+        &input,
+    );
+    diff_all(
+        &prog(&[&lddw(3, u64::MAX), &[ldx(DW, 0, 3, 0), exit()]]),
+        &input,
+    );
+    diff_all(
+        &prog(&[&lddw(3, u64::MAX - 2), &[ldx(B, 0, 3, 5), exit()]]),
+        &input,
+    );
     diff_all(&[ldx(B, 0, 1, 8), exit()], &input);
     diff_all(&[ldx(B, 0, 1, 7), exit()], &input);
     diff_all(&[ldx(B, 0, 1, -1), exit()], &input);
@@ -440,10 +700,18 @@ fn counts_at_faults_mid_block() {
         assert_eq!(r.instructions, Some(k as u64 + 1));
     }
     // LD_ABS out of bounds mid-block ends with r0 = 0 and an exact count.
-    let r = diff(&[mov64(0, 5), ld_abs(W, 100), mov64(0, 7), exit()], &[1, 2], &env(Some(100)));
+    let r = diff(
+        &[mov64(0, 5), ld_abs(W, 100), mov64(0, 7), exit()],
+        &[1, 2],
+        &env(Some(100)),
+    );
     assert_eq!((r.result, r.instructions), (Ok(0), Some(2)));
     // lddw counts like the interpreter.
-    diff(&prog(&[&lddw(0, 1), &lddw(0, 2), &[exit()]]), &[], &env(Some(100)));
+    diff(
+        &prog(&[&lddw(0, 1), &lddw(0, 2), &[exit()]]),
+        &[],
+        &env(Some(100)),
+    );
 }
 
 #[test]
@@ -454,21 +722,53 @@ fn extra_regions_read_write_and_permissions() {
     let rw_addr = rw.as_ptr() as u64;
     let mut env = env(Some(10_000));
     env.regions = Arc::from(vec![Region::readable(ro), Region::writable(rw)]);
-    let env_off = Environment { config: ExecConfig { budget: None }, ..env.clone() };
+    let env_off = Environment {
+        config: ExecConfig { budget: None },
+        ..env.clone()
+    };
     for e in [&env, &env_off] {
         let programs: Vec<Vec<Insn>> = vec![
             prog(&[&lddw(3, ro_addr), &[mov64(0, 1), ldx(DW, 0, 3, 8), exit()]]),
             prog(&[&lddw(3, ro_addr), &[mov64(0, 1), st(B, 3, 8, 1), exit()]]),
             prog(&[&lddw(3, ro_addr), &[ldx(DW, 0, 3, 57), exit()]]),
-            prog(&[&lddw(3, rw_addr), &[mov64(2, 9), stx(DW, 3, 56, 2), ldx(DW, 0, 3, 56), exit()]]),
-            prog(&[&lddw(3, rw_addr), &[mov64(2, 9), atomic(true, 3, 16, 2, A_ADD | A_FETCH), ldx(DW, 0, 3, 16), exit()]]),
-            prog(&[&lddw(3, rw_addr), &[mov64(2, 9), atomic(true, 3, 17, 2, A_ADD), exit()]]),
+            prog(&[
+                &lddw(3, rw_addr),
+                &[mov64(2, 9), stx(DW, 3, 56, 2), ldx(DW, 0, 3, 56), exit()],
+            ]),
+            prog(&[
+                &lddw(3, rw_addr),
+                &[
+                    mov64(2, 9),
+                    atomic(true, 3, 16, 2, A_ADD | A_FETCH),
+                    ldx(DW, 0, 3, 16),
+                    exit(),
+                ],
+            ]),
+            prog(&[
+                &lddw(3, rw_addr),
+                &[mov64(2, 9), atomic(true, 3, 17, 2, A_ADD), exit()],
+            ]),
             prog(&[&lddw(3, rw_addr), &[mov64(2, 9), stx(DW, 3, 64, 2), exit()]]),
-            prog(&[&lddw(1, rw_addr), &[mov64(2, 64), mov64(3, 0x33), call(H_FILL as i32), ldx(B, 0, 1, 63), exit()]]),
+            prog(&[
+                &lddw(1, rw_addr),
+                &[
+                    mov64(2, 64),
+                    mov64(3, 0x33),
+                    call(H_FILL as i32),
+                    ldx(B, 0, 1, 63),
+                    exit(),
+                ],
+            ]),
         ];
         for v in programs {
             // Registers r0-r5 must survive the slow path.
-            let mut w = vec![mov64(0, 11), mov64(1, 12), mov64(2, 13), mov64(4, 14), mov64(5, 15)];
+            let mut w = vec![
+                mov64(0, 11),
+                mov64(1, 12),
+                mov64(2, 13),
+                mov64(4, 14),
+                mov64(5, 15),
+            ];
             w.extend(v[..v.len() - 1].iter().copied());
             for r in 1..=5u8 {
                 w.push(alu64_imm(LSH, 0, 4));
@@ -487,7 +787,16 @@ fn extra_regions_read_write_and_permissions() {
                     }
                 };
                 for blind in [false, true] {
-                    diff_with(&p, &[1, 2, 3], e, JitOptions { blind_constants: blind }, &mut reset).expect("same stack");
+                    diff_with(
+                        &p,
+                        &[1, 2, 3],
+                        e,
+                        JitOptions {
+                            blind_constants: blind,
+                        },
+                        &mut reset,
+                    )
+                    .expect("same stack");
                 }
             }
         }
@@ -509,12 +818,19 @@ fn entry_registers() {
 #[test]
 fn unknown_helper_is_a_load_error() {
     let p = program(&[call(999), exit()]);
-    assert!(matches!(Jit::new(p, &env(None)), Err(apiary_jit::JitError::Load(_))));
+    assert!(matches!(
+        Jit::new(p, &env(None)),
+        Err(apiary_jit::JitError::Load(_))
+    ));
 }
 
 #[test]
 fn instruction_offsets_cover_the_body() {
-    let p = program(&prog(&[&[mov64(0, 1)], &lddw(1, 5), &[alu64_reg(ADD, 0, 1), exit()]]));
+    let p = program(&prog(&[
+        &[mov64(0, 1)],
+        &lddw(1, 5),
+        &[alu64_reg(ADD, 0, 1), exit()],
+    ]));
     let jit = Jit::new(p, &env(Some(5))).expect("compiles");
     let offs = jit.instruction_offsets();
     assert_eq!(offs.len(), 5 + 1);
@@ -528,11 +844,16 @@ fn instruction_offsets_cover_the_body() {
 #[test]
 fn no_mapping_is_writable_and_executable() {
     let p = program(&[mov64(0, 1), exit()]);
-    let jits: Vec<Jit> = (0..4).map(|_| Jit::new(Arc::clone(&p), &env(None)).expect("compiles")).collect();
+    let jits: Vec<Jit> = (0..4)
+        .map(|_| Jit::new(Arc::clone(&p), &env(None)).expect("compiles"))
+        .collect();
     let maps = std::fs::read_to_string("/proc/self/maps").expect("procfs");
     for line in maps.lines() {
         let perms = line.split_whitespace().nth(1).unwrap_or("");
-        assert!(!perms.starts_with("rwx"), "writable and executable mapping: {line}");
+        assert!(
+            !perms.starts_with("rwx"),
+            "writable and executable mapping: {line}"
+        );
     }
     // The code really is mapped executable somewhere.
     let addr = jits[0].code().as_ptr() as u64;
@@ -540,7 +861,9 @@ fn no_mapping_is_writable_and_executable() {
         let mut it = l.split_whitespace();
         let range = it.next().unwrap_or("");
         let perms = it.next().unwrap_or("");
-        let mut r = range.split('-').map(|x| u64::from_str_radix(x, 16).unwrap_or(0));
+        let mut r = range
+            .split('-')
+            .map(|x| u64::from_str_radix(x, 16).unwrap_or(0));
         let (a, b) = (r.next().unwrap_or(0), r.next().unwrap_or(0));
         a <= addr && addr < b && perms.contains('x') && !perms.contains('w')
     });

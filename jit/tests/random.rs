@@ -19,7 +19,16 @@ type Raw = (u8, u8, u8, u16, u64);
 
 const DSTS: [u8; 13] = [0, 3, 4, 5, 6, 7, 8, 9, 0, 3, 6, 1, 2];
 const IMMS: [i32; 12] = [0, 1, -1, 2, 7, -7, 31, 32, 63, 64, i32::MIN, i32::MAX];
-const VALS: [u64; 8] = [0, 1, u64::MAX, i64::MIN as u64, 0x8000_0000, 0xffff_ffff, 0x1234_5678_9abc_def0, 3];
+const VALS: [u64; 8] = [
+    0,
+    1,
+    u64::MAX,
+    i64::MIN as u64,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1234_5678_9abc_def0,
+    3,
+];
 
 #[derive(Clone, Copy)]
 enum Target {
@@ -63,7 +72,11 @@ fn unit(raw: Raw, idx: usize, flen: usize, func: usize, nfuncs: usize, cx: &Ctx)
             let insn = if signed {
                 salu(op, w64, dst, use_reg.then_some(src), imm_of(v))
             } else if use_reg {
-                if w64 { alu64_reg(op, dst, src) } else { alu32_reg(op, dst, src) }
+                if w64 {
+                    alu64_reg(op, dst, src)
+                } else {
+                    alu32_reg(op, dst, src)
+                }
             } else if w64 {
                 alu64_imm(op, dst, imm_of(v))
             } else {
@@ -100,8 +113,16 @@ fn unit(raw: Raw, idx: usize, flen: usize, func: usize, nfuncs: usize, cx: &Ctx)
             };
             let r = DSTS[(v >> 16) as usize % DSTS.len()];
             match kind % 16 {
-                6 => plain(vec![if size != DW && v & 1 == 1 { ldxs(size, r, base, off) } else { ldx(size, r, base, off) }]),
-                7 => plain(vec![if v & 1 == 1 { st(size, base, off, imm_of(v >> 3)) } else { stx(size, base, off, r) }]),
+                6 => plain(vec![if size != DW && v & 1 == 1 {
+                    ldxs(size, r, base, off)
+                } else {
+                    ldx(size, r, base, off)
+                }]),
+                7 => plain(vec![if v & 1 == 1 {
+                    st(size, base, off, imm_of(v >> 3))
+                } else {
+                    stx(size, base, off, r)
+                }]),
                 _ => {
                     let op = ATOMICS[(v >> 4) as usize % ATOMICS.len()];
                     let off = if v & 0x100 == 0 { off & !7 } else { off };
@@ -111,9 +132,17 @@ fn unit(raw: Raw, idx: usize, flen: usize, func: usize, nfuncs: usize, cx: &Ctx)
         }
         9 | 10 => {
             let back = cx.backward && v & 3 == 0;
-            let target = if back { (v as usize >> 2) % (idx + 1) } else { idx + 1 + (v as usize >> 2) % (flen - idx) };
+            let target = if back {
+                (v as usize >> 2) % (idx + 1)
+            } else {
+                idx + 1 + (v as usize >> 2) % (flen - idx)
+            };
             let insn = if kind % 16 == 10 && c & 7 == 0 {
-                if c & 8 != 0 { gotol(0) } else { ja(0) }
+                if c & 8 != 0 {
+                    gotol(0)
+                } else {
+                    ja(0)
+                }
             } else {
                 let cond = CONDS[(c >> 4) as usize % CONDS.len()];
                 if c & 8 != 0 {
@@ -122,23 +151,48 @@ fn unit(raw: Raw, idx: usize, flen: usize, func: usize, nfuncs: usize, cx: &Ctx)
                     jmp_imm(cond, w64, dst, imm_of(v >> 8), 0)
                 }
             };
-            Unit { insns: vec![insn], patch: Some((0, Target::Unit(target))) }
+            Unit {
+                insns: vec![insn],
+                patch: Some((0, Target::Unit(target))),
+            }
         }
-        11 => plain(vec![call([H_MIX, H_STOP, H_FAIL, H_SUM, H_FILL][c as usize % 5] as i32)]),
+        11 => plain(vec![call(
+            [H_MIX, H_STOP, H_FAIL, H_SUM, H_FILL][c as usize % 5] as i32,
+        )]),
         12 => {
             let reg = DSTS[(v as usize) % DSTS.len()];
-            let id = [H_MIX as i32, H_STOP as i32, H_FAIL as i32, H_SUM as i32, 999, -1][c as usize % 6];
+            let id = [
+                H_MIX as i32,
+                H_STOP as i32,
+                H_FAIL as i32,
+                H_SUM as i32,
+                999,
+                -1,
+            ][c as usize % 6];
             plain(vec![mov64(reg, id), callx(reg)])
         }
         13 => {
             // Local calls: any function with a budget (it bounds recursion), else a later one.
-            let callee = if cx.backward { c as usize % nfuncs } else if func + 1 < nfuncs { func + 1 + c as usize % (nfuncs - func - 1) } else { return plain(vec![mov64(dst, 1)]) };
-            Unit { insns: vec![call_local(0)], patch: Some((0, Target::Func(callee))) }
+            let callee = if cx.backward {
+                c as usize % nfuncs
+            } else if func + 1 < nfuncs {
+                func + 1 + c as usize % (nfuncs - func - 1)
+            } else {
+                return plain(vec![mov64(dst, 1)]);
+            };
+            Unit {
+                insns: vec![call_local(0)],
+                patch: Some((0, Target::Func(callee))),
+            }
         }
         14 => {
             let size = [W, H, B][c as usize % 3];
             let imm = (v % 40) as i32 - 4;
-            plain(vec![if v & 0x100 == 0 { ld_abs(size, imm) } else { ld_ind(size, src.min(9), imm) }])
+            plain(vec![if v & 0x100 == 0 {
+                ld_abs(size, imm)
+            } else {
+                ld_ind(size, src.min(9), imm)
+            }])
         }
         _ => {
             if c % 16 == 0 {
@@ -154,18 +208,27 @@ fn unit(raw: Raw, idx: usize, flen: usize, func: usize, nfuncs: usize, cx: &Ctx)
 
 fn build(units: &[Raw], nfuncs: usize, cx: &Ctx) -> Vec<Insn> {
     let per = units.len().div_ceil(nfuncs).max(1);
-    let groups: Vec<&[Raw]> = (0..nfuncs).map(|f| {
-        let a = (f * per).min(units.len());
-        let b = ((f + 1) * per).min(units.len());
-        &units[a..b]
-    }).collect();
+    let groups: Vec<&[Raw]> = (0..nfuncs)
+        .map(|f| {
+            let a = (f * per).min(units.len());
+            let b = ((f + 1) * per).min(units.len());
+            &units[a..b]
+        })
+        .collect();
     let funcs: Vec<Vec<Unit>> = groups
         .iter()
         .enumerate()
         .map(|(f, g)| {
-            let mut us: Vec<Unit> = g.iter().enumerate().map(|(i, &r)| unit(r, i, g.len(), f, nfuncs, cx)).collect();
+            let mut us: Vec<Unit> = g
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| unit(r, i, g.len(), f, nfuncs, cx))
+                .collect();
             // Fold a few registers into r0 before returning, so register state is compared.
-            us.push(Unit { insns: vec![alu64_reg(XOR, 0, 6), alu64_reg(ADD, 0, 3), exit()], patch: None });
+            us.push(Unit {
+                insns: vec![alu64_reg(XOR, 0, 6), alu64_reg(ADD, 0, 3), exit()],
+                patch: None,
+            });
             us
         })
         .collect();
@@ -222,12 +285,23 @@ fn random_programs_agree() {
         prop::collection::vec(any::<u8>(), 0..24),
         any::<u8>(),
     );
-    let cases = std::env::var("APIARY_JIT_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let cases = std::env::var("APIARY_JIT_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let helpers = Arc::new(helpers());
     let stats = std::cell::RefCell::new(std::collections::BTreeMap::<String, usize>::new());
     let result = runner.run(&strategy, |(units, nfuncs, budget, input, flags)| {
-        let cx = Ctx { backward: budget.is_some(), ro: ro_addr, rw: rw_addr };
+        let cx = Ctx {
+            backward: budget.is_some(),
+            ro: ro_addr,
+            rw: rw_addr,
+        };
         let insns = build(&units, nfuncs, &cx);
         let Ok(p) = Program::new(insns, &LoadOptions::all()) else {
             REJECTED.fetch_add(1, Ordering::Relaxed);
@@ -235,7 +309,11 @@ fn random_programs_agree() {
         };
         let env = Environment {
             helpers: Arc::clone(&helpers),
-            regions: if flags & 1 == 0 { Arc::clone(&regions) } else { Arc::from(Vec::new()) },
+            regions: if flags & 1 == 0 {
+                Arc::clone(&regions)
+            } else {
+                Arc::from(Vec::new())
+            },
             config: ExecConfig { budget },
         };
         let (ro_ptr, rw_ptr) = (ro_addr as *mut u8, rw_addr as *mut u8);
@@ -247,16 +325,24 @@ fn random_programs_agree() {
             }
         };
         let p = Arc::new(p);
-        let opts = JitOptions { blind_constants: flags & 6 == 6 };
+        let opts = JitOptions {
+            blind_constants: flags & 6 == 6,
+        };
         if let Some(outcome) = diff_with(&p, &input, &env, opts, &mut reset) {
             RAN.fetch_add(1, Ordering::Relaxed);
             let kind = match outcome.result {
                 Ok(_) => "ok".to_owned(),
-                Err(f) => format!("{f:?}").split([' ', '{']).next().unwrap_or("").to_owned(),
+                Err(f) => format!("{f:?}")
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or("")
+                    .to_owned(),
             };
             *stats.borrow_mut().entry(kind).or_insert(0usize) += 1;
-            *stats.borrow_mut().entry("executed instructions".to_owned()).or_insert(0) +=
-                outcome.instructions.unwrap_or(0) as usize;
+            *stats
+                .borrow_mut()
+                .entry("executed instructions".to_owned())
+                .or_insert(0) += outcome.instructions.unwrap_or(0) as usize;
         }
         Ok(())
     });

@@ -38,10 +38,11 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use crate::analysis::{access_of, size_index, Blocks};
 use crate::runtime::{
     callx_trampoline, check_access, exit, helper_trampoline, RunCtx, Shared, CTX_ARGS, CTX_BUDGET,
-    CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1, CTX_INIT_R10,
-    CTX_INIT_R2, CTX_INPUT_BOUND, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_RSP, CTX_STACK_START,
+    CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1,
+    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_BOUND, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_RSP,
+    CTX_STACK_START,
 };
-use crate::{Compiled, CompileOptions, JitError};
+use crate::{CompileOptions, Compiled, JitError};
 
 const RAX: u8 = 0;
 const RCX: u8 = 1;
@@ -78,13 +79,24 @@ enum HelperArg {
 enum Cold {
     /// A fault exit: record kind and pc (and r11 as the address when `with_addr`), fix up the
     /// count, leave.
-    Fault { label: DynamicLabel, pc: usize, kind: u64, with_addr: bool },
+    Fault {
+        label: DynamicLabel,
+        pc: usize,
+        kind: u64,
+        with_addr: bool,
+    },
     /// The run ends at `pc` with the exit record already written (helper stop or fault).
     Leave { label: DynamicLabel, pc: usize },
     /// An out-of-bounds packet load: the run ends with r0 = 0.
     PacketEnd { label: DynamicLabel, pc: usize },
     /// Slow region check of the address in r11.
-    Slow { label: DynamicLabel, ok: DynamicLabel, fault: DynamicLabel, len: u8, write: bool },
+    Slow {
+        label: DynamicLabel,
+        ok: DynamicLabel,
+        fault: DynamicLabel,
+        len: u8,
+        write: bool,
+    },
 }
 
 struct Gen<'a> {
@@ -133,7 +145,11 @@ pub(crate) fn compile(
     g.emit_cold();
     let Gen { ops, .. } = g;
     let code = ops.finalize().map_err(|_| JitError::Finalize)?;
-    Ok(Compiled { code, entry, offsets })
+    Ok(Compiled {
+        code,
+        entry,
+        offsets,
+    })
 }
 
 impl Gen<'_> {
@@ -197,7 +213,12 @@ impl Gen<'_> {
     /// A cold fault stub for `pc`; returns its label.
     fn fault(&mut self, pc: usize, kind: u64, with_addr: bool) -> DynamicLabel {
         let label = self.new_label();
-        self.cold.push(Cold::Fault { label, pc, kind, with_addr });
+        self.cold.push(Cold::Fault {
+            label,
+            pc,
+            kind,
+            with_addr,
+        });
         label
     }
 
@@ -212,7 +233,12 @@ impl Gen<'_> {
         }
         let ins = self.program.instructions()[pc];
         match ins {
-            Instruction::Alu { op, width, dst, src } => self.alu(op, width, h(dst), src),
+            Instruction::Alu {
+                op,
+                width,
+                dst,
+                src,
+            } => self.alu(op, width, h(dst), src),
             Instruction::Neg { width, dst } => {
                 let d = h(dst);
                 match width {
@@ -221,7 +247,13 @@ impl Gen<'_> {
                 }
             }
             Instruction::Endian { order, bits, dst } => self.endian(order, bits, h(dst)),
-            Instruction::Load { size, sign_extend, dst, src, off } => {
+            Instruction::Load {
+                size,
+                sign_extend,
+                dst,
+                src,
+                off,
+            } => {
                 self.address(pc, src, off);
                 let d = h(dst);
                 match (size, sign_extend) {
@@ -234,11 +266,23 @@ impl Gen<'_> {
                     (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [r11]),
                 }
             }
-            Instruction::Store { size, dst, off, src } => {
+            Instruction::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
                 self.address(pc, dst, off);
                 self.store(size, src);
             }
-            Instruction::Atomic { size, op, fetch, dst, src, off } => {
+            Instruction::Atomic {
+                size,
+                op,
+                fetch,
+                dst,
+                src,
+                off,
+            } => {
                 self.address(pc, dst, off);
                 self.atomic(size, op, fetch, h(src));
             }
@@ -257,16 +301,35 @@ impl Gen<'_> {
                 }
                 x64!(self.ops ; jmp =>t);
             }
-            Instruction::Jump { cond, width, dst, src, target } => self.jump(pc, cond, width, h(dst), src, target),
+            Instruction::Jump {
+                cond,
+                width,
+                dst,
+                src,
+                target,
+            } => self.jump(pc, cond, width, h(dst), src, target),
             Instruction::Call { helper } => {
-                let index = self.shared.helpers.iter().position(|(id, _)| *id == helper).unwrap_or(usize::MAX);
-                self.helper_call(pc, helper_trampoline as *const () as usize, HelperArg::Index(index as i32));
+                let index = self
+                    .shared
+                    .helpers
+                    .iter()
+                    .position(|(id, _)| *id == helper)
+                    .unwrap_or(usize::MAX);
+                self.helper_call(
+                    pc,
+                    helper_trampoline as *const () as usize,
+                    HelperArg::Index(index as i32),
+                );
             }
             Instruction::CallX { reg } => {
                 if self.metering {
                     self.budget_check(pc);
                 }
-                self.helper_call(pc, callx_trampoline as *const () as usize, HelperArg::Reg(h(reg)));
+                self.helper_call(
+                    pc,
+                    callx_trampoline as *const () as usize,
+                    HelperArg::Reg(h(reg)),
+                );
             }
             Instruction::CallLocal { target } => {
                 if self.metering {
@@ -428,7 +491,9 @@ impl Gen<'_> {
                 }
             },
             AluOp::Movsx(bits) => {
-                let Operand::Reg(r) = src else { return self.alu(AluOp::Mov, width, d, src) };
+                let Operand::Reg(r) = src else {
+                    return self.alu(AluOp::Mov, width, d, src);
+                };
                 let s = h(r);
                 match (width, bits) {
                     (Width::W64, 8) => x64!(self.ops ; mov ecx, Rd(s) ; movsx Rq(d), cl),
@@ -520,9 +585,15 @@ impl Gen<'_> {
             // x / -1 = -x (wrapping) and x % -1 = 0; `idiv` would trap on MIN / -1.
             match (w64, is_mod) {
                 (true, false) => x64!(self.ops ; cmp rcx, -1 ; jne >normal ; neg Rq(d) ; jmp >done),
-                (true, true) => x64!(self.ops ; cmp rcx, -1 ; jne >normal ; xor Rd(d), Rd(d) ; jmp >done),
-                (false, false) => x64!(self.ops ; cmp ecx, -1 ; jne >normal ; neg Rd(d) ; jmp >done),
-                (false, true) => x64!(self.ops ; cmp ecx, -1 ; jne >normal ; xor Rd(d), Rd(d) ; jmp >done),
+                (true, true) => {
+                    x64!(self.ops ; cmp rcx, -1 ; jne >normal ; xor Rd(d), Rd(d) ; jmp >done)
+                }
+                (false, false) => {
+                    x64!(self.ops ; cmp ecx, -1 ; jne >normal ; neg Rd(d) ; jmp >done)
+                }
+                (false, true) => {
+                    x64!(self.ops ; cmp ecx, -1 ; jne >normal ; xor Rd(d), Rd(d) ; jmp >done)
+                }
             }
         }
         x64!(self.ops
@@ -587,9 +658,15 @@ impl Gen<'_> {
         let off = i32::from(off);
         x64!(self.ops ; lea r11, [Rq(b) + off]);
         let ins = self.program.instructions()[pc];
-        let Some((len, access)) = access_of(&ins) else { return };
+        let Some((len, access)) = access_of(&ins) else {
+            return;
+        };
         let atomic = matches!(ins, Instruction::Atomic { .. });
-        let proven = self.opts.proven_safe.as_ref().is_some_and(|p| p.get(pc).copied().unwrap_or(false));
+        let proven = self
+            .opts
+            .proven_safe
+            .as_ref()
+            .is_some_and(|p| p.get(pc).copied().unwrap_or(false));
         if !proven {
             let ok = self.new_label();
             let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
@@ -828,7 +905,12 @@ impl Gen<'_> {
         let cold = std::mem::take(&mut self.cold);
         for c in cold {
             match c {
-                Cold::Fault { label, pc, kind, with_addr } => {
+                Cold::Fault {
+                    label,
+                    pc,
+                    kind,
+                    with_addr,
+                } => {
                     x64!(self.ops ; =>label);
                     if with_addr {
                         x64!(self.ops ; mov [r12 + CTX_FAULT_AUX], r11);
@@ -854,7 +936,13 @@ impl Gen<'_> {
                     self.fixup(pc);
                     x64!(self.ops ; jmp ->leave);
                 }
-                Cold::Slow { label, ok, fault, len, write } => {
+                Cold::Slow {
+                    label,
+                    ok,
+                    fault,
+                    len,
+                    write,
+                } => {
                     let la = i32::from(len) | if write { 0x100 } else { 0 };
                     let f = check_access as *const () as usize;
                     x64!(self.ops

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use apiary_jit::{Jit, JitOptions};
 use apiary_vm::fault::HelperError;
-use apiary_vm::{Environment, ExecConfig, ExecState, Executable, HelperTable, Insn, Interpreter, LoadOptions, Outcome, Program};
+use apiary_vm::{
+    Environment, ExecConfig, ExecState, Executable, HelperTable, Insn, Interpreter, LoadOptions,
+    Outcome, Program,
+};
 
 /// Instruction builders (raw encodings, ISA.md / RFC 9669).
 pub mod b {
@@ -88,7 +91,10 @@ pub mod b {
         alu64_reg(MOV, dst, src)
     }
     pub fn lddw(dst: u8, v: u64) -> [Insn; 2] {
-        [Insn::new(0x18, dst, 0, 0, v as u32 as i32), Insn::new(0, 0, 0, 0, (v >> 32) as u32 as i32)]
+        [
+            Insn::new(0x18, dst, 0, 0, v as u32 as i32),
+            Insn::new(0, 0, 0, 0, (v >> 32) as u32 as i32),
+        ]
     }
     pub fn lddw_pseudo(dst: u8, src: u8, imm: i32) -> [Insn; 2] {
         [Insn::new(0x18, dst, src, 0, imm), Insn::new(0, 0, 0, 0, 0)]
@@ -162,7 +168,12 @@ pub const H_FILL: u32 = 6;
 pub fn helpers() -> HelperTable {
     let mut t = HelperTable::new();
     t.register(H_MIX, "mix", |_, a| {
-        Ok(a[0] ^ a[1].rotate_left(8) ^ a[2].rotate_left(16) ^ a[3].rotate_left(24) ^ a[4].rotate_left(32) ^ 0x5a5a)
+        Ok(a[0]
+            ^ a[1].rotate_left(8)
+            ^ a[2].rotate_left(16)
+            ^ a[3].rotate_left(24)
+            ^ a[4].rotate_left(32)
+            ^ 0x5a5a)
     });
     // Stops the run with r1 when r1 is odd, else returns r1 + 1.
     t.register(H_STOP, "stop_if_odd", |ctx, a| {
@@ -174,12 +185,17 @@ pub fn helpers() -> HelperTable {
     // Fails when r1 is odd.
     t.register(H_FAIL, "fail_if_odd", |_, a| {
         if a[0] & 1 == 1 {
-            Err(HelperError::InvalidArgument { index: 0, value: a[0] })
+            Err(HelperError::InvalidArgument {
+                index: 0,
+                value: a[0],
+            })
         } else {
             Ok(7)
         }
     });
-    t.register(H_PANIC, "panic", |_, _| panic!("test helper panics on purpose"));
+    t.register(H_PANIC, "panic", |_, _| {
+        panic!("test helper panics on purpose")
+    });
     // Sums r2 bytes at r1.
     t.register(H_SUM, "sum", |ctx, a| {
         let bytes = ctx.read(a[0], a[1] & 0xff)?;
@@ -237,17 +253,30 @@ pub fn diff_with(
         state = ExecState::new();
     }
     let got = jit.run(&mut state, &mut buf);
-    assert_eq!(got, expected, "JIT and interpreter disagree (input {input:?})");
+    assert_eq!(
+        got, expected,
+        "JIT and interpreter disagree (input {input:?})"
+    );
     assert_eq!(buf, after_interp, "input buffers differ after the run");
     Some(got)
 }
 
 pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {
     let p = program(insns);
-    let plain = diff_with(&p, input, env, JitOptions::default(), &mut || {}).expect("same stack address");
+    let plain =
+        diff_with(&p, input, env, JitOptions::default(), &mut || {}).expect("same stack address");
     // Blinded code is compared with the interpreter too (its own buffers, so pointer values
     // may differ from the plain run's).
-    diff_with(&p, input, env, JitOptions { blind_constants: true }, &mut || {}).expect("same stack address");
+    diff_with(
+        &p,
+        input,
+        env,
+        JitOptions {
+            blind_constants: true,
+        },
+        &mut || {},
+    )
+    .expect("same stack address");
     plain
 }
 

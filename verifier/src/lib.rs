@@ -1,0 +1,1 @@
+//! Abstract-interpretation verifier (in progress).

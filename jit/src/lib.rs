@@ -7,6 +7,11 @@
 //! are shared by every backend; `x86_64` is the x86-64 backend (dynasm), built only on that
 //! architecture. Elsewhere [`Jit::new`] returns [`JitError::UnsupportedArch`].
 //!
+//! Machine code per eBPF slot, for `apiary disasm --jit`: [`Jit::code`] and
+//! [`Jit::instruction_offsets`] (or [`Jit::instruction_code`]). The x86-64 register map is
+//! documented on the backend module (r0→rax, r1→rdi, r2→rsi, r3→rdx, r4→r9, r5→r8, r6→rbx,
+//! r7→r13, r8→r14, r9→r15, r10→rbp; r12 = run context; rcx, r10, r11 scratch).
+//!
 //! Generated code is W^X: it is assembled into ordinary memory and mapped executable (never
 //! writable) by `dynasmrt`'s `Assembler::finalize`.
 
@@ -32,7 +37,8 @@ use crate::runtime::{RunCtx, Shared};
 /// Why a program could not be compiled.
 #[derive(Debug, Error)]
 pub enum JitError {
-    /// The program does not fit the environment (input error), e.g. an unknown helper.
+    /// Input error (neither a bug nor a limit): the program does not fit the environment,
+    /// e.g. it calls a helper the environment lacks.
     #[error(transparent)]
     Load(#[from] LoadError),
     /// Limit: no backend for this host architecture.

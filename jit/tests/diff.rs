@@ -870,3 +870,63 @@ fn no_mapping_is_writable_and_executable() {
     assert!(exec);
     assert_eq!(jits[0].run_once(&mut []).result, Ok(1));
 }
+
+#[test]
+fn large_programs_compile_in_linear_time_with_far_jumps() {
+    // 200k slots: a forward jump over the whole body and a long backward loop.
+    let n = 200_000;
+    let mut v = vec![
+        mov64(0, 0),
+        mov64(6, 0),
+        jmp_imm(JEQ, true, 6, 1, (n - 1) as i16 & 0x7fff),
+    ];
+    v.truncate(2);
+    v.push(gotol(n as i32 - 3 + 1)); // to the exit
+    while v.len() < n + 1 {
+        v.push(alu64_imm(ADD, 0, 1));
+    }
+    v.push(exit());
+    let start = std::time::Instant::now();
+    let p = program(&v);
+    let jit = Jit::new(Arc::clone(&p), &env(Some(10))).expect("compiles");
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    let interp = apiary_vm::Interpreter::new(p, &env(Some(10))).expect("loads");
+    assert_eq!(jit.run_once(&mut []), interp.run_once(&mut []));
+    // A loop whose backward gotol spans the whole body.
+    let mut w = vec![mov64(0, 0)];
+    while w.len() < n {
+        w.push(alu64_imm(ADD, 0, 1));
+    }
+    let len = w.len() as i32;
+    w.push(jmp_imm(JGT, true, 0, 3 * n as i32, 1));
+    w.push(gotol(-len));
+    w.push(exit());
+    let p = program(&w);
+    let jit = Jit::new(Arc::clone(&p), &env(Some(u64::MAX))).expect("compiles");
+    let interp = apiary_vm::Interpreter::new(p, &env(Some(u64::MAX))).expect("loads");
+    assert_eq!(jit.run_once(&mut []), interp.run_once(&mut []));
+}
+
+#[test]
+fn runs_concurrently_from_many_threads() {
+    let looped = [
+        mov64(0, 0),
+        mov64(1, 0),
+        alu64_reg(ADD, 0, 1),
+        alu64_imm(ADD, 1, 1),
+        jmp_imm(JLT, true, 1, 1000, -3),
+        exit(),
+    ];
+    let jit = Arc::new(Jit::new(program(&looped), &env(Some(100_000))).expect("compiles"));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let jit = Arc::clone(&jit);
+            std::thread::spawn(move || {
+                (0..200).all(|_| jit.run_once(&mut []).result == Ok(499_500))
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().expect("thread"));
+    }
+}

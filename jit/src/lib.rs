@@ -2,7 +2,7 @@
 //! [`apiary_vm::Executable`] with exactly the interpreter's semantics (results, faults with
 //! their pc, instruction counts).
 //!
-//! Layout: [`analysis`] (blocks, metering costs, fault-site facts) and [`runtime`] (the run
+//! Layout: `analysis` (blocks, metering costs, fault-site facts) and `runtime` (the run
 //! context, the `extern "sysv64"` trampolines generated code calls, exit records → outcomes)
 //! are shared by every backend; `x86_64` is the x86-64 backend (dynasm), built only on that
 //! architecture. Elsewhere [`Jit::new`] returns [`JitError::UnsupportedArch`].
@@ -14,6 +14,12 @@
 //!
 //! Generated code is W^X: it is assembled into ordinary memory and mapped executable (never
 //! writable) by `dynasmrt`'s `Assembler::finalize`.
+
+// Without a backend, the shared machinery is compiled but unused.
+#![cfg_attr(
+    not(target_arch = "x86_64"),
+    allow(dead_code, unused_mut, unused_imports)
+)]
 
 mod analysis;
 mod runtime;

@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use apiary_jit::{Jit, JitError};
 use apiary_vm::{Environment, Executable, Interpreter, LoadError, Program};
 use thiserror::Error;
 
@@ -14,17 +15,20 @@ use thiserror::Error;
 pub enum EngineKind {
     /// The checked interpreter of `apiary-vm`.
     Interp,
+    /// The JIT of `apiary-jit` for this host (checked mode).
+    Jit,
 }
 
 impl EngineKind {
     /// Every engine built into this binary, in reporting order.
-    pub const ALL: &'static [EngineKind] = &[EngineKind::Interp];
+    pub const ALL: &'static [EngineKind] = &[EngineKind::Interp, EngineKind::Jit];
 
     /// The command-line name (`interp`, later `jit`).
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
         }
     }
 }
@@ -103,7 +107,7 @@ impl FromStr for EngineSelection {
 }
 
 /// Why a program could not be prepared for an engine.
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error)]
 pub enum PrepareError {
     /// The engine refused the program (for example a call to a helper the environment lacks).
     #[error("{engine}: {error}")]
@@ -113,7 +117,27 @@ pub enum PrepareError {
         /// What it refused.
         error: LoadError,
     },
+    /// The JIT could not compile the program for a reason other than a load error.
+    #[error("jit: {0}")]
+    Jit(Arc<JitError>),
 }
+
+/// Refusals compare by engine and load error; JIT failures (which carry I/O errors, not
+/// comparable themselves) compare by their message.
+impl PartialEq for PrepareError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                PrepareError::Load { engine: a, error: e },
+                PrepareError::Load { engine: b, error: f },
+            ) => a == b && e == f,
+            (PrepareError::Jit(a), PrepareError::Jit(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for PrepareError {}
 
 impl PrepareError {
     /// The load error behind the refusal, if it is one: the part two engines refusing the same
@@ -122,6 +146,7 @@ impl PrepareError {
     pub const fn load_error(&self) -> Option<&LoadError> {
         match self {
             PrepareError::Load { error, .. } => Some(error),
+            PrepareError::Jit(_) => None,
         }
     }
 }
@@ -142,6 +167,14 @@ pub fn prepare(
                 engine: kind,
                 error,
             }),
+        },
+        EngineKind::Jit => match Jit::new(program, env) {
+            Ok(j) => Ok(Box::new(j)),
+            Err(JitError::Load(error)) => Err(PrepareError::Load {
+                engine: kind,
+                error,
+            }),
+            Err(e) => Err(PrepareError::Jit(Arc::new(e))),
         },
     }
 }

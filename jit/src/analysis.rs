@@ -2,17 +2,13 @@
 //! instruction-count cost of each block (for metering), the per-slot fix-up applied when a run
 //! stops in the middle of a block, and the static description of every fault site.
 
-use apiary_vm::fault::{Access, Unsupported};
-use apiary_vm::instruction::{Instruction, Lddw, Size};
+use apiary_vm::fault::Access;
+use apiary_vm::instruction::{Instruction, Size};
 use apiary_vm::program::Program;
 
-/// How many instructions the second slot of an `lddw` counts when metering.
-///
-/// [`apiary_vm::ExecConfig`] documents "an `lddw` counts one", but the reference interpreter
-/// lowers the tail slot to a `Nop` that it executes and counts, so an `lddw` costs two there.
-/// The JIT must agree with the interpreter (the oracle), so this is 1 (tail counted) until the
-/// interpreter is changed; then set it to 0 (and the differential tests will confirm).
-pub(crate) const LDDW_TAIL_COST: u64 = 1;
+/// The metering cost of the second slot of an `lddw`: none, an `lddw` counts one (as
+/// [`apiary_vm::ExecConfig`] documents and the interpreter does).
+pub(crate) const LDDW_TAIL_COST: u64 = 0;
 
 /// The metering cost of slot `pc`.
 fn slot_cost(ins: &Instruction) -> u64 {
@@ -99,25 +95,6 @@ pub(crate) fn access_of(ins: &Instruction) -> Option<(u8, Access)> {
     }
 }
 
-/// What an unsupported instruction reports, exactly as the interpreter does.
-pub(crate) fn unsupported_of(ins: &Instruction) -> Option<Unsupported> {
-    match *ins {
-        Instruction::CallKfunc { btf_id, .. } => Some(Unsupported::Kfunc { btf_id }),
-        Instruction::LoadImm64 { value, .. } => {
-            let (src, imm) = match value {
-                Lddw::Imm(_) => return None,
-                Lddw::MapFd(i) => (1, i),
-                Lddw::MapValue { map, .. } => (2, map),
-                Lddw::VarAddr(i) => (3, i),
-                Lddw::CodeAddr(t) => (4, t as i32),
-                Lddw::MapIdx(i) => (5, i),
-                Lddw::MapIdxValue { map, .. } => (6, map),
-            };
-            Some(Unsupported::LddwPseudo { src, imm })
-        }
-        _ => None,
-    }
-}
 
 /// Index of a size in per-size tables (1, 2, 4, 8 bytes → 0..4).
 pub(crate) const fn size_index(size: Size) -> usize {

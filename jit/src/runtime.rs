@@ -13,7 +13,7 @@ use apiary_vm::memory::{Region, RegionTable, FRAME_SIZE, MAX_FRAMES, STACK_SIZE}
 use apiary_vm::program::Program;
 use apiary_vm::Outcome;
 
-use crate::analysis::{access_of, unsupported_of};
+use crate::analysis::access_of;
 
 /// How a run ended, as recorded in [`RunCtx::exit_kind`] by generated code or a trampoline.
 pub(crate) mod exit {
@@ -166,7 +166,7 @@ impl RunCtx {
                 pc,
                 max: MAX_FRAMES,
             }),
-            exit::UNSUPPORTED => match ins.and_then(unsupported_of) {
+            exit::UNSUPPORTED => match ins.and_then(apiary_vm::Instruction::unsupported) {
                 Some(what) => Err(Fault::Unsupported { pc, what }),
                 None => unreachable_exit(),
             },

@@ -35,8 +35,10 @@ pub enum HelperError {
 pub enum Unsupported {
     /// A kfunc call (`call` src = 2); apiary's platforms define no kfuncs yet.
     Kfunc { btf_id: i32 },
-    /// An `lddw` pseudo form (src 1–6) whose map or variable the engine has not been given.
+    /// An `lddw` pseudo form (src 1, 2, 3, 5, 6) whose map or variable the engine has not been given.
     LddwPseudo { src: u8, imm: i32 },
+    /// An `lddw` code address (src 4, a callback) in an environment without callback helpers.
+    CodeAddress { target: usize },
 }
 
 impl std::fmt::Display for Unsupported {
@@ -45,6 +47,9 @@ impl std::fmt::Display for Unsupported {
             Unsupported::Kfunc { btf_id } => write!(f, "kfunc call to BTF id {btf_id}"),
             Unsupported::LddwPseudo { src, imm } => {
                 write!(f, "lddw pseudo source {src} (imm {imm}) with nothing bound to it")
+            }
+            Unsupported::CodeAddress { target } => {
+                write!(f, "lddw code address of instruction {target} with no callback helper")
             }
         }
     }

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::fault::Unsupported;
+
 /// A register number, 0..=10. Constructed only by the decoder or [`Reg::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reg(u8);
@@ -176,6 +178,22 @@ pub enum Lddw {
     MapIdxValue { map: i32, offset: i32 },
 }
 
+impl Lddw {
+    /// The `src` field value of this form.
+    #[must_use]
+    pub const fn src(&self) -> u8 {
+        match self {
+            Lddw::Imm(_) => 0,
+            Lddw::MapFd(_) => 1,
+            Lddw::MapValue { .. } => 2,
+            Lddw::VarAddr(_) => 3,
+            Lddw::CodeAddr(_) => 4,
+            Lddw::MapIdx(_) => 5,
+            Lddw::MapIdxValue { .. } => 6,
+        }
+    }
+}
+
 /// Legacy packet-load addressing (`packet` group).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PacketAddr {
@@ -229,6 +247,27 @@ impl Instruction {
         match self {
             Instruction::LoadImm64 { .. } => 2,
             _ => 1,
+        }
+    }
+
+    /// What an engine reports if it reaches this instruction and cannot give it a meaning
+    /// (kfunc calls, `lddw` pseudo forms with nothing bound), or `None` for ordinary instructions.
+    /// Every engine uses this one definition, so they fault identically.
+    #[must_use]
+    pub const fn unsupported(&self) -> Option<Unsupported> {
+        match *self {
+            Instruction::CallKfunc { btf_id, .. } => Some(Unsupported::Kfunc { btf_id }),
+            Instruction::LoadImm64 { value, .. } => match value {
+                Lddw::Imm(_) => None,
+                Lddw::CodeAddr(target) => Some(Unsupported::CodeAddress { target }),
+                Lddw::MapFd(imm) | Lddw::VarAddr(imm) | Lddw::MapIdx(imm) => {
+                    Some(Unsupported::LddwPseudo { src: value.src(), imm })
+                }
+                Lddw::MapValue { map, .. } | Lddw::MapIdxValue { map, .. } => {
+                    Some(Unsupported::LddwPseudo { src: value.src(), imm: map })
+                }
+            },
+            _ => None,
         }
     }
 

@@ -132,6 +132,12 @@ struct Lowering<'a> {
 impl Lowering<'_> {
     fn lower(&mut self, pc: usize, ins: &Instruction) -> Op {
         let mut op = Op { code: Code::Nop, dst: 0, src: 0, aux: 0, off: 0, target: 0, imm: 0 };
+        if let Some(what) = ins.unsupported() {
+            op.code = Code::Fault;
+            op.imm = self.unsupported.len() as u64;
+            self.unsupported.push(what);
+            return op;
+        }
         match *ins {
             Instruction::Alu { op: alu_op, width, dst, src } => {
                 op.dst = dst.number();
@@ -209,15 +215,9 @@ impl Lowering<'_> {
             }
             Instruction::LoadImm64 { dst, value } => {
                 op.dst = dst.number();
-                match value {
-                    Lddw::Imm(v) => {
-                        op.code = Code::LoadImm;
-                        op.imm = v;
-                    }
-                    other => {
-                        let (src, imm) = lddw_pseudo(other);
-                        self.fault(&mut op, Unsupported::LddwPseudo { src, imm });
-                    }
+                if let Lddw::Imm(v) = value {
+                    op.code = Code::LoadImm;
+                    op.imm = v;
                 }
             }
             Instruction::LoadPacket { size, addr, imm } => {
@@ -260,7 +260,7 @@ impl Lowering<'_> {
                 op.code = Code::CallLocal;
                 op.target = target as u32;
             }
-            Instruction::CallKfunc { btf_id, .. } => self.fault(&mut op, Unsupported::Kfunc { btf_id }),
+            Instruction::CallKfunc { .. } => {}
             Instruction::CallX { reg } => {
                 op.code = Code::CallX;
                 op.dst = reg.number();
@@ -269,12 +269,6 @@ impl Lowering<'_> {
             Instruction::LddwTail => op.code = Code::Nop,
         }
         op
-    }
-
-    fn fault(&mut self, op: &mut Op, what: Unsupported) {
-        op.code = Code::Fault;
-        op.imm = self.unsupported.len() as u64;
-        self.unsupported.push(what);
     }
 
     fn helper_index(&mut self, id: u32) -> u64 {
@@ -286,18 +280,6 @@ impl Lowering<'_> {
             self.helpers.push((id, Arc::clone(&h.func)));
         }
         (self.helpers.len() - 1) as u64
-    }
-}
-
-fn lddw_pseudo(value: Lddw) -> (u8, i32) {
-    match value {
-        Lddw::Imm(_) => (0, 0),
-        Lddw::MapFd(i) => (1, i),
-        Lddw::MapValue { map, .. } => (2, map),
-        Lddw::VarAddr(i) => (3, i),
-        Lddw::CodeAddr(t) => (4, t as i32),
-        Lddw::MapIdx(i) => (5, i),
-        Lddw::MapIdxValue { map, .. } => (6, map),
     }
 }
 
@@ -595,7 +577,11 @@ impl Interpreter {
                         regs[op.src as usize] = old;
                     }
                 }
-                Code::LoadImm => regs[op.dst as usize] = op.imm,
+                Code::LoadImm => {
+                    regs[op.dst as usize] = op.imm;
+                    // The second slot is part of this instruction: skip it (an lddw counts one).
+                    pc += 1;
+                }
                 Code::LdAbs | Code::LdInd => {
                     let base = if op.code == Code::LdInd { regs[op.src as usize] as u32 } else { 0 };
                     let offset = u64::from(base.wrapping_add(op.imm as u32));

@@ -15,6 +15,7 @@ pub mod helpers;
 pub mod insn;
 pub mod instruction;
 pub mod interpreter;
+pub mod linux_helpers;
 pub mod memory;
 pub mod opcode;
 pub mod program;

@@ -206,3 +206,19 @@ fn state_is_reusable_across_runs() {
         assert_eq!(interp.run(&mut state, &mut []).result, Ok(3));
     }
 }
+
+#[test]
+fn lddw_counts_as_one_instruction() {
+    let out = run(vec![Insn::new(LDDW, 0, 0, 0, 5), Insn::new(0, 0, 0, 0, 1), exit()]);
+    assert_eq!(out, Outcome { result: Ok((1 << 32) | 5), instructions: Some(2) });
+}
+
+#[test]
+fn unsupported_forms_fault_where_reached() {
+    // lddw r1, map_idx 0 (src 5) has no map bound in a plain environment.
+    let out = run(vec![mov64(0, 1), Insn::new(LDDW, 1, 5, 0, 0), Insn::new(0, 0, 0, 0, 0), exit()]);
+    assert_eq!(
+        out.result,
+        Err(Fault::Unsupported { pc: 1, what: apiary_vm::fault::Unsupported::LddwPseudo { src: 5, imm: 0 } })
+    );
+}

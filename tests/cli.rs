@@ -126,3 +126,19 @@ fn random_bytes_never_panic() {
         assert!(matches!(out.status.code(), Some(0 | 1)), "input {bytes:02x?}");
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn disasm_jit_shows_machine_code_per_instruction() {
+    let out = ok(&["disasm", "examples/sum_bytes.asm", "--jit"]);
+    // The eBPF line is followed by the x86-64 code generated for it.
+    let after_load = out.split("ldxb %r5").nth(1).expect("listing has the load");
+    assert!(after_load.contains("movzbl"), "{out}");
+    assert!(out.contains("; entry") && out.contains("; exits"), "{out}");
+}
+
+#[test]
+fn engines_agree_on_the_examples() {
+    let out = ok(&["run", "examples/fibonacci.asm", "--mem", "5a", "--engine", "all", "--stats"]);
+    assert!(out.contains("interp: r0 = 2880067194370816120") && out.contains("jit: r0 = 2880067194370816120"), "{out}");
+}

@@ -13,6 +13,7 @@ use apiary_vm::disasm;
 use apiary_vm::insn::insns_to_bytes;
 
 use super::inputs::{read_mem, read_program};
+use super::machine_code;
 use super::{CliError, EngineArg, FormatArg};
 
 /// Arguments of `apiary run`.
@@ -111,11 +112,24 @@ pub fn asm(input: &Path, output: Option<&Path>, as_hex: bool) -> Result<ExitCode
 }
 
 /// `apiary disasm`: one line per instruction; undecodable slots are shown, not fatal.
-pub fn disasm(path: &Path, format: FormatArg, bytes: bool) -> Result<ExitCode, CliError> {
+pub fn disasm(path: &Path, format: FormatArg, bytes: bool, jit: bool) -> Result<ExitCode, CliError> {
     let insns = read_program(path, format)?;
     let options = LoadOptions::all();
     let program = Program::new(insns.clone(), &options);
+    let compiled = match (&program, jit) {
+        (Ok(p), true) => {
+            let env = Environment::new(conformance_helpers(), ExecConfig::default());
+            let j = apiary_jit::Jit::new(Arc::new(p.clone()), &env)
+                .map_err(|source| CliError::Jit { path: path.to_owned(), source })?;
+            Some(j)
+        }
+        _ => None,
+    };
     let mut stdout = std::io::stdout().lock();
+    if let Some(j) = &compiled {
+        let start = j.instruction_offsets().first().copied().unwrap_or(0);
+        let _ = write!(stdout, "{}", machine_code::listing("entry", j.code(), 0, start));
+    }
     let mut pc = 0;
     while pc < insns.len() {
         let (text, slots) = disasm::format_slot(&insns, pc, &options);
@@ -126,7 +140,17 @@ pub fn disasm(path: &Path, format: FormatArg, bytes: bool) -> Result<ExitCode, C
         } else {
             let _ = writeln!(stdout, "{pc:5}: {text}");
         }
+        if let Some(j) = &compiled {
+            let offsets = j.instruction_offsets();
+            if let (Some(&from), Some(&to)) = (offsets.get(pc), offsets.get(pc + slots)) {
+                let _ = write!(stdout, "{}", machine_code::listing("", j.code(), from, to));
+            }
+        }
         pc += slots;
+    }
+    if let Some(j) = &compiled {
+        let end = j.instruction_offsets().last().copied().unwrap_or(0);
+        let _ = write!(stdout, "{}", machine_code::listing("exits", j.code(), end, j.code_size()));
     }
     if let Err(e) = program {
         eprintln!("warning: {}: {e}", path.display());

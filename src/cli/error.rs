@@ -25,6 +25,9 @@ pub enum CliError {
     /// The engine asked for is not built into this binary.
     #[error("--engine: {0}")]
     Engine(apiary_conformance::engine::UnknownEngine),
+    /// The JIT could not compile the program.
+    #[error("{path}: jit: {source}")]
+    Jit { path: PathBuf, source: apiary_jit::JitError },
     /// The conformance runner failed before running tests.
     #[error("{path}: {source}")]
     Conformance { path: PathBuf, source: apiary_conformance::runner::RunError },

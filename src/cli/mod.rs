@@ -1,6 +1,7 @@
 //! Command-line parsing (clap) and dispatch to one module per subcommand.
 
 mod commands;
+mod machine_code;
 mod error;
 mod inputs;
 
@@ -95,6 +96,9 @@ enum Command {
         /// Also print the raw bytes of each slot.
         #[arg(long)]
         bytes: bool,
+        /// Also print the machine code the JIT generates for each instruction.
+        #[arg(long)]
+        jit: bool,
     },
     /// Run a directory of bpf_conformance `.data` tests.
     Conformance {
@@ -131,7 +135,7 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             })
         }
         Command::Asm { input, output, hex } => commands::asm(&input, output.as_deref(), hex),
-        Command::Disasm { program, format, bytes } => commands::disasm(&program, format, bytes),
+        Command::Disasm { program, format, bytes, jit } => commands::disasm(&program, format, bytes, jit),
         Command::Conformance { path, engine, json, verbose } => {
             commands::conformance(&path, engine, json, verbose)
         }

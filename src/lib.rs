@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 pub use apiary_conformance::engine::{prepare, EngineKind};
 pub use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, Fault, HelperTable, Insn, LoadError, LoadOptions,
-    Outcome, Program,
+    Environment, ExecConfig, ExecState, Executable, Fault, HelperTable, Insn, LoadError,
+    LoadOptions, Outcome, Program,
 };
 use thiserror::Error;
 
@@ -46,7 +46,12 @@ impl Runtime {
     /// A runtime for `engine`, no helpers, default load options, no budget.
     #[must_use]
     pub fn new(engine: EngineKind) -> Self {
-        Self { engine, options: LoadOptions::default(), helpers: HelperTable::new(), config: ExecConfig::default() }
+        Self {
+            engine,
+            options: LoadOptions::default(),
+            helpers: HelperTable::new(),
+            config: ExecConfig::default(),
+        }
     }
 
     /// Sets the instruction budget (metering on).

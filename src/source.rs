@@ -53,7 +53,10 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, SourceError> {
     for token in text.split(|c: char| c.is_whitespace() || c == ',' || c == ':') {
         let start = offset;
         offset += token.len() + 1;
-        let digits = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")).unwrap_or(token);
+        let digits = token
+            .strip_prefix("0x")
+            .or_else(|| token.strip_prefix("0X"))
+            .unwrap_or(token);
         let base = start + (token.len() - digits.len());
         if digits.len() % 2 != 0 {
             return Err(SourceError::HexOdd { offset: start });
@@ -62,7 +65,10 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, SourceError> {
         for (i, pair) in bytes.chunks_exact(2).enumerate() {
             let nibble = |j: usize| {
                 let c = pair[j] as char;
-                c.to_digit(16).ok_or(SourceError::HexDigit { offset: base + 2 * i + j, found: c })
+                c.to_digit(16).ok_or(SourceError::HexDigit {
+                    offset: base + 2 * i + j,
+                    found: c,
+                })
             };
             out.push((nibble(0)? * 16 + nibble(1)?) as u8);
         }
@@ -87,7 +93,11 @@ fn looks_like_hex(text: &str) -> bool {
 /// # Errors
 /// A [`SourceError`] saying what is wrong and where (byte offset, or line and column).
 pub fn read_program(bytes: &[u8], format: Format) -> Result<Vec<Insn>, SourceError> {
-    let text = || std::str::from_utf8(bytes).map_err(|e| SourceError::NotText { offset: e.valid_up_to() });
+    let text = || {
+        std::str::from_utf8(bytes).map_err(|e| SourceError::NotText {
+            offset: e.valid_up_to(),
+        })
+    };
     match format {
         Format::Raw => Ok(insns_from_bytes(bytes)?),
         Format::Hex => Ok(insns_from_bytes(&parse_hex(text()?)?)?),
@@ -113,18 +123,46 @@ mod tests {
     fn hex_forms() {
         assert_eq!(parse_hex("aa  bb  11  ").ok(), Some(vec![0xaa, 0xbb, 0x11]));
         assert_eq!(parse_hex("0xaabb,cc").ok(), Some(vec![0xaa, 0xbb, 0xcc]));
-        assert!(matches!(parse_hex("ab c"), Err(SourceError::HexOdd { offset: 3 })));
-        assert!(matches!(parse_hex("ag"), Err(SourceError::HexDigit { offset: 1, found: 'g' })));
+        assert!(matches!(
+            parse_hex("ab c"),
+            Err(SourceError::HexOdd { offset: 3 })
+        ));
+        assert!(matches!(
+            parse_hex("ag"),
+            Err(SourceError::HexDigit {
+                offset: 1,
+                found: 'g'
+            })
+        ));
         assert_eq!(parse_hex("").ok(), Some(vec![]));
     }
 
     #[test]
     fn formats_are_detected() {
         let exit = [0x95u8, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(read_program(&exit, Format::Auto).ok().map(|v| v.len()), Some(1));
-        assert_eq!(read_program(b"95 00 00 00 00 00 00 00", Format::Auto).ok().map(|v| v.len()), Some(1));
-        assert_eq!(read_program(b"mov %r0, 1\nexit\n", Format::Auto).ok().map(|v| v.len()), Some(2));
-        assert!(matches!(read_program(b"\x7fELF....", Format::Auto), Err(SourceError::Elf)));
-        assert!(matches!(read_program(b"\x95\0\0", Format::Auto), Err(SourceError::Bytes(_))));
+        assert_eq!(
+            read_program(&exit, Format::Auto).ok().map(|v| v.len()),
+            Some(1)
+        );
+        assert_eq!(
+            read_program(b"95 00 00 00 00 00 00 00", Format::Auto)
+                .ok()
+                .map(|v| v.len()),
+            Some(1)
+        );
+        assert_eq!(
+            read_program(b"mov %r0, 1\nexit\n", Format::Auto)
+                .ok()
+                .map(|v| v.len()),
+            Some(2)
+        );
+        assert!(matches!(
+            read_program(b"\x7fELF....", Format::Auto),
+            Err(SourceError::Elf)
+        ));
+        assert!(matches!(
+            read_program(b"\x95\0\0", Format::Auto),
+            Err(SourceError::Bytes(_))
+        ));
     }
 }

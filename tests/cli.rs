@@ -26,7 +26,11 @@ fn text(b: &[u8]) -> String {
 #[track_caller]
 fn ok(args: &[&str]) -> String {
     let out = apiary(args, b"");
-    assert!(out.status.success(), "apiary {args:?} failed: {}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "apiary {args:?} failed: {}",
+        text(&out.stderr)
+    );
     text(&out.stdout)
 }
 
@@ -35,22 +39,39 @@ fn ok(args: &[&str]) -> String {
 fn fails(args: &[&str], stdin: &[u8]) -> String {
     let out = apiary(args, stdin);
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "apiary {args:?}: expected exit 1, stderr: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "apiary {args:?}: expected exit 1, stderr: {err}"
+    );
     assert!(!err.contains("panicked"), "apiary {args:?} panicked: {err}");
     err
 }
 
 #[test]
 fn readme_examples_give_documented_results() {
-    assert_eq!(ok(&["run", "examples/sum_bytes.asm", "--mem", "01 02 03 04 05"]), "r0 = 15 (0xf)\n");
-    assert!(ok(&["run", "examples/fibonacci.asm", "--mem", "5a"]).starts_with("r0 = 2880067194370816120 "));
+    assert_eq!(
+        ok(&["run", "examples/sum_bytes.asm", "--mem", "01 02 03 04 05"]),
+        "r0 = 15 (0xf)\n"
+    );
+    assert!(ok(&["run", "examples/fibonacci.asm", "--mem", "5a"])
+        .starts_with("r0 = 2880067194370816120 "));
     let ipv4 = "45 00 00 1c 00 00 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02";
-    assert_eq!(ok(&["run", "examples/checksum.asm", "--mem", ipv4]), "r0 = 26319 (0x66cf)\n");
+    assert_eq!(
+        ok(&["run", "examples/checksum.asm", "--mem", ipv4]),
+        "r0 = 26319 (0x66cf)\n"
+    );
 }
 
 #[test]
 fn stats_report_the_instruction_count() {
-    let out = ok(&["run", "examples/sum_bytes.asm", "--mem", "01 02 03", "--stats"]);
+    let out = ok(&[
+        "run",
+        "examples/sum_bytes.asm",
+        "--mem",
+        "01 02 03",
+        "--stats",
+    ]);
     // 2 setup + 7 per byte (jge, mov, add, ldxb, add, add, ja) + the final jge and exit.
     assert!(out.contains("instructions = 25"), "{out}");
 }
@@ -69,16 +90,25 @@ fn asm_then_run_raw_and_hex_agree() {
         assert_eq!(ok(&["run", p, "--mem", "0a 0b"]), "r0 = 21 (0x15)\n");
     }
     let listing = ok(&["disasm", raw_s]);
-    assert!(listing.contains("ldxb %r5, [%r4+0]") || listing.contains("ldxb %r5, [%r4]"), "{listing}");
+    assert!(
+        listing.contains("ldxb %r5, [%r4+0]") || listing.contains("ldxb %r5, [%r4]"),
+        "{listing}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn faults_name_the_instruction() {
-    let err = apiary(&["run", "-", "--format", "asm"], b"ldxdw %r0, [%r1+4]\nexit\n");
+    let err = apiary(
+        &["run", "-", "--format", "asm"],
+        b"ldxdw %r0, [%r1+4]\nexit\n",
+    );
     assert_eq!(err.status.code(), Some(1));
     let out = text(&err.stdout);
-    assert!(out.contains("fault: instruction 0: read of 8 bytes"), "{out}");
+    assert!(
+        out.contains("fault: instruction 0: read of 8 bytes"),
+        "{out}"
+    );
     let looping = apiary(&["run", "-", "--budget", "1000"], b"ja -1\n");
     assert!(text(&looping.stdout).contains("instruction 0: instruction budget of 1000 exhausted"));
 }
@@ -91,7 +121,10 @@ fn malformed_inputs_are_errors_not_panics() {
     assert!(e.contains("2:1: unknown mnemonic"), "{e}");
     let e = fails(&["run", "-", "--format", "raw"], &[0x95, 0, 0]);
     assert!(e.contains("not a multiple of 8"), "{e}");
-    let e = fails(&["run", "-", "--format", "hex"], b"b7 00 00 00 01 00 00 00 zz");
+    let e = fails(
+        &["run", "-", "--format", "hex"],
+        b"b7 00 00 00 01 00 00 00 zz",
+    );
     assert!(e.contains("invalid character"), "{e}");
     let e = fails(&["run", "examples/sum_bytes.asm", "--mem", "0g"], b"");
     assert!(e.contains("--mem"), "{e}");
@@ -121,9 +154,18 @@ fn random_bytes_never_panic() {
         let len = 8 * (1 + (next() % 6) as usize);
         let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         let format = if i % 2 == 0 { "raw" } else { "auto" };
-        let out = apiary(&["run", "-", "--format", format, "--budget", "10000"], &bytes);
-        assert!(!text(&out.stderr).contains("panicked"), "input {bytes:02x?}");
-        assert!(matches!(out.status.code(), Some(0 | 1)), "input {bytes:02x?}");
+        let out = apiary(
+            &["run", "-", "--format", format, "--budget", "10000"],
+            &bytes,
+        );
+        assert!(
+            !text(&out.stderr).contains("panicked"),
+            "input {bytes:02x?}"
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "input {bytes:02x?}"
+        );
     }
 }
 
@@ -139,6 +181,18 @@ fn disasm_jit_shows_machine_code_per_instruction() {
 
 #[test]
 fn engines_agree_on_the_examples() {
-    let out = ok(&["run", "examples/fibonacci.asm", "--mem", "5a", "--engine", "all", "--stats"]);
-    assert!(out.contains("interp: r0 = 2880067194370816120") && out.contains("jit: r0 = 2880067194370816120"), "{out}");
+    let out = ok(&[
+        "run",
+        "examples/fibonacci.asm",
+        "--mem",
+        "5a",
+        "--engine",
+        "all",
+        "--stats",
+    ]);
+    assert!(
+        out.contains("interp: r0 = 2880067194370816120")
+            && out.contains("jit: r0 = 2880067194370816120"),
+        "{out}"
+    );
 }

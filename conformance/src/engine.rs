@@ -128,8 +128,14 @@ impl PartialEq for PrepareError {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (
-                PrepareError::Load { engine: a, error: e },
-                PrepareError::Load { engine: b, error: f },
+                PrepareError::Load {
+                    engine: a,
+                    error: e,
+                },
+                PrepareError::Load {
+                    engine: b,
+                    error: f,
+                },
             ) => a == b && e == f,
             (PrepareError::Jit(a), PrepareError::Jit(b)) => a.to_string() == b.to_string(),
             _ => false,

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use apiary::{prepare, EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Outcome, Program};
+use apiary::{
+    prepare, EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Outcome, Program,
+};
 use apiary_conformance::engine::EngineSelection;
 use apiary_conformance::helpers::conformance_helpers;
 use apiary_conformance::runner::{list_tests, run_file, RunConfig, RunReport, Verdict};
@@ -38,7 +40,11 @@ fn selection(engine: EngineArg) -> Result<EngineSelection, CliError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `apiary run`: prints r0 (and the count with `--stats`); with several engines, every engine's
@@ -46,16 +52,30 @@ fn hex(bytes: &[u8]) -> String {
 pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let path = &args.program;
     let insns = read_program(path, args.format)?;
-    let options = LoadOptions { callx: args.callx, ..LoadOptions::default() };
+    let options = LoadOptions {
+        callx: args.callx,
+        ..LoadOptions::default()
+    };
     let program = Arc::new(
-        Program::new(insns, &options).map_err(|source| CliError::Load { path: path.clone(), source })?,
+        Program::new(insns, &options).map_err(|source| CliError::Load {
+            path: path.clone(),
+            source,
+        })?,
     );
-    let env = Environment::new(conformance_helpers(), ExecConfig { budget: args.budget });
+    let env = Environment::new(
+        conformance_helpers(),
+        ExecConfig {
+            budget: args.budget,
+        },
+    );
     let mem = read_mem(args.mem.as_deref())?;
     let mut results: Vec<(EngineKind, Outcome, Vec<u8>)> = Vec::new();
     for kind in selection(args.engine)?.engines() {
-        let exe = prepare(kind, Arc::clone(&program), &env)
-            .map_err(|source| CliError::Prepare { path: path.clone(), source })?;
+        let exe =
+            prepare(kind, Arc::clone(&program), &env).map_err(|source| CliError::Prepare {
+                path: path.clone(),
+                source,
+            })?;
         let mut input = mem.clone();
         let outcome = exe.run(&mut ExecState::new(), &mut input);
         results.push((kind, outcome, input));
@@ -63,7 +83,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let mut stdout = std::io::stdout().lock();
     let several = results.len() > 1;
     for (kind, outcome, input) in &results {
-        let prefix = if several { format!("{kind}: ") } else { String::new() };
+        let prefix = if several {
+            format!("{kind}: ")
+        } else {
+            String::new()
+        };
         match outcome.result {
             Ok(r0) => {
                 let _ = writeln!(stdout, "{prefix}r0 = {r0} ({r0:#x})");
@@ -87,7 +111,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         eprintln!("error: engines disagree");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if first.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if first.result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `apiary asm`: assembly to raw bytecode or hex.
@@ -95,32 +123,51 @@ pub fn asm(input: &Path, output: Option<&Path>, as_hex: bool) -> Result<ExitCode
     let insns = read_program(input, FormatArg::Asm)?;
     let bytes = insns_to_bytes(&insns);
     let data = if as_hex {
-        let mut text = insns.iter().map(|i| hex(&i.to_bytes())).collect::<Vec<_>>().join("\n");
+        let mut text = insns
+            .iter()
+            .map(|i| hex(&i.to_bytes()))
+            .collect::<Vec<_>>()
+            .join("\n");
         text.push('\n');
         text.into_bytes()
     } else {
         bytes
     };
     match output {
-        Some(path) => std::fs::write(path, data).map_err(|source| CliError::Io { path: path.to_owned(), source })?,
+        Some(path) => std::fs::write(path, data).map_err(|source| CliError::Io {
+            path: path.to_owned(),
+            source,
+        })?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&data).map_err(|source| CliError::Io { path: PathBuf::from("-"), source })?;
+            stdout.write_all(&data).map_err(|source| CliError::Io {
+                path: PathBuf::from("-"),
+                source,
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `apiary disasm`: one line per instruction; undecodable slots are shown, not fatal.
-pub fn disasm(path: &Path, format: FormatArg, bytes: bool, jit: bool) -> Result<ExitCode, CliError> {
+pub fn disasm(
+    path: &Path,
+    format: FormatArg,
+    bytes: bool,
+    jit: bool,
+) -> Result<ExitCode, CliError> {
     let insns = read_program(path, format)?;
     let options = LoadOptions::all();
     let program = Program::new(insns.clone(), &options);
     let compiled = match (&program, jit) {
         (Ok(p), true) => {
             let env = Environment::new(conformance_helpers(), ExecConfig::default());
-            let j = apiary_jit::Jit::new(Arc::new(p.clone()), &env)
-                .map_err(|source| CliError::Jit { path: path.to_owned(), source })?;
+            let j = apiary_jit::Jit::new(Arc::new(p.clone()), &env).map_err(|source| {
+                CliError::Jit {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
             Some(j)
         }
         _ => None,
@@ -128,14 +175,21 @@ pub fn disasm(path: &Path, format: FormatArg, bytes: bool, jit: bool) -> Result<
     let mut stdout = std::io::stdout().lock();
     if let Some(j) = &compiled {
         let start = j.instruction_offsets().first().copied().unwrap_or(0);
-        let _ = write!(stdout, "{}", machine_code::listing("entry", j.code(), 0, start));
+        let _ = write!(
+            stdout,
+            "{}",
+            machine_code::listing("entry", j.code(), 0, start)
+        );
     }
     let mut pc = 0;
     while pc < insns.len() {
         let (text, slots) = disasm::format_slot(&insns, pc, &options);
         let slots = slots.max(1);
         if bytes {
-            let raw = insns[pc..(pc + slots).min(insns.len())].iter().map(|i| hex(&i.to_bytes())).collect::<Vec<_>>();
+            let raw = insns[pc..(pc + slots).min(insns.len())]
+                .iter()
+                .map(|i| hex(&i.to_bytes()))
+                .collect::<Vec<_>>();
             let _ = writeln!(stdout, "{pc:5}: {:23}  {text}", raw.join(" "));
         } else {
             let _ = writeln!(stdout, "{pc:5}: {text}");
@@ -150,7 +204,11 @@ pub fn disasm(path: &Path, format: FormatArg, bytes: bool, jit: bool) -> Result<
     }
     if let Some(j) = &compiled {
         let end = j.instruction_offsets().last().copied().unwrap_or(0);
-        let _ = write!(stdout, "{}", machine_code::listing("exits", j.code(), end, j.code_size()));
+        let _ = write!(
+            stdout,
+            "{}",
+            machine_code::listing("exits", j.code(), end, j.code_size())
+        );
     }
     if let Err(e) = program {
         eprintln!("warning: {}: {e}", path.display());
@@ -160,18 +218,29 @@ pub fn disasm(path: &Path, format: FormatArg, bytes: bool, jit: bool) -> Result<
 }
 
 /// `apiary conformance`: runs a directory of `.data` tests and prints a summary.
-pub fn conformance(path: &Path, engine: EngineArg, json: bool, verbose: bool) -> Result<ExitCode, CliError> {
+pub fn conformance(
+    path: &Path,
+    engine: EngineArg,
+    json: bool,
+    verbose: bool,
+) -> Result<ExitCode, CliError> {
     let config = RunConfig::with_engines(selection(engine)?);
     let files = if path.is_file() {
         vec![path.to_owned()]
     } else {
-        list_tests(path).map_err(|source| CliError::Conformance { path: path.to_owned(), source })?
+        list_tests(path).map_err(|source| CliError::Conformance {
+            path: path.to_owned(),
+            source,
+        })?
     };
     let progress = !json && std::io::stderr().is_terminal();
     let mut tests = Vec::with_capacity(files.len());
     for (i, file) in files.iter().enumerate() {
         if progress {
-            let name = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             eprint!("\r\x1b[K[{}/{}] {name}", i + 1, files.len());
         }
         tests.push(run_file(file, &config));
@@ -179,7 +248,10 @@ pub fn conformance(path: &Path, engine: EngineArg, json: bool, verbose: bool) ->
     if progress {
         eprint!("\r\x1b[K");
     }
-    let report = RunReport { selection: config.engines, tests };
+    let report = RunReport {
+        selection: config.engines,
+        tests,
+    };
     let mut stdout = std::io::stdout().lock();
     if json {
         let _ = writeln!(stdout, "{}", report.to_json());
@@ -187,11 +259,19 @@ pub fn conformance(path: &Path, engine: EngineArg, json: bool, verbose: bool) ->
         for t in &report.tests {
             let shown = verbose || !matches!(t.verdict, Verdict::Passed | Verdict::Skipped { .. });
             if shown {
-                let message = t.verdict.message().map(|m| format!(": {m}")).unwrap_or_default();
+                let message = t
+                    .verdict
+                    .message()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
                 let _ = writeln!(stdout, "{:8} {}{message}", verdict_tag(&t.verdict), t.name);
             }
         }
-        let _ = writeln!(stdout, "{:<8} {:>7} {:>7} {:>7} {:>7}", "engine", "passed", "failed", "errors", "skipped");
+        let _ = writeln!(
+            stdout,
+            "{:<8} {:>7} {:>7} {:>7} {:>7}",
+            "engine", "passed", "failed", "errors", "skipped"
+        );
         let mut rows = report.engine_summaries();
         if rows.len() > 1 {
             rows.push(report.summary());
@@ -204,7 +284,11 @@ pub fn conformance(path: &Path, engine: EngineArg, json: bool, verbose: bool) ->
             );
         }
     }
-    Ok(if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn verdict_tag(v: &Verdict) -> &'static str {

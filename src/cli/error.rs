@@ -9,26 +9,44 @@ use thiserror::Error;
 pub enum CliError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A program could not be read.
     #[error("{path}: {source}")]
-    Source { path: PathBuf, source: apiary::source::SourceError },
+    Source {
+        path: PathBuf,
+        source: apiary::source::SourceError,
+    },
     /// The `--mem` argument is neither a readable file nor hex bytes.
     #[error("--mem: {0}")]
     Mem(apiary::source::SourceError),
     /// The program failed its load-time checks.
     #[error("{path}: {source}")]
-    Load { path: PathBuf, source: apiary::LoadError },
+    Load {
+        path: PathBuf,
+        source: apiary::LoadError,
+    },
     /// The engine could not prepare the program.
     #[error("{path}: {source}")]
-    Prepare { path: PathBuf, source: apiary_conformance::engine::PrepareError },
+    Prepare {
+        path: PathBuf,
+        source: apiary_conformance::engine::PrepareError,
+    },
     /// The engine asked for is not built into this binary.
     #[error("--engine: {0}")]
     Engine(apiary_conformance::engine::UnknownEngine),
     /// The JIT could not compile the program.
     #[error("{path}: jit: {source}")]
-    Jit { path: PathBuf, source: apiary_jit::JitError },
+    Jit {
+        path: PathBuf,
+        source: apiary_jit::JitError,
+    },
     /// The conformance runner failed before running tests.
     #[error("{path}: {source}")]
-    Conformance { path: PathBuf, source: apiary_conformance::runner::RunError },
+    Conformance {
+        path: PathBuf,
+        source: apiary_conformance::runner::RunError,
+    },
 }

@@ -29,7 +29,11 @@ fn render(out: &mut String, bytes: &[u8], base: usize) {
         let start = insn.ip() as usize - base;
         let raw = &bytes[start..start + insn.len()];
         let hex: Vec<String> = raw.iter().map(|b| format!("{b:02x}")).collect();
-        out.push_str(&format!("       {:06x}  {:30} {text}\n", insn.ip(), hex.join(" ")));
+        out.push_str(&format!(
+            "       {:06x}  {:30} {text}\n",
+            insn.ip(),
+            hex.join(" ")
+        ));
     }
 }
 

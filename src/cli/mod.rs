@@ -1,9 +1,9 @@
 //! Command-line parsing (clap) and dispatch to one module per subcommand.
 
 mod commands;
-mod machine_code;
 mod error;
 mod inputs;
+mod machine_code;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,22 +122,38 @@ enum Command {
 /// A [`CliError`] naming what went wrong and where.
 pub fn execute(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
-        Command::Run { program, mem, format, engine, budget, unverified: _, callx, stats, dump_mem } => {
-            commands::run(&commands::RunArgs {
-                program,
-                mem,
-                format,
-                engine,
-                budget: (budget != 0).then_some(budget),
-                callx,
-                stats,
-                dump_mem,
-            })
-        }
+        Command::Run {
+            program,
+            mem,
+            format,
+            engine,
+            budget,
+            unverified: _,
+            callx,
+            stats,
+            dump_mem,
+        } => commands::run(&commands::RunArgs {
+            program,
+            mem,
+            format,
+            engine,
+            budget: (budget != 0).then_some(budget),
+            callx,
+            stats,
+            dump_mem,
+        }),
         Command::Asm { input, output, hex } => commands::asm(&input, output.as_deref(), hex),
-        Command::Disasm { program, format, bytes, jit } => commands::disasm(&program, format, bytes, jit),
-        Command::Conformance { path, engine, json, verbose } => {
-            commands::conformance(&path, engine, json, verbose)
-        }
+        Command::Disasm {
+            program,
+            format,
+            bytes,
+            jit,
+        } => commands::disasm(&program, format, bytes, jit),
+        Command::Conformance {
+            path,
+            engine,
+            json,
+            verbose,
+        } => commands::conformance(&path, engine, json, verbose),
     }
 }

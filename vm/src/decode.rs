@@ -23,7 +23,11 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { callx: false, packet: true, kfunc: false }
+        Self {
+            callx: false,
+            packet: true,
+            kfunc: false,
+        }
     }
 }
 
@@ -31,7 +35,11 @@ impl LoadOptions {
     /// Every optional group enabled: the configuration of the conformance suite.
     #[must_use]
     pub const fn all() -> Self {
-        Self { callx: true, packet: true, kfunc: true }
+        Self {
+            callx: true,
+            packet: true,
+            kfunc: true,
+        }
     }
 }
 
@@ -44,7 +52,12 @@ struct Slot<'a> {
 
 impl Slot<'_> {
     fn reserved(&self, field: Field, value: i64) -> LoadError {
-        LoadError::ReservedField { pc: self.pc, op: self.insn.op, field, value }
+        LoadError::ReservedField {
+            pc: self.pc,
+            op: self.insn.op,
+            field,
+            value,
+        }
     }
 
     fn zero(&self, field: Field) -> Result<(), LoadError> {
@@ -63,8 +76,16 @@ impl Slot<'_> {
     }
 
     fn reg(&self, field: Field) -> Result<Reg, LoadError> {
-        let n = if field == Field::Src { self.insn.src } else { self.insn.dst };
-        Reg::new(n).ok_or(LoadError::InvalidRegister { pc: self.pc, field, reg: n })
+        let n = if field == Field::Src {
+            self.insn.src
+        } else {
+            self.insn.dst
+        };
+        Reg::new(n).ok_or(LoadError::InvalidRegister {
+            pc: self.pc,
+            field,
+            reg: n,
+        })
     }
 
     /// The dst register, which this instruction writes: r10 is refused.
@@ -89,7 +110,10 @@ impl Slot<'_> {
     }
 
     fn unknown(&self) -> LoadError {
-        LoadError::UnknownOpcode { pc: self.pc, op: self.insn.op }
+        LoadError::UnknownOpcode {
+            pc: self.pc,
+            op: self.insn.op,
+        }
     }
 }
 
@@ -97,7 +121,11 @@ impl Slot<'_> {
 ///
 /// # Errors
 /// Any [`LoadError`] that concerns this slot alone (plus its `lddw` tail and target range).
-pub fn decode_at(insns: &[Insn], pc: usize, options: &LoadOptions) -> Result<Instruction, LoadError> {
+pub fn decode_at(
+    insns: &[Insn],
+    pc: usize,
+    options: &LoadOptions,
+) -> Result<Instruction, LoadError> {
     let insn = insns[pc];
     let s = Slot { insns, pc, insn };
     match insn.op & opcode::CLASS_MASK {
@@ -133,7 +161,10 @@ fn decode_alu(s: &Slot<'_>, width: Width) -> Result<Instruction, LoadError> {
             s.zero(Field::Src)?;
             s.zero(Field::Off)?;
             s.zero(Field::Imm)?;
-            return Ok(Instruction::Neg { width, dst: s.dst_written()? });
+            return Ok(Instruction::Neg {
+                width,
+                dst: s.dst_written()?,
+            });
         }
         alu::END => {
             let order = match (width, is_x) {
@@ -147,7 +178,11 @@ fn decode_alu(s: &Slot<'_>, width: Width) -> Result<Instruction, LoadError> {
             if !matches!(s.insn.imm, 16 | 32 | 64) {
                 return Err(s.reserved(Field::Imm, i64::from(s.insn.imm)));
             }
-            return Ok(Instruction::Endian { order, bits: s.insn.imm as u8, dst: s.dst_written()? });
+            return Ok(Instruction::Endian {
+                order,
+                bits: s.insn.imm as u8,
+                dst: s.dst_written()?,
+            });
         }
         0xe0 | 0xf0 => return Err(s.unknown()),
         _ => {}
@@ -173,7 +208,12 @@ fn decode_alu(s: &Slot<'_>, width: Width) -> Result<Instruction, LoadError> {
         _ => return Err(s.reserved(Field::Off, i64::from(off))),
     };
     let src = alu_operand(s)?;
-    Ok(Instruction::Alu { op, width, dst: s.dst_written()?, src })
+    Ok(Instruction::Alu {
+        op,
+        width,
+        dst: s.dst_written()?,
+        src,
+    })
 }
 
 fn decode_jmp(s: &Slot<'_>, width: Width, options: &LoadOptions) -> Result<Instruction, LoadError> {
@@ -193,7 +233,9 @@ fn decode_jmp(s: &Slot<'_>, width: Width, options: &LoadOptions) -> Result<Instr
                 s.zero(Field::Off)?;
                 i64::from(s.insn.imm)
             };
-            return Ok(Instruction::Ja { target: s.target(displacement)? });
+            return Ok(Instruction::Ja {
+                target: s.target(displacement)?,
+            });
         }
         jmp::CALL if width == Width::W64 => return decode_call(s, is_x, options),
         jmp::EXIT if width == Width::W64 && !is_x => {
@@ -218,34 +260,57 @@ fn decode_jmp(s: &Slot<'_>, width: Width, options: &LoadOptions) -> Result<Instr
     };
     let src = alu_operand(s)?;
     let dst = s.reg(Field::Dst)?;
-    Ok(Instruction::Jump { cond, width, dst, src, target: s.target(i64::from(s.insn.off))? })
+    Ok(Instruction::Jump {
+        cond,
+        width,
+        dst,
+        src,
+        target: s.target(i64::from(s.insn.off))?,
+    })
 }
 
 fn decode_call(s: &Slot<'_>, is_x: bool, options: &LoadOptions) -> Result<Instruction, LoadError> {
     if is_x {
         if !options.callx {
-            return Err(LoadError::GroupDisabled { pc: s.pc, op: s.insn.op, group: Group::Callx });
+            return Err(LoadError::GroupDisabled {
+                pc: s.pc,
+                op: s.insn.op,
+                group: Group::Callx,
+            });
         }
         s.zero(Field::Src)?;
         s.zero(Field::Off)?;
         s.zero(Field::Imm)?;
-        return Ok(Instruction::CallX { reg: s.reg(Field::Dst)? });
+        return Ok(Instruction::CallX {
+            reg: s.reg(Field::Dst)?,
+        });
     }
     s.zero(Field::Dst)?;
     match s.insn.src {
         call_src::HELPER => {
             s.zero(Field::Off)?;
-            Ok(Instruction::Call { helper: s.insn.imm as u32 })
+            Ok(Instruction::Call {
+                helper: s.insn.imm as u32,
+            })
         }
         call_src::LOCAL => {
             s.zero(Field::Off)?;
-            Ok(Instruction::CallLocal { target: s.target(i64::from(s.insn.imm))? })
+            Ok(Instruction::CallLocal {
+                target: s.target(i64::from(s.insn.imm))?,
+            })
         }
         call_src::KFUNC => {
             if !options.kfunc {
-                return Err(LoadError::GroupDisabled { pc: s.pc, op: s.insn.op, group: Group::Kfunc });
+                return Err(LoadError::GroupDisabled {
+                    pc: s.pc,
+                    op: s.insn.op,
+                    group: Group::Kfunc,
+                });
             }
-            Ok(Instruction::CallKfunc { btf_id: s.insn.imm, module: s.insn.off })
+            Ok(Instruction::CallKfunc {
+                btf_id: s.insn.imm,
+                module: s.insn.off,
+            })
         }
         other => Err(s.reserved(Field::Src, i64::from(other))),
     }
@@ -269,7 +334,13 @@ fn decode_ldx(s: &Slot<'_>) -> Result<Instruction, LoadError> {
     };
     s.zero(Field::Imm)?;
     let src = s.reg(Field::Src)?;
-    Ok(Instruction::Load { size, sign_extend, dst: s.dst_written()?, src, off: s.insn.off })
+    Ok(Instruction::Load {
+        size,
+        sign_extend,
+        dst: s.dst_written()?,
+        src,
+        off: s.insn.off,
+    })
 }
 
 fn decode_st(s: &Slot<'_>) -> Result<Instruction, LoadError> {
@@ -278,7 +349,12 @@ fn decode_st(s: &Slot<'_>) -> Result<Instruction, LoadError> {
     }
     s.zero(Field::Src)?;
     let dst = s.reg(Field::Dst)?;
-    Ok(Instruction::Store { size: size_of(s.insn.op), dst, off: s.insn.off, src: Operand::Imm(s.insn.imm) })
+    Ok(Instruction::Store {
+        size: size_of(s.insn.op),
+        dst,
+        off: s.insn.off,
+        src: Operand::Imm(s.insn.imm),
+    })
 }
 
 fn decode_stx(s: &Slot<'_>) -> Result<Instruction, LoadError> {
@@ -288,7 +364,12 @@ fn decode_stx(s: &Slot<'_>) -> Result<Instruction, LoadError> {
             s.zero(Field::Imm)?;
             let dst = s.reg(Field::Dst)?;
             let src = s.reg(Field::Src)?;
-            Ok(Instruction::Store { size, dst, off: s.insn.off, src: Operand::Reg(src) })
+            Ok(Instruction::Store {
+                size,
+                dst,
+                off: s.insn.off,
+                src: Operand::Reg(src),
+            })
         }
         opcode::MODE_ATOMIC if matches!(size, Size::W | Size::DW) => {
             let imm = s.insn.imm;
@@ -312,7 +393,14 @@ fn decode_stx(s: &Slot<'_>) -> Result<Instruction, LoadError> {
             if fetch && op != AtomicOp::Cmpxchg && src == Reg::R10 {
                 return Err(LoadError::WritesFramePointer { pc: s.pc });
             }
-            Ok(Instruction::Atomic { size, op, fetch, dst, src, off: s.insn.off })
+            Ok(Instruction::Atomic {
+                size,
+                op,
+                fetch,
+                dst,
+                src,
+                off: s.insn.off,
+            })
         }
         _ => Err(s.unknown()),
     }
@@ -324,7 +412,11 @@ fn decode_ld(s: &Slot<'_>, options: &LoadOptions) -> Result<Instruction, LoadErr
         opcode::MODE_IMM if size == Size::DW => decode_lddw(s),
         mode @ (opcode::MODE_ABS | opcode::MODE_IND) if size != Size::DW => {
             if !options.packet {
-                return Err(LoadError::GroupDisabled { pc: s.pc, op: s.insn.op, group: Group::Packet });
+                return Err(LoadError::GroupDisabled {
+                    pc: s.pc,
+                    op: s.insn.op,
+                    group: Group::Packet,
+                });
             }
             s.zero(Field::Dst)?;
             s.zero(Field::Off)?;
@@ -334,7 +426,11 @@ fn decode_ld(s: &Slot<'_>, options: &LoadOptions) -> Result<Instruction, LoadErr
             } else {
                 PacketAddr::Ind(s.reg(Field::Src)?)
             };
-            Ok(Instruction::LoadPacket { size, addr, imm: s.insn.imm })
+            Ok(Instruction::LoadPacket {
+                size,
+                addr,
+                imm: s.insn.imm,
+            })
         }
         _ => Err(s.unknown()),
     }
@@ -361,16 +457,29 @@ fn decode_lddw(s: &Slot<'_>) -> Result<Instruction, LoadError> {
     let value = match s.insn.src {
         lddw_src::IMM64 => Lddw::Imm((u64::from(next as u32) << 32) | u64::from(imm as u32)),
         lddw_src::MAP_FD => Lddw::MapFd(imm),
-        lddw_src::MAP_VALUE => Lddw::MapValue { map: imm, offset: next },
+        lddw_src::MAP_VALUE => Lddw::MapValue {
+            map: imm,
+            offset: next,
+        },
         lddw_src::VAR_ADDR => Lddw::VarAddr(imm),
         lddw_src::CODE_ADDR => Lddw::CodeAddr(s.target(i64::from(imm))?),
         lddw_src::MAP_IDX => Lddw::MapIdx(imm),
-        lddw_src::MAP_IDX_VALUE => Lddw::MapIdxValue { map: imm, offset: next },
+        lddw_src::MAP_IDX_VALUE => Lddw::MapIdxValue {
+            map: imm,
+            offset: next,
+        },
         other => return Err(s.reserved(Field::Src, i64::from(other))),
     };
     // Only the pseudo forms that carry an offset may use the second immediate.
-    if !matches!(value, Lddw::Imm(_) | Lddw::MapValue { .. } | Lddw::MapIdxValue { .. }) && next != 0 {
-        return Err(LoadError::LddwBadTail { pc: s.pc, field: Field::Imm });
+    if !matches!(
+        value,
+        Lddw::Imm(_) | Lddw::MapValue { .. } | Lddw::MapIdxValue { .. }
+    ) && next != 0
+    {
+        return Err(LoadError::LddwBadTail {
+            pc: s.pc,
+            field: Field::Imm,
+        });
     }
     Ok(Instruction::LoadImm64 { dst, value })
 }

@@ -37,7 +37,11 @@ impl Environment {
     /// An environment with these helpers, no extra regions and the given config.
     #[must_use]
     pub fn new(helpers: HelperTable, config: ExecConfig) -> Self {
-        Self { helpers: Arc::new(helpers), regions: Arc::from(Vec::new()), config }
+        Self {
+            helpers: Arc::new(helpers),
+            regions: Arc::from(Vec::new()),
+            config,
+        }
     }
 
     /// Checks that every helper the program calls by id exists.

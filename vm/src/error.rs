@@ -69,7 +69,12 @@ pub enum LoadError {
     UnknownOpcode { pc: usize, op: u8 },
     /// A field that must be zero (or one of a fixed set of values) holds something else.
     #[error("instruction {pc}: opcode {op:#04x} has an invalid {field} {value} (reserved field must be zero or a listed value)")]
-    ReservedField { pc: usize, op: u8, field: Field, value: i64 },
+    ReservedField {
+        pc: usize,
+        op: u8,
+        field: Field,
+        value: i64,
+    },
     /// A register field above r10.
     #[error("instruction {pc}: invalid {field} r{reg}")]
     InvalidRegister { pc: usize, field: Field, reg: u8 },
@@ -90,7 +95,11 @@ pub enum LoadError {
     TargetInsideLddw { pc: usize, target: usize },
     /// A jump from one function into another.
     #[error("instruction {pc}: jump to {target} leaves the function starting at {function}")]
-    JumpAcrossFunctions { pc: usize, target: usize, function: usize },
+    JumpAcrossFunctions {
+        pc: usize,
+        target: usize,
+        function: usize,
+    },
     /// The last instruction of a function can fall through past its end.
     #[error("instruction {pc}: function starting at {function} does not end with exit or an unconditional jump")]
     FallsThrough { pc: usize, function: usize },

@@ -15,7 +15,9 @@ impl Facts {
     /// No facts: every check stays (checked mode).
     #[must_use]
     pub fn none(len: usize) -> Self {
-        Self { access_in_bounds: vec![false; len] }
+        Self {
+            access_in_bounds: vec![false; len],
+        }
     }
 
     /// Whether the access at `pc` needs no run-time check.

@@ -46,10 +46,16 @@ impl std::fmt::Display for Unsupported {
         match self {
             Unsupported::Kfunc { btf_id } => write!(f, "kfunc call to BTF id {btf_id}"),
             Unsupported::LddwPseudo { src, imm } => {
-                write!(f, "lddw pseudo source {src} (imm {imm}) with nothing bound to it")
+                write!(
+                    f,
+                    "lddw pseudo source {src} (imm {imm}) with nothing bound to it"
+                )
             }
             Unsupported::CodeAddress { target } => {
-                write!(f, "lddw code address of instruction {target} with no callback helper")
+                write!(
+                    f,
+                    "lddw code address of instruction {target} with no callback helper"
+                )
             }
         }
     }
@@ -60,7 +66,12 @@ impl std::fmt::Display for Unsupported {
 pub enum Fault {
     /// A load, store or atomic outside every region that permits the access.
     #[error("instruction {pc}: {access} of {len} bytes at {addr:#x} is out of bounds")]
-    OutOfBounds { pc: usize, addr: u64, len: u8, access: Access },
+    OutOfBounds {
+        pc: usize,
+        addr: u64,
+        len: u8,
+        access: Access,
+    },
     /// An atomic operation on an address not aligned to its size.
     #[error("instruction {pc}: atomic access of {len} bytes at {addr:#x} is misaligned")]
     MisalignedAtomic { pc: usize, addr: u64, len: u8 },
@@ -75,7 +86,11 @@ pub enum Fault {
     UnknownHelper { pc: usize, id: u64 },
     /// A helper reported an error.
     #[error("instruction {pc}: helper {id} failed: {error}")]
-    Helper { pc: usize, id: u32, error: HelperError },
+    Helper {
+        pc: usize,
+        id: u32,
+        error: HelperError,
+    },
     /// A helper panicked; the panic was caught at the engine boundary.
     #[error("instruction {pc}: helper {id} panicked")]
     HelperPanicked { pc: usize, id: u32 },

@@ -27,7 +27,10 @@ pub struct Helper {
 
 impl fmt::Debug for Helper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Helper").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Helper")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,7 +52,14 @@ impl HelperTable {
     where
         F: Fn(&mut HelperContext<'_>, [u64; 5]) -> HelperResult + Send + Sync + 'static,
     {
-        self.by_id.insert(id, Helper { id, name: name.to_owned(), func: Arc::new(func) });
+        self.by_id.insert(
+            id,
+            Helper {
+                id,
+                name: name.to_owned(),
+                func: Arc::new(func),
+            },
+        );
         self
     }
 
@@ -83,7 +93,10 @@ impl<'a> HelperContext<'a> {
     /// A context over a run's regions. Engines build one per helper call.
     #[must_use]
     pub const fn new(regions: &'a RegionTable<'a>) -> Self {
-        Self { regions, stop: None }
+        Self {
+            regions,
+            stop: None,
+        }
     }
 
     /// Ends the run after this helper returns, with `r0` as the program's result

@@ -27,7 +27,13 @@ impl Insn {
     /// Builds a slot from its fields; `dst` and `src` are truncated to four bits.
     #[must_use]
     pub const fn new(op: u8, dst: u8, src: u8, off: i16, imm: i32) -> Self {
-        Self { op, dst: dst & 0x0f, src: src & 0x0f, off, imm }
+        Self {
+            op,
+            dst: dst & 0x0f,
+            src: src & 0x0f,
+            off,
+            imm,
+        }
     }
 
     /// Decodes one little-endian slot.
@@ -116,7 +122,10 @@ mod tests {
 
     #[test]
     fn rejects_partial_slot() {
-        assert!(matches!(insns_from_bytes(&[0; 12]), Err(LoadError::TrailingBytes { len: 12 })));
+        assert!(matches!(
+            insns_from_bytes(&[0; 12]),
+            Err(LoadError::TrailingBytes { len: 12 })
+        ));
         assert!(matches!(insns_from_bytes(&[]), Err(LoadError::Empty)));
     }
 }

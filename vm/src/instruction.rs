@@ -207,25 +207,62 @@ pub enum PacketAddr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Instruction {
     /// `dst = dst op src` (or `dst = src` for moves).
-    Alu { op: AluOp, width: Width, dst: Reg, src: Operand },
+    Alu {
+        op: AluOp,
+        width: Width,
+        dst: Reg,
+        src: Operand,
+    },
     /// `dst = -dst`.
     Neg { width: Width, dst: Reg },
     /// Byte-order conversion or swap of the low `bits` (16, 32 or 64) bits.
-    Endian { order: ByteOrder, bits: u8, dst: Reg },
+    Endian {
+        order: ByteOrder,
+        bits: u8,
+        dst: Reg,
+    },
     /// `dst = *(size *)(src + off)`, zero- or sign-extended.
-    Load { size: Size, sign_extend: bool, dst: Reg, src: Reg, off: i16 },
+    Load {
+        size: Size,
+        sign_extend: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
     /// `*(size *)(dst + off) = src` (an immediate is sign-extended first for `DW`).
-    Store { size: Size, dst: Reg, off: i16, src: Operand },
+    Store {
+        size: Size,
+        dst: Reg,
+        off: i16,
+        src: Operand,
+    },
     /// Atomic read-modify-write on `*(size *)(dst + off)`.
-    Atomic { size: Size, op: AtomicOp, fetch: bool, dst: Reg, src: Reg, off: i16 },
+    Atomic {
+        size: Size,
+        op: AtomicOp,
+        fetch: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
     /// `lddw`: occupies this slot and the next.
     LoadImm64 { dst: Reg, value: Lddw },
     /// Legacy `LD_ABS`/`LD_IND`: r0 = network-order value from the packet.
-    LoadPacket { size: Size, addr: PacketAddr, imm: i32 },
+    LoadPacket {
+        size: Size,
+        addr: PacketAddr,
+        imm: i32,
+    },
     /// Unconditional jump (`ja` with 16-bit or `gotol` with 32-bit displacement).
     Ja { target: usize },
     /// Conditional jump.
-    Jump { cond: Cond, width: Width, dst: Reg, src: Operand, target: usize },
+    Jump {
+        cond: Cond,
+        width: Width,
+        dst: Reg,
+        src: Operand,
+        target: usize,
+    },
     /// Helper call by id.
     Call { helper: u32 },
     /// Local (bpf-to-bpf) call.
@@ -261,10 +298,16 @@ impl Instruction {
                 Lddw::Imm(_) => None,
                 Lddw::CodeAddr(target) => Some(Unsupported::CodeAddress { target }),
                 Lddw::MapFd(imm) | Lddw::VarAddr(imm) | Lddw::MapIdx(imm) => {
-                    Some(Unsupported::LddwPseudo { src: value.src(), imm })
+                    Some(Unsupported::LddwPseudo {
+                        src: value.src(),
+                        imm,
+                    })
                 }
                 Lddw::MapValue { map, .. } | Lddw::MapIdxValue { map, .. } => {
-                    Some(Unsupported::LddwPseudo { src: value.src(), imm: map })
+                    Some(Unsupported::LddwPseudo {
+                        src: value.src(),
+                        imm: map,
+                    })
                 }
             },
             _ => None,

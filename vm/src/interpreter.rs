@@ -22,25 +22,142 @@ use crate::semantics::{alu32, alu64, condition, endian, imm_value};
 /// Operation codes of the lowered form. `I`/`R` = immediate/register source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Code {
-    Add64I, Add64R, Sub64I, Sub64R, Mul64I, Mul64R, Div64I, Div64R, Sdiv64I, Sdiv64R,
-    Or64I, Or64R, And64I, And64R, Lsh64I, Lsh64R, Rsh64I, Rsh64R, Mod64I, Mod64R,
-    Smod64I, Smod64R, Xor64I, Xor64R, Mov64I, Mov64R, Arsh64I, Arsh64R, Movsx64,
-    Add32I, Add32R, Sub32I, Sub32R, Mul32I, Mul32R, Div32I, Div32R, Sdiv32I, Sdiv32R,
-    Or32I, Or32R, And32I, And32R, Lsh32I, Lsh32R, Rsh32I, Rsh32R, Mod32I, Mod32R,
-    Smod32I, Smod32R, Xor32I, Xor32R, Mov32I, Mov32R, Arsh32I, Arsh32R, Movsx32,
-    Neg64, Neg32, Trunc16, Trunc32, Swap16, Swap32, Swap64, Nop,
-    LdxB, LdxH, LdxW, LdxDW, LdxsB, LdxsH, LdxsW,
-    StB, StH, StW, StDW, StxB, StxH, StxW, StxDW,
-    Atomic32, Atomic64, LoadImm,
-    LdAbs, LdInd,
+    Add64I,
+    Add64R,
+    Sub64I,
+    Sub64R,
+    Mul64I,
+    Mul64R,
+    Div64I,
+    Div64R,
+    Sdiv64I,
+    Sdiv64R,
+    Or64I,
+    Or64R,
+    And64I,
+    And64R,
+    Lsh64I,
+    Lsh64R,
+    Rsh64I,
+    Rsh64R,
+    Mod64I,
+    Mod64R,
+    Smod64I,
+    Smod64R,
+    Xor64I,
+    Xor64R,
+    Mov64I,
+    Mov64R,
+    Arsh64I,
+    Arsh64R,
+    Movsx64,
+    Add32I,
+    Add32R,
+    Sub32I,
+    Sub32R,
+    Mul32I,
+    Mul32R,
+    Div32I,
+    Div32R,
+    Sdiv32I,
+    Sdiv32R,
+    Or32I,
+    Or32R,
+    And32I,
+    And32R,
+    Lsh32I,
+    Lsh32R,
+    Rsh32I,
+    Rsh32R,
+    Mod32I,
+    Mod32R,
+    Smod32I,
+    Smod32R,
+    Xor32I,
+    Xor32R,
+    Mov32I,
+    Mov32R,
+    Arsh32I,
+    Arsh32R,
+    Movsx32,
+    Neg64,
+    Neg32,
+    Trunc16,
+    Trunc32,
+    Swap16,
+    Swap32,
+    Swap64,
+    Nop,
+    LdxB,
+    LdxH,
+    LdxW,
+    LdxDW,
+    LdxsB,
+    LdxsH,
+    LdxsW,
+    StB,
+    StH,
+    StW,
+    StDW,
+    StxB,
+    StxH,
+    StxW,
+    StxDW,
+    Atomic32,
+    Atomic64,
+    LoadImm,
+    LdAbs,
+    LdInd,
     Ja,
-    Jeq64I, Jeq64R, Jgt64I, Jgt64R, Jge64I, Jge64R, Jset64I, Jset64R, Jne64I, Jne64R,
-    Jsgt64I, Jsgt64R, Jsge64I, Jsge64R, Jlt64I, Jlt64R, Jle64I, Jle64R, Jslt64I, Jslt64R,
-    Jsle64I, Jsle64R,
-    Jeq32I, Jeq32R, Jgt32I, Jgt32R, Jge32I, Jge32R, Jset32I, Jset32R, Jne32I, Jne32R,
-    Jsgt32I, Jsgt32R, Jsge32I, Jsge32R, Jlt32I, Jlt32R, Jle32I, Jle32R, Jslt32I, Jslt32R,
-    Jsle32I, Jsle32R,
-    Call, CallLocal, CallX, Exit, Fault,
+    Jeq64I,
+    Jeq64R,
+    Jgt64I,
+    Jgt64R,
+    Jge64I,
+    Jge64R,
+    Jset64I,
+    Jset64R,
+    Jne64I,
+    Jne64R,
+    Jsgt64I,
+    Jsgt64R,
+    Jsge64I,
+    Jsge64R,
+    Jlt64I,
+    Jlt64R,
+    Jle64I,
+    Jle64R,
+    Jslt64I,
+    Jslt64R,
+    Jsle64I,
+    Jsle64R,
+    Jeq32I,
+    Jeq32R,
+    Jgt32I,
+    Jgt32R,
+    Jge32I,
+    Jge32R,
+    Jset32I,
+    Jset32R,
+    Jne32I,
+    Jne32R,
+    Jsgt32I,
+    Jsgt32R,
+    Jsge32I,
+    Jsge32R,
+    Jlt32I,
+    Jlt32R,
+    Jle32I,
+    Jle32R,
+    Jslt32I,
+    Jslt32R,
+    Jsle32I,
+    Jsle32R,
+    Call,
+    CallLocal,
+    CallX,
+    Exit,
+    Fault,
 }
 
 /// One lowered slot.
@@ -90,7 +207,10 @@ impl std::fmt::Debug for Interpreter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Interpreter")
             .field("slots", &self.ops.len())
-            .field("helpers", &self.helpers.iter().map(|(id, _)| id).collect::<Vec<_>>())
+            .field(
+                "helpers",
+                &self.helpers.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            )
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -103,14 +223,22 @@ impl Interpreter {
     /// [`LoadError::UnknownHelper`] when the program calls a helper `env` does not provide.
     pub fn new(program: Arc<Program>, env: &Environment) -> Result<Self, LoadError> {
         env.check_helpers(&program)?;
-        let mut lowering = Lowering { helpers: Vec::new(), unsupported: Vec::new(), table: &env.helpers };
+        let mut lowering = Lowering {
+            helpers: Vec::new(),
+            unsupported: Vec::new(),
+            table: &env.helpers,
+        };
         let ops = program
             .instructions()
             .iter()
             .enumerate()
             .map(|(pc, ins)| lowering.lower(pc, ins))
             .collect();
-        let Lowering { helpers, unsupported, .. } = lowering;
+        let Lowering {
+            helpers,
+            unsupported,
+            ..
+        } = lowering;
         Ok(Self {
             program,
             ops,
@@ -131,7 +259,15 @@ struct Lowering<'a> {
 
 impl Lowering<'_> {
     fn lower(&mut self, pc: usize, ins: &Instruction) -> Op {
-        let mut op = Op { code: Code::Nop, dst: 0, src: 0, aux: 0, off: 0, target: 0, imm: 0 };
+        let mut op = Op {
+            code: Code::Nop,
+            dst: 0,
+            src: 0,
+            aux: 0,
+            off: 0,
+            target: 0,
+            imm: 0,
+        };
         if let Some(what) = ins.unsupported() {
             op.code = Code::Fault;
             op.imm = self.unsupported.len() as u64;
@@ -139,7 +275,12 @@ impl Lowering<'_> {
             return op;
         }
         match *ins {
-            Instruction::Alu { op: alu_op, width, dst, src } => {
+            Instruction::Alu {
+                op: alu_op,
+                width,
+                dst,
+                src,
+            } => {
                 op.dst = dst.number();
                 let is_imm = match src {
                     Operand::Reg(r) => {
@@ -158,7 +299,11 @@ impl Lowering<'_> {
             }
             Instruction::Neg { width, dst } => {
                 op.dst = dst.number();
-                op.code = if width == Width::W64 { Code::Neg64 } else { Code::Neg32 };
+                op.code = if width == Width::W64 {
+                    Code::Neg64
+                } else {
+                    Code::Neg32
+                };
             }
             Instruction::Endian { order, bits, dst } => {
                 op.dst = dst.number();
@@ -172,7 +317,13 @@ impl Lowering<'_> {
                     (_, false) => Code::Nop,
                 };
             }
-            Instruction::Load { size, sign_extend, dst, src, off } => {
+            Instruction::Load {
+                size,
+                sign_extend,
+                dst,
+                src,
+                off,
+            } => {
                 op.dst = dst.number();
                 op.src = src.number();
                 op.off = off;
@@ -186,7 +337,12 @@ impl Lowering<'_> {
                     (Size::W, true) => Code::LdxsW,
                 };
             }
-            Instruction::Store { size, dst, off, src } => {
+            Instruction::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
                 op.dst = dst.number();
                 op.off = off;
                 let (i, r) = match size {
@@ -206,12 +362,23 @@ impl Lowering<'_> {
                     }
                 };
             }
-            Instruction::Atomic { size, op: aop, fetch, dst, src, off } => {
+            Instruction::Atomic {
+                size,
+                op: aop,
+                fetch,
+                dst,
+                src,
+                off,
+            } => {
                 op.dst = dst.number();
                 op.src = src.number();
                 op.off = off;
                 op.aux = atomic_code(aop, fetch);
-                op.code = if size == Size::W { Code::Atomic32 } else { Code::Atomic64 };
+                op.code = if size == Size::W {
+                    Code::Atomic32
+                } else {
+                    Code::Atomic64
+                };
             }
             Instruction::LoadImm64 { dst, value } => {
                 op.dst = dst.number();
@@ -236,7 +403,13 @@ impl Lowering<'_> {
                 op.target = target as u32;
                 op.aux = u8::from(target <= pc);
             }
-            Instruction::Jump { cond, width, dst, src, target } => {
+            Instruction::Jump {
+                cond,
+                width,
+                dst,
+                src,
+                target,
+            } => {
                 op.dst = dst.number();
                 op.target = target as u32;
                 op.aux = u8::from(target <= pc);
@@ -356,11 +529,17 @@ impl Executable for Interpreter {
         match self.config.budget {
             None => {
                 let (result, _) = self.execute::<false>(&regions, u64::MAX);
-                Outcome { result, instructions: None }
+                Outcome {
+                    result,
+                    instructions: None,
+                }
             }
             Some(budget) => {
                 let (result, count) = self.execute::<true>(&regions, budget);
-                Outcome { result, instructions: Some(count) }
+                Outcome {
+                    result,
+                    instructions: Some(count),
+                }
             }
         }
     }
@@ -369,7 +548,11 @@ impl Executable for Interpreter {
 impl Interpreter {
     /// The run loop. `METER` selects counting; `budget` is only consulted when metering.
     #[allow(clippy::too_many_lines)]
-    fn execute<const METER: bool>(&self, mem: &RegionTable<'_>, budget: u64) -> (Result<u64, Fault>, u64) {
+    fn execute<const METER: bool>(
+        &self,
+        mem: &RegionTable<'_>,
+        budget: u64,
+    ) -> (Result<u64, Fault>, u64) {
         let stack = mem.stack();
         let input = mem.input();
         let mut regs = [0u64; 11];
@@ -395,7 +578,12 @@ impl Interpreter {
         macro_rules! check {
             ($addr:expr, $len:expr, $access:expr) => {
                 if !mem.check($addr, $len, $access) {
-                    fault!(Fault::OutOfBounds { pc: pc - 1, addr: $addr, len: $len as u8, access: $access });
+                    fault!(Fault::OutOfBounds {
+                        pc: pc - 1,
+                        addr: $addr,
+                        len: $len as u8,
+                        access: $access
+                    });
                 }
             };
         }
@@ -423,13 +611,17 @@ impl Interpreter {
         }
         macro_rules! alu64r {
             ($o:ident, $op:expr) => {
-                regs[$op.dst as usize] = alu64(AluOp::$o, regs[$op.dst as usize], regs[$op.src as usize])
+                regs[$op.dst as usize] =
+                    alu64(AluOp::$o, regs[$op.dst as usize], regs[$op.src as usize])
             };
         }
         macro_rules! alu32i {
             ($o:ident, $op:expr) => {
-                regs[$op.dst as usize] =
-                    u64::from(alu32(AluOp::$o, regs[$op.dst as usize] as u32, $op.imm as u32))
+                regs[$op.dst as usize] = u64::from(alu32(
+                    AluOp::$o,
+                    regs[$op.dst as usize] as u32,
+                    $op.imm as u32,
+                ))
             };
         }
         macro_rules! alu32r {
@@ -456,7 +648,12 @@ impl Interpreter {
                 }
             };
             ($c:ident, $w:ident, reg, $op:expr) => {
-                if condition(Cond::$c, Width::$w, regs[$op.dst as usize], regs[$op.src as usize]) {
+                if condition(
+                    Cond::$c,
+                    Width::$w,
+                    regs[$op.dst as usize],
+                    regs[$op.src as usize],
+                ) {
                     branch!($op)
                 }
             };
@@ -533,11 +730,21 @@ impl Interpreter {
                         u64::from(alu32(AluOp::Movsx(op.aux), 0, regs[op.src as usize] as u32));
                 }
                 Code::Neg64 => regs[op.dst as usize] = regs[op.dst as usize].wrapping_neg(),
-                Code::Neg32 => regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u32).wrapping_neg()),
-                Code::Trunc16 => regs[op.dst as usize] = endian(ByteOrder::ToLe, 16, regs[op.dst as usize]),
-                Code::Trunc32 => regs[op.dst as usize] = endian(ByteOrder::ToLe, 32, regs[op.dst as usize]),
-                Code::Swap16 => regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u16).swap_bytes()),
-                Code::Swap32 => regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u32).swap_bytes()),
+                Code::Neg32 => {
+                    regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u32).wrapping_neg())
+                }
+                Code::Trunc16 => {
+                    regs[op.dst as usize] = endian(ByteOrder::ToLe, 16, regs[op.dst as usize])
+                }
+                Code::Trunc32 => {
+                    regs[op.dst as usize] = endian(ByteOrder::ToLe, 32, regs[op.dst as usize])
+                }
+                Code::Swap16 => {
+                    regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u16).swap_bytes())
+                }
+                Code::Swap32 => {
+                    regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u32).swap_bytes())
+                }
                 Code::Swap64 => regs[op.dst as usize] = regs[op.dst as usize].swap_bytes(),
                 Code::Nop => {}
                 Code::LdxB => regs[op.dst as usize] = u64::from(load!(u8, op)),
@@ -561,7 +768,11 @@ impl Interpreter {
                     let a = addr!(op.dst, op.off);
                     check!(a, u64::from(len), Access::Write);
                     if a % u64::from(len) != 0 {
-                        fault!(Fault::MisalignedAtomic { pc: pc - 1, addr: a, len });
+                        fault!(Fault::MisalignedAtomic {
+                            pc: pc - 1,
+                            addr: a,
+                            len
+                        });
                     }
                     let src = regs[op.src as usize];
                     let old = if wide {
@@ -583,7 +794,11 @@ impl Interpreter {
                     pc += 1;
                 }
                 Code::LdAbs | Code::LdInd => {
-                    let base = if op.code == Code::LdInd { regs[op.src as usize] as u32 } else { 0 };
+                    let base = if op.code == Code::LdInd {
+                        regs[op.src as usize] as u32
+                    } else {
+                        0
+                    };
                     let offset = u64::from(base.wrapping_add(op.imm as u32));
                     let len = u64::from(op.aux);
                     if input.len < len || offset > input.len - len {
@@ -658,7 +873,8 @@ impl Interpreter {
                         fault!(Fault::BudgetExhausted { pc: pc - 1, budget });
                     }
                     let id = regs[op.dst as usize];
-                    let Some(helper) = u32::try_from(id).ok().and_then(|id| self.table.get(id)) else {
+                    let Some(helper) = u32::try_from(id).ok().and_then(|id| self.table.get(id))
+                    else {
                         fault!(Fault::UnknownHelper { pc: pc - 1, id });
                     };
                     match self.call_helper(mem, &*helper.func, helper.id, &regs, pc - 1) {
@@ -672,9 +888,15 @@ impl Interpreter {
                         fault!(Fault::BudgetExhausted { pc: pc - 1, budget });
                     }
                     if depth + 1 >= MAX_FRAMES {
-                        fault!(Fault::CallDepthExceeded { pc: pc - 1, max: MAX_FRAMES });
+                        fault!(Fault::CallDepthExceeded {
+                            pc: pc - 1,
+                            max: MAX_FRAMES
+                        });
                     }
-                    frames[depth] = Frame { return_pc: pc, saved: [regs[6], regs[7], regs[8], regs[9]] };
+                    frames[depth] = Frame {
+                        return_pc: pc,
+                        saved: [regs[6], regs[7], regs[8], regs[9]],
+                    };
                     depth += 1;
                     regs[10] -= FRAME_SIZE as u64;
                     pc = op.target as usize;
@@ -690,7 +912,10 @@ impl Interpreter {
                     pc = f.return_pc;
                 }
                 Code::Fault => {
-                    fault!(Fault::Unsupported { pc: pc - 1, what: self.unsupported[op.imm as usize] });
+                    fault!(Fault::Unsupported {
+                        pc: pc - 1,
+                        what: self.unsupported[op.imm as usize]
+                    });
                 }
             }
         }
@@ -731,7 +956,9 @@ unsafe fn atomic64(addr: u64, code: u8, src: u64, r0: u64) -> u64 {
         2 => cell.fetch_and(src, SeqCst),
         3 => cell.fetch_xor(src, SeqCst),
         4 => cell.swap(src, SeqCst),
-        _ => cell.compare_exchange(r0, src, SeqCst, SeqCst).unwrap_or_else(|v| v),
+        _ => cell
+            .compare_exchange(r0, src, SeqCst, SeqCst)
+            .unwrap_or_else(|v| v),
     }
 }
 
@@ -749,6 +976,8 @@ unsafe fn atomic32(addr: u64, code: u8, src: u32, r0: u32) -> u32 {
         2 => cell.fetch_and(src, SeqCst),
         3 => cell.fetch_xor(src, SeqCst),
         4 => cell.swap(src, SeqCst),
-        _ => cell.compare_exchange(r0, src, SeqCst, SeqCst).unwrap_or_else(|v| v),
+        _ => cell
+            .compare_exchange(r0, src, SeqCst, SeqCst)
+            .unwrap_or_else(|v| v),
     }
 }

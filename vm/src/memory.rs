@@ -36,13 +36,21 @@ impl Region {
     /// A read-only region over `bytes`.
     #[must_use]
     pub fn readable(bytes: &[u8]) -> Self {
-        Self { start: bytes.as_ptr() as u64, len: bytes.len() as u64, writable: false }
+        Self {
+            start: bytes.as_ptr() as u64,
+            len: bytes.len() as u64,
+            writable: false,
+        }
     }
 
     /// A read-write region over `bytes`.
     #[must_use]
     pub fn writable(bytes: &mut [u8]) -> Self {
-        Self { start: bytes.as_mut_ptr() as u64, len: bytes.len() as u64, writable: true }
+        Self {
+            start: bytes.as_mut_ptr() as u64,
+            len: bytes.len() as u64,
+            writable: true,
+        }
     }
 
     /// A region from raw parts.
@@ -52,7 +60,11 @@ impl Region {
     /// region is used, not accessed through Rust references meanwhile, and writable if `writable`.
     #[must_use]
     pub const unsafe fn from_raw(start: u64, len: u64, writable: bool) -> Self {
-        Self { start, len, writable }
+        Self {
+            start,
+            len,
+            writable,
+        }
     }
 
     /// Whether `[addr, addr + len)` lies inside this region (overflow-free).
@@ -86,7 +98,9 @@ impl ExecState {
     /// A fresh state with a zeroed stack.
     #[must_use]
     pub fn new() -> Self {
-        Self { stack: Box::new(StackMemory([0; STACK_SIZE])) }
+        Self {
+            stack: Box::new(StackMemory([0; STACK_SIZE])),
+        }
     }
 
     /// The stack as a region, plus its top (the entry frame's r10).
@@ -109,7 +123,11 @@ impl<'a> RegionTable<'a> {
     /// A table over a run's stack and input and the program's regions.
     #[must_use]
     pub const fn new(stack: Region, input: Region, extra: &'a [Region]) -> Self {
-        Self { stack, input, extra }
+        Self {
+            stack,
+            input,
+            extra,
+        }
     }
 
     /// The stack region.

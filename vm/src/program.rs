@@ -45,7 +45,10 @@ impl Program {
             return Err(LoadError::Empty);
         }
         if insns.len() > MAX_SLOTS {
-            return Err(LoadError::TooLong { slots: insns.len(), max: MAX_SLOTS });
+            return Err(LoadError::TooLong {
+                slots: insns.len(),
+                max: MAX_SLOTS,
+            });
         }
         let mut instructions = Vec::with_capacity(insns.len());
         let mut pc = 0;
@@ -59,7 +62,12 @@ impl Program {
         }
         let functions = find_functions(&instructions)?;
         check_control_flow(&instructions, &functions)?;
-        Ok(Self { insns, instructions, functions, options: *options })
+        Ok(Self {
+            insns,
+            instructions,
+            functions,
+            options: *options,
+        })
     }
 
     /// Decodes raw little-endian bytes (a multiple of 8) and checks them.
@@ -112,7 +120,10 @@ fn find_functions(instructions: &[Instruction]) -> Result<Vec<Function>, LoadErr
     for (pc, ins) in instructions.iter().enumerate() {
         let target = match ins {
             Instruction::CallLocal { target }
-            | Instruction::LoadImm64 { value: Lddw::CodeAddr(target), .. } => *target,
+            | Instruction::LoadImm64 {
+                value: Lddw::CodeAddr(target),
+                ..
+            } => *target,
             _ => continue,
         };
         if instructions[target] == Instruction::LddwTail {
@@ -130,7 +141,10 @@ fn find_functions(instructions: &[Instruction]) -> Result<Vec<Function>, LoadErr
     Ok(functions)
 }
 
-fn check_control_flow(instructions: &[Instruction], functions: &[Function]) -> Result<(), LoadError> {
+fn check_control_flow(
+    instructions: &[Instruction],
+    functions: &[Function],
+) -> Result<(), LoadError> {
     for f in functions {
         for pc in f.start..f.end {
             let target = match instructions[pc] {
@@ -138,15 +152,25 @@ fn check_control_flow(instructions: &[Instruction], functions: &[Function]) -> R
                 _ => continue,
             };
             if target < f.start || target >= f.end {
-                return Err(LoadError::JumpAcrossFunctions { pc, target, function: f.start });
+                return Err(LoadError::JumpAcrossFunctions {
+                    pc,
+                    target,
+                    function: f.start,
+                });
             }
             if instructions[target] == Instruction::LddwTail {
                 return Err(LoadError::TargetInsideLddw { pc, target });
             }
         }
         let last = f.end - 1;
-        if !matches!(instructions[last], Instruction::Exit | Instruction::Ja { .. }) {
-            return Err(LoadError::FallsThrough { pc: last, function: f.start });
+        if !matches!(
+            instructions[last],
+            Instruction::Exit | Instruction::Ja { .. }
+        ) {
+            return Err(LoadError::FallsThrough {
+                pc: last,
+                function: f.start,
+            });
         }
     }
     Ok(())

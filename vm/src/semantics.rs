@@ -175,7 +175,10 @@ mod tests {
 
     #[test]
     fn corner_cases_of_isa_section_5() {
-        assert_eq!(alu64(AluOp::Sdiv, i64::MIN as u64, u64::MAX), i64::MIN as u64);
+        assert_eq!(
+            alu64(AluOp::Sdiv, i64::MIN as u64, u64::MAX),
+            i64::MIN as u64
+        );
         assert_eq!(alu64(AluOp::Smod, i64::MIN as u64, u64::MAX), 0);
         assert_eq!(alu32(AluOp::Sdiv, 0x8000_0000, u32::MAX), 0x8000_0000);
         assert_eq!(alu32(AluOp::Smod, 0x8000_0000, u32::MAX), 0);
@@ -188,11 +191,22 @@ mod tests {
         assert_eq!(alu64(AluOp::Smod, 13, (-3i64) as u64), 1);
         assert_eq!(alu64(AluOp::Sdiv, (-10i64) as u64, 3), (-3i64) as u64);
         assert_eq!(alu(AluOp::Movsx(8), Width::W32, 0, 0x80), 0xffff_ff80);
-        assert_eq!(alu64(AluOp::Movsx(32), 0, 0x8000_0000), 0xffff_ffff_8000_0000);
+        assert_eq!(
+            alu64(AluOp::Movsx(32), 0, 0x8000_0000),
+            0xffff_ffff_8000_0000
+        );
         assert_eq!(endian(ByteOrder::ToLe, 16, 0x1122_3344), 0x3344);
         assert_eq!(endian(ByteOrder::ToBe, 16, 0x1122_3344), 0x4433);
-        assert_eq!(endian(ByteOrder::Swap, 64, 0x0102_0304_0506_0708), 0x0807_0605_0403_0201);
-        assert!(condition(Cond::Gt, Width::W64, u64::MAX, imm_value(-2, Width::W64)));
+        assert_eq!(
+            endian(ByteOrder::Swap, 64, 0x0102_0304_0506_0708),
+            0x0807_0605_0403_0201
+        );
+        assert!(condition(
+            Cond::Gt,
+            Width::W64,
+            u64::MAX,
+            imm_value(-2, Width::W64)
+        ));
         assert!(!condition(Cond::Sgt, Width::W32, 0x1_0000_0000, 1));
     }
 }

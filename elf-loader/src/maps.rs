@@ -1,0 +1,316 @@
+//! Map definitions: legacy `maps` sections, BTF-defined `.maps`, and global data sections.
+//!
+//! The loader gives every map an index in [`crate::Object::maps`]; relocated `lddw`s name maps
+//! by that index (`src = 5` / `src = 6`). Legacy maps come first (in section, then offset
+//! order, which is also the numbering legacy `inner_map_idx` fields use), then BTF maps, then
+//! global data.
+
+use std::collections::BTreeMap;
+
+use crate::btf::{Btf, BtfMap};
+use crate::error::ElfError;
+use crate::sections::ElfFile;
+
+/// `BPF_MAP_TYPE_ARRAY`, which backs global data.
+pub const MAP_TYPE_ARRAY: u32 = 2;
+/// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
+pub const MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+/// `BPF_MAP_TYPE_HASH_OF_MAPS`.
+pub const MAP_TYPE_HASH_OF_MAPS: u32 = 13;
+/// `BPF_F_RDONLY_PROG`: the program may not write the map (set on `.rodata`).
+pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+/// `BPF_F_MMAPABLE`: libbpf sets it on global data maps.
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+
+/// Smallest legacy map record: type, key_size, value_size, max_entries.
+const MIN_LEGACY_RECORD: usize = 16;
+/// iproute2's `struct bpf_elf_map` (type, size_key, size_value, max_elem, flags, id, pinning,
+/// inner_id, inner_idx): its pinning and inner index sit elsewhere than in `bpf_map_def`.
+const IPROUTE2_RECORD: usize = 36;
+
+/// Where a map comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapKind {
+    /// Declared by the program (legacy `maps` or BTF `.maps`).
+    User,
+    /// A `.data*` section: writable global variables.
+    Data { section: String },
+    /// A `.rodata*` section: constants; the map should be frozen after loading.
+    Rodata { section: String },
+    /// A `.bss*` section: zero-initialised globals (no bytes in the file).
+    Bss { section: String },
+}
+
+/// One map the object declares or needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapDef {
+    /// Symbol name, or the section name for global data.
+    pub name: String,
+    /// Linux `enum bpf_map_type` id (ISA.md §10).
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    /// `map_flags` (`BPF_F_*`).
+    pub flags: u32,
+    /// Inner-map template of a map-of-maps.
+    pub inner: Option<Box<MapDef>>,
+    /// For a legacy map-of-maps: the index in [`crate::Object::maps`] of its inner map.
+    pub inner_index: Option<usize>,
+    /// Pinning mode (`LIBBPF_PIN_*` / iproute2 `PIN_*`); 0 = none.
+    pub pinning: u32,
+    pub kind: MapKind,
+    /// Initial value of global data (`.data`, `.rodata`); empty otherwise (`.bss` is zeros).
+    pub initial: Vec<u8>,
+}
+
+/// Maps plus how relocations find them.
+#[derive(Debug, Default)]
+pub(crate) struct MapTable {
+    pub maps: Vec<MapDef>,
+    /// (section index, offset of the definition in it) → map index, for symbol lookups.
+    pub by_location: BTreeMap<(usize, u64), usize>,
+    /// Global data section index → map index.
+    pub data_sections: BTreeMap<usize, usize>,
+}
+
+/// Whether a section name is a legacy map section (`maps`, `maps/NAME`).
+fn is_legacy_map_section(name: &str) -> bool {
+    name == "maps" || name.starts_with("maps/")
+}
+
+fn data_kind(name: &str) -> Option<MapKind> {
+    let section = name.to_string();
+    if name.starts_with(".rodata") {
+        Some(MapKind::Rodata { section })
+    } else if name.starts_with(".data") {
+        Some(MapKind::Data { section })
+    } else if name.starts_with(".bss") {
+        Some(MapKind::Bss { section })
+    } else {
+        None
+    }
+}
+
+fn le_u32(bytes: &[u8], at: usize) -> u32 {
+    bytes
+        .get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Collects every map of the object.
+pub(crate) fn collect(elf: &ElfFile<'_>) -> Result<MapTable, ElfError> {
+    let mut table = MapTable::default();
+    legacy_maps(elf, &mut table)?;
+    btf_maps(elf, &mut table)?;
+    data_maps(elf, &mut table)?;
+    Ok(table)
+}
+
+fn legacy_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> {
+    // Inner indices are resolved after all legacy maps are known.
+    let mut pending_inner = Vec::new();
+    for (index, section) in elf.sections.iter().enumerate() {
+        if !is_legacy_map_section(&section.name) || section.size == 0 {
+            continue;
+        }
+        let bad = |reason: String| ElfError::BadMap {
+            section: section.name.to_string(),
+            reason,
+        };
+        let mut symbols: Vec<_> = elf
+            .symbols
+            .iter()
+            .filter(|s| s.section == Some(index) && !s.is_section() && !s.name.is_empty())
+            .collect();
+        if symbols.is_empty() {
+            return Err(bad("no symbol names the map definitions".into()));
+        }
+        symbols.sort_by_key(|s| s.value);
+        // libbpf's inference: all records have one size, the section size over the count.
+        let size = section.data.len();
+        if size % symbols.len() != 0 {
+            return Err(bad(format!(
+                "size {size} is not a multiple of the {} map symbols",
+                symbols.len()
+            )));
+        }
+        let record = size / symbols.len();
+        if record < MIN_LEGACY_RECORD {
+            return Err(bad(format!(
+                "map record size {record} is smaller than {MIN_LEGACY_RECORD}"
+            )));
+        }
+        for s in symbols {
+            let at = usize::try_from(s.value)
+                .ok()
+                .filter(|v| v % record == 0 && v + record <= size)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "map symbol {} at {:#x} is not on a {record}-byte record boundary",
+                        s.name, s.value
+                    ))
+                })?;
+            let bytes = section.data.get(at..at + record).unwrap_or_default();
+            let field = |n: usize| {
+                if record >= 4 * (n + 1) {
+                    le_u32(bytes, 4 * n)
+                } else {
+                    0
+                }
+            };
+            let map_type = field(0);
+            let (pinning, inner) = if record == IPROUTE2_RECORD {
+                (field(6), field(8))
+            } else {
+                (0, field(5))
+            };
+            if matches!(map_type, MAP_TYPE_ARRAY_OF_MAPS | MAP_TYPE_HASH_OF_MAPS) {
+                pending_inner.push((table.maps.len(), inner, section.name.to_string()));
+            }
+            table.by_location.insert((index, s.value), table.maps.len());
+            table.maps.push(MapDef {
+                name: s.name.to_string(),
+                map_type,
+                key_size: field(1),
+                value_size: field(2),
+                max_entries: field(3),
+                flags: field(4),
+                inner: None,
+                inner_index: None,
+                pinning,
+                kind: MapKind::User,
+                initial: Vec::new(),
+            });
+        }
+    }
+    for (outer, inner, section) in pending_inner {
+        let inner = inner as usize;
+        if inner == outer || inner >= table.maps.len() {
+            return Err(ElfError::BadMap {
+                section,
+                reason: format!(
+                    "map {} names inner map index {inner}, which does not exist",
+                    table.maps[outer].name
+                ),
+            });
+        }
+        let template = Box::new(table.maps[inner].clone());
+        table.maps[outer].inner = Some(template);
+        table.maps[outer].inner_index = Some(inner);
+    }
+    Ok(())
+}
+
+fn from_btf(name: String, def: &BtfMap) -> MapDef {
+    let of_maps = matches!(def.map_type, MAP_TYPE_ARRAY_OF_MAPS | MAP_TYPE_HASH_OF_MAPS);
+    // A map-of-maps holds map ids: libbpf fills in the 4-byte value size when it is omitted.
+    let value_size = def.value_size.unwrap_or(if of_maps { 4 } else { 0 });
+    MapDef {
+        name: name.clone(),
+        map_type: def.map_type,
+        key_size: def.key_size,
+        value_size,
+        max_entries: def.max_entries,
+        flags: def.flags,
+        inner: def
+            .inner
+            .as_deref()
+            .map(|inner| Box::new(from_btf(format!("{name}.inner"), inner))),
+        inner_index: None,
+        pinning: def.pinning,
+        kind: MapKind::User,
+        initial: Vec::new(),
+    }
+}
+
+fn btf_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> {
+    let Some((index, section)) = elf
+        .sections
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.name == ".maps")
+    else {
+        return Ok(());
+    };
+    let bad = |reason: String| ElfError::BadMap {
+        section: ".maps".into(),
+        reason,
+    };
+    let btf_section = elf
+        .sections
+        .iter()
+        .find(|s| s.name == ".BTF")
+        .ok_or_else(|| bad("no .BTF section describes the maps".into()))?;
+    let btf = Btf::parse(btf_section.data)?;
+    let vars = btf.datasec_vars(".maps")?;
+    let mut symbols: Vec<_> = elf
+        .symbols
+        .iter()
+        .filter(|s| s.section == Some(index) && !s.is_section() && !s.name.is_empty())
+        .collect();
+    symbols.sort_by_key(|s| s.value);
+    for s in symbols {
+        if s.value
+            .checked_add(s.size)
+            .is_none_or(|end| end > section.size)
+        {
+            return Err(bad(format!(
+                "map symbol {} at {:#x} lies outside the section",
+                s.name, s.value
+            )));
+        }
+        let (_, type_id) = vars
+            .iter()
+            .find(|(name, _)| *name == s.name)
+            .ok_or_else(|| {
+                bad(format!(
+                    "map {} has no BTF variable in DATASEC .maps",
+                    s.name
+                ))
+            })?;
+        let def = btf.map_def(*type_id)?;
+        table.by_location.insert((index, s.value), table.maps.len());
+        table.maps.push(from_btf(s.name.to_string(), &def));
+    }
+    Ok(())
+}
+
+fn data_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> {
+    for (index, section) in elf.sections.iter().enumerate() {
+        let Some(kind) = data_kind(&section.name) else {
+            continue;
+        };
+        if section.size == 0 || section.is_code() {
+            continue;
+        }
+        let value_size = u32::try_from(section.size).map_err(|_| ElfError::BadMap {
+            section: section.name.to_string(),
+            reason: format!("size {} does not fit a map value", section.size),
+        })?;
+        let mut flags = BPF_F_MMAPABLE;
+        if matches!(kind, MapKind::Rodata { .. }) {
+            flags |= BPF_F_RDONLY_PROG;
+        }
+        let initial = if matches!(kind, MapKind::Bss { .. }) {
+            Vec::new()
+        } else {
+            section.data.to_vec()
+        };
+        table.data_sections.insert(index, table.maps.len());
+        table.maps.push(MapDef {
+            name: section.name.to_string(),
+            map_type: MAP_TYPE_ARRAY,
+            key_size: 4,
+            value_size,
+            max_entries: 1,
+            flags,
+            inner: None,
+            inner_index: None,
+            pinning: 0,
+            kind,
+            initial,
+        });
+    }
+    Ok(())
+}

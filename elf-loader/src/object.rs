@@ -1,0 +1,111 @@
+//! [`Object`]: everything a loader needs from one clang-built eBPF object file.
+
+use apiary_vm::insn::Insn;
+use apiary_vm::opcode::{self, lddw_src};
+
+use crate::error::ElfError;
+use crate::link::Linker;
+use crate::maps::{self, MapDef};
+use crate::program_type::ProgramType;
+use crate::relocate;
+use crate::sections::ElfFile;
+
+/// Across all programs, linked code may repeat shared subprograms; this many times the input's
+/// slot count (plus a floor) is allowed before the object is refused as absurd.
+const TOTAL_SLOTS_FACTOR: usize = 16;
+const TOTAL_SLOTS_FLOOR: usize = 1 << 16;
+
+/// One program: an entry function of a code section, linked with the functions it calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramSection {
+    /// The ELF section holding the entry function (`SEC("...")` name).
+    pub section: String,
+    /// The entry function's symbol (the section name when the object has no function symbols).
+    pub function: String,
+    /// The type implied by the section name.
+    pub program_type: ProgramType,
+    /// Relocated and linked slots, ready for [`apiary_vm::Program::new`]: maps are `lddw`
+    /// src = 5 (index into [`Object::maps`]), global data src = 6, helpers by Linux id.
+    pub insns: Vec<Insn>,
+    /// Indices into [`Object::maps`] of the maps the program refers to, sorted.
+    pub maps_used: Vec<usize>,
+}
+
+/// A loaded object file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Object {
+    /// Every program, in section then symbol order.
+    pub programs: Vec<ProgramSection>,
+    /// Every map: legacy, BTF-defined, then global data.
+    pub maps: Vec<MapDef>,
+    /// Contents of the `license` section, up to the first NUL.
+    pub license: Option<String>,
+}
+
+impl Object {
+    /// Parses, relocates and links an object file.
+    ///
+    /// # Errors
+    /// An [`ElfError`] naming the section, symbol and offset of the first problem found.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ElfError> {
+        let elf = ElfFile::parse(bytes)?;
+        let table = maps::collect(&elf)?;
+        let code = relocate::relocate_all(&elf, &table)?;
+        let (linker, entries) = Linker::new(&elf, &code, bytes.len())?;
+        let budget = (bytes.len() / 8)
+            .saturating_mul(TOTAL_SLOTS_FACTOR)
+            .saturating_add(TOTAL_SLOTS_FLOOR);
+        let mut total = 0usize;
+        let mut programs = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let insns = linker.link(entry)?;
+            total = total.saturating_add(insns.len());
+            let section = elf.section_name(entry.function.section).to_string();
+            if total > budget {
+                return Err(ElfError::TooLarge {
+                    section,
+                    function: entry.name.clone(),
+                    limit: budget,
+                });
+            }
+            programs.push(ProgramSection {
+                program_type: ProgramType::from_section(&section),
+                section,
+                function: entry.name.clone(),
+                maps_used: maps_used(&insns),
+                insns,
+            });
+        }
+        let license = elf.sections.iter().find(|s| s.name == "license").map(|s| {
+            let end = s.data.iter().position(|&b| b == 0).unwrap_or(s.data.len());
+            String::from_utf8_lossy(&s.data[..end]).into_owned()
+        });
+        Ok(Self {
+            programs,
+            maps: table.maps,
+            license,
+        })
+    }
+
+    /// The program with entry `function` in `section`.
+    #[must_use]
+    pub fn program(&self, section: &str, function: &str) -> Option<&ProgramSection> {
+        self.programs
+            .iter()
+            .find(|p| p.section == section && p.function == function)
+    }
+}
+
+/// Map indices named by `lddw` src 5 / 6 in `insns`.
+fn maps_used(insns: &[Insn]) -> Vec<usize> {
+    let mut used: Vec<usize> = insns
+        .iter()
+        .filter(|i| {
+            i.op == opcode::LDDW && matches!(i.src, lddw_src::MAP_IDX | lddw_src::MAP_IDX_VALUE)
+        })
+        .filter_map(|i| usize::try_from(i.imm).ok())
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    used
+}

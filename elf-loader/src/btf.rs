@@ -97,6 +97,8 @@ pub(crate) struct BtfMap {
     pub flags: u32,
     pub pinning: u32,
     pub inner: Option<Box<BtfMap>>,
+    /// Whether the struct has a `values` member (map-of-maps or prog array initialiser).
+    pub has_values: bool,
 }
 
 fn bad(offset: usize, reason: impl Into<String>) -> ElfError {
@@ -442,7 +444,10 @@ impl<'a> Btf<'a> {
                 "value_size" => def.value_size = Some(self.uint_member(m.type_id, &name)?),
                 "key" => def.key_size = self.type_member_size(m.type_id, &name)?,
                 "value" => def.value_size = Some(self.type_member_size(m.type_id, &name)?),
-                "values" => def.inner = self.inner_map(m.type_id, depth)?.map(Box::new),
+                "values" => {
+                    def.has_values = true;
+                    def.inner = self.inner_map(m.type_id, depth)?.map(Box::new);
+                }
                 // numa_node, map_extra and unknown members do not change the map's shape.
                 _ => {}
             }

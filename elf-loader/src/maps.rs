@@ -204,8 +204,11 @@ fn legacy_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> 
 
 fn from_btf(name: String, def: &BtfMap) -> MapDef {
     let of_maps = matches!(def.map_type, MAP_TYPE_ARRAY_OF_MAPS | MAP_TYPE_HASH_OF_MAPS);
-    // A map-of-maps holds map ids: libbpf fills in the 4-byte value size when it is omitted.
-    let value_size = def.value_size.unwrap_or(if of_maps { 4 } else { 0 });
+    // Map-of-maps and prog arrays hold 4-byte ids: libbpf fills in the value size when the
+    // definition gives `values` instead.
+    let value_size = def
+        .value_size
+        .unwrap_or(if of_maps || def.has_values { 4 } else { 0 });
     MapDef {
         name: name.clone(),
         map_type: def.map_type,

@@ -1,7 +1,7 @@
 //! The ebpf-samples corpus as the loader's oracle: every `safe` program must load and pass
 //! `Program::new`; `invalid-elf` rows and malformed files must be rejected with an error.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use apiary_elf::{ElfError, Object};

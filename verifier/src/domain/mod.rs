@@ -1,0 +1,13 @@
+//! Abstract domains: known bits, scalars, register values, stacks, whole states.
+
+pub mod scalar;
+pub mod scalar_cmp;
+pub mod scalar_ops;
+pub mod stack;
+pub mod state;
+pub mod tnum;
+pub mod value;
+
+pub use scalar::{Scalar, Thresholds};
+pub use state::State;
+pub use value::{Ptr, Region, Val};

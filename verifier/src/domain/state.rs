@@ -1,0 +1,182 @@
+//! The abstract machine state at one program point: registers, the stack of every live call
+//! frame, the proven packet range, and the live references (ring-buffer reservations).
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use super::scalar::Thresholds;
+use super::stack::Stack;
+use super::value::{Ptr, Region, Val};
+
+/// One call frame.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    /// Its stack.
+    pub stack: Rc<Stack>,
+    /// The caller's r6–r9, restored at `exit` (unused for the entry frame).
+    pub saved: [Val; 4],
+}
+
+/// The abstract state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// r0–r10.
+    pub regs: [Val; 11],
+    /// Call frames, the current one last.
+    pub frames: Vec<Frame>,
+    /// Bytes from `data` proven to lie before `data_end`.
+    pub pkt: u64,
+    /// Bytes from `data_meta` proven to lie before `data`.
+    pub meta: u64,
+    /// For variable-offset packet pointers: `base(id) + k <= data_end` is proven.
+    pub pkt_ids: Vec<(u32, i64)>,
+    /// Live references (ring-buffer records) that must be released before exit.
+    pub refs: Vec<u32>,
+}
+
+impl State {
+    /// An entry state: registers uninitialised except r10, one empty frame.
+    #[must_use]
+    pub fn entry() -> Self {
+        let mut regs = [Val::Uninit; 11];
+        regs[10] = Val::Ptr(Ptr { region: Region::Stack { frame: 0 }, off: super::scalar::Scalar::constant(512), null: None });
+        Self {
+            regs,
+            frames: vec![Frame { stack: Stack::new(), saved: [Val::Uninit; 4] }],
+            pkt: 0,
+            meta: 0,
+            pkt_ids: Vec::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    /// Index of the current frame.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.frames.len() - 1
+    }
+
+    /// The stack of `frame`, for writing.
+    pub fn stack_mut(&mut self, frame: u8) -> Option<&mut Stack> {
+        self.frames.get_mut(usize::from(frame)).map(|f| Rc::make_mut(&mut f.stack))
+    }
+
+    /// The stack of `frame`.
+    #[must_use]
+    pub fn stack(&self, frame: u8) -> Option<&Stack> {
+        self.frames.get(usize::from(frame)).map(|f| &*f.stack)
+    }
+
+    /// Proven bound for packet base `id`.
+    #[must_use]
+    pub fn pkt_bound(&self, id: u32) -> Option<i64> {
+        if id == 0 {
+            return Some(self.pkt as i64);
+        }
+        self.pkt_ids.iter().find(|(i, _)| *i == id).map(|&(_, k)| k)
+    }
+
+    /// Records `base(id) + k <= data_end`.
+    pub fn learn_pkt(&mut self, id: u32, k: i64) {
+        if id == 0 {
+            self.pkt = self.pkt.max(k.max(0) as u64);
+            return;
+        }
+        match self.pkt_ids.iter_mut().find(|(i, _)| *i == id) {
+            Some(e) => e.1 = e.1.max(k),
+            None => {
+                self.pkt_ids.push((id, k));
+                self.pkt_ids.sort_unstable();
+            }
+        }
+    }
+
+    /// Applies `f` to every register and spilled value of every frame (including saved ones).
+    pub fn map_values(&mut self, mut f: impl FnMut(&Val) -> Val) {
+        for r in &mut self.regs {
+            *r = f(r);
+        }
+        for fr in &mut self.frames {
+            for r in &mut fr.saved {
+                *r = f(r);
+            }
+            if fr.stack.spills().next().is_some() {
+                Rc::make_mut(&mut fr.stack).map_spills(&mut f);
+            }
+        }
+    }
+
+    /// Every value in the state.
+    pub fn any_value(&self, mut pred: impl FnMut(&Val) -> bool) -> bool {
+        self.regs.iter().any(&mut pred)
+            || self.frames.iter().any(|fr| fr.saved.iter().any(&mut pred) || fr.stack.spills().any(|(_, v)| pred(v)))
+    }
+
+    /// Least upper bound (`widen` with thresholds when given). Both states must have the same
+    /// frame depth (they do: states are joined within one function context).
+    #[must_use]
+    pub fn join(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+        let jv = |a: &Val, b: &Val| match th {
+            Some(th) => a.widen(b, th),
+            None => a.join(b),
+        };
+        let mut regs = [Val::Uninit; 11];
+        for (i, r) in regs.iter_mut().enumerate() {
+            *r = jv(&self.regs[i], &o.regs[i]);
+        }
+        let frames = self
+            .frames
+            .iter()
+            .zip(o.frames.iter())
+            .map(|(a, b)| {
+                let stack = if Rc::ptr_eq(&a.stack, &b.stack) || a.stack == b.stack {
+                    Rc::clone(&a.stack)
+                } else {
+                    Rc::new(a.stack.join(&b.stack, th))
+                };
+                let mut saved = [Val::Uninit; 4];
+                for (i, s) in saved.iter_mut().enumerate() {
+                    *s = jv(&a.saved[i], &b.saved[i]);
+                }
+                Frame { stack, saved }
+            })
+            .collect();
+        let pkt_ids = self
+            .pkt_ids
+            .iter()
+            .filter_map(|&(id, k)| o.pkt_ids.iter().find(|(j, _)| *j == id).map(|&(_, l)| (id, k.min(l))))
+            .collect();
+        let mut refs = self.refs.clone();
+        refs.extend(o.refs.iter().copied());
+        refs.sort_unstable();
+        refs.dedup();
+        Self { regs, frames, pkt: self.pkt.min(o.pkt), meta: self.meta.min(o.meta), pkt_ids, refs }
+    }
+
+    /// Text of the live registers, the current frame's stack and the packet facts.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for (i, r) in self.regs.iter().enumerate() {
+            if r.is_init() {
+                let _ = write!(out, "r{i}={r}; ");
+            }
+        }
+        if self.pkt > 0 {
+            let _ = write!(out, "packet_size>={}; ", self.pkt);
+        }
+        for (id, k) in &self.pkt_ids {
+            let _ = write!(out, "pkt_base{id}+{k}<=end; ");
+        }
+        if !self.refs.is_empty() {
+            let _ = write!(out, "refs={:?}; ", self.refs);
+        }
+        if let Some(f) = self.frames.last() {
+            let s = f.stack.describe();
+            if !s.is_empty() {
+                let _ = write!(out, "stack:{s}");
+            }
+        }
+        out.trim_end().to_owned()
+    }
+}

@@ -1,0 +1,201 @@
+//! Tristate numbers ("known bits"): `value` holds the known bits, `mask` the unknown ones. A
+//! concrete `x` is described iff `x & !mask == value`. Operations follow the published sound
+//! tnum algorithms (Vishwanathan et al., CGO'22), written from their definitions.
+
+/// A set of 64-bit values described by known and unknown bits. Invariant: `value & mask == 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tnum {
+    /// Bits known to be one.
+    pub value: u64,
+    /// Bits whose value is unknown.
+    pub mask: u64,
+}
+
+impl Tnum {
+    /// Every value.
+    pub const UNKNOWN: Tnum = Tnum { value: 0, mask: u64::MAX };
+
+    /// Exactly `v`.
+    #[must_use]
+    pub const fn constant(v: u64) -> Self {
+        Self { value: v, mask: 0 }
+    }
+
+    /// Whether exactly one value is described.
+    #[must_use]
+    pub const fn is_const(self) -> bool {
+        self.mask == 0
+    }
+
+    /// Whether `x` is described.
+    #[must_use]
+    pub const fn contains(self, x: u64) -> bool {
+        x & !self.mask == self.value
+    }
+
+    /// The smallest tnum holding every value of `[min, max]`.
+    #[must_use]
+    pub fn range(min: u64, max: u64) -> Self {
+        let chi = min ^ max;
+        let bits = 64 - chi.leading_zeros();
+        if bits >= 64 {
+            return Self::UNKNOWN;
+        }
+        let delta = (1u64 << bits) - 1;
+        Self { value: min & !delta, mask: delta }
+    }
+
+    /// Sum.
+    #[must_use]
+    pub fn add(self, o: Self) -> Self {
+        let sm = self.mask.wrapping_add(o.mask);
+        let sv = self.value.wrapping_add(o.value);
+        let sigma = sm.wrapping_add(sv);
+        let chi = sigma ^ sv;
+        let mu = chi | self.mask | o.mask;
+        Self { value: sv & !mu, mask: mu }
+    }
+
+    /// Difference.
+    #[must_use]
+    pub fn sub(self, o: Self) -> Self {
+        let dv = self.value.wrapping_sub(o.value);
+        let alpha = dv.wrapping_add(self.mask);
+        let beta = dv.wrapping_sub(o.mask);
+        let chi = alpha ^ beta;
+        let mu = chi | self.mask | o.mask;
+        Self { value: dv & !mu, mask: mu }
+    }
+
+    /// Bitwise and.
+    #[must_use]
+    pub fn and(self, o: Self) -> Self {
+        let alpha = self.value | self.mask;
+        let beta = o.value | o.mask;
+        let v = self.value & o.value;
+        Self { value: v, mask: alpha & beta & !v }
+    }
+
+    /// Bitwise or.
+    #[must_use]
+    pub fn or(self, o: Self) -> Self {
+        let v = self.value | o.value;
+        let mu = self.mask | o.mask;
+        Self { value: v, mask: mu & !v }
+    }
+
+    /// Bitwise exclusive or.
+    #[must_use]
+    pub fn xor(self, o: Self) -> Self {
+        let v = self.value ^ o.value;
+        let mu = self.mask | o.mask;
+        Self { value: v & !mu, mask: mu }
+    }
+
+    /// Left shift by a known count (< 64).
+    #[must_use]
+    pub fn lsh(self, s: u32) -> Self {
+        Self { value: self.value << s, mask: self.mask << s }
+    }
+
+    /// Logical right shift by a known count (< 64).
+    #[must_use]
+    pub fn rsh(self, s: u32) -> Self {
+        Self { value: self.value >> s, mask: self.mask >> s }
+    }
+
+    /// Arithmetic right shift of the 64-bit value by a known count (< 64).
+    #[must_use]
+    pub fn arsh(self, s: u32) -> Self {
+        Self { value: ((self.value as i64) >> s) as u64, mask: ((self.mask as i64) >> s) as u64 }
+    }
+
+    /// The low `bits` bits (upper bits known zero).
+    #[must_use]
+    pub fn truncate(self, bits: u32) -> Self {
+        if bits >= 64 {
+            return self;
+        }
+        let m = (1u64 << bits) - 1;
+        Self { value: self.value & m, mask: self.mask & m }
+    }
+
+    /// Sign extension of the low `bits` bits.
+    #[must_use]
+    pub fn sign_extend(self, bits: u32) -> Self {
+        if bits >= 64 {
+            return self;
+        }
+        let sh = 64 - bits;
+        Self {
+            value: ((self.value << sh) as i64 >> sh) as u64,
+            mask: ((self.mask << sh) as i64 >> sh) as u64,
+        }
+        .normalized()
+    }
+
+    fn normalized(self) -> Self {
+        Self { value: self.value & !self.mask, mask: self.mask }
+    }
+
+    /// Least upper bound: every value of either.
+    #[must_use]
+    pub fn union(self, o: Self) -> Self {
+        let mu = self.mask | o.mask | (self.value ^ o.value);
+        Self { value: self.value & !mu, mask: mu }
+    }
+
+    /// Greatest lower bound; `None` if the two disagree on a known bit.
+    #[must_use]
+    pub fn intersect(self, o: Self) -> Option<Self> {
+        let known_both = !self.mask & !o.mask;
+        if (self.value ^ o.value) & known_both != 0 {
+            return None;
+        }
+        let v = self.value | o.value;
+        let mu = self.mask & o.mask;
+        Some(Self { value: v & !mu, mask: mu })
+    }
+
+    /// Smallest and largest unsigned value.
+    #[must_use]
+    pub const fn umin(self) -> u64 {
+        self.value
+    }
+
+    /// Largest unsigned value.
+    #[must_use]
+    pub const fn umax(self) -> u64 {
+        self.value | self.mask
+    }
+
+    /// Smallest signed value.
+    #[must_use]
+    pub const fn smin(self) -> i64 {
+        (self.value | (self.mask & (1 << 63))) as i64
+    }
+
+    /// Largest signed value.
+    #[must_use]
+    pub const fn smax(self) -> i64 {
+        (self.value | (self.mask & !(1 << 63))) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_and_range() {
+        let a = Tnum::range(0, 3);
+        let b = Tnum::constant(4);
+        let s = a.add(b);
+        for x in 0..4u64 {
+            assert!(s.contains(x + 4));
+        }
+        assert!(Tnum::range(5, 5).is_const());
+        assert_eq!(Tnum::UNKNOWN.union(Tnum::constant(1)), Tnum::UNKNOWN);
+        assert!(Tnum::constant(1).intersect(Tnum::constant(2)).is_none());
+    }
+}

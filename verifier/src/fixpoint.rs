@@ -1,0 +1,519 @@
+//! The forward fixpoint: blocks are visited in weak topological order; a loop head joins its
+//! predecessors, widens after one plain join, and when stable gets one narrowing pass. Checks
+//! failing during the ascending iterations of a loop only cut that path ("soft"); the final pass
+//! over every block, made with the final states, reports them ("hard"), which is sound because
+//! that state is a post-fixpoint of the checked transfer functions.
+//!
+//! Calls are analysed per calling context and cached (callee, entry state).
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+use std::time::Instant;
+
+use apiary_vm::instruction::{Instruction, Reg};
+use apiary_vm::memory::MAX_FRAMES;
+
+use crate::cfg::Cfg;
+use crate::domain::stack::Stack;
+use crate::domain::state::Frame;
+use crate::domain::{Ptr, Region, Scalar, State, Thresholds, Val};
+use crate::error::{RejectReason, Rejection};
+use crate::platform::helpers::CallbackKind;
+use crate::termination::{self, Candidate, LoopInfo};
+use crate::transfer::{self, alu, branch, helper, mem, Env};
+use crate::wto::{self, Elem};
+use crate::Limits;
+
+/// Per-function analysis data.
+#[derive(Debug)]
+pub struct FuncInfo {
+    /// Blocks.
+    pub cfg: Cfg,
+    /// Their weak topological order.
+    pub wto: Vec<Elem>,
+    /// Loops.
+    pub loops: Vec<LoopInfo>,
+    /// Candidate exit tests by slot.
+    pub cands: HashMap<usize, Candidate>,
+}
+
+struct Run {
+    entry: State,
+    over: Vec<Option<State>>,
+    outs: Vec<[Option<State>; 2]>,
+    exit: Option<State>,
+    base_soft: u32,
+}
+
+/// Counters reported with the verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Instructions visited (with revisits).
+    pub visited: u64,
+    /// Loop iterations (component passes).
+    pub iterations: u64,
+    /// Calling contexts analysed.
+    pub contexts: u64,
+}
+
+/// The analysis of one program.
+pub struct Analyzer<'a> {
+    pub(crate) env: Env<'a>,
+    funcs: HashMap<usize, Rc<FuncInfo>>,
+    th: Thresholds,
+    soft: u32,
+    /// Per slot: 0 unvisited, 1 proven so far, 2 not proven.
+    pub(crate) facts: Vec<u8>,
+    pub(crate) log: Option<Vec<String>>,
+    pub(crate) exit_r0: Option<Scalar>,
+    pub(crate) exit_any: bool,
+    cache: HashMap<(usize, State), (bool, Option<State>)>,
+    pub(crate) counters: Counters,
+    limits: Limits,
+    start: Instant,
+    cand_ok: HashMap<usize, bool>,
+    heads_reached: BTreeSet<usize>,
+}
+
+impl std::fmt::Debug for Analyzer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer").field("counters", &self.counters).finish_non_exhaustive()
+    }
+}
+
+type Outs = [Option<State>; 2];
+
+impl<'a> Analyzer<'a> {
+    /// A fresh analysis.
+    #[must_use]
+    pub fn new(env: Env<'a>, limits: Limits, log: bool) -> Self {
+        let mut imms = Vec::new();
+        for ins in env.program.instructions() {
+            match ins {
+                Instruction::Alu { src: apiary_vm::instruction::Operand::Imm(i), .. }
+                | Instruction::Jump { src: apiary_vm::instruction::Operand::Imm(i), .. } => imms.push(i64::from(*i)),
+                _ => {}
+            }
+        }
+        for m in env.maps {
+            imms.extend([i64::from(m.value_size), i64::from(m.max_entries)]);
+        }
+        let n = env.program.len();
+        Self {
+            env,
+            funcs: HashMap::new(),
+            th: Thresholds::new(imms),
+            soft: 0,
+            facts: vec![0; n],
+            log: log.then(|| vec![String::new(); n]),
+            exit_r0: None,
+            exit_any: false,
+            cache: HashMap::new(),
+            counters: Counters::default(),
+            limits,
+            start: Instant::now(),
+            cand_ok: HashMap::new(),
+            heads_reached: BTreeSet::new(),
+        }
+    }
+
+    fn rejection(&self, pc: usize, reason: RejectReason, s: &State) -> Rejection {
+        let ins = self.env.program.instructions();
+        let instruction = match (ins.get(pc), self.env.program.insns().get(pc)) {
+            (Some(i), Some(slot)) => apiary_vm::disasm::format_instruction(i, *slot, pc),
+            _ => String::new(),
+        };
+        Rejection { pc, instruction, reason, state: s.describe() }
+    }
+
+    fn func(&mut self, start: usize) -> Result<Rc<FuncInfo>, RejectReason> {
+        if let Some(f) = self.funcs.get(&start) {
+            return Ok(Rc::clone(f));
+        }
+        let f = self
+            .env
+            .program
+            .functions()
+            .iter()
+            .find(|f| f.start == start)
+            .copied()
+            .ok_or(RejectReason::Unsupported { what: format!("call to {start}, not a function start") })?;
+        let cfg = Cfg::build(self.env.program, f);
+        if cfg.blocks.len() > self.limits.max_blocks {
+            return Err(RejectReason::StateLimit { limit: self.limits.max_blocks });
+        }
+        let succs: Vec<Vec<usize>> = cfg.blocks.iter().map(|b| b.succs.clone()).collect();
+        let wto = wto::build(&succs);
+        let (loops, cands) = termination::find_loops(self.env.program, &cfg, &wto);
+        let info = Rc::new(FuncInfo { cfg, wto, loops, cands });
+        self.funcs.insert(start, Rc::clone(&info));
+        Ok(info)
+    }
+
+    /// Analyses the function at `start` from `entry`; the join of its exit states.
+    ///
+    /// # Errors
+    /// The first hard check failure, or a limit.
+    pub fn analyze(&mut self, start: usize, entry: State) -> Result<Option<State>, Rejection> {
+        let f = self.func(start).map_err(|e| self.rejection(start, e, &entry))?;
+        self.counters.contexts += 1;
+        let n = f.cfg.blocks.len();
+        let mut run = Run { entry, over: vec![None; n], outs: vec![[None, None]; n], exit: None, base_soft: self.soft };
+        self.elems(&f, &mut run, &f.wto)?;
+        Ok(run.exit)
+    }
+
+    fn pre(&self, f: &FuncInfo, run: &Run, b: usize, use_over: bool) -> Option<State> {
+        if use_over {
+            if let Some(s) = &run.over[b] {
+                return Some(s.clone());
+            }
+        }
+        let mut acc: Option<State> = (b == 0).then(|| run.entry.clone());
+        for &(p, e) in &f.cfg.blocks[b].preds {
+            if let Some(o) = &run.outs[p][e] {
+                acc = Some(match acc {
+                    None => o.clone(),
+                    Some(a) => a.join(o, None),
+                });
+            }
+        }
+        acc
+    }
+
+    fn vertex(&mut self, f: &FuncInfo, run: &mut Run, v: usize) -> Result<(), Rejection> {
+        run.outs[v] = match self.pre(f, run, v, true) {
+            None => [None, None],
+            Some(s) => self.block(f, run, v, s)?,
+        };
+        Ok(())
+    }
+
+    fn elems(&mut self, f: &FuncInfo, run: &mut Run, elems: &[Elem]) -> Result<(), Rejection> {
+        for e in elems {
+            match e {
+                Elem::Vertex(v) => self.vertex(f, run, *v)?,
+                Elem::Component(h, body) => self.component(f, run, *h, body, e)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn component(&mut self, f: &FuncInfo, run: &mut Run, h: usize, body: &[Elem], e: &Elem) -> Result<(), Rejection> {
+        let mut members = Vec::new();
+        wto::nodes(e, &mut members);
+        for &m in &members {
+            run.outs[m] = [None, None];
+            run.over[m] = None;
+        }
+        let Some(mut head) = self.pre(f, run, h, false) else { return Ok(()) };
+        self.soft += 1;
+        let mut iter = 0u32;
+        let result = loop {
+            run.over[h] = Some(head.clone());
+            if let Err(e) = self.vertex(f, run, h).and_then(|()| self.elems(f, run, body)) {
+                break Err(e);
+            }
+            self.counters.iterations += 1;
+            let new = self.pre(f, run, h, false).unwrap_or_else(|| head.clone());
+            let joined = head.join(&new, None);
+            if joined == head {
+                break Ok(new);
+            }
+            iter += 1;
+            if iter > self.limits.max_loop_iterations {
+                let pc = f.cfg.blocks[h].start;
+                break Err(self.rejection(pc, RejectReason::IterationLimit { limit: u64::from(self.limits.max_loop_iterations) }, &head));
+            }
+            head = if iter <= 1 { joined } else { head.join(&joined, Some(&self.th)) };
+        };
+        self.soft -= 1;
+        let narrowed = result?;
+        run.over[h] = Some(narrowed);
+        if self.soft == 0 {
+            self.heads_reached.insert(f.cfg.blocks[h].start);
+        }
+        self.vertex(f, run, h)?;
+        self.elems(f, run, body)
+    }
+
+    fn check_budget(&self, pc: usize, s: &State) -> Result<(), Rejection> {
+        if self.counters.visited > self.limits.max_visits {
+            return Err(self.rejection(pc, RejectReason::IterationLimit { limit: self.limits.max_visits }, s));
+        }
+        if self.counters.visited % 1024 == 0 {
+            let ms = self.start.elapsed().as_millis() as u64;
+            if ms > self.limits.max_millis {
+                return Err(self.rejection(pc, RejectReason::Timeout { millis: self.limits.max_millis }, s));
+            }
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, f: &FuncInfo, run: &mut Run, b: usize, mut s: State) -> Result<Outs, Rejection> {
+        let blk = &f.cfg.blocks[b];
+        let hard = self.soft == 0;
+        macro_rules! tri {
+            ($pc:expr, $e:expr) => {
+                match $e {
+                    Ok(x) => x,
+                    Err(reason) => {
+                        if self.soft > 0 && !reason.is_limit() {
+                            return Ok([None, None]);
+                        }
+                        return Err(self.rejection($pc, reason, &s));
+                    }
+                }
+            };
+        }
+        for pc in blk.start..blk.end {
+            let ins = self.env.program.instructions()[pc];
+            if ins == Instruction::LddwTail {
+                continue;
+            }
+            self.counters.visited += 1;
+            self.check_budget(pc, &s)?;
+            if hard {
+                if let Some(log) = &mut self.log {
+                    log[pc] = s.describe();
+                }
+            }
+            let env = &self.env;
+            let mut fact: Option<bool> = None;
+            match ins {
+                Instruction::Alu { op, width, dst, src } => tri!(pc, alu::alu(pc, &mut s, op, width, dst, src)),
+                Instruction::Neg { width, dst } => tri!(pc, alu::neg(&mut s, width, dst)),
+                Instruction::Endian { order, bits, dst } => tri!(pc, alu::endian(&mut s, order, bits, dst)),
+                Instruction::Load { size, sign_extend, dst, src, off } => {
+                    fact = Some(tri!(pc, mem::load(env, &mut s, size, sign_extend, dst, src, off)));
+                }
+                Instruction::Store { size, dst, off, src } => fact = Some(tri!(pc, mem::store(env, &mut s, size, dst, off, src))),
+                Instruction::Atomic { size, op, fetch, dst, src, off } => {
+                    fact = Some(tri!(pc, mem::atomic(env, &mut s, size, op, fetch, dst, src, off)));
+                }
+                Instruction::LoadImm64 { dst, value } => tri!(pc, transfer::load_imm64(env, &mut s, dst, value)),
+                Instruction::LoadPacket { addr, size, .. } => tri!(pc, self.legacy_packet(&mut s, addr, size)),
+                Instruction::Ja { .. } => return Ok([Some(s), None]),
+                Instruction::Jump { cond, width, dst, src, .. } => {
+                    if hard {
+                        if let Some(c) = f.cands.get(&pc) {
+                            let ok = termination::candidate_ok(c, &s);
+                            let e = self.cand_ok.entry(pc).or_insert(true);
+                            *e &= ok;
+                        }
+                    }
+                    let (fall, taken) = tri!(pc, branch::branch(&self.env, &s, cond, width, dst, src));
+                    return Ok([fall, taken]);
+                }
+                Instruction::Exit => {
+                    tri!(pc, self.exit(run, &s));
+                    return Ok([None, None]);
+                }
+                Instruction::Call { helper } => {
+                    if !tri!(pc, self.helper_call(pc, helper, &mut s)) {
+                        return Ok([None, None]);
+                    }
+                }
+                Instruction::CallLocal { target } => match self.call_local(pc, target, &s)? {
+                    Some(n) => s = n,
+                    None => return Ok([None, None]),
+                },
+                Instruction::CallX { .. } => tri!(pc, Err(RejectReason::Unsupported { what: "callx".into() })),
+                Instruction::CallKfunc { .. } => tri!(pc, Err(RejectReason::Unsupported { what: "kfunc call".into() })),
+                Instruction::LddwTail => {}
+            }
+            if hard {
+                if let Some(ok) = fact {
+                    let cell = &mut self.facts[pc];
+                    *cell = if ok && *cell != 2 { 1 } else { 2 };
+                }
+            }
+        }
+        Ok([Some(s), None])
+    }
+
+    fn legacy_packet(&mut self, s: &mut State, addr: apiary_vm::instruction::PacketAddr, size: apiary_vm::instruction::Size) -> Result<(), RejectReason> {
+        if !self.env.ptype.legacy_packet {
+            return Err(RejectReason::Unsupported { what: "legacy packet load for this program type".into() });
+        }
+        if let crate::platform::CtxKind::Struct(_) = self.env.ptype.ctx {
+            match s.regs[6] {
+                Val::Ptr(Ptr { region: Region::Ctx, off, .. }) if off.as_const() == Some(0) => {}
+                v => return Err(RejectReason::InvalidType { reg: 6, expected: "ctx", found: transfer::type_name(&v) }),
+            }
+        }
+        if let apiary_vm::instruction::PacketAddr::Ind(r) = addr {
+            let v = transfer::read(s, r)?;
+            if v.scalar().is_none() {
+                return Err(RejectReason::InvalidType { reg: r.number(), expected: "number", found: transfer::type_name(&v) });
+            }
+        }
+        if s.depth() == 0 && self.soft == 0 {
+            self.record_exit(&Val::constant(0));
+        }
+        for r in 1..=5 {
+            s.regs[r] = Val::Uninit;
+        }
+        let bits = u32::from(size.bytes()) * 8;
+        s.regs[0] = Val::Scalar(Scalar::urange(0, (1u64 << bits) - 1));
+        Ok(())
+    }
+
+    fn record_exit(&mut self, v: &Val) {
+        match v.scalar() {
+            Some(x) => self.exit_r0 = Some(self.exit_r0.map_or(*x, |r| r.join(x))),
+            None => self.exit_any = true,
+        }
+    }
+
+    fn exit(&mut self, run: &mut Run, s: &State) -> Result<(), RejectReason> {
+        let r0 = transfer::read(s, Reg::R0)?;
+        if s.depth() == 0 {
+            if r0.scalar().is_none() && !self.env.privileged() {
+                return Err(RejectReason::PointerLeak { detail: "pointer returned in r0" });
+            }
+            if let Some(&id) = s.refs.first() {
+                return Err(RejectReason::UnreleasedReference { id });
+            }
+            if self.soft == 0 {
+                self.record_exit(&r0);
+            }
+        }
+        if self.soft == run.base_soft {
+            run.exit = Some(match run.exit.take() {
+                None => s.clone(),
+                Some(e) => e.join(s, None),
+            });
+        }
+        Ok(())
+    }
+
+    fn push_frame(s: &State) -> State {
+        let mut e = s.clone();
+        let saved = [s.regs[6], s.regs[7], s.regs[8], s.regs[9]];
+        e.frames.push(Frame { stack: Stack::new(), saved });
+        let depth = e.depth() as u8;
+        e.regs[0] = Val::Uninit;
+        for r in 6..=9 {
+            e.regs[r] = Val::Uninit;
+        }
+        e.regs[10] = Val::Ptr(Ptr { region: Region::Stack { frame: depth }, off: Scalar::constant(512), null: None });
+        e
+    }
+
+    fn pop_frame(mut e: State) -> State {
+        let fr = e.frames.pop();
+        let depth = e.depth() as u8;
+        if let Some(fr) = fr {
+            e.regs[6..10].copy_from_slice(&fr.saved);
+        }
+        for r in 1..=5 {
+            e.regs[r] = Val::Uninit;
+        }
+        e.regs[10] = Val::Ptr(Ptr { region: Region::Stack { frame: depth }, off: Scalar::constant(512), null: None });
+        transfer::invalidate(&mut e, |v| matches!(v, Val::Ptr(Ptr { region: Region::Stack { frame }, .. }) if *frame > depth));
+        e
+    }
+
+    fn callee(&mut self, pc: usize, target: usize, entry: State) -> Result<Option<State>, Rejection> {
+        if entry.frames.len() > MAX_FRAMES {
+            return Err(self.rejection(pc, RejectReason::CallDepth { depth: entry.frames.len(), max: MAX_FRAMES }, &entry));
+        }
+        let key = (target, entry);
+        if let Some((hard, res)) = self.cache.get(&key) {
+            if *hard || self.soft > 0 {
+                return Ok(res.clone());
+            }
+        }
+        if self.cache.len() >= self.limits.max_contexts {
+            return Err(self.rejection(pc, RejectReason::StateLimit { limit: self.limits.max_contexts }, &key.1));
+        }
+        let res = self.analyze(target, key.1.clone())?;
+        self.cache.insert(key, (self.soft == 0, res.clone()));
+        Ok(res)
+    }
+
+    fn call_local(&mut self, pc: usize, target: usize, s: &State) -> Result<Option<State>, Rejection> {
+        let entry = Self::push_frame(s);
+        Ok(self.callee(pc, target, entry)?.map(Self::pop_frame))
+    }
+
+    /// A helper call; `false` when the path ends (a soft failure inside a callback).
+    fn helper_call(&mut self, pc: usize, id: u32, s: &mut State) -> Result<bool, RejectReason> {
+        let proto = *self.env.platform.helper(id).ok_or(RejectReason::UnknownHelper { id })?;
+        let info = helper::check_args(&self.env, s, &proto)?;
+        if proto.name == "tail_call" {
+            if let Some(&id) = s.refs.first() {
+                return Err(RejectReason::UnreleasedReference { id });
+            }
+        }
+        if let Some(v) = proto.stops_with {
+            if s.depth() == 0 && self.soft == 0 {
+                self.record_exit(&Val::constant(v));
+            }
+        }
+        if let Some((target, kind)) = info.callback {
+            match self.callback(pc, target, kind, s, info.map) {
+                Ok(Some(n)) => *s = n,
+                Ok(None) => {}
+                Err(r) => return Err(r.reason),
+            }
+        }
+        helper::finish(&self.env, s, pc, &proto, &info)?;
+        Ok(true)
+    }
+
+    fn callback(&mut self, pc: usize, target: usize, kind: CallbackKind, s: &State, map: Option<u32>) -> Result<Option<State>, Rejection> {
+        let ctx_arg = s.regs[3];
+        let mut cur = s.clone();
+        for iter in 0..self.limits.max_loop_iterations {
+            let mut entry = Self::push_frame(&cur);
+            for r in 1..=5 {
+                entry.regs[r] = Val::Uninit;
+            }
+            match kind {
+                CallbackKind::Loop => {
+                    entry.regs[1] = Val::Scalar(Scalar::urange(0, 1 << 23));
+                    entry.regs[2] = ctx_arg;
+                }
+                CallbackKind::ForEachMapElem => {
+                    let m = map.unwrap_or(0);
+                    entry.regs[1] = Val::MapPtr(m);
+                    entry.regs[3] = Val::Ptr(Ptr { region: Region::MapValue { map: m }, off: Scalar::constant(0), null: None });
+                    entry.regs[4] = ctx_arg;
+                }
+            }
+            let Some(exit) = self.callee(pc, target, entry)? else { return Ok(Some(cur)) };
+            if exit.regs[0].scalar().is_none() {
+                return Err(self.rejection(pc, RejectReason::InvalidType { reg: 0, expected: "number (callback result)", found: transfer::type_name(&exit.regs[0]) }, &exit));
+            }
+            let mut back = Self::pop_frame(exit);
+            back.regs = cur.regs;
+            let joined = cur.join(&back, None);
+            if joined == cur {
+                return Ok(Some(cur));
+            }
+            cur = if iter < 2 { joined } else { cur.join(&joined, Some(&self.th)) };
+        }
+        Err(self.rejection(pc, RejectReason::IterationLimit { limit: u64::from(self.limits.max_loop_iterations) }, s))
+    }
+
+    /// After the analysis: every loop head reached in a final pass needs a proven exit test.
+    ///
+    /// # Errors
+    /// [`RejectReason::UnboundedLoop`] naming the loop head.
+    pub fn check_termination(&self) -> Result<(), Rejection> {
+        for f in self.funcs.values() {
+            for l in &f.loops {
+                if !self.heads_reached.contains(&l.head_pc) {
+                    continue;
+                }
+                let proven = l.tests.iter().any(|t| self.cand_ok.get(t).copied() == Some(true));
+                if !proven {
+                    return Err(self.rejection(l.head_pc, RejectReason::UnboundedLoop { head: l.head_pc }, &State::entry()));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! What the verifier is told about the world outside the program: the program type (its context
+//! layout and privilege), the helpers (prototypes by id), and the maps.
+
+pub mod helpers;
+pub mod linux;
+pub mod types;
+
+use std::collections::BTreeMap;
+
+pub use helpers::{Arg, HelperProto, Ret};
+pub use types::{CtxDescriptor, CtxKind, ProgramType};
+
+/// Linux map type ids used by the prototypes.
+pub mod map_type {
+    #![allow(missing_docs)]
+    pub const HASH: u32 = 1;
+    pub const ARRAY: u32 = 2;
+    pub const PROG_ARRAY: u32 = 3;
+    pub const PERF_EVENT_ARRAY: u32 = 4;
+    pub const PERCPU_HASH: u32 = 5;
+    pub const PERCPU_ARRAY: u32 = 6;
+    pub const STACK_TRACE: u32 = 7;
+    pub const CGROUP_ARRAY: u32 = 8;
+    pub const LRU_HASH: u32 = 9;
+    pub const LRU_PERCPU_HASH: u32 = 10;
+    pub const LPM_TRIE: u32 = 11;
+    pub const ARRAY_OF_MAPS: u32 = 12;
+    pub const HASH_OF_MAPS: u32 = 13;
+    pub const DEVMAP: u32 = 14;
+    pub const SOCKMAP: u32 = 15;
+    pub const CPUMAP: u32 = 16;
+    pub const XSKMAP: u32 = 17;
+    pub const SOCKHASH: u32 = 18;
+    pub const QUEUE: u32 = 22;
+    pub const STACK: u32 = 23;
+    pub const DEVMAP_HASH: u32 = 25;
+    pub const RINGBUF: u32 = 27;
+    pub const BLOOM_FILTER: u32 = 30;
+}
+
+/// A map, as the caller describes it. Indexed by the `lddw` map index (src 5/6), or by the
+/// `imm` of a src 1 "map fd" load, which is treated as an index into the same table.
+/// Global data sections are single-element array maps (value_size = section size).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MapInfo {
+    /// Linux map type id.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Maximum number of entries.
+    pub max_entries: u32,
+    /// Map flags (informational).
+    pub flags: u32,
+    /// Whether the program may not write map values (`.rodata`, frozen maps).
+    pub readonly: bool,
+}
+
+/// A helper table by id, plus platform-wide settings.
+#[derive(Clone, Debug, Default)]
+pub struct Platform {
+    helpers: BTreeMap<u32, HelperProto>,
+}
+
+impl Platform {
+    /// A platform with no helpers.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Linux helper ids and prototypes (the subset in [`linux::helper_table`]).
+    #[must_use]
+    pub fn linux() -> Self {
+        let mut p = Self::empty();
+        for (id, proto) in linux::helper_table() {
+            p.helpers.insert(id, proto);
+        }
+        p
+    }
+
+    /// The helpers of the bpf_conformance suite (uBPF ids 0–5).
+    #[must_use]
+    pub fn conformance() -> Self {
+        let mut p = Self::empty();
+        for (id, proto) in linux::conformance_table() {
+            p.helpers.insert(id, proto);
+        }
+        p
+    }
+
+    /// Adds or replaces a helper.
+    pub fn set_helper(&mut self, id: u32, proto: HelperProto) -> &mut Self {
+        self.helpers.insert(id, proto);
+        self
+    }
+
+    /// The prototype of helper `id`.
+    #[must_use]
+    pub fn helper(&self, id: u32) -> Option<&HelperProto> {
+        self.helpers.get(&id)
+    }
+}

@@ -1,0 +1,159 @@
+//! Program types: the context each receives in r1 and whether it is privileged.
+
+/// Layout of a context structure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtxDescriptor {
+    /// Size in bytes.
+    pub size: u32,
+    /// Offset of the 32-bit `data` field (packet start), if any.
+    pub data: Option<u32>,
+    /// Offset of `data_end`.
+    pub end: Option<u32>,
+    /// Offset of `data_meta`.
+    pub meta: Option<u32>,
+    /// Byte ranges `[start, end)` the program may write.
+    pub writable: &'static [(u32, u32)],
+}
+
+/// What r1 holds at entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CtxKind {
+    /// A context structure.
+    Struct(CtxDescriptor),
+    /// The `mem` type: r1 points to the input, r2 holds its length. With `Some(n)` the length is
+    /// known to be `n`; with `None` r1 is treated as packet data of length r2.
+    Mem(Option<u64>),
+}
+
+/// A program type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramType {
+    /// Name (`xdp`, `kprobe`, ...).
+    pub name: &'static str,
+    /// The context.
+    pub ctx: CtxKind,
+    /// Privileged types may leak pointers (into maps, r0, helper arguments).
+    pub privileged: bool,
+    /// Whether legacy `LD_ABS`/`LD_IND` packet loads are allowed.
+    pub legacy_packet: bool,
+}
+
+/// `struct xdp_md`: data 0, data_end 4, data_meta 8, ingress_ifindex 12, rx_queue_index 16,
+/// egress_ifindex 20. Nothing is writable.
+pub const XDP_MD: CtxDescriptor = CtxDescriptor { size: 24, data: Some(0), end: Some(4), meta: Some(8), writable: &[] };
+
+/// `struct __sk_buff` (size 192): data 76, data_end 80, data_meta 140. Writable: mark (8),
+/// priority (32), tc_index (40), cb[0..5] (48–68), tc_classid (72), queue_mapping (12),
+/// tstamp (152).
+pub const SK_BUFF: CtxDescriptor = CtxDescriptor {
+    size: 192,
+    data: Some(76),
+    end: Some(80),
+    meta: Some(140),
+    writable: &[(8, 16), (32, 36), (40, 44), (48, 68), (72, 76), (152, 160)],
+};
+
+/// `struct pt_regs` on x86-64 (read-only).
+pub const PT_REGS: CtxDescriptor = CtxDescriptor { size: 168, data: None, end: None, meta: None, writable: &[] };
+
+/// Tracepoint records: read-only; their layout is per tracepoint, bounded here by a page.
+pub const TRACEPOINT: CtxDescriptor = CtxDescriptor { size: 4096, data: None, end: None, meta: None, writable: &[] };
+
+/// `struct bpf_raw_tracepoint_args`: up to 12 u64 arguments, read-only.
+pub const RAW_TRACEPOINT: CtxDescriptor = CtxDescriptor { size: 96, data: None, end: None, meta: None, writable: &[] };
+
+/// `struct bpf_perf_event_data`: pt_regs, sample_period, addr (read-only).
+pub const PERF_EVENT: CtxDescriptor = CtxDescriptor { size: 184, data: None, end: None, meta: None, writable: &[] };
+
+/// `struct bpf_sock_ops` (size 184 is enough for the fields in use; `reply` at 4 and
+/// `sk_txhash` at 116 are writable).
+pub const SOCK_OPS: CtxDescriptor =
+    CtxDescriptor { size: 184, data: None, end: None, meta: None, writable: &[(4, 20), (116, 120)] };
+
+/// `struct bpf_sock`: readable, some fields writable (bound_dev_if 0, mark 4, priority 8).
+pub const BPF_SOCK: CtxDescriptor = CtxDescriptor { size: 80, data: None, end: None, meta: None, writable: &[(0, 12)] };
+
+impl ProgramType {
+    /// The plain memory type (conformance suite, `apiary run`).
+    #[must_use]
+    pub const fn mem(size: Option<u64>) -> Self {
+        Self { name: "mem", ctx: CtxKind::Mem(size), privileged: true, legacy_packet: true }
+    }
+
+    /// A type from its context layout.
+    #[must_use]
+    pub const fn with_ctx(name: &'static str, ctx: CtxDescriptor, privileged: bool, legacy_packet: bool) -> Self {
+        Self { name, ctx: CtxKind::Struct(ctx), privileged, legacy_packet }
+    }
+
+    /// XDP.
+    #[must_use]
+    pub const fn xdp() -> Self {
+        Self::with_ctx("xdp", XDP_MD, false, false)
+    }
+
+    /// Socket filter.
+    #[must_use]
+    pub const fn socket_filter() -> Self {
+        Self::with_ctx("socket_filter", SK_BUFF, false, true)
+    }
+
+    /// tc classifier / action.
+    #[must_use]
+    pub const fn sched_cls() -> Self {
+        Self::with_ctx("sched_cls", SK_BUFF, false, true)
+    }
+
+    /// kprobe / uprobe.
+    #[must_use]
+    pub const fn kprobe() -> Self {
+        Self::with_ctx("kprobe", PT_REGS, true, false)
+    }
+
+    /// Tracepoint.
+    #[must_use]
+    pub const fn tracepoint() -> Self {
+        Self::with_ctx("tracepoint", TRACEPOINT, true, false)
+    }
+
+    /// Raw tracepoint.
+    #[must_use]
+    pub const fn raw_tracepoint() -> Self {
+        Self::with_ctx("raw_tracepoint", RAW_TRACEPOINT, true, false)
+    }
+
+    /// Perf event.
+    #[must_use]
+    pub const fn perf_event() -> Self {
+        Self::with_ctx("perf_event", PERF_EVENT, true, false)
+    }
+
+    /// The type a Linux ELF section name implies (libbpf's prefixes). Unknown sections are
+    /// treated as tc programs (`__sk_buff` context), as most legacy samples are.
+    #[must_use]
+    pub fn for_section(section: &str) -> Self {
+        let s = section;
+        let has = |p: &str| s.starts_with(p);
+        if has("xdp") {
+            Self::xdp()
+        } else if has("kprobe") || has("kretprobe") || has("uprobe") || has("uretprobe") {
+            Self::kprobe()
+        } else if has("raw_tracepoint") || has("raw_tp") {
+            Self::raw_tracepoint()
+        } else if has("tracepoint") || has("tp/") {
+            Self::tracepoint()
+        } else if has("perf_event") {
+            Self::perf_event()
+        } else if has("socket") || has("filter") {
+            Self::socket_filter()
+        } else if has("sockops") {
+            Self::with_ctx("sock_ops", SOCK_OPS, false, false)
+        } else if has("cgroup/sock") {
+            Self::with_ctx("cgroup_sock", BPF_SOCK, false, false)
+        } else if has("cgroup/skb") {
+            Self::with_ctx("cgroup_skb", SK_BUFF, false, true)
+        } else {
+            Self::sched_cls()
+        }
+    }
+}

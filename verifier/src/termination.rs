@@ -1,0 +1,224 @@
+//! Termination: every loop (WTO component) must have an exit test on an induction register that
+//! changes by a constant step on every trip, with the test on every trip and a bound that the
+//! register cannot jump over without wrapping. The syntactic part is found here; the bound is
+//! checked against the abstract state at the test ([`candidate_ok`]).
+
+use std::collections::{HashMap, HashSet};
+
+use apiary_vm::instruction::{AluOp, AtomicOp, Cond, Instruction, Operand, Reg, Width};
+use apiary_vm::semantics::imm_value;
+use apiary_vm::Program;
+
+use crate::cfg::Cfg;
+use crate::domain::scalar_cmp::{negate, swap};
+use crate::domain::State;
+use crate::wto::{nodes, Elem};
+
+/// A loop: its head slot and the slots of its candidate exit tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopInfo {
+    /// First slot of the head block.
+    pub head_pc: usize,
+    /// Candidate exit tests.
+    pub tests: Vec<usize>,
+}
+
+/// A candidate exit test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The induction register.
+    pub ind: Reg,
+    /// Its constant step per trip.
+    pub step: i64,
+    /// Width of the steps.
+    pub add_w: Width,
+    /// The condition under which the loop continues, induction register on the left.
+    pub stay: Cond,
+    /// Width of the comparison.
+    pub cmp_w: Width,
+    /// The bound.
+    pub bound: Operand,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Step(i64, Width),
+    Other,
+}
+
+fn writes(ins: &Instruction, out: &mut Vec<(Reg, Write)>) {
+    let clobber = |out: &mut Vec<(Reg, Write)>| {
+        for r in 0..=5 {
+            if let Some(r) = Reg::new(r) {
+                out.push((r, Write::Other));
+            }
+        }
+    };
+    match *ins {
+        Instruction::Alu { op: AluOp::Add, width, dst, src: Operand::Imm(c) } => out.push((dst, Write::Step(i64::from(c), width))),
+        Instruction::Alu { op: AluOp::Sub, width, dst, src: Operand::Imm(c) } => out.push((dst, Write::Step(-i64::from(c), width))),
+        Instruction::Alu { dst, .. } | Instruction::Neg { dst, .. } | Instruction::Endian { dst, .. } | Instruction::Load { dst, .. } | Instruction::LoadImm64 { dst, .. } => {
+            out.push((dst, Write::Other));
+        }
+        Instruction::Atomic { op: AtomicOp::Cmpxchg, .. } => out.push((Reg::R0, Write::Other)),
+        Instruction::Atomic { fetch, op, src, .. } if fetch || op == AtomicOp::Xchg => out.push((src, Write::Other)),
+        Instruction::Call { .. } | Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } | Instruction::CallX { .. } | Instruction::LoadPacket { .. } => clobber(out),
+        _ => {}
+    }
+}
+
+/// Whether every path from `head` back to `head` inside `body` passes through `cut`.
+fn every_cycle_hits(cfg: &Cfg, head: usize, body: &HashSet<usize>, cut: &HashSet<usize>) -> bool {
+    if cut.contains(&head) {
+        return true;
+    }
+    let mut seen = HashSet::new();
+    let mut work: Vec<usize> = cfg.blocks[head].succs.clone();
+    while let Some(b) = work.pop() {
+        if b == head {
+            return false;
+        }
+        if !body.contains(&b) || cut.contains(&b) || !seen.insert(b) {
+            continue;
+        }
+        work.extend(cfg.blocks[b].succs.iter().copied());
+    }
+    true
+}
+
+/// Loops of a function and their candidate exit tests (keyed by slot).
+#[must_use]
+pub fn find_loops(program: &Program, cfg: &Cfg, wto: &[Elem]) -> (Vec<LoopInfo>, HashMap<usize, Candidate>) {
+    let mut loops = Vec::new();
+    let mut cands = HashMap::new();
+    let mut work: Vec<&Elem> = wto.iter().collect();
+    while let Some(e) = work.pop() {
+        let Elem::Component(h, body) = e else { continue };
+        work.extend(body.iter());
+        let mut list = Vec::new();
+        nodes(e, &mut list);
+        let set: HashSet<usize> = list.iter().copied().collect();
+        let mut w = Vec::new();
+        for &b in &list {
+            let blk = &cfg.blocks[b];
+            for ins in &program.instructions()[blk.start..blk.end] {
+                writes(ins, &mut w);
+            }
+        }
+        let mut info = LoopInfo { head_pc: cfg.blocks[*h].start, tests: Vec::new() };
+        for &b in &list {
+            if let Some(c) = candidate(program, cfg, *h, &set, b, &w) {
+                let pc = cfg.blocks[b].last;
+                info.tests.push(pc);
+                cands.insert(pc, c);
+            }
+        }
+        loops.push(info);
+    }
+    (loops, cands)
+}
+
+fn candidate(program: &Program, cfg: &Cfg, head: usize, body: &HashSet<usize>, b: usize, w: &[(Reg, Write)]) -> Option<Candidate> {
+    let blk = &cfg.blocks[b];
+    let Instruction::Jump { cond, width, dst, src, .. } = program.instructions()[blk.last] else { return None };
+    if blk.succs.len() != 2 || cond == Cond::Set {
+        return None;
+    }
+    let (fall_in, taken_in) = (body.contains(&blk.succs[0]), body.contains(&blk.succs[1]));
+    if fall_in == taken_in {
+        return None;
+    }
+    let stay = if taken_in { cond } else { negate(cond) };
+    let mut options = vec![(dst, stay, src)];
+    if let Operand::Reg(r) = src {
+        options.push((r, swap(stay), Operand::Reg(dst)));
+    }
+    let test_cut: HashSet<usize> = [b].into_iter().collect();
+    if !every_cycle_hits(cfg, head, body, &test_cut) {
+        return None;
+    }
+    for (ind, stay, bound) in options {
+        if let Operand::Reg(r) = bound {
+            if w.iter().any(|(x, _)| *x == r) {
+                continue;
+            }
+        }
+        let steps: Vec<Write> = w.iter().filter(|(x, _)| *x == ind).map(|(_, k)| *k).collect();
+        let Some(Write::Step(first, add_w)) = steps.first().copied() else { continue };
+        let consistent = steps.iter().all(|k| matches!(k, Write::Step(c, wd) if *wd == add_w && *c != 0 && (*c > 0) == (first > 0)));
+        if !consistent {
+            continue;
+        }
+        let up = first > 0;
+        let ok_dir = matches!((up, stay), (true, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle | Cond::Ne) | (false, Cond::Gt | Cond::Ge | Cond::Sgt | Cond::Sge | Cond::Ne));
+        if !ok_dir {
+            continue;
+        }
+        let inc_blocks: HashSet<usize> = body
+            .iter()
+            .copied()
+            .filter(|&x| {
+                let bl = &cfg.blocks[x];
+                let mut v = Vec::new();
+                for ins in &program.instructions()[bl.start..bl.end] {
+                    writes(ins, &mut v);
+                }
+                v.iter().any(|(r, _)| *r == ind)
+            })
+            .collect();
+        if !every_cycle_hits(cfg, head, body, &inc_blocks) {
+            continue;
+        }
+        let step = steps
+            .iter()
+            .filter_map(|k| match k {
+                Write::Step(c, _) => Some(c.abs()),
+                Write::Other => None,
+            })
+            .max()
+            .unwrap_or(1);
+        // With several steps on one trip the register moves by their sum; bounding by the
+        // largest single step is not enough, so only one step site is accepted per trip.
+        if steps.len() != 1 {
+            continue;
+        }
+        return Some(Candidate { ind, step: if up { step } else { -step }, add_w, stay, cmp_w: width, bound });
+    }
+    None
+}
+
+/// Whether the candidate's bound keeps the induction register from wrapping past it, in state
+/// `s` at the test.
+#[must_use]
+pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
+    let Some(ind) = s.regs[c.ind.index()].scalar() else { return false };
+    let bound = match c.bound {
+        Operand::Imm(i) => crate::domain::Scalar::constant(imm_value(i, c.cmp_w)),
+        Operand::Reg(r) => match s.regs[r.index()].scalar() {
+            Some(b) => *b,
+            None => return false,
+        },
+    };
+    let (bu, bs, iu) = match c.cmp_w {
+        Width::W64 => ((i128::from(bound.umin), i128::from(bound.umax)), (i128::from(bound.smin), i128::from(bound.smax)), (i128::from(ind.umin), i128::from(ind.umax))),
+        Width::W32 => ((i128::from(bound.u32min), i128::from(bound.u32max)), (i128::from(bound.s32min), i128::from(bound.s32max)), (i128::from(ind.u32min), i128::from(ind.u32max))),
+    };
+    let (ucap, smin_cap, smax_cap): (i128, i128, i128) = match (c.add_w, c.cmp_w) {
+        (Width::W64, Width::W64) => (i128::from(u64::MAX), i128::from(i64::MIN), i128::from(i64::MAX)),
+        (Width::W32, Width::W64) => (i128::from(u32::MAX), 0, i128::from(u32::MAX)),
+        _ => (i128::from(u32::MAX), i128::from(i32::MIN), i128::from(i32::MAX)),
+    };
+    let d = i128::from(c.step.unsigned_abs());
+    match c.stay {
+        Cond::Lt => bu.1 - 1 + d <= ucap,
+        Cond::Le => bu.1 + d <= ucap,
+        Cond::Slt => bs.1 - 1 + d <= smax_cap,
+        Cond::Sle => bs.1 + d <= smax_cap,
+        Cond::Gt => bu.0 + 1 - d >= 0,
+        Cond::Ge => bu.0 - d >= 0,
+        Cond::Sgt => bs.0 + 1 - d >= smin_cap,
+        Cond::Sge => bs.0 - d >= smin_cap,
+        Cond::Ne => d == 1 && if c.step > 0 { iu.1 <= bu.0 } else { iu.0 >= bu.1 },
+        _ => false,
+    }
+}

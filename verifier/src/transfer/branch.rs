@@ -1,0 +1,161 @@
+//! Conditional jumps: the state on each edge, refined by the condition; `None` for an edge
+//! that cannot be taken. Null tests refine every copy of a pointer; packet comparisons against
+//! `data_end` raise the proven packet range.
+
+use apiary_vm::instruction::{Cond, Operand, Reg, Width};
+
+use super::{operand, read, type_name, Env};
+use crate::domain::scalar_cmp::{negate, refine, swap};
+use crate::domain::value::{ANON_NULL, ANON_PKT};
+use crate::domain::{Ptr, Region, Scalar, State, Val};
+use crate::error::RejectReason;
+
+/// The (fall-through, taken) states of `if dst cond src`.
+///
+/// # Errors
+/// Uninitialised operands, comparisons involving pointers that are not allowed.
+pub fn branch(env: &Env<'_>, s: &State, cond: Cond, width: Width, dst: Reg, src: Operand) -> Result<(Option<State>, Option<State>), RejectReason> {
+    let a = read(s, dst)?;
+    let b = operand(s, src, width)?;
+    let src_reg = match src {
+        Operand::Reg(r) => Some(r),
+        Operand::Imm(_) => None,
+    };
+    if let (Some(x), Some(y)) = (a.scalar(), b.scalar()) {
+        let edge = |holds: bool| -> Option<State> {
+            let (nx, ny) = refine(cond, width, x, y, holds)?;
+            let mut t = s.clone();
+            set_scalar(&mut t, dst, &a, nx, width);
+            if let Some(r) = src_reg {
+                set_scalar(&mut t, r, &b, ny, width);
+            }
+            Some(t)
+        };
+        return Ok((edge(false), edge(true)));
+    }
+    if width == Width::W32 && !env.privileged() {
+        return Err(RejectReason::PointerComparison { detail: "32-bit comparison of a pointer".into() });
+    }
+    // Orient: pointer on the left.
+    let (p_reg, pv, other_reg, ov, c) = if matches!(a, Val::Ptr(_)) || b.scalar().is_some() {
+        (Some(dst), a, src_reg, b, cond)
+    } else {
+        (src_reg, b, Some(dst), a, swap(cond))
+    };
+    let edge_cond = |holds: bool| if holds { Some(c) } else if c == Cond::Set { None } else { Some(negate(c)) };
+    match (&pv, &ov) {
+        (Val::Ptr(p), Val::Scalar(z)) if z.as_const() == Some(0) && matches!(c, Cond::Eq | Cond::Ne) => {
+            let edge = |holds: bool| -> Option<State> {
+                let is_null = edge_cond(holds) == Some(Cond::Eq);
+                null_edge(s, p_reg, p, is_null)
+            };
+            Ok((edge(false), edge(true)))
+        }
+        (Val::Ptr(p), Val::Ptr(q)) => {
+            let edge = |holds: bool| -> Option<State> {
+                let mut t = s.clone();
+                if let Some(ec) = edge_cond(holds) {
+                    learn_packet(&mut t, p, q, ec);
+                }
+                Some(t)
+            };
+            if !env.privileged() && !comparable(&p.region, &q.region) {
+                return Err(RejectReason::PointerComparison { detail: format!("{} with {}", type_name(&pv), type_name(&ov)) });
+            }
+            Ok((edge(false), edge(true)))
+        }
+        _ => {
+            if !env.privileged() {
+                return Err(RejectReason::PointerComparison { detail: format!("{} with {}", type_name(&pv), type_name(&ov)) });
+            }
+            let _ = other_reg;
+            Ok((Some(s.clone()), Some(s.clone())))
+        }
+    }
+}
+
+fn comparable(a: &Region, b: &Region) -> bool {
+    let pk = |r: &Region| matches!(r, Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta);
+    (pk(a) && pk(b)) || std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+fn set_scalar(t: &mut State, r: Reg, old: &Val, new: Scalar, width: Width) {
+    let len = matches!(old, Val::PacketLen(_));
+    t.regs[r.index()] = if len { Val::PacketLen(new) } else { Val::Scalar(new) };
+    if len {
+        let known = match width {
+            Width::W64 => Some(new.umin),
+            Width::W32 if new.umax <= u64::from(u32::MAX) => Some(new.umin),
+            Width::W32 => None,
+        };
+        if let Some(k) = known {
+            t.pkt = t.pkt.max(k.min(i64::MAX as u64));
+        }
+    }
+}
+
+fn null_edge(s: &State, reg: Option<Reg>, p: &Ptr, is_null: bool) -> Option<State> {
+    let Some(id) = p.null else {
+        // A non-null pointer is never equal to 0.
+        return (!is_null).then(|| s.clone());
+    };
+    let mut t = s.clone();
+    let release = match p.region {
+        Region::Ringbuf { ref_id, .. } if is_null => Some(ref_id),
+        _ => None,
+    };
+    let refine = |v: &Val| match v {
+        Val::Ptr(q) if q.null == Some(id) && id != ANON_NULL => {
+            if is_null {
+                Val::constant(0)
+            } else {
+                Val::Ptr(Ptr { null: None, ..*q })
+            }
+        }
+        other => *other,
+    };
+    if id == ANON_NULL {
+        if let Some(r) = reg {
+            t.regs[r.index()] = if is_null { Val::constant(0) } else { Val::Ptr(Ptr { null: None, ..*p }) };
+        }
+    } else {
+        t.map_values(refine);
+    }
+    if let Some(rid) = release {
+        t.refs.retain(|&x| x != rid);
+    }
+    Some(t)
+}
+
+/// `p ec q` holds on this edge: learn packet facts.
+fn learn_packet(t: &mut State, p: &Ptr, q: &Ptr, ec: Cond) {
+    // Normalise to `x rel end` with x a packet pointer, rel in {Lt, Le}.
+    let (x, rel) = match (p.region, q.region, ec) {
+        (Region::Packet { .. }, Region::PacketEnd, Cond::Lt | Cond::Le | Cond::Eq) => (p, ec),
+        (Region::PacketEnd, Region::Packet { .. }, Cond::Gt | Cond::Ge | Cond::Eq) => (q, swap(ec)),
+        (Region::PacketMeta, Region::Packet { .. }, Cond::Lt | Cond::Le) if q.off.as_const() == Some(0) => {
+            let k = p.off.smin + i64::from(ec == Cond::Lt);
+            if k > 0 {
+                t.meta = t.meta.max(k as u64);
+            }
+            return;
+        }
+        (Region::Packet { .. }, Region::PacketMeta, Cond::Gt | Cond::Ge) if p.off.as_const() == Some(0) => {
+            let k = q.off.smin + i64::from(ec == Cond::Gt);
+            if k > 0 {
+                t.meta = t.meta.max(k as u64);
+            }
+            return;
+        }
+        _ => return,
+    };
+    let strict = i64::from(rel == Cond::Lt);
+    if let Region::Packet { id, dlo, .. } = x.region {
+        if x.off.smin >= 0 {
+            t.learn_pkt(0, x.off.smin + strict);
+        }
+        if id != 0 && id != ANON_PKT {
+            t.learn_pkt(id, dlo + strict);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Transfer functions: how one instruction changes the abstract state, with its safety checks.
+//! Control flow (jumps, calls, exit) is driven by [`crate::fixpoint`]; the modules here handle
+//! the straight-line parts and the refinement of jump edges.
+
+pub mod alu;
+pub mod branch;
+pub mod helper;
+pub mod mem;
+
+use apiary_vm::instruction::{Lddw, Operand, Reg, Width};
+use apiary_vm::semantics::imm_value;
+use apiary_vm::Program;
+
+use crate::domain::{Ptr, Region, Scalar, State, Val};
+use crate::error::RejectReason;
+use crate::platform::{CtxKind, MapInfo, Platform, ProgramType};
+
+/// Everything fixed for one verification.
+#[derive(Debug)]
+pub struct Env<'a> {
+    /// The program.
+    pub program: &'a Program,
+    /// Helpers.
+    pub platform: &'a Platform,
+    /// Program type.
+    pub ptype: &'a ProgramType,
+    /// Maps.
+    pub maps: &'a [MapInfo],
+}
+
+impl Env<'_> {
+    /// Whether pointer leaks are allowed.
+    #[must_use]
+    pub fn privileged(&self) -> bool {
+        self.ptype.privileged
+    }
+
+    /// Map `index`, or an error.
+    ///
+    /// # Errors
+    /// [`RejectReason::InvalidMap`].
+    pub fn map(&self, index: i64) -> Result<(u32, &MapInfo), RejectReason> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.maps.get(i).map(|m| (i as u32, m)))
+            .ok_or(RejectReason::InvalidMap { index })
+    }
+
+    /// The entry state of the program type.
+    #[must_use]
+    pub fn entry_state(&self) -> State {
+        let mut s = State::entry();
+        match self.ptype.ctx {
+            CtxKind::Struct(_) => {
+                s.regs[1] = Val::Ptr(Ptr { region: Region::Ctx, off: Scalar::constant(0), null: None });
+            }
+            CtxKind::Mem(Some(n)) => {
+                s.regs[1] = Val::Ptr(Ptr { region: Region::Input { size: n }, off: Scalar::constant(0), null: None });
+                s.regs[2] = Val::constant(n);
+            }
+            CtxKind::Mem(None) => {
+                s.regs[1] = Val::Ptr(Ptr { region: Region::Packet { id: 0, dlo: 0, dhi: 0 }, off: Scalar::constant(0), null: None });
+                s.regs[2] = Val::PacketLen(Scalar::urange(0, i64::MAX as u64));
+            }
+        }
+        s
+    }
+}
+
+/// The value of a register, which must be initialised.
+///
+/// # Errors
+/// [`RejectReason::UninitRegister`].
+pub fn read(s: &State, r: Reg) -> Result<Val, RejectReason> {
+    let v = s.regs[r.index()];
+    if v.is_init() {
+        Ok(v)
+    } else {
+        Err(RejectReason::UninitRegister { reg: r.number() })
+    }
+}
+
+/// The value of an operand at `width`.
+///
+/// # Errors
+/// As [`read`].
+pub fn operand(s: &State, src: Operand, width: Width) -> Result<Val, RejectReason> {
+    match src {
+        Operand::Reg(r) => read(s, r),
+        Operand::Imm(i) => Ok(Val::constant(imm_value(i, width))),
+    }
+}
+
+/// A short name of a value's type, for messages.
+#[must_use]
+pub fn type_name(v: &Val) -> String {
+    match v {
+        Val::Uninit => "uninit".into(),
+        Val::Scalar(_) | Val::PacketLen(_) => "number".into(),
+        Val::MapPtr(_) => "map_ptr".into(),
+        Val::Func(_) => "func".into(),
+        Val::Ptr(p) => match p.region {
+            Region::Ctx => "ctx".into(),
+            Region::Stack { .. } => "stack".into(),
+            Region::Packet { .. } => "packet".into(),
+            Region::PacketEnd => "packet_end".into(),
+            Region::PacketMeta => "packet_meta".into(),
+            Region::MapValue { .. } => if p.null.is_some() { "map_value_or_null" } else { "map_value" }.into(),
+            Region::Ringbuf { .. } => if p.null.is_some() { "ringbuf_record_or_null" } else { "ringbuf_record" }.into(),
+            Region::Input { .. } => "input".into(),
+        },
+    }
+}
+
+/// `lddw`.
+///
+/// # Errors
+/// [`RejectReason::InvalidMap`] or [`RejectReason::Unsupported`].
+pub fn load_imm64(env: &Env<'_>, s: &mut State, dst: Reg, value: Lddw) -> Result<(), RejectReason> {
+    let v = match value {
+        Lddw::Imm(v) => Val::constant(v),
+        Lddw::MapFd(i) | Lddw::MapIdx(i) => Val::MapPtr(env.map(i64::from(i))?.0),
+        Lddw::MapValue { map, offset } | Lddw::MapIdxValue { map, offset } => {
+            let (idx, info) = env.map(i64::from(map))?;
+            if offset < 0 || i64::from(offset) >= i64::from(info.value_size).max(1) {
+                return Err(RejectReason::OutOfBounds {
+                    region: "map value",
+                    lo: i64::from(offset),
+                    hi: i64::from(offset),
+                    size: 0,
+                    limit: i64::from(info.value_size),
+                });
+            }
+            Val::Ptr(Ptr { region: Region::MapValue { map: idx }, off: Scalar::constant(offset as u64), null: None })
+        }
+        Lddw::VarAddr(_) => return Err(RejectReason::Unsupported { what: "lddw platform variable".into() }),
+        Lddw::CodeAddr(t) => Val::Func(t),
+    };
+    s.regs[dst.index()] = v;
+    Ok(())
+}
+
+/// Replaces every value satisfying `pred` by uninit (invalidated pointers).
+pub fn invalidate(s: &mut State, pred: impl Fn(&Val) -> bool) {
+    if s.any_value(&pred) {
+        s.map_values(|v| if pred(v) { Val::Uninit } else { *v });
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading programs and input buffers given by users: raw bytecode, hex text, or assembly, told
 //! apart by content unless the caller names the format.
 
+use apiary_elf::Object;
 use apiary_vm::asm::{self, AsmError};
 use apiary_vm::insn::insns_from_bytes;
 use apiary_vm::{Insn, LoadError};
@@ -37,9 +38,105 @@ pub enum SourceError {
     /// Assembly must be UTF-8 text.
     #[error("assembly input is not UTF-8 text (byte {offset})")]
     NotText { offset: usize },
-    /// ELF objects are handled by the ELF loader, which is not part of this build yet.
-    #[error("ELF objects are not supported yet (the ELF loader is a later milestone)")]
-    Elf,
+    /// The ELF object could not be loaded.
+    #[error("ELF: {0}")]
+    Elf(#[from] apiary_elf::ElfError),
+    /// The ELF object has no program matching the selection.
+    #[error("ELF: no program {wanted}; the object has: {available}")]
+    NoSuchProgram { wanted: String, available: String },
+    /// The ELF object has several programs and none was selected.
+    #[error("ELF: the object has several programs, choose one with --section: {available}")]
+    Ambiguous { available: String },
+}
+
+/// A program read from a file: its slots, and for an ELF object the object it came from and
+/// the index of the chosen program in `object.programs`.
+#[derive(Debug)]
+pub struct ProgramInput {
+    /// The program's slots (relocated, for an ELF program).
+    pub insns: Vec<Insn>,
+    /// The object and the chosen program, when the input was an ELF file.
+    pub elf: Option<(Object, usize)>,
+}
+
+/// Which program of an ELF object to take.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Selection<'a> {
+    /// Section name (`xdp`, `socket/0`, ...).
+    pub section: Option<&'a str>,
+    /// Function (symbol) name, when a section holds several programs.
+    pub function: Option<&'a str>,
+}
+
+fn describe(object: &Object) -> String {
+    object
+        .programs
+        .iter()
+        .map(|p| {
+            if p.function == p.section {
+                p.section.clone()
+            } else {
+                format!("{}:{}", p.section, p.function)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Picks a program of `object`: the one matching the selection, or the only one.
+///
+/// # Errors
+/// [`SourceError::NoSuchProgram`] or [`SourceError::Ambiguous`].
+pub fn select(object: &Object, selection: Selection<'_>) -> Result<usize, SourceError> {
+    let matches: Vec<usize> = object
+        .programs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| selection.section.is_none_or(|s| p.section == s))
+        .filter(|(_, p)| selection.function.is_none_or(|f| p.function == f))
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(SourceError::NoSuchProgram {
+            wanted: format!(
+                "{}{}",
+                selection.section.unwrap_or("*"),
+                selection
+                    .function
+                    .map(|f| format!(":{f}"))
+                    .unwrap_or_default()
+            ),
+            available: describe(object),
+        }),
+        _ => Err(SourceError::Ambiguous {
+            available: describe(object),
+        }),
+    }
+}
+
+/// Reads a program, or one program of an ELF object.
+///
+/// # Errors
+/// A [`SourceError`] saying what is wrong and where.
+pub fn read_input(
+    bytes: &[u8],
+    format: Format,
+    selection: Selection<'_>,
+) -> Result<ProgramInput, SourceError> {
+    if matches!(format, Format::Auto) && bytes.starts_with(b"\x7fELF") {
+        let object = Object::parse(bytes)?;
+        let index = select(&object, selection)?;
+        let insns = object.programs[index].insns.clone();
+        return Ok(ProgramInput {
+            insns,
+            elf: Some((object, index)),
+        });
+    }
+    Ok(ProgramInput {
+        insns: read_program(bytes, format)?,
+        elf: None,
+    })
 }
 
 /// Parses hex bytes. Tokens are separated by whitespace, commas or colons; a token may hold
@@ -104,7 +201,7 @@ pub fn read_program(bytes: &[u8], format: Format) -> Result<Vec<Insn>, SourceErr
         Format::Asm => Ok(asm::assemble(text()?)?),
         Format::Auto => {
             if bytes.starts_with(b"\x7fELF") {
-                return Err(SourceError::Elf);
+                return Ok(read_input(bytes, format, Selection::default())?.insns);
             }
             match std::str::from_utf8(bytes) {
                 Ok(t) if looks_like_hex(t) => read_program(bytes, Format::Hex),

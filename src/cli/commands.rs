@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use apiary::source::Selection;
 use apiary::{
     prepare, EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Outcome, Program,
 };
@@ -14,7 +15,7 @@ use apiary_conformance::runner::{list_tests, run_file, RunConfig, RunReport, Ver
 use apiary_vm::disasm;
 use apiary_vm::insn::insns_to_bytes;
 
-use super::inputs::{read_mem, read_program};
+use super::inputs::{read_mem, read_object, read_program, read_selected};
 use super::machine_code;
 use super::{CliError, EngineArg, FormatArg};
 
@@ -23,6 +24,8 @@ pub struct RunArgs {
     pub program: PathBuf,
     pub mem: Option<String>,
     pub format: FormatArg,
+    pub section: Option<String>,
+    pub function: Option<String>,
     pub engine: EngineArg,
     pub budget: Option<u64>,
     pub callx: bool,
@@ -51,7 +54,11 @@ fn hex(bytes: &[u8]) -> String {
 /// outcome and memory must agree.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let path = &args.program;
-    let insns = read_program(path, args.format)?;
+    let chosen = Selection {
+        section: args.section.as_deref(),
+        function: args.function.as_deref(),
+    };
+    let insns = read_selected(path, args.format, chosen)?.insns;
     let options = LoadOptions {
         callx: args.callx,
         ..LoadOptions::default()
@@ -153,10 +160,71 @@ pub fn asm(input: &Path, output: Option<&Path>, as_hex: bool) -> Result<ExitCode
 pub fn disasm(
     path: &Path,
     format: FormatArg,
+    section: Option<&str>,
     bytes: bool,
     jit: bool,
 ) -> Result<ExitCode, CliError> {
-    let insns = read_program(path, format)?;
+    if matches!(format, FormatArg::Auto) {
+        if let Some(object) = read_object(path)? {
+            return disasm_object(path, &object, section, bytes, jit);
+        }
+    }
+    disasm_insns(path, read_program(path, format)?, bytes, jit)
+}
+
+/// Disassembles every program of an ELF object (or those of one section).
+fn disasm_object(
+    path: &Path,
+    object: &apiary_elf::Object,
+    section: Option<&str>,
+    bytes: bool,
+    jit: bool,
+) -> Result<ExitCode, CliError> {
+    if let Some(wanted) = section {
+        if !object.programs.iter().any(|p| p.section == wanted) {
+            let err = apiary::source::select(
+                object,
+                Selection {
+                    section,
+                    function: None,
+                },
+            );
+            if let Err(source) = err {
+                return Err(CliError::Source {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+    let mut status = ExitCode::SUCCESS;
+    for p in object
+        .programs
+        .iter()
+        .filter(|p| section.is_none_or(|s| p.section == s))
+    {
+        println!(
+            "{}:{} ({:?}, {} slots)",
+            p.section,
+            p.function,
+            p.program_type,
+            p.insns.len()
+        );
+        if disasm_insns(path, p.insns.clone(), bytes, jit)? != ExitCode::SUCCESS {
+            status = ExitCode::FAILURE;
+        }
+        println!();
+    }
+    Ok(status)
+}
+
+/// Disassembles one program's slots, with the JIT's code when asked.
+fn disasm_insns(
+    path: &Path,
+    insns: Vec<apiary::Insn>,
+    bytes: bool,
+    jit: bool,
+) -> Result<ExitCode, CliError> {
     let options = LoadOptions::all();
     let program = Program::new(insns.clone(), &options);
     let compiled = match (&program, jit) {

@@ -3,8 +3,9 @@
 use std::io::Read;
 use std::path::Path;
 
-use apiary::source::{self, Format};
+use apiary::source::{self, Format, ProgramInput, Selection};
 use apiary::Insn;
+use apiary_elf::Object;
 
 use super::{CliError, FormatArg};
 
@@ -23,21 +24,50 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     }
 }
 
-/// The program in a file argument.
-pub fn read_program(path: &Path, format: FormatArg) -> Result<Vec<Insn>, CliError> {
-    let format = match format {
+fn format_of(format: FormatArg) -> Format {
+    match format {
         FormatArg::Auto => Format::Auto,
         FormatArg::Raw => Format::Raw,
         FormatArg::Hex => Format::Hex,
         FormatArg::Asm => Format::Asm,
-    };
+    }
+}
+
+/// The program in a file argument (for an ELF object, its only program).
+pub fn read_program(path: &Path, format: FormatArg) -> Result<Vec<Insn>, CliError> {
     let bytes = read_file(path)?;
-    source::read_program(&bytes, format).map_err(|source| CliError::Source {
+    source::read_program(&bytes, format_of(format)).map_err(|source| CliError::Source {
         path: path.to_owned(),
         source,
     })
 }
 
+/// The program in a file argument, choosing among an ELF object's programs.
+pub fn read_selected(
+    path: &Path,
+    format: FormatArg,
+    selection: Selection<'_>,
+) -> Result<ProgramInput, CliError> {
+    let bytes = read_file(path)?;
+    source::read_input(&bytes, format_of(format), selection).map_err(|source| CliError::Source {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// An ELF object from a file argument, or `None` when the file is not ELF.
+pub fn read_object(path: &Path) -> Result<Option<Object>, CliError> {
+    let bytes = read_file(path)?;
+    if !bytes.starts_with(b"\x7fELF") {
+        return Ok(None);
+    }
+    Object::parse(&bytes)
+        .map(Some)
+        .map_err(|e| CliError::Source {
+            path: path.to_owned(),
+            source: source::SourceError::Elf(e),
+        })
+}
 /// The `--mem` argument: an existing file's bytes, or hex text.
 pub fn read_mem(arg: Option<&str>) -> Result<Vec<u8>, CliError> {
     let Some(arg) = arg else {

@@ -56,6 +56,12 @@ enum Command {
         /// How the program file is written.
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         format: FormatArg,
+        /// ELF objects: the section of the program to run.
+        #[arg(long)]
+        section: Option<String>,
+        /// ELF objects: the function, when the section holds several programs.
+        #[arg(long)]
+        function: Option<String>,
         /// Engine.
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
@@ -93,6 +99,9 @@ enum Command {
         /// How the program file is written.
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         format: FormatArg,
+        /// ELF objects: only the programs of this section (all programs otherwise).
+        #[arg(long)]
+        section: Option<String>,
         /// Also print the raw bytes of each slot.
         #[arg(long)]
         bytes: bool,
@@ -126,6 +135,8 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             program,
             mem,
             format,
+            section,
+            function,
             engine,
             budget,
             unverified: _,
@@ -136,6 +147,8 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             program,
             mem,
             format,
+            section,
+            function,
             engine,
             budget: (budget != 0).then_some(budget),
             callx,
@@ -146,9 +159,10 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
         Command::Disasm {
             program,
             format,
+            section,
             bytes,
             jit,
-        } => commands::disasm(&program, format, bytes, jit),
+        } => commands::disasm(&program, format, section.as_deref(), bytes, jit),
         Command::Conformance {
             path,
             engine,

@@ -255,7 +255,7 @@ mod tests {
         );
         assert!(matches!(
             read_program(b"\x7fELF....", Format::Auto),
-            Err(SourceError::Elf)
+            Err(SourceError::Elf(_))
         ));
         assert!(matches!(
             read_program(b"\x95\0\0", Format::Auto),

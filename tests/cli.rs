@@ -196,3 +196,30 @@ fn engines_agree_on_the_examples() {
         "{out}"
     );
 }
+
+/// The shared corpus, when it is there (CI has it; a bare clone may not).
+fn samples() -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/ebpf-samples");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("NOTICE: ../shared/ebpf-samples not found; ELF CLI test not run");
+        None
+    }
+}
+
+#[test]
+fn elf_objects_are_listed_selected_and_refused_clearly() {
+    let Some(dir) = samples() else { return };
+    let twomaps = dir.join("build/twomaps.o");
+    let twomaps = twomaps.to_str().expect("utf-8 path");
+    let listing = ok(&["disasm", twomaps]);
+    assert!(listing.contains("lddw %r1, map_idx"), "{listing}");
+    let e = fails(&["disasm", twomaps, "--section", "nope"], b"");
+    assert!(e.contains("no program nope"), "{e}");
+    for bad in std::fs::read_dir(dir.join("invalid")).expect("invalid/").flatten() {
+        let path = bad.path();
+        let out = apiary(&["disasm", path.to_str().expect("utf-8 path")], b"");
+        assert!(!text(&out.stderr).contains("panicked"), "{}", path.display());
+    }
+}

@@ -113,7 +113,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         }
     }
     let (_, first, first_mem) = &results[0];
-    let disagree = results.iter().any(|(_, o, m)| o != first || m != first_mem);
+    // Counts are compared only between engines that keep them (the kernel does not).
+    let counts_differ =
+        |a: Option<u64>, b: Option<u64>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    let disagree = results.iter().any(|(_, o, m)| {
+        o.result != first.result
+            || m != first_mem
+            || counts_differ(o.instructions, first.instructions)
+    });
     if disagree {
         eprintln!("error: engines disagree");
         return Ok(ExitCode::FAILURE);

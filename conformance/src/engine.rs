@@ -1,6 +1,10 @@
 //! Engine selection: which execution engines a run uses, and how a [`Program`] is prepared for
 //! each. Everything else (runner, plugin, CLI) goes through [`prepare`], so adding an engine
 //! (the JIT) is one enum variant, one entry in [`EngineKind::ALL`] and one match arm.
+//!
+//! The kernel oracle ([`EngineKind::Kernel`]) is not in [`EngineKind::ALL`]: `all` includes it
+//! only where this process can load BPF programs ([`crate::kernel::available`], probed once),
+//! and `kernel` selects it alone (failing at prepare time, distinctly, where it is unavailable).
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +14,8 @@ use apiary_jit::{Jit, JitError};
 use apiary_vm::{Environment, Executable, Interpreter, LoadError, Program};
 use thiserror::Error;
 
+use crate::kernel::{self, Excluded, KernelEngine, KernelError};
+
 /// One execution engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EngineKind {
@@ -17,19 +23,37 @@ pub enum EngineKind {
     Interp,
     /// The JIT of `apiary-jit` for this host (checked mode).
     Jit,
+    /// The running Linux kernel (`BPF_PROG_TEST_RUN`), where this process may load programs.
+    Kernel,
 }
 
 impl EngineKind {
-    /// Every engine built into this binary, in reporting order.
+    /// Every engine built into this binary and always usable, in reporting order.
     pub const ALL: &'static [EngineKind] = &[EngineKind::Interp, EngineKind::Jit];
 
-    /// The command-line name (`interp`, later `jit`).
+    /// Every engine that can be named, including those that depend on the host (the kernel).
+    pub const KNOWN: &'static [EngineKind] =
+        &[EngineKind::Interp, EngineKind::Jit, EngineKind::Kernel];
+
+    /// The command-line name (`interp`, `jit`, `kernel`).
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             EngineKind::Interp => "interp",
             EngineKind::Jit => "jit",
+            EngineKind::Kernel => "kernel",
         }
+    }
+
+    /// The engines usable in this process: [`EngineKind::ALL`], plus the kernel when it is
+    /// available (probed once per process).
+    #[must_use]
+    pub fn available() -> Vec<EngineKind> {
+        let mut v = EngineKind::ALL.to_vec();
+        if kernel::available() {
+            v.push(EngineKind::Kernel);
+        }
+        v
     }
 }
 
@@ -44,7 +68,7 @@ impl fmt::Display for EngineKind {
 pub enum EngineSelection {
     /// Just this engine.
     One(EngineKind),
-    /// Every engine in [`EngineKind::ALL`], compared with each other.
+    /// Every available engine ([`EngineKind::available`]), compared with each other.
     All,
 }
 
@@ -54,7 +78,7 @@ impl EngineSelection {
     pub fn engines(self) -> Vec<EngineKind> {
         match self {
             EngineSelection::One(k) => vec![k],
-            EngineSelection::All => EngineKind::ALL.to_vec(),
+            EngineSelection::All => EngineKind::available(),
         }
     }
 
@@ -91,13 +115,13 @@ impl FromStr for EngineSelection {
         if s == "all" {
             return Ok(EngineSelection::All);
         }
-        EngineKind::ALL
+        EngineKind::KNOWN
             .iter()
             .find(|k| k.name() == s)
             .map(|&k| EngineSelection::One(k))
             .ok_or_else(|| UnknownEngine {
                 name: s.to_owned(),
-                available: EngineKind::ALL
+                available: EngineKind::KNOWN
                     .iter()
                     .map(|k| k.name())
                     .collect::<Vec<_>>()
@@ -120,6 +144,19 @@ pub enum PrepareError {
     /// The JIT could not compile the program for a reason other than a load error.
     #[error("jit: {0}")]
     Jit(Arc<JitError>),
+    /// The kernel oracle is unavailable, or its verifier rejected the program (the error
+    /// carries the log), or a syscall failed.
+    #[error("kernel: {error}")]
+    Kernel {
+        /// What went wrong.
+        error: KernelError,
+    },
+    /// The program falls under a documented exclusion: Linux is not compared on it.
+    #[error("skipped for kernel: {excluded}")]
+    KernelExcluded {
+        /// The exclusion and the instruction that triggered it.
+        excluded: Excluded,
+    },
 }
 
 /// Refusals compare by engine and load error; JIT failures (which carry I/O errors, not
@@ -138,6 +175,11 @@ impl PartialEq for PrepareError {
                 },
             ) => a == b && e == f,
             (PrepareError::Jit(a), PrepareError::Jit(b)) => a.to_string() == b.to_string(),
+            (PrepareError::Kernel { error: a }, PrepareError::Kernel { error: b }) => a == b,
+            (
+                PrepareError::KernelExcluded { excluded: a },
+                PrepareError::KernelExcluded { excluded: b },
+            ) => a.exclusion.id == b.exclusion.id && a.pc == b.pc,
             _ => false,
         }
     }
@@ -152,12 +194,28 @@ impl PrepareError {
     pub const fn load_error(&self) -> Option<&LoadError> {
         match self {
             PrepareError::Load { error, .. } => Some(error),
-            PrepareError::Jit(_) => None,
+            PrepareError::Jit(_)
+            | PrepareError::Kernel { .. }
+            | PrepareError::KernelExcluded { .. } => None,
         }
+    }
+
+    /// Whether this is the kernel verifier rejecting the program.
+    #[must_use]
+    pub const fn is_kernel_rejection(&self) -> bool {
+        matches!(
+            self,
+            PrepareError::Kernel {
+                error: KernelError::Rejected { .. }
+            }
+        )
     }
 }
 
 /// Prepares `program` for `kind` in `env`. The single place that knows every engine.
+///
+/// The kernel engine then loads the program on its first run (it is verified per input
+/// length); use [`prepare_for_input`] to get a verifier rejection here instead.
 ///
 /// # Errors
 /// [`PrepareError`] when the engine refuses the program.
@@ -166,7 +224,31 @@ pub fn prepare(
     program: Arc<Program>,
     env: &Environment,
 ) -> Result<Box<dyn Executable>, PrepareError> {
+    prepare_for_input(kind, program, env, None)
+}
+
+/// As [`prepare`], knowing the length of the input the program will run on: the kernel engine
+/// loads (and its verifier judges) the program now. The kernel refuses programs under a
+/// documented exclusion ([`kernel::EXCLUSIONS`]) with [`PrepareError::KernelExcluded`].
+///
+/// # Errors
+/// [`PrepareError`] when the engine refuses the program.
+pub fn prepare_for_input(
+    kind: EngineKind,
+    program: Arc<Program>,
+    env: &Environment,
+    input_len: Option<usize>,
+) -> Result<Box<dyn Executable>, PrepareError> {
     match kind {
+        EngineKind::Kernel => {
+            if let Some(excluded) = kernel::kernel_exclusion(&program) {
+                return Err(PrepareError::KernelExcluded { excluded });
+            }
+            match KernelEngine::new(program, input_len) {
+                Ok(k) => Ok(Box::new(k)),
+                Err(error) => Err(PrepareError::Kernel { error }),
+            }
+        }
         EngineKind::Interp => match Interpreter::new(program, env) {
             Ok(i) => Ok(Box::new(i)),
             Err(error) => Err(PrepareError::Load {
@@ -191,7 +273,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for &k in EngineKind::ALL {
+        for &k in EngineKind::KNOWN {
             assert_eq!(
                 k.name().parse::<EngineSelection>(),
                 Ok(EngineSelection::One(k))
@@ -199,6 +281,11 @@ mod tests {
         }
         assert_eq!("all".parse::<EngineSelection>(), Ok(EngineSelection::All));
         let e = "warp".parse::<EngineSelection>();
-        assert!(e.is_err_and(|e| e.to_string().contains("interp")));
+        assert!(e.is_err_and(|e| e.to_string().contains("interp, jit, kernel")));
+        assert!(!EngineKind::ALL.contains(&EngineKind::Kernel));
+        assert_eq!(
+            EngineSelection::All.engines().contains(&EngineKind::Kernel),
+            kernel::available()
+        );
     }
 }

@@ -6,13 +6,16 @@
 //! - [`runner`]: runs tests on one or all engines, judges, cross-checks and summarises;
 //! - [`plugin`]: the pieces of the `bpf-conformance-plugin` binary (argument and hex parsing),
 //!   kept in the library so they are unit-tested;
-//! - [`json`]: a minimal JSON writer for reports.
+//! - [`json`]: a minimal JSON writer for reports;
+//! - [`kernel`]: the Linux kernel as an oracle engine, its documented exclusions, and a
+//!   generator of kernel-verifiable random programs.
 
 pub mod assemble;
 pub mod data;
 pub mod engine;
 pub mod helpers;
 pub mod json;
+pub mod kernel;
 pub mod plugin;
 pub mod runner;
 

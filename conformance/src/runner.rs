@@ -10,6 +10,12 @@
 //!   wrong value or a fault is a [`Verdict::Failed`];
 //! - with several engines the observations (r0, or fault kind and pc, and the instruction
 //!   count) must be identical, else the test is a [`Verdict::Disagreement`], counted as failed.
+//!
+//! The kernel oracle is judged the same way, with three differences (see [`agree`]): it reports
+//! no instruction count, so counts are compared only between engines that report them; its
+//! verifier rejecting a program agrees with the other engines faulting or refusing (a verifier
+//! is there to refuse what could fault); and a program under a documented exclusion
+//! ([`crate::kernel::EXCLUSIONS`]) is not run on it (its verdict is "skipped for kernel").
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,7 +25,7 @@ use apiary_vm::{Environment, ExecConfig, Fault, HelperError, Insn, LoadOptions, 
 use thiserror::Error;
 
 use crate::data::{self, Expected, Parsed, TestCase};
-use crate::engine::{prepare, EngineKind, EngineSelection, PrepareError};
+use crate::engine::{prepare_for_input, EngineKind, EngineSelection, PrepareError};
 use crate::helpers::conformance_helpers;
 
 /// Default instruction budget: far above any conformance test, small enough to stop a loop in
@@ -157,6 +163,15 @@ pub enum Observation {
 }
 
 impl Observation {
+    /// Whether the engine did not take part because of a documented kernel exclusion.
+    #[must_use]
+    pub const fn is_excluded(&self) -> bool {
+        matches!(
+            self,
+            Observation::Refused(PrepareError::KernelExcluded { .. })
+        )
+    }
+
     /// What must be equal between engines: the outcome with host addresses removed (engines run
     /// on different copies of the memory), or the load error behind a refusal (without the
     /// engine's name).
@@ -228,7 +243,8 @@ fn without_addresses(f: Fault) -> Fault {
     }
 }
 
-/// Runs a loaded program on each engine, each on its own copy of `mem`.
+/// Runs a loaded program on each engine, each on its own copy of `mem`. Engines are prepared
+/// knowing the input length, so the kernel verifier's verdict is a refusal here.
 #[must_use]
 pub fn execute(
     program: &Arc<Program>,
@@ -239,7 +255,7 @@ pub fn execute(
     engines
         .iter()
         .map(|&kind| {
-            let obs = match prepare(kind, Arc::clone(program), env) {
+            let obs = match prepare_for_input(kind, Arc::clone(program), env, Some(mem.len())) {
                 Err(e) => Observation::Refused(e),
                 Ok(exe) => {
                     let mut copy = mem.to_vec();
@@ -251,11 +267,49 @@ pub fn execute(
         .collect()
 }
 
-/// `None` when every engine observed the same thing; otherwise a line listing each observation.
+/// Whether two engines' observations agree: the same r0, or the same fault kind and pc (host
+/// addresses aside), or a refusal for the same load error; instruction counts are compared only
+/// when both engines report one (the kernel does not). A kernel verifier rejection agrees with
+/// any fault or refusal of the other engine, never with a value.
+#[must_use]
+pub fn agree(a: &Observation, b: &Observation) -> bool {
+    let rejected =
+        |o: &Observation| matches!(o, Observation::Refused(e) if e.is_kernel_rejection());
+    let failed = |o: &Observation| {
+        matches!(
+            o,
+            Observation::Refused(_) | Observation::Ran(Outcome { result: Err(_), .. })
+        )
+    };
+    if rejected(a) || rejected(b) {
+        return failed(a) && failed(b);
+    }
+    match (a.comparable(), b.comparable()) {
+        (Comparable::Ran(x), Comparable::Ran(y)) => {
+            x.result == y.result
+                && match (x.instructions, y.instructions) {
+                    (Some(m), Some(n)) => m == n,
+                    _ => true,
+                }
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// `None` when every engine observed the same thing (see [`agree`]; engines skipped by a kernel
+/// exclusion do not take part); otherwise a line listing each observation.
 #[must_use]
 pub fn disagreement(observations: &[(EngineKind, Observation)]) -> Option<String> {
-    let first = observations.first()?.1.comparable();
-    if observations.iter().all(|(_, o)| o.comparable() == first) {
+    let taking_part: Vec<&Observation> = observations
+        .iter()
+        .map(|(_, o)| o)
+        .filter(|o| !o.is_excluded())
+        .collect();
+    let all_agree = taking_part
+        .iter()
+        .enumerate()
+        .all(|(i, a)| taking_part[i + 1..].iter().all(|b| agree(a, b)));
+    if all_agree {
         return None;
     }
     Some(
@@ -286,6 +340,9 @@ fn judge(expected: &Expected, obs: &Observation) -> Verdict {
         (None, None) => "nothing".to_owned(),
     };
     match obs {
+        Observation::Refused(PrepareError::KernelExcluded { excluded }) => Verdict::Skipped {
+            reason: format!("skipped for kernel: {}", excluded.exclusion.reason),
+        },
         Observation::Refused(e) if expected.error.is_none() => Verdict::Error {
             message: e.to_string(),
         },
@@ -367,11 +424,16 @@ pub fn run_case(case: &TestCase, config: &RunConfig) -> TestReport {
         .iter()
         .map(|(k, o)| (*k, judge(&case.expected, o)))
         .collect();
+    // The combined verdict: that of the first engine taking part (an excluded kernel does not),
+    // or the skip when no engine took part.
     let verdict = match disagreement(&observations) {
         Some(details) => Verdict::Disagreement { details },
-        None => per_engine
-            .first()
-            .map_or(Verdict::Passed, |(_, v)| v.clone()),
+        None => observations
+            .iter()
+            .zip(&per_engine)
+            .find(|((_, o), _)| !o.is_excluded())
+            .or_else(|| observations.iter().zip(&per_engine).next())
+            .map_or(Verdict::Passed, |(_, (_, v))| v.clone()),
     };
     TestReport {
         name: case.name.clone(),

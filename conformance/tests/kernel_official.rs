@@ -1,0 +1,173 @@
+//! The official bpf_conformance suite through the Linux kernel (the oracle engine), inside
+//! apiary's runner: on every test not under a documented exclusion the kernel must pass and
+//! agree with the interpreter and the JIT.
+//!
+//! Where the kernel oracle is unavailable (not root, no CAP_BPF) the tests print a NOTICE and
+//! pass, unless `APIARY_REQUIRE_KERNEL=1` (CI) makes that a failure.
+
+use std::path::Path;
+
+use apiary_conformance::kernel;
+use apiary_conformance::runner::{run_directory, RunConfig, RunReport, Verdict};
+use apiary_conformance::{EngineKind, EngineSelection};
+
+const OFFICIAL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/bpf_conformance/tests"
+);
+const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+/// Whether the kernel can be used; panics when it cannot and CI requires it.
+fn kernel_or_notice() -> bool {
+    match kernel::oracle() {
+        Ok(_) => true,
+        Err(e) if kernel::required() => {
+            panic!("APIARY_REQUIRE_KERNEL=1 but the kernel oracle is unavailable: {e}")
+        }
+        Err(e) => {
+            eprintln!("NOTICE: kernel oracle tests not run: {e}");
+            false
+        }
+    }
+}
+
+fn run(dir: &str, selection: EngineSelection) -> Option<RunReport> {
+    let dir = Path::new(dir);
+    if !dir.is_dir() {
+        eprintln!("NOTICE: {} not found; not run", dir.display());
+        return None;
+    }
+    match run_directory(dir, &RunConfig::with_engines(selection)) {
+        Ok(r) => Some(r),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Per-engine verdicts of `kind` other than pass and skip.
+fn bad(report: &RunReport, kind: EngineKind) -> Vec<String> {
+    report
+        .tests
+        .iter()
+        .filter_map(|t| {
+            let v = t
+                .per_engine
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, v)| v)?;
+            (!matches!(v, Verdict::Passed | Verdict::Skipped { .. }))
+                .then(|| format!("{}: {v}", t.name))
+        })
+        .collect()
+}
+
+#[test]
+fn kernel_official_suite_agrees_except_documented_exclusions() {
+    if !kernel_or_notice() {
+        return;
+    }
+    let Some(report) = run(OFFICIAL, EngineSelection::All) else {
+        return;
+    };
+    let engines = report.selection.engines();
+    assert!(engines.contains(&EngineKind::Kernel), "{engines:?}");
+    let combined: Vec<String> = report
+        .tests
+        .iter()
+        .filter(|t| t.verdict != Verdict::Passed)
+        .map(|t| format!("{}: {}", t.name, t.verdict))
+        .collect();
+    assert!(
+        combined.is_empty(),
+        "official suite, all engines with the kernel:\n{}",
+        combined.join("\n")
+    );
+    let kernel_bad = bad(&report, EngineKind::Kernel);
+    assert!(
+        kernel_bad.is_empty(),
+        "kernel failures:\n{}",
+        kernel_bad.join("\n")
+    );
+    let summaries = report.engine_summaries();
+    let Some(k) = summaries.iter().find(|s| s.engine == "kernel") else {
+        panic!("no kernel summary");
+    };
+    for t in &report.tests {
+        if let Some((_, Verdict::Skipped { reason })) =
+            t.per_engine.iter().find(|(k, _)| *k == EngineKind::Kernel)
+        {
+            eprintln!("kernel skipped {}: {reason}", t.name);
+        }
+    }
+    eprintln!("{k}");
+    // 313 files: 13 known divergences (12 constant shifts, callx) plus the helper call.
+    assert!(k.passed >= 295, "{k}");
+    assert!(k.skipped <= 18, "{k}");
+    assert_eq!(k.passed + k.skipped, report.tests.len(), "{k}");
+}
+
+#[test]
+fn kernel_alone_on_the_official_suite() {
+    if !kernel_or_notice() {
+        return;
+    }
+    let Some(report) = run(OFFICIAL, EngineSelection::One(EngineKind::Kernel)) else {
+        return;
+    };
+    assert!(report.all_passed(), "{}", report.to_text());
+    let s = report.summary();
+    assert!(s.passed >= 295, "{s}");
+}
+
+#[test]
+fn kernel_agrees_on_own_tests() {
+    if !kernel_or_notice() {
+        return;
+    }
+    let Some(report) = run(OWN, EngineSelection::All) else {
+        return;
+    };
+    let combined: Vec<String> = report
+        .tests
+        .iter()
+        .filter(|t| t.verdict != Verdict::Passed)
+        .map(|t| format!("{}: {}", t.name, t.verdict))
+        .collect();
+    assert!(
+        combined.is_empty(),
+        "own tests, all engines with the kernel:\n{}",
+        combined.join("\n")
+    );
+    let summaries = report.engine_summaries();
+    eprintln!(
+        "{}",
+        summaries
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn unavailable_kernel_is_a_distinct_prepare_error() {
+    use apiary_conformance::engine::{prepare, PrepareError};
+    use apiary_vm::{Environment, Insn, LoadOptions, Program};
+    let exit = [Insn::new(0xb7, 0, 0, 0, 7), Insn::new(0x95, 0, 0, 0, 0)];
+    let program = match Program::new(exit.to_vec(), &LoadOptions::default()) {
+        Ok(p) => std::sync::Arc::new(p),
+        Err(e) => panic!("{e}"),
+    };
+    match prepare(EngineKind::Kernel, program, &Environment::default()) {
+        Ok(exe) => {
+            assert!(kernel::available());
+            assert_eq!(exe.run_once(&mut []).result, Ok(7));
+        }
+        Err(PrepareError::Kernel {
+            error: kernel::KernelError::Unavailable { reason },
+        }) => {
+            assert!(!kernel::available(), "{reason}");
+            assert!(!kernel::required(), "{reason}");
+        }
+        Err(e) => panic!("{e}"),
+    }
+}

@@ -95,7 +95,6 @@ pub(crate) fn access_of(ins: &Instruction) -> Option<(u8, Access)> {
     }
 }
 
-
 /// Index of a size in per-size tables (1, 2, 4, 8 bytes → 0..4).
 pub(crate) const fn size_index(size: Size) -> usize {
     match size {

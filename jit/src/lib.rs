@@ -2,29 +2,40 @@
 //! [`apiary_vm::Executable`] with exactly the interpreter's semantics (results, faults with
 //! their pc, instruction counts).
 //!
-//! Layout: `analysis` (blocks, metering costs, fault-site facts) and `runtime` (the run
-//! context, the `extern "sysv64"` trampolines generated code calls, exit records → outcomes)
-//! are shared by every backend; `x86_64` is the x86-64 backend (dynasm), built only on that
-//! architecture. Elsewhere [`Jit::new`] returns [`JitError::UnsupportedArch`].
+//! Layout: `analysis` (blocks, metering costs, fault-site facts), `lower` (the per-compilation
+//! lowering state, the ISA-independent decisions and the driver) and `runtime` (the run
+//! context, the trampolines generated code calls — `extern "sysv64"` on x86-64, `extern "C"`
+//! on aarch64 — and exit records → outcomes) are shared by every backend. `x86_64` and
+//! `aarch64` are the backends (dynasm). Both code generators are compiled on every host (so
+//! each host's tests also check the other backend's encodings); the host's own backend runs
+//! the code. On any other architecture [`Jit::new`] returns [`JitError::UnsupportedArch`].
 //!
 //! Machine code per eBPF slot, for `apiary disasm --jit`: [`Jit::code`] and
-//! [`Jit::instruction_offsets`] (or [`Jit::instruction_code`]). The x86-64 register map is
-//! documented on the backend module (r0→rax, r1→rdi, r2→rsi, r3→rdx, r4→r9, r5→r8, r6→rbx,
-//! r7→r13, r8→r14, r9→r15, r10→rbp; r12 = run context; rcx, r10, r11 scratch).
+//! [`Jit::instruction_offsets`] (or [`Jit::instruction_code`]). The register maps are
+//! documented on the backend modules (x86-64: r0→rax, r1→rdi, r2→rsi, r3→rdx, r4→r9, r5→r8,
+//! r6→rbx, r7→r13, r8→r14, r9→r15, r10→rbp, r12 = run context; aarch64: r0–r5→x0–x5,
+//! r6–r9→x19–x22, r10→x23, x24 = run context, x18 never used).
 //!
 //! Generated code is W^X: it is assembled into ordinary memory and mapped executable (never
-//! writable) by `dynasmrt`'s `Assembler::finalize`.
+//! writable) by `dynasmrt`'s `Assembler::finalize`; on aarch64 dynasmrt also cleans the data
+//! cache and invalidates the instruction cache over the code it commits.
 
-// Without a backend, the shared machinery is compiled but unused.
+// Without a backend for the host, the shared machinery is compiled but unused.
 #![cfg_attr(
-    not(target_arch = "x86_64"),
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
     allow(dead_code, unused_mut, unused_imports)
 )]
 
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+mod aarch64;
 mod analysis;
+mod lower;
 mod runtime;
-#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod x86_64;
+
+#[cfg(test)]
+mod cross_tests;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -137,20 +148,7 @@ impl Jit {
         opts: &CompileOptions,
     ) -> Result<Self, JitError> {
         env.check_helpers(&program)?;
-        let mut helpers: Vec<(u32, Arc<apiary_vm::helpers::HelperFn>)> = Vec::new();
-        for ins in program.instructions() {
-            if let Instruction::Call { helper } = *ins {
-                if !helpers.iter().any(|(id, _)| *id == helper) {
-                    if let Some(h) = env.helpers.get(helper) {
-                        helpers.push((helper, Arc::clone(&h.func)));
-                    }
-                }
-            }
-        }
-        let shared = Box::new(Shared {
-            helpers,
-            table: Arc::clone(&env.helpers),
-        });
+        let shared = Box::new(shared_for(&program, env));
         let compiled = backend_compile(&program, &shared, env, opts)?;
         Ok(Self {
             program,
@@ -194,30 +192,68 @@ impl Jit {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+/// The helpers a program calls by id, resolved for the trampolines.
+pub(crate) fn shared_for(program: &Program, env: &Environment) -> Shared {
+    let mut helpers: Vec<(u32, Arc<apiary_vm::helpers::HelperFn>)> = Vec::new();
+    for ins in program.instructions() {
+        if let Instruction::Call { helper } = *ins {
+            if !helpers.iter().any(|(id, _)| *id == helper) {
+                if let Some(h) = env.helpers.get(helper) {
+                    helpers.push((helper, Arc::clone(&h.func)));
+                }
+            }
+        }
+    }
+    Shared {
+        helpers,
+        table: Arc::clone(&env.helpers),
+    }
+}
+
+/// The instruction sets apiary can generate code for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+impl Arch {
+    /// The host's instruction set, if it has a backend.
+    pub(crate) const HOST: Option<Arch> = if cfg!(target_arch = "x86_64") {
+        Some(Arch::X86_64)
+    } else if cfg!(target_arch = "aarch64") {
+        Some(Arch::Aarch64)
+    } else {
+        None
+    };
+}
+
+/// Generates code for `arch` (which need not be the host's: such code is only inspected).
+pub(crate) fn compile_for(
+    arch: Arch,
+    program: &Program,
+    shared: &Shared,
+    env: &Environment,
+    opts: &CompileOptions,
+) -> Result<Compiled, JitError> {
+    let metering = env.config.budget.is_some();
+    let extra_regions = !env.regions.is_empty();
+    match arch {
+        Arch::X86_64 => x86_64::compile(program, shared, metering, extra_regions, opts),
+        Arch::Aarch64 => aarch64::compile(program, shared, metering, extra_regions, opts),
+    }
+}
+
 fn backend_compile(
     program: &Program,
     shared: &Shared,
     env: &Environment,
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
-    x86_64::compile(
-        program,
-        shared,
-        env.config.budget.is_some(),
-        !env.regions.is_empty(),
-        opts,
-    )
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn backend_compile(
-    _program: &Program,
-    _shared: &Shared,
-    _env: &Environment,
-    _opts: &CompileOptions,
-) -> Result<Compiled, JitError> {
-    Err(JitError::UnsupportedArch)
+    match Arch::HOST {
+        Some(arch) => compile_for(arch, program, shared, env, opts),
+        None => Err(JitError::UnsupportedArch),
+    }
 }
 
 impl Executable for Jit {
@@ -239,13 +275,18 @@ impl Executable for Jit {
             .code
             .ptr(dynasmrt::AssemblyOffset(self.compiled.entry));
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `entry` is this Jit's entry stub, compiled with `self.shared`'s helpers; `ctx`
-        // describes this run's live stack, input and registered regions (the region contract of
-        // apiary_vm::memory), which outlive the call.
+        // SAFETY: `entry` is this Jit's entry stub, compiled for the host with `self.shared`'s
+        // helpers; `ctx` describes this run's live stack, input and registered regions (the
+        // region contract of apiary_vm::memory), which outlive the call.
         unsafe {
             x86_64::enter(entry, &mut ctx);
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: as above, for the aarch64 backend.
+        unsafe {
+            aarch64::enter(entry, &mut ctx);
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         let _ = entry;
         ctx.outcome(&self.program, self.config.budget)
     }

@@ -1,7 +1,8 @@
 //! The run-time side shared by every backend: the per-run context block generated code reads
-//! and writes (through a pointer held in a host register), the `extern "sysv64"` functions
-//! generated code may call (helper trampolines, the slow region check), and the conversion of
-//! the context's exit record into an [`Outcome`].
+//! and writes (through a pointer held in a host register), the functions generated code may
+//! call (helper trampolines, the slow region check: `extern "sysv64"` on x86-64, `extern "C"`
+//! (AAPCS64) elsewhere, see [`host_abi_fn!`]), and the conversion of the context's exit record
+//! into an [`Outcome`].
 
 use std::mem::offset_of;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -56,8 +57,8 @@ pub(crate) struct RunCtx {
     pub count: u64,
     /// The budget (metering).
     pub budget: u64,
-    /// Host stack pointer at entry, restored by the exit stub.
-    pub saved_rsp: u64,
+    /// Host stack pointer at entry (rsp / sp), restored by the exit stub.
+    pub saved_sp: u64,
     pub exit_kind: u64,
     pub fault_pc: u64,
     pub fault_aux: u64,
@@ -87,7 +88,7 @@ pub(crate) const CTX_INPUT_BOUND: i32 = off!(input_bound);
 pub(crate) const CTX_CALL_LIMIT: i32 = off!(call_limit);
 pub(crate) const CTX_COUNT: i32 = off!(count);
 pub(crate) const CTX_BUDGET: i32 = off!(budget);
-pub(crate) const CTX_SAVED_RSP: i32 = off!(saved_rsp);
+pub(crate) const CTX_SAVED_SP: i32 = off!(saved_sp);
 pub(crate) const CTX_EXIT_KIND: i32 = off!(exit_kind);
 pub(crate) const CTX_FAULT_PC: i32 = off!(fault_pc);
 pub(crate) const CTX_FAULT_AUX: i32 = off!(fault_aux);
@@ -119,7 +120,7 @@ impl RunCtx {
             call_limit: top - ((MAX_FRAMES - 2) * FRAME_SIZE) as u64,
             count: 0,
             budget: budget.unwrap_or(u64::MAX),
-            saved_rsp: 0,
+            saved_sp: 0,
             exit_kind: exit::OK,
             fault_pc: 0,
             fault_aux: 0,
@@ -182,6 +183,21 @@ impl RunCtx {
     }
 }
 
+/// Defines an `unsafe` function generated code calls with the host's C calling convention:
+/// `extern "sysv64"` on x86-64 (explicit, so the x86-64 backend's register use holds whatever
+/// the target's default), `extern "C"` (AAPCS64) on aarch64 and anything else. One body, two
+/// ABIs chosen by `cfg`.
+macro_rules! host_abi_fn {
+    ($(#[$meta:meta])* $vis:vis unsafe fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        #[cfg(target_arch = "x86_64")]
+        $(#[$meta])*
+        $vis unsafe extern "sysv64" fn $name($($arg: $ty),*) -> $ret $body
+        #[cfg(not(target_arch = "x86_64"))]
+        $(#[$meta])*
+        $vis unsafe extern "C" fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+
 /// An exit record the code generator never produces.
 #[cold]
 fn unreachable_exit() -> Result<u64, Fault> {
@@ -230,15 +246,12 @@ fn call_helper(ctx: &mut RunCtx, func: &HelperFn, id: u32, pc: u64) -> u64 {
     }
 }
 
+host_abi_fn! {
 /// `call` trampoline: helper number `index` of [`Shared::helpers`], called from slot `pc`.
 ///
 /// # Safety
 /// Only generated code calls this, with the context pointer it was entered with.
-pub(crate) unsafe extern "sysv64" fn helper_trampoline(
-    ctx: *mut RunCtx,
-    index: u64,
-    pc: u64,
-) -> u64 {
+pub(crate) unsafe fn helper_trampoline(ctx: *mut RunCtx, index: u64, pc: u64) -> u64 {
     // SAFETY: generated code passes the context it was entered with; the run function owns it
     // and does not touch it while the program runs.
     let ctx = unsafe { &mut *ctx };
@@ -257,12 +270,14 @@ pub(crate) unsafe extern "sysv64" fn helper_trampoline(
         }
     }
 }
+}
 
+host_abi_fn! {
 /// `callx` trampoline: helper id taken from a register.
 ///
 /// # Safety
 /// As [`helper_trampoline`].
-pub(crate) unsafe extern "sysv64" fn callx_trampoline(ctx: *mut RunCtx, id: u64, pc: u64) -> u64 {
+pub(crate) unsafe fn callx_trampoline(ctx: *mut RunCtx, id: u64, pc: u64) -> u64 {
     // SAFETY: as in `helper_trampoline`.
     let ctx = unsafe { &mut *ctx };
     // SAFETY: as in `helper_trampoline`.
@@ -283,18 +298,16 @@ pub(crate) unsafe extern "sysv64" fn callx_trampoline(ctx: *mut RunCtx, id: u64,
         }
     }
 }
+}
 
+host_abi_fn! {
 /// Slow path of a checked access: whether `[addr, addr + len)` is allowed for the access in
 /// bit 8 of `len_access` (1 = write) by any region of the run (the program's extra regions are
 /// what generated code cannot test inline). Returns 1 if allowed.
 ///
 /// # Safety
 /// As [`helper_trampoline`].
-pub(crate) unsafe extern "sysv64" fn check_access(
-    ctx: *const RunCtx,
-    addr: u64,
-    len_access: u64,
-) -> u64 {
+pub(crate) unsafe fn check_access(ctx: *const RunCtx, addr: u64, len_access: u64) -> u64 {
     // SAFETY: as in `helper_trampoline` (read-only here).
     let ctx = unsafe { &*ctx };
     // SAFETY: `ctx` is the running program's context.
@@ -305,6 +318,7 @@ pub(crate) unsafe extern "sysv64" fn check_access(
         Access::Read
     };
     u64::from(regions.check(addr, len_access & 0xff, access))
+}
 }
 
 /// The input region of a run, as the interpreter builds it.

@@ -79,6 +79,36 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Whether host code materialises `value` verbatim: its bytes on x86-64; on aarch64, a run of
+/// movz/movk instructions carrying its 16-bit chunks (immediates are split across
+/// instructions there).
+pub(crate) fn materialises(code: &[u8], value: u64, bytes: usize, arch: crate::Arch) -> bool {
+    match arch {
+        crate::Arch::X86_64 => contains(code, &value.to_le_bytes()[..bytes]),
+        crate::Arch::Aarch64 => {
+            let words: Vec<u32> = code
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                .collect();
+            // movz/movk (32- and 64-bit): imm16 in bits 5..21, chunk index in bits 21..23.
+            let mov = |w: u32| {
+                let op = w & 0x7f80_0000;
+                (op == 0x5280_0000 || op == 0x7280_0000)
+                    .then(|| (((w >> 5) & 0xffff) as u16, ((w >> 21) & 3) as usize))
+            };
+            let chunks: Vec<(u16, usize)> = (0..bytes / 2)
+                .map(|i| ((value >> (16 * i)) as u16, i))
+                .filter(|&(c, _)| c != 0)
+                .collect();
+            words.windows(chunks.len()).any(|w| {
+                w.iter()
+                    .zip(&chunks)
+                    .all(|(&word, &chunk)| mov(word) == Some(chunk))
+            })
+        }
+    }
+}
+
 #[test]
 fn blinding_hides_immediates() {
     let magic: i32 = 0x1badb002;
@@ -103,10 +133,11 @@ fn blinding_hides_immediates() {
         },
     )
     .expect("compiles");
-    assert!(contains(plain.code(), &magic.to_le_bytes()));
-    assert!(contains(plain.code(), &wide.to_le_bytes()));
-    assert!(!contains(blinded.code(), &magic.to_le_bytes()));
-    assert!(!contains(blinded.code(), &wide.to_le_bytes()));
+    let arch = crate::Arch::HOST.expect("a backend for the host");
+    assert!(materialises(plain.code(), magic as u32 as u64, 4, arch));
+    assert!(materialises(plain.code(), wide, 8, arch));
+    assert!(!materialises(blinded.code(), magic as u32 as u64, 4, arch));
+    assert!(!materialises(blinded.code(), wide, 8, arch));
     let expected = (magic as i64 as u64).wrapping_mul(2).wrapping_add(wide);
     assert_eq!(plain.run_once(&mut []).result, Ok(expected));
     assert_eq!(blinded.run_once(&mut []).result, Ok(expected));

@@ -15,7 +15,7 @@
 //! | r8   | r14  | callee-saved |
 //! | r9   | r15  | callee-saved |
 //! | r10  | rbp  | frame pointer (never written by programs) |
-//! | —    | r12  | pointer to the run context ([`RunCtx`]) |
+//! | —    | r12  | pointer to the run context ([`crate::runtime::RunCtx`]) |
 //! | —    | rcx, r10, r11 | scratch (shift counts, immediates, addresses) |
 //!
 //! Frames: the entry stub `call`s slot 0; a local call pushes r6–r9 and r10 (five words, which
@@ -30,17 +30,16 @@
 use apiary_vm::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
 };
-use apiary_vm::memory::{FRAME_SIZE, STACK_SIZE};
+use apiary_vm::memory::FRAME_SIZE;
 use apiary_vm::program::Program;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use crate::analysis::{access_of, size_index, Blocks};
+use crate::lower::{emit_program, input_bound_offset, Backend, Cold, Lowering};
 use crate::runtime::{
-    callx_trampoline, check_access, exit, helper_trampoline, RunCtx, Shared, CTX_ARGS, CTX_BUDGET,
+    callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
     CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1,
-    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_BOUND, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_RSP,
-    CTX_STACK_START,
+    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START,
 };
 use crate::{CompileOptions, Compiled, JitError};
 
@@ -75,41 +74,9 @@ enum HelperArg {
     Reg(u8),
 }
 
-/// Out-of-line code emitted after the body.
-enum Cold {
-    /// A fault exit: record kind and pc (and r11 as the address when `with_addr`), fix up the
-    /// count, leave.
-    Fault {
-        label: DynamicLabel,
-        pc: usize,
-        kind: u64,
-        with_addr: bool,
-    },
-    /// The run ends at `pc` with the exit record already written (helper stop or fault).
-    Leave { label: DynamicLabel, pc: usize },
-    /// An out-of-bounds packet load: the run ends with r0 = 0.
-    PacketEnd { label: DynamicLabel, pc: usize },
-    /// Slow region check of the address in r11.
-    Slow {
-        label: DynamicLabel,
-        ok: DynamicLabel,
-        fault: DynamicLabel,
-        len: u8,
-        write: bool,
-    },
-}
-
 struct Gen<'a> {
     ops: Assembler,
-    program: &'a Program,
-    blocks: Blocks,
-    labels: Vec<DynamicLabel>,
-    cold: Vec<Cold>,
-    shared: &'a Shared,
-    metering: bool,
-    extra_regions: bool,
-    opts: &'a CompileOptions,
-    rng: u64,
+    lw: Lowering<'a>,
 }
 
 /// Compiles `program`.
@@ -125,24 +92,9 @@ pub(crate) fn compile(
     let labels = (0..n).map(|_| ops.new_dynamic_label()).collect();
     let mut g = Gen {
         ops,
-        program,
-        blocks: Blocks::new(program),
-        labels,
-        cold: Vec::new(),
-        shared,
-        metering,
-        extra_regions,
-        opts,
-        rng: opts.seed | 1,
+        lw: Lowering::new(program, shared, metering, extra_regions, opts, labels),
     };
-    let entry = g.prologue();
-    let mut offsets = Vec::with_capacity(n + 1);
-    for pc in 0..n {
-        offsets.push(g.ops.offset().0);
-        g.insn(pc);
-    }
-    offsets.push(g.ops.offset().0);
-    g.emit_cold();
+    let (entry, offsets) = emit_program(&mut g, n);
     let Gen { ops, .. } = g;
     let code = ops.finalize().map_err(|_| JitError::Finalize)?;
     Ok(Compiled {
@@ -152,11 +104,15 @@ pub(crate) fn compile(
     })
 }
 
-impl Gen<'_> {
+impl Backend for Gen<'_> {
+    fn offset(&self) -> usize {
+        self.ops.offset().0
+    }
+
     /// Entry stub and shared exit stub. Returns the entry offset.
     fn prologue(&mut self) -> usize {
         let start = self.ops.offset().0;
-        let first = self.labels[0];
+        let first = self.lw.labels[0];
         // At entry rsp = 8 (mod 16); six pushes keep it at 8, so the `call` below enters slot 0
         // with rsp = 0 (mod 16), the invariant of every eBPF function body.
         x64!(self.ops
@@ -167,7 +123,7 @@ impl Gen<'_> {
             ; push r14
             ; push r15
             ; mov r12, rdi
-            ; mov [r12 + CTX_SAVED_RSP], rsp
+            ; mov [r12 + CTX_SAVED_SP], rsp
             ; xor eax, eax
             ; mov rdi, [r12 + CTX_INIT_R1]
             ; mov rsi, [r12 + CTX_INIT_R2]
@@ -186,7 +142,7 @@ impl Gen<'_> {
             ; mov [r12 + CTX_RET], rax
             ; mov QWORD [r12 + CTX_EXIT_KIND], exit::OK as i32
             ; ->leave:
-            ; mov rsp, [r12 + CTX_SAVED_RSP]
+            ; mov rsp, [r12 + CTX_SAVED_SP]
             ; pop r15
             ; pop r14
             ; pop r13
@@ -198,40 +154,15 @@ impl Gen<'_> {
         start
     }
 
-    fn next_key(&mut self) -> i32 {
-        // xorshift64*: cheap per-constant keys from the per-compilation random seed.
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        (self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as i32
-    }
-
-    fn new_label(&mut self) -> DynamicLabel {
-        self.ops.new_dynamic_label()
-    }
-
-    /// A cold fault stub for `pc`; returns its label.
-    fn fault(&mut self, pc: usize, kind: u64, with_addr: bool) -> DynamicLabel {
-        let label = self.new_label();
-        self.cold.push(Cold::Fault {
-            label,
-            pc,
-            kind,
-            with_addr,
-        });
-        label
-    }
-
     fn insn(&mut self, pc: usize) {
-        if self.blocks.leader[pc] {
-            let l = self.labels[pc];
+        if self.lw.blocks.leader[pc] {
+            let l = self.lw.labels[pc];
             x64!(self.ops ; =>l);
-            if self.metering {
-                let c = self.blocks.cost[pc] as i32;
-                x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c);
-            }
         }
-        let ins = self.program.instructions()[pc];
+        if let Some(c) = self.lw.block_cost(pc) {
+            x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c as i32);
+        }
+        let ins = self.lw.ins(pc);
         match ins {
             Instruction::Alu {
                 op,
@@ -295,8 +226,8 @@ impl Gen<'_> {
             },
             Instruction::LoadPacket { size, addr, imm } => self.packet(pc, size, addr, imm),
             Instruction::Ja { target } => {
-                let t = self.labels[target];
-                if self.metering && target <= pc {
+                let t = self.lw.labels[target];
+                if self.lw.checks_budget_on_jump(pc, target) {
                     self.budget_check(pc);
                 }
                 x64!(self.ops ; jmp =>t);
@@ -309,12 +240,7 @@ impl Gen<'_> {
                 target,
             } => self.jump(pc, cond, width, h(dst), src, target),
             Instruction::Call { helper } => {
-                let index = self
-                    .shared
-                    .helpers
-                    .iter()
-                    .position(|(id, _)| *id == helper)
-                    .unwrap_or(usize::MAX);
+                let index = self.lw.helper_index(helper);
                 self.helper_call(
                     pc,
                     helper_trampoline as *const () as usize,
@@ -322,7 +248,7 @@ impl Gen<'_> {
                 );
             }
             Instruction::CallX { reg } => {
-                if self.metering {
+                if self.lw.checks_budget_on_call() {
                     self.budget_check(pc);
                 }
                 self.helper_call(
@@ -332,11 +258,11 @@ impl Gen<'_> {
                 );
             }
             Instruction::CallLocal { target } => {
-                if self.metering {
+                if self.lw.checks_budget_on_call() {
                     self.budget_check(pc);
                 }
                 let depth = self.fault(pc, exit::CALL_DEPTH, false);
-                let t = self.labels[target];
+                let t = self.lw.labels[target];
                 x64!(self.ops
                     ; cmp rbp, [r12 + CTX_CALL_LIMIT]
                     ; jb =>depth
@@ -363,6 +289,27 @@ impl Gen<'_> {
         }
     }
 
+    fn emit_cold(&mut self) {
+        self.emit_cold_stubs();
+    }
+}
+
+impl Gen<'_> {
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    fn next_key(&mut self) -> i32 {
+        self.lw.next_key()
+    }
+
+    /// A cold fault stub for `pc`; returns its label.
+    fn fault(&mut self, pc: usize, kind: u64, with_addr: bool) -> DynamicLabel {
+        let label = self.new_label();
+        self.lw.push_fault(label, pc, kind, with_addr);
+        label
+    }
+
     /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
     fn budget_check(&mut self, pc: usize) {
         let l = self.fault(pc, exit::BUDGET, false);
@@ -377,7 +324,7 @@ impl Gen<'_> {
     /// arguments), restoring them afterwards: r1–r5 survive helper calls.
     fn helper_call(&mut self, pc: usize, func: usize, arg: HelperArg) {
         let leave = self.new_label();
-        self.cold.push(Cold::Leave { label: leave, pc });
+        self.lw.cold.push(Cold::Leave { label: leave, pc });
         x64!(self.ops
             ; mov [r12 + CTX_ARGS], rdi
             ; mov [r12 + CTX_ARGS + 8], rsi
@@ -420,7 +367,7 @@ impl Gen<'_> {
     fn operand(&mut self, width: Width, src: Operand) -> Src {
         match src {
             Operand::Reg(r) => Src::Reg(h(r)),
-            Operand::Imm(i) if self.opts.blind_constants => {
+            Operand::Imm(i) if self.lw.opts.blind_constants => {
                 self.blinded_imm_to_rcx(width, i);
                 Src::Reg(RCX)
             }
@@ -475,7 +422,7 @@ impl Gen<'_> {
                     }
                 }
                 Operand::Imm(i) => {
-                    if self.opts.blind_constants {
+                    if self.lw.opts.blind_constants {
                         let key = self.next_key();
                         let b = i ^ key;
                         match width {
@@ -561,7 +508,7 @@ impl Gen<'_> {
                     x64!(self.ops ; mov ecx, Rd(s));
                 }
             }
-            Operand::Imm(i) if self.opts.blind_constants => self.blinded_imm_to_rcx(width, i),
+            Operand::Imm(i) if self.lw.opts.blind_constants => self.blinded_imm_to_rcx(width, i),
             Operand::Imm(i) => {
                 if w64 {
                     x64!(self.ops ; mov rcx, i);
@@ -639,8 +586,8 @@ impl Gen<'_> {
     }
 
     fn load_imm64(&mut self, d: u8, v: u64) {
-        if self.opts.blind_constants {
-            let key = (u64::from(self.next_key() as u32) << 32) | u64::from(self.next_key() as u32);
+        if self.lw.opts.blind_constants {
+            let key = self.lw.next_key64();
             let b = v ^ key;
             x64!(self.ops ; mov Rq(d), QWORD b as i64 ; mov r11, QWORD key as i64 ; xor Rq(d), r11);
         } else if let Ok(u) = u32::try_from(v) {
@@ -657,27 +604,14 @@ impl Gen<'_> {
         let b = h(base);
         let off = i32::from(off);
         x64!(self.ops ; lea r11, [Rq(b) + off]);
-        let ins = self.program.instructions()[pc];
-        let Some((len, access)) = access_of(&ins) else {
+        let Some(check) = self.lw.mem_check(pc) else {
             return;
         };
-        let atomic = matches!(ins, Instruction::Atomic { .. });
-        let proven = self
-            .opts
-            .proven_safe
-            .as_ref()
-            .is_some_and(|p| p.get(pc).copied().unwrap_or(false));
-        if !proven {
+        if check.bounds {
             let ok = self.new_label();
             let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
-            let size = match len {
-                1 => Size::B,
-                2 => Size::H,
-                4 => Size::W,
-                _ => Size::DW,
-            };
-            let bound_off = CTX_INPUT_BOUND + 8 * size_index(size) as i32;
-            let stack_bound = (STACK_SIZE + 1) as i32 - i32::from(len);
+            let bound_off = check.input_bound_off;
+            let stack_bound = check.stack_bound as i32;
             x64!(self.ops
                 ; mov r10, r11
                 ; sub r10, [r12 + CTX_STACK_START]
@@ -688,14 +622,14 @@ impl Gen<'_> {
                 ; cmp r10, [r12 + bound_off]
                 ; jb =>ok
             );
-            if self.extra_regions {
+            if self.lw.extra_regions {
                 let slow = self.new_label();
-                self.cold.push(Cold::Slow {
+                self.lw.cold.push(Cold::Slow {
                     label: slow,
                     ok,
                     fault,
-                    len,
-                    write: access == apiary_vm::Access::Write,
+                    len: check.len,
+                    write: check.write,
                 });
                 x64!(self.ops ; jmp =>slow);
             } else {
@@ -703,16 +637,16 @@ impl Gen<'_> {
             }
             x64!(self.ops ; =>ok);
         }
-        if atomic && !proven {
+        if check.align {
             let mis = self.fault(pc, exit::MISALIGNED, true);
-            let mask = i32::from(len) - 1;
+            let mask = i32::from(check.len) - 1;
             x64!(self.ops ; test r11d, mask ; jnz =>mis);
         }
     }
 
     fn store(&mut self, size: Size, src: Operand) {
         match src {
-            Operand::Imm(i) if self.opts.blind_constants => {
+            Operand::Imm(i) if self.lw.opts.blind_constants => {
                 self.blinded_imm_to_rcx(Width::W64, i);
                 self.store_reg(size, RCX);
             }
@@ -832,8 +766,8 @@ impl Gen<'_> {
             }
         }
         let end = self.new_label();
-        self.cold.push(Cold::PacketEnd { label: end, pc });
-        let bound_off = CTX_INPUT_BOUND + 8 * size_index(size) as i32;
+        self.lw.cold.push(Cold::PacketEnd { label: end, pc });
+        let bound_off = input_bound_offset(size);
         x64!(self.ops
             ; cmp r11, [r12 + bound_off]
             ; jae =>end
@@ -863,16 +797,16 @@ impl Gen<'_> {
         } else {
             cmpop!(cmp);
         }
-        let backward = self.metering && target <= pc;
+        let backward = self.lw.checks_budget_on_jump(pc, target);
         if backward {
             // Taken: check the budget, then jump. Not taken: skip both.
             let skip = self.new_label();
             self.jcc(cond.negate_x86(), skip);
             self.budget_check(pc);
-            let t = self.labels[target];
+            let t = self.lw.labels[target];
             x64!(self.ops ; jmp =>t ; =>skip);
         } else {
-            let t = self.labels[target];
+            let t = self.lw.labels[target];
             self.jcc(X86Cond::from(cond), t);
         }
     }
@@ -893,16 +827,14 @@ impl Gen<'_> {
     }
 
     fn fixup(&mut self, pc: usize) {
-        if self.metering {
-            let r = self.blocks.remaining[pc];
-            if r != 0 {
-                x64!(self.ops ; sub QWORD [r12 + CTX_COUNT], r as i32);
-            }
+        let r = self.lw.fixup(pc);
+        if r != 0 {
+            x64!(self.ops ; sub QWORD [r12 + CTX_COUNT], r as i32);
         }
     }
 
-    fn emit_cold(&mut self) {
-        let cold = std::mem::take(&mut self.cold);
+    fn emit_cold_stubs(&mut self) {
+        let cold = std::mem::take(&mut self.lw.cold);
         for c in cold {
             match c {
                 Cold::Fault {
@@ -1035,10 +967,12 @@ impl Negate for Cond {
 /// # Safety
 /// `entry` must be the entry stub of live code produced by [`compile`] for a program whose
 /// helpers are in `ctx.shared`, and `ctx` must describe live regions of the current run.
-pub(crate) unsafe fn enter(entry: *const u8, ctx: &mut RunCtx) {
+#[cfg(target_arch = "x86_64")]
+pub(crate) unsafe fn enter(entry: *const u8, ctx: &mut crate::runtime::RunCtx) {
     // SAFETY: the entry stub follows the sysv64 calling convention for `fn(*mut RunCtx)`
     // (it saves every callee-saved register it uses and returns with `ret`).
-    let f: unsafe extern "sysv64" fn(*mut RunCtx) = unsafe { std::mem::transmute(entry) };
+    let f: unsafe extern "sysv64" fn(*mut crate::runtime::RunCtx) =
+        unsafe { std::mem::transmute(entry) };
     // SAFETY: guaranteed by the caller: the code only touches memory its checks allow (the run's
     // regions) and the context.
     unsafe { f(ctx) };

@@ -1,0 +1,228 @@
+//! ISA-independent lowering shared by the backends: the per-compilation state (block
+//! structure, slot labels, pending out-of-line stubs, blinding keys), the decisions that do not
+//! depend on the host instruction set (which accesses are checked and how, where the budget is
+//! tested, how much a run that stops mid-block gives back, which helper index a `call` uses) and
+//! the driver that walks the program. A backend owns an assembler and a [`Lowering`], and turns
+//! each decision into its own instructions.
+
+use apiary_vm::instruction::{Instruction, Size};
+use apiary_vm::memory::STACK_SIZE;
+use apiary_vm::program::Program;
+use apiary_vm::Access;
+use dynasmrt::DynamicLabel;
+
+use crate::analysis::{access_of, size_index, Blocks};
+use crate::runtime::{Shared, CTX_INPUT_BOUND};
+use crate::CompileOptions;
+
+/// Out-of-line code emitted after the body, the same set for every backend.
+pub(crate) enum Cold {
+    /// A fault exit: record kind and pc (and the access address when `with_addr`), fix up the
+    /// count, leave.
+    Fault {
+        label: DynamicLabel,
+        pc: usize,
+        kind: u64,
+        with_addr: bool,
+    },
+    /// The run ends at `pc` with the exit record already written (helper stop or fault).
+    Leave { label: DynamicLabel, pc: usize },
+    /// An out-of-bounds packet load: the run ends with r0 = 0.
+    PacketEnd { label: DynamicLabel, pc: usize },
+    /// Slow region check of the access address (for the environment's extra regions).
+    Slow {
+        label: DynamicLabel,
+        ok: DynamicLabel,
+        fault: DynamicLabel,
+        len: u8,
+        write: bool,
+    },
+}
+
+/// How the memory access of one slot is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MemCheck {
+    /// Access length in bytes.
+    pub len: u8,
+    /// Whether the access writes (stores and atomics).
+    pub write: bool,
+    /// Whether the bounds are tested (false in unchecked mode for proven slots).
+    pub bounds: bool,
+    /// Whether the alignment is tested (checked atomics).
+    pub align: bool,
+    /// An access at stack offset `o` (address minus stack start) is in bounds iff
+    /// `o < stack_bound` (unsigned).
+    pub stack_bound: u64,
+    /// Context offset of the input bound for this access size (see `RunCtx::input_bound`).
+    pub input_bound_off: i32,
+}
+
+/// Context offset of the input bound for accesses of `size` bytes.
+pub(crate) fn input_bound_offset(size: Size) -> i32 {
+    CTX_INPUT_BOUND + 8 * size_index(size) as i32
+}
+
+/// The access size of a length in bytes (1, 2, 4, 8).
+pub(crate) fn size_of_len(len: u8) -> Size {
+    match len {
+        1 => Size::B,
+        2 => Size::H,
+        4 => Size::W,
+        _ => Size::DW,
+    }
+}
+
+/// State shared by a backend's code generator for one compilation.
+pub(crate) struct Lowering<'a> {
+    pub program: &'a Program,
+    pub blocks: Blocks,
+    /// One label per slot (its code's start).
+    pub labels: Vec<DynamicLabel>,
+    /// Out-of-line stubs still to emit.
+    pub cold: Vec<Cold>,
+    pub shared: &'a Shared,
+    pub metering: bool,
+    pub extra_regions: bool,
+    pub opts: &'a CompileOptions,
+    rng: u64,
+}
+
+impl<'a> Lowering<'a> {
+    pub(crate) fn new(
+        program: &'a Program,
+        shared: &'a Shared,
+        metering: bool,
+        extra_regions: bool,
+        opts: &'a CompileOptions,
+        labels: Vec<DynamicLabel>,
+    ) -> Self {
+        Self {
+            program,
+            blocks: Blocks::new(program),
+            labels,
+            cold: Vec::new(),
+            shared,
+            metering,
+            extra_regions,
+            opts,
+            rng: opts.seed | 1,
+        }
+    }
+
+    /// The instruction at `pc`.
+    pub(crate) fn ins(&self, pc: usize) -> Instruction {
+        self.program.instructions()[pc]
+    }
+
+    /// The next blinding key (xorshift64* over the per-compilation random seed).
+    pub(crate) fn next_key(&mut self) -> i32 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        (self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as i32
+    }
+
+    /// A 64-bit blinding key.
+    pub(crate) fn next_key64(&mut self) -> u64 {
+        (u64::from(self.next_key() as u32) << 32) | u64::from(self.next_key() as u32)
+    }
+
+    /// The trampoline index of helper `id` (registered by `Jit::compile`).
+    pub(crate) fn helper_index(&self, id: u32) -> usize {
+        self.shared
+            .helpers
+            .iter()
+            .position(|(h, _)| *h == id)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Whether the block starting at `pc` adds its cost to the counter: the cost, if any.
+    pub(crate) fn block_cost(&self, pc: usize) -> Option<u64> {
+        (self.metering && self.blocks.leader[pc]).then(|| self.blocks.cost[pc])
+    }
+
+    /// Whether a jump from `pc` to `target`, when taken, tests the budget first.
+    pub(crate) fn checks_budget_on_jump(&self, pc: usize, target: usize) -> bool {
+        self.metering && target <= pc
+    }
+
+    /// Whether a call (local or `callx`) tests the budget first.
+    pub(crate) fn checks_budget_on_call(&self) -> bool {
+        self.metering
+    }
+
+    /// What a run that stops at `pc` subtracts from the counter (the rest of the block was
+    /// counted on entry); 0 when not metering.
+    pub(crate) fn fixup(&self, pc: usize) -> u64 {
+        if self.metering {
+            self.blocks.remaining[pc]
+        } else {
+            0
+        }
+    }
+
+    /// Whether a verifier proved the access at `pc` safe (unchecked mode).
+    pub(crate) fn proven(&self, pc: usize) -> bool {
+        self.opts
+            .proven_safe
+            .as_ref()
+            .is_some_and(|p| p.get(pc).copied().unwrap_or(false))
+    }
+
+    /// How the access of the instruction at `pc` is checked; `None` if it has none.
+    pub(crate) fn mem_check(&self, pc: usize) -> Option<MemCheck> {
+        let ins = self.ins(pc);
+        let (len, access) = access_of(&ins)?;
+        let checked = !self.proven(pc);
+        Some(MemCheck {
+            len,
+            write: access == Access::Write,
+            bounds: checked,
+            align: checked && matches!(ins, Instruction::Atomic { .. }),
+            stack_bound: (STACK_SIZE + 1) as u64 - u64::from(len),
+            input_bound_off: input_bound_offset(size_of_len(len)),
+        })
+    }
+
+    /// Registers a cold fault stub for `pc` at `label`.
+    pub(crate) fn push_fault(
+        &mut self,
+        label: DynamicLabel,
+        pc: usize,
+        kind: u64,
+        with_addr: bool,
+    ) {
+        self.cold.push(Cold::Fault {
+            label,
+            pc,
+            kind,
+            with_addr,
+        });
+    }
+}
+
+/// What the shared driver needs from a backend.
+pub(crate) trait Backend {
+    /// Current code offset.
+    fn offset(&self) -> usize;
+    /// Emits the entry and exit stubs; returns the entry offset.
+    fn prologue(&mut self) -> usize;
+    /// Emits slot `pc` (its label and block count first when it leads a block).
+    fn insn(&mut self, pc: usize);
+    /// Emits the pending out-of-line stubs.
+    fn emit_cold(&mut self);
+}
+
+/// Emits a whole program: stubs, every slot, out-of-line code. Returns the entry offset and
+/// the offset of each slot plus the end of the body.
+pub(crate) fn emit_program<B: Backend>(backend: &mut B, slots: usize) -> (usize, Vec<usize>) {
+    let entry = backend.prologue();
+    let mut offsets = Vec::with_capacity(slots + 1);
+    for pc in 0..slots {
+        offsets.push(backend.offset());
+        backend.insn(pc);
+    }
+    offsets.push(backend.offset());
+    backend.emit_cold();
+    (entry, offsets)
+}

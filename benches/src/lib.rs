@@ -1,92 +1,433 @@
-//! Benchmark programs shared by the criterion benches: each is assembly text plus the input it
-//! runs on, so every engine (and later every peer runtime) runs exactly the same bytecode.
+//! Benchmark programs shared by the criterion benches, the report tool and the tests: the one
+//! source of truth for what is measured.
+//!
+//! Every program is written in C (`benches/programs/<name>.c`) and compiled twice:
+//!
+//! - for eBPF by `benches/programs/build.sh` (clang `-target bpfel -mcpu=v3 -O2`), the bytecode
+//!   of section `prog` extracted to `<name>.bin` and committed (embedded here with
+//!   `include_bytes!`, so nothing here needs clang);
+//! - for the host by `build.rs` (the `cc` crate), called as the native twin `apiary_bench_<name>`.
+//!
+//! Entry convention: `u64 prog(u8 *mem, u64 len)`: r1 = input address, r2 = input length.
+//! [`engines`] prepares a program for every engine (apiary interpreter and JIT, native, and with
+//! the `peers` feature rbpf and uBPF, interpreter and JIT each).
 
 use std::sync::Arc;
 
-use apiary_vm::{asm, Environment, ExecConfig, Executable, HelperTable, Interpreter, LoadOptions, Program};
+use apiary_vm::insn::insns_from_bytes;
+use apiary_vm::{
+    Environment, ExecConfig, Executable, HelperTable, Interpreter, LoadOptions, Program,
+};
+
+pub mod engines;
+pub mod generated;
+
+/// A native twin: the program's C source compiled for the host.
+pub type NativeFn = unsafe extern "C" fn(mem: *mut u8, len: u64) -> u64;
 
 /// One benchmark program.
 #[derive(Clone, Copy, Debug)]
 pub struct BenchProgram {
-    /// Short name used in benchmark ids.
+    /// Short name used in benchmark ids (also the C file's name).
     pub name: &'static str,
-    /// Assembly in the bpf_conformance syntax.
-    pub asm: &'static str,
-    /// Input length in bytes (filled with a fixed pattern by [`input_for`]).
-    pub input_len: usize,
+    /// What it exercises.
+    pub description: &'static str,
+    /// The eBPF bytecode (`programs/<name>.bin`).
+    pub bytecode: &'static [u8],
+    /// The native twin.
+    pub native: NativeFn,
+    /// The input every engine runs on.
+    pub input: fn() -> Vec<u8>,
 }
 
-/// A tight 64-bit ALU loop: 100,000 iterations of six ALU instructions and a compare.
-pub const ALU_LOOP: BenchProgram = BenchProgram {
-    name: "alu_loop",
-    asm: "
-        mov %r0, 0
-        mov %r1, 100000
-    loop:
-        add %r0, %r1
-        xor %r0, 0x5a5a
-        lsh %r0, 1
-        rsh %r0, 1
-        mul %r0, 3
-        sub %r1, 1
-        jne %r1, 0, loop
-        exit",
-    input_len: 0,
-};
+mod native {
+    extern "C" {
+        pub fn apiary_bench_call_overhead(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_alu_loop(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_alu32_loop(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_mem_loop(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_checksum(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_parser(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_bsearch(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_div_loop(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_helper_loop(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_helper(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64;
+    }
+}
 
-/// A memory loop: sums the 64-bit words of a 64 KiB input.
-pub const MEM_LOOP: BenchProgram = BenchProgram {
-    name: "mem_loop",
-    asm: "
-        mov %r0, 0
-        mov %r3, %r1
-        add %r3, %r2
-    loop:
-        ldxdw %r4, [%r1]
-        add %r0, %r4
-        add %r1, 8
-        jlt %r1, %r3, loop
-        exit",
-    input_len: 65536,
-};
+macro_rules! program {
+    ($name:ident, $native:ident, $input:expr, $desc:literal) => {
+        BenchProgram {
+            name: stringify!($name),
+            description: $desc,
+            bytecode: include_bytes!(concat!("../programs/", stringify!($name), ".bin")),
+            native: native::$native,
+            input: $input,
+        }
+    };
+}
 
-/// The smallest program: the per-call cost of entering and leaving an engine.
-pub const CALL_OVERHEAD: BenchProgram = BenchProgram {
-    name: "call_overhead",
-    asm: "
-        mov %r0, 1
-        exit",
-    input_len: 0,
-};
+/// `r0 = 1; exit`: the per-call cost of entering and leaving an engine.
+pub const CALL_OVERHEAD: BenchProgram = program!(
+    call_overhead,
+    apiary_bench_call_overhead,
+    Vec::new,
+    "r0 = 1; exit (per-call cost)"
+);
+/// A tight 64-bit ALU loop (100,000 iterations).
+pub const ALU_LOOP: BenchProgram = program!(
+    alu_loop,
+    apiary_bench_alu_loop,
+    small_input,
+    "64-bit ALU loop, 100k iterations"
+);
+/// A 32-bit-heavy loop (alu32 and jmp32, 50,000 iterations).
+pub const ALU32_LOOP: BenchProgram = program!(
+    alu32_loop,
+    apiary_bench_alu32_loop,
+    small_input,
+    "32-bit ALU loop, 50k iterations"
+);
+/// Sums the 64-bit words of a 64 KiB input.
+pub const MEM_LOOP: BenchProgram = program!(
+    mem_loop,
+    apiary_bench_mem_loop,
+    mem_input,
+    "sum of u64 words, 64 KiB"
+);
+/// RFC 1071 checksum of a 1500-byte input.
+pub const CHECKSUM: BenchProgram = program!(
+    checksum,
+    apiary_bench_checksum,
+    checksum_input,
+    "RFC 1071 checksum, 1500 bytes"
+);
+/// A branchy Ethernet/VLAN/IPv4/IPv6/ARP/UDP/TCP/ICMP parser over 256 frames.
+pub const PARSER: BenchProgram = program!(
+    parser,
+    apiary_bench_parser,
+    parser_input,
+    "packet parser, 256 frames"
+);
+/// 1,000 binary searches in a sorted array of 4,096 u32.
+pub const BSEARCH: BenchProgram = program!(
+    bsearch,
+    apiary_bench_bsearch,
+    bsearch_input,
+    "1000 binary searches, 4096 u32"
+);
+/// 64- and 32-bit division and modulo (20,000 iterations).
+pub const DIV_LOOP: BenchProgram = program!(
+    div_loop,
+    apiary_bench_div_loop,
+    small_input,
+    "div/mod loop, 20k iterations"
+);
+/// 10,000 calls of helper 1.
+pub const HELPER_LOOP: BenchProgram = program!(
+    helper_loop,
+    apiary_bench_helper_loop,
+    small_input,
+    "10k helper calls"
+);
 
 /// All programs, in report order.
-pub const ALL: [BenchProgram; 3] = [ALU_LOOP, MEM_LOOP, CALL_OVERHEAD];
+pub const ALL: [BenchProgram; 9] = [
+    CALL_OVERHEAD,
+    ALU_LOOP,
+    ALU32_LOOP,
+    MEM_LOOP,
+    CHECKSUM,
+    PARSER,
+    BSEARCH,
+    DIV_LOOP,
+    HELPER_LOOP,
+];
 
-/// The deterministic input for a program.
+/// The program with this name.
 #[must_use]
-pub fn input_for(p: &BenchProgram) -> Vec<u8> {
-    (0..p.input_len).map(|i| (i * 7 + 3) as u8).collect()
+pub fn by_name(name: &str) -> Option<BenchProgram> {
+    ALL.into_iter().find(|p| p.name == name)
 }
 
-/// Assembles and decodes a benchmark program.
+/// Helper id 1 of every engine: what `programs/helper.c` computes natively.
+#[must_use]
+pub const fn helper(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+    (a ^ (b << 7))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(c)
+        .wrapping_add(d ^ e)
+}
+
+/// The native helper (`programs/helper.c`), for checking it against [`helper`].
+#[must_use]
+pub fn native_helper(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+    // SAFETY: a pure C function of five integers (programs/helper.c).
+    unsafe { native::apiary_bench_helper(a, b, c, d, e) }
+}
+
+/// apiary's helper table for the benchmarks: helper 1 = [`helper`].
+#[must_use]
+pub fn helper_table() -> HelperTable {
+    let mut table = HelperTable::new();
+    table.register(1, "bench_helper", |_, [a, b, c, d, e]| {
+        Ok(helper(a, b, c, d, e))
+    });
+    table
+}
+
+/// The environment apiary's engines are prepared with (helper 1, no metering unless `budget`).
+#[must_use]
+pub fn environment(budget: Option<u64>) -> Environment {
+    Environment::new(helper_table(), ExecConfig { budget })
+}
+
+/// Decodes eBPF bytecode into an apiary program.
 ///
 /// # Panics
-/// If the program text is invalid (a bug in this file).
+/// If the bytecode is malformed (a bug in the committed `.bin` or the generator).
+#[must_use]
+pub fn decode(name: &str, bytecode: &[u8]) -> Arc<Program> {
+    let insns = insns_from_bytes(bytecode).unwrap_or_else(|e| panic!("{name}: {e}"));
+    Arc::new(Program::new(insns, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}")))
+}
+
+/// The decoded program.
 #[must_use]
 pub fn program(p: &BenchProgram) -> Arc<Program> {
-    let insns = asm::assemble(p.asm).unwrap_or_else(|e| panic!("{}: {e}", p.name));
-    Arc::new(Program::new(insns, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", p.name)))
+    decode(p.name, p.bytecode)
+}
+
+/// Number of eBPF instruction slots in the program.
+#[must_use]
+pub const fn slots(p: &BenchProgram) -> usize {
+    p.bytecode.len() / 8
+}
+
+/// Runs the native twin on `input`.
+#[must_use]
+pub fn run_native(p: &BenchProgram, input: &mut [u8]) -> u64 {
+    // SAFETY: every program reads (and writes) only `mem[0..len)` — each access is checked
+    // against `len` in the C source, and the eBPF build of the same source runs under apiary's
+    // checked engines in the tests without a fault — and all its loops are bounded.
+    unsafe { (p.native)(input.as_mut_ptr(), input.len() as u64) }
 }
 
 /// Instructions one run executes (measured with metering on), for per-instruction figures.
 ///
 /// # Panics
-/// If the program faults (a bug in this file).
+/// If the program faults (a bug in the program).
 #[must_use]
 pub fn executed_instructions(p: &BenchProgram) -> u64 {
-    let env = Environment::new(HelperTable::new(), ExecConfig { budget: Some(u64::MAX) });
-    let interp = Interpreter::new(program(p), &env).unwrap_or_else(|e| panic!("{}: {e}", p.name));
-    let out = interp.run_once(&mut input_for(p));
+    let interp = Interpreter::new(program(p), &environment(Some(u64::MAX)))
+        .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+    let out = interp.run_once(&mut (p.input)());
     assert!(out.result.is_ok(), "{}: {:?}", p.name, out.result);
     out.instructions.unwrap_or(0)
+}
+
+/// A small deterministic generator (64-bit LCG, high bits).
+#[derive(Clone, Debug)]
+pub struct Lcg(u64);
+
+impl Lcg {
+    /// A generator from a seed.
+    #[must_use]
+    pub const fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 32 pseudo-random bits.
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 32) as u32
+    }
+
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: u32) -> u32 {
+        self.next_u32() % n
+    }
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + 3) as u8).collect()
+}
+
+fn small_input() -> Vec<u8> {
+    pattern(16)
+}
+
+fn mem_input() -> Vec<u8> {
+    pattern(65536)
+}
+
+fn checksum_input() -> Vec<u8> {
+    pattern(1500)
+}
+
+fn bsearch_input() -> Vec<u8> {
+    let mut rng = Lcg::new(7);
+    let mut v = 0u32;
+    let mut out = Vec::with_capacity(4096 * 4);
+    for _ in 0..4096 {
+        v += 1 + rng.below(3);
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Appends a frame as one parser record (2-byte big-endian length, then the bytes).
+fn record(out: &mut Vec<u8>, frame: &[u8]) {
+    out.extend_from_slice(&(frame.len() as u16).to_be_bytes());
+    out.extend_from_slice(frame);
+}
+
+fn ethernet(ethertype: u16, vlan: Option<u16>, rng: &mut Lcg) -> Vec<u8> {
+    let mut f = Vec::with_capacity(128);
+    for _ in 0..12 {
+        f.push(rng.next_u32() as u8);
+    }
+    if let Some(tci) = vlan {
+        f.extend_from_slice(&0x8100u16.to_be_bytes());
+        f.extend_from_slice(&tci.to_be_bytes());
+    }
+    f.extend_from_slice(&ethertype.to_be_bytes());
+    f
+}
+
+fn l4_header(proto: u8, rng: &mut Lcg, payload: usize) -> Vec<u8> {
+    let mut h = Vec::new();
+    match proto {
+        17 => {
+            let (sport, dport): (u16, u16) = match rng.below(3) {
+                0 => (rng.next_u32() as u16, 53),
+                1 => (rng.next_u32() as u16, 4789),
+                _ => (rng.next_u32() as u16, rng.next_u32() as u16),
+            };
+            h.extend_from_slice(&sport.to_be_bytes());
+            h.extend_from_slice(&dport.to_be_bytes());
+            h.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
+            h.extend_from_slice(&[0, 0]);
+        }
+        6 => {
+            h.extend_from_slice(&(rng.next_u32() as u16).to_be_bytes());
+            h.extend_from_slice(&[0x01, 0xbb]);
+            h.extend_from_slice(&rng.next_u32().to_be_bytes());
+            h.extend_from_slice(&rng.next_u32().to_be_bytes());
+            h.push(0x50);
+            h.push([0x02, 0x10, 0x18, 0x11, 0x14][rng.below(5) as usize]);
+            h.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
+        }
+        _ => {
+            h.extend_from_slice(&[8, 0, 0, 0]);
+            h.extend_from_slice(&rng.next_u32().to_be_bytes());
+        }
+    }
+    h.extend((0..payload).map(|_| rng.next_u32() as u8));
+    h
+}
+
+fn ipv4(proto: u8, options: bool, frag: u16, ttl: u8, l4: &[u8], rng: &mut Lcg) -> Vec<u8> {
+    let ihl = if options { 6 } else { 5 };
+    let mut h = vec![0x40 | ihl, 0];
+    h.extend_from_slice(&((usize::from(ihl) * 4 + l4.len()) as u16).to_be_bytes());
+    h.extend_from_slice(&(rng.next_u32() as u16).to_be_bytes());
+    h.extend_from_slice(&frag.to_be_bytes());
+    h.extend_from_slice(&[ttl, proto, 0, 0]);
+    h.extend_from_slice(&rng.next_u32().to_be_bytes());
+    h.extend_from_slice(&rng.next_u32().to_be_bytes());
+    if options {
+        h.extend_from_slice(&[1, 1, 1, 0]);
+    }
+    h.extend_from_slice(l4);
+    h
+}
+
+fn ipv6(next: u8, l4: &[u8], rng: &mut Lcg) -> Vec<u8> {
+    let mut h = vec![0x60, 0, 0, 0];
+    h.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+    h.extend_from_slice(&[next, 64]);
+    h.extend((0..32).map(|_| rng.next_u32() as u8));
+    h.extend_from_slice(l4);
+    h
+}
+
+/// 256 frames of many kinds, each one parser record.
+fn parser_input() -> Vec<u8> {
+    let mut rng = Lcg::new(42);
+    let mut out = Vec::new();
+    for _ in 0..256 {
+        let kind = rng.below(14);
+        let payload = rng.below(48) as usize;
+        let vlan = matches!(kind, 0 | 5 | 10).then(|| (rng.next_u32() & 0x0fff) as u16);
+        let frame = match kind {
+            0..=2 | 10 => {
+                let l4 = l4_header(17, &mut rng, payload);
+                let mut f = ethernet(0x0800, vlan, &mut rng);
+                f.extend(ipv4(17, false, 0x4000, 64, &l4, &mut rng));
+                f
+            }
+            3 | 4 | 11 => {
+                let l4 = l4_header(6, &mut rng, payload);
+                let mut f = ethernet(0x0800, vlan, &mut rng);
+                f.extend(ipv4(
+                    6,
+                    kind == 11,
+                    0,
+                    1 + (kind as u8 % 3) * 60,
+                    &l4,
+                    &mut rng,
+                ));
+                f
+            }
+            5 => {
+                let l4 = l4_header(1, &mut rng, payload);
+                let mut f = ethernet(0x0800, vlan, &mut rng);
+                f.extend(ipv4(1, false, 0x2000 | 0x10, 64, &l4, &mut rng));
+                f
+            }
+            6 | 7 => {
+                let proto = if kind == 6 { 17 } else { 6 };
+                let l4 = l4_header(proto, &mut rng, payload);
+                let mut f = ethernet(0x86dd, vlan, &mut rng);
+                f.extend(ipv6(proto, &l4, &mut rng));
+                f
+            }
+            8 => {
+                let l4 = l4_header(58, &mut rng, payload);
+                let mut f = ethernet(0x86dd, vlan, &mut rng);
+                f.extend(ipv6(58, &l4, &mut rng));
+                f
+            }
+            9 => {
+                let mut f = ethernet(0x0806, vlan, &mut rng);
+                f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1 + (rng.below(3) as u8)]);
+                f.extend((0..20).map(|_| rng.next_u32() as u8));
+                f
+            }
+            12 => {
+                // Truncated or malformed: a short frame, or IPv4 with a bad version.
+                if rng.below(2) == 0 {
+                    (0..rng.below(14)).map(|_| rng.next_u32() as u8).collect()
+                } else {
+                    let l4 = l4_header(17, &mut rng, payload);
+                    let mut f = ethernet(0x0800, vlan, &mut rng);
+                    let mut ip = ipv4(17, false, 0, 64, &l4, &mut rng);
+                    ip[0] = 0x55;
+                    f.extend(ip);
+                    f
+                }
+            }
+            _ => {
+                let mut f = ethernet(0x88cc, vlan, &mut rng);
+                f.extend((0..payload).map(|_| rng.next_u32() as u8));
+                f
+            }
+        };
+        record(&mut out, &frame);
+    }
+    out
 }

@@ -1,0 +1,95 @@
+//! The benchmark programs and their native twins cannot drift apart: every program gives the
+//! same r0 on apiary's interpreter, apiary's JIT and natively (and on rbpf and uBPF, where they
+//! can run it, with the `peers` feature). No timing here.
+
+use apiary_benches::engines::{check_all, prepare_bytecode, EngineId};
+use apiary_benches::generated::generated_program;
+use apiary_benches::{helper, native_helper, program, slots, ALL};
+
+#[test]
+fn every_program_agrees_with_native() {
+    for p in ALL {
+        // `check_all` panics on any disagreement.
+        let checked = check_all(&p);
+        for c in &checked {
+            let must_run = matches!(
+                c.engine,
+                EngineId::ApiaryInterp | EngineId::ApiaryJit | EngineId::Native
+            ) || (c.engine == EngineId::UbpfInterp || c.engine == EngineId::UbpfJit)
+                || (c.engine == EngineId::RbpfInterp);
+            if must_run {
+                assert!(
+                    c.runner.is_ok(),
+                    "{} on {}: {:?}",
+                    p.name,
+                    c.engine,
+                    c.runner.as_ref().err()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn programs_decode_and_are_nontrivial() {
+    for p in ALL {
+        assert_eq!(program(&p).len(), slots(&p), "{}", p.name);
+        let input = (p.input)();
+        if p.name != "call_overhead" {
+            assert!(
+                apiary_benches::executed_instructions(&p) > 1000,
+                "{} does too little",
+                p.name
+            );
+        }
+        // Results depend on the input where the program reads it.
+        let _ = input;
+    }
+}
+
+#[test]
+fn native_helper_matches_rust_helper() {
+    for (a, b) in [
+        (0u64, 0u64),
+        (1, 2),
+        (u64::MAX, 12345),
+        (0xdead_beef, u64::MAX >> 3),
+    ] {
+        assert_eq!(
+            native_helper(a, b, a >> 3, b * 3, 7),
+            helper(a, b, a >> 3, b * 3, 7)
+        );
+    }
+}
+
+#[test]
+fn generated_program_agrees_across_engines() {
+    for slots in [256usize, 10_000] {
+        let code = generated_program(slots, 0x5eed);
+        let mut results = Vec::new();
+        for engine in [
+            EngineId::ApiaryInterp,
+            EngineId::ApiaryJit,
+            EngineId::UbpfInterp,
+            EngineId::UbpfJit,
+            EngineId::RbpfInterp,
+            EngineId::RbpfJit,
+        ] {
+            if !engine.built() {
+                continue;
+            }
+            // rbpf caps programs at 4,096 slots and 4 KiB of JIT code.
+            match prepare_bytecode(engine, "generated", &code, 0).and_then(|mut r| r.run(&mut [])) {
+                Ok(r0) => results.push((engine, r0)),
+                Err(why) => assert!(
+                    matches!(engine, EngineId::RbpfInterp | EngineId::RbpfJit),
+                    "{engine}: {why}"
+                ),
+            }
+        }
+        assert!(
+            results.iter().all(|&(_, r)| r == results[0].1),
+            "{slots}: {results:?}"
+        );
+    }
+}

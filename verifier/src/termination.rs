@@ -46,6 +46,13 @@ enum Write {
     Other,
 }
 
+/// The registers `ins` writes.
+pub fn written(ins: &Instruction, out: &mut Vec<Reg>) {
+    let mut w = Vec::new();
+    writes(ins, &mut w);
+    out.extend(w.into_iter().map(|(r, _)| r));
+}
+
 fn writes(ins: &Instruction, out: &mut Vec<(Reg, Write)>) {
     let clobber = |out: &mut Vec<(Reg, Write)>| {
         for r in 0..=5 {

@@ -125,12 +125,13 @@ impl Stack {
     /// Writes `val` (`size` bytes) at a start offset in `[lo, hi]` (bounds already checked).
     pub fn write(&mut self, lo: i64, hi: i64, size: u8, val: &Val) {
         let size_i = i64::from(size);
-        if lo == hi && lo % 8 == 0 && size == 8 {
+        if lo == hi && lo % 8 == 0 && size == 8 && val.is_init() {
             self.slots[(lo / 8) as usize] = Slot::Spill(*val);
             return;
         }
         let exact = lo == hi;
         let c = const_bytes(val);
+        let uninit = !val.is_init();
         for b in lo..hi + size_i {
             let i = (b / 8) as usize;
             if i >= SLOTS {
@@ -138,7 +139,12 @@ impl Stack {
             }
             let (mut init, mut zero) = self.slots[i].to_bytes();
             let bit = 1u8 << (b % 8);
-            if exact {
+            if uninit {
+                if exact {
+                    init &= !bit;
+                }
+                zero &= !bit;
+            } else if exact {
                 init |= bit;
                 let byte = c.map(|c| (c >> (8 * (b - lo))) & 0xff);
                 if byte == Some(0) {

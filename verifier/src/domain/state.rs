@@ -32,6 +32,9 @@ pub struct State {
     pub pkt_ids: Vec<(u32, i64)>,
     /// Live references (ring-buffer records) that must be released before exit.
     pub refs: Vec<u32>,
+    /// Per register, a symbolic value `V(id) + delta` shared by copies of one number (so that a
+    /// packet pointer built from it and one built from `it + k` have the same base).
+    pub syms: [Option<(u32, i64)>; 11],
 }
 
 impl State {
@@ -47,6 +50,7 @@ impl State {
             meta: 0,
             pkt_ids: Vec::new(),
             refs: Vec::new(),
+            syms: [None; 11],
         }
     }
 
@@ -88,6 +92,23 @@ impl State {
                 self.pkt_ids.push((id, k));
                 self.pkt_ids.sort_unstable();
             }
+        }
+    }
+
+    /// Starts a new symbolic value `id` (the previous one of that id is forgotten everywhere).
+    pub fn fresh_sym(&mut self, id: u32) {
+        self.pkt_ids.retain(|(i, _)| *i != id);
+        for s in &mut self.syms {
+            if s.is_some_and(|(i, _)| i == id) {
+                *s = None;
+            }
+        }
+        let stale = |v: &Val| matches!(v, Val::Ptr(Ptr { region: Region::Packet { id: i, .. }, .. }) if *i == id);
+        if self.any_value(stale) {
+            self.map_values(|v| match v {
+                Val::Ptr(p) if stale(v) => Val::Ptr(Ptr { region: Region::Packet { id: super::value::ANON_PKT, dlo: 0, dhi: 0 }, ..*p }),
+                other => *other,
+            });
         }
     }
 
@@ -150,7 +171,13 @@ impl State {
         refs.extend(o.refs.iter().copied());
         refs.sort_unstable();
         refs.dedup();
-        Self { regs, frames, pkt: self.pkt.min(o.pkt), meta: self.meta.min(o.meta), pkt_ids, refs }
+        let mut syms = self.syms;
+        for (i, x) in syms.iter_mut().enumerate() {
+            if *x != o.syms[i] {
+                *x = None;
+            }
+        }
+        Self { regs, frames, pkt: self.pkt.min(o.pkt), meta: self.meta.min(o.meta), pkt_ids, refs, syms }
     }
 
     /// Text of the live registers, the current frame's stack and the packet facts.

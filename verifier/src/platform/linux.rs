@@ -37,7 +37,7 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (3, P::new("map_delete_elem", &[Map(LOOKUP_MAPS), MapKey])),
         (4, P::new("probe_read", &[MemOut, SizeOrZero, A])),
         (5, P::new("ktime_get_ns", &[])),
-        (6, P::new("trace_printk", &[Mem, Size, A, A, A])),
+        (6, P::new("trace_printk", &[Mem, Size])),
         (7, P::new("get_prandom_u32", &[]).returns(u32r)),
         (8, P::new("get_smp_processor_id", &[]).returns(u32r)),
         (9, P::new("skb_store_bytes", &[Ctx, A, Mem, Size, A]).reallocates()),

@@ -42,15 +42,14 @@ pub struct ProgramType {
 /// egress_ifindex 20. Nothing is writable.
 pub const XDP_MD: CtxDescriptor = CtxDescriptor { size: 24, data: Some(0), end: Some(4), meta: Some(8), writable: &[] };
 
-/// `struct __sk_buff` (size 192): data 76, data_end 80, data_meta 140. Writable: mark (8),
-/// priority (32), tc_index (40), cb[0..5] (48–68), tc_classid (72), queue_mapping (12),
-/// tstamp (152).
+/// `struct __sk_buff` (size 192): data 76, data_end 80, data_meta 140. As in PREVAIL, every
+/// field but the three packet pointers may be written (the host owns the structure).
 pub const SK_BUFF: CtxDescriptor = CtxDescriptor {
     size: 192,
     data: Some(76),
     end: Some(80),
     meta: Some(140),
-    writable: &[(8, 16), (32, 36), (40, 44), (48, 68), (72, 76), (152, 160)],
+    writable: &[(0, 76), (84, 140), (144, 192)],
 };
 
 /// `struct pt_regs` on x86-64 (read-only).
@@ -128,8 +127,23 @@ impl ProgramType {
         Self::with_ctx("perf_event", PERF_EVENT, true, false)
     }
 
+    /// The type of a program in section `section` of object file `path`: as
+    /// [`ProgramType::for_section`], except that an unknown section in an object whose name
+    /// mentions `xdp` is an XDP program (Cilium's tail-call sections).
+    #[must_use]
+    pub fn for_object(path: &str, section: &str) -> Self {
+        let t = Self::for_section(section);
+        let file = path.rsplit('/').next().unwrap_or(path);
+        if t.name == "unspec" && file.contains("xdp") {
+            Self::xdp()
+        } else {
+            t
+        }
+    }
+
     /// The type a Linux ELF section name implies (libbpf's prefixes). Unknown sections are
-    /// treated as tc programs (`__sk_buff` context), as most legacy samples are.
+    /// get the `__sk_buff` context of tc programs (most legacy samples are tc programs) under
+    /// the name `unspec`.
     #[must_use]
     pub fn for_section(section: &str) -> Self {
         let s = section;
@@ -152,8 +166,10 @@ impl ProgramType {
             Self::with_ctx("cgroup_sock", BPF_SOCK, false, false)
         } else if has("cgroup/skb") {
             Self::with_ctx("cgroup_skb", SK_BUFF, false, true)
-        } else {
+        } else if has("classifier") || has("action") || has("tc") {
             Self::sched_cls()
+        } else {
+            Self::with_ctx("unspec", SK_BUFF, false, true)
         }
     }
 }

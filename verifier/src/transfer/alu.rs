@@ -22,6 +22,11 @@ fn arith(detail: String) -> RejectReason {
 /// # Errors
 /// Uninitialised operands, arithmetic on pointers that is not defined.
 pub fn alu(pc: usize, s: &mut State, op: AluOp, width: Width, dst: Reg, src: Operand) -> Result<(), RejectReason> {
+    if let (AluOp::Mov, Width::W64, Operand::Reg(r)) = (op, width, src) {
+        // Copies are checked lazily: an uninitialised value may be moved, not used.
+        s.regs[dst.index()] = s.regs[r.index()];
+        return Ok(());
+    }
     let b = operand(s, src, width)?;
     let src_no = match src {
         Operand::Reg(r) => r.number(),
@@ -43,13 +48,13 @@ pub fn alu(pc: usize, s: &mut State, op: AluOp, width: Width, dst: Reg, src: Ope
         }
         (Val::Ptr(p), Val::Scalar(y) | Val::PacketLen(y)) if width == Width::W64 => {
             match op {
-                AluOp::Add => ptr_add(pc, p, y, false)?,
-                AluOp::Sub => ptr_add(pc, p, y, true)?,
+                AluOp::Add => ptr_add(pc, s, p, y, src_reg(src), false)?,
+                AluOp::Sub => ptr_add(pc, s, p, y, src_reg(src), true)?,
                 _ => return Err(arith(format!("{op:?} on {}", type_name(&a)))),
             }
         }
         (Val::Scalar(x) | Val::PacketLen(x), Val::Ptr(p)) if width == Width::W64 && op == AluOp::Add => {
-            ptr_add(pc, p, x, false)?
+            ptr_add(pc, s, p, x, Some(dst), false)?
         }
         (Val::Ptr(p), Val::Ptr(q)) if width == Width::W64 && op == AluOp::Sub => ptr_diff(p, q)?,
         _ => {
@@ -63,7 +68,37 @@ pub fn alu(pc: usize, s: &mut State, op: AluOp, width: Width, dst: Reg, src: Ope
     Ok(())
 }
 
-fn ptr_add(pc: usize, p: &Ptr, y: &Scalar, sub: bool) -> Result<Val, RejectReason> {
+fn src_reg(src: Operand) -> Option<Reg> {
+    match src {
+        Operand::Reg(r) => Some(r),
+        Operand::Imm(_) => None,
+    }
+}
+
+/// The packet region of `p + y` for a variable `y` held in `reg`: based on `y`'s symbolic value
+/// (created here if it has none).
+fn variable_packet(pc: usize, s: &mut State, p: &Ptr, reg: Option<Reg>) -> Region {
+    let anon = Region::Packet { id: ANON_PKT, dlo: 0, dhi: 0 };
+    let Some(r) = reg else { return anon };
+    let (k, d) = match s.syms[r.index()] {
+        Some(x) => x,
+        None => {
+            let k = (pc as u32).wrapping_add(1).min(ANON_PKT - 1);
+            s.fresh_sym(k);
+            s.syms[r.index()] = Some((k, 0));
+            (k, 0)
+        }
+    };
+    match p.region {
+        Region::Packet { id: 0, .. } => match (p.off.smin.checked_add(d), p.off.smax.checked_add(d)) {
+            (Some(lo), Some(hi)) => Region::Packet { id: k, dlo: lo, dhi: hi },
+            _ => anon,
+        },
+        _ => anon,
+    }
+}
+
+fn ptr_add(pc: usize, s: &mut State, p: &Ptr, y: &Scalar, reg: Option<Reg>, sub: bool) -> Result<Val, RejectReason> {
     if p.null.is_some() {
         return Err(arith("arithmetic on a possibly-null pointer".into()));
     }
@@ -86,7 +121,7 @@ fn ptr_add(pc: usize, p: &Ptr, y: &Scalar, sub: bool) -> Result<Val, RejectReaso
                 }
             }
             None if sub => Region::Packet { id: ANON_PKT, dlo: 0, dhi: 0 },
-            None => Region::Packet { id: (pc as u32).wrapping_add(1).min(ANON_PKT - 1), dlo: 0, dhi: 0 },
+            None => variable_packet(pc, s, p, reg),
         },
         r => r,
     };

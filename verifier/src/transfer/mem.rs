@@ -209,10 +209,15 @@ fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {
 /// The failed check.
 pub fn store(env: &Env<'_>, s: &mut State, size: Size, dst: Reg, off: i16, src: Operand) -> Result<bool, RejectReason> {
     let val = match src {
-        Operand::Reg(r) => read(s, r)?,
+        Operand::Reg(r) => s.regs[r.index()],
         Operand::Imm(i) => Val::constant(i as i64 as u64),
     };
     let v = read(s, dst)?;
+    if !val.is_init() && !matches!(v, Val::Ptr(Ptr { region: Region::Stack { .. }, .. })) {
+        if let Operand::Reg(r) = src {
+            return Err(RejectReason::UninitRegister { reg: r.number() });
+        }
+    }
     let n = i64::from(size.bytes());
     let t = check(env, s, dst.number(), &v, i64::from(off), n, Kind::Write)?;
     match t.ptr.region {

@@ -40,10 +40,15 @@ impl Env<'_> {
     /// # Errors
     /// [`RejectReason::InvalidMap`].
     pub fn map(&self, index: i64) -> Result<(u32, &MapInfo), RejectReason> {
-        usize::try_from(index)
+        let (i, m) = usize::try_from(index)
             .ok()
-            .and_then(|i| self.maps.get(i).map(|m| (i as u32, m)))
-            .ok_or(RejectReason::InvalidMap { index })
+            .and_then(|i| self.maps.get(i).map(|m| (i, m)))
+            .ok_or(RejectReason::InvalidMap { index })?;
+        // Maps of the same shape are interchangeable for every check: name them by the first
+        // one, so that a join of two such map pointers stays precise.
+        let shape = |x: &MapInfo| (x.map_type, x.key_size, x.value_size, x.readonly);
+        let first = self.maps.iter().position(|x| shape(x) == shape(m)).unwrap_or(i);
+        Ok((first as u32, &self.maps[first]))
     }
 
     /// The entry state of the program type.

@@ -86,3 +86,113 @@ pub trait Executable: Send + Sync {
         self.run(&mut ExecState::new(), input)
     }
 }
+
+/// [`ProgramSet::run`] was given an entry that is not one of the set's programs.
+#[derive(Clone, Copy, Debug, thiserror::Error, PartialEq, Eq)]
+#[error("no program {index} in a set of {programs}")]
+pub struct NoSuchProgram {
+    /// The requested entry.
+    pub index: usize,
+    /// Programs in the set.
+    pub programs: usize,
+}
+
+/// Several prepared programs of one object, linked by tail calls: `bpf_tail_call` through a
+/// `PROG_ARRAY` whose slots hold indices into this set.
+///
+/// [`ProgramSet::run`] runs the entry program; whenever a run ends with a tail call pending in
+/// the state's [`crate::RunControl`] (the helper records it and stops the run), it runs the
+/// target with the same input, up to [`crate::memory::MAX_TAIL_CALLS`] tail calls per chain (the
+/// helper fails the next one and the program continues, as on Linux). Instruction counts are
+/// summed over the chain. Engines must build their region table with
+/// [`crate::memory::RegionTable::with_control`] for tail calls to work (the interpreter does).
+#[derive(Clone, Default)]
+pub struct ProgramSet {
+    programs: Vec<Arc<dyn Executable>>,
+}
+
+impl std::fmt::Debug for ProgramSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgramSet")
+            .field(
+                "programs",
+                &self
+                    .programs
+                    .iter()
+                    .map(|p| p.engine_name())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl ProgramSet {
+    /// A set of programs; program `i` is the one a prog-array value `i` names.
+    #[must_use]
+    pub fn new(programs: Vec<Arc<dyn Executable>>) -> Self {
+        Self { programs }
+    }
+
+    /// Adds a program and returns its index.
+    pub fn push(&mut self, program: Arc<dyn Executable>) -> usize {
+        self.programs.push(program);
+        self.programs.len() - 1
+    }
+
+    /// Number of programs.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.programs.is_empty()
+    }
+
+    /// Program `index`.
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<&Arc<dyn Executable>> {
+        self.programs.get(index)
+    }
+
+    /// Runs program `entry` and the chain of tail calls it makes.
+    ///
+    /// # Errors
+    /// [`NoSuchProgram`] when `entry` is out of range.
+    pub fn run(
+        &self,
+        entry: usize,
+        state: &mut ExecState,
+        input: &mut [u8],
+    ) -> Result<Outcome, NoSuchProgram> {
+        let Some(mut program) = self.programs.get(entry) else {
+            return Err(NoSuchProgram {
+                index: entry,
+                programs: self.programs.len(),
+            });
+        };
+        let count = u32::try_from(self.programs.len()).unwrap_or(u32::MAX);
+        state.control().begin_chain(count);
+        let mut instructions: Option<u64> = None;
+        loop {
+            let out = program.run(state, input);
+            instructions = match (instructions, out.instructions) {
+                (Some(a), Some(b)) => Some(a.saturating_add(b)),
+                (a, b) => a.or(b),
+            };
+            let next = state.control().take_tail_call();
+            match (out.result, next.and_then(|n| self.programs.get(n as usize))) {
+                (Ok(_), Some(target)) => program = target,
+                _ => {
+                    state.control().end_chain();
+                    return Ok(Outcome {
+                        result: out.result,
+                        instructions,
+                    });
+                }
+            }
+        }
+    }
+}

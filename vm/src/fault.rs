@@ -28,6 +28,10 @@ pub enum HelperError {
     /// An argument is outside the helper's domain.
     #[error("argument {index} has invalid value {value:#x}")]
     InvalidArgument { index: u8, value: u64 },
+    /// The helper needs the run's control cells (tail calls, callbacks) and the engine built
+    /// its region table without them ([`crate::memory::RegionTable::new`]).
+    #[error("helper {id} needs run control cells the engine does not provide")]
+    NoRunControl { id: u32 },
 }
 
 /// Something the program did that cannot be given a meaning at run time.

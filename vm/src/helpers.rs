@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::fault::{Access, HelperError};
-use crate::memory::RegionTable;
+use crate::memory::{RegionTable, RunControl};
 
 /// What a helper returns: the value for r0, or an error the engine turns into a fault.
 pub type HelperResult = Result<u64, HelperError>;
@@ -105,6 +105,26 @@ impl<'a> HelperContext<'a> {
         self.stop = Some(r0);
     }
 
+    /// The run's control cells, when the engine provides them
+    /// ([`RegionTable::with_control`]).
+    #[must_use]
+    pub fn control(&self) -> Option<&'a RunControl> {
+        self.regions.control()
+    }
+
+    /// The run's region table.
+    #[must_use]
+    pub const fn regions(&self) -> &'a RegionTable<'a> {
+        self.regions
+    }
+
+    /// The worker slot of the run: the one in the control cells when present, otherwise a
+    /// small per-thread index ([`thread_slot`]).
+    #[must_use]
+    pub fn worker_slot(&self) -> u32 {
+        self.control().map_or_else(thread_slot, RunControl::slot)
+    }
+
     /// The result requested by [`HelperContext::stop`], if any.
     #[must_use]
     pub const fn stop_requested(&self) -> Option<u64> {
@@ -163,4 +183,16 @@ impl<'a> HelperContext<'a> {
         }
         self.read(addr, len)
     }
+}
+
+/// A small index for the calling thread, assigned on first use (0, 1, 2, ... in order of first
+/// call), used as the worker slot when an engine provides no run control cells.
+#[must_use]
+pub fn thread_slot() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    thread_local! {
+        static SLOT: u32 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    SLOT.with(|s| *s)
 }

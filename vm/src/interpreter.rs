@@ -523,9 +523,9 @@ impl Executable for Interpreter {
     }
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
-        let stack = state.stack_region();
+        let (stack, control) = state.split();
         let input_region = Region::writable(input);
-        let regions = RegionTable::new(stack, input_region, &self.regions);
+        let regions = RegionTable::with_control(stack, input_region, &self.regions, control);
         match self.config.budget {
             None => {
                 let (result, _) = self.execute::<false>(&regions, u64::MAX);

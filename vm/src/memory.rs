@@ -12,6 +12,8 @@
 //! that passes [`RegionTable::check`] points into live memory of at least `len` bytes that no Rust
 //! reference reads or writes for the duration of the run.
 
+use std::cell::Cell;
+
 use crate::fault::Access;
 
 /// Bytes of stack per call frame (Linux `MAX_BPF_STACK`).
@@ -80,12 +82,89 @@ impl Region {
 #[derive(Debug)]
 pub struct StackMemory(pub [u8; STACK_SIZE]);
 
-/// Reusable per-thread state for runs: the stack. Reusing it avoids an allocation and a clear
-/// per run; a run may observe bytes left by an earlier run of the same state (as on Linux, the
-/// stack is not cleared between runs, but it always holds initialised bytes).
+/// Linux `MAX_TAIL_CALL_CNT`: at most this many tail calls in one chain; the next one fails and
+/// the program continues.
+pub const MAX_TAIL_CALLS: u32 = 33;
+
+/// Per-run control cells shared between an engine's run, the helpers it calls, and a driver
+/// that chains runs (tail calls, see [`crate::ProgramSet`]).
+///
+/// It lives in [`ExecState`]; an engine that builds its [`RegionTable`] with
+/// [`RegionTable::with_control`] makes it reachable from [`crate::HelperContext::control`].
+/// Everything is a [`Cell`]: a run is single-threaded, and helpers only hold `&RunControl`.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    slot: Cell<u32>,
+    tail_call: Cell<Option<u32>>,
+    tail_calls: Cell<u32>,
+    programs: Cell<u32>,
+}
+
+impl RunControl {
+    /// The worker slot of the run (the "CPU" of per-CPU maps and `bpf_get_smp_processor_id`).
+    #[must_use]
+    pub fn slot(&self) -> u32 {
+        self.slot.get()
+    }
+
+    /// Sets the worker slot.
+    pub fn set_slot(&self, slot: u32) {
+        self.slot.set(slot);
+    }
+
+    /// The tail call a helper requested (a program index), if any.
+    #[must_use]
+    pub fn pending_tail_call(&self) -> Option<u32> {
+        self.tail_call.get()
+    }
+
+    /// Takes the pending tail call, leaving none.
+    pub fn take_tail_call(&self) -> Option<u32> {
+        self.tail_call.take()
+    }
+
+    /// Records a tail call to program `target` (called by the `bpf_tail_call` helper, which then
+    /// stops the run) and counts it.
+    pub fn request_tail_call(&self, target: u32) {
+        self.tail_call.set(Some(target));
+        self.tail_calls.set(self.tail_calls.get().saturating_add(1));
+    }
+
+    /// Tail calls taken so far in the current chain.
+    #[must_use]
+    pub fn tail_calls(&self) -> u32 {
+        self.tail_calls.get()
+    }
+
+    /// Number of programs a tail call may name (set by the driver running a chain; 0 outside
+    /// one, so that every tail call fails and the program continues).
+    #[must_use]
+    pub fn programs(&self) -> u32 {
+        self.programs.get()
+    }
+
+    /// Starts a new chain: no pending call, count 0, `programs` callable programs.
+    pub fn begin_chain(&self, programs: u32) {
+        self.tail_call.set(None);
+        self.tail_calls.set(0);
+        self.programs.set(programs);
+    }
+
+    /// Ends a chain: no pending call, no callable programs.
+    pub fn end_chain(&self) {
+        self.tail_call.set(None);
+        self.programs.set(0);
+    }
+}
+
+/// Reusable per-thread state for runs: the stack and the run's control cells. Reusing it avoids
+/// an allocation and a clear per run; a run may observe bytes left by an earlier run of the same
+/// state (as on Linux, the stack is not cleared between runs, but it always holds initialised
+/// bytes).
 #[derive(Debug)]
 pub struct ExecState {
     stack: Box<StackMemory>,
+    control: RunControl,
 }
 
 impl Default for ExecState {
@@ -95,18 +174,40 @@ impl Default for ExecState {
 }
 
 impl ExecState {
-    /// A fresh state with a zeroed stack.
+    /// A fresh state with a zeroed stack, worker slot 0.
     #[must_use]
     pub fn new() -> Self {
         Self {
             stack: Box::new(StackMemory([0; STACK_SIZE])),
+            control: RunControl::default(),
         }
+    }
+
+    /// A fresh state for worker slot `slot` (the "CPU" per-CPU maps index by).
+    #[must_use]
+    pub fn with_slot(slot: u32) -> Self {
+        let state = Self::new();
+        state.control.set_slot(slot);
+        state
     }
 
     /// The stack as a region, plus its top (the entry frame's r10).
     #[must_use]
     pub fn stack_region(&mut self) -> Region {
         Region::writable(&mut self.stack.0)
+    }
+
+    /// The run's control cells.
+    #[must_use]
+    pub fn control(&self) -> &RunControl {
+        &self.control
+    }
+
+    /// The stack region and the control cells at once (for engines building a
+    /// [`RegionTable::with_control`]).
+    #[must_use]
+    pub fn split(&mut self) -> (Region, &RunControl) {
+        (Region::writable(&mut self.stack.0), &self.control)
     }
 }
 
@@ -117,17 +218,42 @@ pub struct RegionTable<'a> {
     stack: Region,
     input: Region,
     extra: &'a [Region],
+    control: Option<&'a RunControl>,
 }
 
 impl<'a> RegionTable<'a> {
-    /// A table over a run's stack and input and the program's regions.
+    /// A table over a run's stack and input and the program's regions, without control cells
+    /// (helpers needing them, such as `bpf_tail_call`, fail).
     #[must_use]
     pub const fn new(stack: Region, input: Region, extra: &'a [Region]) -> Self {
         Self {
             stack,
             input,
             extra,
+            control: None,
         }
+    }
+
+    /// As [`RegionTable::new`], with the run's control cells reachable by helpers.
+    #[must_use]
+    pub const fn with_control(
+        stack: Region,
+        input: Region,
+        extra: &'a [Region],
+        control: &'a RunControl,
+    ) -> Self {
+        Self {
+            stack,
+            input,
+            extra,
+            control: Some(control),
+        }
+    }
+
+    /// The run's control cells, if the engine provided them.
+    #[must_use]
+    pub const fn control(&self) -> Option<&'a RunControl> {
+        self.control
     }
 
     /// The stack region.

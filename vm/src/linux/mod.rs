@@ -1,0 +1,470 @@
+//! The Linux helper profile: map, ring buffer, perf, tail-call, probe-read, time, identity and
+//! formatting helpers under their Linux ids and names ([`crate::linux_helpers`]), built for one
+//! [`MapTable`].
+//!
+//! Every pointer argument goes through [`HelperContext::read`] / [`HelperContext::write`]; map
+//! arguments are handles validated through the table (an invalid one is a
+//! [`HelperError::InvalidArgument`] fault, since Linux's verifier would have rejected the
+//! program). Operation failures are returned to the program as negative errnos, as on Linux.
+//!
+//! The helper closures hold an `Arc` of the table, so an [`Environment`] built by
+//! [`environment`] keeps the map memory its regions describe alive for as long as any engine
+//! prepared from it.
+
+pub mod format;
+pub mod host;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use crate::engine::{Environment, ExecConfig};
+use crate::fault::HelperError;
+use crate::helpers::{HelperContext, HelperResult, HelperTable};
+use crate::linux_helpers::helper_name;
+use crate::maps::{map_handle, Errno, Map, MapKind, MapTable};
+use crate::memory::MAX_TAIL_CALLS;
+use host::Clock;
+
+/// Longest string `%s` or a `bpf_snprintf` format reads.
+const MAX_STR: u64 = 4096;
+/// Most `bpf_snprintf` arguments (Linux `MAX_BPRINTF_VARARGS`).
+const MAX_SNPRINTF_ARGS: u64 = 12;
+
+/// Where `bpf_trace_printk` output goes.
+#[derive(Clone)]
+pub struct TraceSink(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl fmt::Debug for TraceSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TraceSink")
+    }
+}
+
+impl Default for TraceSink {
+    fn default() -> Self {
+        Self::stderr()
+    }
+}
+
+impl TraceSink {
+    /// Each message to standard error.
+    #[must_use]
+    pub fn stderr() -> Self {
+        Self(Arc::new(|s| eprint!("{s}")))
+    }
+
+    /// Each message to `f`.
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Messages collected into a shared buffer (returned alongside).
+    #[must_use]
+    pub fn buffer() -> (Self, Arc<Mutex<Vec<String>>>) {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buf);
+        (
+            Self(Arc::new(move |s| {
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(s.to_owned());
+            })),
+            buf,
+        )
+    }
+
+    fn emit(&self, s: &str) {
+        (self.0)(s);
+    }
+}
+
+/// Host sinks and settings of the Linux helpers.
+#[derive(Clone, Debug, Default)]
+pub struct LinuxOptions {
+    /// `bpf_trace_printk` output.
+    pub trace: TraceSink,
+}
+
+/// Linux helper ids this module implements.
+pub mod id {
+    pub const MAP_LOOKUP_ELEM: u32 = 1;
+    pub const MAP_UPDATE_ELEM: u32 = 2;
+    pub const MAP_DELETE_ELEM: u32 = 3;
+    pub const PROBE_READ: u32 = 4;
+    pub const KTIME_GET_NS: u32 = 5;
+    pub const TRACE_PRINTK: u32 = 6;
+    pub const GET_PRANDOM_U32: u32 = 7;
+    pub const GET_SMP_PROCESSOR_ID: u32 = 8;
+    pub const TAIL_CALL: u32 = 12;
+    pub const GET_CURRENT_PID_TGID: u32 = 14;
+    pub const GET_CURRENT_UID_GID: u32 = 15;
+    pub const GET_CURRENT_COMM: u32 = 16;
+    pub const PERF_EVENT_OUTPUT: u32 = 25;
+    pub const PROBE_READ_STR: u32 = 45;
+    pub const MAP_PUSH_ELEM: u32 = 87;
+    pub const MAP_POP_ELEM: u32 = 88;
+    pub const MAP_PEEK_ELEM: u32 = 89;
+    pub const PROBE_READ_USER: u32 = 112;
+    pub const PROBE_READ_KERNEL: u32 = 113;
+    pub const PROBE_READ_USER_STR: u32 = 114;
+    pub const PROBE_READ_KERNEL_STR: u32 = 115;
+    pub const KTIME_GET_BOOT_NS: u32 = 125;
+    pub const RINGBUF_OUTPUT: u32 = 130;
+    pub const RINGBUF_RESERVE: u32 = 131;
+    pub const RINGBUF_SUBMIT: u32 = 132;
+    pub const RINGBUF_DISCARD: u32 = 133;
+    pub const RINGBUF_QUERY: u32 = 134;
+    pub const KTIME_GET_COARSE_NS: u32 = 160;
+    pub const SNPRINTF: u32 = 165;
+    pub const STRNCMP: u32 = 182;
+}
+
+/// An environment for programs bound to `table`: the Linux helpers, every map region, `config`.
+#[must_use]
+pub fn environment(
+    table: &Arc<MapTable>,
+    options: &LinuxOptions,
+    config: ExecConfig,
+) -> Environment {
+    Environment {
+        helpers: Arc::new(helpers(table, options)),
+        regions: Arc::from(table.regions()),
+        config,
+    }
+}
+
+/// A helper table with the Linux helpers for `table`.
+#[must_use]
+pub fn helpers(table: &Arc<MapTable>, options: &LinuxOptions) -> HelperTable {
+    let mut h = HelperTable::new();
+    register(&mut h, table, options);
+    h
+}
+
+fn r0(result: Result<(), Errno>) -> u64 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => e.to_r0(),
+    }
+}
+
+fn map(table: &MapTable, handle: u64) -> Result<&Arc<dyn Map>, HelperError> {
+    table
+        .by_handle(handle)
+        .map(|(_, m)| m)
+        .ok_or(HelperError::InvalidArgument {
+            index: 1,
+            value: handle,
+        })
+}
+
+/// A helper body: the table, the context, r1–r5.
+type LinuxHelper =
+    Box<dyn Fn(&MapTable, &mut HelperContext<'_>, [u64; 5]) -> HelperResult + Send + Sync>;
+
+/// Adds the Linux helpers for `table` to `h` (replacing helpers with the same ids).
+pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptions) {
+    let mut add = |id: u32, f: LinuxHelper| {
+        let t = Arc::clone(table);
+        let name = helper_name(id).unwrap_or("unknown");
+        h.register(id, name, move |ctx, args| f(&t, ctx, args));
+    };
+
+    add(
+        id::MAP_LOOKUP_ELEM,
+        Box::new(|t, ctx, [m, key, ..]| {
+            let map = map(t, m)?;
+            let key = ctx.read(key, u64::from(map.spec().key_size))?;
+            if matches!(map.kind(), MapKind::OfMaps) {
+                return Ok(map.inner_map(key).map_or(0, |i| map_handle(i as usize)));
+            }
+            Ok(map.lookup(key, ctx.worker_slot()).unwrap_or(0))
+        }),
+    );
+    add(
+        id::MAP_UPDATE_ELEM,
+        Box::new(|t, ctx, [m, key, value, flags, _]| {
+            let map = map(t, m)?;
+            let key = ctx.read(key, u64::from(map.spec().key_size))?.to_vec();
+            let value = ctx.read(value, u64::from(map.spec().value_size))?.to_vec();
+            Ok(r0(map.update(&key, &value, flags, Some(ctx.worker_slot()))))
+        }),
+    );
+    add(
+        id::MAP_DELETE_ELEM,
+        Box::new(|t, ctx, [m, key, ..]| {
+            let map = map(t, m)?;
+            let key = ctx.read(key, u64::from(map.spec().key_size))?;
+            Ok(r0(map.delete(key)))
+        }),
+    );
+
+    for probe in [id::PROBE_READ, id::PROBE_READ_USER, id::PROBE_READ_KERNEL] {
+        add(
+            probe,
+            Box::new(|_, ctx, [dst, size, src, ..]| {
+                let size = u64::from(size as u32);
+                let data = ctx.read(src, size).map(<[u8]>::to_vec);
+                let out = ctx.write(dst, size)?;
+                Ok(match data {
+                    Ok(d) => {
+                        out.copy_from_slice(&d);
+                        0
+                    }
+                    Err(_) => {
+                        out.fill(0);
+                        Errno::Fault.to_r0()
+                    }
+                })
+            }),
+        );
+    }
+    for probe in [
+        id::PROBE_READ_STR,
+        id::PROBE_READ_USER_STR,
+        id::PROBE_READ_KERNEL_STR,
+    ] {
+        add(
+            probe,
+            Box::new(|_, ctx, [dst, size, src, ..]| {
+                let size = u64::from(size as u32);
+                if size == 0 {
+                    return Ok(0);
+                }
+                let data = ctx.read_cstr(src, size - 1).map(<[u8]>::to_vec);
+                let out = ctx.write(dst, size)?;
+                Ok(match data {
+                    Ok(d) => {
+                        out[..d.len()].copy_from_slice(&d);
+                        out[d.len()] = 0;
+                        d.len() as u64 + 1
+                    }
+                    Err(_) => {
+                        out.fill(0);
+                        Errno::Fault.to_r0()
+                    }
+                })
+            }),
+        );
+    }
+
+    add(
+        id::KTIME_GET_NS,
+        Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Monotonic))),
+    );
+    add(
+        id::KTIME_GET_BOOT_NS,
+        Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Boot))),
+    );
+    add(
+        id::KTIME_GET_COARSE_NS,
+        Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Coarse))),
+    );
+    add(
+        id::GET_PRANDOM_U32,
+        Box::new(|_, _, _| Ok(u64::from(host::prandom_u32()))),
+    );
+    add(
+        id::GET_SMP_PROCESSOR_ID,
+        Box::new(|_, ctx, _| Ok(u64::from(ctx.worker_slot()))),
+    );
+    add(
+        id::GET_CURRENT_PID_TGID,
+        Box::new(|_, _, _| Ok(host::pid_tgid())),
+    );
+    add(
+        id::GET_CURRENT_UID_GID,
+        Box::new(|_, _, _| Ok(host::uid_gid())),
+    );
+    add(
+        id::GET_CURRENT_COMM,
+        Box::new(|_, ctx, [buf, size, ..]| {
+            let out = ctx.write(buf, u64::from(size as u32))?;
+            out.fill(0);
+            if let Some(room) = out.len().checked_sub(1) {
+                let comm = host::comm();
+                let n = comm.len().min(room);
+                out[..n].copy_from_slice(&comm[..n]);
+            }
+            Ok(0)
+        }),
+    );
+
+    let trace = options.trace.clone();
+    add(
+        id::TRACE_PRINTK,
+        Box::new(move |_, ctx, [fmt, size, a, b, c]| {
+            let raw = ctx.read(fmt, u64::from(size as u32))?;
+            let fmt = raw.split(|&x| x == 0).next().unwrap_or_default().to_vec();
+            Ok(match format_with(ctx, &fmt, &[a, b, c]) {
+                Some(text) => {
+                    let s = String::from_utf8_lossy(&text);
+                    trace.emit(&s);
+                    text.len() as u64
+                }
+                None => Errno::Invalid.to_r0(),
+            })
+        }),
+    );
+    add(
+        id::SNPRINTF,
+        Box::new(|_, ctx, [out, size, fmt, data, data_len]| {
+            if data_len % 8 != 0 || data_len / 8 > MAX_SNPRINTF_ARGS {
+                return Ok(Errno::Invalid.to_r0());
+            }
+            let fmt = ctx.read_cstr(fmt, MAX_STR)?.to_vec();
+            let args: Vec<u64> = ctx
+                .read(data, data_len)?
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect();
+            let Some(text) = format_with(ctx, &fmt, &args) else {
+                return Ok(Errno::Invalid.to_r0());
+            };
+            let size = u64::from(size as u32);
+            if size > 0 {
+                let n = (text.len() as u64).min(size - 1) as usize;
+                let dst = ctx.write(out, n as u64 + 1)?;
+                dst[..n].copy_from_slice(&text[..n]);
+                dst[n] = 0;
+            }
+            Ok(text.len() as u64 + 1)
+        }),
+    );
+    add(
+        id::STRNCMP,
+        Box::new(|_, ctx, [s1, s1_size, s2, ..]| {
+            let n = u64::from(s1_size as u32);
+            let a = ctx.read(s1, n)?.to_vec();
+            for (i, &x) in a.iter().enumerate() {
+                let y = ctx.read(s2.wrapping_add(i as u64), 1)?[0];
+                if x != y {
+                    return Ok(if x < y { u64::MAX } else { 1 });
+                }
+                if x == 0 {
+                    break;
+                }
+            }
+            Ok(0)
+        }),
+    );
+
+    add(
+        id::TAIL_CALL,
+        Box::new(|t, ctx, [_ctx, m, index, ..]| {
+            let control = ctx
+                .control()
+                .ok_or(HelperError::NoRunControl { id: id::TAIL_CALL })?;
+            let map = map(t, m)?;
+            let MapKind::ProgArray(progs) = map.kind() else {
+                return Ok(Errno::Invalid.to_r0());
+            };
+            let Some(target) = progs.get(index as u32) else {
+                return Ok(Errno::NoEntry.to_r0());
+            };
+            if target >= control.programs() {
+                return Ok(Errno::NoEntry.to_r0());
+            }
+            if control.tail_calls() >= MAX_TAIL_CALLS {
+                return Ok(Errno::TooBig.to_r0());
+            }
+            control.request_tail_call(target);
+            ctx.stop(0);
+            Ok(0)
+        }),
+    );
+
+    add(
+        id::PERF_EVENT_OUTPUT,
+        Box::new(|t, ctx, [_ctx, m, flags, data, size]| {
+            let map = map(t, m)?;
+            let MapKind::PerfEvents(perf) = map.kind() else {
+                return Ok(Errno::Invalid.to_r0());
+            };
+            let data = ctx.read(data, size)?;
+            Ok(r0(perf.output(flags, ctx.worker_slot(), data)))
+        }),
+    );
+
+    add(
+        id::MAP_PUSH_ELEM,
+        Box::new(|t, ctx, [m, value, flags, ..]| {
+            let map = map(t, m)?;
+            let value = ctx.read(value, u64::from(map.spec().value_size))?;
+            Ok(r0(map.push(value, flags)))
+        }),
+    );
+    for (helper, remove) in [(id::MAP_POP_ELEM, true), (id::MAP_PEEK_ELEM, false)] {
+        add(
+            helper,
+            Box::new(move |t, ctx, [m, value, ..]| {
+                let map = map(t, m)?;
+                let mut buf = vec![0; map.spec().value_size as usize];
+                let result = map.pop(&mut buf, remove);
+                if result.is_ok() {
+                    ctx.write(value, buf.len() as u64)?.copy_from_slice(&buf);
+                }
+                Ok(r0(result))
+            }),
+        );
+    }
+
+    add(
+        id::RINGBUF_OUTPUT,
+        Box::new(|t, ctx, [m, data, size, _flags, _]| {
+            let map = map(t, m)?;
+            let MapKind::RingBuf(rb) = map.kind() else {
+                return Ok(Errno::Invalid.to_r0());
+            };
+            let data = ctx.read(data, size)?.to_vec();
+            Ok(r0(rb.output(&data)))
+        }),
+    );
+    add(
+        id::RINGBUF_RESERVE,
+        Box::new(|t, _, [m, size, flags, ..]| {
+            let map = map(t, m)?;
+            let MapKind::RingBuf(rb) = map.kind() else {
+                return Ok(0);
+            };
+            if flags != 0 {
+                return Ok(0);
+            }
+            Ok(rb.reserve(size).unwrap_or(0))
+        }),
+    );
+    for (helper, discard) in [(id::RINGBUF_SUBMIT, false), (id::RINGBUF_DISCARD, true)] {
+        add(
+            helper,
+            Box::new(move |t, _, [sample, ..]| {
+                let ring = (0..t.len()).find_map(|i| t.ringbuf(i).filter(|r| r.contains(sample)));
+                let bad = HelperError::InvalidArgument {
+                    index: 1,
+                    value: sample,
+                };
+                ring.ok_or(bad)?.commit(sample, discard).map_err(|_| bad)?;
+                Ok(0)
+            }),
+        );
+    }
+    add(
+        id::RINGBUF_QUERY,
+        Box::new(|t, _, [m, flags, ..]| {
+            let map = map(t, m)?;
+            let MapKind::RingBuf(rb) = map.kind() else {
+                return Ok(0);
+            };
+            Ok(rb.query(flags))
+        }),
+    );
+}
+
+/// Formats with `%s` arguments read through the context (empty when unreadable, as Linux).
+fn format_with(ctx: &HelperContext<'_>, fmt: &[u8], args: &[u64]) -> Option<Vec<u8>> {
+    let mut read_str = |addr: u64| {
+        ctx.read_cstr(addr, MAX_STR)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    };
+    format::format(fmt, args, &mut read_str).ok()
+}

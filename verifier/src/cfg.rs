@@ -39,8 +39,8 @@ impl Cfg {
                 leader[pc - f.start] = true;
             }
         };
-        for pc in f.start..f.end {
-            match ins[pc] {
+        for (pc, i) in ins.iter().enumerate().take(f.end).skip(f.start) {
+            match *i {
                 Instruction::Jump { target, .. } | Instruction::Ja { target } => {
                     mark(target);
                     mark(pc + 1);
@@ -49,7 +49,9 @@ impl Cfg {
                 _ => {}
             }
         }
-        let starts: Vec<usize> = (f.start..f.end).filter(|&pc| leader[pc - f.start] && ins[pc] != Instruction::LddwTail).collect();
+        let starts: Vec<usize> = (f.start..f.end)
+            .filter(|&pc| leader[pc - f.start] && ins[pc] != Instruction::LddwTail)
+            .collect();
         let index_of = |pc: usize| starts.binary_search(&pc).ok();
         let mut blocks: Vec<Block> = Vec::with_capacity(starts.len());
         for (i, &start) in starts.iter().enumerate() {
@@ -59,12 +61,21 @@ impl Cfg {
                 last -= 1;
             }
             let succs = match ins[last] {
-                Instruction::Jump { target, .. } => [index_of(end), index_of(target)].into_iter().flatten().collect(),
+                Instruction::Jump { target, .. } => [index_of(end), index_of(target)]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
                 Instruction::Ja { target } => index_of(target).into_iter().collect(),
                 Instruction::Exit => Vec::new(),
                 _ => index_of(end).into_iter().collect(),
             };
-            blocks.push(Block { start, end, last, succs, preds: Vec::new() });
+            blocks.push(Block {
+                start,
+                end,
+                last,
+                succs,
+                preds: Vec::new(),
+            });
         }
         for b in 0..blocks.len() {
             for e in 0..blocks[b].succs.len() {

@@ -10,10 +10,20 @@ pub enum RejectReason {
     UninitRegister { reg: u8 },
     /// A register holds the wrong kind of value for this use.
     #[error("r{reg} has type {found}, expected {expected}")]
-    InvalidType { reg: u8, expected: &'static str, found: String },
+    InvalidType {
+        reg: u8,
+        expected: &'static str,
+        found: String,
+    },
     /// A memory access may fall outside its region.
     #[error("{region} access at offset [{lo}, {hi}] of size {size} is outside [0, {limit})")]
-    OutOfBounds { region: &'static str, lo: i64, hi: i64, size: u64, limit: i64 },
+    OutOfBounds {
+        region: &'static str,
+        lo: i64,
+        hi: i64,
+        size: u64,
+        limit: i64,
+    },
     /// A stack read may see uninitialised bytes.
     #[error("stack byte at offset {offset} may be uninitialised")]
     UninitStack { offset: i64 },
@@ -40,7 +50,11 @@ pub enum RejectReason {
     UnknownHelper { id: u32 },
     /// A helper argument does not match the prototype.
     #[error("helper {helper}: argument r{arg}: {detail}")]
-    HelperArg { helper: &'static str, arg: u8, detail: String },
+    HelperArg {
+        helper: &'static str,
+        arg: u8,
+        detail: String,
+    },
     /// An instruction or feature the verifier does not support.
     #[error("unsupported: {what}")]
     Unsupported { what: String },
@@ -77,7 +91,10 @@ impl RejectReason {
     /// Whether this is a resource limit rather than a safety finding.
     #[must_use]
     pub const fn is_limit(&self) -> bool {
-        matches!(self, Self::IterationLimit { .. } | Self::StateLimit { .. } | Self::Timeout { .. })
+        matches!(
+            self,
+            Self::IterationLimit { .. } | Self::StateLimit { .. } | Self::Timeout { .. }
+        )
     }
 }
 

@@ -11,16 +11,12 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use apiary_vm::instruction::{Instruction, Reg};
-use apiary_vm::memory::MAX_FRAMES;
 
 use crate::cfg::Cfg;
-use crate::domain::stack::Stack;
-use crate::domain::state::Frame;
 use crate::domain::{Ptr, Region, Scalar, State, Thresholds, Val};
 use crate::error::{RejectReason, Rejection};
-use crate::platform::helpers::CallbackKind;
 use crate::termination::{self, Candidate, LoopInfo};
-use crate::transfer::{self, alu, branch, helper, mem, Env};
+use crate::transfer::{self, alu, branch, mem, Env};
 use crate::wto::{self, Elem};
 use crate::Limits;
 
@@ -59,25 +55,27 @@ pub struct Counters {
 /// The analysis of one program.
 pub struct Analyzer<'a> {
     pub(crate) env: Env<'a>,
-    funcs: HashMap<usize, Rc<FuncInfo>>,
-    th: Thresholds,
-    soft: u32,
+    pub(crate) funcs: HashMap<usize, Rc<FuncInfo>>,
+    pub(crate) th: Thresholds,
+    pub(crate) soft: u32,
     /// Per slot: 0 unvisited, 1 proven so far, 2 not proven.
     pub(crate) facts: Vec<u8>,
     pub(crate) log: Option<Vec<String>>,
     pub(crate) exit_r0: Option<Scalar>,
     pub(crate) exit_any: bool,
-    cache: HashMap<(usize, State), (bool, Option<State>)>,
+    pub(crate) cache: HashMap<(usize, State), (bool, Option<State>)>,
     pub(crate) counters: Counters,
-    limits: Limits,
-    start: Instant,
-    cand_ok: HashMap<usize, bool>,
-    heads_reached: BTreeSet<usize>,
+    pub(crate) limits: Limits,
+    pub(crate) start: Instant,
+    pub(crate) cand_ok: HashMap<usize, bool>,
+    pub(crate) heads_reached: BTreeSet<usize>,
 }
 
 impl std::fmt::Debug for Analyzer<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("counters", &self.counters).finish_non_exhaustive()
+        f.debug_struct("Analyzer")
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,8 +88,14 @@ impl<'a> Analyzer<'a> {
         let mut imms = Vec::new();
         for ins in env.program.instructions() {
             match ins {
-                Instruction::Alu { src: apiary_vm::instruction::Operand::Imm(i), .. }
-                | Instruction::Jump { src: apiary_vm::instruction::Operand::Imm(i), .. } => imms.push(i64::from(*i)),
+                Instruction::Alu {
+                    src: apiary_vm::instruction::Operand::Imm(i),
+                    ..
+                }
+                | Instruction::Jump {
+                    src: apiary_vm::instruction::Operand::Imm(i),
+                    ..
+                } => imms.push(i64::from(*i)),
                 _ => {}
             }
         }
@@ -117,13 +121,18 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn rejection(&self, pc: usize, reason: RejectReason, s: &State) -> Rejection {
+    pub(crate) fn rejection(&self, pc: usize, reason: RejectReason, s: &State) -> Rejection {
         let ins = self.env.program.instructions();
         let instruction = match (ins.get(pc), self.env.program.insns().get(pc)) {
             (Some(i), Some(slot)) => apiary_vm::disasm::format_instruction(i, *slot, pc),
             _ => String::new(),
         };
-        Rejection { pc, instruction, reason, state: s.describe() }
+        Rejection {
+            pc,
+            instruction,
+            reason,
+            state: s.describe(),
+        }
     }
 
     fn func(&mut self, start: usize) -> Result<Rc<FuncInfo>, RejectReason> {
@@ -137,15 +146,24 @@ impl<'a> Analyzer<'a> {
             .iter()
             .find(|f| f.start == start)
             .copied()
-            .ok_or(RejectReason::Unsupported { what: format!("call to {start}, not a function start") })?;
+            .ok_or(RejectReason::Unsupported {
+                what: format!("call to {start}, not a function start"),
+            })?;
         let cfg = Cfg::build(self.env.program, f);
         if cfg.blocks.len() > self.limits.max_blocks {
-            return Err(RejectReason::StateLimit { limit: self.limits.max_blocks });
+            return Err(RejectReason::StateLimit {
+                limit: self.limits.max_blocks,
+            });
         }
         let succs: Vec<Vec<usize>> = cfg.blocks.iter().map(|b| b.succs.clone()).collect();
         let wto = wto::build(&succs);
         let (loops, cands) = termination::find_loops(self.env.program, &cfg, &wto);
-        let info = Rc::new(FuncInfo { cfg, wto, loops, cands });
+        let info = Rc::new(FuncInfo {
+            cfg,
+            wto,
+            loops,
+            cands,
+        });
         self.funcs.insert(start, Rc::clone(&info));
         Ok(info)
     }
@@ -155,10 +173,18 @@ impl<'a> Analyzer<'a> {
     /// # Errors
     /// The first hard check failure, or a limit.
     pub fn analyze(&mut self, start: usize, entry: State) -> Result<Option<State>, Rejection> {
-        let f = self.func(start).map_err(|e| self.rejection(start, e, &entry))?;
+        let f = self
+            .func(start)
+            .map_err(|e| self.rejection(start, e, &entry))?;
         self.counters.contexts += 1;
         let n = f.cfg.blocks.len();
-        let mut run = Run { entry, over: vec![None; n], outs: vec![[None, None]; n], exit: None, base_soft: self.soft };
+        let mut run = Run {
+            entry,
+            over: vec![None; n],
+            outs: vec![[None, None]; n],
+            exit: None,
+            base_soft: self.soft,
+        };
         self.elems(&f, &mut run, &f.wto)?;
         Ok(run.exit)
     }
@@ -199,19 +225,31 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
-    fn component(&mut self, f: &FuncInfo, run: &mut Run, h: usize, body: &[Elem], e: &Elem) -> Result<(), Rejection> {
+    fn component(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        h: usize,
+        body: &[Elem],
+        e: &Elem,
+    ) -> Result<(), Rejection> {
         let mut members = Vec::new();
         wto::nodes(e, &mut members);
         for &m in &members {
             run.outs[m] = [None, None];
             run.over[m] = None;
         }
-        let Some(mut head) = self.pre(f, run, h, false) else { return Ok(()) };
+        let Some(mut head) = self.pre(f, run, h, false) else {
+            return Ok(());
+        };
         self.soft += 1;
         let mut iter = 0u32;
         let result = loop {
             run.over[h] = Some(head.clone());
-            if let Err(e) = self.vertex(f, run, h).and_then(|()| self.elems(f, run, body)) {
+            if let Err(e) = self
+                .vertex(f, run, h)
+                .and_then(|()| self.elems(f, run, body))
+            {
                 break Err(e);
             }
             self.counters.iterations += 1;
@@ -223,9 +261,19 @@ impl<'a> Analyzer<'a> {
             iter += 1;
             if iter > self.limits.max_loop_iterations {
                 let pc = f.cfg.blocks[h].start;
-                break Err(self.rejection(pc, RejectReason::IterationLimit { limit: u64::from(self.limits.max_loop_iterations) }, &head));
+                break Err(self.rejection(
+                    pc,
+                    RejectReason::IterationLimit {
+                        limit: u64::from(self.limits.max_loop_iterations),
+                    },
+                    &head,
+                ));
             }
-            head = if iter <= 1 { joined } else { head.join(&joined, Some(&self.th)) };
+            head = if iter <= 1 {
+                joined
+            } else {
+                head.join(&joined, Some(&self.th))
+            };
         };
         self.soft -= 1;
         let narrowed = result?;
@@ -239,18 +287,36 @@ impl<'a> Analyzer<'a> {
 
     fn check_budget(&self, pc: usize, s: &State) -> Result<(), Rejection> {
         if self.counters.visited > self.limits.max_visits {
-            return Err(self.rejection(pc, RejectReason::IterationLimit { limit: self.limits.max_visits }, s));
+            return Err(self.rejection(
+                pc,
+                RejectReason::IterationLimit {
+                    limit: self.limits.max_visits,
+                },
+                s,
+            ));
         }
-        if self.counters.visited % 1024 == 0 {
+        if self.counters.visited.is_multiple_of(1024) {
             let ms = self.start.elapsed().as_millis() as u64;
             if ms > self.limits.max_millis {
-                return Err(self.rejection(pc, RejectReason::Timeout { millis: self.limits.max_millis }, s));
+                return Err(self.rejection(
+                    pc,
+                    RejectReason::Timeout {
+                        millis: self.limits.max_millis,
+                    },
+                    s,
+                ));
             }
         }
         Ok(())
     }
 
-    fn block(&mut self, f: &FuncInfo, run: &mut Run, b: usize, mut s: State) -> Result<Outs, Rejection> {
+    fn block(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        b: usize,
+        mut s: State,
+    ) -> Result<Outs, Rejection> {
         let blk = &f.cfg.blocks[b];
         let hard = self.soft == 0;
         macro_rules! tri {
@@ -282,20 +348,61 @@ impl<'a> Analyzer<'a> {
             let env = &self.env;
             let mut fact: Option<bool> = None;
             match ins {
-                Instruction::Alu { op, width, dst, src } => tri!(pc, alu::alu(pc, &mut s, op, width, dst, src)),
+                Instruction::Alu {
+                    op,
+                    width,
+                    dst,
+                    src,
+                } => tri!(pc, alu::alu(pc, &mut s, op, width, dst, src)),
                 Instruction::Neg { width, dst } => tri!(pc, alu::neg(&mut s, width, dst)),
-                Instruction::Endian { order, bits, dst } => tri!(pc, alu::endian(&mut s, order, bits, dst)),
-                Instruction::Load { size, sign_extend, dst, src, off } => {
-                    fact = Some(tri!(pc, mem::load(env, &mut s, size, sign_extend, dst, src, off)));
+                Instruction::Endian { order, bits, dst } => {
+                    tri!(pc, alu::endian(&mut s, order, bits, dst))
                 }
-                Instruction::Store { size, dst, off, src } => fact = Some(tri!(pc, mem::store(env, &mut s, size, dst, off, src))),
-                Instruction::Atomic { size, op, fetch, dst, src, off } => {
-                    fact = Some(tri!(pc, mem::atomic(env, &mut s, size, op, fetch, dst, src, off)));
+                Instruction::Load {
+                    size,
+                    sign_extend,
+                    dst,
+                    src,
+                    off,
+                } => {
+                    fact = Some(tri!(
+                        pc,
+                        mem::load(env, &mut s, size, sign_extend, dst, src, off)
+                    ));
                 }
-                Instruction::LoadImm64 { dst, value } => tri!(pc, transfer::load_imm64(env, &mut s, dst, value)),
-                Instruction::LoadPacket { addr, size, .. } => tri!(pc, self.legacy_packet(&mut s, addr, size)),
+                Instruction::Store {
+                    size,
+                    dst,
+                    off,
+                    src,
+                } => fact = Some(tri!(pc, mem::store(env, &mut s, size, dst, off, src))),
+                Instruction::Atomic {
+                    size,
+                    op,
+                    fetch,
+                    dst,
+                    src,
+                    off,
+                } => {
+                    fact = Some(tri!(
+                        pc,
+                        mem::atomic(env, &mut s, size, op, fetch, dst, src, off)
+                    ));
+                }
+                Instruction::LoadImm64 { dst, value } => {
+                    tri!(pc, transfer::load_imm64(env, &mut s, dst, value))
+                }
+                Instruction::LoadPacket { addr, size, .. } => {
+                    tri!(pc, self.legacy_packet(&mut s, addr, size))
+                }
                 Instruction::Ja { .. } => return Ok([Some(s), None]),
-                Instruction::Jump { cond, width, dst, src, .. } => {
+                Instruction::Jump {
+                    cond,
+                    width,
+                    dst,
+                    src,
+                    ..
+                } => {
                     if hard {
                         if let Some(c) = f.cands.get(&pc) {
                             let ok = termination::candidate_ok(c, &s);
@@ -303,7 +410,8 @@ impl<'a> Analyzer<'a> {
                             *e &= ok;
                         }
                     }
-                    let (fall, taken) = tri!(pc, branch::branch(&self.env, &s, cond, width, dst, src));
+                    let (fall, taken) =
+                        tri!(pc, branch::branch(&self.env, &s, cond, width, dst, src));
                     return Ok([fall, taken]);
                 }
                 Instruction::Exit => {
@@ -319,8 +427,18 @@ impl<'a> Analyzer<'a> {
                     Some(n) => s = n,
                     None => return Ok([None, None]),
                 },
-                Instruction::CallX { .. } => tri!(pc, Err(RejectReason::Unsupported { what: "callx".into() })),
-                Instruction::CallKfunc { .. } => tri!(pc, Err(RejectReason::Unsupported { what: "kfunc call".into() })),
+                Instruction::CallX { .. } => tri!(
+                    pc,
+                    Err(RejectReason::Unsupported {
+                        what: "callx".into()
+                    })
+                ),
+                Instruction::CallKfunc { .. } => tri!(
+                    pc,
+                    Err(RejectReason::Unsupported {
+                        what: "kfunc call".into()
+                    })
+                ),
                 Instruction::LddwTail => {}
             }
             update_syms(pc, &ins, &mut s, &pre_syms);
@@ -334,20 +452,41 @@ impl<'a> Analyzer<'a> {
         Ok([Some(s), None])
     }
 
-    fn legacy_packet(&mut self, s: &mut State, addr: apiary_vm::instruction::PacketAddr, size: apiary_vm::instruction::Size) -> Result<(), RejectReason> {
+    fn legacy_packet(
+        &mut self,
+        s: &mut State,
+        addr: apiary_vm::instruction::PacketAddr,
+        size: apiary_vm::instruction::Size,
+    ) -> Result<(), RejectReason> {
         if !self.env.ptype.legacy_packet {
-            return Err(RejectReason::Unsupported { what: "legacy packet load for this program type".into() });
+            return Err(RejectReason::Unsupported {
+                what: "legacy packet load for this program type".into(),
+            });
         }
         if let crate::platform::CtxKind::Struct(_) = self.env.ptype.ctx {
             match s.regs[6] {
-                Val::Ptr(Ptr { region: Region::Ctx, off, .. }) if off.as_const() == Some(0) => {}
-                v => return Err(RejectReason::InvalidType { reg: 6, expected: "ctx", found: transfer::type_name(&v) }),
+                Val::Ptr(Ptr {
+                    region: Region::Ctx,
+                    off,
+                    ..
+                }) if off.as_const() == Some(0) => {}
+                v => {
+                    return Err(RejectReason::InvalidType {
+                        reg: 6,
+                        expected: "ctx",
+                        found: transfer::type_name(&v),
+                    })
+                }
             }
         }
         if let apiary_vm::instruction::PacketAddr::Ind(r) = addr {
             let v = transfer::read(s, r)?;
             if v.scalar().is_none() {
-                return Err(RejectReason::InvalidType { reg: r.number(), expected: "number", found: transfer::type_name(&v) });
+                return Err(RejectReason::InvalidType {
+                    reg: r.number(),
+                    expected: "number",
+                    found: transfer::type_name(&v),
+                });
             }
         }
         if s.depth() == 0 && self.soft == 0 {
@@ -361,7 +500,7 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
-    fn record_exit(&mut self, v: &Val) {
+    pub(crate) fn record_exit(&mut self, v: &Val) {
         match v.scalar() {
             Some(x) => self.exit_r0 = Some(self.exit_r0.map_or(*x, |r| r.join(x))),
             None => self.exit_any = true,
@@ -372,7 +511,9 @@ impl<'a> Analyzer<'a> {
         let r0 = transfer::read(s, Reg::R0)?;
         if s.depth() == 0 {
             if r0.scalar().is_none() && !self.env.privileged() {
-                return Err(RejectReason::PointerLeak { detail: "pointer returned in r0" });
+                return Err(RejectReason::PointerLeak {
+                    detail: "pointer returned in r0",
+                });
             }
             if let Some(&id) = s.refs.first() {
                 return Err(RejectReason::UnreleasedReference { id });
@@ -390,117 +531,6 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
-    fn push_frame(s: &State) -> State {
-        let mut e = s.clone();
-        let saved = [s.regs[6], s.regs[7], s.regs[8], s.regs[9]];
-        e.frames.push(Frame { stack: Stack::new(), saved });
-        let depth = e.depth() as u8;
-        e.regs[0] = Val::Uninit;
-        for r in 6..=9 {
-            e.regs[r] = Val::Uninit;
-        }
-        e.regs[10] = Val::Ptr(Ptr { region: Region::Stack { frame: depth }, off: Scalar::constant(512), null: None });
-        e
-    }
-
-    fn pop_frame(mut e: State) -> State {
-        e.syms = [None; 11];
-        let fr = e.frames.pop();
-        let depth = e.depth() as u8;
-        if let Some(fr) = fr {
-            e.regs[6..10].copy_from_slice(&fr.saved);
-        }
-        for r in 1..=5 {
-            e.regs[r] = Val::Uninit;
-        }
-        e.regs[10] = Val::Ptr(Ptr { region: Region::Stack { frame: depth }, off: Scalar::constant(512), null: None });
-        transfer::invalidate(&mut e, |v| matches!(v, Val::Ptr(Ptr { region: Region::Stack { frame }, .. }) if *frame > depth));
-        e
-    }
-
-    fn callee(&mut self, pc: usize, target: usize, entry: State) -> Result<Option<State>, Rejection> {
-        if entry.frames.len() > MAX_FRAMES {
-            return Err(self.rejection(pc, RejectReason::CallDepth { depth: entry.frames.len(), max: MAX_FRAMES }, &entry));
-        }
-        let key = (target, entry);
-        if let Some((hard, res)) = self.cache.get(&key) {
-            if *hard || self.soft > 0 {
-                return Ok(res.clone());
-            }
-        }
-        if self.cache.len() >= self.limits.max_contexts {
-            return Err(self.rejection(pc, RejectReason::StateLimit { limit: self.limits.max_contexts }, &key.1));
-        }
-        let res = self.analyze(target, key.1.clone())?;
-        self.cache.insert(key, (self.soft == 0, res.clone()));
-        Ok(res)
-    }
-
-    fn call_local(&mut self, pc: usize, target: usize, s: &State) -> Result<Option<State>, Rejection> {
-        let entry = Self::push_frame(s);
-        Ok(self.callee(pc, target, entry)?.map(Self::pop_frame))
-    }
-
-    /// A helper call; `false` when the path ends (a soft failure inside a callback).
-    fn helper_call(&mut self, pc: usize, id: u32, s: &mut State) -> Result<bool, RejectReason> {
-        let proto = *self.env.platform.helper(id).ok_or(RejectReason::UnknownHelper { id })?;
-        let info = helper::check_args(&self.env, s, &proto)?;
-        if proto.name == "tail_call" {
-            if let Some(&id) = s.refs.first() {
-                return Err(RejectReason::UnreleasedReference { id });
-            }
-        }
-        if let Some(v) = proto.stops_with {
-            if s.depth() == 0 && self.soft == 0 {
-                self.record_exit(&Val::constant(v));
-            }
-        }
-        if let Some((target, kind)) = info.callback {
-            match self.callback(pc, target, kind, s, info.map) {
-                Ok(Some(n)) => *s = n,
-                Ok(None) => {}
-                Err(r) => return Err(r.reason),
-            }
-        }
-        helper::finish(&self.env, s, pc, &proto, &info)?;
-        Ok(true)
-    }
-
-    fn callback(&mut self, pc: usize, target: usize, kind: CallbackKind, s: &State, map: Option<u32>) -> Result<Option<State>, Rejection> {
-        let ctx_arg = s.regs[3];
-        let mut cur = s.clone();
-        for iter in 0..self.limits.max_loop_iterations {
-            let mut entry = Self::push_frame(&cur);
-            for r in 1..=5 {
-                entry.regs[r] = Val::Uninit;
-            }
-            match kind {
-                CallbackKind::Loop => {
-                    entry.regs[1] = Val::Scalar(Scalar::urange(0, 1 << 23));
-                    entry.regs[2] = ctx_arg;
-                }
-                CallbackKind::ForEachMapElem => {
-                    let m = map.unwrap_or(0);
-                    entry.regs[1] = Val::MapPtr(m);
-                    entry.regs[3] = Val::Ptr(Ptr { region: Region::MapValue { map: m }, off: Scalar::constant(0), null: None });
-                    entry.regs[4] = ctx_arg;
-                }
-            }
-            let Some(exit) = self.callee(pc, target, entry)? else { return Ok(Some(cur)) };
-            if exit.regs[0].scalar().is_none() {
-                return Err(self.rejection(pc, RejectReason::InvalidType { reg: 0, expected: "number (callback result)", found: transfer::type_name(&exit.regs[0]) }, &exit));
-            }
-            let mut back = Self::pop_frame(exit);
-            back.regs = cur.regs;
-            let joined = cur.join(&back, None);
-            if joined == cur {
-                return Ok(Some(cur));
-            }
-            cur = if iter < 2 { joined } else { cur.join(&joined, Some(&self.th)) };
-        }
-        Err(self.rejection(pc, RejectReason::IterationLimit { limit: u64::from(self.limits.max_loop_iterations) }, s))
-    }
-
     /// After the analysis: every loop head reached in a final pass needs a proven exit test.
     ///
     /// # Errors
@@ -511,9 +541,16 @@ impl<'a> Analyzer<'a> {
                 if !self.heads_reached.contains(&l.head_pc) {
                     continue;
                 }
-                let proven = l.tests.iter().any(|t| self.cand_ok.get(t).copied() == Some(true));
+                let proven = l
+                    .tests
+                    .iter()
+                    .any(|t| self.cand_ok.get(t).copied() == Some(true));
                 if !proven {
-                    return Err(self.rejection(l.head_pc, RejectReason::UnboundedLoop { head: l.head_pc }, &State::entry()));
+                    return Err(self.rejection(
+                        l.head_pc,
+                        RejectReason::UnboundedLoop { head: l.head_pc },
+                        &State::entry(),
+                    ));
                 }
             }
         }
@@ -532,12 +569,19 @@ fn update_syms(pc: usize, ins: &Instruction, s: &mut State, pre: &[Option<(u32, 
     }
     let scalar = |s: &State, r: Reg| s.regs[r.index()].scalar().is_some();
     match *ins {
-        Instruction::Alu { op: AluOp::Mov, width: Width::W64, dst, src: Operand::Reg(r) } if scalar(s, dst) => {
+        Instruction::Alu {
+            op: AluOp::Mov,
+            width: Width::W64,
+            dst,
+            src: Operand::Reg(r),
+        } if scalar(s, dst) => {
             let sym = match pre[r.index()] {
                 Some(x) => x,
                 None => {
                     // Name the copied number, so that both copies stay related.
-                    let k = (pc as u32).wrapping_add(1).min(crate::domain::value::ANON_PKT - 1);
+                    let k = (pc as u32)
+                        .wrapping_add(1)
+                        .min(crate::domain::value::ANON_PKT - 1);
                     s.fresh_sym(k);
                     (k, 0)
                 }
@@ -545,9 +589,19 @@ fn update_syms(pc: usize, ins: &Instruction, s: &mut State, pre: &[Option<(u32, 
             s.syms[r.index()] = Some(sym);
             s.syms[dst.index()] = Some(sym);
         }
-        Instruction::Alu { op: op @ (AluOp::Add | AluOp::Sub), width: Width::W64, dst, src: Operand::Imm(c) } if scalar(s, dst) => {
-            let c = if op == AluOp::Add { i64::from(c) } else { -i64::from(c) };
-            s.syms[dst.index()] = pre[dst.index()].and_then(|(k, d)| d.checked_add(c).map(|d| (k, d)));
+        Instruction::Alu {
+            op: op @ (AluOp::Add | AluOp::Sub),
+            width: Width::W64,
+            dst,
+            src: Operand::Imm(c),
+        } if scalar(s, dst) => {
+            let c = if op == AluOp::Add {
+                i64::from(c)
+            } else {
+                -i64::from(c)
+            };
+            s.syms[dst.index()] =
+                pre[dst.index()].and_then(|(k, d)| d.checked_add(c).map(|d| (k, d)));
         }
         _ => {}
     }

@@ -12,6 +12,7 @@
 //! blocks in weak topological order with threshold widening, calls analysed per calling
 //! context, and termination proven per loop from an induction variable.
 
+pub mod calls;
 pub mod cfg;
 pub mod domain;
 pub mod error;
@@ -49,7 +50,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_visits: 20_000_000, max_loop_iterations: 200, max_contexts: 20_000, max_blocks: 200_000, max_millis: 30_000 }
+        Self {
+            max_visits: 20_000_000,
+            max_loop_iterations: 200,
+            max_contexts: 20_000,
+            max_blocks: 200_000,
+            max_millis: 30_000,
+        }
     }
 }
 
@@ -83,7 +90,13 @@ impl ValueRange {
 
 impl From<Scalar> for ValueRange {
     fn from(s: Scalar) -> Self {
-        Self { umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, scalar: s }
+        Self {
+            umin: s.umin,
+            umax: s.umax,
+            smin: s.smin,
+            smax: s.smax,
+            scalar: s,
+        }
     }
 }
 
@@ -124,14 +137,32 @@ pub struct Options {
 ///
 /// # Errors
 /// The first problem found, as a [`Rejection`].
-pub fn verify(program: &Program, platform: &Platform, program_type: &ProgramType, maps: &[MapInfo]) -> Result<Verified, Rejection> {
+pub fn verify(
+    program: &Program,
+    platform: &Platform,
+    program_type: &ProgramType,
+    maps: &[MapInfo],
+) -> Result<Verified, Rejection> {
     verify_with(program, platform, program_type, maps, &Options::default()).0
 }
 
 /// Verifies and returns the per-instruction abstract states as text (`--log`).
-#[must_use]
-pub fn verify_log(program: &Program, platform: &Platform, program_type: &ProgramType, maps: &[MapInfo]) -> (Result<Verified, Rejection>, String) {
-    let (r, log) = verify_with(program, platform, program_type, maps, &Options { log: true, ..Options::default() });
+pub fn verify_log(
+    program: &Program,
+    platform: &Platform,
+    program_type: &ProgramType,
+    maps: &[MapInfo],
+) -> (Result<Verified, Rejection>, String) {
+    let (r, log) = verify_with(
+        program,
+        platform,
+        program_type,
+        maps,
+        &Options {
+            log: true,
+            ..Options::default()
+        },
+    );
     let mut out = String::new();
     for (pc, ins) in program.instructions().iter().enumerate() {
         if *ins == Instruction::LddwTail {
@@ -140,44 +171,84 @@ pub fn verify_log(program: &Program, platform: &Platform, program_type: &Program
         let slot = program.insns()[pc];
         let text = apiary_vm::disasm::format_instruction(ins, slot, pc);
         let st = log.get(pc).map_or("", String::as_str);
-        out.push_str(&format!("{pc:5}: {text}\n       {}\n", if st.is_empty() { "unreachable" } else { st }));
+        out.push_str(&format!(
+            "{pc:5}: {text}\n       {}\n",
+            if st.is_empty() { "unreachable" } else { st }
+        ));
     }
     (r, out)
 }
 
 /// Verification with options; also returns the per-slot log (empty without `options.log`).
-#[must_use]
-pub fn verify_with(program: &Program, platform: &Platform, program_type: &ProgramType, maps: &[MapInfo], options: &Options) -> (Result<Verified, Rejection>, Vec<String>) {
+pub fn verify_with(
+    program: &Program,
+    platform: &Platform,
+    program_type: &ProgramType,
+    maps: &[MapInfo],
+    options: &Options,
+) -> (Result<Verified, Rejection>, Vec<String>) {
     // The analysis recurses over the weak topological order and nested calls: run it on a
     // thread with a large stack so no program can overflow it.
     let job = || run(program, platform, program_type, maps, options);
-    let res = std::thread::scope(|sc| std::thread::Builder::new().stack_size(256 << 20).spawn_scoped(sc, job).map(|h| h.join()));
+    let res = std::thread::scope(|sc| {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(sc, job)
+            .map(|h| h.join())
+    });
     match res {
         Ok(Ok(r)) => r,
         _ => (
-            Err(Rejection { pc: 0, instruction: String::new(), reason: RejectReason::StateLimit { limit: 0 }, state: "analysis thread failed".into() }),
+            Err(Rejection {
+                pc: 0,
+                instruction: String::new(),
+                reason: RejectReason::StateLimit { limit: 0 },
+                state: "analysis thread failed".into(),
+            }),
             Vec::new(),
         ),
     }
 }
 
-fn run(program: &Program, platform: &Platform, ptype: &ProgramType, maps: &[MapInfo], options: &Options) -> (Result<Verified, Rejection>, Vec<String>) {
+fn run(
+    program: &Program,
+    platform: &Platform,
+    ptype: &ProgramType,
+    maps: &[MapInfo],
+    options: &Options,
+) -> (Result<Verified, Rejection>, Vec<String>) {
     let start = Instant::now();
     if let Err(r) = check_calls(program) {
         return (Err(r), Vec::new());
     }
-    let env = transfer::Env { program, platform, ptype, maps };
+    let env = transfer::Env {
+        program,
+        platform,
+        ptype,
+        maps,
+    };
     let entry = env.entry_state();
     let mut a = fixpoint::Analyzer::new(env, options.limits, options.log);
     let res = a.analyze(0, entry).and_then(|_| a.check_termination());
     let log = a.log.take().unwrap_or_default();
     let out = res.map(|()| {
-        let facts = Facts { access_in_bounds: a.facts.iter().map(|&f| f == 1).collect() };
-        let r0 = if a.exit_any { Some(ValueRange::any()) } else { a.exit_r0.map(ValueRange::from) };
+        let facts = Facts {
+            access_in_bounds: a.facts.iter().map(|&f| f == 1).collect(),
+        };
+        let r0 = if a.exit_any {
+            Some(ValueRange::any())
+        } else {
+            a.exit_r0.map(ValueRange::from)
+        };
         Verified {
             facts,
             r0,
-            stats: Stats { instructions_visited: a.counters.visited, iterations: a.counters.iterations, contexts: a.counters.contexts, time: start.elapsed() },
+            stats: Stats {
+                instructions_visited: a.counters.visited,
+                iterations: a.counters.iterations,
+                contexts: a.counters.contexts,
+                time: start.elapsed(),
+            },
         }
     });
     (out, log)
@@ -186,11 +257,20 @@ fn run(program: &Program, platform: &Platform, ptype: &ProgramType, maps: &[MapI
 /// Static call-graph checks: no recursion (including through callbacks).
 fn check_calls(program: &Program) -> Result<(), Rejection> {
     let funcs = program.functions();
-    let func_of = |pc: usize| funcs.iter().position(|f| f.start <= pc && pc < f.end).unwrap_or(0);
+    let func_of = |pc: usize| {
+        funcs
+            .iter()
+            .position(|f| f.start <= pc && pc < f.end)
+            .unwrap_or(0)
+    };
     let mut edges: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
     for (pc, ins) in program.instructions().iter().enumerate() {
         let t = match ins {
-            Instruction::CallLocal { target } | Instruction::LoadImm64 { value: Lddw::CodeAddr(target), .. } => *target,
+            Instruction::CallLocal { target }
+            | Instruction::LoadImm64 {
+                value: Lddw::CodeAddr(target),
+                ..
+            } => *target,
             _ => continue,
         };
         edges.entry(func_of(pc)).or_default().push((func_of(t), pc));
@@ -218,8 +298,14 @@ fn check_calls(program: &Program) -> Result<(), Rejection> {
                         let ins = program.instructions()[pc];
                         return Err(Rejection {
                             pc,
-                            instruction: apiary_vm::disasm::format_instruction(&ins, program.insns()[pc], pc),
-                            reason: RejectReason::Recursion { function: funcs[w].start },
+                            instruction: apiary_vm::disasm::format_instruction(
+                                &ins,
+                                program.insns()[pc],
+                                pc,
+                            ),
+                            reason: RejectReason::Recursion {
+                                function: funcs[w].start,
+                            },
                             state: String::new(),
                         });
                     }

@@ -62,14 +62,37 @@ fn writes(ins: &Instruction, out: &mut Vec<(Reg, Write)>) {
         }
     };
     match *ins {
-        Instruction::Alu { op: AluOp::Add, width, dst, src: Operand::Imm(c) } => out.push((dst, Write::Step(i64::from(c), width))),
-        Instruction::Alu { op: AluOp::Sub, width, dst, src: Operand::Imm(c) } => out.push((dst, Write::Step(-i64::from(c), width))),
-        Instruction::Alu { dst, .. } | Instruction::Neg { dst, .. } | Instruction::Endian { dst, .. } | Instruction::Load { dst, .. } | Instruction::LoadImm64 { dst, .. } => {
+        Instruction::Alu {
+            op: AluOp::Add,
+            width,
+            dst,
+            src: Operand::Imm(c),
+        } => out.push((dst, Write::Step(i64::from(c), width))),
+        Instruction::Alu {
+            op: AluOp::Sub,
+            width,
+            dst,
+            src: Operand::Imm(c),
+        } => out.push((dst, Write::Step(-i64::from(c), width))),
+        Instruction::Alu { dst, .. }
+        | Instruction::Neg { dst, .. }
+        | Instruction::Endian { dst, .. }
+        | Instruction::Load { dst, .. }
+        | Instruction::LoadImm64 { dst, .. } => {
             out.push((dst, Write::Other));
         }
-        Instruction::Atomic { op: AtomicOp::Cmpxchg, .. } => out.push((Reg::R0, Write::Other)),
-        Instruction::Atomic { fetch, op, src, .. } if fetch || op == AtomicOp::Xchg => out.push((src, Write::Other)),
-        Instruction::Call { .. } | Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } | Instruction::CallX { .. } | Instruction::LoadPacket { .. } => clobber(out),
+        Instruction::Atomic {
+            op: AtomicOp::Cmpxchg,
+            ..
+        } => out.push((Reg::R0, Write::Other)),
+        Instruction::Atomic { fetch, op, src, .. } if fetch || op == AtomicOp::Xchg => {
+            out.push((src, Write::Other))
+        }
+        Instruction::Call { .. }
+        | Instruction::CallLocal { .. }
+        | Instruction::CallKfunc { .. }
+        | Instruction::CallX { .. }
+        | Instruction::LoadPacket { .. } => clobber(out),
         _ => {}
     }
 }
@@ -95,12 +118,18 @@ fn every_cycle_hits(cfg: &Cfg, head: usize, body: &HashSet<usize>, cut: &HashSet
 
 /// Loops of a function and their candidate exit tests (keyed by slot).
 #[must_use]
-pub fn find_loops(program: &Program, cfg: &Cfg, wto: &[Elem]) -> (Vec<LoopInfo>, HashMap<usize, Candidate>) {
+pub fn find_loops(
+    program: &Program,
+    cfg: &Cfg,
+    wto: &[Elem],
+) -> (Vec<LoopInfo>, HashMap<usize, Candidate>) {
     let mut loops = Vec::new();
     let mut cands = HashMap::new();
     let mut work: Vec<&Elem> = wto.iter().collect();
     while let Some(e) = work.pop() {
-        let Elem::Component(h, body) = e else { continue };
+        let Elem::Component(h, body) = e else {
+            continue;
+        };
         work.extend(body.iter());
         let mut list = Vec::new();
         nodes(e, &mut list);
@@ -112,7 +141,10 @@ pub fn find_loops(program: &Program, cfg: &Cfg, wto: &[Elem]) -> (Vec<LoopInfo>,
                 writes(ins, &mut w);
             }
         }
-        let mut info = LoopInfo { head_pc: cfg.blocks[*h].start, tests: Vec::new() };
+        let mut info = LoopInfo {
+            head_pc: cfg.blocks[*h].start,
+            tests: Vec::new(),
+        };
         for &b in &list {
             if let Some(c) = candidate(program, cfg, *h, &set, b, &w) {
                 let pc = cfg.blocks[b].last;
@@ -125,9 +157,25 @@ pub fn find_loops(program: &Program, cfg: &Cfg, wto: &[Elem]) -> (Vec<LoopInfo>,
     (loops, cands)
 }
 
-fn candidate(program: &Program, cfg: &Cfg, head: usize, body: &HashSet<usize>, b: usize, w: &[(Reg, Write)]) -> Option<Candidate> {
+fn candidate(
+    program: &Program,
+    cfg: &Cfg,
+    head: usize,
+    body: &HashSet<usize>,
+    b: usize,
+    w: &[(Reg, Write)],
+) -> Option<Candidate> {
     let blk = &cfg.blocks[b];
-    let Instruction::Jump { cond, width, dst, src, .. } = program.instructions()[blk.last] else { return None };
+    let Instruction::Jump {
+        cond,
+        width,
+        dst,
+        src,
+        ..
+    } = program.instructions()[blk.last]
+    else {
+        return None;
+    };
     if blk.succs.len() != 2 || cond == Cond::Set {
         return None;
     }
@@ -150,14 +198,27 @@ fn candidate(program: &Program, cfg: &Cfg, head: usize, body: &HashSet<usize>, b
                 continue;
             }
         }
-        let steps: Vec<Write> = w.iter().filter(|(x, _)| *x == ind).map(|(_, k)| *k).collect();
-        let Some(Write::Step(first, add_w)) = steps.first().copied() else { continue };
+        let steps: Vec<Write> = w
+            .iter()
+            .filter(|(x, _)| *x == ind)
+            .map(|(_, k)| *k)
+            .collect();
+        let Some(Write::Step(first, add_w)) = steps.first().copied() else {
+            continue;
+        };
         let consistent = steps.iter().all(|k| matches!(k, Write::Step(c, wd) if *wd == add_w && *c != 0 && (*c > 0) == (first > 0)));
         if !consistent {
             continue;
         }
         let up = first > 0;
-        let ok_dir = matches!((up, stay), (true, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle | Cond::Ne) | (false, Cond::Gt | Cond::Ge | Cond::Sgt | Cond::Sge | Cond::Ne));
+        let ok_dir = matches!(
+            (up, stay),
+            (true, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle | Cond::Ne)
+                | (
+                    false,
+                    Cond::Gt | Cond::Ge | Cond::Sgt | Cond::Sge | Cond::Ne
+                )
+        );
         if !ok_dir {
             continue;
         }
@@ -189,7 +250,14 @@ fn candidate(program: &Program, cfg: &Cfg, head: usize, body: &HashSet<usize>, b
         if steps.len() != 1 {
             continue;
         }
-        return Some(Candidate { ind, step: if up { step } else { -step }, add_w, stay, cmp_w: width, bound });
+        return Some(Candidate {
+            ind,
+            step: if up { step } else { -step },
+            add_w,
+            stay,
+            cmp_w: width,
+            bound,
+        });
     }
     None
 }
@@ -198,7 +266,9 @@ fn candidate(program: &Program, cfg: &Cfg, head: usize, body: &HashSet<usize>, b
 /// `s` at the test.
 #[must_use]
 pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
-    let Some(ind) = s.regs[c.ind.index()].scalar() else { return false };
+    let Some(ind) = s.regs[c.ind.index()].scalar() else {
+        return false;
+    };
     let bound = match c.bound {
         Operand::Imm(i) => crate::domain::Scalar::constant(imm_value(i, c.cmp_w)),
         Operand::Reg(r) => match s.regs[r.index()].scalar() {
@@ -207,13 +277,29 @@ pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
         },
     };
     let (bu, bs, iu) = match c.cmp_w {
-        Width::W64 => ((i128::from(bound.umin), i128::from(bound.umax)), (i128::from(bound.smin), i128::from(bound.smax)), (i128::from(ind.umin), i128::from(ind.umax))),
-        Width::W32 => ((i128::from(bound.u32min), i128::from(bound.u32max)), (i128::from(bound.s32min), i128::from(bound.s32max)), (i128::from(ind.u32min), i128::from(ind.u32max))),
+        Width::W64 => (
+            (i128::from(bound.umin), i128::from(bound.umax)),
+            (i128::from(bound.smin), i128::from(bound.smax)),
+            (i128::from(ind.umin), i128::from(ind.umax)),
+        ),
+        Width::W32 => (
+            (i128::from(bound.u32min), i128::from(bound.u32max)),
+            (i128::from(bound.s32min), i128::from(bound.s32max)),
+            (i128::from(ind.u32min), i128::from(ind.u32max)),
+        ),
     };
     let (ucap, smin_cap, smax_cap): (i128, i128, i128) = match (c.add_w, c.cmp_w) {
-        (Width::W64, Width::W64) => (i128::from(u64::MAX), i128::from(i64::MIN), i128::from(i64::MAX)),
+        (Width::W64, Width::W64) => (
+            i128::from(u64::MAX),
+            i128::from(i64::MIN),
+            i128::from(i64::MAX),
+        ),
         (Width::W32, Width::W64) => (i128::from(u32::MAX), 0, i128::from(u32::MAX)),
-        _ => (i128::from(u32::MAX), i128::from(i32::MIN), i128::from(i32::MAX)),
+        _ => (
+            i128::from(u32::MAX),
+            i128::from(i32::MIN),
+            i128::from(i32::MAX),
+        ),
     };
     let d = i128::from(c.step.unsigned_abs());
     match c.stay {
@@ -225,7 +311,14 @@ pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
         Cond::Ge => bu.0 - d >= 0,
         Cond::Sgt => bs.0 + 1 - d >= smin_cap,
         Cond::Sge => bs.0 - d >= smin_cap,
-        Cond::Ne => d == 1 && if c.step > 0 { iu.1 <= bu.0 } else { iu.0 >= bu.1 },
+        Cond::Ne => {
+            d == 1
+                && if c.step > 0 {
+                    iu.1 <= bu.0
+                } else {
+                    iu.0 >= bu.1
+                }
+        }
         _ => false,
     }
 }

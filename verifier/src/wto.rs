@@ -27,7 +27,11 @@ impl Builder<'_> {
         let mut head = self.num;
         let mut is_loop = false;
         for &w in &self.succs[v] {
-            let min = if self.dfn[w] == 0 { self.visit(w, out) } else { self.dfn[w] };
+            let min = if self.dfn[w] == 0 {
+                self.visit(w, out)
+            } else {
+                self.dfn[w]
+            };
             if min <= head {
                 head = min;
                 is_loop = true;
@@ -69,7 +73,12 @@ pub fn build(succs: &[Vec<usize>]) -> Vec<Elem> {
     if n == 0 {
         return Vec::new();
     }
-    let mut b = Builder { succs, dfn: vec![0; n], stack: Vec::new(), num: 0 };
+    let mut b = Builder {
+        succs,
+        dfn: vec![0; n],
+        stack: Vec::new(),
+        num: 0,
+    };
     let mut out = Vec::new();
     b.visit(0, &mut out);
     out.reverse();
@@ -97,6 +106,13 @@ mod tests {
     fn nested_loops() {
         let g: Vec<Vec<usize>> = vec![vec![1], vec![2], vec![1, 3], vec![]];
         let w = build(&g);
-        assert_eq!(w, vec![Elem::Vertex(0), Elem::Component(1, vec![Elem::Vertex(2)]), Elem::Vertex(3)]);
+        assert_eq!(
+            w,
+            vec![
+                Elem::Vertex(0),
+                Elem::Component(1, vec![Elem::Vertex(2)]),
+                Elem::Vertex(3)
+            ]
+        );
     }
 }

@@ -11,21 +11,39 @@ use apiary_vm::{Environment, ExecConfig, Executable, Interpreter, LoadOptions, P
 
 #[test]
 fn conformance_r0_in_range() {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/bpf_conformance/tests"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/bpf_conformance/tests"
+    ));
     let Ok(entries) = std::fs::read_dir(dir) else {
         println!("NOTICE: {} absent; gate 2 skipped", dir.display());
         return;
     };
-    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "data")).collect();
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "data"))
+        .collect();
     files.sort();
     let platform = Platform::conformance();
-    let env = Environment::new(conformance_helpers(), ExecConfig { budget: Some(10_000_000) });
+    let env = Environment::new(
+        conformance_helpers(),
+        ExecConfig {
+            budget: Some(10_000_000),
+        },
+    );
     let (mut total, mut accepted, mut failures) = (0, 0, Vec::new());
     let mut rejected = Vec::new();
     for path in &files {
-        let Ok(Parsed::Test(t)) = parse_file(path) else { continue };
-        let Ok(slots) = assemble::slots(&t.program) else { continue };
-        let Ok(program) = Program::new(slots, &LoadOptions::all()) else { continue };
+        let Ok(Parsed::Test(t)) = parse_file(path) else {
+            continue;
+        };
+        let Ok(slots) = assemble::slots(&t.program) else {
+            continue;
+        };
+        let Ok(program) = Program::new(slots, &LoadOptions::all()) else {
+            continue;
+        };
         if t.expected.error.is_some() {
             continue;
         }
@@ -36,7 +54,9 @@ fn conformance_r0_in_range() {
             Ok(v) => {
                 accepted += 1;
                 let program = Arc::new(program);
-                let Ok(exe) = Interpreter::new(Arc::clone(&program), &env) else { continue };
+                let Ok(exe) = Interpreter::new(Arc::clone(&program), &env) else {
+                    continue;
+                };
                 let mut mem = t.mem.clone();
                 let out = exe.run_once(&mut mem);
                 match out.result {
@@ -62,5 +82,8 @@ fn conformance_r0_in_range() {
         println!("  FAILURE {f}");
     }
     assert!(failures.is_empty(), "{} soundness failures", failures.len());
-    assert!(accepted * 10 >= total * 9, "only {accepted} of {total} accepted");
+    assert!(
+        accepted * 10 >= total * 9,
+        "only {accepted} of {total} accepted"
+    );
 }

@@ -27,7 +27,10 @@ fn map_info(m: &apiary_elf::MapDef) -> MapInfo {
 
 #[test]
 fn ebpf_samples_verdicts() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/ebpf-samples"));
+    let root = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ebpf-samples"
+    ));
     let Ok(table) = std::fs::read_to_string(root.join("expected.tsv")) else {
         println!("NOTICE: {} absent; gate 3 skipped", root.display());
         return;
@@ -42,21 +45,32 @@ fn ebpf_samples_verdicts() {
     let only = std::env::var("GATE3_ONLY").ok();
     for line in table.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let [file, section, function, _prevail, truth] = cols[..] else { continue };
+        let [file, section, function, _prevail, truth] = cols[..] else {
+            continue;
+        };
         if only.as_deref().is_some_and(|o| !line.contains(o)) {
             continue;
         }
-        let obj = objects.entry(file.to_owned()).or_insert_with(|| std::fs::read(root.join(file)).ok().and_then(|b| apiary_elf::load(&b).ok()));
+        let obj = objects.entry(file.to_owned()).or_insert_with(|| {
+            std::fs::read(root.join(file))
+                .ok()
+                .and_then(|b| apiary_elf::load(&b).ok())
+        });
         let name = format!("{file} {section}/{function}");
         let start = Instant::now();
-        let verdict: Result<(), String> = match obj.as_ref().and_then(|o| o.program(section, function).map(|p| (o, p))) {
+        let verdict: Result<(), String> = match obj
+            .as_ref()
+            .and_then(|o| o.program(section, function).map(|p| (o, p)))
+        {
             None => Err("load failed".into()),
             Some((o, p)) => match Program::new(p.insns.clone(), &LoadOptions::default()) {
                 Err(e) => Err(format!("decode: {e}")),
                 Ok(prog) => {
                     let maps: Vec<MapInfo> = o.maps.iter().map(map_info).collect();
                     let ptype = ProgramType::for_object(file, section);
-                    verify(&prog, &platform, &ptype, &maps).map(|_| ()).map_err(|r| r.to_string())
+                    verify(&prog, &platform, &ptype, &maps)
+                        .map(|_| ())
+                        .map_err(|r| r.to_string())
                 }
             },
         };
@@ -70,23 +84,44 @@ fn ebpf_samples_verdicts() {
         match (truth, &verdict) {
             ("unsafe" | "unsafe-or-invalid" | "invalid-elf", Ok(())) => bad_accepted.push(name),
             ("safe", Err(e)) => safe_rejected.push(format!("{name}: {e}")),
-            ("unknown", Err(e)) if std::env::var("GATE3_VERBOSE").is_ok() => println!("  unknown rejected {name}: {e}"),
+            ("unknown", Err(e)) if std::env::var("GATE3_VERBOSE").is_ok() => {
+                println!("  unknown rejected {name}: {e}")
+            }
             _ => {}
         }
     }
     let get = |t: &str, a: bool| counts.get(&(t.to_owned(), a)).copied().unwrap_or(0);
-    for t in ["safe", "unknown", "unsafe", "unsafe-or-invalid", "invalid-elf"] {
-        println!("gate 3: {t:18} accepted {:4} rejected {:4}", get(t, true), get(t, false));
+    for t in [
+        "safe",
+        "unknown",
+        "unsafe",
+        "unsafe-or-invalid",
+        "invalid-elf",
+    ] {
+        println!(
+            "gate 3: {t:18} accepted {:4} rejected {:4}",
+            get(t, true),
+            get(t, false)
+        );
     }
-    println!("gate 3: total time {total_time:?}, max {:?} ({})", max_time.0, max_time.1);
+    println!(
+        "gate 3: total time {total_time:?}, max {:?} ({})",
+        max_time.0, max_time.1
+    );
     for s in &safe_rejected {
         println!("  safe rejected {s}");
     }
     for b in &bad_accepted {
         println!("  BAD ACCEPTED {b}");
     }
-    assert!(bad_accepted.is_empty(), "known-bad programs accepted: {bad_accepted:?}");
+    assert!(
+        bad_accepted.is_empty(),
+        "known-bad programs accepted: {bad_accepted:?}"
+    );
     if only.is_none() {
-        assert!(get("safe", true) >= SAFE_FLOOR, "safe accepted below floor {SAFE_FLOOR}");
+        assert!(
+            get("safe", true) >= SAFE_FLOOR,
+            "safe accepted below floor {SAFE_FLOOR}"
+        );
     }
 }

@@ -5,32 +5,66 @@
 use std::sync::Arc;
 
 use apiary_verifier::{verify, Platform, ProgramType};
-use apiary_vm::{asm, Environment, ExecConfig, Executable, HelperTable, Interpreter, LoadOptions, Program};
+use apiary_vm::{
+    asm, Environment, ExecConfig, Executable, HelperTable, Interpreter, LoadOptions, Program,
+};
 use proptest::prelude::*;
 
 const MEM: usize = 16;
 
 fn line(kind: u8, a: u8, b: u8, imm: i32, off: i16, rest: usize) -> String {
     let r = |x: u8| format!("%r{}", x % 6);
-    let ops = ["add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "mod", "xor", "mov", "arsh"];
-    let conds = ["jeq", "jgt", "jge", "jlt", "jle", "jset", "jne", "jsgt", "jsge", "jslt", "jsle"];
+    let ops = [
+        "add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "mod", "xor", "mov", "arsh",
+    ];
+    let conds = [
+        "jeq", "jgt", "jge", "jlt", "jle", "jset", "jne", "jsgt", "jsge", "jslt", "jsle",
+    ];
     let sizes = ["b", "h", "w", "dw"];
     let op = ops[usize::from(a) % ops.len()];
-    let w = if b % 3 == 0 { "32" } else { "" };
+    let w = if b.is_multiple_of(3) { "32" } else { "" };
     match kind % 12 {
         0 | 1 => format!("{op}{w} {}, {imm}", r(a)),
         2 | 3 => format!("{op}{w} {}, {}", r(a), r(b)),
-        4 => format!("ldx{} {}, [%r10{:+}]", sizes[usize::from(b) % 4], r(a), -8 * (i16::from(b % 8) + 1) + (off % 8).abs()),
-        5 => format!("stx{} [%r10{:+}], {}", sizes[usize::from(a) % 4], -8 * (i16::from(b % 8) + 1), r(a)),
+        4 => format!(
+            "ldx{} {}, [%r10{:+}]",
+            sizes[usize::from(b) % 4],
+            r(a),
+            -8 * (i16::from(b % 8) + 1) + (off % 8).abs()
+        ),
+        5 => format!(
+            "stx{} [%r10{:+}], {}",
+            sizes[usize::from(a) % 4],
+            -8 * (i16::from(b % 8) + 1),
+            r(a)
+        ),
         6 => format!("ldx{} %r0, [%r9{:+}]", sizes[usize::from(b) % 4], off % 18),
-        7 => format!("ldx{} {}, [%r9{:+}]", sizes[usize::from(a) % 4], r(a), off.rem_euclid(16)),
-        8 => format!("st{} [%r9{:+}], {imm}", sizes[usize::from(b) % 4], off.rem_euclid(16)),
+        7 => format!(
+            "ldx{} {}, [%r9{:+}]",
+            sizes[usize::from(a) % 4],
+            r(a),
+            off.rem_euclid(16)
+        ),
+        8 => format!(
+            "st{} [%r9{:+}], {imm}",
+            sizes[usize::from(b) % 4],
+            off.rem_euclid(16)
+        ),
         9 | 10 => {
             let skip = usize::from(b) % (rest + 1);
-            if a % 2 == 0 {
-                format!("{}{w} {}, {imm}, +{skip}", conds[usize::from(a) % conds.len()], r(b))
+            if a.is_multiple_of(2) {
+                format!(
+                    "{}{w} {}, {imm}, +{skip}",
+                    conds[usize::from(a) % conds.len()],
+                    r(b)
+                )
             } else {
-                format!("{}{w} {}, {}, +{skip}", conds[usize::from(b) % conds.len()], r(a), r(b))
+                format!(
+                    "{}{w} {}, {}, +{skip}",
+                    conds[usize::from(b) % conds.len()],
+                    r(a),
+                    r(b)
+                )
             }
         }
         _ => format!("neg {}", r(a)),

@@ -52,13 +52,25 @@ impl Scalar {
     /// The unsigned range `[lo, hi]` (`lo <= hi`).
     #[must_use]
     pub fn urange(lo: u64, hi: u64) -> Self {
-        Self { umin: lo, umax: hi, ..Self::TOP }.synced().unwrap_or(Self::TOP)
+        Self {
+            umin: lo,
+            umax: hi,
+            ..Self::TOP
+        }
+        .synced()
+        .unwrap_or(Self::TOP)
     }
 
     /// The signed range `[lo, hi]` (`lo <= hi`).
     #[must_use]
     pub fn srange(lo: i64, hi: i64) -> Self {
-        Self { smin: lo, smax: hi, ..Self::TOP }.synced().unwrap_or(Self::TOP)
+        Self {
+            smin: lo,
+            smax: hi,
+            ..Self::TOP
+        }
+        .synced()
+        .unwrap_or(Self::TOP)
     }
 
     /// The value, if exactly one.
@@ -186,10 +198,15 @@ impl Scalar {
         }
         self.t = self.t.intersect(Tnum::range(self.umin, self.umax))?;
         let low = Tnum::range(u64::from(self.u32min), u64::from(self.u32max));
-        let low = Tnum { value: low.value, mask: low.mask | !0xffff_ffff };
+        let low = Tnum {
+            value: low.value,
+            mask: low.mask | !0xffff_ffff,
+        };
         self.t = self.t.intersect(low)?;
         if (self.smin as u64 >> 63) == (self.smax as u64 >> 63) {
-            self.t = self.t.intersect(Tnum::range(self.smin as u64, self.smax as u64))?;
+            self.t = self
+                .t
+                .intersect(Tnum::range(self.smin as u64, self.smax as u64))?;
         }
         Some(())
     }
@@ -286,19 +303,37 @@ impl Thresholds {
     }
 
     fn up_u(&self, n: u64) -> u64 {
-        self.unsigned.iter().copied().find(|&t| t >= n).unwrap_or(u64::MAX)
+        self.unsigned
+            .iter()
+            .copied()
+            .find(|&t| t >= n)
+            .unwrap_or(u64::MAX)
     }
 
     fn down_u(&self, n: u64) -> u64 {
-        self.unsigned.iter().rev().copied().find(|&t| t <= n).unwrap_or(0)
+        self.unsigned
+            .iter()
+            .rev()
+            .copied()
+            .find(|&t| t <= n)
+            .unwrap_or(0)
     }
 
     fn up_s(&self, n: i64) -> i64 {
-        self.signed.iter().copied().find(|&t| t >= n).unwrap_or(i64::MAX)
+        self.signed
+            .iter()
+            .copied()
+            .find(|&t| t >= n)
+            .unwrap_or(i64::MAX)
     }
 
     fn down_s(&self, n: i64) -> i64 {
-        self.signed.iter().rev().copied().find(|&t| t <= n).unwrap_or(i64::MIN)
+        self.signed
+            .iter()
+            .rev()
+            .copied()
+            .find(|&t| t <= n)
+            .unwrap_or(i64::MIN)
     }
 }
 

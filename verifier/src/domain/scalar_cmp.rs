@@ -85,7 +85,13 @@ fn set(s: &mut Scalar, width: Width, signed: bool, v: View) -> Option<()> {
 /// Refines `a` and `b` assuming `a cond b` holds (`holds = true`) or fails. Returns `None`
 /// when that is impossible.
 #[must_use]
-pub fn refine(cond: Cond, width: Width, a: &Scalar, b: &Scalar, holds: bool) -> Option<(Scalar, Scalar)> {
+pub fn refine(
+    cond: Cond,
+    width: Width,
+    a: &Scalar,
+    b: &Scalar,
+    holds: bool,
+) -> Option<(Scalar, Scalar)> {
     let (mut a, mut b) = (*a, *b);
     if cond == Cond::Set {
         refine_set(width, &mut a, &b, holds)?;
@@ -96,7 +102,10 @@ pub fn refine(cond: Cond, width: Width, a: &Scalar, b: &Scalar, holds: bool) -> 
     let (va, vb) = (get(&a, width, signed), get(&b, width, signed));
     match cond {
         Cond::Eq => {
-            let m = View { lo: va.lo.max(vb.lo), hi: va.hi.min(vb.hi) };
+            let m = View {
+                lo: va.lo.max(vb.lo),
+                hi: va.hi.min(vb.hi),
+            };
             set(&mut a, width, false, m)?;
             set(&mut b, width, false, m)?;
             let (ta, tb) = match width {
@@ -106,13 +115,19 @@ pub fn refine(cond: Cond, width: Width, a: &Scalar, b: &Scalar, holds: bool) -> 
             let t = ta.intersect(tb)?;
             let keep_hi = |x: Tnum| match width {
                 Width::W64 => t,
-                Width::W32 => Tnum { value: (x.value & !0xffff_ffff) | t.value, mask: (x.mask & !0xffff_ffff) | t.mask },
+                Width::W32 => Tnum {
+                    value: (x.value & !0xffff_ffff) | t.value,
+                    mask: (x.mask & !0xffff_ffff) | t.mask,
+                },
             };
             a.t = keep_hi(a.t);
             b.t = keep_hi(b.t);
             // Signed views must agree too.
             let (sa, sb) = (get(&a, width, true), get(&b, width, true));
-            let sm = View { lo: sa.lo.max(sb.lo), hi: sa.hi.min(sb.hi) };
+            let sm = View {
+                lo: sa.lo.max(sb.lo),
+                hi: sa.hi.min(sb.hi),
+            };
             set(&mut a, width, true, sm)?;
             set(&mut b, width, true, sm)?;
         }
@@ -145,20 +160,84 @@ pub fn refine(cond: Cond, width: Width, a: &Scalar, b: &Scalar, holds: bool) -> 
             }
         }
         Cond::Lt | Cond::Slt => {
-            set(&mut a, width, signed, View { lo: va.lo, hi: va.hi.min(vb.hi - 1) })?;
-            set(&mut b, width, signed, View { lo: vb.lo.max(va.lo + 1), hi: vb.hi })?;
+            set(
+                &mut a,
+                width,
+                signed,
+                View {
+                    lo: va.lo,
+                    hi: va.hi.min(vb.hi - 1),
+                },
+            )?;
+            set(
+                &mut b,
+                width,
+                signed,
+                View {
+                    lo: vb.lo.max(va.lo + 1),
+                    hi: vb.hi,
+                },
+            )?;
         }
         Cond::Le | Cond::Sle => {
-            set(&mut a, width, signed, View { lo: va.lo, hi: va.hi.min(vb.hi) })?;
-            set(&mut b, width, signed, View { lo: vb.lo.max(va.lo), hi: vb.hi })?;
+            set(
+                &mut a,
+                width,
+                signed,
+                View {
+                    lo: va.lo,
+                    hi: va.hi.min(vb.hi),
+                },
+            )?;
+            set(
+                &mut b,
+                width,
+                signed,
+                View {
+                    lo: vb.lo.max(va.lo),
+                    hi: vb.hi,
+                },
+            )?;
         }
         Cond::Gt | Cond::Sgt => {
-            set(&mut a, width, signed, View { lo: va.lo.max(vb.lo + 1), hi: va.hi })?;
-            set(&mut b, width, signed, View { lo: vb.lo, hi: vb.hi.min(va.hi - 1) })?;
+            set(
+                &mut a,
+                width,
+                signed,
+                View {
+                    lo: va.lo.max(vb.lo + 1),
+                    hi: va.hi,
+                },
+            )?;
+            set(
+                &mut b,
+                width,
+                signed,
+                View {
+                    lo: vb.lo,
+                    hi: vb.hi.min(va.hi - 1),
+                },
+            )?;
         }
         Cond::Ge | Cond::Sge => {
-            set(&mut a, width, signed, View { lo: va.lo.max(vb.lo), hi: va.hi })?;
-            set(&mut b, width, signed, View { lo: vb.lo, hi: vb.hi.min(va.hi) })?;
+            set(
+                &mut a,
+                width,
+                signed,
+                View {
+                    lo: va.lo.max(vb.lo),
+                    hi: va.hi,
+                },
+            )?;
+            set(
+                &mut b,
+                width,
+                signed,
+                View {
+                    lo: vb.lo,
+                    hi: vb.hi.min(va.hi),
+                },
+            )?;
         }
         Cond::Set => {}
     }
@@ -166,8 +245,14 @@ pub fn refine(cond: Cond, width: Width, a: &Scalar, b: &Scalar, holds: bool) -> 
 }
 
 fn refine_set(width: Width, a: &mut Scalar, b: &Scalar, holds: bool) -> Option<()> {
-    let Some(c) = b.as_const() else { return Some(()) };
-    let c = if width == Width::W32 { c & 0xffff_ffff } else { c };
+    let Some(c) = b.as_const() else {
+        return Some(());
+    };
+    let c = if width == Width::W32 {
+        c & 0xffff_ffff
+    } else {
+        c
+    };
     if holds {
         // Some bit of c is one: impossible if all of them are known zero.
         if (a.t.value | a.t.mask) & c == 0 {
@@ -180,7 +265,10 @@ fn refine_set(width: Width, a: &mut Scalar, b: &Scalar, holds: bool) -> Option<(
         if a.t.value & c != 0 {
             return None;
         }
-        a.t = Tnum { value: a.t.value & !c, mask: a.t.mask & !c };
+        a.t = Tnum {
+            value: a.t.value & !c,
+            mask: a.t.mask & !c,
+        };
     }
     Some(())
 }
@@ -188,7 +276,10 @@ fn refine_set(width: Width, a: &mut Scalar, b: &Scalar, holds: bool) -> Option<(
 /// Whether `a cond b` is certainly true (`Some(true)`), certainly false, or unknown.
 #[must_use]
 pub fn decide(cond: Cond, width: Width, a: &Scalar, b: &Scalar) -> Option<bool> {
-    match (refine(cond, width, a, b, true), refine(cond, width, a, b, false)) {
+    match (
+        refine(cond, width, a, b, true),
+        refine(cond, width, a, b, false),
+    ) {
         (None, Some(_)) => Some(false),
         (Some(_), None) => Some(true),
         _ => None,
@@ -215,7 +306,17 @@ mod tests {
             Cond::Sle,
             Cond::Set,
         ];
-        let vals = [0u64, 1, 5, 10, 0x7fff_ffff, 0x8000_0000, u64::MAX, u64::MAX - 3, 1 << 63];
+        let vals = [
+            0u64,
+            1,
+            5,
+            10,
+            0x7fff_ffff,
+            0x8000_0000,
+            u64::MAX,
+            u64::MAX - 3,
+            1 << 63,
+        ];
         for &c in &conds {
             for w in [Width::W32, Width::W64] {
                 for &x in &vals {
@@ -225,7 +326,8 @@ mod tests {
                         for v in [x.min(y), x.max(y)] {
                             let holds = condition(c, w, v, y);
                             let r = refine(c, w, &a, &b, holds);
-                            let (ra, _) = r.unwrap_or_else(|| panic!("{c:?} {w:?} {v} {y} infeasible"));
+                            let (ra, _) =
+                                r.unwrap_or_else(|| panic!("{c:?} {w:?} {v} {y} infeasible"));
                             assert!(ra.contains(v), "{c:?} {w:?} {v} {y} {holds}: {ra:?}");
                         }
                     }

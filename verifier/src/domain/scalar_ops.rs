@@ -104,7 +104,10 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar) -> Scalar {
             r.smax = hi as i64;
         }
     }
-    if matches!(op, AluOp::Add | AluOp::Sub | AluOp::Mul | AluOp::And | AluOp::Or | AluOp::Xor) {
+    if matches!(
+        op,
+        AluOp::Add | AluOp::Sub | AluOp::Mul | AluOp::And | AluOp::Or | AluOp::Xor
+    ) {
         let low = alu32(op, a, b);
         r.u32min = low.u32min;
         r.u32max = low.u32max;
@@ -160,7 +163,11 @@ fn alu32(op: AluOp, a: &Scalar, b: &Scalar) -> Scalar {
 }
 
 fn shift(op: AluOp, a: &Scalar, b: &Scalar, bits: u32) -> Scalar {
-    let top = if bits == 32 { Scalar::urange(0, u64::from(u32::MAX)) } else { Scalar::TOP };
+    let top = if bits == 32 {
+        Scalar::urange(0, u64::from(u32::MAX))
+    } else {
+        Scalar::TOP
+    };
     let Some(s) = shift_count(b, bits) else {
         return match op {
             AluOp::Rsh => Scalar::urange(0, a.umax),
@@ -233,7 +240,11 @@ pub fn endian(order: ByteOrder, bits: u8, a: &Scalar) -> Scalar {
     if let Some(c) = a.as_const() {
         return Scalar::constant(semantics::endian(order, bits, c));
     }
-    let max = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let max = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let swap = !matches!(order, ByteOrder::ToLe) ^ cfg!(target_endian = "big");
     if swap {
         Scalar::urange(0, max)
@@ -248,7 +259,19 @@ mod tests {
 
     #[test]
     fn sound_on_samples() {
-        let vals = [0u64, 1, 2, 7, 255, 256, 0x7fff_ffff, 0x8000_0000, u64::MAX, 1 << 63, 12345];
+        let vals = [
+            0u64,
+            1,
+            2,
+            7,
+            255,
+            256,
+            0x7fff_ffff,
+            0x8000_0000,
+            u64::MAX,
+            1 << 63,
+            12345,
+        ];
         let ops = [
             AluOp::Add,
             AluOp::Sub,
@@ -275,7 +298,10 @@ mod tests {
                         for bx in [x.min(y), x.max(y)] {
                             let want = semantics::alu(op, w, bx, y);
                             let got = alu(op, w, &a, &b);
-                            assert!(got.contains(want), "{op:?} {w:?} {bx} {y}: {got:?} lacks {want}");
+                            assert!(
+                                got.contains(want),
+                                "{op:?} {w:?} {bx} {y}: {got:?} lacks {want}"
+                            );
                         }
                     }
                 }

@@ -39,7 +39,9 @@ pub struct Stack {
 
 impl Default for Stack {
     fn default() -> Self {
-        Self { slots: [EMPTY; SLOTS] }
+        Self {
+            slots: [EMPTY; SLOTS],
+        }
     }
 }
 
@@ -48,7 +50,9 @@ fn const_bytes(v: &Val) -> Option<u64> {
 }
 
 fn zero_mask(v: u64) -> u8 {
-    (0..8).filter(|i| (v >> (8 * i)) & 0xff == 0).fold(0u8, |m, i| m | (1 << i))
+    (0..8)
+        .filter(|i| (v >> (8 * i)) & 0xff == 0)
+        .fold(0u8, |m, i| m | (1 << i))
 }
 
 impl Slot {
@@ -113,12 +117,20 @@ impl Stack {
             if let Slot::Spill(v) = self.slot(lo) {
                 if let Some(c) = const_bytes(v) {
                     let shifted = c >> (8 * (lo % 8));
-                    let m = if size == 8 { u64::MAX } else { (1u64 << (8 * size_i)) - 1 };
+                    let m = if size == 8 {
+                        u64::MAX
+                    } else {
+                        (1u64 << (8 * size_i)) - 1
+                    };
                     return Ok(Val::constant(shifted & m));
                 }
             }
         }
-        let max = if size == 8 { u64::MAX } else { (1u64 << (8 * size_i)) - 1 };
+        let max = if size == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * size_i)) - 1
+        };
         Ok(Val::Scalar(Scalar::urange(0, max)))
     }
 
@@ -232,7 +244,10 @@ impl Stack {
                 _ => {
                     let (ia, za) = a.to_bytes();
                     let (ib, zb) = b.to_bytes();
-                    Slot::Bytes { init: ia & ib, zero: za & zb }
+                    Slot::Bytes {
+                        init: ia & ib,
+                        zero: za & zb,
+                    }
                 }
             };
         }
@@ -248,7 +263,9 @@ impl Stack {
             match s {
                 Slot::Spill(v) => out.push_str(&format!(" [{off}]={v}")),
                 Slot::Bytes { init: 0, .. } => {}
-                Slot::Bytes { init, zero } => out.push_str(&format!(" [{off}]=bytes(init {init:#04x} zero {zero:#04x})")),
+                Slot::Bytes { init, zero } => out.push_str(&format!(
+                    " [{off}]=bytes(init {init:#04x} zero {zero:#04x})"
+                )),
             }
         }
         out

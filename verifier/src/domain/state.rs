@@ -42,10 +42,17 @@ impl State {
     #[must_use]
     pub fn entry() -> Self {
         let mut regs = [Val::Uninit; 11];
-        regs[10] = Val::Ptr(Ptr { region: Region::Stack { frame: 0 }, off: super::scalar::Scalar::constant(512), null: None });
+        regs[10] = Val::Ptr(Ptr {
+            region: Region::Stack { frame: 0 },
+            off: super::scalar::Scalar::constant(512),
+            null: None,
+        });
         Self {
             regs,
-            frames: vec![Frame { stack: Stack::new(), saved: [Val::Uninit; 4] }],
+            frames: vec![Frame {
+                stack: Stack::new(),
+                saved: [Val::Uninit; 4],
+            }],
             pkt: 0,
             meta: 0,
             pkt_ids: Vec::new(),
@@ -62,7 +69,9 @@ impl State {
 
     /// The stack of `frame`, for writing.
     pub fn stack_mut(&mut self, frame: u8) -> Option<&mut Stack> {
-        self.frames.get_mut(usize::from(frame)).map(|f| Rc::make_mut(&mut f.stack))
+        self.frames
+            .get_mut(usize::from(frame))
+            .map(|f| Rc::make_mut(&mut f.stack))
     }
 
     /// The stack of `frame`.
@@ -106,7 +115,14 @@ impl State {
         let stale = |v: &Val| matches!(v, Val::Ptr(Ptr { region: Region::Packet { id: i, .. }, .. }) if *i == id);
         if self.any_value(stale) {
             self.map_values(|v| match v {
-                Val::Ptr(p) if stale(v) => Val::Ptr(Ptr { region: Region::Packet { id: super::value::ANON_PKT, dlo: 0, dhi: 0 }, ..*p }),
+                Val::Ptr(p) if stale(v) => Val::Ptr(Ptr {
+                    region: Region::Packet {
+                        id: super::value::ANON_PKT,
+                        dlo: 0,
+                        dhi: 0,
+                    },
+                    ..*p
+                }),
                 other => *other,
             });
         }
@@ -130,7 +146,10 @@ impl State {
     /// Every value in the state.
     pub fn any_value(&self, mut pred: impl FnMut(&Val) -> bool) -> bool {
         self.regs.iter().any(&mut pred)
-            || self.frames.iter().any(|fr| fr.saved.iter().any(&mut pred) || fr.stack.spills().any(|(_, v)| pred(v)))
+            || self
+                .frames
+                .iter()
+                .any(|fr| fr.saved.iter().any(&mut pred) || fr.stack.spills().any(|(_, v)| pred(v)))
     }
 
     /// Least upper bound (`widen` with thresholds when given). Both states must have the same
@@ -165,7 +184,12 @@ impl State {
         let pkt_ids = self
             .pkt_ids
             .iter()
-            .filter_map(|&(id, k)| o.pkt_ids.iter().find(|(j, _)| *j == id).map(|&(_, l)| (id, k.min(l))))
+            .filter_map(|&(id, k)| {
+                o.pkt_ids
+                    .iter()
+                    .find(|(j, _)| *j == id)
+                    .map(|&(_, l)| (id, k.min(l)))
+            })
             .collect();
         let mut refs = self.refs.clone();
         refs.extend(o.refs.iter().copied());
@@ -177,7 +201,15 @@ impl State {
                 *x = None;
             }
         }
-        Self { regs, frames, pkt: self.pkt.min(o.pkt), meta: self.meta.min(o.meta), pkt_ids, refs, syms }
+        Self {
+            regs,
+            frames,
+            pkt: self.pkt.min(o.pkt),
+            meta: self.meta.min(o.meta),
+            pkt_ids,
+            refs,
+            syms,
+        }
     }
 
     /// Text of the live registers, the current frame's stack and the packet facts.

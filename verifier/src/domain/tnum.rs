@@ -13,7 +13,10 @@ pub struct Tnum {
 
 impl Tnum {
     /// Every value.
-    pub const UNKNOWN: Tnum = Tnum { value: 0, mask: u64::MAX };
+    pub const UNKNOWN: Tnum = Tnum {
+        value: 0,
+        mask: u64::MAX,
+    };
 
     /// Exactly `v`.
     #[must_use]
@@ -42,29 +45,40 @@ impl Tnum {
             return Self::UNKNOWN;
         }
         let delta = (1u64 << bits) - 1;
-        Self { value: min & !delta, mask: delta }
+        Self {
+            value: min & !delta,
+            mask: delta,
+        }
     }
 
     /// Sum.
     #[must_use]
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, o: Self) -> Self {
         let sm = self.mask.wrapping_add(o.mask);
         let sv = self.value.wrapping_add(o.value);
         let sigma = sm.wrapping_add(sv);
         let chi = sigma ^ sv;
         let mu = chi | self.mask | o.mask;
-        Self { value: sv & !mu, mask: mu }
+        Self {
+            value: sv & !mu,
+            mask: mu,
+        }
     }
 
     /// Difference.
     #[must_use]
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, o: Self) -> Self {
         let dv = self.value.wrapping_sub(o.value);
         let alpha = dv.wrapping_add(self.mask);
         let beta = dv.wrapping_sub(o.mask);
         let chi = alpha ^ beta;
         let mu = chi | self.mask | o.mask;
-        Self { value: dv & !mu, mask: mu }
+        Self {
+            value: dv & !mu,
+            mask: mu,
+        }
     }
 
     /// Bitwise and.
@@ -73,7 +87,10 @@ impl Tnum {
         let alpha = self.value | self.mask;
         let beta = o.value | o.mask;
         let v = self.value & o.value;
-        Self { value: v, mask: alpha & beta & !v }
+        Self {
+            value: v,
+            mask: alpha & beta & !v,
+        }
     }
 
     /// Bitwise or.
@@ -81,7 +98,10 @@ impl Tnum {
     pub fn or(self, o: Self) -> Self {
         let v = self.value | o.value;
         let mu = self.mask | o.mask;
-        Self { value: v, mask: mu & !v }
+        Self {
+            value: v,
+            mask: mu & !v,
+        }
     }
 
     /// Bitwise exclusive or.
@@ -89,25 +109,37 @@ impl Tnum {
     pub fn xor(self, o: Self) -> Self {
         let v = self.value ^ o.value;
         let mu = self.mask | o.mask;
-        Self { value: v & !mu, mask: mu }
+        Self {
+            value: v & !mu,
+            mask: mu,
+        }
     }
 
     /// Left shift by a known count (< 64).
     #[must_use]
     pub fn lsh(self, s: u32) -> Self {
-        Self { value: self.value << s, mask: self.mask << s }
+        Self {
+            value: self.value << s,
+            mask: self.mask << s,
+        }
     }
 
     /// Logical right shift by a known count (< 64).
     #[must_use]
     pub fn rsh(self, s: u32) -> Self {
-        Self { value: self.value >> s, mask: self.mask >> s }
+        Self {
+            value: self.value >> s,
+            mask: self.mask >> s,
+        }
     }
 
     /// Arithmetic right shift of the 64-bit value by a known count (< 64).
     #[must_use]
     pub fn arsh(self, s: u32) -> Self {
-        Self { value: ((self.value as i64) >> s) as u64, mask: ((self.mask as i64) >> s) as u64 }
+        Self {
+            value: ((self.value as i64) >> s) as u64,
+            mask: ((self.mask as i64) >> s) as u64,
+        }
     }
 
     /// The low `bits` bits (upper bits known zero).
@@ -117,7 +149,10 @@ impl Tnum {
             return self;
         }
         let m = (1u64 << bits) - 1;
-        Self { value: self.value & m, mask: self.mask & m }
+        Self {
+            value: self.value & m,
+            mask: self.mask & m,
+        }
     }
 
     /// Sign extension of the low `bits` bits.
@@ -135,14 +170,20 @@ impl Tnum {
     }
 
     fn normalized(self) -> Self {
-        Self { value: self.value & !self.mask, mask: self.mask }
+        Self {
+            value: self.value & !self.mask,
+            mask: self.mask,
+        }
     }
 
     /// Least upper bound: every value of either.
     #[must_use]
     pub fn union(self, o: Self) -> Self {
         let mu = self.mask | o.mask | (self.value ^ o.value);
-        Self { value: self.value & !mu, mask: mu }
+        Self {
+            value: self.value & !mu,
+            mask: mu,
+        }
     }
 
     /// Greatest lower bound; `None` if the two disagree on a known bit.
@@ -154,7 +195,10 @@ impl Tnum {
         }
         let v = self.value | o.value;
         let mu = self.mask & o.mask;
-        Some(Self { value: v & !mu, mask: mu })
+        Some(Self {
+            value: v & !mu,
+            mask: mu,
+        })
     }
 
     /// Smallest and largest unsigned value.

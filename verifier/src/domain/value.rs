@@ -110,12 +110,18 @@ impl Val {
         }
         match (self, o) {
             (Val::PacketLen(a), Val::PacketLen(b)) => Val::PacketLen(f(a, b)),
-            (Val::Scalar(a) | Val::PacketLen(a), Val::Scalar(b) | Val::PacketLen(b)) => Val::Scalar(f(a, b)),
+            (Val::Scalar(a) | Val::PacketLen(a), Val::Scalar(b) | Val::PacketLen(b)) => {
+                Val::Scalar(f(a, b))
+            }
             (Val::Ptr(p), Val::Ptr(q)) => join_ptr(p, q, &f).map_or(Val::Uninit, Val::Ptr),
             (Val::Ptr(p), Val::Scalar(s)) | (Val::Scalar(s), Val::Ptr(p))
-                if s.as_const() == Some(0) && matches!(p.region, Region::MapValue { .. } | Region::Ringbuf { .. }) =>
+                if s.as_const() == Some(0)
+                    && matches!(p.region, Region::MapValue { .. } | Region::Ringbuf { .. }) =>
             {
-                Val::Ptr(Ptr { null: Some(p.null.unwrap_or(ANON_NULL)), ..*p })
+                Val::Ptr(Ptr {
+                    null: Some(p.null.unwrap_or(ANON_NULL)),
+                    ..*p
+                })
             }
             _ => Val::Uninit,
         }
@@ -130,16 +136,39 @@ fn join_ptr(p: &Ptr, q: &Ptr, f: &impl Fn(&Scalar, &Scalar) -> Scalar) -> Option
     };
     let region = match (p.region, q.region) {
         (a, b) if a == b => a,
-        (Region::Packet { id: i, dlo: a0, dhi: a1 }, Region::Packet { id: j, dlo: b0, dhi: b1 }) => {
+        (
+            Region::Packet {
+                id: i,
+                dlo: a0,
+                dhi: a1,
+            },
+            Region::Packet {
+                id: j,
+                dlo: b0,
+                dhi: b1,
+            },
+        ) => {
             if i == j {
-                Region::Packet { id: i, dlo: a0.min(b0), dhi: a1.max(b1) }
+                Region::Packet {
+                    id: i,
+                    dlo: a0.min(b0),
+                    dhi: a1.max(b1),
+                }
             } else {
-                Region::Packet { id: ANON_PKT, dlo: 0, dhi: 0 }
+                Region::Packet {
+                    id: ANON_PKT,
+                    dlo: 0,
+                    dhi: 0,
+                }
             }
         }
         _ => return None,
     };
-    Some(Ptr { region, off: f(&p.off, &q.off), null })
+    Some(Ptr {
+        region,
+        off: f(&p.off, &q.off),
+        null,
+    })
 }
 
 impl fmt::Display for Val {
@@ -164,7 +193,9 @@ impl fmt::Display for Val {
                     Region::PacketEnd => write!(f, "packet_end")?,
                     Region::PacketMeta => write!(f, "packet_meta")?,
                     Region::MapValue { map } => write!(f, "map_value({map})")?,
-                    Region::Ringbuf { size, ref_id } => write!(f, "ringbuf_record(size {size}, ref {ref_id})")?,
+                    Region::Ringbuf { size, ref_id } => {
+                        write!(f, "ringbuf_record(size {size}, ref {ref_id})")?
+                    }
                     Region::Input { size } => write!(f, "input(size {size})")?,
                 }
                 if let Some(id) = p.null {

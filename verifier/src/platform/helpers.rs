@@ -88,7 +88,14 @@ impl HelperProto {
             a[i] = args[i];
             i += 1;
         }
-        Self { name, args: a, ret: Ret::Scalar, reallocates_packet: false, stops_with: None, callback: None }
+        Self {
+            name,
+            args: a,
+            ret: Ret::Scalar,
+            reallocates_packet: false,
+            stops_with: None,
+            callback: None,
+        }
     }
 
     /// With this return kind.

@@ -32,17 +32,32 @@ const A: Arg = Anything;
 pub fn helper_table() -> Vec<(u32, P)> {
     let u32r = Ret::Range(0, u64::from(u32::MAX));
     vec![
-        (1, P::new("map_lookup_elem", &[Map(LOOKUP_MAPS), MapKey]).returns(Ret::MapValueOrNull)),
-        (2, P::new("map_update_elem", &[Map(LOOKUP_MAPS), MapKey, MapValue, A])),
+        (
+            1,
+            P::new("map_lookup_elem", &[Map(LOOKUP_MAPS), MapKey]).returns(Ret::MapValueOrNull),
+        ),
+        (
+            2,
+            P::new("map_update_elem", &[Map(LOOKUP_MAPS), MapKey, MapValue, A]),
+        ),
         (3, P::new("map_delete_elem", &[Map(LOOKUP_MAPS), MapKey])),
         (4, P::new("probe_read", &[MemOut, SizeOrZero, A])),
         (5, P::new("ktime_get_ns", &[])),
         (6, P::new("trace_printk", &[Mem, Size])),
         (7, P::new("get_prandom_u32", &[]).returns(u32r)),
         (8, P::new("get_smp_processor_id", &[]).returns(u32r)),
-        (9, P::new("skb_store_bytes", &[Ctx, A, Mem, Size, A]).reallocates()),
-        (10, P::new("l3_csum_replace", &[Ctx, A, A, A, A]).reallocates()),
-        (11, P::new("l4_csum_replace", &[Ctx, A, A, A, A]).reallocates()),
+        (
+            9,
+            P::new("skb_store_bytes", &[Ctx, A, Mem, Size, A]).reallocates(),
+        ),
+        (
+            10,
+            P::new("l3_csum_replace", &[Ctx, A, A, A, A]).reallocates(),
+        ),
+        (
+            11,
+            P::new("l4_csum_replace", &[Ctx, A, A, A, A]).reallocates(),
+        ),
         (12, P::new("tail_call", &[Ctx, Map(PROG), A])),
         (13, P::new("clone_redirect", &[Ctx, A, A]).reallocates()),
         (14, P::new("get_current_pid_tgid", &[])),
@@ -56,19 +71,37 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (22, P::new("perf_event_read", &[Map(PERF), A])),
         (23, P::new("redirect", &[A, A])),
         (24, P::new("get_route_realm", &[Ctx])),
-        (25, P::new("perf_event_output", &[Ctx, Map(PERF), A, Mem, SizeOrZero])),
+        (
+            25,
+            P::new("perf_event_output", &[Ctx, Map(PERF), A, Mem, SizeOrZero]),
+        ),
         (26, P::new("skb_load_bytes", &[Ctx, A, MemOut, Size])),
-        (27, P::new("get_stackid", &[Ctx, Map(&[mt::STACK_TRACE]), A])),
-        (28, P::new("csum_diff", &[MemOrNull, SizeOrZero, MemOrNull, SizeOrZero, A])),
+        (
+            27,
+            P::new("get_stackid", &[Ctx, Map(&[mt::STACK_TRACE]), A]),
+        ),
+        (
+            28,
+            P::new(
+                "csum_diff",
+                &[MemOrNull, SizeOrZero, MemOrNull, SizeOrZero, A],
+            ),
+        ),
         (29, P::new("skb_get_tunnel_opt", &[Ctx, MemOut, Size])),
         (30, P::new("skb_set_tunnel_opt", &[Ctx, Mem, Size])),
         (31, P::new("skb_change_proto", &[Ctx, A, A]).reallocates()),
         (32, P::new("skb_change_type", &[Ctx, A])),
-        (33, P::new("skb_under_cgroup", &[Ctx, Map(&[mt::CGROUP_ARRAY]), A])),
+        (
+            33,
+            P::new("skb_under_cgroup", &[Ctx, Map(&[mt::CGROUP_ARRAY]), A]),
+        ),
         (34, P::new("get_hash_recalc", &[Ctx])),
         (35, P::new("get_current_task", &[])),
         (36, P::new("probe_write_user", &[A, Mem, Size])),
-        (37, P::new("current_task_under_cgroup", &[Map(&[mt::CGROUP_ARRAY]), A])),
+        (
+            37,
+            P::new("current_task_under_cgroup", &[Map(&[mt::CGROUP_ARRAY]), A]),
+        ),
         (38, P::new("skb_change_tail", &[Ctx, A, A]).reallocates()),
         (39, P::new("skb_pull_data", &[Ctx, A]).reallocates()),
         (40, P::new("csum_update", &[Ctx, A])),
@@ -83,15 +116,27 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (49, P::new("setsockopt", &[Ctx, A, A, Mem, Size])),
         (50, P::new("skb_adjust_room", &[Ctx, A, A, A]).reallocates()),
         (51, P::new("redirect_map", &[Map(REDIRECT), A, A])),
-        (52, P::new("sk_redirect_map", &[Ctx, Map(&[mt::SOCKMAP]), A, A])),
-        (53, P::new("sock_map_update", &[Ctx, Map(&[mt::SOCKMAP]), MapKey, A])),
+        (
+            52,
+            P::new("sk_redirect_map", &[Ctx, Map(&[mt::SOCKMAP]), A, A]),
+        ),
+        (
+            53,
+            P::new("sock_map_update", &[Ctx, Map(&[mt::SOCKMAP]), MapKey, A]),
+        ),
         (54, P::new("xdp_adjust_meta", &[Ctx, A]).reallocates()),
-        (55, P::new("perf_event_read_value", &[Map(PERF), A, MemOut, Size])),
+        (
+            55,
+            P::new("perf_event_read_value", &[Map(PERF), A, MemOut, Size]),
+        ),
         (56, P::new("perf_prog_read_value", &[Ctx, MemOut, Size])),
         (57, P::new("getsockopt", &[Ctx, A, A, MemOut, Size])),
         (58, P::new("override_return", &[Ctx, A])),
         (59, P::new("sock_ops_cb_flags_set", &[Ctx, A])),
-        (60, P::new("msg_redirect_map", &[Ctx, Map(&[mt::SOCKMAP]), A, A])),
+        (
+            60,
+            P::new("msg_redirect_map", &[Ctx, Map(&[mt::SOCKMAP]), A, A]),
+        ),
         (61, P::new("msg_apply_bytes", &[Ctx, A])),
         (62, P::new("msg_cork_bytes", &[Ctx, A])),
         (63, P::new("msg_pull_data", &[Ctx, A, A, A]).reallocates()),
@@ -99,11 +144,23 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (65, P::new("xdp_adjust_tail", &[Ctx, A]).reallocates()),
         (66, P::new("skb_get_xfrm_state", &[Ctx, A, MemOut, Size, A])),
         (67, P::new("get_stack", &[Ctx, MemOut, SizeOrZero, A])),
-        (68, P::new("skb_load_bytes_relative", &[Ctx, A, MemOut, Size, A])),
+        (
+            68,
+            P::new("skb_load_bytes_relative", &[Ctx, A, MemOut, Size, A]),
+        ),
         (69, P::new("fib_lookup", &[Ctx, MemInOut, Size, A])),
-        (70, P::new("sock_hash_update", &[Ctx, Map(&[mt::SOCKHASH]), MapKey, A])),
-        (71, P::new("msg_redirect_hash", &[Ctx, Map(&[mt::SOCKHASH]), MapKey, A])),
-        (72, P::new("sk_redirect_hash", &[Ctx, Map(&[mt::SOCKHASH]), MapKey, A])),
+        (
+            70,
+            P::new("sock_hash_update", &[Ctx, Map(&[mt::SOCKHASH]), MapKey, A]),
+        ),
+        (
+            71,
+            P::new("msg_redirect_hash", &[Ctx, Map(&[mt::SOCKHASH]), MapKey, A]),
+        ),
+        (
+            72,
+            P::new("sk_redirect_hash", &[Ctx, Map(&[mt::SOCKHASH]), MapKey, A]),
+        ),
         (80, P::new("get_current_cgroup_id", &[])),
         (87, P::new("map_push_elem", &[Map(QUEUES), MapValue, A])),
         (88, P::new("map_pop_elem", &[Map(QUEUES), MapValueOut])),
@@ -111,23 +168,44 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (112, P::new("probe_read_user", &[MemOut, SizeOrZero, A])),
         (113, P::new("probe_read_kernel", &[MemOut, SizeOrZero, A])),
         (114, P::new("probe_read_user_str", &[MemOut, SizeOrZero, A])),
-        (115, P::new("probe_read_kernel_str", &[MemOut, SizeOrZero, A])),
+        (
+            115,
+            P::new("probe_read_kernel_str", &[MemOut, SizeOrZero, A]),
+        ),
         (118, P::new("jiffies64", &[])),
         (125, P::new("ktime_get_boot_ns", &[])),
-        (130, P::new("ringbuf_output", &[Map(RING), Mem, SizeOrZero, A])),
-        (131, P::new("ringbuf_reserve", &[Map(RING), A, A]).returns(Ret::RingbufOrNull)),
+        (
+            130,
+            P::new("ringbuf_output", &[Map(RING), Mem, SizeOrZero, A]),
+        ),
+        (
+            131,
+            P::new("ringbuf_reserve", &[Map(RING), A, A]).returns(Ret::RingbufOrNull),
+        ),
         (132, P::new("ringbuf_submit", &[RingbufRecord, A])),
         (133, P::new("ringbuf_discard", &[RingbufRecord, A])),
         (134, P::new("ringbuf_query", &[Map(RING), A])),
         (160, P::new("ktime_get_coarse_ns", &[])),
         (
             164,
-            P::new("for_each_map_elem", &[Map(ANY_MAP), Callback, AnyPointer, A])
-                .with_callback(CallbackKind::ForEachMapElem),
+            P::new(
+                "for_each_map_elem",
+                &[Map(ANY_MAP), Callback, AnyPointer, A],
+            )
+            .with_callback(CallbackKind::ForEachMapElem),
         ),
-        (165, P::new("snprintf", &[MemOut, Size, Str, MemOrNull, SizeOrZero])),
-        (177, P::new("trace_vprintk", &[Mem, Size, MemOrNull, SizeOrZero])),
-        (181, P::new("loop", &[A, Callback, AnyPointer, A]).with_callback(CallbackKind::Loop)),
+        (
+            165,
+            P::new("snprintf", &[MemOut, Size, Str, MemOrNull, SizeOrZero]),
+        ),
+        (
+            177,
+            P::new("trace_vprintk", &[Mem, Size, MemOrNull, SizeOrZero]),
+        ),
+        (
+            181,
+            P::new("loop", &[A, Callback, AnyPointer, A]).with_callback(CallbackKind::Loop),
+        ),
         (182, P::new("strncmp", &[Mem, Size, Str])),
     ]
 }

@@ -40,7 +40,13 @@ pub struct ProgramType {
 
 /// `struct xdp_md`: data 0, data_end 4, data_meta 8, ingress_ifindex 12, rx_queue_index 16,
 /// egress_ifindex 20. Nothing is writable.
-pub const XDP_MD: CtxDescriptor = CtxDescriptor { size: 24, data: Some(0), end: Some(4), meta: Some(8), writable: &[] };
+pub const XDP_MD: CtxDescriptor = CtxDescriptor {
+    size: 24,
+    data: Some(0),
+    end: Some(4),
+    meta: Some(8),
+    writable: &[],
+};
 
 /// `struct __sk_buff` (size 192): data 76, data_end 80, data_meta 140. As in PREVAIL, every
 /// field but the three packet pointers may be written (the host owns the structure).
@@ -53,36 +59,86 @@ pub const SK_BUFF: CtxDescriptor = CtxDescriptor {
 };
 
 /// `struct pt_regs` on x86-64 (read-only).
-pub const PT_REGS: CtxDescriptor = CtxDescriptor { size: 168, data: None, end: None, meta: None, writable: &[] };
+pub const PT_REGS: CtxDescriptor = CtxDescriptor {
+    size: 168,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[],
+};
 
 /// Tracepoint records: read-only; their layout is per tracepoint, bounded here by a page.
-pub const TRACEPOINT: CtxDescriptor = CtxDescriptor { size: 4096, data: None, end: None, meta: None, writable: &[] };
+pub const TRACEPOINT: CtxDescriptor = CtxDescriptor {
+    size: 4096,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[],
+};
 
 /// `struct bpf_raw_tracepoint_args`: up to 12 u64 arguments, read-only.
-pub const RAW_TRACEPOINT: CtxDescriptor = CtxDescriptor { size: 96, data: None, end: None, meta: None, writable: &[] };
+pub const RAW_TRACEPOINT: CtxDescriptor = CtxDescriptor {
+    size: 96,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[],
+};
 
 /// `struct bpf_perf_event_data`: pt_regs, sample_period, addr (read-only).
-pub const PERF_EVENT: CtxDescriptor = CtxDescriptor { size: 184, data: None, end: None, meta: None, writable: &[] };
+pub const PERF_EVENT: CtxDescriptor = CtxDescriptor {
+    size: 184,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[],
+};
 
 /// `struct bpf_sock_ops` (size 184 is enough for the fields in use; `reply` at 4 and
 /// `sk_txhash` at 116 are writable).
-pub const SOCK_OPS: CtxDescriptor =
-    CtxDescriptor { size: 184, data: None, end: None, meta: None, writable: &[(4, 20), (116, 120)] };
+pub const SOCK_OPS: CtxDescriptor = CtxDescriptor {
+    size: 184,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[(4, 20), (116, 120)],
+};
 
 /// `struct bpf_sock`: readable, some fields writable (bound_dev_if 0, mark 4, priority 8).
-pub const BPF_SOCK: CtxDescriptor = CtxDescriptor { size: 80, data: None, end: None, meta: None, writable: &[(0, 12)] };
+pub const BPF_SOCK: CtxDescriptor = CtxDescriptor {
+    size: 80,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[(0, 12)],
+};
 
 impl ProgramType {
     /// The plain memory type (conformance suite, `apiary run`).
     #[must_use]
     pub const fn mem(size: Option<u64>) -> Self {
-        Self { name: "mem", ctx: CtxKind::Mem(size), privileged: true, legacy_packet: true }
+        Self {
+            name: "mem",
+            ctx: CtxKind::Mem(size),
+            privileged: true,
+            legacy_packet: true,
+        }
     }
 
     /// A type from its context layout.
     #[must_use]
-    pub const fn with_ctx(name: &'static str, ctx: CtxDescriptor, privileged: bool, legacy_packet: bool) -> Self {
-        Self { name, ctx: CtxKind::Struct(ctx), privileged, legacy_packet }
+    pub const fn with_ctx(
+        name: &'static str,
+        ctx: CtxDescriptor,
+        privileged: bool,
+        legacy_packet: bool,
+    ) -> Self {
+        Self {
+            name,
+            ctx: CtxKind::Struct(ctx),
+            privileged,
+            legacy_packet,
+        }
     }
 
     /// XDP.

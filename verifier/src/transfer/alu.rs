@@ -10,7 +10,13 @@ use crate::domain::{Ptr, Region, Scalar, State, Val};
 use crate::error::RejectReason;
 
 fn scalar_of(v: &Val, reg: u8) -> Result<Scalar, RejectReason> {
-    v.scalar().copied().ok_or_else(|| RejectReason::InvalidType { reg, expected: "number", found: type_name(v) })
+    v.scalar()
+        .copied()
+        .ok_or_else(|| RejectReason::InvalidType {
+            reg,
+            expected: "number",
+            found: type_name(v),
+        })
 }
 
 fn arith(detail: String) -> RejectReason {
@@ -21,7 +27,14 @@ fn arith(detail: String) -> RejectReason {
 ///
 /// # Errors
 /// Uninitialised operands, arithmetic on pointers that is not defined.
-pub fn alu(pc: usize, s: &mut State, op: AluOp, width: Width, dst: Reg, src: Operand) -> Result<(), RejectReason> {
+pub fn alu(
+    pc: usize,
+    s: &mut State,
+    op: AluOp,
+    width: Width,
+    dst: Reg,
+    src: Operand,
+) -> Result<(), RejectReason> {
     if let (AluOp::Mov, Width::W64, Operand::Reg(r)) = (op, width, src) {
         // Copies are checked lazily: an uninitialised value may be moved, not used.
         s.regs[dst.index()] = s.regs[r.index()];
@@ -46,14 +59,14 @@ pub fn alu(pc: usize, s: &mut State, op: AluOp, width: Width, dst: Reg, src: Ope
         (Val::Scalar(x) | Val::PacketLen(x), Val::Scalar(y) | Val::PacketLen(y)) => {
             Val::Scalar(scalar_ops::alu(op, width, x, y))
         }
-        (Val::Ptr(p), Val::Scalar(y) | Val::PacketLen(y)) if width == Width::W64 => {
-            match op {
-                AluOp::Add => ptr_add(pc, s, p, y, src_reg(src), false)?,
-                AluOp::Sub => ptr_add(pc, s, p, y, src_reg(src), true)?,
-                _ => return Err(arith(format!("{op:?} on {}", type_name(&a)))),
-            }
-        }
-        (Val::Scalar(x) | Val::PacketLen(x), Val::Ptr(p)) if width == Width::W64 && op == AluOp::Add => {
+        (Val::Ptr(p), Val::Scalar(y) | Val::PacketLen(y)) if width == Width::W64 => match op {
+            AluOp::Add => ptr_add(pc, s, p, y, src_reg(src), false)?,
+            AluOp::Sub => ptr_add(pc, s, p, y, src_reg(src), true)?,
+            _ => return Err(arith(format!("{op:?} on {}", type_name(&a)))),
+        },
+        (Val::Scalar(x) | Val::PacketLen(x), Val::Ptr(p))
+            if width == Width::W64 && op == AluOp::Add =>
+        {
             ptr_add(pc, s, p, x, Some(dst), false)?
         }
         (Val::Ptr(p), Val::Ptr(q)) if width == Width::W64 && op == AluOp::Sub => ptr_diff(p, q)?,
@@ -61,7 +74,11 @@ pub fn alu(pc: usize, s: &mut State, op: AluOp, width: Width, dst: Reg, src: Ope
             if !a.is_pointer() {
                 scalar_of(&a, dst.number())?;
             }
-            return Err(arith(format!("{op:?} {width:?} of {} and {}", type_name(&a), type_name(&b))));
+            return Err(arith(format!(
+                "{op:?} {width:?} of {} and {}",
+                type_name(&a),
+                type_name(&b)
+            )));
         }
     };
     s.regs[dst.index()] = result;
@@ -78,7 +95,11 @@ fn src_reg(src: Operand) -> Option<Reg> {
 /// The packet region of `p + y` for a variable `y` held in `reg`: based on `y`'s symbolic value
 /// (created here if it has none).
 fn variable_packet(pc: usize, s: &mut State, p: &Ptr, reg: Option<Reg>) -> Region {
-    let anon = Region::Packet { id: ANON_PKT, dlo: 0, dhi: 0 };
+    let anon = Region::Packet {
+        id: ANON_PKT,
+        dlo: 0,
+        dhi: 0,
+    };
     let Some(r) = reg else { return anon };
     let (k, d) = match s.syms[r.index()] {
         Some(x) => x,
@@ -90,15 +111,28 @@ fn variable_packet(pc: usize, s: &mut State, p: &Ptr, reg: Option<Reg>) -> Regio
         }
     };
     match p.region {
-        Region::Packet { id: 0, .. } => match (p.off.smin.checked_add(d), p.off.smax.checked_add(d)) {
-            (Some(lo), Some(hi)) => Region::Packet { id: k, dlo: lo, dhi: hi },
-            _ => anon,
-        },
+        Region::Packet { id: 0, .. } => {
+            match (p.off.smin.checked_add(d), p.off.smax.checked_add(d)) {
+                (Some(lo), Some(hi)) => Region::Packet {
+                    id: k,
+                    dlo: lo,
+                    dhi: hi,
+                },
+                _ => anon,
+            }
+        }
         _ => anon,
     }
 }
 
-fn ptr_add(pc: usize, s: &mut State, p: &Ptr, y: &Scalar, reg: Option<Reg>, sub: bool) -> Result<Val, RejectReason> {
+fn ptr_add(
+    pc: usize,
+    s: &mut State,
+    p: &Ptr,
+    y: &Scalar,
+    reg: Option<Reg>,
+    sub: bool,
+) -> Result<Val, RejectReason> {
     if p.null.is_some() {
         return Err(arith("arithmetic on a possibly-null pointer".into()));
     }
@@ -110,41 +144,76 @@ fn ptr_add(pc: usize, s: &mut State, p: &Ptr, y: &Scalar, reg: Option<Reg>, sub:
     let region = match p.region {
         Region::Packet { id, dlo, dhi } => match y.as_const() {
             Some(c) => {
-                let c = if sub { (c as i64).wrapping_neg() } else { c as i64 };
+                let c = if sub {
+                    (c as i64).wrapping_neg()
+                } else {
+                    c as i64
+                };
                 if id == 0 {
-                    Region::Packet { id: 0, dlo: 0, dhi: 0 }
+                    Region::Packet {
+                        id: 0,
+                        dlo: 0,
+                        dhi: 0,
+                    }
                 } else {
                     match (dlo.checked_add(c), dhi.checked_add(c)) {
-                        (Some(lo), Some(hi)) => Region::Packet { id, dlo: lo, dhi: hi },
-                        _ => Region::Packet { id: ANON_PKT, dlo: 0, dhi: 0 },
+                        (Some(lo), Some(hi)) => Region::Packet {
+                            id,
+                            dlo: lo,
+                            dhi: hi,
+                        },
+                        _ => Region::Packet {
+                            id: ANON_PKT,
+                            dlo: 0,
+                            dhi: 0,
+                        },
                     }
                 }
             }
-            None if sub => Region::Packet { id: ANON_PKT, dlo: 0, dhi: 0 },
+            None if sub => Region::Packet {
+                id: ANON_PKT,
+                dlo: 0,
+                dhi: 0,
+            },
             None => variable_packet(pc, s, p, reg),
         },
         r => r,
     };
-    Ok(Val::Ptr(Ptr { region, off, null: None }))
+    Ok(Val::Ptr(Ptr {
+        region,
+        off,
+        null: None,
+    }))
 }
 
 fn same_region(a: &Region, b: &Region) -> bool {
     match (a, b) {
-        (Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta, Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta) => true,
+        (
+            Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta,
+            Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta,
+        ) => true,
         _ => a == b,
     }
 }
 
 fn ptr_diff(p: &Ptr, q: &Ptr) -> Result<Val, RejectReason> {
     if !same_region(&p.region, &q.region) || p.null.is_some() || q.null.is_some() {
-        return Err(arith(format!("difference of pointers into different regions ({:?}, {:?})", p.region, q.region)));
+        return Err(arith(format!(
+            "difference of pointers into different regions ({:?}, {:?})",
+            p.region, q.region
+        )));
     }
     let packetish = |r: &Region| matches!(r, Region::PacketEnd | Region::PacketMeta);
     if packetish(&p.region) || packetish(&q.region) || p.region != q.region {
         // Offsets are relative to different bases (data_end, data_meta, variable parts).
         return Ok(Val::TOP);
     }
-    Ok(Val::Scalar(scalar_ops::alu(AluOp::Sub, Width::W64, &p.off, &q.off)))
+    Ok(Val::Scalar(scalar_ops::alu(
+        AluOp::Sub,
+        Width::W64,
+        &p.off,
+        &q.off,
+    )))
 }
 
 /// `dst = -dst`.

@@ -14,7 +14,14 @@ use crate::error::RejectReason;
 ///
 /// # Errors
 /// Uninitialised operands, comparisons involving pointers that are not allowed.
-pub fn branch(env: &Env<'_>, s: &State, cond: Cond, width: Width, dst: Reg, src: Operand) -> Result<(Option<State>, Option<State>), RejectReason> {
+pub fn branch(
+    env: &Env<'_>,
+    s: &State,
+    cond: Cond,
+    width: Width,
+    dst: Reg,
+    src: Operand,
+) -> Result<(Option<State>, Option<State>), RejectReason> {
     let a = read(s, dst)?;
     let b = operand(s, src, width)?;
     let src_reg = match src {
@@ -34,7 +41,9 @@ pub fn branch(env: &Env<'_>, s: &State, cond: Cond, width: Width, dst: Reg, src:
         return Ok((edge(false), edge(true)));
     }
     if width == Width::W32 && !env.privileged() {
-        return Err(RejectReason::PointerComparison { detail: "32-bit comparison of a pointer".into() });
+        return Err(RejectReason::PointerComparison {
+            detail: "32-bit comparison of a pointer".into(),
+        });
     }
     // Orient: pointer on the left.
     let (p_reg, pv, other_reg, ov, c) = if matches!(a, Val::Ptr(_)) || b.scalar().is_some() {
@@ -42,9 +51,19 @@ pub fn branch(env: &Env<'_>, s: &State, cond: Cond, width: Width, dst: Reg, src:
     } else {
         (src_reg, b, Some(dst), a, swap(cond))
     };
-    let edge_cond = |holds: bool| if holds { Some(c) } else if c == Cond::Set { None } else { Some(negate(c)) };
+    let edge_cond = |holds: bool| {
+        if holds {
+            Some(c)
+        } else if c == Cond::Set {
+            None
+        } else {
+            Some(negate(c))
+        }
+    };
     match (&pv, &ov) {
-        (Val::Ptr(p), Val::Scalar(z)) if z.as_const() == Some(0) && matches!(c, Cond::Eq | Cond::Ne) => {
+        (Val::Ptr(p), Val::Scalar(z))
+            if z.as_const() == Some(0) && matches!(c, Cond::Eq | Cond::Ne) =>
+        {
             let edge = |holds: bool| -> Option<State> {
                 let is_null = edge_cond(holds) == Some(Cond::Eq);
                 null_edge(s, p_reg, p, is_null)
@@ -60,13 +79,17 @@ pub fn branch(env: &Env<'_>, s: &State, cond: Cond, width: Width, dst: Reg, src:
                 Some(t)
             };
             if !env.privileged() && !comparable(&p.region, &q.region) {
-                return Err(RejectReason::PointerComparison { detail: format!("{} with {}", type_name(&pv), type_name(&ov)) });
+                return Err(RejectReason::PointerComparison {
+                    detail: format!("{} with {}", type_name(&pv), type_name(&ov)),
+                });
             }
             Ok((edge(false), edge(true)))
         }
         _ => {
             if !env.privileged() {
-                return Err(RejectReason::PointerComparison { detail: format!("{} with {}", type_name(&pv), type_name(&ov)) });
+                return Err(RejectReason::PointerComparison {
+                    detail: format!("{} with {}", type_name(&pv), type_name(&ov)),
+                });
             }
             let _ = other_reg;
             Ok((Some(s.clone()), Some(s.clone())))
@@ -75,13 +98,22 @@ pub fn branch(env: &Env<'_>, s: &State, cond: Cond, width: Width, dst: Reg, src:
 }
 
 fn comparable(a: &Region, b: &Region) -> bool {
-    let pk = |r: &Region| matches!(r, Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta);
+    let pk = |r: &Region| {
+        matches!(
+            r,
+            Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta
+        )
+    };
     (pk(a) && pk(b)) || std::mem::discriminant(a) == std::mem::discriminant(b)
 }
 
 fn set_scalar(t: &mut State, r: Reg, old: &Val, new: Scalar, width: Width) {
     let len = matches!(old, Val::PacketLen(_));
-    t.regs[r.index()] = if len { Val::PacketLen(new) } else { Val::Scalar(new) };
+    t.regs[r.index()] = if len {
+        Val::PacketLen(new)
+    } else {
+        Val::Scalar(new)
+    };
     if len {
         let known = match width {
             Width::W64 => Some(new.umin),
@@ -116,7 +148,11 @@ fn null_edge(s: &State, reg: Option<Reg>, p: &Ptr, is_null: bool) -> Option<Stat
     };
     if id == ANON_NULL {
         if let Some(r) = reg {
-            t.regs[r.index()] = if is_null { Val::constant(0) } else { Val::Ptr(Ptr { null: None, ..*p }) };
+            t.regs[r.index()] = if is_null {
+                Val::constant(0)
+            } else {
+                Val::Ptr(Ptr { null: None, ..*p })
+            };
         }
     } else {
         t.map_values(refine);
@@ -133,14 +169,18 @@ fn learn_packet(t: &mut State, p: &Ptr, q: &Ptr, ec: Cond) {
     let (x, rel) = match (p.region, q.region, ec) {
         (Region::Packet { .. }, Region::PacketEnd, Cond::Lt | Cond::Le | Cond::Eq) => (p, ec),
         (Region::PacketEnd, Region::Packet { .. }, Cond::Gt | Cond::Ge | Cond::Eq) => (q, swap(ec)),
-        (Region::PacketMeta, Region::Packet { .. }, Cond::Lt | Cond::Le) if q.off.as_const() == Some(0) => {
+        (Region::PacketMeta, Region::Packet { .. }, Cond::Lt | Cond::Le)
+            if q.off.as_const() == Some(0) =>
+        {
             let k = p.off.smin + i64::from(ec == Cond::Lt);
             if k > 0 {
                 t.meta = t.meta.max(k as u64);
             }
             return;
         }
-        (Region::Packet { .. }, Region::PacketMeta, Cond::Gt | Cond::Ge) if p.off.as_const() == Some(0) => {
+        (Region::Packet { .. }, Region::PacketMeta, Cond::Gt | Cond::Ge)
+            if p.off.as_const() == Some(0) =>
+        {
             let k = q.off.smin + i64::from(ec == Cond::Gt);
             if k > 0 {
                 t.meta = t.meta.max(k as u64);

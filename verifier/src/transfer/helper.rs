@@ -21,7 +21,11 @@ pub struct ArgInfo {
 }
 
 fn bad(proto: &HelperProto, arg: usize, detail: String) -> RejectReason {
-    RejectReason::HelperArg { helper: proto.name, arg: arg as u8 + 1, detail }
+    RejectReason::HelperArg {
+        helper: proto.name,
+        arg: arg as u8 + 1,
+        detail,
+    }
 }
 
 /// Checks the arguments of a call to `proto`, and applies their effects on memory (written
@@ -29,7 +33,11 @@ fn bad(proto: &HelperProto, arg: usize, detail: String) -> RejectReason {
 ///
 /// # Errors
 /// The first argument that does not match.
-pub fn check_args(env: &Env<'_>, s: &mut State, proto: &HelperProto) -> Result<ArgInfo, RejectReason> {
+pub fn check_args(
+    env: &Env<'_>,
+    s: &mut State,
+    proto: &HelperProto,
+) -> Result<ArgInfo, RejectReason> {
     let mut info = ArgInfo::default();
     for i in 0..5 {
         let kind = proto.args[i];
@@ -46,30 +54,57 @@ pub fn check_args(env: &Env<'_>, s: &mut State, proto: &HelperProto) -> Result<A
             Arg::None => {}
             Arg::Anything => {
                 if v.scalar().is_none() && !env.privileged() {
-                    return Err(RejectReason::PointerLeak { detail: "pointer passed as a number to a helper" });
+                    return Err(RejectReason::PointerLeak {
+                        detail: "pointer passed as a number to a helper",
+                    });
                 }
             }
             Arg::AnyPointer => {}
             Arg::Map(allowed) => {
                 let Val::MapPtr(m) = v else {
-                    return Err(bad(proto, i, format!("expected a map, found {}", type_name(&v))));
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("expected a map, found {}", type_name(&v)),
+                    ));
                 };
                 let (_, mi) = env.map(i64::from(m))?;
                 if !allowed.is_empty() && !allowed.contains(&mi.map_type) {
-                    return Err(bad(proto, i, format!("map type {} not allowed", mi.map_type)));
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("map type {} not allowed", mi.map_type),
+                    ));
                 }
                 info.map.get_or_insert(m);
             }
             Arg::MapKey | Arg::MapValue | Arg::MapValueOut => {
-                let m = info.map.ok_or_else(|| bad(proto, i, "no map argument before".into()))?;
+                let m = info
+                    .map
+                    .ok_or_else(|| bad(proto, i, "no map argument before".into()))?;
                 let (_, mi) = env.map(i64::from(m))?;
-                let n = if kind == Arg::MapKey { mi.key_size } else { mi.value_size };
-                let k = if kind == Arg::MapValueOut { Kind::Write } else { Kind::Read };
+                let n = if kind == Arg::MapKey {
+                    mi.key_size
+                } else {
+                    mi.value_size
+                };
+                let k = if kind == Arg::MapValueOut {
+                    Kind::Write
+                } else {
+                    Kind::Read
+                };
                 mem_arg(env, s, proto, i, &v, Scalar::constant(u64::from(n)), k)?;
             }
             Arg::Mem | Arg::MemOrNull | Arg::MemOut | Arg::MemInOut => {
-                let size = next.scalar().copied().ok_or_else(|| bad(proto, i + 1, format!("size must be a number, found {}", type_name(&next))))?;
-                let null_ok = kind == Arg::MemOrNull && v.scalar().is_some_and(|z| z.as_const() == Some(0));
+                let size = next.scalar().copied().ok_or_else(|| {
+                    bad(
+                        proto,
+                        i + 1,
+                        format!("size must be a number, found {}", type_name(&next)),
+                    )
+                })?;
+                let null_ok =
+                    kind == Arg::MemOrNull && v.scalar().is_some_and(|z| z.as_const() == Some(0));
                 if !null_ok {
                     let k = match kind {
                         Arg::MemOut => Kind::Write,
@@ -80,29 +115,67 @@ pub fn check_args(env: &Env<'_>, s: &mut State, proto: &HelperProto) -> Result<A
                 }
             }
             Arg::Size | Arg::SizeOrZero => {
-                let z = v.scalar().ok_or_else(|| bad(proto, i, "size must be a number".into()))?;
+                let z = v
+                    .scalar()
+                    .ok_or_else(|| bad(proto, i, "size must be a number".into()))?;
                 if z.smin < 0 || (kind == Arg::Size && z.umin == 0) {
-                    return Err(bad(proto, i, format!("size [{}, {}] may be {}", z.smin, z.smax, if z.smin < 0 { "negative" } else { "zero" })));
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!(
+                            "size [{}, {}] may be {}",
+                            z.smin,
+                            z.smax,
+                            if z.smin < 0 { "negative" } else { "zero" }
+                        ),
+                    ));
                 }
             }
             Arg::Ctx => match v {
-                Val::Ptr(Ptr { region: Region::Ctx, off, null: None }) if off.as_const() == Some(0) => {}
-                _ => return Err(bad(proto, i, format!("expected ctx, found {}", type_name(&v)))),
+                Val::Ptr(Ptr {
+                    region: Region::Ctx,
+                    off,
+                    null: None,
+                }) if off.as_const() == Some(0) => {}
+                _ => {
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("expected ctx, found {}", type_name(&v)),
+                    ))
+                }
             },
             Arg::Callback => {
                 let Val::Func(t) = v else {
-                    return Err(bad(proto, i, format!("expected a function, found {}", type_name(&v))));
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("expected a function, found {}", type_name(&v)),
+                    ));
                 };
                 if let Some(cb) = proto.callback {
                     info.callback = Some((t, cb));
                 }
             }
             Arg::RingbufRecord => match v {
-                Val::Ptr(Ptr { region: Region::Ringbuf { ref_id, .. }, off, null: None }) if off.as_const() == Some(0) => {
+                Val::Ptr(Ptr {
+                    region: Region::Ringbuf { ref_id, .. },
+                    off,
+                    null: None,
+                }) if off.as_const() == Some(0) => {
                     s.refs.retain(|&r| r != ref_id);
-                    invalidate(s, |x| matches!(x, Val::Ptr(Ptr { region: Region::Ringbuf { ref_id: r, .. }, .. }) if *r == ref_id));
+                    invalidate(
+                        s,
+                        |x| matches!(x, Val::Ptr(Ptr { region: Region::Ringbuf { ref_id: r, .. }, .. }) if *r == ref_id),
+                    );
                 }
-                _ => return Err(bad(proto, i, format!("expected a ring-buffer record, found {}", type_name(&v)))),
+                _ => {
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("expected a ring-buffer record, found {}", type_name(&v)),
+                    ))
+                }
             },
             Arg::Str => {
                 mem_arg(env, s, proto, i, &v, Scalar::constant(1), Kind::Read)?;
@@ -112,29 +185,57 @@ pub fn check_args(env: &Env<'_>, s: &mut State, proto: &HelperProto) -> Result<A
     Ok(info)
 }
 
-fn mem_arg(env: &Env<'_>, s: &mut State, proto: &HelperProto, i: usize, v: &Val, size: Scalar, kind: Kind) -> Result<(), RejectReason> {
+fn mem_arg(
+    env: &Env<'_>,
+    s: &mut State,
+    proto: &HelperProto,
+    i: usize,
+    v: &Val,
+    size: Scalar,
+    kind: Kind,
+) -> Result<(), RejectReason> {
     if size.smin < 0 {
-        return Err(bad(proto, i + 1, format!("size [{}, {}] may be negative", size.smin, size.smax)));
+        return Err(bad(
+            proto,
+            i + 1,
+            format!("size [{}, {}] may be negative", size.smin, size.smax),
+        ));
     }
     let max = size.smax;
     let t = check(env, s, i as u8 + 1, v, 0, max, kind).map_err(|e| match e {
-        RejectReason::OutOfBounds { .. } | RejectReason::NullDereference { .. } | RejectReason::InvalidType { .. } => bad(proto, i, e.to_string()),
+        RejectReason::OutOfBounds { .. }
+        | RejectReason::NullDereference { .. }
+        | RejectReason::InvalidType { .. } => bad(proto, i, e.to_string()),
         other => other,
     })?;
     if let Region::Stack { frame } = t.ptr.region {
         if kind != Kind::Write {
             if let Some(st) = s.stack(frame) {
-                st.check_init(t.lo, t.hi - t.lo + max, env.privileged()).map_err(|_| bad(proto, i, "reads uninitialised stack".into()))?;
+                st.check_init(t.lo, t.hi - t.lo + max, env.privileged())
+                    .map_err(|_| bad(proto, i, "reads uninitialised stack".into()))?;
             }
         }
         if kind != Kind::Read {
             let exact = t.lo == t.hi;
             if let Some(st) = s.stack_mut(frame) {
-                let min = if exact { size.umin.min(FRAME as u64) as i64 } else { 0 };
+                let min = if exact {
+                    size.umin.min(FRAME as u64) as i64
+                } else {
+                    0
+                };
                 st.havoc(t.lo, min, t.hi - t.lo + max);
             }
         }
-    } else if kind != Kind::Read && !matches!(t.ptr.region, Region::MapValue { .. } | Region::Packet { .. } | Region::Input { .. } | Region::Ringbuf { .. } | Region::Ctx) {
+    } else if kind != Kind::Read
+        && !matches!(
+            t.ptr.region,
+            Region::MapValue { .. }
+                | Region::Packet { .. }
+                | Region::Input { .. }
+                | Region::Ringbuf { .. }
+                | Region::Ctx
+        )
+    {
         return Err(bad(proto, i, "memory is not writable".into()));
     }
     Ok(())
@@ -146,7 +247,13 @@ fn mem_arg(env: &Env<'_>, s: &mut State, proto: &HelperProto, i: usize, v: &Val,
 /// # Errors
 /// A reservation made again while the previous one from the same call is still live, or a
 /// ring-buffer size that is not a constant.
-pub fn finish(env: &Env<'_>, s: &mut State, pc: usize, proto: &HelperProto, info: &ArgInfo) -> Result<(), RejectReason> {
+pub fn finish(
+    env: &Env<'_>,
+    s: &mut State,
+    pc: usize,
+    proto: &HelperProto,
+    info: &ArgInfo,
+) -> Result<(), RejectReason> {
     let id = (pc as u32).wrapping_add(1);
     let r0 = match proto.ret {
         Ret::Scalar => Val::TOP,
@@ -155,24 +262,48 @@ pub fn finish(env: &Env<'_>, s: &mut State, pc: usize, proto: &HelperProto, info
             let m = info.map.ok_or_else(|| bad(proto, 0, "no map".into()))?;
             let (_, mi) = env.map(i64::from(m))?;
             invalidate(s, |v| matches!(v, Val::Ptr(p) if p.null == Some(id)));
-            if matches!(mi.map_type, map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS) {
-                return Err(RejectReason::Unsupported { what: "lookup in a map of maps".into() });
+            if matches!(
+                mi.map_type,
+                map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS
+            ) {
+                return Err(RejectReason::Unsupported {
+                    what: "lookup in a map of maps".into(),
+                });
             }
-            Val::Ptr(Ptr { region: Region::MapValue { map: m }, off: Scalar::constant(0), null: Some(id) })
+            Val::Ptr(Ptr {
+                region: Region::MapValue { map: m },
+                off: Scalar::constant(0),
+                null: Some(id),
+            })
         }
         Ret::RingbufOrNull => {
-            let size = s.regs[2].scalar().and_then(Scalar::as_const).ok_or_else(|| bad(proto, 1, "size must be a constant".into()))?;
+            let size = s.regs[2]
+                .scalar()
+                .and_then(Scalar::as_const)
+                .ok_or_else(|| bad(proto, 1, "size must be a constant".into()))?;
             if s.refs.contains(&id) {
                 return Err(RejectReason::UnreleasedReference { id });
             }
             invalidate(s, |v| matches!(v, Val::Ptr(p) if p.null == Some(id)));
             s.refs.push(id);
             s.refs.sort_unstable();
-            Val::Ptr(Ptr { region: Region::Ringbuf { size, ref_id: id }, off: Scalar::constant(0), null: Some(id) })
+            Val::Ptr(Ptr {
+                region: Region::Ringbuf { size, ref_id: id },
+                off: Scalar::constant(0),
+                null: Some(id),
+            })
         }
     };
     if proto.reallocates_packet {
-        invalidate(s, |v| matches!(v, Val::Ptr(Ptr { region: Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta, .. })));
+        invalidate(s, |v| {
+            matches!(
+                v,
+                Val::Ptr(Ptr {
+                    region: Region::Packet { .. } | Region::PacketEnd | Region::PacketMeta,
+                    ..
+                })
+            )
+        });
         s.pkt = 0;
         s.meta = 0;
         s.pkt_ids.clear();

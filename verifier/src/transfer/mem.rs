@@ -35,7 +35,13 @@ pub struct Target {
 }
 
 fn oob(region: &'static str, lo: i64, hi: i64, size: i64, limit: i64) -> RejectReason {
-    RejectReason::OutOfBounds { region, lo, hi, size: size.max(0) as u64, limit }
+    RejectReason::OutOfBounds {
+        region,
+        lo,
+        hi,
+        size: size.max(0) as u64,
+        limit,
+    }
 }
 
 /// Checks that `[ptr + off + lo_delta, ...)` of `size` bytes (`size_max` at most) is inside the
@@ -43,16 +49,33 @@ fn oob(region: &'static str, lo: i64, hi: i64, size: i64, limit: i64) -> RejectR
 ///
 /// # Errors
 /// The failed check.
-pub fn check(env: &Env<'_>, s: &State, reg: u8, v: &Val, off: i64, size: i64, kind: Kind) -> Result<Target, RejectReason> {
+pub fn check(
+    env: &Env<'_>,
+    s: &State,
+    reg: u8,
+    v: &Val,
+    off: i64,
+    size: i64,
+    kind: Kind,
+) -> Result<Target, RejectReason> {
     let p = match v {
         Val::Uninit => return Err(RejectReason::UninitRegister { reg }),
         Val::Ptr(p) => *p,
-        _ => return Err(RejectReason::InvalidType { reg, expected: "pointer", found: type_name(v) }),
+        _ => {
+            return Err(RejectReason::InvalidType {
+                reg,
+                expected: "pointer",
+                found: type_name(v),
+            })
+        }
     };
     if p.null.is_some() {
         return Err(RejectReason::NullDereference { reg });
     }
-    let (lo, hi) = (p.off.smin.saturating_add(off), p.off.smax.saturating_add(off));
+    let (lo, hi) = (
+        p.off.smin.saturating_add(off),
+        p.off.smax.saturating_add(off),
+    );
     let within = |limit: i64, name: &'static str| {
         if lo >= 0 && hi.saturating_add(size) <= limit {
             Ok(())
@@ -64,23 +87,40 @@ pub fn check(env: &Env<'_>, s: &State, reg: u8, v: &Val, off: i64, size: i64, ki
     let table_region = match p.region {
         Region::Stack { frame } => {
             if usize::from(frame) > s.depth() {
-                return Err(RejectReason::InvalidType { reg, expected: "live stack frame", found: "stale stack".into() });
+                return Err(RejectReason::InvalidType {
+                    reg,
+                    expected: "live stack frame",
+                    found: "stale stack".into(),
+                });
             }
             within(FRAME, "stack")?;
             true
         }
         Region::Ctx => {
             let CtxKind::Struct(d) = env.ptype.ctx else {
-                return Err(RejectReason::InvalidType { reg, expected: "pointer", found: "ctx".into() });
+                return Err(RejectReason::InvalidType {
+                    reg,
+                    expected: "pointer",
+                    found: "ctx".into(),
+                });
             };
             within(i64::from(d.size), "ctx")?;
             if lo != hi {
-                return Err(RejectReason::CtxAccess { offset: lo, size: size as u8 });
+                return Err(RejectReason::CtxAccess {
+                    offset: lo,
+                    size: size as u8,
+                });
             }
             if writes {
-                let ok = d.writable.iter().any(|&(a, b)| lo >= i64::from(a) && lo + size <= i64::from(b));
+                let ok = d
+                    .writable
+                    .iter()
+                    .any(|&(a, b)| lo >= i64::from(a) && lo + size <= i64::from(b));
                 if !ok || kind == Kind::Atomic {
-                    return Err(RejectReason::CtxAccess { offset: lo, size: size as u8 });
+                    return Err(RejectReason::CtxAccess {
+                        offset: lo,
+                        size: size as u8,
+                    });
                 }
             }
             false
@@ -91,12 +131,15 @@ pub fn check(env: &Env<'_>, s: &State, reg: u8, v: &Val, off: i64, size: i64, ki
             }
             let by_base = id != 0
                 && id != ANON_PKT
-                && s.pkt_bound(id).is_some_and(|k| dhi.saturating_add(off).saturating_add(size) <= k);
+                && s.pkt_bound(id)
+                    .is_some_and(|k| dhi.saturating_add(off).saturating_add(size) <= k);
             if !by_base {
                 within(s.pkt as i64, "packet")?;
             }
             if kind == Kind::Atomic {
-                return Err(RejectReason::Atomic { detail: "atomic on packet data".into() });
+                return Err(RejectReason::Atomic {
+                    detail: "atomic on packet data".into(),
+                });
             }
             true
         }
@@ -105,13 +148,19 @@ pub fn check(env: &Env<'_>, s: &State, reg: u8, v: &Val, off: i64, size: i64, ki
             false
         }
         Region::PacketEnd => {
-            return Err(RejectReason::InvalidType { reg, expected: "dereferenceable pointer", found: "packet_end".into() })
+            return Err(RejectReason::InvalidType {
+                reg,
+                expected: "dereferenceable pointer",
+                found: "packet_end".into(),
+            })
         }
         Region::MapValue { map } => {
             let (_, info) = env.map(i64::from(map))?;
             within(i64::from(info.value_size), "map value")?;
             if writes && info.readonly {
-                return Err(RejectReason::ReadOnly { region: "map value" });
+                return Err(RejectReason::ReadOnly {
+                    region: "map value",
+                });
             }
             true
         }
@@ -124,13 +173,20 @@ pub fn check(env: &Env<'_>, s: &State, reg: u8, v: &Val, off: i64, size: i64, ki
             true
         }
     };
-    Ok(Target { ptr: p, lo, hi, table_region })
+    Ok(Target {
+        ptr: p,
+        lo,
+        hi,
+        table_region,
+    })
 }
 
 fn stack_err(e: StackError) -> RejectReason {
     match e {
         StackError::Uninit(b) => RejectReason::UninitStack { offset: b - FRAME },
-        StackError::PointerBytes(_) => RejectReason::PointerLeak { detail: "reading part of a spilled pointer" },
+        StackError::PointerBytes(_) => RejectReason::PointerLeak {
+            detail: "reading part of a spilled pointer",
+        },
     }
 }
 
@@ -150,14 +206,26 @@ fn sized_scalar(size: Size, sign_extend: bool) -> Val {
 ///
 /// # Errors
 /// The failed check.
-pub fn load(env: &Env<'_>, s: &mut State, size: Size, sign_extend: bool, dst: Reg, src: Reg, off: i16) -> Result<bool, RejectReason> {
+pub fn load(
+    env: &Env<'_>,
+    s: &mut State,
+    size: Size,
+    sign_extend: bool,
+    dst: Reg,
+    src: Reg,
+    off: i16,
+) -> Result<bool, RejectReason> {
     let v = read(s, src)?;
     let n = i64::from(size.bytes());
     let t = check(env, s, src.number(), &v, i64::from(off), n, Kind::Read)?;
     let val = match t.ptr.region {
         Region::Stack { frame } => {
-            let st = s.stack(frame).ok_or(RejectReason::UninitStack { offset: t.lo - FRAME })?;
-            let got = st.read(t.lo, t.hi, size.bytes(), env.privileged()).map_err(stack_err)?;
+            let st = s.stack(frame).ok_or(RejectReason::UninitStack {
+                offset: t.lo - FRAME,
+            })?;
+            let got = st
+                .read(t.lo, t.hi, size.bytes(), env.privileged())
+                .map_err(stack_err)?;
             match (got, sign_extend) {
                 (Val::Scalar(x), true) if size != Size::DW => {
                     let bits = u32::from(size.bytes()) * 8;
@@ -181,7 +249,9 @@ pub fn load(env: &Env<'_>, s: &mut State, size: Size, sign_extend: bool, dst: Re
 }
 
 fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {
-    let CtxKind::Struct(d) = env.ptype.ctx else { return Ok(sized_scalar(size, false)) };
+    let CtxKind::Struct(d) = env.ptype.ctx else {
+        return Ok(sized_scalar(size, false));
+    };
     let field = |f: Option<u32>| f.is_some_and(|o| i64::from(o) == off);
     let special = [(d.data, 0), (d.end, 1), (d.meta, 2)];
     for (f, which) in special {
@@ -189,14 +259,25 @@ fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {
             let fo = i64::from(o);
             if off < fo + 4 && fo < off + i64::from(size.bytes()) {
                 if !field(f) || size != Size::W {
-                    return Err(RejectReason::CtxAccess { offset: off, size: size.bytes() });
+                    return Err(RejectReason::CtxAccess {
+                        offset: off,
+                        size: size.bytes(),
+                    });
                 }
                 let region = match which {
-                    0 => Region::Packet { id: 0, dlo: 0, dhi: 0 },
+                    0 => Region::Packet {
+                        id: 0,
+                        dlo: 0,
+                        dhi: 0,
+                    },
                     1 => Region::PacketEnd,
                     _ => Region::PacketMeta,
                 };
-                return Ok(Val::Ptr(Ptr { region, off: Scalar::constant(0), null: None }));
+                return Ok(Val::Ptr(Ptr {
+                    region,
+                    off: Scalar::constant(0),
+                    null: None,
+                }));
             }
         }
     }
@@ -207,13 +288,28 @@ fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {
 ///
 /// # Errors
 /// The failed check.
-pub fn store(env: &Env<'_>, s: &mut State, size: Size, dst: Reg, off: i16, src: Operand) -> Result<bool, RejectReason> {
+pub fn store(
+    env: &Env<'_>,
+    s: &mut State,
+    size: Size,
+    dst: Reg,
+    off: i16,
+    src: Operand,
+) -> Result<bool, RejectReason> {
     let val = match src {
         Operand::Reg(r) => s.regs[r.index()],
         Operand::Imm(i) => Val::constant(i as i64 as u64),
     };
     let v = read(s, dst)?;
-    if !val.is_init() && !matches!(v, Val::Ptr(Ptr { region: Region::Stack { .. }, .. })) {
+    if !val.is_init()
+        && !matches!(
+            v,
+            Val::Ptr(Ptr {
+                region: Region::Stack { .. },
+                ..
+            })
+        )
+    {
         if let Operand::Reg(r) = src {
             return Err(RejectReason::UninitRegister { reg: r.number() });
         }
@@ -222,17 +318,28 @@ pub fn store(env: &Env<'_>, s: &mut State, size: Size, dst: Reg, off: i16, src: 
     let t = check(env, s, dst.number(), &v, i64::from(off), n, Kind::Write)?;
     match t.ptr.region {
         Region::Stack { frame } => {
-            if val.is_pointer() && (size != Size::DW || t.lo != t.hi || t.lo % 8 != 0) && !env.privileged() {
-                return Err(RejectReason::PointerLeak { detail: "partial or misaligned spill of a pointer" });
+            if val.is_pointer()
+                && (size != Size::DW || t.lo != t.hi || t.lo % 8 != 0)
+                && !env.privileged()
+            {
+                return Err(RejectReason::PointerLeak {
+                    detail: "partial or misaligned spill of a pointer",
+                });
             }
-            let stored = if val.is_pointer() && size != Size::DW { Val::TOP } else { val };
+            let stored = if val.is_pointer() && size != Size::DW {
+                Val::TOP
+            } else {
+                val
+            };
             if let Some(st) = s.stack_mut(frame) {
                 st.write(t.lo, t.hi, size.bytes(), &stored);
             }
         }
         _ => {
             if val.is_pointer() && !env.privileged() {
-                return Err(RejectReason::PointerLeak { detail: "pointer stored outside the stack" });
+                return Err(RejectReason::PointerLeak {
+                    detail: "pointer stored outside the stack",
+                });
             }
         }
     }
@@ -244,19 +351,34 @@ pub fn store(env: &Env<'_>, s: &mut State, size: Size, dst: Reg, off: i16, src: 
 /// # Errors
 /// The failed check.
 #[allow(clippy::too_many_arguments)]
-pub fn atomic(env: &Env<'_>, s: &mut State, size: Size, op: AtomicOp, fetch: bool, dst: Reg, src: Reg, off: i16) -> Result<bool, RejectReason> {
+pub fn atomic(
+    env: &Env<'_>,
+    s: &mut State,
+    size: Size,
+    op: AtomicOp,
+    fetch: bool,
+    dst: Reg,
+    src: Reg,
+    off: i16,
+) -> Result<bool, RejectReason> {
     let val = read(s, src)?;
     if val.scalar().is_none() {
-        return Err(RejectReason::Atomic { detail: format!("operand r{} is a {}", src.number(), type_name(&val)) });
+        return Err(RejectReason::Atomic {
+            detail: format!("operand r{} is a {}", src.number(), type_name(&val)),
+        });
     }
     if op == AtomicOp::Cmpxchg {
         let r0 = read(s, Reg::R0)?;
         if r0.scalar().is_none() {
-            return Err(RejectReason::Atomic { detail: "cmpxchg comparand r0 is not a number".into() });
+            return Err(RejectReason::Atomic {
+                detail: "cmpxchg comparand r0 is not a number".into(),
+            });
         }
     }
     if !matches!(size, Size::W | Size::DW) {
-        return Err(RejectReason::Atomic { detail: "atomic access must be 4 or 8 bytes".into() });
+        return Err(RejectReason::Atomic {
+            detail: "atomic access must be 4 or 8 bytes".into(),
+        });
     }
     let v = read(s, dst)?;
     let n = i64::from(size.bytes());
@@ -273,13 +395,22 @@ pub fn atomic(env: &Env<'_>, s: &mut State, size: Size, op: AtomicOp, fetch: boo
     match t.ptr.region {
         Region::Stack { .. } | Region::MapValue { .. } | Region::Input { .. } if aligned => {}
         Region::Stack { .. } | Region::MapValue { .. } | Region::Input { .. } => {
-            return Err(RejectReason::Atomic { detail: "offset not naturally aligned".into() })
+            return Err(RejectReason::Atomic {
+                detail: "offset not naturally aligned".into(),
+            })
         }
-        _ => return Err(RejectReason::Atomic { detail: format!("atomic on {}", type_name(&v)) }),
+        _ => {
+            return Err(RejectReason::Atomic {
+                detail: format!("atomic on {}", type_name(&v)),
+            })
+        }
     }
     if let Region::Stack { frame } = t.ptr.region {
-        let st = s.stack(frame).ok_or(RejectReason::UninitStack { offset: t.lo - FRAME })?;
-        st.read(t.lo, t.hi, size.bytes(), false).map_err(stack_err)?;
+        let st = s.stack(frame).ok_or(RejectReason::UninitStack {
+            offset: t.lo - FRAME,
+        })?;
+        st.read(t.lo, t.hi, size.bytes(), false)
+            .map_err(stack_err)?;
         if let Some(st) = s.stack_mut(frame) {
             st.write(t.lo, t.hi, size.bytes(), &Val::TOP);
         }

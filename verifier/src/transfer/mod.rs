@@ -47,7 +47,11 @@ impl Env<'_> {
         // Maps of the same shape are interchangeable for every check: name them by the first
         // one, so that a join of two such map pointers stays precise.
         let shape = |x: &MapInfo| (x.map_type, x.key_size, x.value_size, x.readonly);
-        let first = self.maps.iter().position(|x| shape(x) == shape(m)).unwrap_or(i);
+        let first = self
+            .maps
+            .iter()
+            .position(|x| shape(x) == shape(m))
+            .unwrap_or(i);
         Ok((first as u32, &self.maps[first]))
     }
 
@@ -57,14 +61,30 @@ impl Env<'_> {
         let mut s = State::entry();
         match self.ptype.ctx {
             CtxKind::Struct(_) => {
-                s.regs[1] = Val::Ptr(Ptr { region: Region::Ctx, off: Scalar::constant(0), null: None });
+                s.regs[1] = Val::Ptr(Ptr {
+                    region: Region::Ctx,
+                    off: Scalar::constant(0),
+                    null: None,
+                });
             }
             CtxKind::Mem(Some(n)) => {
-                s.regs[1] = Val::Ptr(Ptr { region: Region::Input { size: n }, off: Scalar::constant(0), null: None });
+                s.regs[1] = Val::Ptr(Ptr {
+                    region: Region::Input { size: n },
+                    off: Scalar::constant(0),
+                    null: None,
+                });
                 s.regs[2] = Val::constant(n);
             }
             CtxKind::Mem(None) => {
-                s.regs[1] = Val::Ptr(Ptr { region: Region::Packet { id: 0, dlo: 0, dhi: 0 }, off: Scalar::constant(0), null: None });
+                s.regs[1] = Val::Ptr(Ptr {
+                    region: Region::Packet {
+                        id: 0,
+                        dlo: 0,
+                        dhi: 0,
+                    },
+                    off: Scalar::constant(0),
+                    null: None,
+                });
                 s.regs[2] = Val::PacketLen(Scalar::urange(0, i64::MAX as u64));
             }
         }
@@ -110,8 +130,18 @@ pub fn type_name(v: &Val) -> String {
             Region::Packet { .. } => "packet".into(),
             Region::PacketEnd => "packet_end".into(),
             Region::PacketMeta => "packet_meta".into(),
-            Region::MapValue { .. } => if p.null.is_some() { "map_value_or_null" } else { "map_value" }.into(),
-            Region::Ringbuf { .. } => if p.null.is_some() { "ringbuf_record_or_null" } else { "ringbuf_record" }.into(),
+            Region::MapValue { .. } => if p.null.is_some() {
+                "map_value_or_null"
+            } else {
+                "map_value"
+            }
+            .into(),
+            Region::Ringbuf { .. } => if p.null.is_some() {
+                "ringbuf_record_or_null"
+            } else {
+                "ringbuf_record"
+            }
+            .into(),
             Region::Input { .. } => "input".into(),
         },
     }
@@ -136,9 +166,17 @@ pub fn load_imm64(env: &Env<'_>, s: &mut State, dst: Reg, value: Lddw) -> Result
                     limit: i64::from(info.value_size),
                 });
             }
-            Val::Ptr(Ptr { region: Region::MapValue { map: idx }, off: Scalar::constant(offset as u64), null: None })
+            Val::Ptr(Ptr {
+                region: Region::MapValue { map: idx },
+                off: Scalar::constant(offset as u64),
+                null: None,
+            })
         }
-        Lddw::VarAddr(_) => return Err(RejectReason::Unsupported { what: "lddw platform variable".into() }),
+        Lddw::VarAddr(_) => {
+            return Err(RejectReason::Unsupported {
+                what: "lddw platform variable".into(),
+            })
+        }
         Lddw::CodeAddr(t) => Val::Func(t),
     };
     s.regs[dst.index()] = v;

@@ -1,0 +1,203 @@
+//! Calls: bpf-to-bpf calls analysed per calling context (callee, entry state) with a cache,
+//! helper calls checked against their prototypes, and callbacks (`bpf_loop`,
+//! `bpf_for_each_map_elem`) iterated to a fixpoint over the number of invocations.
+
+use apiary_vm::memory::MAX_FRAMES;
+
+use crate::domain::stack::Stack;
+use crate::domain::state::Frame;
+use crate::domain::{Ptr, Region, Scalar, State, Val};
+use crate::error::{RejectReason, Rejection};
+use crate::fixpoint::Analyzer;
+use crate::platform::helpers::CallbackKind;
+use crate::transfer::{self, helper};
+
+impl Analyzer<'_> {
+    fn push_frame(s: &State) -> State {
+        let mut e = s.clone();
+        let saved = [s.regs[6], s.regs[7], s.regs[8], s.regs[9]];
+        e.frames.push(Frame {
+            stack: Stack::new(),
+            saved,
+        });
+        let depth = e.depth() as u8;
+        e.regs[0] = Val::Uninit;
+        for r in 6..=9 {
+            e.regs[r] = Val::Uninit;
+        }
+        e.regs[10] = Val::Ptr(Ptr {
+            region: Region::Stack { frame: depth },
+            off: Scalar::constant(512),
+            null: None,
+        });
+        e
+    }
+
+    pub(crate) fn pop_frame(mut e: State) -> State {
+        e.syms = [None; 11];
+        let fr = e.frames.pop();
+        let depth = e.depth() as u8;
+        if let Some(fr) = fr {
+            e.regs[6..10].copy_from_slice(&fr.saved);
+        }
+        for r in 1..=5 {
+            e.regs[r] = Val::Uninit;
+        }
+        e.regs[10] = Val::Ptr(Ptr {
+            region: Region::Stack { frame: depth },
+            off: Scalar::constant(512),
+            null: None,
+        });
+        transfer::invalidate(
+            &mut e,
+            |v| matches!(v, Val::Ptr(Ptr { region: Region::Stack { frame }, .. }) if *frame > depth),
+        );
+        e
+    }
+
+    fn callee(
+        &mut self,
+        pc: usize,
+        target: usize,
+        entry: State,
+    ) -> Result<Option<State>, Rejection> {
+        if entry.frames.len() > MAX_FRAMES {
+            return Err(self.rejection(
+                pc,
+                RejectReason::CallDepth {
+                    depth: entry.frames.len(),
+                    max: MAX_FRAMES,
+                },
+                &entry,
+            ));
+        }
+        let key = (target, entry);
+        if let Some((hard, res)) = self.cache.get(&key) {
+            if *hard || self.soft > 0 {
+                return Ok(res.clone());
+            }
+        }
+        if self.cache.len() >= self.limits.max_contexts {
+            return Err(self.rejection(
+                pc,
+                RejectReason::StateLimit {
+                    limit: self.limits.max_contexts,
+                },
+                &key.1,
+            ));
+        }
+        let res = self.analyze(target, key.1.clone())?;
+        self.cache.insert(key, (self.soft == 0, res.clone()));
+        Ok(res)
+    }
+
+    pub(crate) fn call_local(
+        &mut self,
+        pc: usize,
+        target: usize,
+        s: &State,
+    ) -> Result<Option<State>, Rejection> {
+        let entry = Self::push_frame(s);
+        Ok(self.callee(pc, target, entry)?.map(Self::pop_frame))
+    }
+
+    /// A helper call; `false` when the path ends (a soft failure inside a callback).
+    pub(crate) fn helper_call(
+        &mut self,
+        pc: usize,
+        id: u32,
+        s: &mut State,
+    ) -> Result<bool, RejectReason> {
+        let proto = *self
+            .env
+            .platform
+            .helper(id)
+            .ok_or(RejectReason::UnknownHelper { id })?;
+        let info = helper::check_args(&self.env, s, &proto)?;
+        if proto.name == "tail_call" {
+            if let Some(&id) = s.refs.first() {
+                return Err(RejectReason::UnreleasedReference { id });
+            }
+        }
+        if let Some(v) = proto.stops_with {
+            if s.depth() == 0 && self.soft == 0 {
+                self.record_exit(&Val::constant(v));
+            }
+        }
+        if let Some((target, kind)) = info.callback {
+            match self.callback(pc, target, kind, s, info.map) {
+                Ok(Some(n)) => *s = n,
+                Ok(None) => {}
+                Err(r) => return Err(r.reason),
+            }
+        }
+        helper::finish(&self.env, s, pc, &proto, &info)?;
+        Ok(true)
+    }
+
+    fn callback(
+        &mut self,
+        pc: usize,
+        target: usize,
+        kind: CallbackKind,
+        s: &State,
+        map: Option<u32>,
+    ) -> Result<Option<State>, Rejection> {
+        let ctx_arg = s.regs[3];
+        let mut cur = s.clone();
+        for iter in 0..self.limits.max_loop_iterations {
+            let mut entry = Self::push_frame(&cur);
+            for r in 1..=5 {
+                entry.regs[r] = Val::Uninit;
+            }
+            match kind {
+                CallbackKind::Loop => {
+                    entry.regs[1] = Val::Scalar(Scalar::urange(0, 1 << 23));
+                    entry.regs[2] = ctx_arg;
+                }
+                CallbackKind::ForEachMapElem => {
+                    let m = map.unwrap_or(0);
+                    entry.regs[1] = Val::MapPtr(m);
+                    entry.regs[3] = Val::Ptr(Ptr {
+                        region: Region::MapValue { map: m },
+                        off: Scalar::constant(0),
+                        null: None,
+                    });
+                    entry.regs[4] = ctx_arg;
+                }
+            }
+            let Some(exit) = self.callee(pc, target, entry)? else {
+                return Ok(Some(cur));
+            };
+            if exit.regs[0].scalar().is_none() {
+                return Err(self.rejection(
+                    pc,
+                    RejectReason::InvalidType {
+                        reg: 0,
+                        expected: "number (callback result)",
+                        found: transfer::type_name(&exit.regs[0]),
+                    },
+                    &exit,
+                ));
+            }
+            let mut back = Self::pop_frame(exit);
+            back.regs = cur.regs;
+            let joined = cur.join(&back, None);
+            if joined == cur {
+                return Ok(Some(cur));
+            }
+            cur = if iter < 2 {
+                joined
+            } else {
+                cur.join(&joined, Some(&self.th))
+            };
+        }
+        Err(self.rejection(
+            pc,
+            RejectReason::IterationLimit {
+                limit: u64::from(self.limits.max_loop_iterations),
+            },
+            s,
+        ))
+    }
+}

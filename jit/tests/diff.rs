@@ -930,3 +930,36 @@ fn runs_concurrently_from_many_threads() {
         assert!(h.join().expect("thread"));
     }
 }
+
+#[test]
+fn far_conditional_branches_in_200k_slots_run() {
+    // 200k slots: a conditional jump over 32,000 memory-access slots (more than the ±1 MiB a
+    // single aarch64 b.cond reaches), a conditional backward loop as long, and fault stubs
+    // megabytes after the checks that branch to them. Taken and not taken, against the
+    // interpreter.
+    let n = 200_000;
+    let span = 32_000i16;
+    let mut v = vec![mov64(0, 0), mov64(6, 1), jmp_imm(JEQ, true, 2, 0x77, span)];
+    while v.len() < n - 2 {
+        v.push(match v.len() % 4 {
+            0 => alu64_imm(ADD, 0, 1),
+            1 => stx(DW, 10, -8, 0),
+            2 => atomic(true, 10, -8, 6, A_ADD),
+            _ => ldx(DW, 0, 10, -8),
+        });
+    }
+    v.push(jmp_imm(JLT, true, 0, 3 * n as i32, -span));
+    v.push(exit());
+    let p = program(&v);
+    for budget in [None, Some(1 << 30), Some(100_000)] {
+        let e = env(budget);
+        let jit = Jit::new(Arc::clone(&p), &e).expect("compiles");
+        let interp = apiary_vm::Interpreter::new(Arc::clone(&p), &e).expect("loads");
+        // r2 = input length: 0x77 takes the first jump, anything else falls through.
+        for len in [0usize, 0x77] {
+            let mut a = vec![0u8; len];
+            let mut b = vec![0u8; len];
+            assert_eq!(jit.run_once(&mut a), interp.run_once(&mut b), "len {len}");
+        }
+    }
+}

@@ -94,7 +94,7 @@ pub(crate) fn materialises(code: &[u8], value: u64, bytes: usize, arch: crate::A
             let mov = |w: u32| {
                 let op = w & 0x7f80_0000;
                 (op == 0x5280_0000 || op == 0x7280_0000)
-                    .then(|| (((w >> 5) & 0xffff) as u16, ((w >> 21) & 3) as usize))
+                    .then_some((((w >> 5) & 0xffff) as u16, ((w >> 21) & 3) as usize))
             };
             let chunks: Vec<(u16, usize)> = (0..bytes / 2)
                 .map(|i| ((value >> (16 * i)) as u16, i))

@@ -75,7 +75,7 @@ pub(crate) fn logical_imm(v: u64, w64: bool) -> bool {
 /// Whether `off` is an encodable unsigned scaled offset for an `ldr`/`str` of `size` bytes
 /// (a multiple of the size, at most 4095 units).
 pub(crate) const fn scaled_offset(off: i64, size: u64) -> bool {
-    off >= 0 && (off as u64) % size == 0 && (off as u64) / size < 4096
+    off >= 0 && (off as u64).is_multiple_of(size) && (off as u64) / size < 4096
 }
 
 /// Whether `off` is an encodable scaled offset of an `ldp`/`stp` of 8-byte registers.

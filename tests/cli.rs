@@ -217,9 +217,16 @@ fn elf_objects_are_listed_selected_and_refused_clearly() {
     assert!(listing.contains("lddw %r1, map_idx"), "{listing}");
     let e = fails(&["disasm", twomaps, "--section", "nope"], b"");
     assert!(e.contains("no program nope"), "{e}");
-    for bad in std::fs::read_dir(dir.join("invalid")).expect("invalid/").flatten() {
+    for bad in std::fs::read_dir(dir.join("invalid"))
+        .expect("invalid/")
+        .flatten()
+    {
         let path = bad.path();
         let out = apiary(&["disasm", path.to_str().expect("utf-8 path")], b"");
-        assert!(!text(&out.stderr).contains("panicked"), "{}", path.display());
+        assert!(
+            !text(&out.stderr).contains("panicked"),
+            "{}",
+            path.display()
+        );
     }
 }

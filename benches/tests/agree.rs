@@ -78,7 +78,7 @@ fn generated_program_agrees_across_engines() {
             if !engine.built() {
                 continue;
             }
-            // rbpf caps programs at 4,096 slots and 4 KiB of JIT code.
+            // rbpf's JIT code must fit one fixed 4 KiB page.
             match prepare_bytecode(engine, "generated", &code, 0).and_then(|mut r| r.run(&mut [])) {
                 Ok(r0) => results.push((engine, r0)),
                 Err(why) => assert!(

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Repeatable cost per run: host instructions (valgrind callgrind "Ir") for one program on every
+# engine, unaffected by other load on the machine.
+#
+#   bash benches/callgrind.sh [PROGRAM] [RUNS]      (default: alu_loop 10; needs valgrind)
+#
+# Each engine is run twice, with 1 and 1 + RUNS runs; the difference divided by RUNS is the
+# cost of one run without preparation (JIT compile, VM creation) or process start-up.
+# Set FEATURES= to leave out the peers (rbpf, uBPF).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PROGRAM=${1:-alu_loop}
+RUNS=${2:-10}
+FEATURES=${FEATURES-peers}
+feature_args=()
+[ -n "$FEATURES" ] && feature_args=(--features "$FEATURES")
+
+cargo build --release --quiet -p apiary-benches "${feature_args[@]}" --bin runone
+bin=${CARGO_TARGET_DIR:-target}/release/runone
+
+irs() { # PROGRAM ENGINE RUNS -> total Ir
+    local out
+    out=$(mktemp)
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$1" "$2" "$3" >/dev/null 2>&1 || {
+        rm -f "$out"
+        return 1
+    }
+    awk '/^summary:/ { print $2 }' "$out"
+    rm -f "$out"
+}
+
+printf '| engine | %s: instructions per run |\n| --- | ---: |\n' "$PROGRAM"
+for engine in apiary_interp apiary_jit rbpf_interp rbpf_jit ubpf_interp ubpf_jit native; do
+    if ! one=$(irs "$PROGRAM" "$engine" 1) || ! many=$(irs "$PROGRAM" "$engine" $((RUNS + 1))); then
+        printf '| %s | n/a |\n' "$engine"
+        continue
+    fi
+    printf '| %s | %s |\n' "$engine" "$(((many - one) / RUNS))"
+done

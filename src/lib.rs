@@ -8,6 +8,7 @@
 //! assert_eq!(prog.run_once(&mut [1, 2, 3]).result, Ok(3));
 //! ```
 
+pub mod platform;
 pub mod source;
 
 use std::sync::Arc;

@@ -230,3 +230,33 @@ fn elf_objects_are_listed_selected_and_refused_clearly() {
         );
     }
 }
+
+#[test]
+fn verify_gives_one_verdict_per_program() {
+    let out = apiary(&["verify", "-"], b"ja -1\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("rejected at instruction 0"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(ok(&["verify", "examples/sum_bytes.asm"]).contains("accepted"));
+    let Some(dir) = samples() else { return };
+    let bad = dir.join("build/nullmapref.o");
+    let out = apiary(
+        &["verify", bad.to_str().expect("utf-8 path"), "--json"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let json = text(&out.stdout);
+    assert!(
+        json.starts_with("[{\"section\":") && json.contains("\"accepted\":false"),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"pc\":7") && json.contains("\"time_us\":"),
+        "{json}"
+    );
+    let good = dir.join("linux/sockex1_kern.o");
+    assert!(ok(&["verify", good.to_str().expect("utf-8 path")]).contains("socket1: accepted"));
+}

@@ -16,6 +16,8 @@ pub enum Value {
     Array(Vec<Value>),
     /// An object; keys keep their order.
     Object(Vec<(String, Value)>),
+    /// `null`.
+    Null,
 }
 
 /// An object from `(key, value)` pairs.
@@ -51,6 +53,7 @@ impl fmt::Display for Value {
             Value::Str(s) => write_str(f, s),
             Value::Num(n) => write!(f, "{n}"),
             Value::Bool(b) => write!(f, "{b}"),
+            Value::Null => f.write_str("null"),
             Value::Array(items) => {
                 f.write_str("[")?;
                 for (i, v) in items.iter().enumerate() {

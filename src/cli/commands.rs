@@ -15,7 +15,9 @@ use apiary_conformance::runner::{list_tests, run_file, RunConfig, RunReport, Ver
 use apiary_vm::disasm;
 use apiary_vm::insn::insns_to_bytes;
 
-use super::inputs::{read_mem, read_object, read_program, read_selected};
+use super::inputs::{
+    parse_object, parse_program, read_file, read_mem, read_program, read_selected,
+};
 use super::machine_code;
 use super::{CliError, EngineArg, FormatArg};
 
@@ -171,12 +173,13 @@ pub fn disasm(
     bytes: bool,
     jit: bool,
 ) -> Result<ExitCode, CliError> {
+    let data = read_file(path)?;
     if matches!(format, FormatArg::Auto) {
-        if let Some(object) = read_object(path)? {
+        if let Some(object) = parse_object(path, &data)? {
             return disasm_object(path, &object, section, bytes, jit);
         }
     }
-    disasm_insns(path, read_program(path, format)?, bytes, jit)
+    disasm_insns(path, parse_program(path, &data, format)?, bytes, jit)
 }
 
 /// Disassembles every program of an ELF object (or those of one section).

@@ -43,6 +43,15 @@ pub enum CliError {
         path: PathBuf,
         source: apiary_jit::JitError,
     },
+    /// An unknown `--type`.
+    #[error("--type: unknown program type {name:?} (available: {available})")]
+    ProgramType {
+        name: String,
+        available: &'static str,
+    },
+    /// The file holds no program matching the selection.
+    #[error("{path}: no program to verify")]
+    NoPrograms { path: PathBuf },
     /// The conformance runner failed before running tests.
     #[error("{path}: {source}")]
     Conformance {

@@ -35,8 +35,12 @@ fn format_of(format: FormatArg) -> Format {
 
 /// The program in a file argument (for an ELF object, its only program).
 pub fn read_program(path: &Path, format: FormatArg) -> Result<Vec<Insn>, CliError> {
-    let bytes = read_file(path)?;
-    source::read_program(&bytes, format_of(format)).map_err(|source| CliError::Source {
+    parse_program(path, &read_file(path)?, format)
+}
+
+/// The program in the bytes of a file argument.
+pub fn parse_program(path: &Path, bytes: &[u8], format: FormatArg) -> Result<Vec<Insn>, CliError> {
+    source::read_program(bytes, format_of(format)).map_err(|source| CliError::Source {
         path: path.to_owned(),
         source,
     })
@@ -55,13 +59,12 @@ pub fn read_selected(
     })
 }
 
-/// An ELF object from a file argument, or `None` when the file is not ELF.
-pub fn read_object(path: &Path) -> Result<Option<Object>, CliError> {
-    let bytes = read_file(path)?;
+/// An ELF object from the bytes of a file argument, or `None` when they are not ELF.
+pub fn parse_object(path: &Path, bytes: &[u8]) -> Result<Option<Object>, CliError> {
     if !bytes.starts_with(b"\x7fELF") {
         return Ok(None);
     }
-    Object::parse(&bytes)
+    Object::parse(bytes)
         .map(Some)
         .map_err(|e| CliError::Source {
             path: path.to_owned(),

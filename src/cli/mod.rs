@@ -4,6 +4,7 @@ mod commands;
 mod error;
 mod inputs;
 mod machine_code;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +82,26 @@ enum Command {
         #[arg(long)]
         dump_mem: bool,
     },
+    /// Verify programs: memory bounds, types, termination. One verdict per program.
+    Verify {
+        /// Program file: an ELF object (every program, or those of --section), or raw/hex/asm.
+        program: PathBuf,
+        /// How the program file is written.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// ELF objects: only the programs of this section.
+        #[arg(long)]
+        section: Option<String>,
+        /// Program type (default: from the ELF section name; `mem` for raw programs).
+        #[arg(long = "type")]
+        program_type: Option<String>,
+        /// Print a JSON list of verdicts.
+        #[arg(long)]
+        json: bool,
+        /// Print the abstract state before each instruction.
+        #[arg(long)]
+        log: bool,
+    },
     /// Assemble a program to raw bytecode (or hex).
     Asm {
         /// Assembly file (`-` for standard input).
@@ -154,6 +175,21 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             callx,
             stats,
             dump_mem,
+        }),
+        Command::Verify {
+            program,
+            format,
+            section,
+            program_type,
+            json,
+            log,
+        } => verify::verify(&verify::VerifyArgs {
+            path: &program,
+            format,
+            section: section.as_deref(),
+            program_type: program_type.as_deref(),
+            json,
+            log,
         }),
         Command::Asm { input, output, hex } => commands::asm(&input, output.as_deref(), hex),
         Command::Disasm {

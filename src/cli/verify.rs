@@ -1,0 +1,197 @@
+//! `apiary verify`: one verdict per program, as text or JSON; exit code 0 iff every selected
+//! program is accepted.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use apiary::platform::{map_infos, program_type_named, PROGRAM_TYPE_NAMES};
+use apiary::{LoadOptions, Program};
+use apiary_conformance::json::{array, object, Value};
+use apiary_verifier::{verify_log, verify_with, MapInfo, Options, Platform, ProgramType};
+
+use super::inputs::{parse_object, parse_program, read_file};
+use super::{CliError, FormatArg};
+
+/// Arguments of `apiary verify`.
+pub struct VerifyArgs<'a> {
+    pub path: &'a Path,
+    pub format: FormatArg,
+    pub section: Option<&'a str>,
+    pub program_type: Option<&'a str>,
+    pub json: bool,
+    pub log: bool,
+}
+
+/// One program to verify.
+struct Job {
+    section: String,
+    function: String,
+    program_type: ProgramType,
+    insns: Vec<apiary::Insn>,
+}
+
+/// The verdict on one program.
+struct Verdict {
+    section: String,
+    function: String,
+    accepted: bool,
+    pc: Option<usize>,
+    reason: Option<String>,
+    detail: Option<String>,
+    time_us: u64,
+    log: Option<String>,
+}
+
+/// Runs `apiary verify`.
+pub fn verify(args: &VerifyArgs<'_>) -> Result<ExitCode, CliError> {
+    let forced = match args.program_type {
+        Some(name) => Some(
+            program_type_named(name).ok_or_else(|| CliError::ProgramType {
+                name: name.to_owned(),
+                available: PROGRAM_TYPE_NAMES,
+            })?,
+        ),
+        None => None,
+    };
+    let (jobs, maps, platform) = jobs(args, forced)?;
+    if jobs.is_empty() {
+        return Err(CliError::NoPrograms {
+            path: args.path.to_owned(),
+        });
+    }
+    let verdicts: Vec<Verdict> = jobs
+        .into_iter()
+        .map(|j| judge(j, &platform, &maps, args.log))
+        .collect();
+    print(&verdicts, args.json);
+    let all = verdicts.iter().all(|v| v.accepted);
+    Ok(if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn jobs(
+    args: &VerifyArgs<'_>,
+    forced: Option<ProgramType>,
+) -> Result<(Vec<Job>, Vec<MapInfo>, Platform), CliError> {
+    let bytes = read_file(args.path)?;
+    if matches!(args.format, FormatArg::Auto) {
+        if let Some(object) = parse_object(args.path, &bytes)? {
+            let path = args.path.to_string_lossy();
+            let jobs = object
+                .programs
+                .iter()
+                .filter(|p| args.section.is_none_or(|s| p.section == s))
+                .map(|p| Job {
+                    section: p.section.clone(),
+                    function: p.function.clone(),
+                    program_type: forced
+                        .unwrap_or_else(|| ProgramType::for_object(&path, &p.section)),
+                    insns: p.insns.clone(),
+                })
+                .collect();
+            return Ok((jobs, map_infos(&object), Platform::linux()));
+        }
+    }
+    let insns = parse_program(args.path, &bytes, args.format)?;
+    let job = Job {
+        section: String::new(),
+        function: String::new(),
+        program_type: forced.unwrap_or_else(|| ProgramType::mem(None)),
+        insns,
+    };
+    Ok((vec![job], Vec::new(), Platform::conformance()))
+}
+
+fn judge(job: Job, platform: &Platform, maps: &[MapInfo], log: bool) -> Verdict {
+    let mut v = Verdict {
+        section: job.section,
+        function: job.function,
+        accepted: false,
+        pc: None,
+        reason: None,
+        detail: None,
+        time_us: 0,
+        log: None,
+    };
+    let program = match Program::new(job.insns, &LoadOptions::default()) {
+        Ok(p) => p,
+        Err(e) => {
+            v.pc = e.pc();
+            v.reason = Some(e.to_string());
+            return v;
+        }
+    };
+    let start = std::time::Instant::now();
+    let result = if log {
+        let (r, text) = verify_log(&program, platform, &job.program_type, maps);
+        v.log = Some(text);
+        r
+    } else {
+        verify_with(
+            &program,
+            platform,
+            &job.program_type,
+            maps,
+            &Options::default(),
+        )
+        .0
+    };
+    v.time_us = start.elapsed().as_micros() as u64;
+    match result {
+        Ok(_) => v.accepted = true,
+        Err(r) => {
+            v.pc = Some(r.pc);
+            v.reason = Some(r.reason.to_string());
+            v.detail = Some(format!("{}: {}\n{}", r.pc, r.instruction, r.state));
+        }
+    }
+    v
+}
+
+fn print(verdicts: &[Verdict], json: bool) {
+    if json {
+        let items = verdicts.iter().map(|v| {
+            object(vec![
+                ("section", Value::Str(v.section.clone())),
+                ("function", Value::Str(v.function.clone())),
+                ("accepted", Value::Bool(v.accepted)),
+                ("pc", v.pc.map_or(Value::Null, |pc| Value::Num(pc as u64))),
+                ("reason", v.reason.clone().map_or(Value::Null, Value::Str)),
+                ("time_us", Value::Num(v.time_us)),
+            ])
+        });
+        println!("{}", array(items));
+        return;
+    }
+    for v in verdicts {
+        if let Some(log) = &v.log {
+            print!("{log}");
+        }
+        let name = if v.section.is_empty() {
+            "program".to_owned()
+        } else if v.section == v.function {
+            v.section.clone()
+        } else {
+            format!("{}:{}", v.section, v.function)
+        };
+        if v.accepted {
+            println!("{name}: accepted ({} us)", v.time_us);
+        } else {
+            let at =
+                v.pc.map(|pc| format!(" at instruction {pc}"))
+                    .unwrap_or_default();
+            println!(
+                "{name}: rejected{at}: {}",
+                v.reason.as_deref().unwrap_or("?")
+            );
+            if let Some(d) = &v.detail {
+                for line in d.lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+    }
+}

@@ -32,6 +32,9 @@ pub enum HelperError {
     /// its region table without them ([`crate::memory::RegionTable::new`]).
     #[error("helper {id} needs run control cells the engine does not provide")]
     NoRunControl { id: u32 },
+    /// A callback the helper called faulted; the engine reports the callback's own fault.
+    #[error("a callback called by the helper faulted")]
+    CallbackFailed,
 }
 
 /// Something the program did that cannot be given a meaning at run time.

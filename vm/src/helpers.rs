@@ -112,6 +112,22 @@ impl<'a> HelperContext<'a> {
         self.regions.control()
     }
 
+    /// The engine's function caller (callbacks), if it supports them.
+    #[must_use]
+    pub fn caller(&self) -> Option<&'a dyn crate::memory::FunctionCaller> {
+        self.regions.caller()
+    }
+
+    /// Calls the program function at code address `code` with r1–r5 = `args`, returning its r0.
+    ///
+    /// # Errors
+    /// [`HelperError::NoRunControl`] (with helper id `id`) when the engine has no function
+    /// caller; otherwise as [`crate::memory::FunctionCaller::call_function`].
+    pub fn call_function(&self, id: u32, code: u64, args: [u64; 5]) -> Result<u64, HelperError> {
+        let caller = self.caller().ok_or(HelperError::NoRunControl { id })?;
+        caller.call_function(self.regions, code, args)
+    }
+
     /// The run's region table.
     #[must_use]
     pub const fn regions(&self) -> &'a RegionTable<'a> {

@@ -5,17 +5,21 @@
 //! indices, jump targets as slot indices. The run loop is a single `match` on that code (a jump
 //! table), with no allocation and, when metering is off, no per-instruction bookkeeping.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::engine::{Environment, ExecConfig, Executable, Outcome};
 use crate::error::LoadError;
-use crate::fault::{Access, Fault, Unsupported};
+use crate::fault::{Access, Fault, HelperError, Unsupported};
 use crate::helpers::{HelperContext, HelperFn, HelperTable};
 use crate::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Size, Width,
 };
-use crate::memory::{ExecState, Region, RegionTable, FRAME_SIZE, MAX_FRAMES, STACK_SIZE};
+use crate::memory::{
+    code_address, code_target, ExecState, FunctionCaller, Region, RegionTable, FRAME_SIZE,
+    MAX_FRAMES, STACK_SIZE,
+};
 use crate::program::Program;
 use crate::semantics::{alu32, alu64, condition, endian, imm_value};
 
@@ -201,7 +205,14 @@ pub struct Interpreter {
     unsupported: Vec<Unsupported>,
     regions: Arc<[Region]>,
     config: ExecConfig,
+    /// Whether callbacks are enabled (the environment has `bpf_loop` or
+    /// `bpf_for_each_map_elem`): `lddw` code addresses then load [`code_address`]es and helpers
+    /// may call program functions.
+    callbacks: bool,
 }
+
+/// Linux helper ids that take callbacks (`bpf_for_each_map_elem`, `bpf_loop`).
+const CALLBACK_HELPERS: [u32; 2] = [164, 181];
 
 impl std::fmt::Debug for Interpreter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -223,10 +234,14 @@ impl Interpreter {
     /// [`LoadError::UnknownHelper`] when the program calls a helper `env` does not provide.
     pub fn new(program: Arc<Program>, env: &Environment) -> Result<Self, LoadError> {
         env.check_helpers(&program)?;
+        let callbacks = CALLBACK_HELPERS
+            .iter()
+            .any(|&id| env.helpers.get(id).is_some());
         let mut lowering = Lowering {
             helpers: Vec::new(),
             unsupported: Vec::new(),
             table: &env.helpers,
+            callbacks,
         };
         let ops = program
             .instructions()
@@ -247,6 +262,7 @@ impl Interpreter {
             unsupported,
             regions: Arc::clone(&env.regions),
             config: env.config,
+            callbacks,
         })
     }
 }
@@ -255,6 +271,7 @@ struct Lowering<'a> {
     helpers: Vec<(u32, Arc<HelperFn>)>,
     unsupported: Vec<Unsupported>,
     table: &'a HelperTable,
+    callbacks: bool,
 }
 
 impl Lowering<'_> {
@@ -268,6 +285,18 @@ impl Lowering<'_> {
             target: 0,
             imm: 0,
         };
+        if let Instruction::LoadImm64 {
+            dst,
+            value: Lddw::CodeAddr(target),
+        } = *ins
+        {
+            if self.callbacks {
+                op.code = Code::LoadImm;
+                op.dst = dst.number();
+                op.imm = code_address(target);
+                return op;
+            }
+        }
         if let Some(what) = ins.unsupported() {
             op.code = Code::Fault;
             op.imm = self.unsupported.len() as u64;
@@ -525,23 +554,136 @@ impl Executable for Interpreter {
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         let (stack, control) = state.split();
         let input_region = Region::writable(input);
-        let regions = RegionTable::with_control(stack, input_region, &self.regions, control);
+        let mut regs = [0u64; 11];
+        regs[1] = if input_region.len == 0 {
+            0
+        } else {
+            input_region.start
+        };
+        regs[2] = input_region.len;
+        regs[10] = stack.start + STACK_SIZE as u64;
+        let entry = Entry {
+            pc: 0,
+            regs,
+            depth: 0,
+            count: 0,
+        };
+        let callbacks = Callbacks {
+            interp: self,
+            budget: self.config.budget,
+            depth: Cell::new(0),
+            r10: Cell::new(regs[10]),
+            count: Cell::new(0),
+            pc: Cell::new(0),
+            fault: Cell::new(None),
+        };
+        let mut regions = RegionTable::with_control(stack, input_region, &self.regions, control);
+        let cb = if self.callbacks {
+            regions = regions.with_caller(&callbacks);
+            Some(&callbacks)
+        } else {
+            None
+        };
         match self.config.budget {
             None => {
-                let (result, _) = self.execute::<false>(&regions, u64::MAX);
+                let (result, _) = self.execute::<false>(&regions, u64::MAX, entry, cb);
                 Outcome {
                     result,
                     instructions: None,
                 }
             }
             Some(budget) => {
-                let (result, count) = self.execute::<true>(&regions, budget);
+                let (result, count) = self.execute::<true>(&regions, budget, entry, cb);
                 Outcome {
                     result,
                     instructions: Some(count),
                 }
             }
         }
+    }
+}
+
+/// Where [`Interpreter::execute`] starts: a function's first slot, its registers, the frames
+/// already in use below it (callbacks run on a new frame of the calling run) and the count so far.
+struct Entry {
+    pc: usize,
+    regs: [u64; 11],
+    depth: usize,
+    count: u64,
+}
+
+/// The interpreter's [`FunctionCaller`]: the state of the code that is calling a helper
+/// (frame depth, r10, instruction count, pc), set before each helper call, and the fault of a
+/// callback, reported as the run's fault.
+struct Callbacks<'i> {
+    interp: &'i Interpreter,
+    budget: Option<u64>,
+    depth: Cell<usize>,
+    r10: Cell<u64>,
+    count: Cell<u64>,
+    pc: Cell<usize>,
+    fault: Cell<Option<Fault>>,
+}
+
+impl Callbacks<'_> {
+    fn enter(&self, depth: usize, r10: u64, count: u64, pc: usize) {
+        self.depth.set(depth);
+        self.r10.set(r10);
+        self.count.set(count);
+        self.pc.set(pc);
+        self.fault.set(None);
+    }
+}
+
+impl FunctionCaller for Callbacks<'_> {
+    fn next_frame(&self) -> u64 {
+        self.r10.get().wrapping_sub(FRAME_SIZE as u64)
+    }
+
+    fn call_function(
+        &self,
+        regions: &RegionTable<'_>,
+        code: u64,
+        args: [u64; 5],
+    ) -> Result<u64, HelperError> {
+        let Some(target) = code_target(code)
+            .filter(|&t| t != 0 && self.interp.program.functions().iter().any(|f| f.start == t))
+        else {
+            return Err(HelperError::InvalidArgument {
+                index: 2,
+                value: code,
+            });
+        };
+        let saved = (self.depth.get(), self.r10.get(), self.pc.get());
+        if saved.0 + 1 >= MAX_FRAMES {
+            self.fault.set(Some(Fault::CallDepthExceeded {
+                pc: saved.2,
+                max: MAX_FRAMES,
+            }));
+            return Err(HelperError::CallbackFailed);
+        }
+        let mut regs = [0u64; 11];
+        regs[1..6].copy_from_slice(&args);
+        regs[10] = self.next_frame();
+        let entry = Entry {
+            pc: target,
+            regs,
+            depth: saved.0 + 1,
+            count: self.count.get(),
+        };
+        let (result, count) = match self.budget {
+            None => self
+                .interp
+                .execute::<false>(regions, u64::MAX, entry, Some(self)),
+            Some(budget) => self
+                .interp
+                .execute::<true>(regions, budget, entry, Some(self)),
+        };
+        self.enter(saved.0, saved.1, count, saved.2);
+        result.map_err(|f| {
+            self.fault.set(Some(f));
+            HelperError::CallbackFailed
+        })
     }
 }
 
@@ -552,17 +694,16 @@ impl Interpreter {
         &self,
         mem: &RegionTable<'_>,
         budget: u64,
+        entry: Entry,
+        cb: Option<&Callbacks<'_>>,
     ) -> (Result<u64, Fault>, u64) {
-        let stack = mem.stack();
         let input = mem.input();
-        let mut regs = [0u64; 11];
-        regs[1] = if input.len == 0 { 0 } else { input.start };
-        regs[2] = input.len;
-        regs[10] = stack.start + STACK_SIZE as u64;
+        let mut regs = entry.regs;
         let mut frames = [Frame::default(); MAX_FRAMES];
+        let base = entry.depth;
         let mut depth = 0usize;
-        let mut count = 0u64;
-        let mut pc = 0usize;
+        let mut count = entry.count;
+        let mut pc = entry.pc;
         let ops = &self.ops[..];
 
         macro_rules! fault {
@@ -767,7 +908,7 @@ impl Interpreter {
                     let len: u8 = if wide { 8 } else { 4 };
                     let a = addr!(op.dst, op.off);
                     check!(a, u64::from(len), Access::Write);
-                    if a % u64::from(len) != 0 {
+                    if a & (u64::from(len) - 1) != 0 {
                         fault!(Fault::MisalignedAtomic {
                             pc: pc - 1,
                             addr: a,
@@ -862,7 +1003,14 @@ impl Interpreter {
                 Code::Jsle32R => jmp!(Sle, W32, reg, op),
                 Code::Call => {
                     let (id, ref func) = self.helpers[op.imm as usize];
-                    match self.call_helper(mem, &**func, id, &regs, pc - 1) {
+                    if let Some(cb) = cb {
+                        cb.enter(base + depth, regs[10], count, pc - 1);
+                    }
+                    let result = self.call_helper(mem, &**func, id, &regs, pc - 1, cb);
+                    if let (true, Some(cb)) = (METER, cb) {
+                        count = cb.count.get();
+                    }
+                    match result {
                         Ok((r0, None)) => regs[0] = r0,
                         Ok((_, Some(stop))) => return (Ok(stop), count),
                         Err(f) => fault!(f),
@@ -877,7 +1025,14 @@ impl Interpreter {
                     else {
                         fault!(Fault::UnknownHelper { pc: pc - 1, id });
                     };
-                    match self.call_helper(mem, &*helper.func, helper.id, &regs, pc - 1) {
+                    if let Some(cb) = cb {
+                        cb.enter(base + depth, regs[10], count, pc - 1);
+                    }
+                    let result = self.call_helper(mem, &*helper.func, helper.id, &regs, pc - 1, cb);
+                    if let (true, Some(cb)) = (METER, cb) {
+                        count = cb.count.get();
+                    }
+                    match result {
                         Ok((r0, None)) => regs[0] = r0,
                         Ok((_, Some(stop))) => return (Ok(stop), count),
                         Err(f) => fault!(f),
@@ -887,7 +1042,7 @@ impl Interpreter {
                     if METER && count > budget {
                         fault!(Fault::BudgetExhausted { pc: pc - 1, budget });
                     }
-                    if depth + 1 >= MAX_FRAMES {
+                    if base + depth + 1 >= MAX_FRAMES {
                         fault!(Fault::CallDepthExceeded {
                             pc: pc - 1,
                             max: MAX_FRAMES
@@ -930,11 +1085,19 @@ impl Interpreter {
         id: u32,
         regs: &[u64; 11],
         pc: usize,
+        cb: Option<&Callbacks<'_>>,
     ) -> Result<(u64, Option<u64>), Fault> {
         let mut ctx = HelperContext::new(mem);
         let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
         match catch_unwind(AssertUnwindSafe(|| func(&mut ctx, args))) {
             Ok(Ok(r0)) => Ok((r0, ctx.stop_requested())),
+            Ok(Err(HelperError::CallbackFailed)) if cb.is_some() => {
+                Err(cb.and_then(|c| c.fault.take()).unwrap_or(Fault::Helper {
+                    pc,
+                    id,
+                    error: HelperError::CallbackFailed,
+                }))
+            }
             Ok(Err(error)) => Err(Fault::Helper { pc, id, error }),
             Err(_) => Err(Fault::HelperPanicked { pc, id }),
         }

@@ -14,7 +14,7 @@
 
 use std::cell::Cell;
 
-use crate::fault::Access;
+use crate::fault::{Access, HelperError};
 
 /// Bytes of stack per call frame (Linux `MAX_BPF_STACK`).
 pub const FRAME_SIZE: usize = 512;
@@ -157,6 +157,48 @@ impl RunControl {
     }
 }
 
+/// Tag of code addresses (`lddw` src 4) in engines that support callbacks: the value a program
+/// holds is `CODE_ADDRESS_TAG | pc` of the function's first slot.
+pub const CODE_ADDRESS_TAG: u64 = 0xC0DE_0000_0000_0000;
+
+/// The code address of the function starting at slot `pc`.
+#[must_use]
+pub const fn code_address(pc: usize) -> u64 {
+    CODE_ADDRESS_TAG | (pc as u64 & 0xFFFF_FFFF)
+}
+
+/// The slot a code address names, if `value` is one (not validated against a program).
+#[must_use]
+pub const fn code_target(value: u64) -> Option<usize> {
+    if value & !0xFFFF_FFFF == CODE_ADDRESS_TAG {
+        Some((value & 0xFFFF_FFFF) as usize)
+    } else {
+        None
+    }
+}
+
+/// An engine's way to run one of the program's functions from inside a helper (callbacks of
+/// `bpf_loop`, `bpf_for_each_map_elem`). Installed in the [`RegionTable`] by engines that
+/// support it ([`RegionTable::with_caller`]).
+pub trait FunctionCaller {
+    /// The frame pointer (r10) the next called function gets: one frame below the caller's.
+    fn next_frame(&self) -> u64;
+
+    /// Runs the function at code address `code` (see [`code_address`]) with r1–r5 = `args` on
+    /// a new frame, and returns its r0.
+    ///
+    /// # Errors
+    /// [`HelperError::InvalidArgument`] when `code` is not a function start; otherwise
+    /// [`HelperError::CallbackFailed`] when the function faulted (the engine reports that fault
+    /// as the run's).
+    fn call_function(
+        &self,
+        regions: &RegionTable<'_>,
+        code: u64,
+        args: [u64; 5],
+    ) -> Result<u64, HelperError>;
+}
+
 /// Reusable per-thread state for runs: the stack and the run's control cells. Reusing it avoids
 /// an allocation and a clear per run; a run may observe bytes left by an earlier run of the same
 /// state (as on Linux, the stack is not cleared between runs, but it always holds initialised
@@ -219,6 +261,13 @@ pub struct RegionTable<'a> {
     input: Region,
     extra: &'a [Region],
     control: Option<&'a RunControl>,
+    caller: Option<&'a dyn FunctionCaller>,
+}
+
+impl std::fmt::Debug for dyn FunctionCaller + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FunctionCaller")
+    }
 }
 
 impl<'a> RegionTable<'a> {
@@ -231,6 +280,7 @@ impl<'a> RegionTable<'a> {
             input,
             extra,
             control: None,
+            caller: None,
         }
     }
 
@@ -247,7 +297,21 @@ impl<'a> RegionTable<'a> {
             input,
             extra,
             control: Some(control),
+            caller: None,
         }
+    }
+
+    /// This table with a way for helpers to call program functions (callbacks).
+    #[must_use]
+    pub fn with_caller(mut self, caller: &'a dyn FunctionCaller) -> Self {
+        self.caller = Some(caller);
+        self
+    }
+
+    /// The engine's function caller, if it supports callbacks.
+    #[must_use]
+    pub fn caller(&self) -> Option<&'a dyn FunctionCaller> {
+        self.caller
     }
 
     /// The run's control cells, if the engine provided them.

@@ -967,3 +967,151 @@ fn binding_global_data_and_errors() {
     ));
     assert_eq!(ok(lpm.run_once(&mut [])), 5);
 }
+
+#[test]
+fn bpf_loop_callbacks() {
+    let s = setup(&[]);
+    let prog = s.program(
+        "stdw [%r10-8], 0
+        mov %r1, 10
+        lddw %r2, code_addr cb
+        mov %r3, %r10
+        add %r3, -8
+        mov %r4, 0
+        call 181
+        ldxdw %r1, [%r10-8]
+        lsh %r0, 32
+        or %r0, %r1
+        exit
+        cb:
+        ldxdw %r3, [%r2]
+        add %r3, %r1
+        stxdw [%r2], %r3
+        mov %r0, 0
+        jne %r1, 5, cont
+        mov %r0, 1
+        cont:
+        exit",
+    );
+    let out = prog.run_once(&mut []);
+    // Stopped by the callback at i = 5: 6 iterations, sum 0 + ... + 5.
+    assert_eq!(out.result, Ok(6 << 32 | 15));
+    // Callback instructions count: 7 before the call, 5 * 6 + 7 in callbacks, 4 after.
+    assert_eq!(out.instructions, Some(7 + 37 + 4));
+
+    // A fault inside the callback is the run's fault, at the callback's instruction.
+    let faulting = s.program(
+        "mov %r1, 3
+        lddw %r2, code_addr cb
+        mov %r3, 0
+        mov %r4, 0
+        call 181
+        exit
+        cb:
+        ldxdw %r0, [%r1]
+        exit",
+    );
+    assert!(matches!(
+        faulting.run_once(&mut []).result,
+        Err(Fault::OutOfBounds {
+            pc: 7,
+            addr: 0,
+            access: Access::Read,
+            ..
+        })
+    ));
+    // Something that is not a function's code address is refused.
+    let forged = s.program(
+        "mov %r1, 3
+        mov %r2, 12345
+        mov %r3, 0
+        mov %r4, 0
+        call 181
+        exit",
+    );
+    assert!(matches!(
+        forged.run_once(&mut []).result,
+        Err(Fault::Helper {
+            id: 181,
+            error: HelperError::InvalidArgument {
+                index: 2,
+                value: 12345
+            },
+            ..
+        })
+    ));
+    // Callbacks nest, each on a new frame, up to the frame limit.
+    let nested = s.program(
+        "mov %r1, 1
+        lddw %r2, code_addr cb
+        mov %r3, 0
+        mov %r4, 0
+        call 181
+        exit
+        cb:
+        mov %r1, 1
+        lddw %r2, code_addr cb
+        mov %r3, 0
+        mov %r4, 0
+        call 181
+        exit",
+    );
+    assert!(matches!(
+        nested.run_once(&mut []).result,
+        Err(Fault::CallDepthExceeded { pc: 12, .. })
+    ));
+}
+
+#[test]
+fn for_each_map_elem_callbacks() {
+    let s = setup(&[
+        MapSpec::new("a", map_type::ARRAY, 4, 8, 4),
+        MapSpec::new("h", map_type::HASH, 4, 8, 8),
+    ]);
+    for i in 0..4u32 {
+        s.table
+            .update(0, &i.to_le_bytes(), &u64::from(i + 1).to_le_bytes(), 0)
+            .expect("array");
+        s.table
+            .update(1, &(i * 10).to_le_bytes(), &0u64.to_le_bytes(), 0)
+            .expect("hash");
+    }
+    let sum = s.program(
+        "stdw [%r10-8], 0
+        lddw %r1, map_idx 0
+        lddw %r2, code_addr cb
+        mov %r3, %r10
+        add %r3, -8
+        mov %r4, 0
+        call 164
+        ldxdw %r1, [%r10-8]
+        lsh %r0, 32
+        or %r0, %r1
+        exit
+        cb:
+        ldxw %r6, [%r2]
+        ldxdw %r7, [%r3]
+        add %r6, 1
+        mul %r7, %r6
+        ldxdw %r8, [%r4]
+        add %r8, %r7
+        stxdw [%r4], %r8
+        mov %r0, 0
+        exit",
+    );
+    assert_eq!(ok(sum.run_once(&mut [])), 4 << 32 | 30);
+    // Deleting the current element from the callback.
+    let drain = s.program(
+        "lddw %r1, map_idx 1
+        lddw %r2, code_addr cb
+        mov %r3, 0
+        mov %r4, 0
+        call 164
+        exit
+        cb:
+        call 3
+        exit",
+    );
+    assert_eq!(ok(drain.run_once(&mut [])), 4);
+    assert!(s.table.keys(1).expect("keys").is_empty());
+}

@@ -22,8 +22,11 @@ use crate::fault::HelperError;
 use crate::helpers::{HelperContext, HelperResult, HelperTable};
 use crate::linux_helpers::helper_name;
 use crate::maps::{map_handle, Errno, Map, MapKind, MapTable};
-use crate::memory::MAX_TAIL_CALLS;
+use crate::memory::{FRAME_SIZE, MAX_TAIL_CALLS};
 use host::Clock;
+
+/// Most iterations of `bpf_loop` (Linux `BPF_MAX_LOOPS`).
+const MAX_LOOPS: u64 = 1 << 23;
 
 /// Longest string `%s` or a `bpf_snprintf` format reads.
 const MAX_STR: u64 = 4096;
@@ -115,7 +118,9 @@ pub mod id {
     pub const RINGBUF_DISCARD: u32 = 133;
     pub const RINGBUF_QUERY: u32 = 134;
     pub const KTIME_GET_COARSE_NS: u32 = 160;
+    pub const FOR_EACH_MAP_ELEM: u32 = 164;
     pub const SNPRINTF: u32 = 165;
+    pub const LOOP: u32 = 181;
     pub const STRNCMP: u32 = 182;
 }
 
@@ -371,6 +376,72 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
             control.request_tail_call(target);
             ctx.stop(0);
             Ok(0)
+        }),
+    );
+
+    // Callbacks: need an engine with a function caller (the interpreter), else they fail with
+    // `HelperError::NoRunControl`. A callback returning 1 stops the iteration.
+    add(
+        id::LOOP,
+        Box::new(|_, ctx, [n, callback, cb_ctx, flags, _]| {
+            if flags != 0 {
+                return Ok(Errno::Invalid.to_r0());
+            }
+            let n = u64::from(n as u32);
+            if n > MAX_LOOPS {
+                return Ok(Errno::TooBig.to_r0());
+            }
+            for i in 0..n {
+                if ctx.call_function(id::LOOP, callback, [i, cb_ctx, 0, 0, 0])? == 1 {
+                    return Ok(i + 1);
+                }
+            }
+            Ok(n)
+        }),
+    );
+    add(
+        id::FOR_EACH_MAP_ELEM,
+        Box::new(|t, ctx, [m, callback, cb_ctx, flags, _]| {
+            let map = map(t, m)?;
+            if flags != 0 {
+                return Ok(Errno::Invalid.to_r0());
+            }
+            // The key is passed in the frame below the callback's (a snapshot of the keys is
+            // taken first, so callbacks may delete elements).
+            let caller = ctx.caller().ok_or(HelperError::NoRunControl {
+                id: id::FOR_EACH_MAP_ELEM,
+            })?;
+            let key_size = u64::from(map.spec().key_size);
+            if key_size > FRAME_SIZE as u64 {
+                return Ok(Errno::TooBig.to_r0());
+            }
+            let key_addr = caller.next_frame().wrapping_sub(FRAME_SIZE as u64);
+            let mut keys = Vec::new();
+            let mut cur = None::<Vec<u8>>;
+            while keys.len() < map.spec().max_entries as usize {
+                match map.next_key(cur.as_deref()) {
+                    Ok(k) => {
+                        keys.push(k.clone());
+                        cur = Some(k);
+                    }
+                    Err(Errno::NoEntry) => break,
+                    Err(_) => return Ok(Errno::Invalid.to_r0()),
+                }
+            }
+            let slot = ctx.worker_slot();
+            let mut done = 0;
+            for key in keys {
+                let Some(value) = map.lookup(&key, slot) else {
+                    continue;
+                };
+                ctx.write(key_addr, key_size)?.copy_from_slice(&key);
+                done += 1;
+                let args = [m, key_addr, value, cb_ctx, 0];
+                if ctx.call_function(id::FOR_EACH_MAP_ELEM, callback, args)? == 1 {
+                    break;
+                }
+            }
+            Ok(done)
         }),
     );
 

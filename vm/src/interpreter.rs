@@ -6,6 +6,7 @@
 //! table), with no allocation and, when metering is off, no per-instruction bookkeeping.
 
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -536,7 +537,7 @@ fn jump_code(cond: Cond, width: Width, imm: bool) -> Code {
 }
 
 /// A saved caller frame.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Frame {
     return_pc: usize,
     saved: [u64; 4],
@@ -699,7 +700,9 @@ impl Interpreter {
     ) -> (Result<u64, Fault>, u64) {
         let input = mem.input();
         let mut regs = entry.regs;
-        let mut frames = [Frame::default(); MAX_FRAMES];
+        // Uninitialised: a slot is written by the call that enters it before the matching exit
+        // reads it, so a run pays nothing for frames it never uses.
+        let mut frames = [const { MaybeUninit::<Frame>::uninit() }; MAX_FRAMES];
         let base = entry.depth;
         let mut depth = 0usize;
         let mut count = entry.count;
@@ -1048,10 +1051,10 @@ impl Interpreter {
                             max: MAX_FRAMES
                         });
                     }
-                    frames[depth] = Frame {
+                    frames[depth].write(Frame {
                         return_pc: pc,
                         saved: [regs[6], regs[7], regs[8], regs[9]],
-                    };
+                    });
                     depth += 1;
                     regs[10] -= FRAME_SIZE as u64;
                     pc = op.target as usize;
@@ -1061,7 +1064,9 @@ impl Interpreter {
                         return (Ok(regs[0]), count);
                     }
                     depth -= 1;
-                    let f = frames[depth];
+                    // SAFETY: `depth` was just decremented from a level entered by `CallLocal`,
+                    // which wrote `frames[depth]` before raising `depth` past it.
+                    let f = unsafe { frames[depth].assume_init() };
                     regs[6..10].copy_from_slice(&f.saved);
                     regs[10] += FRAME_SIZE as u64;
                     pc = f.return_pc;

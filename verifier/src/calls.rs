@@ -158,8 +158,12 @@ impl Analyzer<'_> {
                 CallbackKind::ForEachMapElem => {
                     let m = map.unwrap_or(0);
                     entry.regs[1] = Val::MapPtr(m);
+                    let region = match self.env.value_region(m) {
+                        Ok(r) => r,
+                        Err(e) => return Err(self.rejection(pc, e, s)),
+                    };
                     entry.regs[3] = Val::Ptr(Ptr {
-                        region: Region::MapValue { map: m },
+                        region,
                         off: Scalar::constant(0),
                         null: None,
                     });

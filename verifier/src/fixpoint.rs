@@ -277,12 +277,23 @@ impl<'a> Analyzer<'a> {
         };
         self.soft -= 1;
         let narrowed = result?;
-        run.over[h] = Some(narrowed);
+        run.over[h] = Some(narrowed.clone());
         if self.soft == 0 {
             self.heads_reached.insert(f.cfg.blocks[h].start);
         }
         self.vertex(f, run, h)?;
-        self.elems(f, run, body)
+        self.elems(f, run, body)?;
+        // The narrowed head is an invariant only if the final pass, which may follow paths the
+        // ascending passes cut at a failed check, brings nothing new back to it. Otherwise pass
+        // once more from the post-fixpoint `head`: that pass repeats the last ascending one, so
+        // it either reports the check that cut a path or brings back a state within `head`.
+        let back = self.pre(f, run, h, false);
+        if back.is_some_and(|b| narrowed.join(&b, None) != narrowed) {
+            run.over[h] = Some(head);
+            self.vertex(f, run, h)?;
+            self.elems(f, run, body)?;
+        }
+        Ok(())
     }
 
     fn check_budget(&self, pc: usize, s: &State) -> Result<(), Rejection> {

@@ -1,5 +1,6 @@
 //! Abstract domains: known bits, scalars, register values, stacks, whole states.
 
+pub mod disjuncts;
 pub mod scalar;
 pub mod scalar_cmp;
 pub mod scalar_ops;

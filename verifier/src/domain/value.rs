@@ -25,8 +25,10 @@ pub enum Region {
     PacketEnd,
     /// `data_meta`.
     PacketMeta,
-    /// The value of map `map` (index in the map table).
-    MapValue { map: u32 },
+    /// A value of a map whose values are `size` bytes (`ro`: read-only to the program). Values
+    /// of different maps are told apart only by what the checks need, so that joins stay
+    /// precise.
+    MapValue { size: u32, ro: bool },
     /// A ring-buffer record of `size` bytes, holding reference `ref_id`.
     Ringbuf { size: u64, ref_id: u32 },
     /// The input buffer of the `mem` program type, of known size.
@@ -136,6 +138,12 @@ fn join_ptr(p: &Ptr, q: &Ptr, f: &impl Fn(&Scalar, &Scalar) -> Scalar) -> Option
     };
     let region = match (p.region, q.region) {
         (a, b) if a == b => a,
+        (Region::MapValue { size: a, ro: x }, Region::MapValue { size: b, ro: y }) => {
+            Region::MapValue {
+                size: a.min(b),
+                ro: x || y,
+            }
+        }
         (
             Region::Packet {
                 id: i,
@@ -192,7 +200,9 @@ impl fmt::Display for Val {
                     }
                     Region::PacketEnd => write!(f, "packet_end")?,
                     Region::PacketMeta => write!(f, "packet_meta")?,
-                    Region::MapValue { map } => write!(f, "map_value({map})")?,
+                    Region::MapValue { size, ro } => {
+                        write!(f, "map_value(size {size}{})", if ro { ", ro" } else { "" })?
+                    }
                     Region::Ringbuf { size, ref_id } => {
                         write!(f, "ringbuf_record(size {size}, ref {ref_id})")?
                     }

@@ -271,7 +271,7 @@ pub fn finish(
                 });
             }
             Val::Ptr(Ptr {
-                region: Region::MapValue { map: m },
+                region: env.value_region(m)?,
                 off: Scalar::constant(0),
                 null: Some(id),
             })

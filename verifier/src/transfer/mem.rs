@@ -154,10 +154,9 @@ pub fn check(
                 found: "packet_end".into(),
             })
         }
-        Region::MapValue { map } => {
-            let (_, info) = env.map(i64::from(map))?;
-            within(i64::from(info.value_size), "map value")?;
-            if writes && info.readonly {
+        Region::MapValue { size: n, ro } => {
+            within(i64::from(n), "map value")?;
+            if writes && ro {
                 return Err(RejectReason::ReadOnly {
                     region: "map value",
                 });

@@ -55,6 +55,18 @@ impl Env<'_> {
         Ok((first as u32, &self.maps[first]))
     }
 
+    /// The region of a value of map `m`.
+    ///
+    /// # Errors
+    /// [`RejectReason::InvalidMap`].
+    pub fn value_region(&self, m: u32) -> Result<Region, RejectReason> {
+        let (_, info) = self.map(i64::from(m))?;
+        Ok(Region::MapValue {
+            size: info.value_size,
+            ro: info.readonly,
+        })
+    }
+
     /// The entry state of the program type.
     #[must_use]
     pub fn entry_state(&self) -> State {
@@ -167,7 +179,7 @@ pub fn load_imm64(env: &Env<'_>, s: &mut State, dst: Reg, value: Lddw) -> Result
                 });
             }
             Val::Ptr(Ptr {
-                region: Region::MapValue { map: idx },
+                region: env.value_region(idx)?,
                 off: Scalar::constant(offset as u64),
                 null: None,
             })

@@ -1,0 +1,56 @@
+//! Prints the per-instruction abstract states of one ebpf-samples program:
+//! `cargo run -p apiary-verifier --example dump -- FILE SECTION FUNCTION`.
+
+use apiary_elf::maps::BPF_F_RDONLY_PROG;
+use apiary_elf::MapKind;
+use apiary_verifier::{verify_log, MapInfo, Platform, ProgramType};
+use apiary_vm::{LoadOptions, Program};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, file, section, function] = &args[..] else {
+        eprintln!("usage: dump FILE SECTION FUNCTION");
+        return;
+    };
+    let root = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ebpf-samples"
+    ));
+    let bytes = match std::fs::read(root.join(file)) {
+        Ok(b) => b,
+        Err(e) => return eprintln!("{e}"),
+    };
+    let obj = match apiary_elf::load(&bytes) {
+        Ok(o) => o,
+        Err(e) => return eprintln!("{e}"),
+    };
+    let Some(p) = obj.program(section, function) else {
+        return eprintln!("no such program");
+    };
+    let prog = match Program::new(p.insns.clone(), &LoadOptions::default()) {
+        Ok(p) => p,
+        Err(e) => return eprintln!("{e}"),
+    };
+    let maps: Vec<MapInfo> = obj
+        .maps
+        .iter()
+        .map(|m| MapInfo {
+            map_type: m.map_type,
+            key_size: m.key_size,
+            value_size: m.value_size,
+            max_entries: m.max_entries,
+            flags: m.flags,
+            readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
+        })
+        .collect();
+    for (i, m) in maps.iter().enumerate() {
+        println!("map {i}: {m:?}");
+    }
+    let ptype = ProgramType::for_object(file, section);
+    let (r, log) = verify_log(&prog, &Platform::linux(), &ptype, &maps);
+    println!("{log}");
+    match r {
+        Ok(v) => println!("ACCEPTED r0={:?}", v.r0),
+        Err(e) => println!("REJECTED {e}"),
+    }
+}

@@ -1,0 +1,120 @@
+//! Precision rules added for the ebpf-samples corpus, each with programs that would be unsafe
+//! if the rule were too loose (they must stay rejected).
+
+use apiary_verifier::platform::map_type;
+use apiary_verifier::{verify, verify_log, MapInfo, Platform, ProgramType, RejectReason, Verified};
+use apiary_vm::{asm, LoadOptions, Program};
+
+fn program(text: &str) -> Program {
+    let insns = asm::assemble(text).unwrap_or_else(|e| panic!("assemble: {e}\n{text}"));
+    Program::new(insns, &LoadOptions::all()).unwrap_or_else(|e| panic!("load: {e}\n{text}"))
+}
+
+fn maps() -> Vec<MapInfo> {
+    vec![
+        MapInfo {
+            map_type: map_type::HASH,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 16,
+            ..MapInfo::default()
+        },
+        MapInfo {
+            map_type: map_type::ARRAY,
+            key_size: 4,
+            value_size: 16,
+            max_entries: 1,
+            ..MapInfo::default()
+        },
+        MapInfo {
+            map_type: map_type::ARRAY,
+            key_size: 4,
+            value_size: 32,
+            max_entries: 1,
+            readonly: true,
+            ..MapInfo::default()
+        },
+    ]
+}
+
+fn run(text: &str, t: &ProgramType) -> Result<Verified, RejectReason> {
+    verify(&program(text), &Platform::linux(), t, &maps()).map_err(|r| r.reason)
+}
+
+fn mem8() -> ProgramType {
+    ProgramType::mem(Some(8))
+}
+
+#[track_caller]
+fn accept(text: &str, t: &ProgramType) -> Verified {
+    match run(text, t) {
+        Ok(v) => v,
+        Err(r) => {
+            let (_, log) = verify_log(&program(text), &Platform::linux(), t, &maps());
+            panic!("rejected: {r}\n{text}\n{log}")
+        }
+    }
+}
+
+#[track_caller]
+fn reject(text: &str, t: &ProgramType, want: fn(&RejectReason) -> bool) {
+    match run(text, t) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(r) => assert!(want(&r), "wrong reason {r:?}\n{text}"),
+    }
+}
+
+/// A loop whose later iterations write below the stack: the ascending passes cut that path,
+/// so the narrowed head state (only the first iteration) is not an invariant.
+#[test]
+fn narrowing_after_a_cut_path_is_not_trusted() {
+    let oob = "mov %r1, 0\nloop:\njgt %r1, 100, out\nmov %r2, %r10\nadd %r2, -8\nmov %r3, %r1\n\
+               lsh %r3, 3\nsub %r2, %r3\nstdw [%r2+0], 0\nadd %r1, 1\nja loop\nout:\nmov %r0, 0\nexit";
+    reject(oob, &mem8(), |r| {
+        matches!(r, RejectReason::OutOfBounds { .. })
+    });
+    // The same walk within the stack is fine.
+    accept(&oob.replace("100", "60"), &mem8());
+}
+
+/// `r6` points into map 0's value (8 bytes) or map `M`'s (16, or 32 read-only), by the input.
+const TWO_VALUES: &str = "
+    ldxw %r7, [%r1+12]
+    stw [%r10-4], 0
+    lddw %r1, map_idx 0
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    mov %r6, %r0
+    jeq %r7, 0, join
+    lddw %r1, map_idx M
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    mov %r6, %r0
+join:
+    ACCESS
+    mov %r0, 0
+    exit
+out:
+    mov %r0, 0
+    exit
+";
+
+/// Values of different maps join to the smaller size, read-only if either is.
+#[test]
+fn map_values_of_different_maps_join() {
+    let t = ProgramType::xdp();
+    let prog = |m: &str, access: &str| TWO_VALUES.replace('M', m).replace("ACCESS", access);
+    accept(&prog("1", "ldxdw %r1, [%r6+0]"), &t);
+    accept(&prog("1", "stdw [%r6+0], 1"), &t);
+    let oob = |r: &RejectReason| matches!(r, RejectReason::OutOfBounds { .. });
+    reject(&prog("1", "ldxdw %r1, [%r6+8]"), &t, oob);
+    reject(&prog("2", "ldxdw %r1, [%r6+8]"), &t, oob);
+    accept(&prog("2", "ldxdw %r1, [%r6+0]"), &t);
+    reject(&prog("2", "stdw [%r6+0], 1"), &t, |r| {
+        matches!(r, RejectReason::ReadOnly { .. })
+    });
+}

@@ -13,7 +13,7 @@ use std::time::Instant;
 use apiary_vm::instruction::{Instruction, Reg};
 
 use crate::cfg::Cfg;
-use crate::domain::{Ptr, Region, Scalar, State, Thresholds, Val};
+use crate::domain::{disjuncts, Ptr, Region, Scalar, State, Thresholds, Val};
 use crate::error::{RejectReason, Rejection};
 use crate::termination::{self, Candidate, LoopInfo};
 use crate::transfer::{self, alu, branch, mem, Env};
@@ -36,7 +36,7 @@ pub struct FuncInfo {
 struct Run {
     entry: State,
     over: Vec<Option<State>>,
-    outs: Vec<[Option<State>; 2]>,
+    outs: Vec<[Vec<State>; 2]>,
     exit: Option<State>,
     base_soft: u32,
 }
@@ -181,7 +181,7 @@ impl<'a> Analyzer<'a> {
         let mut run = Run {
             entry,
             over: vec![None; n],
-            outs: vec![[None, None]; n],
+            outs: vec![[Vec::new(), Vec::new()]; n],
             exit: None,
             base_soft: self.soft,
         };
@@ -189,15 +189,30 @@ impl<'a> Analyzer<'a> {
         Ok(run.exit)
     }
 
-    fn pre(&self, f: &FuncInfo, run: &Run, b: usize, use_over: bool) -> Option<State> {
-        if use_over {
-            if let Some(s) = &run.over[b] {
-                return Some(s.clone());
+    /// The states flowing into block `b` (its loop-head state when it has one), at most
+    /// [`disjuncts::MAX_PARTS`] of them.
+    fn pre_parts(f: &FuncInfo, run: &Run, b: usize) -> Vec<State> {
+        if let Some(s) = &run.over[b] {
+            return vec![s.clone()];
+        }
+        let mut parts = Vec::new();
+        if b == 0 {
+            parts.push(run.entry.clone());
+        }
+        for &(p, e) in &f.cfg.blocks[b].preds {
+            for o in &run.outs[p][e] {
+                disjuncts::push(&mut parts, o.clone());
             }
         }
+        disjuncts::bound(&mut parts, disjuncts::MAX_PARTS);
+        parts
+    }
+
+    /// The join of every state flowing into block `b` from its predecessors.
+    fn pre(f: &FuncInfo, run: &Run, b: usize) -> Option<State> {
         let mut acc: Option<State> = (b == 0).then(|| run.entry.clone());
         for &(p, e) in &f.cfg.blocks[b].preds {
-            if let Some(o) = &run.outs[p][e] {
+            for o in &run.outs[p][e] {
                 acc = Some(match acc {
                     None => o.clone(),
                     Some(a) => a.join(o, None),
@@ -208,10 +223,16 @@ impl<'a> Analyzer<'a> {
     }
 
     fn vertex(&mut self, f: &FuncInfo, run: &mut Run, v: usize) -> Result<(), Rejection> {
-        run.outs[v] = match self.pre(f, run, v, true) {
-            None => [None, None],
-            Some(s) => self.block(f, run, v, s)?,
-        };
+        let mut outs: [Vec<State>; 2] = [Vec::new(), Vec::new()];
+        for s in Self::pre_parts(f, run, v) {
+            let [a, b] = self.block(f, run, v, s)?;
+            for (i, o) in [a, b].into_iter().enumerate() {
+                if let Some(o) = o {
+                    disjuncts::push(&mut outs[i], o);
+                }
+            }
+        }
+        run.outs[v] = outs;
         Ok(())
     }
 
@@ -236,10 +257,10 @@ impl<'a> Analyzer<'a> {
         let mut members = Vec::new();
         wto::nodes(e, &mut members);
         for &m in &members {
-            run.outs[m] = [None, None];
+            run.outs[m] = [Vec::new(), Vec::new()];
             run.over[m] = None;
         }
-        let Some(mut head) = self.pre(f, run, h, false) else {
+        let Some(mut head) = Self::pre(f, run, h) else {
             return Ok(());
         };
         self.soft += 1;
@@ -253,7 +274,7 @@ impl<'a> Analyzer<'a> {
                 break Err(e);
             }
             self.counters.iterations += 1;
-            let new = self.pre(f, run, h, false).unwrap_or_else(|| head.clone());
+            let new = Self::pre(f, run, h).unwrap_or_else(|| head.clone());
             let joined = head.join(&new, None);
             if joined == head {
                 break Ok(new);
@@ -287,7 +308,7 @@ impl<'a> Analyzer<'a> {
         // ascending passes cut at a failed check, brings nothing new back to it. Otherwise pass
         // once more from the post-fixpoint `head`: that pass repeats the last ascending one, so
         // it either reports the check that cut a path or brings back a state within `head`.
-        let back = self.pre(f, run, h, false);
+        let back = Self::pre(f, run, h);
         if back.is_some_and(|b| narrowed.join(&b, None) != narrowed) {
             run.over[h] = Some(head);
             self.vertex(f, run, h)?;

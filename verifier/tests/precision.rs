@@ -118,3 +118,54 @@ fn map_values_of_different_maps_join() {
         matches!(r, RejectReason::ReadOnly { .. })
     });
 }
+
+/// A block keeps the states of its incoming paths apart (up to a bound): a register set on one
+/// path only is usable where a later test excludes the other path.
+#[test]
+fn paths_kept_apart_until_a_test_separates_them() {
+    let prog = |second: &str| {
+        format!(
+            "ldxb %r7, [%r1+0]\njeq %r7, 0, skip\nmov %r6, 5\nskip:\n{second}\n\
+             mov %r0, %r6\nexit\nout:\nmov %r0, 0\nexit"
+        )
+    };
+    let v = accept(&prog("jeq %r7, 0, out"), &mem8());
+    assert_eq!(v.r0.map(|r| (r.umin, r.umax)), Some((0, 5)));
+    // A test that does not exclude the path where r6 is unset (caught at use: the exit).
+    reject(&prog("jeq %r7, 1, out"), &mem8(), |r| {
+        matches!(r, RejectReason::UninitRegister { .. })
+    });
+    reject(&prog("jgt %r7, 0, out"), &mem8(), |r| {
+        matches!(r, RejectReason::UninitRegister { .. })
+    });
+}
+
+/// `r1` points to the stack or into a map value (8 bytes) by the input: each access is checked
+/// against both.
+#[test]
+fn a_pointer_of_two_types_is_checked_per_type() {
+    let prog = |access: &str| {
+        format!(
+            "ldxw %r6, [%r1+12]\nstdw [%r10-8], 0\nstdw [%r10-16], 0\nstw [%r10-20], 0\n\
+             lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -20\ncall 1\njeq %r0, 0, out\n\
+             mov %r1, %r10\nadd %r1, -16\njeq %r6, 0, go\nmov %r1, %r0\ngo:\n{access}\n\
+             mov %r0, 0\nexit\nout:\nmov %r0, 0\nexit"
+        )
+    };
+    let t = ProgramType::xdp();
+    accept(&prog("ldxdw %r2, [%r1+0]"), &t);
+    accept(&prog("stdw [%r1+0], 3"), &t);
+    reject(&prog("ldxdw %r2, [%r1+8]"), &t, |r| {
+        matches!(
+            r,
+            RejectReason::OutOfBounds {
+                region: "map value",
+                ..
+            }
+        )
+    });
+    // A stack-only operation on a value that may be a map value.
+    reject(&prog("stxdw [%r1+0], %r10"), &t, |r| {
+        matches!(r, RejectReason::PointerLeak { .. })
+    });
+}

@@ -231,6 +231,11 @@ fn two_hundred_thousand_slots_compile_with_far_branches() {
         let start = std::time::Instant::now();
         let c = compile(arch, &insns, &env(Some(1 << 40), false), false);
         let took = start.elapsed();
+        eprintln!(
+            "{arch:?}: {} slots, {} bytes of code, compiled in {took:?}",
+            insns.len(),
+            c.code.len()
+        );
         if arch == Arch::Aarch64 {
             // Far beyond the ±1 MiB reach of b.cond.
             assert!(c.code.len() > 4 << 20, "{} bytes", c.code.len());

@@ -1,0 +1,1625 @@
+//! Hand-written unsafe programs, each with its safe twin (the smallest change that makes it
+//! safe). Every unsafe program must be rejected with the expected [`RejectReason`] variant (the
+//! variant is compared, not the message), every safe twin must be accepted.
+//!
+//! Cases the verifier gets wrong stay in the table with a flag:
+//! - [`Flag::KnownUnsound`]: the unsafe program is accepted (a soundness bug) or is rejected only
+//!   for an unrelated reason;
+//! - [`Flag::KnownGap`]: the safe twin is rejected (a precision gap).
+//!
+//! Flagged cases are printed loudly and do not fail the test; a flagged case that now behaves
+//! as it should is reported as fixed (remove the flag). Unflagged cases that misbehave fail it.
+
+use apiary_verifier::platform::map_type;
+use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
+use apiary_vm::{asm, LoadOptions, Program};
+
+/// Minimum number of cases in the table.
+const MIN_CASES: usize = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flag {
+    None,
+    /// The verifier accepts the unsafe program (or rejects it for another reason).
+    KnownUnsound(&'static str),
+    /// The verifier rejects the safe twin.
+    KnownGap(&'static str),
+}
+
+struct Case {
+    name: &'static str,
+    class: &'static str,
+    ptype: ProgramType,
+    maps: &'static [MapInfo],
+    unsafe_asm: String,
+    safe_asm: String,
+    /// The expected variant of [`RejectReason`] (its name, as in `Debug`).
+    expect: &'static str,
+    flag: Flag,
+}
+
+const fn map(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, ro: bool) -> MapInfo {
+    MapInfo {
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        flags: 0,
+        readonly: ro,
+    }
+}
+
+/// The maps every case sees, by `lddw` map index.
+const MAPS: &[MapInfo] = &[
+    // 0: hash, 4-byte key, 8-byte value.
+    map(map_type::HASH, 4, 8, 16, false),
+    // 1: read-only global data (`.rodata`), 16 bytes.
+    map(map_type::ARRAY, 4, 16, 1, true),
+    // 2: ring buffer.
+    map(map_type::RINGBUF, 0, 0, 4096, false),
+    // 3: program array.
+    map(map_type::PROG_ARRAY, 4, 4, 4, false),
+    // 4: writable array, 64-byte values.
+    map(map_type::ARRAY, 4, 64, 4, false),
+    // 5: perf event array.
+    map(map_type::PERF_EVENT_ARRAY, 4, 4, 2, false),
+];
+
+fn case(
+    name: &'static str,
+    class: &'static str,
+    ptype: ProgramType,
+    unsafe_asm: impl Into<String>,
+    safe_asm: impl Into<String>,
+    expect: &'static str,
+) -> Case {
+    Case {
+        name,
+        class,
+        ptype,
+        maps: MAPS,
+        unsafe_asm: unsafe_asm.into(),
+        safe_asm: safe_asm.into(),
+        expect,
+        flag: Flag::None,
+    }
+}
+
+impl Case {
+    fn flag(mut self, f: Flag) -> Self {
+        self.flag = f;
+        self
+    }
+}
+
+fn mem(n: u64) -> ProgramType {
+    ProgramType::mem(Some(n))
+}
+
+/// The variant name of a rejection reason (`OutOfBounds`, `UninitRegister`, ...).
+fn variant(r: &RejectReason) -> String {
+    let d = format!("{r:?}");
+    d.split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A program with a `map_lookup_elem(map, &key)` and `body` on the non-null path (r0 = value).
+fn lookup(map: u32, body: &str) -> String {
+    format!(
+        "stw [%r10-4], 0
+lddw %r1, map_idx {map}
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+{body}
+out:
+mov %r0, 0
+exit"
+    )
+}
+
+/// xdp: r2 = data, r3 = data_end, 14 bytes proven (`drop` exits with 1), then `body`.
+fn packet(len: u32, body: &str) -> String {
+    format!(
+        "ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, {len}
+jgt %r4, %r3, drop
+{body}
+mov %r0, 0
+exit
+drop:
+mov %r0, 1
+exit"
+    )
+}
+
+/// kprobe: a ring-buffer reservation of 8 bytes in r0 (null-checked), then `body`.
+fn ringbuf(body: &str) -> String {
+    format!(
+        "lddw %r1, map_idx 2
+mov %r2, 8
+mov %r3, 0
+call 131
+jeq %r0, 0, out
+{body}
+out:
+mov %r0, 0
+exit"
+    )
+}
+
+/// A chain of `n` nested local calls from the entry (n + 1 frames at the deepest point).
+fn call_chain(n: usize) -> String {
+    let mut s = String::from("call local f1\nexit\n");
+    for i in 1..=n {
+        if i < n {
+            s.push_str(&format!("f{i}:\ncall local f{}\nexit\n", i + 1));
+        } else {
+            s.push_str(&format!("f{i}:\nmov %r0, 0\nexit\n"));
+        }
+    }
+    s
+}
+
+/// A program writing one byte at `r1 + (input value transformed by prelude)`, input of 256
+/// bytes: `prelude` must leave the offset in r2.
+fn input_index(prelude: &str) -> String {
+    format!(
+        "{prelude}
+mov %r3, %r1
+add %r3, %r2
+ldxb %r0, [%r3+0]
+exit
+out:
+mov %r0, 0
+exit"
+    )
+}
+
+#[allow(clippy::too_many_lines)]
+fn cases() -> Vec<Case> {
+    let xdp = ProgramType::xdp();
+    let skb = ProgramType::socket_filter();
+    let kp = ProgramType::kprobe();
+    let m8 = mem(8);
+    let m256 = mem(256);
+    let pkt_ok = packet(14, "ldxh %r5, [%r2+12]");
+    vec![
+        // ---------------------------------------------------------------- uninit registers
+        case("r0 never written", "uninit-reg", m8, "exit", "mov %r0, 0\nexit", "UninitRegister"),
+        case(
+            "uninit ALU source",
+            "uninit-reg",
+            m8,
+            "mov %r0, 0\nadd %r0, %r7\nexit",
+            "mov %r0, 0\nmov %r7, 1\nadd %r0, %r7\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "r1-r5 clobbered by a helper call",
+            "uninit-reg",
+            kp,
+            "mov %r3, 5\ncall 5\nmov %r0, %r3\nadd %r0, 1\nexit",
+            "mov %r6, 5\ncall 5\nmov %r0, %r6\nadd %r0, 1\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "uninit comparison operand",
+            "uninit-reg",
+            m8,
+            "mov %r0, 0\njeq %r3, 0, +1\nmov %r0, 1\nexit",
+            "mov %r0, 0\nmov %r3, 0\njeq %r3, 0, +1\nmov %r0, 1\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "initialised on one path only",
+            "uninit-reg",
+            m8,
+            "ldxb %r2, [%r1+0]\njeq %r2, 0, +1\nmov %r6, 1\nmov %r0, %r6\nadd %r0, 0\nexit",
+            "ldxb %r2, [%r1+0]\nmov %r6, 0\njeq %r2, 0, +1\nmov %r6, 1\nmov %r0, %r6\nadd %r0, 0\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "uninit store source",
+            "uninit-reg",
+            m8,
+            "stxdw [%r1+0], %r7\nmov %r0, 0\nexit",
+            "mov %r7, 0\nstxdw [%r1+0], %r7\nmov %r0, 0\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "uninit base pointer",
+            "uninit-reg",
+            m8,
+            "ldxb %r0, [%r6+0]\nexit",
+            "mov %r6, %r1\nldxb %r0, [%r6+0]\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "callee reads its own r6 (not inherited)",
+            "uninit-reg",
+            m8,
+            "mov %r6, 1\ncall local f\nexit\nf:\nmov %r0, %r6\nadd %r0, 1\nexit",
+            "mov %r1, 1\ncall local f\nexit\nf:\nmov %r0, %r1\nadd %r0, 1\nexit",
+            "UninitRegister",
+        ),
+        // ---------------------------------------------------------------- uninit stack
+        case(
+            "stack slot never written",
+            "uninit-stack",
+            m8,
+            "ldxdw %r0, [%r10-8]\nexit",
+            "stdw [%r10-8], 0\nldxdw %r0, [%r10-8]\nexit",
+            "UninitStack",
+        ),
+        case(
+            "stack slot half written",
+            "uninit-stack",
+            m8,
+            "stw [%r10-8], 0\nldxdw %r0, [%r10-8]\nexit",
+            "stw [%r10-8], 0\nstw [%r10-4], 0\nldxdw %r0, [%r10-8]\nexit",
+            "UninitStack",
+        ),
+        case(
+            "stack written on one path only",
+            "uninit-stack",
+            m8,
+            "ldxb %r2, [%r1+0]\njeq %r2, 0, +1\nstdw [%r10-8], 1\nldxdw %r0, [%r10-8]\nexit",
+            "ldxb %r2, [%r1+0]\nstdw [%r10-8], 0\njeq %r2, 0, +1\nstdw [%r10-8], 1\nldxdw %r0, [%r10-8]\nexit",
+            "UninitStack",
+        ),
+        case(
+            "variable-offset stack read reaching an unwritten slot",
+            "uninit-stack",
+            m8,
+            "ldxb %r2, [%r1+0]\nand %r2, 15\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r10-16], 0\nldxb %r0, [%r3+0]\nexit",
+            "ldxb %r2, [%r1+0]\nand %r2, 7\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r10-16], 0\nldxb %r0, [%r3+0]\nexit",
+            "UninitStack",
+        ),
+        case(
+            "callee reads caller's unwritten stack",
+            "uninit-stack",
+            m8,
+            "mov %r1, %r10\nadd %r1, -8\ncall local f\nexit\nf:\nldxdw %r0, [%r1+0]\nexit",
+            "stdw [%r10-8], 3\nmov %r1, %r10\nadd %r1, -8\ncall local f\nexit\nf:\nldxdw %r0, [%r1+0]\nexit",
+            "UninitStack",
+        ),
+        // ---------------------------------------------------------------- stack bounds
+        case(
+            "store below r10-512",
+            "stack-oob",
+            m8,
+            "stdw [%r10-520], 0\nmov %r0, 0\nexit",
+            "stdw [%r10-512], 0\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "store at r10",
+            "stack-oob",
+            m8,
+            "stb [%r10+0], 0\nmov %r0, 0\nexit",
+            "stb [%r10-1], 0\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "store straddling r10",
+            "stack-oob",
+            m8,
+            "stw [%r10-2], 0\nmov %r0, 0\nexit",
+            "stw [%r10-4], 0\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "load straddling the stack bottom",
+            "stack-oob",
+            m8,
+            "stdw [%r10-512], 1\nldxdw %r0, [%r10-516]\nexit",
+            "stdw [%r10-512], 1\nldxdw %r0, [%r10-512]\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "variable offset below the frame",
+            "stack-oob",
+            m8,
+            "ldxh %r2, [%r1+0]\nand %r2, 1023\nmov %r3, %r10\nsub %r3, %r2\nstb [%r3-1], 0\nmov %r0, 0\nexit",
+            "ldxh %r2, [%r1+0]\nand %r2, 511\nmov %r3, %r10\nsub %r3, %r2\nstb [%r3-1], 0\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "loop index one past a stack buffer",
+            "stack-oob",
+            m8,
+            "mov %r1, 0\nloop:\nmov %r2, %r10\nadd %r2, -64\nadd %r2, %r1\nstb [%r2+0], 0\nadd %r1, 1\njle %r1, 64, loop\nmov %r0, 0\nexit",
+            "mov %r1, 0\nloop:\nmov %r2, %r10\nadd %r2, -64\nadd %r2, %r1\nstb [%r2+0], 0\nadd %r1, 1\njlt %r1, 64, loop\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        // ---------------------------------------------------------------- context
+        case(
+            "xdp ctx read past the structure",
+            "ctx",
+            xdp,
+            "ldxw %r0, [%r1+24]\nexit",
+            "ldxw %r0, [%r1+20]\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "kprobe ctx read at a negative offset",
+            "ctx",
+            kp,
+            "ldxdw %r0, [%r1-8]\nexit",
+            "ldxdw %r0, [%r1+8]\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "xdp data read with the wrong width",
+            "ctx",
+            xdp,
+            "ldxh %r2, [%r1+0]\nmov %r0, 2\nexit",
+            "ldxw %r2, [%r1+0]\nmov %r0, 2\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "xdp data read as 64 bits",
+            "ctx",
+            xdp,
+            "ldxdw %r2, [%r1+0]\nmov %r0, 2\nexit",
+            "ldxw %r2, [%r1+0]\nmov %r0, 2\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "write to read-only kprobe ctx",
+            "ctx",
+            kp,
+            "stdw [%r1+0], 0\nmov %r0, 0\nexit",
+            "ldxdw %r2, [%r1+0]\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "write to read-only xdp ctx field",
+            "ctx",
+            xdp,
+            "stw [%r1+12], 0\nmov %r0, 2\nexit",
+            "ldxw %r2, [%r1+12]\nmov %r0, 2\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "write to __sk_buff data",
+            "ctx",
+            skb,
+            "stw [%r1+76], 0\nmov %r0, 0\nexit",
+            "stw [%r1+8], 0\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "write to __sk_buff data_end",
+            "ctx",
+            skb,
+            "stw [%r1+80], 0\nmov %r0, 0\nexit",
+            "stw [%r1+84], 0\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "ctx access at a variable offset",
+            "ctx",
+            skb,
+            "ldxw %r2, [%r1+0]\nand %r2, 4\nadd %r1, %r2\nldxw %r0, [%r1+0]\nexit",
+            "ldxw %r2, [%r1+0]\nand %r2, 4\nadd %r1, 4\nldxw %r0, [%r1+0]\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "write to read-only tracepoint ctx",
+            "ctx",
+            ProgramType::tracepoint(),
+            "stw [%r1+8], 0\nmov %r0, 0\nexit",
+            "ldxw %r2, [%r1+8]\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        // ---------------------------------------------------------------- packet
+        case(
+            "packet read without a bound check",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxb %r0, [%r2+0]\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, +2\nldxb %r0, [%r2+0]\nexit\nmov %r0, 1\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "packet read beyond the proven bound",
+            "packet",
+            xdp,
+            pkt_ok.replace("[%r2+12]", "[%r2+13]"),
+            pkt_ok.clone(),
+            "OutOfBounds",
+        ),
+        case(
+            "packet read at a negative offset",
+            "packet",
+            xdp,
+            packet(14, "ldxb %r5, [%r2-1]"),
+            packet(14, "ldxb %r5, [%r2+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "packet access on the failing side of the check",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 14\njle %r4, %r3, drop\nldxh %r0, [%r2+12]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, drop\nldxh %r0, [%r2+12]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "pointer advanced past the proven bound",
+            "packet",
+            xdp,
+            packet(14, "add %r2, 14\nldxb %r5, [%r2+0]"),
+            packet(14, "add %r2, 14\nldxb %r5, [%r2-1]"),
+            "OutOfBounds",
+        ),
+        case(
+            "bound proven on another variable-offset pointer",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nldxw %r6, [%r1+16]\nand %r5, 255\nand %r6, 255\nmov %r4, %r2\nadd %r4, %r5\nmov %r7, %r4\nadd %r7, 1\njgt %r7, %r3, drop\nmov %r8, %r2\nadd %r8, %r6\nldxb %r0, [%r8+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nldxw %r6, [%r1+16]\nand %r5, 255\nand %r6, 255\nmov %r4, %r2\nadd %r4, %r5\nmov %r7, %r4\nadd %r7, 1\njgt %r7, %r3, drop\nmov %r8, %r2\nadd %r8, %r6\nldxb %r0, [%r4+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "variable-offset access wider than its check",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nand %r5, 255\nadd %r2, %r5\nmov %r4, %r2\nadd %r4, 2\njgt %r4, %r3, drop\nldxw %r0, [%r2+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nand %r5, 255\nadd %r2, %r5\nmov %r4, %r2\nadd %r4, 2\njgt %r4, %r3, drop\nldxh %r0, [%r2+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "bound checked with the index register reassigned",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nand %r5, 255\nmov %r4, %r2\nadd %r4, %r5\nmov %r7, %r4\nadd %r7, 1\njgt %r7, %r3, drop\nldxw %r5, [%r1+16]\nand %r5, 255\nmov %r8, %r2\nadd %r8, %r5\nldxb %r0, [%r8+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nand %r5, 255\nmov %r4, %r2\nadd %r4, %r5\nmov %r7, %r4\nadd %r7, 1\njgt %r7, %r3, drop\nldxw %r6, [%r1+16]\nand %r6, 255\nmov %r8, %r2\nadd %r8, %r5\nldxb %r0, [%r8+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "packet pointer used after xdp_adjust_head",
+            "packet",
+            xdp,
+            packet(14, "mov %r6, %r2\nmov %r2, 0\ncall 44\nldxb %r5, [%r6+0]"),
+            packet(14, "mov %r6, %r2\nmov %r2, 0\nldxb %r5, [%r6+0]\ncall 44"),
+            "UninitRegister",
+        ),
+        case(
+            "socket filter packet read without a check",
+            "packet",
+            skb,
+            "ldxw %r2, [%r1+76]\nldxb %r0, [%r2+0]\nexit",
+            "ldxw %r2, [%r1+76]\nldxw %r3, [%r1+80]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, +2\nldxb %r0, [%r2+0]\nexit\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "data_meta read without a check",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+8]\nldxw %r3, [%r1+0]\nldxb %r0, [%r2+0]\nexit",
+            "ldxw %r2, [%r1+8]\nldxw %r3, [%r1+0]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, +2\nldxb %r0, [%r2+0]\nexit\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "32-bit packet bound comparison",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 1\njgt32 %r4, %r3, +2\nldxb %r0, [%r2+0]\nexit\nmov %r0, 0\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, +2\nldxb %r0, [%r2+0]\nexit\nmov %r0, 0\nexit",
+            "PointerComparison",
+        ),
+        // ---------------------------------------------------------------- map values
+        case(
+            "map value used without a null check",
+            "map-value",
+            xdp,
+            lookup(0, "ja +0").replace("jeq %r0, 0, out", "ldxdw %r5, [%r0+0]\njeq %r0, 0, out"),
+            lookup(0, "ldxdw %r5, [%r0+0]"),
+            "NullDereference",
+        ),
+        case(
+            "map value overrun",
+            "map-value",
+            xdp,
+            lookup(0, "ldxdw %r5, [%r0+1]"),
+            lookup(0, "ldxdw %r5, [%r0+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "map value underrun",
+            "map-value",
+            xdp,
+            lookup(4, "ldxb %r5, [%r0-1]"),
+            lookup(4, "ldxb %r5, [%r0+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "map value at a possibly negative variable offset",
+            "map-value",
+            xdp,
+            lookup(4, "ldxb %r5, [%r0+0]\nand %r5, 63\nsub %r5, 8\nadd %r0, %r5\nldxb %r5, [%r0+0]"),
+            lookup(4, "ldxb %r5, [%r0+0]\nand %r5, 63\nadd %r0, %r5\nldxb %r5, [%r0+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "map value at a variable offset past the end",
+            "map-value",
+            xdp,
+            lookup(4, "ldxb %r5, [%r0+0]\nand %r5, 127\nadd %r0, %r5\nldxb %r5, [%r0+0]"),
+            lookup(4, "ldxb %r5, [%r0+0]\nand %r5, 63\nadd %r0, %r5\nldxb %r5, [%r0+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "null check on the other lookup's result",
+            "map-value",
+            xdp,
+            "stw [%r10-4], 0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\nldxdw %r5, [%r6+0]\nout:\nmov %r0, 0\nexit",
+            "stw [%r10-4], 0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r6, 0, out\nldxdw %r5, [%r6+0]\nout:\nmov %r0, 0\nexit",
+            "NullDereference",
+        ),
+        case(
+            "arithmetic on a map value before the null check",
+            "map-value",
+            xdp,
+            lookup(4, "ja +0").replace("jeq %r0, 0, out", "add %r0, 8\njeq %r0, 0, out"),
+            lookup(4, "add %r0, 8"),
+            "PointerArithmetic",
+        ),
+        case(
+            "store into read-only global data",
+            "map-value",
+            xdp,
+            "lddw %r1, map_idx_value 1, 0\nstdw [%r1+0], 1\nmov %r0, 0\nexit",
+            "lddw %r1, map_idx_value 4, 0\nstdw [%r1+0], 1\nmov %r0, 0\nexit",
+            "ReadOnly",
+        ),
+        case(
+            "store into a looked-up read-only value",
+            "map-value",
+            xdp,
+            lookup(1, "stdw [%r0+0], 1"),
+            lookup(1, "ldxdw %r5, [%r0+0]"),
+            "ReadOnly",
+        ),
+        case(
+            "global data address past the value",
+            "map-value",
+            xdp,
+            "lddw %r1, map_idx_value 1, 16\nmov %r0, 0\nexit",
+            "lddw %r1, map_idx_value 1, 15\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "invalid map index",
+            "map-value",
+            xdp,
+            "lddw %r1, map_idx 6\nmov %r0, 0\nexit",
+            "lddw %r1, map_idx 5\nmov %r0, 0\nexit",
+            "InvalidMap",
+        ),
+        // ---------------------------------------------------------------- pointer arithmetic
+        case(
+            "pointer multiplied",
+            "ptr-arith",
+            m8,
+            "mul %r1, 2\nmov %r0, 0\nexit",
+            "add %r1, 2\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "pointer plus pointer",
+            "ptr-arith",
+            m8,
+            "mov %r2, %r10\nadd %r2, %r1\nmov %r0, 0\nexit",
+            "mov %r2, %r10\nadd %r2, -8\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "32-bit ALU on a pointer",
+            "ptr-arith",
+            m8,
+            "add32 %r1, 2\nldxb %r0, [%r1+0]\nexit",
+            "add %r1, 2\nldxb %r0, [%r1+0]\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "difference of pointers into different regions",
+            "ptr-arith",
+            m8,
+            "mov %r2, %r10\nsub %r2, %r1\nmov %r0, %r2\nexit",
+            "mov %r2, %r1\nadd %r2, 4\nsub %r2, %r1\nmov %r0, %r2\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "pointer masked",
+            "ptr-arith",
+            m8,
+            "and %r1, -8\nldxb %r0, [%r1+0]\nexit",
+            "add %r1, 0\nldxb %r0, [%r1+0]\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "pointer negated",
+            "ptr-arith",
+            m8,
+            "neg %r1\nmov %r0, 0\nexit",
+            "mov %r2, %r1\nsub %r2, %r1\nneg %r2\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "pointer byte-swapped",
+            "ptr-arith",
+            m8,
+            "be16 %r1\nmov %r0, 0\nexit",
+            "mov %r2, 1\nbe16 %r2\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "pointer shifted",
+            "ptr-arith",
+            m8,
+            "lsh %r1, 1\nmov %r0, 0\nexit",
+            "mov %r2, 1\nlsh %r2, 1\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "arithmetic on packet_end",
+            "ptr-arith",
+            xdp,
+            "ldxw %r3, [%r1+4]\nadd %r3, -1\nmov %r0, 0\nexit",
+            "ldxw %r3, [%r1+0]\nadd %r3, -1\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "division by a pointer",
+            "ptr-arith",
+            m8,
+            "mov %r0, 10\ndiv %r0, %r1\nexit",
+            "mov %r0, 10\ndiv %r0, %r2\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "modulo by a pointer",
+            "ptr-arith",
+            m8,
+            "mov %r0, 10\nmod %r0, %r10\nexit",
+            "mov %r0, 10\nmod %r0, %r2\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "32-bit division by a pointer",
+            "ptr-arith",
+            m8,
+            "mov %r0, 10\ndiv32 %r0, %r1\nexit",
+            "mov %r0, 10\ndiv32 %r0, %r2\nexit",
+            "PointerArithmetic",
+        ),
+        // ---------------------------------------------------------------- pointer leaks
+        case(
+            "stack pointer stored into a map value",
+            "ptr-leak",
+            xdp,
+            lookup(0, "stxdw [%r0+0], %r10"),
+            lookup(0, "mov %r6, 0\nstxdw [%r0+0], %r6"),
+            "PointerLeak",
+        ),
+        case(
+            "stack pointer returned from xdp",
+            "ptr-leak",
+            xdp,
+            "mov %r0, %r10\nexit",
+            "mov %r0, %r10\nsub %r0, %r10\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "ctx pointer returned from a socket filter",
+            "ptr-leak",
+            skb,
+            "mov %r0, %r1\nexit",
+            "ldxw %r0, [%r1+0]\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "map value pointer returned from xdp",
+            "ptr-leak",
+            xdp,
+            lookup(0, "exit"),
+            lookup(0, "mov %r0, 2\nexit"),
+            "PointerLeak",
+        ),
+        case(
+            "pointer stored into the packet",
+            "ptr-leak",
+            xdp,
+            packet(14, "stxdw [%r2+0], %r10"),
+            packet(14, "mov %r5, 0\nstxdw [%r2+0], %r5"),
+            "PointerLeak",
+        ),
+        case(
+            "pointer passed as a number to a helper",
+            "ptr-leak",
+            xdp,
+            "mov %r1, %r10\nmov %r2, 0\ncall 23\nmov %r0, 0\nexit",
+            "mov %r1, 1\nmov %r2, 0\ncall 23\nmov %r0, 0\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "partial spill of a pointer",
+            "ptr-leak",
+            xdp,
+            "stxw [%r10-8], %r1\nmov %r0, 0\nexit",
+            "stxdw [%r10-8], %r1\nmov %r0, 0\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "reading part of a spilled pointer",
+            "ptr-leak",
+            xdp,
+            "stxdw [%r10-8], %r1\nldxw %r0, [%r10-8]\nexit",
+            "stxdw [%r10-8], %r1\nldxdw %r2, [%r10-8]\nmov %r0, 2\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "pointer compared with a number",
+            "ptr-leak",
+            xdp,
+            "mov %r0, 0\njgt %r1, 5, +1\nmov %r0, 1\nexit",
+            "mov %r0, 0\nmov %r2, 3\njgt %r2, 5, +1\nmov %r0, 1\nexit",
+            "PointerComparison",
+        ),
+        case(
+            "pointer stored into a ring-buffer record",
+            "ptr-leak",
+            xdp,
+            ringbuf("stxdw [%r0+0], %r10\nmov %r1, %r0\nmov %r2, 0\ncall 132"),
+            ringbuf("stdw [%r0+0], 0\nmov %r1, %r0\nmov %r2, 0\ncall 132"),
+            "PointerLeak",
+        ),
+        // ---------------------------------------------------------------- helper arguments
+        case(
+            "lookup in a ring buffer",
+            "helper-arg",
+            xdp,
+            lookup(2, "ldxb %r5, [%r0+0]"),
+            lookup(0, "ldxb %r5, [%r0+0]"),
+            "HelperArg",
+        ),
+        case(
+            "lookup key not initialised",
+            "helper-arg",
+            xdp,
+            lookup(0, "ldxb %r5, [%r0+0]").replace("stw [%r10-4], 0", "stw [%r10-8], 0"),
+            lookup(0, "ldxb %r5, [%r0+0]"),
+            "HelperArg",
+        ),
+        case(
+            "lookup key partly outside the stack",
+            "helper-arg",
+            xdp,
+            lookup(0, "ldxb %r5, [%r0+0]").replace("add %r2, -4", "add %r2, -2"),
+            lookup(0, "ldxb %r5, [%r0+0]"),
+            "HelperArg",
+        ),
+        case(
+            "lookup key is a number",
+            "helper-arg",
+            xdp,
+            lookup(0, "ldxb %r5, [%r0+0]").replace("mov %r2, %r10", "mov %r2, 64"),
+            lookup(0, "ldxb %r5, [%r0+0]"),
+            "HelperArg",
+        ),
+        case(
+            "map argument is a number",
+            "helper-arg",
+            xdp,
+            lookup(0, "ldxb %r5, [%r0+0]").replace("lddw %r1, map_idx 0", "mov %r1, 0"),
+            lookup(0, "ldxb %r5, [%r0+0]"),
+            "HelperArg",
+        ),
+        case(
+            "update value not initialised",
+            "helper-arg",
+            xdp,
+            "stw [%r10-4], 0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall 2\nmov %r0, 0\nexit",
+            "stw [%r10-4], 0\nstdw [%r10-16], 0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall 2\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "negative size",
+            "helper-arg",
+            kp,
+            "mov %r1, %r10\nadd %r1, -16\nmov %r2, -8\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "mov %r1, %r10\nadd %r1, -16\nmov %r2, 8\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "size larger than the buffer",
+            "helper-arg",
+            kp,
+            "mov %r1, %r10\nadd %r1, -16\nmov %r2, 32\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "mov %r1, %r10\nadd %r1, -16\nmov %r2, 16\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "unbounded variable size",
+            "helper-arg",
+            kp,
+            "ldxdw %r2, [%r1+0]\nmov %r1, %r10\nadd %r1, -16\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "ldxdw %r2, [%r1+0]\nand %r2, 15\nmov %r1, %r10\nadd %r1, -16\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "zero size where a positive size is required",
+            "helper-arg",
+            kp,
+            "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 0\ncall 6\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\ncall 6\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "stack pointer where the ctx is required",
+            "helper-arg",
+            skb,
+            "mov %r1, %r10\ncall 17\nmov %r0, 0\nexit",
+            "call 17\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "ctx pointer with an offset where the ctx is required",
+            "helper-arg",
+            skb,
+            "add %r1, 4\ncall 17\nmov %r0, 0\nexit",
+            "add %r1, 0\ncall 17\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "unknown helper id",
+            "helper-arg",
+            xdp,
+            "call 9999\nmov %r0, 0\nexit",
+            "call 5\nmov %r0, 0\nexit",
+            "UnknownHelper",
+        ),
+        case(
+            "kernel-memory read from a socket filter (helper not allowed for the type)",
+            "helper-arg",
+            skb,
+            "mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\ncall 7\nmov %r0, 0\nexit",
+            "UnknownHelper",
+        )
+        .flag(Flag::KnownUnsound(
+            "no per-program-type helper allowlist: every helper of the platform table is callable from every type (Linux: unknown func)",
+        )),
+        case(
+            "skb helper called from xdp (helper not allowed for the type)",
+            "helper-arg",
+            xdp,
+            "call 17\nmov %r0, 0\nexit",
+            "call 7\nmov %r0, 0\nexit",
+            "UnknownHelper",
+        )
+        .flag(Flag::KnownUnsound(
+            "no per-program-type helper allowlist: every helper of the platform table is callable from every type (Linux: unknown func)",
+        )),
+        case(
+            "helper writes into read-only data",
+            "helper-arg",
+            kp,
+            "lddw %r1, map_idx_value 1, 0\nmov %r2, 8\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "lddw %r1, map_idx_value 4, 0\nmov %r2, 8\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "ReadOnly",
+        ),
+        case(
+            "tail call through a hash map",
+            "helper-arg",
+            xdp,
+            "lddw %r2, map_idx 0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit",
+            "lddw %r2, map_idx 3\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "helper argument not initialised",
+            "helper-arg",
+            kp,
+            "mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\ncall 4\nmov %r0, 0\nexit",
+            "mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\ncall 4\nmov %r0, 0\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "perf_event_output through a hash map",
+            "helper-arg",
+            kp,
+            "stdw [%r10-8], 0\nlddw %r2, map_idx 0\nmov %r3, 0\nmov %r4, %r10\nadd %r4, -8\nmov %r5, 8\ncall 25\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nlddw %r2, map_idx 5\nmov %r3, 0\nmov %r4, %r10\nadd %r4, -8\nmov %r5, 8\ncall 25\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        // ---------------------------------------------------------------- references
+        case(
+            "reservation leaked on one path",
+            "ringbuf",
+            kp,
+            ringbuf("jeq %r7, 0, out\nmov %r1, %r0\nmov %r2, 0\ncall 132")
+                .replace("lddw %r1, map_idx 2", "ldxdw %r7, [%r1+0]\nlddw %r1, map_idx 2"),
+            ringbuf("jeq %r7, 0, +0\nmov %r1, %r0\nmov %r2, 0\ncall 132")
+                .replace("lddw %r1, map_idx 2", "ldxdw %r7, [%r1+0]\nlddw %r1, map_idx 2"),
+            "UnreleasedReference",
+        ),
+        case(
+            "reservation never released",
+            "ringbuf",
+            kp,
+            ringbuf("stdw [%r0+0], 1"),
+            ringbuf("stdw [%r0+0], 1\nmov %r1, %r0\nmov %r2, 0\ncall 133"),
+            "UnreleasedReference",
+        ),
+        case(
+            "double submit",
+            "ringbuf",
+            kp,
+            ringbuf("mov %r6, %r0\nmov %r1, %r6\nmov %r2, 0\ncall 132\nmov %r1, %r6\nmov %r2, 0\ncall 132"),
+            ringbuf("mov %r6, %r0\nmov %r1, %r6\nmov %r2, 0\ncall 132"),
+            "UninitRegister",
+        ),
+        case(
+            "use after submit",
+            "ringbuf",
+            kp,
+            ringbuf("mov %r6, %r0\nmov %r1, %r6\nmov %r2, 0\ncall 132\nstdw [%r6+0], 1"),
+            ringbuf("mov %r6, %r0\nstdw [%r6+0], 1\nmov %r1, %r6\nmov %r2, 0\ncall 132"),
+            "UninitRegister",
+        ),
+        case(
+            "submit without a null check",
+            "ringbuf",
+            kp,
+            ringbuf("ja +0").replace("jeq %r0, 0, out", "mov %r1, %r0\nmov %r2, 0\ncall 132"),
+            ringbuf("mov %r1, %r0\nmov %r2, 0\ncall 132"),
+            "HelperArg",
+        ),
+        case(
+            "submit of an offset record",
+            "ringbuf",
+            kp,
+            ringbuf("mov %r1, %r0\nadd %r1, 4\nmov %r2, 0\ncall 132"),
+            ringbuf("mov %r1, %r0\nadd %r1, 0\nmov %r2, 0\ncall 132"),
+            "HelperArg",
+        ),
+        case(
+            "record written past its size",
+            "ringbuf",
+            kp,
+            ringbuf("stw [%r0+6], 1\nmov %r1, %r0\nmov %r2, 0\ncall 132"),
+            ringbuf("stw [%r0+4], 1\nmov %r1, %r0\nmov %r2, 0\ncall 132"),
+            "OutOfBounds",
+        ),
+        case(
+            "reservation leaked through a tail call",
+            "ringbuf",
+            ProgramType::sched_cls(),
+            ringbuf("mov %r6, %r0\nmov %r1, %r9\nlddw %r2, map_idx 3\nmov %r3, 0\ncall 12\nmov %r1, %r6\nmov %r2, 0\ncall 132")
+                .replace("lddw %r1, map_idx 2", "mov %r9, %r1\nlddw %r1, map_idx 2"),
+            ringbuf("mov %r6, %r0\nmov %r1, %r6\nmov %r2, 0\ncall 132\nmov %r1, %r9\nlddw %r2, map_idx 3\nmov %r3, 0\ncall 12")
+                .replace("lddw %r1, map_idx 2", "mov %r9, %r1\nlddw %r1, map_idx 2"),
+            "UnreleasedReference",
+        ),
+        case(
+            "submit of a stack pointer",
+            "ringbuf",
+            kp,
+            "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 0\ncall 132\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 0\ncall 5\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        // ---------------------------------------------------------------- termination
+        case(
+            "infinite loop",
+            "loop",
+            m8,
+            "mov %r0, 0\nloop:\nja loop",
+            "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 10, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "loop counter never advances",
+            "loop",
+            m8,
+            "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 0\njlt %r1, 10, loop\nexit",
+            "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 10, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "loop counter reset in the body",
+            "loop",
+            m8,
+            "mov %r0, 0\nmov %r1, 0\nloop:\nmov %r1, 0\nadd %r1, 1\njlt %r1, 10, loop\nexit",
+            "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 10, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "loop tests a register it never changes",
+            "loop",
+            m8,
+            "mov %r0, 0\nmov %r1, 0\nmov %r2, 0\nloop:\nadd %r1, 1\njlt %r2, 10, loop\nexit",
+            "mov %r0, 0\nmov %r1, 0\nmov %r2, 0\nloop:\nadd %r1, 1\njlt %r1, 10, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "loop step may be zero",
+            "loop",
+            m8,
+            "ldxb %r3, [%r1+0]\nand %r3, 1\nmov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, %r3\njlt %r1, 10, loop\nexit",
+            "ldxb %r3, [%r1+0]\nor %r3, 1\nmov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, %r3\njlt %r1, 10, loop\nexit",
+            "UnboundedLoop",
+        )
+        .flag(Flag::KnownGap(
+            "a loop whose step is a variable in [1, 255] is not proven to terminate",
+        )),
+        case(
+            "inner loop never ends",
+            "loop",
+            m8,
+            "mov %r0, 0\nmov %r1, 0\nouter:\nmov %r2, 0\ninner:\nadd %r0, 1\njlt %r2, 4, inner\nadd %r1, 1\njlt %r1, 4, outer\nexit",
+            "mov %r0, 0\nmov %r1, 0\nouter:\nmov %r2, 0\ninner:\nadd %r2, 1\njlt %r2, 4, inner\nadd %r1, 1\njlt %r1, 4, outer\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "infinite loop in a callee",
+            "loop",
+            m8,
+            "call local f\nexit\nf:\nmov %r0, 0\nmov %r1, 5\nloop:\njgt %r1, 1, loop\nexit",
+            "call local f\nexit\nf:\nmov %r0, 0\nmov %r1, 5\nloop:\nsub %r1, 1\njgt %r1, 1, loop\nexit",
+            "UnboundedLoop",
+        ),
+        // ---------------------------------------------------------------- calls
+        case(
+            "call depth above 8 frames",
+            "calls",
+            m8,
+            call_chain(8),
+            call_chain(7),
+            "CallDepth",
+        ),
+        case(
+            "direct recursion",
+            "calls",
+            m8,
+            "call local f\nexit\nf:\nmov %r0, 0\ncall local f\nexit",
+            "call local f\nexit\nf:\nmov %r0, 0\nexit",
+            "Recursion",
+        ),
+        case(
+            "mutual recursion",
+            "calls",
+            m8,
+            "call local f\nexit\nf:\ncall local g\nexit\ng:\nmov %r0, 0\ncall local f\nexit",
+            "call local f\nexit\nf:\ncall local g\nexit\ng:\nmov %r0, 0\nexit",
+            "Recursion",
+        ),
+        case(
+            "combined stack of two frames above 512 bytes",
+            "calls",
+            m8,
+            "stdw [%r10-512], 0\ncall local f\nexit\nf:\nstdw [%r10-512], 0\nmov %r0, 0\nexit",
+            "stdw [%r10-256], 0\ncall local f\nexit\nf:\nstdw [%r10-256], 0\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        )
+        .flag(Flag::KnownUnsound(
+            "the issue requires a combined stack <= 512 bytes across frames; \
+             each frame gets its own 512 (memory-safe in apiary's VM, which has 8 x 512)",
+        )),
+        case(
+            "callee returns a pointer into its own frame",
+            "calls",
+            m8,
+            "call local f\nldxdw %r0, [%r0+0]\nexit\nf:\nstdw [%r10-8], 1\nmov %r0, %r10\nadd %r0, -8\nexit",
+            "mov %r1, %r10\nadd %r1, -8\ncall local f\nldxdw %r0, [%r0+0]\nexit\nf:\nstdw [%r1+0], 1\nmov %r0, %r1\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "callee exits with r0 uninitialised",
+            "calls",
+            m8,
+            "call local f\nexit\nf:\nexit",
+            "call local f\nexit\nf:\nmov %r0, 0\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "bpf_loop callback returns a pointer",
+            "calls",
+            kp,
+            "mov %r1, 4\nlddw %r2, code_addr cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nmov %r0, %r10\nexit",
+            "mov %r1, 4\nlddw %r2, code_addr cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nmov %r0, 0\nexit",
+            "InvalidType",
+        ),
+        // ---------------------------------------------------------------- exit
+        case(
+            "r0 uninitialised on one exit path",
+            "exit",
+            m8,
+            "ldxb %r2, [%r1+0]\njeq %r2, 0, +1\nmov %r0, 1\nexit",
+            "ldxb %r2, [%r1+0]\nmov %r0, 0\njeq %r2, 0, +1\nmov %r0, 1\nexit",
+            "UninitRegister",
+        ),
+        case(
+            "packet pointer returned from xdp",
+            "exit",
+            xdp,
+            "ldxw %r0, [%r1+0]\nexit",
+            "ldxw %r0, [%r1+12]\nexit",
+            "PointerLeak",
+        ),
+        // ---------------------------------------------------------------- atomics
+        case(
+            "atomic add on read-only data",
+            "atomic",
+            xdp,
+            "lddw %r1, map_idx_value 1, 0\nmov %r2, 1\nlock add [%r1+0], %r2\nmov %r0, 0\nexit",
+            "lddw %r1, map_idx_value 4, 0\nmov %r2, 1\nlock add [%r1+0], %r2\nmov %r0, 0\nexit",
+            "ReadOnly",
+        ),
+        case(
+            "atomic add on a writable ctx field",
+            "atomic",
+            skb,
+            "mov %r2, 1\nlock add32 [%r1+8], %r2\nmov %r0, 0\nexit",
+            "mov %r2, 1\nstw [%r1+8], 1\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "atomic with a pointer operand",
+            "atomic",
+            m8,
+            "stdw [%r10-8], 0\nlock add [%r10-8], %r1\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nlock add [%r10-8], %r2\nmov %r0, 0\nexit",
+            "Atomic",
+        ),
+        case(
+            "atomic on packet data",
+            "atomic",
+            xdp,
+            packet(14, "mov %r5, 1\nlock add32 [%r2+0], %r5"),
+            packet(14, "mov %r5, 1\nstw [%r10-8], 0\nlock add32 [%r10-8], %r5"),
+            "Atomic",
+        ),
+        case(
+            "misaligned atomic",
+            "atomic",
+            m8,
+            "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 1\nlock add [%r10-12], %r1\nmov %r0, 0\nexit",
+            "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 1\nlock add [%r10-16], %r1\nmov %r0, 0\nexit",
+            "Atomic",
+        ),
+        case(
+            "atomic on uninitialised stack",
+            "atomic",
+            m8,
+            "mov %r1, 1\nlock add [%r10-8], %r1\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nmov %r1, 1\nlock add [%r10-8], %r1\nmov %r0, 0\nexit",
+            "UninitStack",
+        ),
+        case(
+            "cmpxchg with a pointer comparand",
+            "atomic",
+            m8,
+            "stdw [%r10-8], 0\nmov %r0, %r10\nmov %r1, 1\nlock cmpxchg [%r10-8], %r1\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nmov %r0, 0\nmov %r1, 1\nlock cmpxchg [%r10-8], %r1\nmov %r0, 0\nexit",
+            "Atomic",
+        ),
+        // ---------------------------------------------------------------- types
+        case(
+            "dereference of a number",
+            "types",
+            m8,
+            "mov %r2, 100\nldxb %r0, [%r2+0]\nexit",
+            "mov %r2, %r1\nldxb %r0, [%r2+0]\nexit",
+            "InvalidType",
+        ),
+        case(
+            "dereference of a map handle",
+            "types",
+            xdp,
+            "lddw %r2, map_idx 4\nldxb %r0, [%r2+0]\nexit",
+            "lddw %r2, map_idx_value 4, 0\nldxb %r0, [%r2+0]\nexit",
+            "InvalidType",
+        ),
+        case(
+            "dereference of packet_end",
+            "types",
+            xdp,
+            "ldxw %r3, [%r1+4]\nldxb %r0, [%r3-1]\nexit",
+            pkt_ok.replace("ldxh %r5, [%r2+12]", "ldxb %r5, [%r4-1]"),
+            "InvalidType",
+        ),
+        case(
+            "spilled pointer overwritten at a variable offset",
+            "types",
+            m8,
+            "stdw [%r10-16], 0\nstxdw [%r10-8], %r1\nldxb %r2, [%r1+0]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 0\nldxdw %r4, [%r10-8]\nldxb %r0, [%r4+0]\nexit",
+            "stdw [%r10-16], 0\nstxdw [%r10-8], %r1\nldxb %r2, [%r1+0]\nand %r2, 0\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 0\nldxdw %r4, [%r10-8]\nldxb %r0, [%r4+0]\nexit",
+            // The slot is forgotten (may be the pointer or the number): read as uninitialised.
+            "UninitStack",
+        ),
+        // ---------------------------------------------------------------- probes
+        case(
+            "32-bit null test of a map value (kprobe)",
+            "map-value",
+            kp,
+            lookup(4, "ja +0").replace("jeq %r0, 0, out", "jeq32 %r0, 0, null\nja out\nnull:\nmov %r2, %r10\nadd %r2, %r0\nstb [%r2-1], 0"),
+            lookup(4, "ja +0").replace("jeq %r0, 0, out", "jeq %r0, 0, null\nja out\nnull:\nmov %r2, %r10\nadd %r2, %r0\nstb [%r2-1], 0"),
+            "PointerComparison",
+        )
+        .flag(Flag::KnownUnsound(
+            "jeq32/jne32 against 0 is taken as a full null test (privileged types): on the \
+             'null' edge r0 becomes the number 0 although only its low 32 bits are 0, so a \
+             non-null value pointer can be added to r10 as if it were 0",
+        )),
+        case(
+            "narrow stack read of a wider spilled number",
+            "bounds",
+            mem(16),
+            input_index("lddw %r2, 0xff00\nstxdw [%r10-8], %r2\nldxb %r2, [%r10-7]"),
+            input_index("lddw %r2, 0xff00\nstxdw [%r10-8], %r2\nldxb %r2, [%r10-8]"),
+            "OutOfBounds",
+        ),
+        case(
+            "narrow store into a spilled number",
+            "bounds",
+            m256,
+            input_index("stdw [%r10-8], -1\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            input_index("stdw [%r10-8], 0\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            "OutOfBounds",
+        )
+        .flag(Flag::KnownGap(
+            "a 4-byte store of [0, 255] into a zeroed 8-byte slot reads back as any 64-bit \
+             number (the bytes are tracked as initialised and zero, the value is not)",
+        )),
+        case(
+            "packet index related to the checked one on one path only",
+            "packet",
+            xdp,
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nand %r5, 255\nldxw %r6, [%r1+16]\nand %r6, 255\nldxw %r9, [%r1+20]\njeq %r9, 0, +1\nmov %r6, %r5\nmov %r4, %r2\nadd %r4, %r5\nmov %r7, %r4\nadd %r7, 1\njgt %r7, %r3, drop\nmov %r8, %r2\nadd %r8, %r6\nldxb %r0, [%r8+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nldxw %r5, [%r1+12]\nand %r5, 255\nldxw %r6, [%r1+16]\nand %r6, 255\nldxw %r9, [%r1+20]\njeq %r9, 0, +0\nmov %r6, %r5\nmov %r4, %r2\nadd %r4, %r5\nmov %r7, %r4\nadd %r7, 1\njgt %r7, %r3, drop\nmov %r8, %r2\nadd %r8, %r6\nldxb %r0, [%r8+0]\nexit\ndrop:\nmov %r0, 1\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "callee leaks a pointer to its frame through the caller's stack",
+            "calls",
+            m8,
+            "mov %r1, %r10\nadd %r1, -8\ncall local f\nldxdw %r2, [%r10-8]\nldxb %r0, [%r2+0]\nexit\nf:\nstdw [%r10-8], 7\nmov %r3, %r10\nadd %r3, -8\nstxdw [%r1+0], %r3\nmov %r0, 0\nexit",
+            "mov %r1, %r10\nadd %r1, -8\ncall local f\nldxdw %r2, [%r10-8]\nldxb %r0, [%r2+0]\nexit\nf:\nstdw [%r10-8], 7\nmov %r3, %r1\nadd %r3, 0\nstxdw [%r1+0], %r3\nmov %r0, 0\nexit",
+            "UninitStack",
+        ),
+        case(
+            "callee writes past the caller's frame",
+            "stack-oob",
+            m8,
+            "mov %r1, %r10\nadd %r1, -8\ncall local f\nexit\nf:\nstb [%r1+8], 0\nmov %r0, 0\nexit",
+            "mov %r1, %r10\nadd %r1, -8\ncall local f\nexit\nf:\nstb [%r1+7], 0\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "bpf_loop callback writes past its context buffer",
+            "calls",
+            kp,
+            "stdw [%r10-8], 0\nmov %r1, 4\nlddw %r2, code_addr cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nstb [%r2+8], 1\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nmov %r1, 4\nlddw %r2, code_addr cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nstb [%r2+7], 1\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "for_each_map_elem callback writes past the value",
+            "calls",
+            kp,
+            "lddw %r1, map_idx 0\nlddw %r2, code_addr cb\nmov %r3, 0\nmov %r4, 0\ncall 164\nmov %r0, 0\nexit\ncb:\nstdw [%r3+1], 1\nmov %r0, 0\nexit",
+            "lddw %r1, map_idx 0\nlddw %r2, code_addr cb\nmov %r3, 0\nmov %r4, 0\ncall 164\nmov %r0, 0\nexit\ncb:\nstdw [%r3+0], 1\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "legacy packet load with r6 not the ctx",
+            "ctx",
+            skb,
+            "mov %r6, %r10\nldabsb 0\nexit",
+            "mov %r6, %r1\nldabsb 0\nexit",
+            "InvalidType",
+        ),
+        case(
+            "legacy packet load in xdp",
+            "ctx",
+            xdp,
+            "mov %r6, %r1\nldabsb 0\nexit",
+            "mov %r6, %r1\nldxw %r0, [%r6+12]\nexit",
+            "Unsupported",
+        ),
+        case(
+            "8-byte ctx store straddling data",
+            "ctx",
+            skb,
+            "stdw [%r1+72], 0\nmov %r0, 0\nexit",
+            "stw [%r1+72], 0\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "ctx read overlapping data",
+            "ctx",
+            skb,
+            "ldxw %r2, [%r1+74]\nmov %r0, 0\nexit",
+            "ldxh %r2, [%r1+74]\nmov %r0, 0\nexit",
+            "CtxAccess",
+        ),
+        case(
+            "map value as a too large helper buffer",
+            "map-value",
+            kp,
+            lookup(0, "mov %r1, %r0\nmov %r2, 9\nmov %r3, 0\ncall 4"),
+            lookup(0, "mov %r1, %r0\nmov %r2, 8\nmov %r3, 0\ncall 4"),
+            "HelperArg",
+        ),
+        case(
+            "reservation with a variable size",
+            "ringbuf",
+            kp,
+            ringbuf("mov %r1, %r0\nmov %r2, 0\ncall 132").replace(
+                "lddw %r1, map_idx 2\nmov %r2, 8",
+                "ldxdw %r2, [%r1+0]\nand %r2, 8\nlddw %r1, map_idx 2",
+            ),
+            ringbuf("mov %r1, %r0\nmov %r2, 0\ncall 132"),
+            "HelperArg",
+        ),
+        // ---------------------------------------------------------------- scalar bounds
+        case(
+            "index bounded by a 32-bit test only",
+            "bounds",
+            m256,
+            input_index("ldxdw %r2, [%r1+0]\njgt32 %r2, 255, out"),
+            input_index("ldxdw %r2, [%r1+0]\njgt %r2, 255, out"),
+            "OutOfBounds",
+        ),
+        case(
+            "index bounded by a signed test only",
+            "bounds",
+            m256,
+            input_index("ldxdw %r2, [%r1+0]\njsgt %r2, 255, out"),
+            input_index("ldxdw %r2, [%r1+0]\njgt %r2, 255, out"),
+            "OutOfBounds",
+        ),
+        case(
+            "index low 32 bits bounded signed",
+            "bounds",
+            m256,
+            input_index("ldxdw %r2, [%r1+0]\njsgt32 %r2, 255, out\njslt32 %r2, 0, out"),
+            input_index("ldxdw %r2, [%r1+0]\njsgt %r2, 255, out\njslt %r2, 0, out"),
+            "OutOfBounds",
+        ),
+        case(
+            "index decremented below zero",
+            "bounds",
+            m256,
+            input_index("ldxb %r2, [%r1+0]\nsub %r2, 1"),
+            input_index("ldxb %r2, [%r1+0]\njeq %r2, 0, out\nsub %r2, 1"),
+            "OutOfBounds",
+        ),
+        case(
+            "index modulo a possibly zero divisor",
+            "bounds",
+            m256,
+            input_index("ldxb %r3, [%r1+1]\nldxdw %r2, [%r1+8]\nmod %r2, %r3"),
+            input_index("ldxb %r3, [%r1+1]\nor %r3, 1\nldxdw %r2, [%r1+8]\nmod %r2, %r3"),
+            "OutOfBounds",
+        ),
+        case(
+            "index by signed modulo",
+            "bounds",
+            m256,
+            input_index("ldxdw %r2, [%r1+0]\nsmod %r2, 200"),
+            input_index("ldxdw %r2, [%r1+0]\nmod %r2, 200"),
+            "OutOfBounds",
+        ),
+        case(
+            "index by signed division",
+            "bounds",
+            m256,
+            input_index("ldxdw %r2, [%r1+0]\nlddw %r4, 0x100000000000000\nsdiv %r2, %r4"),
+            input_index("ldxdw %r2, [%r1+0]\nlddw %r4, 0x100000000000000\ndiv %r2, %r4"),
+            "OutOfBounds",
+        ),
+        case(
+            "index sign-extended by arsh",
+            "bounds",
+            m256,
+            input_index("ldxb %r2, [%r1+0]\nlsh %r2, 56\narsh %r2, 56"),
+            input_index("ldxb %r2, [%r1+0]\nlsh %r2, 56\nrsh %r2, 56"),
+            "OutOfBounds",
+        ),
+        case(
+            "index sign-extended by movsx",
+            "bounds",
+            m256,
+            input_index("ldxb %r2, [%r1+0]\nmovsx864 %r2, %r2"),
+            input_index("ldxb %r2, [%r1+0]\nmov %r2, %r2"),
+            "OutOfBounds",
+        ),
+        case(
+            "index from a sign-extending load",
+            "bounds",
+            m256,
+            input_index("ldxsb %r2, [%r1+0]"),
+            input_index("ldxb %r2, [%r1+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "index byte-swapped to big endian",
+            "bounds",
+            m256,
+            input_index("ldxb %r2, [%r1+0]\nbe16 %r2"),
+            input_index("ldxb %r2, [%r1+0]\nle16 %r2"),
+            "OutOfBounds",
+        ),
+        case(
+            "index negated",
+            "bounds",
+            m256,
+            input_index("ldxb %r2, [%r1+0]\nneg %r2"),
+            input_index("ldxb %r2, [%r1+0]\nneg %r2\nneg %r2"),
+            "OutOfBounds",
+        ),
+        case(
+            "index bounded by jset on the wrong bit",
+            "bounds",
+            mem(128),
+            input_index("ldxb %r2, [%r1+0]\njset %r2, 0x40, out"),
+            input_index("ldxb %r2, [%r1+0]\njset %r2, 0x80, out"),
+            "OutOfBounds",
+        ),
+        case(
+            "index equal-tested on the wrong edge",
+            "bounds",
+            mem(4),
+            input_index("ldxb %r2, [%r1+0]\njeq %r2, 3, out"),
+            input_index("ldxb %r2, [%r1+0]\njne %r2, 3, out"),
+            "OutOfBounds",
+        ),
+        case(
+            "mov32 of -1 is 0xffffffff",
+            "bounds",
+            m256,
+            input_index("mov32 %r2, -1\nadd %r2, 1"),
+            input_index("mov %r2, -1\nadd %r2, 1"),
+            "OutOfBounds",
+        ),
+        case(
+            "32-bit add wraps to a large index",
+            "bounds",
+            m256,
+            input_index("ldxb %r2, [%r1+0]\nadd32 %r2, -1"),
+            input_index("ldxb %r2, [%r1+0]\nadd32 %r2, 0"),
+            "OutOfBounds",
+        ),
+        case(
+            "64-bit multiply overflow",
+            "bounds",
+            m256,
+            input_index("ldxw %r2, [%r1+0]\nmul %r2, 0x10000000\nrsh %r2, 32"),
+            input_index("ldxw %r2, [%r1+0]\nmul %r2, 0x10000000\nrsh %r2, 56"),
+            "OutOfBounds",
+        ),
+        case(
+            "loop bound read from input without a cap",
+            "bounds",
+            mem(16),
+            "ldxb %r2, [%r1+0]\nmov %r0, 0\nmov %r3, 0\nloop:\nmov %r4, %r1\nadd %r4, %r3\nldxb %r5, [%r4+0]\nadd %r0, %r5\nadd %r3, 1\njlt %r3, %r2, loop\nexit",
+            "ldxb %r2, [%r1+0]\nand %r2, 15\nmov %r0, 0\nmov %r3, 0\nloop:\nmov %r4, %r1\nadd %r4, %r3\nldxb %r5, [%r4+0]\nadd %r0, %r5\nadd %r3, 1\njlt %r3, %r2, loop\nexit",
+            "OutOfBounds",
+        ),
+    ]
+}
+
+fn program(text: &str) -> Result<Program, String> {
+    let insns = asm::assemble(text).map_err(|e| format!("assemble: {e}"))?;
+    Program::new(insns, &LoadOptions::all()).map_err(|e| format!("load: {e}"))
+}
+
+fn verdict(c: &Case, text: &str) -> Result<(), String> {
+    let p = program(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", c.name));
+    verify(&p, &Platform::linux(), &c.ptype, c.maps)
+        .map(|_| ())
+        .map_err(|r| format!("{}|{r}", variant(&r.reason)))
+}
+
+#[test]
+fn unsafe_programs_are_rejected_and_safe_twins_accepted() {
+    let cases = cases();
+    assert!(
+        cases.len() >= MIN_CASES,
+        "only {} cases (want >= {MIN_CASES})",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    let mut loud = Vec::new();
+    let mut by_class: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    let mut right_reason = 0;
+    let mut twins_ok = 0;
+    for c in &cases {
+        let u = verdict(c, &c.unsafe_asm);
+        let s = verdict(c, &c.safe_asm);
+        let sound = match &u {
+            Ok(()) => false,
+            Err(e) => e.split('|').next() == Some(c.expect),
+        };
+        let precise = s.is_ok();
+        right_reason += usize::from(sound);
+        twins_ok += usize::from(precise);
+        let e = by_class.entry(c.class).or_default();
+        e.0 += 1;
+        e.1 += usize::from(sound && precise);
+        let describe = |what: &str| {
+            format!(
+                "[{}] {}: {what}\n  unsafe -> {}\n  safe   -> {}",
+                c.class,
+                c.name,
+                match &u {
+                    Ok(()) => "ACCEPTED".to_string(),
+                    Err(e) => format!("rejected {e}"),
+                },
+                match &s {
+                    Ok(()) => "accepted".to_string(),
+                    Err(e) => format!("REJECTED {e}"),
+                },
+            )
+        };
+        match c.flag {
+            Flag::None => {
+                if !sound {
+                    failures.push(describe(&format!(
+                        "unsafe program not rejected with {}",
+                        c.expect
+                    )));
+                }
+                if !precise {
+                    failures.push(describe("safe twin rejected"));
+                }
+            }
+            Flag::KnownUnsound(note) => {
+                if sound {
+                    loud.push(describe(&format!("FIXED? flagged known_unsound ({note})")));
+                } else {
+                    loud.push(describe(&format!("KNOWN UNSOUND: {note}")));
+                }
+                if !precise {
+                    failures.push(describe("safe twin rejected"));
+                }
+            }
+            Flag::KnownGap(note) => {
+                if precise {
+                    loud.push(describe(&format!("FIXED? flagged known_gap ({note})")));
+                } else {
+                    loud.push(describe(&format!("KNOWN GAP: {note}")));
+                }
+                if !sound {
+                    failures.push(describe(&format!(
+                        "unsafe program not rejected with {}",
+                        c.expect
+                    )));
+                }
+            }
+        }
+    }
+    println!(
+        "{} cases: {right_reason} unsafe rejected with the expected reason, {twins_ok} safe twins accepted",
+        cases.len()
+    );
+    for (class, (n, ok)) in &by_class {
+        println!("  {class:14} {ok}/{n}");
+    }
+    for l in &loud {
+        println!("!!!!!!!! {l}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -3,7 +3,7 @@
 
 use apiary_elf::maps::BPF_F_RDONLY_PROG;
 use apiary_elf::MapKind;
-use apiary_verifier::{verify_log, MapInfo, Platform, ProgramType};
+use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 
 fn main() {
@@ -31,24 +31,37 @@ fn main() {
         Ok(p) => p,
         Err(e) => return eprintln!("{e}"),
     };
-    let maps: Vec<MapInfo> = obj
+    let info = |m: &apiary_elf::MapDef| MapInfo {
+        map_type: m.map_type,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        flags: m.flags,
+        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
+    };
+    let maps: Vec<MapInfo> = obj.maps.iter().map(info).collect();
+    let inner_maps = obj
         .maps
         .iter()
-        .map(|m| MapInfo {
-            map_type: m.map_type,
-            key_size: m.key_size,
-            value_size: m.value_size,
-            max_entries: m.max_entries,
-            flags: m.flags,
-            readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
-        })
+        .enumerate()
+        .filter_map(|(i, m)| Some((u32::try_from(i).ok()?, info(m.inner.as_deref()?))))
         .collect();
     for (i, m) in maps.iter().enumerate() {
         println!("map {i}: {m:?}");
     }
     let ptype = ProgramType::for_object(file, section);
-    let (r, log) = verify_log(&prog, &Platform::linux(), &ptype, &maps);
-    println!("{log}");
+    let options = Options {
+        log: true,
+        inner_maps,
+        ..Options::default()
+    };
+    let (r, log) = verify_with(&prog, &Platform::linux(), &ptype, &maps, &options);
+    for (pc, state) in log.iter().enumerate() {
+        if let (Some(ins), Some(slot)) = (prog.instructions().get(pc), prog.insns().get(pc)) {
+            let text = apiary_vm::disasm::format_instruction(ins, *slot, pc);
+            println!("{pc:5}: {text}\n       {state}");
+        }
+    }
     match r {
         Ok(v) => println!("ACCEPTED r0={:?}", v.r0),
         Err(e) => println!("REJECTED {e}"),

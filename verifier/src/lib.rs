@@ -125,12 +125,15 @@ pub struct Verified {
 }
 
 /// Options of [`verify_with`].
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Limits.
     pub limits: Limits,
     /// Record the abstract state before every instruction.
     pub log: bool,
+    /// For maps of maps (`ARRAY_OF_MAPS`, `HASH_OF_MAPS`), by index in the map table: the
+    /// description of the maps they hold. A lookup in a map of maps without one is rejected.
+    pub inner_maps: Vec<(u32, MapInfo)>,
 }
 
 /// Verifies `program`. See the crate documentation.
@@ -221,11 +224,21 @@ fn run(
     if let Err(r) = check_calls(program) {
         return (Err(r), Vec::new());
     }
+    // Inner map descriptions go after the program's maps; `inner` links them.
+    let mut all_maps = maps.to_vec();
+    let mut inner = Vec::new();
+    for (outer, info) in &options.inner_maps {
+        if (*outer as usize) < maps.len() && !inner.iter().any(|(o, _)| o == outer) {
+            inner.push((*outer, all_maps.len() as u32));
+            all_maps.push(*info);
+        }
+    }
     let env = transfer::Env {
         program,
         platform,
         ptype,
-        maps,
+        maps: &all_maps,
+        inner: &inner,
     };
     let entry = env.entry_state();
     let mut a = fixpoint::Analyzer::new(env, options.limits, options.log);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use apiary_elf::maps::BPF_F_RDONLY_PROG;
 use apiary_elf::{MapKind, Object};
-use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
+use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 
 /// Floors reached by this verifier (goal for `safe`: 240 of 252).
@@ -23,6 +23,15 @@ fn map_info(m: &apiary_elf::MapDef) -> MapInfo {
         flags: m.flags,
         readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
     }
+}
+
+/// The inner map description of every map of maps.
+fn inner_maps(o: &Object) -> Vec<(u32, MapInfo)> {
+    o.maps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((u32::try_from(i).ok()?, map_info(m.inner.as_deref()?))))
+        .collect()
 }
 
 #[test]
@@ -67,8 +76,13 @@ fn ebpf_samples_verdicts() {
                 Err(e) => Err(format!("decode: {e}")),
                 Ok(prog) => {
                     let maps: Vec<MapInfo> = o.maps.iter().map(map_info).collect();
+                    let options = Options {
+                        inner_maps: inner_maps(o),
+                        ..Options::default()
+                    };
                     let ptype = ProgramType::for_object(file, section);
-                    verify(&prog, &platform, &ptype, &maps)
+                    verify_with(&prog, &platform, &ptype, &maps, &options)
+                        .0
                         .map(|_| ())
                         .map_err(|r| r.to_string())
                 }

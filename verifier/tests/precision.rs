@@ -2,7 +2,10 @@
 //! if the rule were too loose (they must stay rejected).
 
 use apiary_verifier::platform::map_type;
-use apiary_verifier::{verify, verify_log, MapInfo, Platform, ProgramType, RejectReason, Verified};
+use apiary_verifier::{
+    verify, verify_log, verify_with, MapInfo, Options, Platform, ProgramType, RejectReason,
+    Verified,
+};
 use apiary_vm::{asm, LoadOptions, Program};
 
 fn program(text: &str) -> Program {
@@ -168,4 +171,101 @@ fn a_pointer_of_two_types_is_checked_per_type() {
     reject(&prog("stxdw [%r1+0], %r10"), &t, |r| {
         matches!(r, RejectReason::PointerLeak { .. })
     });
+}
+
+/// Map 3 is an array of maps whose inner maps are hashes with 4-byte keys and 12-byte values.
+const OUTER_INNER: &str = "
+    stw [%r10-4], 0
+    lddw %r1, map_idx 3
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    NULL_TEST
+    mov %r1, %r0
+    INNER_ARITH
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    ACCESS
+out:
+    mov %r0, 0
+    exit
+";
+
+fn outer_inner(
+    null_test: &str,
+    arith: &str,
+    access: &str,
+    described: bool,
+) -> Result<Verified, RejectReason> {
+    let text = OUTER_INNER
+        .replace("NULL_TEST", null_test)
+        .replace("INNER_ARITH", arith)
+        .replace("ACCESS", access);
+    let mut all = maps();
+    all.push(MapInfo {
+        map_type: map_type::ARRAY_OF_MAPS,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 2,
+        ..MapInfo::default()
+    });
+    let inner = MapInfo {
+        map_type: map_type::HASH,
+        key_size: 4,
+        value_size: 12,
+        max_entries: 8,
+        ..MapInfo::default()
+    };
+    let options = Options {
+        inner_maps: if described {
+            vec![(3, inner)]
+        } else {
+            Vec::new()
+        },
+        ..Options::default()
+    };
+    let p = program(&text);
+    verify_with(&p, &Platform::linux(), &ProgramType::xdp(), &all, &options)
+        .0
+        .map_err(|r| r.reason)
+}
+
+/// A lookup in a map of maps gives an inner map or null; the inner map's own lookups give its
+/// values.
+#[test]
+fn maps_of_maps() {
+    let ok = outer_inner("jeq %r0, 0, out", "", "ldxw %r1, [%r0+8]", true);
+    assert!(ok.is_ok(), "{ok:?}");
+    assert!(outer_inner("jeq %r0, 0, out", "", "stw [%r0+8], 1", true).is_ok());
+    // Past the inner map's 12-byte value.
+    assert!(matches!(
+        outer_inner("jeq %r0, 0, out", "", "ldxw %r1, [%r0+12]", true),
+        Err(RejectReason::OutOfBounds { .. })
+    ));
+    // The inner map may be null.
+    assert!(matches!(
+        outer_inner("", "", "ldxw %r1, [%r0+0]", true),
+        Err(RejectReason::HelperArg { .. })
+    ));
+    // No arithmetic on, nor reads through, an inner map pointer.
+    assert!(matches!(
+        outer_inner("jeq %r0, 0, out", "add %r1, 8", "ldxw %r1, [%r0+0]", true),
+        Err(RejectReason::PointerArithmetic { .. })
+    ));
+    assert!(matches!(
+        outer_inner(
+            "jeq %r0, 0, out",
+            "ldxw %r3, [%r1+0]",
+            "ldxw %r1, [%r0+0]",
+            true
+        ),
+        Err(RejectReason::InvalidType { .. })
+    ));
+    // Without a description of the inner maps, the lookup is refused.
+    assert!(matches!(
+        outer_inner("jeq %r0, 0, out", "", "ldxw %r1, [%r0+0]", false),
+        Err(RejectReason::Unsupported { .. })
+    ));
 }

@@ -20,6 +20,7 @@ fn region_tag(r: &Region) -> u8 {
         Region::MapValue { .. } => 5,
         Region::Ringbuf { .. } => 6,
         Region::Input { .. } => 7,
+        Region::InnerMap { .. } => 8,
     }
 }
 

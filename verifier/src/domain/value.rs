@@ -33,6 +33,9 @@ pub enum Region {
     Ringbuf { size: u64, ref_id: u32 },
     /// The input buffer of the `mem` program type, of known size.
     Input { size: u64 },
+    /// A map held in a map of maps (index in the map table of its description): usable only
+    /// as a map argument, at offset 0.
+    InnerMap { map: u32 },
 }
 
 /// A pointer: region, offset, and an optional null id (possibly null).
@@ -118,7 +121,10 @@ impl Val {
             (Val::Ptr(p), Val::Ptr(q)) => join_ptr(p, q, &f).map_or(Val::Uninit, Val::Ptr),
             (Val::Ptr(p), Val::Scalar(s)) | (Val::Scalar(s), Val::Ptr(p))
                 if s.as_const() == Some(0)
-                    && matches!(p.region, Region::MapValue { .. } | Region::Ringbuf { .. }) =>
+                    && matches!(
+                        p.region,
+                        Region::MapValue { .. } | Region::Ringbuf { .. } | Region::InnerMap { .. }
+                    ) =>
             {
                 Val::Ptr(Ptr {
                     null: Some(p.null.unwrap_or(ANON_NULL)),
@@ -207,6 +213,7 @@ impl fmt::Display for Val {
                         write!(f, "ringbuf_record(size {size}, ref {ref_id})")?
                     }
                     Region::Input { size } => write!(f, "input(size {size})")?,
+                    Region::InnerMap { map } => write!(f, "inner_map({map})")?,
                 }
                 if let Some(id) = p.null {
                     write!(f, "_or_null(id {id})")?;

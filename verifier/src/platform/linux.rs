@@ -19,6 +19,24 @@ const LOOKUP_MAPS: &[u32] = &[
     mt::CPUMAP,
     mt::XSKMAP,
 ];
+/// Lookups also accept maps of maps (they return an inner map or null).
+const LOOKUP_OR_OUTER_MAPS: &[u32] = &[
+    mt::HASH,
+    mt::ARRAY,
+    mt::PERCPU_HASH,
+    mt::PERCPU_ARRAY,
+    mt::LRU_HASH,
+    mt::LRU_PERCPU_HASH,
+    mt::LPM_TRIE,
+    mt::SOCKMAP,
+    mt::SOCKHASH,
+    mt::DEVMAP,
+    mt::DEVMAP_HASH,
+    mt::CPUMAP,
+    mt::XSKMAP,
+    mt::ARRAY_OF_MAPS,
+    mt::HASH_OF_MAPS,
+];
 const PROG: &[u32] = &[mt::PROG_ARRAY];
 const PERF: &[u32] = &[mt::PERF_EVENT_ARRAY];
 const RING: &[u32] = &[mt::RINGBUF];
@@ -34,7 +52,8 @@ pub fn helper_table() -> Vec<(u32, P)> {
     vec![
         (
             1,
-            P::new("map_lookup_elem", &[Map(LOOKUP_MAPS), MapKey]).returns(Ret::MapValueOrNull),
+            P::new("map_lookup_elem", &[Map(LOOKUP_OR_OUTER_MAPS), MapKey])
+                .returns(Ret::MapValueOrNull),
         ),
         (
             2,

@@ -136,8 +136,8 @@ fn ptr_add(
     if p.null.is_some() {
         return Err(arith("arithmetic on a possibly-null pointer".into()));
     }
-    if matches!(p.region, Region::PacketEnd) {
-        return Err(arith("arithmetic on packet_end".into()));
+    if matches!(p.region, Region::PacketEnd | Region::InnerMap { .. }) {
+        return Err(arith(format!("arithmetic on {}", type_name(&Val::Ptr(*p)))));
     }
     let op = if sub { AluOp::Sub } else { AluOp::Add };
     let off = scalar_ops::alu(op, Width::W64, &p.off, y);

@@ -61,12 +61,20 @@ pub fn check_args(
             }
             Arg::AnyPointer => {}
             Arg::Map(allowed) => {
-                let Val::MapPtr(m) = v else {
-                    return Err(bad(
-                        proto,
-                        i,
-                        format!("expected a map, found {}", type_name(&v)),
-                    ));
+                let m = match v {
+                    Val::MapPtr(m)
+                    | Val::Ptr(Ptr {
+                        region: Region::InnerMap { map: m },
+                        null: None,
+                        ..
+                    }) if map_offset_zero(&v) => m,
+                    _ => {
+                        return Err(bad(
+                            proto,
+                            i,
+                            format!("expected a map, found {}", type_name(&v)),
+                        ))
+                    }
                 };
                 let (_, mi) = env.map(i64::from(m))?;
                 if !allowed.is_empty() && !allowed.contains(&mi.map_type) {
@@ -185,6 +193,14 @@ pub fn check_args(
     Ok(info)
 }
 
+/// Map handles carry no offset; an inner map pointer must be at offset 0.
+fn map_offset_zero(v: &Val) -> bool {
+    match v {
+        Val::Ptr(p) => p.off.as_const() == Some(0),
+        _ => true,
+    }
+}
+
 fn mem_arg(
     env: &Env<'_>,
     s: &mut State,
@@ -262,16 +278,21 @@ pub fn finish(
             let m = info.map.ok_or_else(|| bad(proto, 0, "no map".into()))?;
             let (_, mi) = env.map(i64::from(m))?;
             invalidate(s, |v| matches!(v, Val::Ptr(p) if p.null == Some(id)));
-            if matches!(
+            let region = if matches!(
                 mi.map_type,
                 map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS
             ) {
-                return Err(RejectReason::Unsupported {
-                    what: "lookup in a map of maps".into(),
-                });
-            }
+                let inner = env.inner_of(m).ok_or_else(|| RejectReason::Unsupported {
+                    what: "lookup in a map of maps without a description of its inner maps".into(),
+                })?;
+                Region::InnerMap {
+                    map: env.map(i64::from(inner))?.0,
+                }
+            } else {
+                env.value_region(m)?
+            };
             Val::Ptr(Ptr {
-                region: env.value_region(m)?,
+                region,
                 off: Scalar::constant(0),
                 null: Some(id),
             })

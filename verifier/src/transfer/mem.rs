@@ -147,11 +147,11 @@ pub fn check(
             within(s.meta as i64, "packet meta")?;
             false
         }
-        Region::PacketEnd => {
+        Region::PacketEnd | Region::InnerMap { .. } => {
             return Err(RejectReason::InvalidType {
                 reg,
                 expected: "dereferenceable pointer",
-                found: "packet_end".into(),
+                found: type_name(v),
             })
         }
         Region::MapValue { size: n, ro } => {

@@ -6,6 +6,7 @@ pub mod alu;
 pub mod branch;
 pub mod helper;
 pub mod mem;
+pub mod syms;
 
 use apiary_vm::instruction::{Lddw, Operand, Reg, Width};
 use apiary_vm::semantics::imm_value;
@@ -24,8 +25,10 @@ pub struct Env<'a> {
     pub platform: &'a Platform,
     /// Program type.
     pub ptype: &'a ProgramType,
-    /// Maps.
+    /// Maps (the program's, then inner map descriptions).
     pub maps: &'a [MapInfo],
+    /// (map of maps, index of its inner map description) pairs.
+    pub inner: &'a [(u32, u32)],
 }
 
 impl Env<'_> {
@@ -46,13 +49,33 @@ impl Env<'_> {
             .ok_or(RejectReason::InvalidMap { index })?;
         // Maps of the same shape are interchangeable for every check: name them by the first
         // one, so that a join of two such map pointers stays precise.
-        let shape = |x: &MapInfo| (x.map_type, x.key_size, x.value_size, x.readonly);
+        let shape = |j: usize, x: &MapInfo| {
+            (
+                x.map_type,
+                x.key_size,
+                x.value_size,
+                x.readonly,
+                self.inner_of(j as u32).map(|k| self.maps[k as usize]),
+            )
+        };
+        let key = shape(i, m);
         let first = self
             .maps
             .iter()
-            .position(|x| shape(x) == shape(m))
+            .enumerate()
+            .position(|(j, x)| shape(j, x) == key)
             .unwrap_or(i);
         Ok((first as u32, &self.maps[first]))
+    }
+
+    /// The index of the inner map description of map of maps `m`.
+    #[must_use]
+    pub fn inner_of(&self, m: u32) -> Option<u32> {
+        self.inner
+            .iter()
+            .find(|(o, _)| *o == m)
+            .map(|&(_, i)| i)
+            .filter(|&i| (i as usize) < self.maps.len())
     }
 
     /// The region of a value of map `m`.
@@ -155,6 +178,12 @@ pub fn type_name(v: &Val) -> String {
             }
             .into(),
             Region::Input { .. } => "input".into(),
+            Region::InnerMap { .. } => if p.null.is_some() {
+                "map_ptr_or_null"
+            } else {
+                "map_ptr"
+            }
+            .into(),
         },
     }
 }

@@ -8,6 +8,9 @@
 //! assert_eq!(prog.run_once(&mut [1, 2, 3]).result, Ok(3));
 //! ```
 
+pub mod context;
+pub mod lowmem;
+pub mod object;
 pub mod platform;
 pub mod source;
 
@@ -19,6 +22,9 @@ pub use apiary_vm::{
     LoadOptions, Outcome, Program,
 };
 use thiserror::Error;
+
+pub use context::ContextKind;
+pub use object::{LoadedObject, ObjectError, ObjectOptions, RunOutput};
 
 /// Why a program could not be made ready to run.
 #[derive(Debug, Error)]

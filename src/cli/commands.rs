@@ -19,6 +19,7 @@ use super::inputs::{
     parse_object, parse_program, read_file, read_mem, read_program, read_selected,
 };
 use super::machine_code;
+use super::run_object;
 use super::{CliError, EngineArg, FormatArg};
 
 /// Arguments of `apiary run`.
@@ -33,6 +34,10 @@ pub struct RunArgs {
     pub callx: bool,
     pub stats: bool,
     pub dump_mem: bool,
+    pub unverified: bool,
+    pub dump_maps: bool,
+    pub tail_calls: Vec<String>,
+    pub program_type: Option<String>,
 }
 
 fn selection(engine: EngineArg) -> Result<EngineSelection, CliError> {
@@ -56,6 +61,31 @@ fn hex(bytes: &[u8]) -> String {
 /// outcome and memory must agree.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let path = &args.program;
+    if matches!(args.format, FormatArg::Auto) {
+        let bytes = read_file(path)?;
+        if run_object::is_elf(&bytes) {
+            // Objects run on apiary's engines; `all` means every one of them.
+            let engines = match args.engine {
+                EngineArg::All => EngineKind::ALL.to_vec(),
+                _ => selection(args.engine)?.engines(),
+            };
+            return run_object::run(&run_object::ObjectRunArgs {
+                path,
+                bytes: &bytes,
+                mem: args.mem.as_deref(),
+                section: args.section.as_deref(),
+                function: args.function.as_deref(),
+                engines,
+                budget: args.budget,
+                unverified: args.unverified,
+                stats: args.stats,
+                dump_mem: args.dump_mem,
+                dump_maps: args.dump_maps,
+                tail_calls: &args.tail_calls,
+                context: args.program_type.as_deref(),
+            });
+        }
+    }
     let chosen = Selection {
         section: args.section.as_deref(),
         function: args.function.as_deref(),

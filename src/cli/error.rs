@@ -52,6 +52,15 @@ pub enum CliError {
     /// The file holds no program matching the selection.
     #[error("{path}: no program to verify")]
     NoPrograms { path: PathBuf },
+    /// An ELF object could not be loaded, or its program run.
+    #[error("{path}: {source}")]
+    Object {
+        path: PathBuf,
+        source: apiary::ObjectError,
+    },
+    /// A malformed `--tail-call` argument.
+    #[error("--tail-call {arg:?}: expected MAP:INDEX=PROGRAM")]
+    TailCallArg { arg: String },
     /// The conformance runner failed before running tests.
     #[error("{path}: {source}")]
     Conformance {

@@ -4,6 +4,7 @@ mod commands;
 mod error;
 mod inputs;
 mod machine_code;
+mod run_object;
 mod verify;
 
 use std::path::PathBuf;
@@ -47,11 +48,13 @@ pub enum EngineArg {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a program and print r0.
+    /// Run a program and print r0 (for an ELF object: one program, with its maps and helpers).
     Run {
-        /// Program file (`-` for standard input): raw bytecode, hex or assembly.
+        /// Program file (`-` for standard input): an ELF object, raw bytecode, hex or assembly.
         program: PathBuf,
-        /// Input memory: a file, or hex bytes (`"01 02 03"`). r1 points at it, r2 holds its length.
+        /// Input memory: a file, or hex bytes (`"01 02 03"`). r1 points at it, r2 holds its
+        /// length. For an object's XDP or socket program it is the packet (an Ethernet frame);
+        /// for kprobe/tracepoint programs the context bytes.
         #[arg(long)]
         mem: Option<String>,
         /// How the program file is written.
@@ -69,9 +72,20 @@ enum Command {
         /// Instruction budget (checked at backward jumps and calls); 0 turns metering off.
         #[arg(long, default_value_t = 100_000_000)]
         budget: u64,
-        /// Run without the verifier (checked mode). This build has no verifier yet, so every run is checked.
+        /// ELF objects: run even when the verifier rejects the program (every run is checked
+        /// at run time anyway).
         #[arg(long)]
         unverified: bool,
+        /// ELF objects: print every map's contents after the run (ring buffers are consumed).
+        #[arg(long)]
+        dump_maps: bool,
+        /// ELF objects: put a program in a prog-array slot before the run: `MAP:INDEX=PROGRAM`
+        /// (repeatable).
+        #[arg(long = "tail-call", value_name = "MAP:INDEX=PROGRAM")]
+        tail_calls: Vec<String>,
+        /// ELF objects: the program type (context) to use instead of the section name's.
+        #[arg(long = "type")]
+        program_type: Option<String>,
         /// Accept `callx` (0x8d), an extension outside RFC 9669.
         #[arg(long)]
         callx: bool,
@@ -160,7 +174,10 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             function,
             engine,
             budget,
-            unverified: _,
+            unverified,
+            dump_maps,
+            tail_calls,
+            program_type,
             callx,
             stats,
             dump_mem,
@@ -175,6 +192,10 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             callx,
             stats,
             dump_mem,
+            unverified,
+            dump_maps,
+            tail_calls,
+            program_type,
         }),
         Command::Verify {
             program,

@@ -553,6 +553,7 @@ impl Executable for Interpreter {
     }
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        let packet = state.packet();
         let (stack, control) = state.split();
         let input_region = Region::writable(input);
         let mut regs = [0u64; 11];
@@ -578,7 +579,8 @@ impl Executable for Interpreter {
             pc: Cell::new(0),
             fault: Cell::new(None),
         };
-        let mut regions = RegionTable::with_control(stack, input_region, &self.regions, control);
+        let mut regions = RegionTable::with_control(stack, input_region, &self.regions, control)
+            .with_packet(packet);
         let cb = if self.callbacks {
             regions = regions.with_caller(&callbacks);
             Some(&callbacks)
@@ -698,7 +700,8 @@ impl Interpreter {
         entry: Entry,
         cb: Option<&Callbacks<'_>>,
     ) -> (Result<u64, Fault>, u64) {
-        let input = mem.input();
+        // Legacy packet loads read the packet (the input unless the state names another).
+        let packet = mem.packet();
         let mut regs = entry.regs;
         // Uninitialised: a slot is written by the call that enters it before the matching exit
         // reads it, so a run pays nothing for frames it never uses.
@@ -945,12 +948,14 @@ impl Interpreter {
                     };
                     let offset = u64::from(base.wrapping_add(op.imm as u32));
                     let len = u64::from(op.aux);
-                    if input.len < len || offset > input.len - len {
+                    if packet.len < len || offset > packet.len - len {
                         // Linux: an out-of-bounds packet load ends the program with r0 = 0.
                         return (Ok(0), count);
                     }
-                    let a = input.start + offset;
-                    // SAFETY: `[a, a + len)` lies inside the input region (tested just above).
+                    let a = packet.start + offset;
+                    // SAFETY: `[a, a + len)` lies inside the packet region (tested just above):
+                    // the input, or a packet set through the unsafe `ExecState::set_packet`,
+                    // whose caller promised the region contract for the run.
                     regs[0] = unsafe {
                         match op.aux {
                             1 => u64::from(*(a as *const u8)),

@@ -207,6 +207,7 @@ pub trait FunctionCaller {
 pub struct ExecState {
     stack: Box<StackMemory>,
     control: RunControl,
+    packet: Option<Region>,
 }
 
 impl Default for ExecState {
@@ -222,6 +223,7 @@ impl ExecState {
         Self {
             stack: Box::new(StackMemory([0; STACK_SIZE])),
             control: RunControl::default(),
+            packet: None,
         }
     }
 
@@ -245,6 +247,27 @@ impl ExecState {
         &self.control
     }
 
+    /// The packet legacy `LD_ABS`/`LD_IND` loads read, when it is not the run's input (socket
+    /// filters and tc programs, whose input is a `__sk_buff` context). `None`: they read the
+    /// input, as in the conformance suite.
+    #[must_use]
+    pub const fn packet(&self) -> Option<Region> {
+        self.packet
+    }
+
+    /// Sets (or clears) the packet of [`ExecState::packet`] for the following runs.
+    ///
+    /// Engines that read the packet from here: the interpreter. Engines that do not (the JITs)
+    /// keep reading the input; hosts must not give them programs with packet loads while a
+    /// packet is set.
+    ///
+    /// # Safety
+    /// `packet` must satisfy [`Region::from_raw`]'s contract (live, allocated, not accessed
+    /// through Rust references during runs) for every run made with this state while it is set.
+    pub unsafe fn set_packet(&mut self, packet: Option<Region>) {
+        self.packet = packet;
+    }
+
     /// The stack region and the control cells at once (for engines building a
     /// [`RegionTable::with_control`]).
     #[must_use]
@@ -262,6 +285,7 @@ pub struct RegionTable<'a> {
     extra: &'a [Region],
     control: Option<&'a RunControl>,
     caller: Option<&'a dyn FunctionCaller>,
+    packet: Option<Region>,
 }
 
 impl std::fmt::Debug for dyn FunctionCaller + '_ {
@@ -281,6 +305,7 @@ impl<'a> RegionTable<'a> {
             extra,
             control: None,
             caller: None,
+            packet: None,
         }
     }
 
@@ -298,6 +323,7 @@ impl<'a> RegionTable<'a> {
             extra,
             control: Some(control),
             caller: None,
+            packet: None,
         }
     }
 
@@ -306,6 +332,23 @@ impl<'a> RegionTable<'a> {
     pub fn with_caller(mut self, caller: &'a dyn FunctionCaller) -> Self {
         self.caller = Some(caller);
         self
+    }
+
+    /// This table with a separate packet for legacy packet loads (see [`ExecState::packet`]).
+    #[must_use]
+    pub const fn with_packet(mut self, packet: Option<Region>) -> Self {
+        self.packet = packet;
+        self
+    }
+
+    /// The region legacy `LD_ABS`/`LD_IND` loads read: the packet when one is set, else the
+    /// input. (Only these loads use it; ordinary loads are checked against every region.)
+    #[must_use]
+    pub const fn packet(&self) -> Region {
+        match self.packet {
+            Some(p) => p,
+            None => self.input,
+        }
     }
 
     /// The engine's function caller, if it supports callbacks.

@@ -1,0 +1,195 @@
+//! `apiary run FILE.o`: one program of an ELF object, with its maps, helpers and context.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use apiary::object::{LoadedObject, ObjectOptions, RunOutput, VerifyFailure};
+use apiary::{ContextKind, EngineKind};
+
+use super::inputs::read_mem;
+use super::CliError;
+
+/// Arguments of `apiary run` for an object.
+pub struct ObjectRunArgs<'a> {
+    pub path: &'a Path,
+    pub bytes: &'a [u8],
+    pub mem: Option<&'a str>,
+    pub section: Option<&'a str>,
+    pub function: Option<&'a str>,
+    pub engines: Vec<EngineKind>,
+    pub budget: Option<u64>,
+    pub unverified: bool,
+    pub stats: bool,
+    pub dump_mem: bool,
+    pub dump_maps: bool,
+    pub tail_calls: &'a [String],
+    pub context: Option<&'a str>,
+}
+
+fn object_err(path: &Path) -> impl Fn(apiary::ObjectError) -> CliError + '_ {
+    move |source| CliError::Object {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A `MAP:INDEX=PROGRAM` argument.
+fn parse_tail_call(arg: &str) -> Result<(&str, u32, &str), CliError> {
+    let bad = || CliError::TailCallArg {
+        arg: arg.to_owned(),
+    };
+    let (slot, program) = arg.split_once('=').ok_or_else(bad)?;
+    let (map, index) = slot.rsplit_once(':').ok_or_else(bad)?;
+    let index = index.parse::<u32>().map_err(|_| bad())?;
+    if map.is_empty() || program.is_empty() {
+        return Err(bad());
+    }
+    Ok((map, index, program))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs the object's selected program on each engine; with several engines their r0, memory
+/// and map contents must agree.
+pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
+    let path = args.path;
+    let context = match args.context {
+        Some(name) => Some(
+            ContextKind::named(name).ok_or_else(|| CliError::ProgramType {
+                name: name.to_owned(),
+                available: apiary::platform::PROGRAM_TYPE_NAMES,
+            })?,
+        ),
+        None => None,
+    };
+    let mem = read_mem(args.mem)?;
+    let mut results: Vec<(EngineKind, RunOutput, Vec<String>)> = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    for (n, &engine) in args.engines.iter().enumerate() {
+        let options = ObjectOptions {
+            budget: args.budget,
+            context,
+            ..ObjectOptions::for_engine(engine)
+        };
+        let mut loaded = LoadedObject::load(args.bytes, &options).map_err(object_err(path))?;
+        let index = loaded
+            .select(args.section, args.function)
+            .map_err(object_err(path))?;
+        let name = loaded.program_name(index).unwrap_or_default();
+        if n == 0 && !args.unverified {
+            match loaded.verify(index).map_err(object_err(path))? {
+                Ok(_) => {}
+                Err(failure) => {
+                    report_rejection(&name, &failure);
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        for spec in args.tail_calls {
+            let (map, slot, program) = parse_tail_call(spec)?;
+            loaded
+                .set_tail_call(map, slot, program)
+                .map_err(object_err(path))?;
+        }
+        let out = loaded.run(index, &mem).map_err(object_err(path))?;
+        let dumps = if args.dump_maps {
+            loaded.dump_maps().iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        };
+        results.push((engine, out, dumps));
+    }
+    let several = results.len() > 1;
+    for (engine, out, dumps) in &results {
+        let prefix = if several {
+            format!("{engine}: ")
+        } else {
+            String::new()
+        };
+        match out.outcome.result {
+            Ok(r0) => {
+                let action = out.action().map(|a| format!(" {a}")).unwrap_or_default();
+                let _ = writeln!(stdout, "{prefix}r0 = {r0} ({r0:#x}){action}");
+            }
+            Err(fault) => {
+                let _ = writeln!(stdout, "{prefix}fault: {fault}");
+            }
+        }
+        if args.stats {
+            if let Some(n) = out.outcome.instructions {
+                let _ = writeln!(stdout, "{prefix}instructions = {n}");
+            }
+        }
+        if args.dump_mem {
+            let _ = writeln!(stdout, "{prefix}mem = {}", hex(&out.data));
+        }
+        for d in dumps {
+            let _ = write!(stdout, "{prefix}{d}");
+        }
+    }
+    let (_, first, first_maps) = &results[0];
+    let counts_differ =
+        |a: Option<u64>, b: Option<u64>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    let disagree = results.iter().any(|(_, o, m)| {
+        o.outcome.result != first.outcome.result
+            || o.data != first.data
+            || m != first_maps
+            || counts_differ(o.outcome.instructions, first.outcome.instructions)
+    });
+    if disagree {
+        eprintln!("error: engines disagree");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if first.outcome.result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Prints a verifier rejection as `apiary verify` does, plus how to run anyway.
+fn report_rejection(name: &str, failure: &VerifyFailure) {
+    match failure {
+        VerifyFailure::Load { source } => eprintln!("{name}: rejected: {source}"),
+        VerifyFailure::Rejected { rejection: r } => {
+            eprintln!("{name}: rejected at instruction {}: {}", r.pc, r.reason);
+            for line in format!("{}: {}\n{}", r.pc, r.instruction, r.state).lines() {
+                eprintln!("    {line}");
+            }
+        }
+    }
+    eprintln!("(the verifier rejected the program; --unverified runs it in checked mode)");
+}
+
+/// Whether `bytes` is an ELF file.
+#[must_use]
+pub fn is_elf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x7fELF")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_call_arguments() {
+        assert!(matches!(
+            parse_tail_call("jmp:3=handle_tcp"),
+            Ok(("jmp", 3, "handle_tcp"))
+        ));
+        assert!(matches!(
+            parse_tail_call("a:b:7=xdp:f"),
+            Ok(("a:b", 7, "xdp:f"))
+        ));
+        for bad in ["jmp3=x", "jmp:x=y", ":1=y", "m:1=", "m:1"] {
+            assert!(parse_tail_call(bad).is_err(), "{bad}");
+        }
+    }
+}

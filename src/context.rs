@@ -1,0 +1,387 @@
+//! Program-type contexts, laid out as Linux lays them out: what r1 points at when a program of
+//! an object runs, and how one run's input (a packet, or raw context bytes) becomes that.
+//!
+//! | kind | r1 | input is |
+//! | --- | --- | --- |
+//! | [`ContextKind::Mem`] | the input (r2 = its length) | the memory itself |
+//! | [`ContextKind::Xdp`] | `struct xdp_md` (24 bytes) | the packet |
+//! | [`ContextKind::SkBuff`] | `struct __sk_buff` (192 bytes) | the packet (an Ethernet frame) |
+//! | [`ContextKind::Struct`] | the input, zero-padded to the context size | the context bytes |
+//!
+//! Packet contexts hold 32-bit packet addresses (`data`, `data_end`, `data_meta`), so the
+//! context and packet live in a [`ContextBuffer`] below 4 GiB ([`crate::lowmem`]). The packet
+//! sits at the *end* of its region, so a read past `data_end` faults in checked mode, and
+//! [`XDP_HEADROOM`] bytes of the region precede it as on Linux.
+
+use apiary_elf::ProgramType as SectionType;
+use apiary_vm::{ExecState, Region};
+
+use crate::lowmem::LowMemory;
+
+/// Bytes Linux reserves before an XDP packet (`XDP_PACKET_HEADROOM`).
+pub const XDP_HEADROOM: usize = 256;
+/// Largest packet a [`ContextBuffer`] takes.
+pub const MAX_PACKET: usize = 64 * 1024;
+/// Room for the context structure at the start of the buffer (the largest, a tracepoint
+/// record, is bounded by a page).
+const CTX_SPACE: usize = 4096;
+/// Where the packet region starts in the buffer.
+const PACKET_REGION_AT: usize = CTX_SPACE;
+/// Length of the packet region: headroom plus the largest packet.
+const PACKET_REGION_LEN: usize = XDP_HEADROOM + MAX_PACKET;
+
+/// Ethernet header length; socket filters see the packet from the network header.
+const ETH_HLEN: usize = 14;
+
+/// `struct xdp_md` field offsets and size.
+mod xdp_md {
+    pub const DATA: usize = 0;
+    pub const DATA_END: usize = 4;
+    pub const DATA_META: usize = 8;
+    pub const INGRESS_IFINDEX: usize = 12;
+    pub const SIZE: usize = 24;
+}
+
+/// `struct __sk_buff` field offsets and size (the fields apiary fills in).
+mod sk_buff {
+    pub const LEN: usize = 0;
+    pub const PROTOCOL: usize = 16;
+    pub const IFINDEX: usize = 40;
+    pub const DATA: usize = 76;
+    pub const DATA_END: usize = 80;
+    pub const DATA_META: usize = 140;
+    pub const WIRE_LEN: usize = 160;
+    pub const SIZE: usize = 192;
+}
+
+/// The interface index test runs use (the loopback device, as `BPF_PROG_TEST_RUN`).
+const LOOPBACK_IFINDEX: u32 = 1;
+
+/// What a program receives in r1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextKind {
+    /// r1 = the input memory, r2 = its length (raw programs, unknown section names).
+    Mem,
+    /// `struct xdp_md` over a packet; r0 is an XDP action.
+    Xdp,
+    /// `struct __sk_buff` over a packet. `l2`: the packet data starts at the Ethernet header
+    /// (tc); otherwise at the network header (socket filters, cgroup skb, lwt), with the
+    /// Ethernet header of the input stripped, as `BPF_PROG_TEST_RUN` does. Legacy
+    /// `LD_ABS`/`LD_IND` loads read the packet data.
+    SkBuff { l2: bool },
+    /// A read-only context structure of `size` bytes (kprobe `pt_regs`, tracepoint records,
+    /// raw tracepoint arguments, perf events): the input, zero-padded to `size`. `size` 0 takes
+    /// the input as it is. (Writes are refused by the verifier; unverified runs may write the
+    /// copy.)
+    Struct { size: usize },
+}
+
+impl ContextKind {
+    /// The context of a program from the type its section name implies.
+    #[must_use]
+    pub const fn for_section_type(t: SectionType) -> Self {
+        match t {
+            SectionType::Xdp => ContextKind::Xdp,
+            SectionType::SchedCls | SectionType::SchedAct => ContextKind::SkBuff { l2: true },
+            SectionType::SocketFilter
+            | SectionType::CgroupSkb
+            | SectionType::LwtIn
+            | SectionType::LwtOut
+            | SectionType::LwtXmit => ContextKind::SkBuff { l2: false },
+            SectionType::Kprobe => ContextKind::Struct { size: 168 },
+            SectionType::Tracepoint => ContextKind::Struct { size: 4096 },
+            SectionType::RawTracepoint | SectionType::RawTracepointWritable => {
+                ContextKind::Struct { size: 96 }
+            }
+            SectionType::PerfEvent => ContextKind::Struct { size: 184 },
+            SectionType::Tracing | SectionType::Lsm => ContextKind::Struct { size: 0 },
+            _ => ContextKind::Mem,
+        }
+    }
+
+    /// The context for a command-line type name (`mem`, `xdp`, `socket_filter`, `sched_cls`,
+    /// `kprobe`, `tracepoint`, `raw_tracepoint`, `perf_event`).
+    #[must_use]
+    pub fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "mem" => ContextKind::Mem,
+            "xdp" => ContextKind::Xdp,
+            "socket" | "socket_filter" => ContextKind::SkBuff { l2: false },
+            "tc" | "sched_cls" | "classifier" => ContextKind::SkBuff { l2: true },
+            "kprobe" => ContextKind::Struct { size: 168 },
+            "tracepoint" => ContextKind::Struct { size: 4096 },
+            "raw_tracepoint" => ContextKind::Struct { size: 96 },
+            "perf_event" => ContextKind::Struct { size: 184 },
+            _ => return None,
+        })
+    }
+
+    /// The verifier's program type for this context (`section` picks among the structure
+    /// types).
+    #[must_use]
+    pub fn verifier_type(self, section: SectionType) -> apiary_verifier::ProgramType {
+        use apiary_verifier::ProgramType as V;
+        match self {
+            ContextKind::Mem => V::mem(None),
+            ContextKind::Xdp => V::xdp(),
+            ContextKind::SkBuff { l2: false } => V::socket_filter(),
+            ContextKind::SkBuff { l2: true } => V::sched_cls(),
+            ContextKind::Struct { size } => match (section, size) {
+                (SectionType::Tracepoint, _) | (_, 4096) => V::tracepoint(),
+                (SectionType::PerfEvent, _) | (_, 184) => V::perf_event(),
+                (SectionType::Kprobe, _) | (_, 168) => V::kprobe(),
+                _ => V::raw_tracepoint(),
+            },
+        }
+    }
+
+    /// Whether the context points into a packet (and so needs a [`ContextBuffer`]).
+    #[must_use]
+    pub const fn has_packet(self) -> bool {
+        matches!(self, ContextKind::Xdp | ContextKind::SkBuff { .. })
+    }
+
+    /// The name of the action `r0` stands for (XDP and tc), if it is one.
+    #[must_use]
+    pub fn action_name(self, r0: u64) -> Option<&'static str> {
+        match self {
+            ContextKind::Xdp => Some(match r0 as u32 {
+                0 => "XDP_ABORTED",
+                1 => "XDP_DROP",
+                2 => "XDP_PASS",
+                3 => "XDP_TX",
+                4 => "XDP_REDIRECT",
+                _ => return None,
+            }),
+            ContextKind::SkBuff { l2: true } => Some(match r0 as u32 as i32 {
+                -1 => "TC_ACT_UNSPEC",
+                0 => "TC_ACT_OK",
+                1 => "TC_ACT_RECLASSIFY",
+                2 => "TC_ACT_SHOT",
+                3 => "TC_ACT_PIPE",
+                4 => "TC_ACT_STOLEN",
+                5 => "TC_ACT_QUEUED",
+                6 => "TC_ACT_REPEAT",
+                7 => "TC_ACT_REDIRECT",
+                _ => return None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Why a run's input could not become its context.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ContextError {
+    /// The packet does not fit the buffer.
+    #[error("packet of {len} bytes is larger than the maximum of {max}")]
+    PacketTooLarge { len: usize, max: usize },
+    /// A socket-buffer program needs at least an Ethernet header.
+    #[error("packet of {len} bytes is shorter than the {min}-byte Ethernet header")]
+    PacketTooShort { len: usize, min: usize },
+}
+
+/// Where the current run's packet lies in a [`ContextBuffer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketPlace {
+    /// Offset of `data` in the buffer.
+    at: usize,
+    /// Packet length.
+    len: usize,
+}
+
+/// The context structure and packet of one runner, below 4 GiB: allocated once, reused by
+/// every run. The packet region is fixed when programs are prepared
+/// ([`ContextBuffer::packet_region`]).
+#[derive(Debug)]
+pub struct ContextBuffer {
+    mem: LowMemory,
+}
+
+impl ContextBuffer {
+    /// Maps the buffer.
+    ///
+    /// # Errors
+    /// The `mmap` error when no memory below 4 GiB is available.
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            mem: LowMemory::new(CTX_SPACE + PACKET_REGION_LEN)?,
+        })
+    }
+
+    /// The packet region (headroom and the largest packet), writable, for an environment.
+    #[must_use]
+    pub fn packet_region(&self) -> Option<Region> {
+        let len = self.mem.len() - PACKET_REGION_AT;
+        self.mem.region(PACKET_REGION_AT, len, true)
+    }
+
+    /// Writes `packet` at the end of the packet region; returns where it lies.
+    fn place_packet(&mut self, packet: &[u8]) -> Result<PacketPlace, ContextError> {
+        let room = self.mem.len() - PACKET_REGION_AT - XDP_HEADROOM;
+        if packet.len() > room.min(MAX_PACKET) {
+            return Err(ContextError::PacketTooLarge {
+                len: packet.len(),
+                max: MAX_PACKET,
+            });
+        }
+        let at = self.mem.len() - packet.len();
+        // Clear the headroom (a previous, longer packet may have left bytes there).
+        let headroom_at = at - XDP_HEADROOM;
+        self.mem.zero(headroom_at, XDP_HEADROOM);
+        self.mem.write(at, packet);
+        Ok(PacketPlace {
+            at,
+            len: packet.len(),
+        })
+    }
+
+    fn addr32(&self, at: usize) -> u32 {
+        // The whole mapping lies below 4 GiB (checked when it was made).
+        (self.mem.addr() + at as u64) as u32
+    }
+
+    /// Lays out the context of `kind` for `input` and returns the context bytes' place (for
+    /// the run's input slice) and the packet's place. `state` gets the packet for legacy packet
+    /// loads (socket buffers) or none.
+    ///
+    /// # Errors
+    /// [`ContextError`] when the packet does not fit.
+    pub fn prepare(
+        &mut self,
+        kind: ContextKind,
+        input: &[u8],
+        state: &mut ExecState,
+    ) -> Result<(usize, Option<PacketPlace>), ContextError> {
+        self.mem.clear_packet(state);
+        match kind {
+            ContextKind::Xdp => {
+                let p = self.place_packet(input)?;
+                let mut ctx = [0u8; xdp_md::SIZE];
+                let data = self.addr32(p.at);
+                let end = self.addr32(p.at + p.len);
+                put32(&mut ctx, xdp_md::DATA, data);
+                put32(&mut ctx, xdp_md::DATA_END, end);
+                put32(&mut ctx, xdp_md::DATA_META, data);
+                put32(&mut ctx, xdp_md::INGRESS_IFINDEX, LOOPBACK_IFINDEX);
+                self.mem.write(0, &ctx);
+                Ok((xdp_md::SIZE, Some(p)))
+            }
+            ContextKind::SkBuff { l2 } => {
+                if input.len() < ETH_HLEN {
+                    return Err(ContextError::PacketTooShort {
+                        len: input.len(),
+                        min: ETH_HLEN,
+                    });
+                }
+                // skb->protocol: the EtherType as it sits in the frame (network order).
+                let protocol = u32::from(u16::from_ne_bytes([input[12], input[13]]));
+                let data = if l2 { input } else { &input[ETH_HLEN..] };
+                let p = self.place_packet(data)?;
+                let mut ctx = [0u8; sk_buff::SIZE];
+                let start = self.addr32(p.at);
+                put32(&mut ctx, sk_buff::LEN, p.len as u32);
+                put32(&mut ctx, sk_buff::PROTOCOL, protocol);
+                put32(&mut ctx, sk_buff::IFINDEX, LOOPBACK_IFINDEX);
+                put32(&mut ctx, sk_buff::DATA, start);
+                put32(&mut ctx, sk_buff::DATA_END, self.addr32(p.at + p.len));
+                put32(&mut ctx, sk_buff::DATA_META, start);
+                put32(&mut ctx, sk_buff::WIRE_LEN, input.len() as u32);
+                self.mem.write(0, &ctx);
+                self.mem.set_packet(state, p.at, p.len);
+                Ok((sk_buff::SIZE, Some(p)))
+            }
+            ContextKind::Mem | ContextKind::Struct { .. } => Ok((0, None)),
+        }
+    }
+
+    /// The context bytes laid out by [`ContextBuffer::prepare`], as the run's input.
+    pub fn context(&mut self, len: usize) -> &mut [u8] {
+        self.mem.slice_mut(0, len).unwrap_or_default()
+    }
+
+    /// The packet after a run.
+    #[must_use]
+    pub fn packet(&self, place: PacketPlace) -> Vec<u8> {
+        self.mem.read(place.at, place.len).unwrap_or_default()
+    }
+
+    /// Forgets the state's packet after a run.
+    pub fn finish(&self, state: &mut ExecState) {
+        self.mem.clear_packet(state);
+    }
+}
+
+fn put32(buf: &mut [u8], at: usize, v: u32) {
+    if let Some(b) = buf.get_mut(at..at + 4) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// The context bytes of a [`ContextKind::Struct`] run: the input zero-padded to `size`.
+#[must_use]
+pub fn struct_context(size: usize, input: &[u8]) -> Vec<u8> {
+    let mut ctx = input.to_vec();
+    if ctx.len() < size {
+        ctx.resize(size, 0);
+    }
+    ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get32(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    }
+
+    #[test]
+    fn xdp_context_points_at_the_packet() {
+        let mut buf = ContextBuffer::new().expect("low memory");
+        let mut state = ExecState::new();
+        let packet: Vec<u8> = (0..60).collect();
+        let (len, place) = buf
+            .prepare(ContextKind::Xdp, &packet, &mut state)
+            .expect("fits");
+        let place = place.expect("packet");
+        let ctx = buf.context(len).to_vec();
+        let (data, end) = (get32(&ctx, 0), get32(&ctx, 4));
+        assert_eq!(end - data, 60);
+        assert_eq!(get32(&ctx, 8), data);
+        let region = buf.packet_region().expect("region");
+        assert_eq!(u64::from(end), region.start + region.len);
+        assert!(u64::from(data) >= region.start + XDP_HEADROOM as u64);
+        assert_eq!(buf.packet(place), packet);
+        assert!(state.packet().is_none());
+        assert_eq!(
+            buf.prepare(ContextKind::Xdp, &vec![0; MAX_PACKET + 1], &mut state),
+            Err(ContextError::PacketTooLarge {
+                len: MAX_PACKET + 1,
+                max: MAX_PACKET
+            })
+        );
+    }
+
+    #[test]
+    fn sk_buff_strips_ethernet_for_socket_filters() {
+        let mut buf = ContextBuffer::new().expect("low memory");
+        let mut state = ExecState::new();
+        let mut frame = vec![0u8; 34];
+        frame[12] = 0x08;
+        let (len, place) = buf
+            .prepare(ContextKind::SkBuff { l2: false }, &frame, &mut state)
+            .expect("fits");
+        let ctx = buf.context(len).to_vec();
+        assert_eq!(get32(&ctx, 0), 20);
+        assert_eq!(get32(&ctx, 16), 0x0008);
+        assert_eq!(get32(&ctx, 80) - get32(&ctx, 76), 20);
+        assert_eq!(place.map(|p| p.len), Some(20));
+        assert_eq!(state.packet().map(|r| r.len), Some(20));
+        buf.finish(&mut state);
+        assert!(state.packet().is_none());
+        assert!(buf
+            .prepare(ContextKind::SkBuff { l2: true }, &[0; 4], &mut state)
+            .is_err());
+    }
+}

@@ -1,0 +1,888 @@
+//! Real programs end to end: an ELF object loaded into a runnable set.
+//!
+//! [`LoadedObject::load`] parses the object ([`apiary_elf::Object::parse`]), creates one map
+//! per definition in the object's order (so `lddw` map indices stay valid: `.rodata` read-only
+//! for programs, `.data` with its initial bytes, `.bss` zeroed, map-of-maps with their inner
+//! templates), binds every program to the maps, builds the Linux helper environment (plus the
+//! packet buffer region of [`crate::context`]), prepares every program on the chosen engine and
+//! puts the prepared programs in a [`ProgramSet`] for tail calls.
+//!
+//! The host then fills prog arrays by program name ([`LoadedObject::set_tail_call`]), runs a
+//! program on an input ([`LoadedObject::run`]: the input becomes the program type's context),
+//! and reads or writes maps by name ([`LoadedObject::lookup`], [`LoadedObject::entries`],
+//! [`LoadedObject::ringbuf_records`], [`LoadedObject::dump_maps`]).
+//!
+//! A program that cannot be prepared (a helper apiary lacks, a feature the engine lacks) does
+//! not fail the load: its error is kept and returned when it is run or placed in a prog array.
+//! The JITs have no run control yet (tail calls, `bpf_loop`, `bpf_for_each_map_elem`) and read
+//! legacy packet loads from the input, so on them such programs are refused with
+//! [`ProgramError::EngineUnsupported`]; the interpreter runs everything.
+
+use std::fmt;
+use std::sync::Arc;
+
+use apiary_conformance::engine::{prepare, EngineKind, PrepareError};
+use apiary_elf::{ElfError, MapDef, MapKind as DefKind, Object, ProgramSection};
+use apiary_verifier::{verify, Platform, Rejection, Verified};
+use apiary_vm::linux::{self, id as helper_id, LinuxOptions};
+use apiary_vm::maps::{
+    bind, map_type, BindError, MapError, MapKind, MapOptions, MapSpec, MapTable,
+};
+use apiary_vm::{
+    Environment, ExecConfig, ExecState, Executable, HelperTable, Instruction, LoadError,
+    LoadOptions, Outcome, Program, ProgramSet, Region,
+};
+use thiserror::Error;
+
+use crate::context::{struct_context, ContextBuffer, ContextError, ContextKind};
+use crate::platform::map_infos;
+
+/// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
+const MAX_INNER_DEPTH: usize = 4;
+
+/// How to load an object.
+#[derive(Clone, Debug)]
+pub struct ObjectOptions {
+    /// The engine every program is prepared for.
+    pub engine: EngineKind,
+    /// Instruction budget per run (`None`: metering off).
+    pub budget: Option<u64>,
+    /// Host sinks of the Linux helpers (`bpf_trace_printk` output).
+    pub linux: LinuxOptions,
+    /// Per-CPU slots and perf ring sizes.
+    pub maps: MapOptions,
+    /// Host helpers, registered over the Linux ones (same id: the host's wins).
+    pub helpers: HelperTable,
+    /// Instruction groups accepted.
+    pub load: LoadOptions,
+    /// The worker slot ("CPU") runs use.
+    pub slot: u32,
+    /// Forces one context for every program (else it follows each section name).
+    pub context: Option<ContextKind>,
+}
+
+impl Default for ObjectOptions {
+    fn default() -> Self {
+        Self {
+            engine: EngineKind::Interp,
+            budget: Some(100_000_000),
+            linux: LinuxOptions::default(),
+            maps: MapOptions::default(),
+            helpers: HelperTable::new(),
+            load: LoadOptions::default(),
+            slot: 0,
+            context: None,
+        }
+    }
+}
+
+impl ObjectOptions {
+    /// Default options for `engine`.
+    #[must_use]
+    pub fn for_engine(engine: EngineKind) -> Self {
+        Self {
+            engine,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why one program of an object cannot run.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum ProgramError {
+    /// The relocated slots fail the load-time checks.
+    #[error("load: {source}")]
+    Load { source: LoadError },
+    /// The program names a map the object lacks, or a map value out of range.
+    #[error("bind: {source}")]
+    Bind { source: BindError },
+    /// The engine refused the program (for example a helper apiary does not implement).
+    #[error("{source}")]
+    Prepare { source: PrepareError },
+    /// The engine lacks a feature the program needs.
+    #[error("{engine} cannot run this program: {reason}")]
+    EngineUnsupported {
+        engine: EngineKind,
+        reason: &'static str,
+    },
+}
+
+/// Errors of loading and running objects.
+#[derive(Debug, Error)]
+pub enum ObjectError {
+    /// The ELF object is malformed or unsupported.
+    #[error("{source}")]
+    Elf { source: ElfError },
+    /// A map could not be created.
+    #[error("map {index} ({name}): {source}")]
+    Map {
+        index: usize,
+        name: String,
+        source: MapError,
+    },
+    /// No memory below 4 GiB for packet contexts.
+    #[error("packet buffer below 4 GiB: {source}")]
+    LowMemory { source: std::io::Error },
+    /// No program has this name.
+    #[error("no program {wanted:?}; the object has: {available}")]
+    NoSuchProgram { wanted: String, available: String },
+    /// No program has this index.
+    #[error("no program with index {index}")]
+    NoProgramIndex { index: usize },
+    /// The program cannot run.
+    #[error("program {program}: {source}")]
+    Program {
+        program: String,
+        source: ProgramError,
+    },
+    /// No map has this name.
+    #[error("no map named {name:?}")]
+    NoSuchMap { name: String },
+    /// A host map operation failed.
+    #[error("{source}")]
+    MapOp { source: MapError },
+    /// The map is not of the kind the operation needs.
+    #[error("map {name:?} is not a {wanted}")]
+    WrongMapKind { name: String, wanted: &'static str },
+    /// A prog-array slot could not be set.
+    #[error("prog array {map:?}: slot {index}: {reason}")]
+    ProgArraySlot {
+        map: String,
+        index: u32,
+        reason: String,
+    },
+    /// The input does not fit the program's context.
+    #[error("input: {source}")]
+    Context { source: ContextError },
+}
+
+impl From<MapError> for ObjectError {
+    fn from(source: MapError) -> Self {
+        ObjectError::MapOp { source }
+    }
+}
+
+/// One map element: key and value bytes.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// One program of the object and how it was prepared.
+#[derive(Debug)]
+struct ProgramEntry {
+    section: String,
+    function: String,
+    context: ContextKind,
+    /// Index in the program set, or why the program cannot run.
+    prepared: Result<usize, ProgramError>,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOutput {
+    /// r0 or the fault, and the instruction count (summed over tail calls).
+    pub outcome: Outcome,
+    /// The program's context kind.
+    pub context: ContextKind,
+    /// The memory after the run: the input (mem), the packet (xdp, socket buffers), or the
+    /// context bytes (structures).
+    pub data: Vec<u8>,
+}
+
+impl RunOutput {
+    /// r0, if the run ended normally.
+    #[must_use]
+    pub fn r0(&self) -> Option<u64> {
+        self.outcome.result.ok()
+    }
+
+    /// The action r0 stands for (XDP, tc), if any.
+    #[must_use]
+    pub fn action(&self) -> Option<&'static str> {
+        self.r0().and_then(|r0| self.context.action_name(r0))
+    }
+}
+
+/// An ELF object with its maps created and its programs prepared for one engine.
+///
+/// Runs take `&mut self`: a loaded object owns one context buffer and one run state. Maps are
+/// shared (`Arc<MapTable>`, safe to use from other threads while programs run).
+pub struct LoadedObject {
+    // Field order is drop order: the prepared programs (which hold the packet region) and the
+    // state (which may hold the packet) go before the buffer they point into.
+    set: ProgramSet,
+    state: ExecState,
+    entries: Vec<ProgramEntry>,
+    object: Object,
+    maps: Arc<MapTable>,
+    engine: EngineKind,
+    buffer: Option<ContextBuffer>,
+}
+
+impl fmt::Debug for LoadedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedObject")
+            .field("engine", &self.engine)
+            .field("programs", &self.entries)
+            .field("maps", &self.maps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The vm definition of an ELF map definition.
+#[must_use]
+pub fn map_spec(def: &MapDef) -> MapSpec {
+    spec_at_depth(def, 0)
+}
+
+fn spec_at_depth(def: &MapDef, depth: usize) -> MapSpec {
+    MapSpec {
+        name: def.name.clone(),
+        map_type: def.map_type,
+        key_size: def.key_size,
+        value_size: def.value_size,
+        max_entries: def.max_entries,
+        flags: def.flags,
+        initial: def.initial.clone(),
+        read_only: matches!(def.kind, DefKind::Rodata { .. }),
+        inner: def
+            .inner
+            .as_deref()
+            .filter(|_| depth < MAX_INNER_DEPTH)
+            .map(|inner| Box::new(spec_at_depth(inner, depth + 1))),
+    }
+}
+
+/// What needs the run control cells the JITs do not provide yet.
+const RUN_CONTROL_HELPERS: [u32; 3] = [
+    helper_id::TAIL_CALL,
+    helper_id::LOOP,
+    helper_id::FOR_EACH_MAP_ELEM,
+];
+
+fn engine_gap(engine: EngineKind, program: &Program, context: ContextKind) -> Option<&'static str> {
+    match engine {
+        EngineKind::Interp => None,
+        EngineKind::Kernel => {
+            Some("objects run on apiary's engines; the kernel comparison lives in the tests")
+        }
+        EngineKind::Jit => {
+            let ins = program.instructions();
+            if ins.iter().any(
+                |i| matches!(i, Instruction::Call { helper } if RUN_CONTROL_HELPERS.contains(helper)),
+            ) {
+                return Some(
+                    "the JIT has no run control yet (bpf_tail_call, bpf_loop, \
+                     bpf_for_each_map_elem); use the interpreter",
+                );
+            }
+            if matches!(context, ContextKind::SkBuff { .. })
+                && ins
+                    .iter()
+                    .any(|i| matches!(i, Instruction::LoadPacket { .. }))
+            {
+                return Some(
+                    "the JIT reads legacy LD_ABS/LD_IND from the input, not the socket \
+                     buffer's packet; use the interpreter",
+                );
+            }
+            None
+        }
+    }
+}
+
+impl LoadedObject {
+    /// Parses `bytes` and loads the object.
+    ///
+    /// # Errors
+    /// [`ObjectError::Elf`], [`ObjectError::Map`], [`ObjectError::LowMemory`].
+    pub fn load(bytes: &[u8], options: &ObjectOptions) -> Result<Self, ObjectError> {
+        let object = Object::parse(bytes).map_err(|source| ObjectError::Elf { source })?;
+        Self::from_object(object, options)
+    }
+
+    /// Loads a parsed object.
+    ///
+    /// # Errors
+    /// As [`LoadedObject::load`], without the parsing.
+    pub fn from_object(object: Object, options: &ObjectOptions) -> Result<Self, ObjectError> {
+        let mut table = MapTable::new(options.maps);
+        for (index, def) in object.maps.iter().enumerate() {
+            table
+                .create(&map_spec(def))
+                .map_err(|source| ObjectError::Map {
+                    index,
+                    name: def.name.clone(),
+                    source,
+                })?;
+        }
+        let maps = Arc::new(table);
+        let context_of = |p: &ProgramSection| {
+            options
+                .context
+                .unwrap_or_else(|| ContextKind::for_section_type(p.program_type))
+        };
+        let buffer = if object.programs.iter().any(|p| context_of(p).has_packet()) {
+            Some(ContextBuffer::new().map_err(|source| ObjectError::LowMemory { source })?)
+        } else {
+            None
+        };
+        let mut helpers = linux::helpers(&maps, &options.linux);
+        for h in options.helpers.iter() {
+            let f = Arc::clone(&h.func);
+            helpers.register(h.id, &h.name, move |ctx, args| f(ctx, args));
+        }
+        let mut regions: Vec<Region> = maps.regions();
+        if let Some(r) = buffer.as_ref().and_then(ContextBuffer::packet_region) {
+            regions.push(r);
+        }
+        let env = Environment {
+            helpers: Arc::new(helpers),
+            regions: Arc::from(regions),
+            config: ExecConfig {
+                budget: options.budget,
+            },
+        };
+        let mut set = ProgramSet::default();
+        let mut entries = Vec::with_capacity(object.programs.len());
+        for p in &object.programs {
+            let context = context_of(p);
+            let prepared = prepare_one(p, &maps, &env, options, context).map(|exe| set.push(exe));
+            entries.push(ProgramEntry {
+                section: p.section.clone(),
+                function: p.function.clone(),
+                context,
+                prepared,
+            });
+        }
+        Ok(Self {
+            set,
+            state: ExecState::with_slot(options.slot),
+            entries,
+            object,
+            maps,
+            engine: options.engine,
+            buffer,
+        })
+    }
+
+    /// The parsed object.
+    #[must_use]
+    pub const fn object(&self) -> &Object {
+        &self.object
+    }
+
+    /// The engine programs were prepared for.
+    #[must_use]
+    pub const fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// The maps, in the object's order (shareable with other threads).
+    #[must_use]
+    pub const fn maps(&self) -> &Arc<MapTable> {
+        &self.maps
+    }
+
+    /// Number of programs.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the object has no program.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// `section:function` (or the section alone when they are equal) of program `index`.
+    #[must_use]
+    pub fn program_name(&self, index: usize) -> Option<String> {
+        self.entries.get(index).map(|e| {
+            if e.section == e.function {
+                e.section.clone()
+            } else {
+                format!("{}:{}", e.section, e.function)
+            }
+        })
+    }
+
+    /// The context kind of program `index`.
+    #[must_use]
+    pub fn context(&self, index: usize) -> Option<ContextKind> {
+        self.entries.get(index).map(|e| e.context)
+    }
+
+    /// Why program `index` cannot run, if it cannot.
+    #[must_use]
+    pub fn program_error(&self, index: usize) -> Option<&ProgramError> {
+        self.entries.get(index)?.prepared.as_ref().err()
+    }
+
+    fn available(&self) -> String {
+        (0..self.entries.len())
+            .filter_map(|i| self.program_name(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The program named `name`: a function name, a section name (when it holds one program),
+    /// or `section:function`.
+    ///
+    /// # Errors
+    /// [`ObjectError::NoSuchProgram`] when none or several match.
+    pub fn program(&self, name: &str) -> Result<usize, ObjectError> {
+        let matches: Vec<usize> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.function == name
+                    || e.section == name
+                    || name
+                        .split_once(':')
+                        .is_some_and(|(s, f)| e.section == s && e.function == f)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        // A function name wins over a section of the same name.
+        let by_function: Vec<usize> = matches
+            .iter()
+            .copied()
+            .filter(|&i| self.entries[i].function == name)
+            .collect();
+        match (matches.as_slice(), by_function.as_slice()) {
+            ([one], _) | (_, [one]) => Ok(*one),
+            _ => Err(ObjectError::NoSuchProgram {
+                wanted: name.to_owned(),
+                available: self.available(),
+            }),
+        }
+    }
+
+    /// The program matching a section and/or function (either may be absent; with both
+    /// absent, the object's only program).
+    ///
+    /// # Errors
+    /// [`ObjectError::NoSuchProgram`] when none or several match.
+    pub fn select(
+        &self,
+        section: Option<&str>,
+        function: Option<&str>,
+    ) -> Result<usize, ObjectError> {
+        let matches: Vec<usize> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| section.is_none_or(|s| e.section == s))
+            .filter(|(_, e)| function.is_none_or(|f| e.function == f))
+            .map(|(i, _)| i)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(ObjectError::NoSuchProgram {
+                wanted: format!(
+                    "{}{}",
+                    section.unwrap_or("*"),
+                    function.map(|f| format!(":{f}")).unwrap_or_default()
+                ),
+                available: self.available(),
+            }),
+        }
+    }
+
+    /// Verifies program `index` (as relocated, before binding) for its context's program type
+    /// with the object's maps.
+    ///
+    /// # Errors
+    /// [`ObjectError::NoProgramIndex`]; the verdict itself is the inner result.
+    pub fn verify(&self, index: usize) -> Result<Result<Verified, VerifyFailure>, ObjectError> {
+        let entry = self
+            .entries
+            .get(index)
+            .ok_or(ObjectError::NoProgramIndex { index })?;
+        let section = &self.object.programs[index];
+        let program = match Program::new(section.insns.clone(), &LoadOptions::default()) {
+            Ok(p) => p,
+            Err(source) => return Ok(Err(VerifyFailure::Load { source })),
+        };
+        let ty = entry.context.verifier_type(section.program_type);
+        Ok(
+            verify(&program, &Platform::linux(), &ty, &map_infos(&self.object))
+                .map_err(|rejection| VerifyFailure::Rejected { rejection }),
+        )
+    }
+
+    fn prepared(&self, index: usize) -> Result<usize, ObjectError> {
+        let entry = self
+            .entries
+            .get(index)
+            .ok_or(ObjectError::NoProgramIndex { index })?;
+        entry
+            .prepared
+            .clone()
+            .map_err(|source| ObjectError::Program {
+                program: self.program_name(index).unwrap_or_default(),
+                source,
+            })
+    }
+
+    /// Runs program `index` on `input` (the memory, the packet, or the context bytes: see
+    /// [`ContextKind`]), following tail calls.
+    ///
+    /// # Errors
+    /// The program cannot run, or the input does not fit its context. Faults are not errors:
+    /// they are in [`RunOutput::outcome`].
+    pub fn run(&mut self, index: usize, input: &[u8]) -> Result<RunOutput, ObjectError> {
+        let entry = self.prepared(index)?;
+        let context = self.entries[index].context;
+        let state = &mut self.state;
+        let set = &self.set;
+        let run = |state: &mut ExecState, mem: &mut [u8]| {
+            set.run(entry, state, mem).unwrap_or(Outcome {
+                // Cannot happen: `entry` came from `set.push`.
+                result: Ok(0),
+                instructions: None,
+            })
+        };
+        let (outcome, data) = match (context, self.buffer.as_mut()) {
+            (ContextKind::Mem, _) => {
+                let mut mem = input.to_vec();
+                (run(state, &mut mem), mem)
+            }
+            (ContextKind::Struct { size }, _) => {
+                let mut ctx = struct_context(size, input);
+                (run(state, &mut ctx), ctx)
+            }
+            (ContextKind::Xdp | ContextKind::SkBuff { .. }, Some(buffer)) => {
+                let (len, place) = buffer
+                    .prepare(context, input, state)
+                    .map_err(|source| ObjectError::Context { source })?;
+                let outcome = run(state, buffer.context(len));
+                buffer.finish(state);
+                let data = place.map(|p| buffer.packet(p)).unwrap_or_default();
+                (outcome, data)
+            }
+            (ContextKind::Xdp | ContextKind::SkBuff { .. }, None) => {
+                // Cannot happen: the buffer exists when any program has a packet context.
+                return Err(ObjectError::LowMemory {
+                    source: std::io::Error::other("no packet buffer"),
+                });
+            }
+        };
+        Ok(RunOutput {
+            outcome,
+            context,
+            data,
+        })
+    }
+
+    /// The index of the map named `name`.
+    ///
+    /// # Errors
+    /// [`ObjectError::NoSuchMap`].
+    pub fn map_index(&self, name: &str) -> Result<usize, ObjectError> {
+        self.maps
+            .index_of(name)
+            .ok_or_else(|| ObjectError::NoSuchMap {
+                name: name.to_owned(),
+            })
+    }
+
+    /// Puts program `program` (a name as [`LoadedObject::program`] takes) in slot `index` of
+    /// the prog array `map`.
+    ///
+    /// # Errors
+    /// Unknown map or program, a map that is not a prog array, a program that cannot run, an
+    /// index out of range.
+    pub fn set_tail_call(&self, map: &str, index: u32, program: &str) -> Result<(), ObjectError> {
+        let m = self.map_index(map)?;
+        let target = self.program(program)?;
+        let set_index = self.prepared(target)?;
+        let array = self
+            .maps
+            .prog_array(m)
+            .ok_or_else(|| ObjectError::WrongMapKind {
+                name: map.to_owned(),
+                wanted: "prog array",
+            })?;
+        let slot = u32::try_from(set_index).unwrap_or(u32::MAX);
+        array
+            .set(index, slot)
+            .map_err(|e| ObjectError::ProgArraySlot {
+                map: map.to_owned(),
+                index,
+                reason: e.to_string(),
+            })
+    }
+
+    /// A copy of the value under `key` in map `map` (per-CPU kinds: every slot, each padded to
+    /// 8 bytes), or `None`.
+    ///
+    /// # Errors
+    /// Unknown map, wrong key size.
+    pub fn lookup(&self, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, ObjectError> {
+        Ok(self.maps.lookup(self.map_index(map)?, key)?)
+    }
+
+    /// Updates `key` in map `map` (flags `BPF_ANY`/`BPF_NOEXIST`/`BPF_EXIST`).
+    ///
+    /// # Errors
+    /// Unknown map, wrong sizes, or the Linux error.
+    pub fn update(
+        &self,
+        map: &str,
+        key: &[u8],
+        value: &[u8],
+        flags: u64,
+    ) -> Result<(), ObjectError> {
+        Ok(self.maps.update(self.map_index(map)?, key, value, flags)?)
+    }
+
+    /// Deletes `key` from map `map`.
+    ///
+    /// # Errors
+    /// Unknown map, wrong key size, or the Linux error.
+    pub fn delete(&self, map: &str, key: &[u8]) -> Result<(), ObjectError> {
+        Ok(self.maps.delete(self.map_index(map)?, key)?)
+    }
+
+    /// Every (key, value) of map `map`, in iteration order.
+    ///
+    /// # Errors
+    /// Unknown map, or a kind without keys (ring buffers, queues).
+    pub fn entries(&self, map: &str) -> Result<Vec<Entry>, ObjectError> {
+        Ok(entries_of(&self.maps, self.map_index(map)?)?)
+    }
+
+    /// Consumes every record submitted to the ring buffer `map`.
+    ///
+    /// # Errors
+    /// Unknown map, or not a ring buffer.
+    pub fn ringbuf_records(&self, map: &str) -> Result<Vec<Vec<u8>>, ObjectError> {
+        let m = self.map_index(map)?;
+        let ring = self
+            .maps
+            .ringbuf(m)
+            .ok_or_else(|| ObjectError::WrongMapKind {
+                name: map.to_owned(),
+                wanted: "ring buffer",
+            })?;
+        Ok(ring.drain())
+    }
+
+    /// Every map's contents (ring buffers and perf arrays are consumed).
+    #[must_use]
+    pub fn dump_maps(&self) -> Vec<MapDump> {
+        (0..self.maps.len())
+            .filter_map(|i| self.dump_map(i))
+            .collect()
+    }
+
+    fn dump_map(&self, index: usize) -> Option<MapDump> {
+        let map = self.maps.get(index)?;
+        let spec = map.spec().clone();
+        let contents = match map.kind() {
+            MapKind::RingBuf(r) => MapContents::Records(r.drain()),
+            MapKind::PerfEvents(p) => {
+                MapContents::Records(p.drain_all().into_iter().map(|(_, r)| r).collect())
+            }
+            MapKind::ProgArray(p) => MapContents::Programs(
+                (0..spec.max_entries)
+                    .filter_map(|slot| {
+                        let target = p.get(slot)? as usize;
+                        let name = self
+                            .entries
+                            .iter()
+                            .position(|e| e.prepared.as_ref().ok() == Some(&target))
+                            .and_then(|i| self.program_name(i))
+                            .unwrap_or_else(|| format!("#{target}"));
+                        Some((slot, name))
+                    })
+                    .collect(),
+            ),
+            _ if matches!(spec.map_type, map_type::QUEUE | map_type::STACK) => MapContents::Opaque(
+                "queue/stack contents are not listed (popping would change them)",
+            ),
+            _ => match entries_of(&self.maps, index) {
+                Ok(e) => MapContents::Entries(e),
+                Err(e) => MapContents::Error(e.to_string()),
+            },
+        };
+        Some(MapDump {
+            index,
+            spec,
+            per_slot: matches!(
+                map.spec().map_type,
+                map_type::PERCPU_ARRAY | map_type::PERCPU_HASH
+            ),
+            contents,
+        })
+    }
+}
+
+/// Why verification did not accept a program.
+#[derive(Clone, Debug, Error)]
+pub enum VerifyFailure {
+    /// The slots fail the load-time checks.
+    #[error("{source}")]
+    Load { source: LoadError },
+    /// The verifier rejected the program.
+    #[error("rejected at instruction {}: {}", .rejection.pc, .rejection.reason)]
+    Rejected { rejection: Rejection },
+}
+
+fn entries_of(maps: &MapTable, index: usize) -> Result<Vec<Entry>, MapError> {
+    let mut out = Vec::new();
+    for key in maps.keys(index)? {
+        if let Some(value) = maps.lookup(index, &key)? {
+            out.push((key, value));
+        }
+    }
+    Ok(out)
+}
+
+fn prepare_one(
+    p: &ProgramSection,
+    maps: &MapTable,
+    env: &Environment,
+    options: &ObjectOptions,
+    context: ContextKind,
+) -> Result<Arc<dyn Executable>, ProgramError> {
+    let program = Program::new(p.insns.clone(), &options.load)
+        .map_err(|source| ProgramError::Load { source })?;
+    let bound = bind(&program, maps).map_err(|source| ProgramError::Bind { source })?;
+    if let Some(reason) = engine_gap(options.engine, &bound.program, context) {
+        return Err(ProgramError::EngineUnsupported {
+            engine: options.engine,
+            reason,
+        });
+    }
+    prepare(options.engine, Arc::new(bound.program), env)
+        .map(Arc::from)
+        .map_err(|source| ProgramError::Prepare { source })
+}
+
+/// One map's contents, for printing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapDump {
+    /// Index in the object.
+    pub index: usize,
+    /// Definition.
+    pub spec: MapSpec,
+    /// Per-CPU kind: values hold one 8-byte-padded copy per slot.
+    pub per_slot: bool,
+    /// Contents.
+    pub contents: MapContents,
+}
+
+/// What a map holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapContents {
+    /// Key/value pairs.
+    Entries(Vec<Entry>),
+    /// Ring buffer or perf records, oldest first.
+    Records(Vec<Vec<u8>>),
+    /// Prog array slots and the programs in them.
+    Programs(Vec<(u32, String)>),
+    /// Not listed, and why.
+    Opaque(&'static str),
+    /// Listing failed.
+    Error(String),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A readable name of a map type.
+#[must_use]
+pub fn map_type_name(t: u32) -> &'static str {
+    match t {
+        map_type::HASH => "hash",
+        map_type::ARRAY => "array",
+        map_type::PROG_ARRAY => "prog_array",
+        map_type::PERF_EVENT_ARRAY => "perf_event_array",
+        map_type::PERCPU_HASH => "percpu_hash",
+        map_type::PERCPU_ARRAY => "percpu_array",
+        map_type::LRU_HASH => "lru_hash",
+        map_type::LPM_TRIE => "lpm_trie",
+        map_type::ARRAY_OF_MAPS => "array_of_maps",
+        map_type::HASH_OF_MAPS => "hash_of_maps",
+        map_type::QUEUE => "queue",
+        map_type::STACK => "stack",
+        map_type::RINGBUF => "ringbuf",
+        _ => "other",
+    }
+}
+
+impl fmt::Display for MapDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.spec;
+        write!(
+            f,
+            "map {} {} ({}, key {} B, value {} B, max {}{})",
+            self.index,
+            s.name,
+            map_type_name(s.map_type),
+            s.key_size,
+            s.value_size,
+            s.max_entries,
+            if s.program_read_only() {
+                ", read-only"
+            } else {
+                ""
+            }
+        )?;
+        match &self.contents {
+            MapContents::Entries(e) => {
+                // Arrays always hold max_entries elements: list the non-zero ones.
+                let array = matches!(s.map_type, map_type::ARRAY | map_type::PERCPU_ARRAY);
+                let shown: Vec<_> = e
+                    .iter()
+                    .filter(|(_, v)| !array || v.iter().any(|&b| b != 0))
+                    .collect();
+                if shown.len() == e.len() {
+                    writeln!(f, ": {} entries", e.len())?;
+                } else {
+                    writeln!(
+                        f,
+                        ": {} entries ({} all-zero not shown)",
+                        e.len(),
+                        e.len() - shown.len()
+                    )?;
+                }
+                let stride = s.value_stride().max(1);
+                for (k, v) in shown {
+                    if self.per_slot {
+                        writeln!(f, "  {}:", hex(k))?;
+                        for (slot, chunk) in v.chunks(stride).enumerate() {
+                            let shown = &chunk[..(s.value_size as usize).min(chunk.len())];
+                            writeln!(f, "    slot {slot}: {}", hex(shown))?;
+                        }
+                    } else {
+                        writeln!(f, "  {}: {}", hex(k), hex(v))?;
+                    }
+                }
+            }
+            MapContents::Records(r) => {
+                writeln!(f, ": {} records", r.len())?;
+                for rec in r {
+                    writeln!(f, "  {}", hex(rec))?;
+                }
+            }
+            MapContents::Programs(p) => {
+                writeln!(f, ": {} programs", p.len())?;
+                for (slot, name) in p {
+                    writeln!(f, "  {slot}: {name}")?;
+                }
+            }
+            MapContents::Opaque(why) => writeln!(f, ": {why}")?,
+            MapContents::Error(e) => writeln!(f, ": {e}")?,
+        }
+        Ok(())
+    }
+}

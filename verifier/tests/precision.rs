@@ -269,3 +269,30 @@ fn maps_of_maps() {
         Err(RejectReason::Unsupported { .. })
     ));
 }
+
+/// A map handle compared with 0 is a (never taken) null test; other comparisons stay refused.
+#[test]
+fn map_handles_are_not_null() {
+    let t = ProgramType::xdp();
+    let prog = |test: &str| {
+        format!(
+            "lddw %r1, map_idx 0\n{test}\nstw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\n\
+             call 1\nmov %r0, 0\nexit\nout:\nmov %r0, 1\nexit"
+        )
+    };
+    let v = accept(&prog("jeq %r1, 0, out"), &t);
+    assert_eq!(v.r0.map(|r| (r.umin, r.umax)), Some((0, 0)));
+    let v = accept(&prog("jne %r1, 0, out"), &t);
+    assert_eq!(v.r0.map(|r| (r.umin, r.umax)), Some((1, 1)));
+    let cmp = |r: &RejectReason| matches!(r, RejectReason::PointerComparison { .. });
+    reject(&prog("jeq %r1, 5, out"), &t, cmp);
+    reject(&prog("jgt %r1, 0, out"), &t, cmp);
+    // Against a register known to hold 0: the same test.
+    accept(&prog("mov %r3, 0\njeq %r1, %r3, out"), &t);
+    // Against an unknown number.
+    let unknown = prog("jeq %r1, %r3, out").replace(
+        "lddw %r1, map_idx 0",
+        "call 7\nmov %r3, %r0\nlddw %r1, map_idx 0",
+    );
+    reject(&unknown, &t, cmp);
+}

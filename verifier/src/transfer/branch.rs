@@ -70,6 +70,13 @@ pub fn branch(
             };
             Ok((edge(false), edge(true)))
         }
+        // Map handles and function addresses are never null.
+        (Val::MapPtr(_) | Val::Func(_), Val::Scalar(z))
+            if z.as_const() == Some(0) && matches!(c, Cond::Eq | Cond::Ne) =>
+        {
+            let edge = |holds: bool| (edge_cond(holds) != Some(Cond::Eq)).then(|| s.clone());
+            Ok((edge(false), edge(true)))
+        }
         (Val::Ptr(p), Val::Ptr(q)) => {
             let edge = |holds: bool| -> Option<State> {
                 let mut t = s.clone();

@@ -296,3 +296,27 @@ fn map_handles_are_not_null() {
     );
     reject(&unknown, &t, cmp);
 }
+
+/// `data_end - data` is the packet length: a test on it bounds the packet.
+#[test]
+fn packet_length_by_subtraction() {
+    let prog = |min: &str, between: &str| {
+        format!(
+            "mov %r6, %r1\nldxw %r2, [%r6+0]\nldxw %r3, [%r6+4]\nmov %r7, %r3\nsub %r7, %r2\n\
+             {between}\njlt %r7, {min}, out\nldxw %r2, [%r6+0]\nldxh %r0, [%r2+12]\nexit\n\
+             out:\nmov %r0, 0\nexit"
+        )
+    };
+    let t = ProgramType::xdp();
+    accept(&prog("14", ""), &t);
+    let oob = |r: &RejectReason| matches!(r, RejectReason::OutOfBounds { .. });
+    reject(&prog("13", ""), &t, oob);
+    // A length measured before the packet was resized says nothing about it.
+    reject(&prog("14", "mov %r1, %r6\nmov %r2, 4\ncall 44"), &t, oob);
+    // `data_end - (data + 1)` is not the length.
+    reject(
+        &prog("14", "").replace("sub %r7, %r2", "add %r2, 1\nsub %r7, %r2"),
+        &t,
+        oob,
+    );
+}

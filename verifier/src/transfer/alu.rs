@@ -203,6 +203,14 @@ fn ptr_diff(p: &Ptr, q: &Ptr) -> Result<Val, RejectReason> {
             p.region, q.region
         )));
     }
+    // `data_end - data` is the packet length: comparing it bounds the packet.
+    if p.region == Region::PacketEnd
+        && matches!(q.region, Region::Packet { id: 0, .. })
+        && q.off.as_const() == Some(0)
+        && p.off.as_const() == Some(0)
+    {
+        return Ok(Val::PacketLen(Scalar::urange(0, i64::MAX as u64)));
+    }
     let packetish = |r: &Region| matches!(r, Region::PacketEnd | Region::PacketMeta);
     if packetish(&p.region) || packetish(&q.region) || p.region != q.region {
         // Offsets are relative to different bases (data_end, data_meta, variable parts).

@@ -328,6 +328,11 @@ pub fn finish(
         s.pkt = 0;
         s.meta = 0;
         s.pkt_ids.clear();
+        // A length measured before is stale.
+        s.map_values(|v| match v {
+            Val::PacketLen(x) => Val::Scalar(*x),
+            other => *other,
+        });
     }
     for r in 1..=5 {
         s.regs[r] = Val::Uninit;

@@ -190,8 +190,8 @@ impl<'a> Analyzer<'a> {
     }
 
     /// The states flowing into block `b` (its loop-head state when it has one), at most
-    /// [`disjuncts::MAX_PARTS`] of them.
-    fn pre_parts(f: &FuncInfo, run: &Run, b: usize) -> Vec<State> {
+    /// `max` of them.
+    fn pre_parts(f: &FuncInfo, run: &Run, b: usize, max: usize) -> Vec<State> {
         if let Some(s) = &run.over[b] {
             return vec![s.clone()];
         }
@@ -204,7 +204,7 @@ impl<'a> Analyzer<'a> {
                 disjuncts::push(&mut parts, o.clone());
             }
         }
-        disjuncts::bound(&mut parts, disjuncts::MAX_PARTS);
+        disjuncts::bound(&mut parts, max);
         parts
     }
 
@@ -224,7 +224,7 @@ impl<'a> Analyzer<'a> {
 
     fn vertex(&mut self, f: &FuncInfo, run: &mut Run, v: usize) -> Result<(), Rejection> {
         let mut outs: [Vec<State>; 2] = [Vec::new(), Vec::new()];
-        for s in Self::pre_parts(f, run, v) {
+        for s in Self::pre_parts(f, run, v, self.limits.max_paths) {
             let [a, b] = self.block(f, run, v, s)?;
             for (i, o) in [a, b].into_iter().enumerate() {
                 if let Some(o) = o {

@@ -46,6 +46,8 @@ pub struct Limits {
     pub max_blocks: usize,
     /// Wall-clock time in milliseconds.
     pub max_millis: u64,
+    /// States kept apart per block (path sensitivity; 1 joins every path).
+    pub max_paths: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +58,7 @@ impl Default for Limits {
             max_contexts: 20_000,
             max_blocks: 200_000,
             max_millis: 30_000,
+            max_paths: 32,
         }
     }
 }

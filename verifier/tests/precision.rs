@@ -3,7 +3,7 @@
 
 use apiary_verifier::platform::map_type;
 use apiary_verifier::{
-    verify, verify_log, verify_with, MapInfo, Options, Platform, ProgramType, RejectReason,
+    verify, verify_log, verify_with, Limits, MapInfo, Options, Platform, ProgramType, RejectReason,
     Verified,
 };
 use apiary_vm::{asm, LoadOptions, Program};
@@ -134,6 +134,22 @@ fn paths_kept_apart_until_a_test_separates_them() {
     };
     let v = accept(&prog("jeq %r7, 0, out"), &mem8());
     assert_eq!(v.r0.map(|r| (r.umin, r.umax)), Some((0, 5)));
+    // With every path joined, r6 is unusable.
+    let options = Options {
+        limits: Limits {
+            max_paths: 1,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let joined = verify_with(
+        &program(&prog("jeq %r7, 0, out")),
+        &Platform::linux(),
+        &mem8(),
+        &maps(),
+        &options,
+    );
+    assert!(joined.0.is_err());
     // A test that does not exclude the path where r6 is unset (caught at use: the exit).
     reject(&prog("jeq %r7, 1, out"), &mem8(), |r| {
         matches!(r, RejectReason::UninitRegister { .. })
@@ -318,5 +334,29 @@ fn packet_length_by_subtraction() {
         &prog("14", "").replace("sub %r7, %r2", "add %r2, 1\nsub %r7, %r2"),
         &t,
         oob,
+    );
+}
+
+/// The 32-bit difference of two pointers into one region is the low half of their distance.
+#[test]
+fn pointer_difference_in_32_bits() {
+    let t = ProgramType::xdp();
+    let v = accept(
+        "ldxw %r2, [%r1+0]\nmov %r3, %r2\nadd %r3, 14\nsub32 %r3, %r2\nmov %r0, %r3\nexit",
+        &t,
+    );
+    assert_eq!(v.r0.map(|r| (r.umin, r.umax)), Some((14, 14)));
+    // Different regions: refused, as in 64 bits.
+    reject(
+        "ldxw %r2, [%r1+0]\nmov %r3, %r10\nsub32 %r3, %r2\nmov %r0, 0\nexit",
+        &t,
+        |r| matches!(r, RejectReason::PointerArithmetic { .. }),
+    );
+    // A distance from data_end is not known: using it as an offset stays out of bounds.
+    reject(
+        "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nsub32 %r3, %r2\nmov %r4, %r2\nadd %r4, %r3\n\
+         ldxb %r0, [%r4+0]\nexit",
+        &t,
+        |r| matches!(r, RejectReason::OutOfBounds { .. }),
     );
 }

@@ -1,14 +1,11 @@
-//! A bounded disjunction of states: a block outside loop heads keeps up to [`MAX_PARTS`]
-//! states instead of their join, so that a value whose type or offset depends on the path
+//! A bounded disjunction of states: a block outside loop heads keeps up to
+//! [`crate::Limits::max_paths`] states instead of their join, so that a value whose type or offset depends on the path
 //! (a pointer to one of two buffers, a pointer or null, ...) keeps its meaning until the paths
 //! meet a test that tells them apart. Beyond the bound, states of the same register types are
 //! joined first, then everything.
 
 use super::state::State;
 use super::value::{Region, Val};
-
-/// Most states kept per block.
-pub const MAX_PARTS: usize = 8;
 
 fn region_tag(r: &Region) -> u8 {
     match r {
@@ -50,9 +47,9 @@ pub fn push(parts: &mut Vec<State>, s: State) {
     }
 }
 
-/// Brings `parts` within [`MAX_PARTS`] (`max` when smaller).
+/// Brings `parts` within `max` states.
 pub fn bound(parts: &mut Vec<State>, max: usize) {
-    let max = max.clamp(1, MAX_PARTS);
+    let max = max.max(1);
     if parts.len() <= max {
         return;
     }

@@ -69,7 +69,13 @@ pub fn alu(
         {
             ptr_add(pc, s, p, x, Some(dst), false)?
         }
-        (Val::Ptr(p), Val::Ptr(q)) if width == Width::W64 && op == AluOp::Sub => ptr_diff(p, q)?,
+        (Val::Ptr(p), Val::Ptr(q)) if op == AluOp::Sub => match (ptr_diff(p, q)?, width) {
+            // The low half of the difference.
+            (Val::Scalar(d) | Val::PacketLen(d), Width::W32) => {
+                Val::Scalar(scalar_ops::alu(AluOp::Mov, Width::W32, &Scalar::TOP, &d))
+            }
+            (v, _) => v,
+        },
         _ => {
             if !a.is_pointer() {
                 scalar_of(&a, dst.number())?;

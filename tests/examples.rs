@@ -278,3 +278,47 @@ fn packets_live_below_4g_and_reads_past_the_end_fault() {
     // An empty packet runs (the program's bounds check sends it on).
     assert_eq!(run(&mut o, "count_by_protocol", &[]), XDP_PASS);
 }
+
+#[test]
+fn cli_runs_objects_and_dumps_maps() {
+    let frame: String = ipv4(TCP, 1, 20)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_apiary"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "examples/tail_dispatch.o",
+            "--function",
+            "dispatch",
+            "--tail-call",
+            "handlers:6=handle_tcp",
+            "--mem",
+            &frame,
+            "--dump-maps",
+        ])
+        .output()
+        .expect("apiary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("r0 = 2 (0x2) XDP_PASS\n"), "{text}");
+    assert!(text.contains("6: xdp:handle_tcp"), "{text}");
+    assert!(
+        text.contains("  01 00 00 00: 01 00 00 00 00 00 00 00"),
+        "{text}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_apiary"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "examples/tail_dispatch.o", "--function", "dispatch"])
+        .args(["--engine", "jit", "--mem", &frame])
+        .output()
+        .expect("apiary runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run control"));
+}

@@ -16,7 +16,7 @@ use apiary_vm::disasm;
 use apiary_vm::insn::insns_to_bytes;
 
 use super::inputs::{
-    parse_object, parse_program, read_file, read_mem, read_program, read_selected,
+    parse_object, parse_program, parse_selected, read_file, read_mem, read_program,
 };
 use super::machine_code;
 use super::run_object;
@@ -61,36 +61,35 @@ fn hex(bytes: &[u8]) -> String {
 /// outcome and memory must agree.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let path = &args.program;
-    if matches!(args.format, FormatArg::Auto) {
-        let bytes = read_file(path)?;
-        if run_object::is_elf(&bytes) {
-            // Objects run on apiary's engines; `all` means every one of them.
-            let engines = match args.engine {
-                EngineArg::All => EngineKind::ALL.to_vec(),
-                _ => selection(args.engine)?.engines(),
-            };
-            return run_object::run(&run_object::ObjectRunArgs {
-                path,
-                bytes: &bytes,
-                mem: args.mem.as_deref(),
-                section: args.section.as_deref(),
-                function: args.function.as_deref(),
-                engines,
-                budget: args.budget,
-                unverified: args.unverified,
-                stats: args.stats,
-                dump_mem: args.dump_mem,
-                dump_maps: args.dump_maps,
-                tail_calls: &args.tail_calls,
-                context: args.program_type.as_deref(),
-            });
-        }
+    // Read once: the program may come from standard input.
+    let bytes = read_file(path)?;
+    if matches!(args.format, FormatArg::Auto) && run_object::is_elf(&bytes) {
+        // Objects run on apiary's engines; `all` means every one of them.
+        let engines = match args.engine {
+            EngineArg::All => EngineKind::ALL.to_vec(),
+            _ => selection(args.engine)?.engines(),
+        };
+        return run_object::run(&run_object::ObjectRunArgs {
+            path,
+            bytes: &bytes,
+            mem: args.mem.as_deref(),
+            section: args.section.as_deref(),
+            function: args.function.as_deref(),
+            engines,
+            budget: args.budget,
+            unverified: args.unverified,
+            stats: args.stats,
+            dump_mem: args.dump_mem,
+            dump_maps: args.dump_maps,
+            tail_calls: &args.tail_calls,
+            context: args.program_type.as_deref(),
+        });
     }
     let chosen = Selection {
         section: args.section.as_deref(),
         function: args.function.as_deref(),
     };
-    let insns = read_selected(path, args.format, chosen)?.insns;
+    let insns = parse_selected(path, &bytes, args.format, chosen)?.insns;
     let options = LoadOptions {
         callx: args.callx,
         ..LoadOptions::default()

@@ -46,14 +46,14 @@ pub fn parse_program(path: &Path, bytes: &[u8], format: FormatArg) -> Result<Vec
     })
 }
 
-/// The program in a file argument, choosing among an ELF object's programs.
-pub fn read_selected(
+/// The program in the bytes of a file argument, choosing among an ELF object's programs.
+pub fn parse_selected(
     path: &Path,
+    bytes: &[u8],
     format: FormatArg,
     selection: Selection<'_>,
 ) -> Result<ProgramInput, CliError> {
-    let bytes = read_file(path)?;
-    source::read_input(&bytes, format_of(format), selection).map_err(|source| CliError::Source {
+    source::read_input(bytes, format_of(format), selection).map_err(|source| CliError::Source {
         path: path.to_owned(),
         source,
     })

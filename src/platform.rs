@@ -46,3 +46,15 @@ pub fn program_type_named(name: &str) -> Option<ProgramType> {
 /// Names accepted by [`program_type_named`].
 pub const PROGRAM_TYPE_NAMES: &str =
     "mem, xdp, socket_filter, sched_cls, kprobe, tracepoint, raw_tracepoint, perf_event";
+
+/// For every map of maps of an object (by index in its map table), the description of the maps
+/// it holds: what the verifier needs to type a lookup's result.
+#[must_use]
+pub fn inner_maps(object: &Object) -> Vec<(u32, MapInfo)> {
+    object
+        .maps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((u32::try_from(i).ok()?, map_info(m.inner.as_deref()?))))
+        .collect()
+}

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use apiary::platform::{map_infos, program_type_named, PROGRAM_TYPE_NAMES};
+use apiary::platform::{inner_maps, map_infos, program_type_named, PROGRAM_TYPE_NAMES};
 use apiary::{LoadOptions, Program};
 use apiary_conformance::json::{array, object, Value};
 use apiary_verifier::{verify_log, verify_with, MapInfo, Options, Platform, ProgramType};
@@ -53,7 +53,7 @@ pub fn verify(args: &VerifyArgs<'_>) -> Result<ExitCode, CliError> {
         ),
         None => None,
     };
-    let (jobs, maps, platform) = jobs(args, forced)?;
+    let (jobs, setting) = jobs(args, forced)?;
     if jobs.is_empty() {
         return Err(CliError::NoPrograms {
             path: args.path.to_owned(),
@@ -61,7 +61,7 @@ pub fn verify(args: &VerifyArgs<'_>) -> Result<ExitCode, CliError> {
     }
     let verdicts: Vec<Verdict> = jobs
         .into_iter()
-        .map(|j| judge(j, &platform, &maps, args.log))
+        .map(|j| judge(j, &setting, args.log))
         .collect();
     print(&verdicts, args.json);
     let all = verdicts.iter().all(|v| v.accepted);
@@ -72,10 +72,17 @@ pub fn verify(args: &VerifyArgs<'_>) -> Result<ExitCode, CliError> {
     })
 }
 
+/// What every program of one file is verified against.
+struct Setting {
+    maps: Vec<MapInfo>,
+    inner_maps: Vec<(u32, MapInfo)>,
+    platform: Platform,
+}
+
 fn jobs(
     args: &VerifyArgs<'_>,
     forced: Option<ProgramType>,
-) -> Result<(Vec<Job>, Vec<MapInfo>, Platform), CliError> {
+) -> Result<(Vec<Job>, Setting), CliError> {
     let bytes = read_file(args.path)?;
     if matches!(args.format, FormatArg::Auto) {
         if let Some(object) = parse_object(args.path, &bytes)? {
@@ -92,7 +99,12 @@ fn jobs(
                     insns: p.insns.clone(),
                 })
                 .collect();
-            return Ok((jobs, map_infos(&object), Platform::linux()));
+            let setting = Setting {
+                maps: map_infos(&object),
+                inner_maps: inner_maps(&object),
+                platform: Platform::linux(),
+            };
+            return Ok((jobs, setting));
         }
     }
     let insns = parse_program(args.path, &bytes, args.format)?;
@@ -102,10 +114,16 @@ fn jobs(
         program_type: forced.unwrap_or_else(|| ProgramType::mem(None)),
         insns,
     };
-    Ok((vec![job], Vec::new(), Platform::conformance()))
+    let setting = Setting {
+        maps: Vec::new(),
+        inner_maps: Vec::new(),
+        platform: Platform::conformance(),
+    };
+    Ok((vec![job], setting))
 }
 
-fn judge(job: Job, platform: &Platform, maps: &[MapInfo], log: bool) -> Verdict {
+fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
+    let (platform, maps) = (&setting.platform, &setting.maps[..]);
     let mut v = Verdict {
         section: job.section,
         function: job.function,
@@ -130,14 +148,11 @@ fn judge(job: Job, platform: &Platform, maps: &[MapInfo], log: bool) -> Verdict 
         v.log = Some(text);
         r
     } else {
-        verify_with(
-            &program,
-            platform,
-            &job.program_type,
-            maps,
-            &Options::default(),
-        )
-        .0
+        let options = Options {
+            inner_maps: setting.inner_maps.clone(),
+            ..Options::default()
+        };
+        verify_with(&program, platform, &job.program_type, maps, &options).0
     };
     v.time_us = start.elapsed().as_micros() as u64;
     match result {

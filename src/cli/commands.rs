@@ -6,11 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use apiary::source::Selection;
-use apiary::{
-    prepare, EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Outcome, Program,
-};
-use apiary_conformance::engine::EngineSelection;
+use apiary::{EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Program};
+use apiary_conformance::engine::{prepare_for_input, EngineSelection, PrepareError};
 use apiary_conformance::helpers::conformance_helpers;
+use apiary_conformance::runner::{disagreement, Observation};
 use apiary_conformance::runner::{list_tests, run_file, RunConfig, RunReport, Verdict};
 use apiary_vm::disasm;
 use apiary_vm::insn::insns_to_bytes;
@@ -44,6 +43,7 @@ fn selection(engine: EngineArg) -> Result<EngineSelection, CliError> {
     let name = match engine {
         EngineArg::Interp => "interp",
         EngineArg::Jit => "jit",
+        EngineArg::Kernel => "kernel",
         EngineArg::All => "all",
     };
     name.parse().map_err(CliError::Engine)
@@ -107,25 +107,41 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         },
     );
     let mem = read_mem(args.mem.as_deref())?;
-    let mut results: Vec<(EngineKind, Outcome, Vec<u8>)> = Vec::new();
-    for kind in selection(args.engine)?.engines() {
-        let exe =
-            prepare(kind, Arc::clone(&program), &env).map_err(|source| CliError::Prepare {
-                path: path.clone(),
-                source,
-            })?;
-        let mut input = mem.clone();
-        let outcome = exe.run(&mut ExecState::new(), &mut input);
-        results.push((kind, outcome, input));
-    }
+    let engines = selection(args.engine)?.engines();
+    let several = engines.len() > 1;
+    // What each engine did (for the agreement check, shared with the conformance runner), and
+    // the memory each left behind.
+    let mut observations: Vec<(EngineKind, Observation)> = Vec::new();
+    let mut memories: Vec<Vec<u8>> = Vec::new();
     let mut stdout = std::io::stdout().lock();
-    let several = results.len() > 1;
-    for (kind, outcome, input) in &results {
+    for kind in engines {
         let prefix = if several {
             format!("{kind}: ")
         } else {
             String::new()
         };
+        let exe = match prepare_for_input(kind, Arc::clone(&program), &env, Some(mem.len())) {
+            Ok(exe) => exe,
+            // With several engines, the kernel's documented exclusions and its verifier's
+            // refusals are reported, and judged by the runner's agreement rules.
+            Err(e)
+                if several
+                    && (e.is_kernel_rejection()
+                        || matches!(e, PrepareError::KernelExcluded { .. })) =>
+            {
+                let _ = writeln!(stdout, "{prefix}not run: {e}");
+                observations.push((kind, Observation::Refused(e)));
+                continue;
+            }
+            Err(source) => {
+                return Err(CliError::Prepare {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        };
+        let mut input = mem.clone();
+        let outcome = exe.run(&mut ExecState::new(), &mut input);
         match outcome.result {
             Ok(r0) => {
                 let _ = writeln!(stdout, "{prefix}r0 = {r0} ({r0:#x})");
@@ -140,20 +156,25 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             }
         }
         if args.dump_mem {
-            let _ = writeln!(stdout, "{prefix}mem = {}", hex(input));
+            let _ = writeln!(stdout, "{prefix}mem = {}", hex(&input));
         }
+        observations.push((kind, Observation::Ran(outcome)));
+        memories.push(input);
     }
-    let (_, first, first_mem) = &results[0];
-    // Counts are compared only between engines that keep them (the kernel does not).
-    let counts_differ =
-        |a: Option<u64>, b: Option<u64>| matches!((a, b), (Some(x), Some(y)) if x != y);
-    let disagree = results.iter().any(|(_, o, m)| {
-        o.result != first.result
-            || m != first_mem
-            || counts_differ(o.instructions, first.instructions)
-    });
-    if disagree {
-        eprintln!("error: engines disagree");
+    let Some(first) = observations.iter().find_map(|(_, o)| match o {
+        Observation::Ran(outcome) => Some(*outcome),
+        Observation::Refused(_) => None,
+    }) else {
+        eprintln!("error: no engine ran the program");
+        return Ok(ExitCode::FAILURE);
+    };
+    let memory_differs = memories.iter().any(|m| m != &memories[0]);
+    if let Some(details) = disagreement(&observations) {
+        eprintln!("error: engines disagree: {details}");
+        return Ok(ExitCode::FAILURE);
+    }
+    if memory_differs {
+        eprintln!("error: engines disagree on the memory left behind");
         return Ok(ExitCode::FAILURE);
     }
     Ok(if first.result.is_ok() {

@@ -42,6 +42,8 @@ pub enum EngineArg {
     Interp,
     /// The JIT for this host.
     Jit,
+    /// The Linux kernel (BPF_PROG_TEST_RUN), where this process may load BPF programs.
+    Kernel,
     /// Every available engine; their results must agree.
     All,
 }

@@ -36,7 +36,10 @@ impl Blocks {
     /// Leaders are: slot 0, every function start, every jump target, and the slot after every
     /// jump, local call, `callx` and `exit`. Jumps, local calls and `callx` (the budget check
     /// points) therefore always end their block, so the counter is exact when they test it.
-    pub(crate) fn new(program: &Program) -> Self {
+    ///
+    /// With `calls_end_blocks` (callbacks enabled), helper calls end their block too, so the
+    /// counter is exact when a helper runs a callback.
+    pub(crate) fn new(program: &Program, calls_end_blocks: bool) -> Self {
         let ins = program.instructions();
         let n = ins.len();
         let mut leader = vec![false; n];
@@ -61,6 +64,7 @@ impl Blocks {
                 Instruction::CallX { .. } | Instruction::Exit if pc + 1 < n => {
                     leader[pc + 1] = true
                 }
+                Instruction::Call { .. } if calls_end_blocks && pc + 1 < n => leader[pc + 1] = true,
                 _ => {}
             }
         }
@@ -122,7 +126,7 @@ mod tests {
             Insn::new(0x95, 0, 0, 0, 0),
         ];
         let p = Program::new(insns, &LoadOptions::default()).expect("valid");
-        let b = Blocks::new(&p);
+        let b = Blocks::new(&p, false);
         assert_eq!(b.leader, vec![true, false, true, true, false, false]);
         assert_eq!(b.cost[0], 2);
         assert_eq!(b.cost[2], 1);

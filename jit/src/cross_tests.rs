@@ -212,10 +212,11 @@ fn far_program(n: usize) -> Vec<Insn> {
     ];
     while v.len() < n - 2 {
         v.push(match v.len() % 4 {
-            0 => Insn::new(0x07, 0, 0, 0, 1),   // add r0, 1
-            1 => Insn::new(0x7b, 10, 0, -8, 0), // stxdw [r10-8], r0
-            2 => Insn::new(0xdb, 10, 6, -8, 0), // atomic add [r10-8], r6
-            _ => Insn::new(0x79, 0, 10, -8, 0), // ldxdw r0, [r10-8]
+            0 => Insn::new(0x07, 0, 0, 0, 1), // add r0, 1
+            // Below the current frame (in the stack, but checked: in-frame accesses are not).
+            1 => Insn::new(0x7b, 10, 0, -520, 0), // stxdw [r10-520], r0
+            2 => Insn::new(0xdb, 10, 6, -520, 0), // atomic add [r10-520], r6
+            _ => Insn::new(0x79, 0, 10, -520, 0), // ldxdw r0, [r10-520]
         });
     }
     v.push(Insn::new(0xa5, 0, 0, -span, 3 * n as i32)); // jlt r0, 3n, -span

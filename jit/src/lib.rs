@@ -49,7 +49,8 @@ use apiary_vm::program::Program;
 use dynasmrt::ExecutableBuffer;
 use thiserror::Error;
 
-use crate::runtime::{RunCtx, Shared};
+use crate::lower::Flags;
+use crate::runtime::{Ret, RunCtx, Shared};
 
 /// Why a program could not be compiled.
 #[derive(Debug, Error)]
@@ -103,6 +104,14 @@ pub struct Jit {
     regions: Arc<[Region]>,
     config: ExecConfig,
     compiled: Compiled,
+    /// Address of the entry stub.
+    entry: usize,
+    /// Address of slot 0's code.
+    body: u64,
+    /// Runs need a region table: the program calls helpers or the environment has regions.
+    needs_table: bool,
+    /// Callbacks are enabled (x86-64 only).
+    callbacks: bool,
 }
 
 impl std::fmt::Debug for Jit {
@@ -150,12 +159,25 @@ impl Jit {
         env.check_helpers(&program)?;
         let shared = Box::new(shared_for(&program, env));
         let compiled = backend_compile(&program, &shared, env, opts)?;
+        let entry = compiled.code.ptr(dynasmrt::AssemblyOffset(compiled.entry)) as usize;
+        let body = compiled
+            .code
+            .ptr(dynasmrt::AssemblyOffset(compiled.offsets[0])) as u64;
+        let needs_table = !env.regions.is_empty()
+            || program
+                .instructions()
+                .iter()
+                .any(|i| matches!(i, Instruction::Call { .. } | Instruction::CallX { .. }));
         Ok(Self {
             program,
             shared,
             regions: Arc::clone(&env.regions),
             config: env.config,
             compiled,
+            entry,
+            body,
+            needs_table,
+            callbacks: Arch::HOST == Some(Arch::X86_64) && callbacks_enabled(env),
         })
     }
 
@@ -210,6 +232,17 @@ pub(crate) fn shared_for(program: &Program, env: &Environment) -> Shared {
     }
 }
 
+/// Linux helper ids that take callbacks (`bpf_for_each_map_elem`, `bpf_loop`): with one of
+/// them in the environment, code addresses are loadable and helpers may call functions back
+/// (as in the interpreter).
+const CALLBACK_HELPERS: [u32; 2] = [164, 181];
+
+fn callbacks_enabled(env: &Environment) -> bool {
+    CALLBACK_HELPERS
+        .iter()
+        .any(|&id| env.helpers.get(id).is_some())
+}
+
 /// The instruction sets apiary can generate code for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Arch {
@@ -236,11 +269,23 @@ pub(crate) fn compile_for(
     env: &Environment,
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
-    let metering = env.config.budget.is_some();
-    let extra_regions = !env.regions.is_empty();
+    let flags = Flags {
+        metering: env.config.budget.is_some(),
+        extra_regions: !env.regions.is_empty(),
+        callbacks: callbacks_enabled(env),
+    };
     match arch {
-        Arch::X86_64 => x86_64::compile(program, shared, metering, extra_regions, opts),
-        Arch::Aarch64 => aarch64::compile(program, shared, metering, extra_regions, opts),
+        Arch::X86_64 => x86_64::compile(program, shared, flags, opts),
+        // Callbacks are not implemented on aarch64 (code addresses stay unsupported there).
+        Arch::Aarch64 => aarch64::compile(
+            program,
+            shared,
+            Flags {
+                callbacks: false,
+                ..flags
+            },
+            opts,
+        ),
     }
 }
 
@@ -266,29 +311,116 @@ impl Executable for Jit {
     }
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
-        let stack = state.stack_region();
-        let input_region = runtime::input_region(input);
-        let regions = RegionTable::new(stack, input_region, &self.regions);
-        let mut ctx = RunCtx::new(&regions, &self.shared, self.config.budget);
-        let entry = self
-            .compiled
-            .code
-            .ptr(dynasmrt::AssemblyOffset(self.compiled.entry));
+        let packet = state.packet();
+        let (stack, control) = state.split();
+        let input = Region::writable(input);
+        let packet_region = packet.unwrap_or(input);
+        if !self.needs_table {
+            return self.execute(stack, input, packet_region, std::ptr::null(), None);
+        }
+        let caller = runtime::JitCaller::new(self);
+        let mut table =
+            RegionTable::with_control(stack, input, &self.regions, control).with_packet(packet);
+        if self.callbacks {
+            table = table.with_caller(&caller);
+        }
+        self.execute(stack, input, packet_region, &table, Some(&caller))
+    }
+}
+
+impl Jit {
+    /// One run over these regions (`table` null when the program needs none).
+    #[inline(always)]
+    fn execute(
+        &self,
+        stack: Region,
+        input: Region,
+        packet: Region,
+        table: *const RegionTable<'_>,
+        caller: Option<&runtime::JitCaller<'_>>,
+    ) -> Outcome {
+        let mut ctx = RunCtx::new(
+            stack,
+            input,
+            packet,
+            table,
+            &self.shared,
+            self.config.budget,
+        );
+        let ret = self.enter(&mut ctx, caller, input);
+        Outcome {
+            result: ctx.result(ret.leave, ret.r0, &self.program),
+            instructions: self.config.budget.map(|_| ctx.count),
+        }
+    }
+
+    /// Runs the program from slot 0 on `ctx`: returns r0 and the exit kind.
+    #[inline(always)]
+    fn enter(
+        &self,
+        ctx: &mut RunCtx,
+        caller: Option<&runtime::JitCaller<'_>>,
+        input: Region,
+    ) -> Ret {
+        let r1 = if input.len == 0 { 0 } else { input.start };
+        let top = ctx.init_r10;
+        if let Some(c) = caller {
+            c.bind(ctx);
+        }
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `entry` is this Jit's entry stub, compiled for the host with `self.shared`'s
-        // helpers; `ctx` describes this run's live stack, input and registered regions (the
-        // region contract of apiary_vm::memory), which outlive the call.
-        unsafe {
-            x86_64::enter(entry, &mut ctx);
+        {
+            let _ = self.compiled.entry;
+            // SAFETY: `self.entry` is this Jit's entry stub and `self.body` its slot 0, compiled
+            // for the host with `self.shared`'s helpers; `ctx` describes this run's live stack,
+            // input and registered regions (the region contract of apiary_vm::memory), which
+            // outlive the call.
+            unsafe { x86_64::enter(self.entry, ctx, [r1, input.len, 0, 0, 0], self.body, top) }
         }
         #[cfg(target_arch = "aarch64")]
-        // SAFETY: as above, for the aarch64 backend.
-        unsafe {
-            aarch64::enter(entry, &mut ctx);
+        {
+            let _ = (r1, top, self.body);
+            // SAFETY: as above, for the aarch64 backend (which reads r1, r2 and r10 from `ctx`).
+            unsafe {
+                aarch64::enter(self.entry as *const u8, ctx);
+            }
+            Ret {
+                r0: ctx.ret,
+                leave: ctx.exit_kind,
+            }
         }
         #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-        let _ = entry;
-        ctx.outcome(&self.program, self.config.budget)
+        {
+            let _ = (r1, top, self.body, self.entry);
+            Ret { r0: 0, leave: 0 }
+        }
+    }
+
+    /// Calls the function whose code starts at slot `target` on `ctx` with r1–r5 = `args` and
+    /// r10 = `r10` (a callback). Returns r0 and the exit kind.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_variables))]
+    pub(crate) fn call_back(
+        &self,
+        ctx: &mut RunCtx,
+        target: usize,
+        args: [u64; 5],
+        r10: u64,
+    ) -> Ret {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let addr = self
+                .compiled
+                .code
+                .ptr(dynasmrt::AssemblyOffset(self.compiled.offsets[target]))
+                as u64;
+            // SAFETY: `target` is a function start of this Jit's code; `ctx` is the context of
+            // the run in progress (a helper of it is calling back), `r10` a frame inside its
+            // stack.
+            unsafe { x86_64::enter(self.entry, ctx, args, addr, r10) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            unreachable!("callbacks are only enabled on x86-64")
+        }
     }
 }
 

@@ -6,13 +6,13 @@
 //! each decision into its own instructions.
 
 use apiary_vm::instruction::{Instruction, Size};
-use apiary_vm::memory::STACK_SIZE;
+use apiary_vm::memory::{FRAME_SIZE, STACK_SIZE};
 use apiary_vm::program::Program;
 use apiary_vm::Access;
 use dynasmrt::DynamicLabel;
 
 use crate::analysis::{access_of, size_index, Blocks};
-use crate::runtime::{Shared, CTX_INPUT_BOUND};
+use crate::runtime::{Shared, CTX_INPUT_BOUND, CTX_PACKET_BOUND};
 use crate::CompileOptions;
 
 /// Out-of-line code emitted after the body, the same set for every backend.
@@ -55,11 +55,18 @@ pub(crate) struct MemCheck {
     pub stack_bound: u64,
     /// Context offset of the input bound for this access size (see `RunCtx::input_bound`).
     pub input_bound_off: i32,
+    /// The base register is r10 (the stack is the likely region).
+    pub r10_base: bool,
 }
 
 /// Context offset of the input bound for accesses of `size` bytes.
 pub(crate) fn input_bound_offset(size: Size) -> i32 {
     CTX_INPUT_BOUND + 8 * size_index(size) as i32
+}
+
+/// Context offset of the packet bound for packet loads of `size` bytes.
+pub(crate) fn packet_bound_offset(size: Size) -> i32 {
+    CTX_PACKET_BOUND + 8 * size_index(size) as i32
 }
 
 /// The access size of a length in bytes (1, 2, 4, 8).
@@ -70,6 +77,26 @@ pub(crate) fn size_of_len(len: u8) -> Size {
         4 => Size::W,
         _ => Size::DW,
     }
+}
+
+/// What the environment decides about code generation.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Flags {
+    /// The budget is metered.
+    pub metering: bool,
+    /// The environment has extra regions (the slow region check is needed).
+    pub extra_regions: bool,
+    /// The environment has callback helpers (see [`Lowering::callbacks`]).
+    pub callbacks: bool,
+}
+
+/// Whether `[r10 + off, r10 + off + len)` lies inside the current frame. Every frame's r10 is
+/// `top - d * FRAME_SIZE` for a depth `d < MAX_FRAMES` (r10 is read-only, local calls and
+/// callbacks lower it by one frame, never past the limit), so such an access is inside the
+/// stack region in every frame: it needs no run-time bounds check.
+pub(crate) fn in_frame(off: i16, len: u8) -> bool {
+    let off = i64::from(off);
+    off >= -(FRAME_SIZE as i64) && off + i64::from(len) <= 0
 }
 
 /// State shared by a backend's code generator for one compilation.
@@ -83,6 +110,9 @@ pub(crate) struct Lowering<'a> {
     pub shared: &'a Shared,
     pub metering: bool,
     pub extra_regions: bool,
+    /// Callbacks are enabled: `lddw` code addresses load [`apiary_vm::memory::code_address`]es
+    /// and helper calls end their block.
+    pub callbacks: bool,
     pub opts: &'a CompileOptions,
     rng: u64,
 }
@@ -91,19 +121,19 @@ impl<'a> Lowering<'a> {
     pub(crate) fn new(
         program: &'a Program,
         shared: &'a Shared,
-        metering: bool,
-        extra_regions: bool,
+        flags: Flags,
         opts: &'a CompileOptions,
         labels: Vec<DynamicLabel>,
     ) -> Self {
         Self {
             program,
-            blocks: Blocks::new(program),
+            blocks: Blocks::new(program, flags.callbacks),
             labels,
             cold: Vec::new(),
             shared,
-            metering,
-            extra_regions,
+            metering: flags.metering,
+            extra_regions: flags.extra_regions,
+            callbacks: flags.callbacks,
             opts,
             rng: opts.seed | 1,
         }
@@ -174,11 +204,23 @@ impl<'a> Lowering<'a> {
         let ins = self.ins(pc);
         let (len, access) = access_of(&ins)?;
         let checked = !self.proven(pc);
+        let (base, off) = match ins {
+            Instruction::Load { src, off, .. } => (src, off),
+            Instruction::Store { dst, off, .. } | Instruction::Atomic { dst, off, .. } => {
+                (dst, off)
+            }
+            _ => return None,
+        };
+        let frame = base.index() == 10 && in_frame(off, len);
+        // r10 is FRAME_SIZE-aligned (the stack is 16-byte aligned and FRAME_SIZE is a multiple
+        // of 16), so an in-frame atomic is aligned iff its offset is.
+        let aligned = frame && i64::from(off) % i64::from(len) == 0;
         Some(MemCheck {
             len,
             write: access == Access::Write,
-            bounds: checked,
-            align: checked && matches!(ins, Instruction::Atomic { .. }),
+            bounds: checked && !frame,
+            align: checked && matches!(ins, Instruction::Atomic { .. }) && !aligned,
+            r10_base: base.index() == 10,
             stack_bound: (STACK_SIZE + 1) as u64 - u64::from(len),
             input_bound_off: input_bound_offset(size_of_len(len)),
         })

@@ -4,13 +4,16 @@
 //! (AAPCS64) elsewhere, see [`host_abi_fn!`]), and the conversion of the context's exit record
 //! into an [`Outcome`].
 
-use std::mem::offset_of;
+use std::cell::Cell;
+use std::mem::{offset_of, MaybeUninit};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use apiary_vm::fault::{Access, Fault};
+use apiary_vm::fault::{Access, Fault, HelperError};
 use apiary_vm::helpers::{HelperContext, HelperFn, HelperTable};
-use apiary_vm::memory::{Region, RegionTable, FRAME_SIZE, MAX_FRAMES, STACK_SIZE};
+use apiary_vm::memory::{
+    code_target, FunctionCaller, Region, RegionTable, FRAME_SIZE, MAX_FRAMES, STACK_SIZE,
+};
 use apiary_vm::program::Program;
 use apiary_vm::Outcome;
 
@@ -51,6 +54,10 @@ pub(crate) struct RunCtx {
     /// Per access size (1, 2, 4, 8): `input_len + 1 - size`, or 0 when the input is shorter;
     /// an access at input offset `o` is in bounds iff `o < input_bound[size]` (unsigned).
     pub input_bound: [u64; 4],
+    /// The region legacy packet loads read (the input unless the state names a packet), with
+    /// bounds as for the input.
+    pub packet_start: u64,
+    pub packet_bound: [u64; 4],
     /// Lowest r10 at which a local call may still push a frame.
     pub call_limit: u64,
     /// Instructions counted so far (metering).
@@ -68,13 +75,22 @@ pub(crate) struct RunCtx {
     pub init_r1: u64,
     pub init_r2: u64,
     pub init_r10: u64,
-    /// r1–r5 at a helper call (arguments; restored after the call).
-    pub args: [u64; 5],
-    /// Save area for r0–r5 and the address around the slow region check.
-    pub save: [u64; 7],
+    /// r1–r5 at a helper call (arguments; restored after the call). Written by generated code
+    /// before it is read; never read by Rust.
+    pub args: MaybeUninit<[u64; 5]>,
+    /// Save area for r0–r5 and the address around the slow region check (as `args`).
+    pub save: MaybeUninit<[u64; 7]>,
+    /// The run's region table; null when the program needs none (no helper calls, no extra
+    /// regions: nothing but generated code reads it then).
     pub regions: *const RegionTable<'static>,
     pub shared: *const Shared,
     pub recorded: Option<Fault>,
+    /// r10 of the code calling a helper (callbacks run one frame below it).
+    pub cur_r10: u64,
+    /// The slot of the helper call in progress.
+    pub cur_pc: u64,
+    /// The fault of a callback that failed, reported as the run's.
+    pub callback_fault: Option<Fault>,
 }
 
 macro_rules! off {
@@ -85,6 +101,9 @@ macro_rules! off {
 pub(crate) const CTX_STACK_START: i32 = off!(stack_start);
 pub(crate) const CTX_INPUT_START: i32 = off!(input_start);
 pub(crate) const CTX_INPUT_BOUND: i32 = off!(input_bound);
+pub(crate) const CTX_PACKET_START: i32 = off!(packet_start);
+pub(crate) const CTX_PACKET_BOUND: i32 = off!(packet_bound);
+pub(crate) const CTX_CUR_R10: i32 = off!(cur_r10);
 pub(crate) const CTX_CALL_LIMIT: i32 = off!(call_limit);
 pub(crate) const CTX_COUNT: i32 = off!(count);
 pub(crate) const CTX_BUDGET: i32 = off!(budget);
@@ -100,22 +119,36 @@ pub(crate) const CTX_ARGS: i32 = off!(args);
 pub(crate) const CTX_SAVE: i32 = off!(save);
 
 impl RunCtx {
-    /// A context for one run over `regions`.
-    pub(crate) fn new(regions: &RegionTable<'_>, shared: &Shared, budget: Option<u64>) -> Self {
-        let stack = regions.stack();
-        let input = regions.input();
-        let bound = |len: u64| {
-            if input.len >= len {
-                input.len + 1 - len
-            } else {
-                0
-            }
-        };
+    /// A context for one run over `stack`, `input` and `packet` (legacy packet loads);
+    /// `regions` is the run's table, or null when the program needs none.
+    #[inline(always)]
+    pub(crate) fn new(
+        stack: Region,
+        input: Region,
+        packet: Region,
+        regions: *const RegionTable<'_>,
+        shared: &Shared,
+        budget: Option<u64>,
+    ) -> Self {
+        // `len + 1 - size`, or 0 when the region is shorter than `size` (branch-free).
+        let bound = |len: u64, size: u64| (len + 1).saturating_sub(size);
         let top = stack.start + STACK_SIZE as u64;
         Self {
             stack_start: stack.start,
             input_start: input.start,
-            input_bound: [bound(1), bound(2), bound(4), bound(8)],
+            input_bound: [
+                bound(input.len, 1),
+                bound(input.len, 2),
+                bound(input.len, 4),
+                bound(input.len, 8),
+            ],
+            packet_start: packet.start,
+            packet_bound: [
+                bound(packet.len, 1),
+                bound(packet.len, 2),
+                bound(packet.len, 4),
+                bound(packet.len, 8),
+            ],
             // A call from depth d (r10 = top - d * FRAME_SIZE) is allowed iff d + 1 < MAX_FRAMES.
             call_limit: top - ((MAX_FRAMES - 2) * FRAME_SIZE) as u64,
             count: 0,
@@ -128,19 +161,31 @@ impl RunCtx {
             init_r1: if input.len == 0 { 0 } else { input.start },
             init_r2: input.len,
             init_r10: top,
-            args: [0; 5],
-            save: [0; 7],
-            regions: std::ptr::from_ref(regions).cast(),
+            args: MaybeUninit::uninit(),
+            save: MaybeUninit::uninit(),
+            regions: regions.cast(),
             shared,
             recorded: None,
+            cur_r10: top,
+            cur_pc: 0,
+            callback_fault: None,
         }
     }
 
-    /// Turns the exit record into an outcome.
-    pub(crate) fn outcome(&self, program: &Program, budget: Option<u64>) -> Outcome {
+    /// The result of a run that ended with exit `kind` (r0 = `ret` for [`exit::OK`]).
+    pub(crate) fn result(&self, kind: u64, ret: u64, program: &Program) -> Result<u64, Fault> {
+        if kind == exit::OK {
+            return Ok(ret);
+        }
+        self.fault_result(kind, program)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fault_result(&self, kind: u64, program: &Program) -> Result<u64, Fault> {
         let pc = self.fault_pc as usize;
         let ins = program.instructions().get(pc);
-        let result = match self.exit_kind {
+        match kind {
             exit::OK => Ok(self.ret),
             exit::OUT_OF_BOUNDS => {
                 let (len, access) = ins.and_then(access_of).unwrap_or((0, Access::Read));
@@ -175,10 +220,6 @@ impl RunCtx {
                 Some(f) => Err(f),
                 None => unreachable_exit(),
             },
-        };
-        Outcome {
-            result,
-            instructions: budget.map(|_| self.count),
         }
     }
 }
@@ -213,90 +254,276 @@ unsafe fn regions_of(ctx: &RunCtx) -> &RegionTable<'_> {
     unsafe { &*ctx.regions.cast::<RegionTable<'_>>() }
 }
 
-/// Calls one helper on r1–r5 in `ctx.args`. Returns 0 to continue (r0 in `ctx.ret`), 1 when the
-/// run must end (exit record written).
-fn call_helper(ctx: &mut RunCtx, func: &HelperFn, id: u32, pc: u64) -> u64 {
-    // SAFETY: `ctx` is the context of the running program (see the trampolines' contract).
-    let regions = unsafe { regions_of(ctx) };
+/// What a helper call gives back to generated code: r0, and whether the run must end (the
+/// exit record is then written: `exit_kind`, and `recorded` for a fault). Returned in
+/// rax:rdx (sysv64) / x0:x1 (AAPCS64).
+#[repr(C)]
+pub(crate) struct Ret {
+    pub r0: u64,
+    pub leave: u64,
+}
+
+/// Calls one helper on r1–r5 = `args`.
+#[inline(always)]
+///
+/// # Safety
+/// `ctx_ptr` is the context of the running program (see the trampolines' contract); no
+/// reference to it is live (a callback reaches it through its raw pointer while the helper
+/// runs).
+unsafe fn call_helper(
+    ctx_ptr: *mut RunCtx,
+    func: &HelperFn,
+    id: u32,
+    pc: u64,
+    args: [u64; 5],
+) -> Ret {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*ctx_ptr).cur_pc = pc };
+    // SAFETY: guaranteed by the caller; programs that call helpers always run with a table.
+    let regions = unsafe { regions_of(&*ctx_ptr) };
     let mut hctx = HelperContext::new(regions);
-    let args = ctx.args;
-    let pc = pc as usize;
-    match catch_unwind(AssertUnwindSafe(|| func(&mut hctx, args))) {
+    let result = catch_unwind(AssertUnwindSafe(|| func(&mut hctx, args)));
+    // SAFETY: the helper has returned; the context is ours again.
+    let ctx = unsafe { &mut *ctx_ptr };
+    match result {
         Ok(Ok(r0)) => match hctx.stop_requested() {
-            None => {
-                ctx.ret = r0;
-                0
-            }
+            None => Ret { r0, leave: 0 },
             Some(v) => {
-                ctx.ret = v;
                 ctx.exit_kind = exit::OK;
-                1
+                Ret { r0: v, leave: 1 }
             }
         },
-        Ok(Err(error)) => {
-            ctx.recorded = Some(Fault::Helper { pc, id, error });
-            ctx.exit_kind = exit::RECORDED;
-            1
-        }
+        Ok(Err(error)) => helper_failed(ctx, error, id, pc),
         Err(_) => {
-            ctx.recorded = Some(Fault::HelperPanicked { pc, id });
+            ctx.recorded = Some(Fault::HelperPanicked {
+                pc: pc as usize,
+                id,
+            });
             ctx.exit_kind = exit::RECORDED;
-            1
+            Ret { r0: 0, leave: 1 }
         }
     }
 }
 
+/// The JIT's [`FunctionCaller`] (x86-64): runs a program function on a new frame below the
+/// code that called the helper, on the same run context (same counter and budget).
+pub(crate) struct JitCaller<'j> {
+    jit: &'j crate::Jit,
+    ctx: Cell<*mut RunCtx>,
+}
+
+impl<'j> JitCaller<'j> {
+    pub(crate) fn new(jit: &'j crate::Jit) -> Self {
+        Self {
+            jit,
+            ctx: Cell::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// Binds the caller to the run's context (before the program starts).
+    pub(crate) fn bind(&self, ctx: &mut RunCtx) {
+        self.ctx.set(ctx);
+    }
+}
+
+impl FunctionCaller for JitCaller<'_> {
+    fn next_frame(&self) -> u64 {
+        // SAFETY: bound to the live context before the run; read between generated-code
+        // writes (a helper is running).
+        unsafe { (*self.ctx.get()).cur_r10 }.wrapping_sub(FRAME_SIZE as u64)
+    }
+
+    fn call_function(
+        &self,
+        _regions: &RegionTable<'_>,
+        code: u64,
+        args: [u64; 5],
+    ) -> Result<u64, HelperError> {
+        let program = apiary_vm::Executable::program(self.jit);
+        let Some(target) = code_target(code)
+            .filter(|&t| t != 0 && program.functions().iter().any(|f| f.start == t))
+        else {
+            return Err(HelperError::InvalidArgument {
+                index: 2,
+                value: code,
+            });
+        };
+        // SAFETY: bound to the context of the run in progress; the helper calling us holds no
+        // reference to it (see `call_helper`).
+        let ctx = unsafe { &mut *self.ctx.get() };
+        let (r10, pc) = (ctx.cur_r10, ctx.cur_pc);
+        ctx.callback_fault = None;
+        let depth = (ctx.init_r10.wrapping_sub(r10) / FRAME_SIZE as u64) as usize;
+        if depth + 1 >= MAX_FRAMES {
+            ctx.callback_fault = Some(Fault::CallDepthExceeded {
+                pc: pc as usize,
+                max: MAX_FRAMES,
+            });
+            return Err(HelperError::CallbackFailed);
+        }
+        let ret = self
+            .jit
+            .call_back(ctx, target, args, r10 - FRAME_SIZE as u64);
+        ctx.cur_r10 = r10;
+        ctx.cur_pc = pc;
+        match ctx.result(ret.leave, ret.r0, program) {
+            Ok(r0) => Ok(r0),
+            Err(f) => {
+                ctx.callback_fault = Some(f);
+                Err(HelperError::CallbackFailed)
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn helper_failed(ctx: &mut RunCtx, error: HelperError, id: u32, pc: u64) -> Ret {
+    let pc = pc as usize;
+    let fault = match (error, ctx.callback_fault.take()) {
+        // A callback faulted: its fault is the run's (as the interpreter reports it).
+        (HelperError::CallbackFailed, Some(f)) => f,
+        (error, _) => Fault::Helper { pc, id, error },
+    };
+    ctx.recorded = Some(fault);
+    ctx.exit_kind = exit::RECORDED;
+    Ret { r0: 0, leave: 1 }
+}
+
+/// A `call` to helper number `index` of [`Shared::helpers`] from slot `pc`.
+///
+/// # Safety
+/// As [`call_helper`].
+#[inline(always)]
+unsafe fn call_indexed(ctx: *mut RunCtx, index: usize, pc: u64, args: [u64; 5]) -> Ret {
+    // SAFETY: `shared` points into the `Jit`, which outlives every run.
+    let shared = unsafe { &*(*ctx).shared };
+    match shared.helpers.get(index) {
+        // SAFETY: guaranteed by the caller.
+        Some((id, func)) => unsafe { call_helper(ctx, func.as_ref(), *id, pc, args) },
+        // SAFETY: guaranteed by the caller.
+        None => unknown_helper(unsafe { &mut *ctx }, index as u64, pc),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_helper(ctx: &mut RunCtx, id: u64, pc: u64) -> Ret {
+    ctx.recorded = Some(Fault::UnknownHelper {
+        pc: pc as usize,
+        id,
+    });
+    ctx.exit_kind = exit::RECORDED;
+    Ret { r0: 0, leave: 1 }
+}
+
+/// A `callx` to the helper with id `id` from slot `pc`.
+///
+/// # Safety
+/// As [`call_helper`].
+unsafe fn call_by_id(ctx: *mut RunCtx, id: u64, pc: u64, args: [u64; 5]) -> Ret {
+    // SAFETY: as in `call_indexed`.
+    let shared = unsafe { &*(*ctx).shared };
+    let helper = u32::try_from(id).ok().and_then(|id| shared.table.get(id));
+    match helper {
+        Some(h) => {
+            let func = Arc::clone(&h.func);
+            // SAFETY: guaranteed by the caller.
+            unsafe { call_helper(ctx, func.as_ref(), h.id, pc, args) }
+        }
+        // SAFETY: guaranteed by the caller.
+        None => unknown_helper(unsafe { &mut *ctx }, id, pc),
+    }
+}
+
+/// `call` trampoline of the x86-64 backend: r1–r5 stay in their registers (rdi, rsi, rdx, r8,
+/// r9 are sysv64 argument registers; the context goes in rcx), `site` = `pc << 32 | index`.
+///
+/// # Safety
+/// Only generated code calls this, with the context pointer it was entered with.
+#[cfg(target_arch = "x86_64")]
+pub(crate) unsafe extern "sysv64" fn x86_helper(
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    ctx: *mut RunCtx,
+    r5: u64,
+    r4: u64,
+    site: u64,
+) -> Ret {
+    // SAFETY: generated code passes the context it was entered with; the run function owns
+    // it and does not touch it while the program runs.
+    unsafe { call_indexed(ctx, site as u32 as usize, site >> 32, [r1, r2, r3, r4, r5]) }
+}
+
+/// `callx` trampoline of the x86-64 backend: as [`x86_helper`], with the helper id in
+/// `ctx.ret` and `site` = `pc << 32`.
+///
+/// # Safety
+/// As [`x86_helper`].
+#[cfg(target_arch = "x86_64")]
+pub(crate) unsafe extern "sysv64" fn x86_callx(
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    ctx: *mut RunCtx,
+    r5: u64,
+    r4: u64,
+    site: u64,
+) -> Ret {
+    // SAFETY: as in `x86_helper`.
+    let id = unsafe { (*ctx).ret };
+    // SAFETY: as in `x86_helper`.
+    unsafe { call_by_id(ctx, id, site >> 32, [r1, r2, r3, r4, r5]) }
+}
+
+/// The addresses the x86-64 backend embeds (the trampolines are only callable on x86-64;
+/// elsewhere the code is only inspected).
+pub(crate) fn x86_trampolines() -> (usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        (
+            x86_helper as *const () as usize,
+            x86_callx as *const () as usize,
+        )
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        (0x1000, 0x2000)
+    }
+}
+
 host_abi_fn! {
-/// `call` trampoline: helper number `index` of [`Shared::helpers`], called from slot `pc`.
+/// `call` trampoline (aarch64 backend): helper number `index` of [`Shared::helpers`], called
+/// from slot `pc`, with r1–r5 in `ctx.args`; r0 goes to `ctx.ret`. Returns 1 to end the run.
 ///
 /// # Safety
 /// Only generated code calls this, with the context pointer it was entered with.
 pub(crate) unsafe fn helper_trampoline(ctx: *mut RunCtx, index: u64, pc: u64) -> u64 {
-    // SAFETY: generated code passes the context it was entered with; the run function owns it
-    // and does not touch it while the program runs.
-    let ctx = unsafe { &mut *ctx };
-    // SAFETY: `shared` points into the `Jit`, which outlives every run.
-    let shared = unsafe { &*ctx.shared };
-    match shared.helpers.get(index as usize) {
-        Some((id, func)) => call_helper(ctx, func.as_ref(), *id, pc),
-        None => {
-            // Unreachable: the code generator only emits indices it registered.
-            ctx.recorded = Some(Fault::UnknownHelper {
-                pc: pc as usize,
-                id: index,
-            });
-            ctx.exit_kind = exit::RECORDED;
-            1
-        }
-    }
+    // SAFETY: generated code passes the context it was entered with (the run function owns it
+    // and does not touch it while the program runs), having written all of `args`.
+    let args = unsafe { (*ctx).args.assume_init() };
+    // SAFETY: as above.
+    let ret = unsafe { call_indexed(ctx, index as usize, pc, args) };
+    // SAFETY: as above; the helper has returned.
+    unsafe { (*ctx).ret = ret.r0 };
+    ret.leave
 }
 }
 
 host_abi_fn! {
-/// `callx` trampoline: helper id taken from a register.
+/// `callx` trampoline (aarch64 backend): helper id taken from a register.
 ///
 /// # Safety
 /// As [`helper_trampoline`].
 pub(crate) unsafe fn callx_trampoline(ctx: *mut RunCtx, id: u64, pc: u64) -> u64 {
     // SAFETY: as in `helper_trampoline`.
-    let ctx = unsafe { &mut *ctx };
+    let args = unsafe { (*ctx).args.assume_init() };
     // SAFETY: as in `helper_trampoline`.
-    let shared = unsafe { &*ctx.shared };
-    let helper = u32::try_from(id).ok().and_then(|id| shared.table.get(id));
-    match helper {
-        Some(h) => {
-            let func = Arc::clone(&h.func);
-            call_helper(ctx, func.as_ref(), h.id, pc)
-        }
-        None => {
-            ctx.recorded = Some(Fault::UnknownHelper {
-                pc: pc as usize,
-                id,
-            });
-            ctx.exit_kind = exit::RECORDED;
-            1
-        }
-    }
+    let ret = unsafe { call_by_id(ctx, id, pc, args) };
+    // SAFETY: as in `helper_trampoline`.
+    unsafe { (*ctx).ret = ret.r0 };
+    ret.leave
 }
 }
 
@@ -319,9 +546,4 @@ pub(crate) unsafe fn check_access(ctx: *const RunCtx, addr: u64, len_access: u64
     };
     u64::from(regions.check(addr, len_access & 0xff, access))
 }
-}
-
-/// The input region of a run, as the interpreter builds it.
-pub(crate) fn input_region(input: &mut [u8]) -> Region {
-    Region::writable(input)
 }

@@ -52,11 +52,12 @@ use dynasmrt::aarch64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use self::encode::{add_imm, at_width, logical_imm, mov_plan, A64Cond, AddImm, MovOp};
-use crate::lower::{emit_program, input_bound_offset, Backend, Cold, Lowering};
+use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
 use crate::runtime::{
     callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
     CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1,
-    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START,
+    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_PACKET_START, CTX_RET, CTX_SAVE, CTX_SAVED_SP,
+    CTX_STACK_START,
 };
 use crate::{CompileOptions, Compiled, JitError};
 
@@ -122,12 +123,11 @@ struct Gen<'a> {
 pub(crate) fn compile(
     program: &Program,
     shared: &Shared,
-    metering: bool,
-    extra_regions: bool,
+    flags: Flags,
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
     // First emission: every conditional branch short.
-    let g = emit(program, shared, metering, extra_regions, opts, None)?;
+    let g = emit(program, shared, flags, opts, None)?;
     let labels = g.ops.labels();
     let mut far = Vec::with_capacity(g.sites.len());
     let mut any_far = false;
@@ -140,7 +140,7 @@ pub(crate) fn compile(
         far.push(!encode::stays_short(from, to));
     }
     let g = if any_far {
-        emit(program, shared, metering, extra_regions, opts, Some(&far))?
+        emit(program, shared, flags, opts, Some(&far))?
     } else {
         g
     };
@@ -150,8 +150,7 @@ pub(crate) fn compile(
 fn emit<'a>(
     program: &'a Program,
     shared: &'a Shared,
-    metering: bool,
-    extra_regions: bool,
+    flags: Flags,
     opts: &'a CompileOptions,
     far: Option<&'a [bool]>,
 ) -> Result<Finished, JitError> {
@@ -160,7 +159,7 @@ fn emit<'a>(
     let labels = (0..n).map(|_| ops.new_dynamic_label()).collect();
     let mut g = Gen {
         ops,
-        lw: Lowering::new(program, shared, metering, extra_regions, opts, labels),
+        lw: Lowering::new(program, shared, flags, opts, labels),
         far,
         seq: 0,
         sites: Vec::new(),
@@ -1094,13 +1093,16 @@ impl Gen<'_> {
         }
         let end = self.new_label();
         self.lw.cold.push(Cold::PacketEnd { label: end, pc });
-        let bound = ctx(input_bound_offset(size));
+        let bound = ctx(packet_bound_offset(size));
         a64!(self.ops
             ; ldr x10, [x24, #bound]
             ; cmp x9, x10
         );
         self.branch(Test::Cond(A64Cond::Hs), end);
-        a64!(self.ops ; add x9, x9, x28);
+        a64!(self.ops
+            ; ldr x10, [x24, #ctx(CTX_PACKET_START)]
+            ; add x9, x9, x10
+        );
         match size {
             Size::B => a64!(self.ops ; ldrb w0, [x9]),
             Size::H => a64!(self.ops ; ldrh w0, [x9] ; rev16 w0, w0),

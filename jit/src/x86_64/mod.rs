@@ -30,17 +30,19 @@
 use apiary_vm::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
 };
-use apiary_vm::memory::FRAME_SIZE;
+use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use crate::lower::{emit_program, input_bound_offset, Backend, Cold, Lowering};
+use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
 use crate::runtime::{
-    callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
-    CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1,
-    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START,
+    check_access, exit, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
+    CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INPUT_START, CTX_PACKET_START,
+    CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START,
 };
+#[cfg(target_arch = "x86_64")]
+use crate::runtime::{Ret, RunCtx};
 use crate::{CompileOptions, Compiled, JitError};
 
 const RAX: u8 = 0;
@@ -67,24 +69,32 @@ enum Src {
     Imm(i32),
 }
 
-/// The second trampoline argument: a helper index, or the register holding a helper id.
-#[derive(Clone, Copy)]
-enum HelperArg {
-    Index(i32),
-    Reg(u8),
-}
-
 struct Gen<'a> {
     ops: Assembler,
     lw: Lowering<'a>,
+    /// Out-of-line second halves of region checks (x86-64 only).
+    checks: Vec<Secondary>,
+}
+
+/// The out-of-line part of a checked access whose inline test (the likely region) failed:
+/// test the other region, then the slow path or the fault.
+struct Secondary {
+    label: DynamicLabel,
+    ok: DynamicLabel,
+    fault: DynamicLabel,
+    /// Test the stack (else the input).
+    stack: bool,
+    stack_bound: i32,
+    input_bound_off: i32,
+    /// The slow region check, if the environment has extra regions.
+    slow: Option<DynamicLabel>,
 }
 
 /// Compiles `program`.
 pub(crate) fn compile(
     program: &Program,
     shared: &Shared,
-    metering: bool,
-    extra_regions: bool,
+    flags: Flags,
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
     let mut ops = Assembler::new().map_err(JitError::Memory)?;
@@ -92,7 +102,8 @@ pub(crate) fn compile(
     let labels = (0..n).map(|_| ops.new_dynamic_label()).collect();
     let mut g = Gen {
         ops,
-        lw: Lowering::new(program, shared, metering, extra_regions, opts, labels),
+        lw: Lowering::new(program, shared, flags, opts, labels),
+        checks: Vec::new(),
     };
     let (entry, offsets) = emit_program(&mut g, n);
     let Gen { ops, .. } = g;
@@ -110,11 +121,17 @@ impl Backend for Gen<'_> {
     }
 
     /// Entry stub and shared exit stub. Returns the entry offset.
+    ///
+    /// The entry is `extern "sysv64" fn(r1, r2, r3, ctx, r5, r4, target, r10) -> Ret`: r1–r5
+    /// arrive in their own host registers (rdi, rsi, rdx, r8, r9 are argument registers), the
+    /// context in rcx; it calls `target` (slot 0, or a callback's function) with r10 = `r10`
+    /// and returns r0 in rax and the exit kind in rdx. The previous `saved_sp` is kept on the
+    /// host stack, so callbacks can nest inside a run.
     fn prologue(&mut self) -> usize {
         let start = self.ops.offset().0;
-        let first = self.lw.labels[0];
-        // At entry rsp = 8 (mod 16); six pushes keep it at 8, so the `call` below enters slot 0
-        // with rsp = 0 (mod 16), the invariant of every eBPF function body.
+        // At entry rsp = 8 (mod 16); six pushes, the saved sp and 8 bytes of padding bring it
+        // back to 8, so the `call` enters the body with rsp = 0 (mod 16), the invariant of
+        // every eBPF function body.
         x64!(self.ops
             ; push rbp
             ; push rbx
@@ -122,27 +139,22 @@ impl Backend for Gen<'_> {
             ; push r13
             ; push r14
             ; push r15
-            ; mov r12, rdi
+            ; mov r12, rcx
+            ; push QWORD [r12 + CTX_SAVED_SP]
+            ; sub rsp, 8
             ; mov [r12 + CTX_SAVED_SP], rsp
+            ; mov r11, [rsp + 72]
+            ; mov rbp, [rsp + 80]
             ; xor eax, eax
-            ; mov rdi, [r12 + CTX_INIT_R1]
-            ; mov rsi, [r12 + CTX_INIT_R2]
-            ; xor edx, edx
-            ; xor r9d, r9d
-            ; xor r8d, r8d
             ; xor ebx, ebx
             ; xor r13d, r13d
             ; xor r14d, r14d
             ; xor r15d, r15d
-            ; xor ecx, ecx
-            ; xor r10d, r10d
-            ; xor r11d, r11d
-            ; mov rbp, [r12 + CTX_INIT_R10]
-            ; call =>first
-            ; mov [r12 + CTX_RET], rax
-            ; mov QWORD [r12 + CTX_EXIT_KIND], exit::OK as i32
-            ; ->leave:
-            ; mov rsp, [r12 + CTX_SAVED_SP]
+            ; call r11
+            ; xor edx, edx
+            ; ->epilogue:
+            ; add rsp, 8
+            ; pop QWORD [r12 + CTX_SAVED_SP]
             ; pop r15
             ; pop r14
             ; pop r13
@@ -150,6 +162,9 @@ impl Backend for Gen<'_> {
             ; pop rbx
             ; pop rbp
             ; ret
+            ; ->leave:
+            ; mov rsp, [r12 + CTX_SAVED_SP]
+            ; jmp ->epilogue
         );
         start
     }
@@ -219,6 +234,9 @@ impl Backend for Gen<'_> {
             }
             Instruction::LoadImm64 { dst, value } => match value {
                 Lddw::Imm(v) => self.load_imm64(h(dst), v),
+                Lddw::CodeAddr(target) if self.lw.callbacks => {
+                    self.load_imm64(h(dst), code_address(target));
+                }
                 _ => {
                     let l = self.fault(pc, exit::UNSUPPORTED, false);
                     x64!(self.ops ; jmp =>l);
@@ -241,21 +259,15 @@ impl Backend for Gen<'_> {
             } => self.jump(pc, cond, width, h(dst), src, target),
             Instruction::Call { helper } => {
                 let index = self.lw.helper_index(helper);
-                self.helper_call(
-                    pc,
-                    helper_trampoline as *const () as usize,
-                    HelperArg::Index(index as i32),
-                );
+                let site = ((pc as u64) << 32) | (index as u64 & 0xffff_ffff);
+                self.helper_call(pc, x86_trampolines().0, site);
             }
             Instruction::CallX { reg } => {
                 if self.lw.checks_budget_on_call() {
                     self.budget_check(pc);
                 }
-                self.helper_call(
-                    pc,
-                    callx_trampoline as *const () as usize,
-                    HelperArg::Reg(h(reg)),
-                );
+                x64!(self.ops ; mov [r12 + CTX_RET], Rq(h(reg)));
+                self.helper_call(pc, x86_trampolines().1, (pc as u64) << 32);
             }
             Instruction::CallLocal { target } => {
                 if self.lw.checks_budget_on_call() {
@@ -320,36 +332,39 @@ impl Gen<'_> {
         );
     }
 
-    /// Calls a trampoline `(ctx, arg, pc)` with r1–r5 stored in the context (the helper's
-    /// arguments), restoring them afterwards: r1–r5 survive helper calls.
-    fn helper_call(&mut self, pc: usize, func: usize, arg: HelperArg) {
+    /// Calls a trampoline `(r1, r2, r3, ctx, r5, r4, site) -> Ret` (see
+    /// [`crate::runtime::x86_helper`]), keeping r1–r5 on the host stack: r1–r5 survive
+    /// helper calls. Five pushes and the `site` argument keep rsp 16-byte aligned.
+    fn helper_call(&mut self, pc: usize, func: usize, site: u64) {
         let leave = self.new_label();
         self.lw.cold.push(Cold::Leave { label: leave, pc });
-        x64!(self.ops
-            ; mov [r12 + CTX_ARGS], rdi
-            ; mov [r12 + CTX_ARGS + 8], rsi
-            ; mov [r12 + CTX_ARGS + 16], rdx
-            ; mov [r12 + CTX_ARGS + 24], r9
-            ; mov [r12 + CTX_ARGS + 32], r8
-        );
-        // rsi first: the callx register may be rdi or rdx, still intact here.
-        match arg {
-            HelperArg::Index(i) => x64!(self.ops ; mov esi, i),
-            HelperArg::Reg(r) => x64!(self.ops ; mov rsi, Rq(r)),
+        if self.lw.callbacks {
+            x64!(self.ops ; mov [r12 + CTX_CUR_R10], rbp);
         }
         x64!(self.ops
-            ; mov rdi, r12
-            ; mov edx, pc as i32
-            ; mov rax, QWORD func as i64
-            ; call rax
-            ; test eax, eax
+            ; push rdi
+            ; push rsi
+            ; push rdx
+            ; push r9
+            ; push r8
+            ; mov rcx, r12
+        );
+        if let Ok(i) = i32::try_from(site) {
+            x64!(self.ops ; push i);
+        } else {
+            x64!(self.ops ; mov r11, QWORD site as i64 ; push r11);
+        }
+        x64!(self.ops
+            ; mov r11, QWORD func as i64
+            ; call r11
+            ; test edx, edx
             ; jnz =>leave
-            ; mov rax, [r12 + CTX_RET]
-            ; mov rdi, [r12 + CTX_ARGS]
-            ; mov rsi, [r12 + CTX_ARGS + 8]
-            ; mov rdx, [r12 + CTX_ARGS + 16]
-            ; mov r9, [r12 + CTX_ARGS + 24]
-            ; mov r8, [r12 + CTX_ARGS + 32]
+            ; add rsp, 8
+            ; pop r8
+            ; pop r9
+            ; pop rdx
+            ; pop rsi
+            ; pop rdi
         );
     }
 
@@ -599,7 +614,9 @@ impl Gen<'_> {
         }
     }
 
-    /// Computes `base + off` into r11 and checks the access of the instruction at `pc`.
+    /// Computes `base + off` into r11 and checks the access of the instruction at `pc`: the
+    /// likely region inline (the stack for an r10 base, else the input), the other region and
+    /// the slow path out of line.
     fn address(&mut self, pc: usize, base: Reg, off: i16) {
         let b = h(base);
         let off = i32::from(off);
@@ -610,19 +627,25 @@ impl Gen<'_> {
         if check.bounds {
             let ok = self.new_label();
             let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
-            let bound_off = check.input_bound_off;
+            let second = self.new_label();
             let stack_bound = check.stack_bound as i32;
-            x64!(self.ops
-                ; mov r10, r11
-                ; sub r10, [r12 + CTX_STACK_START]
-                ; cmp r10, stack_bound
-                ; jb =>ok
-                ; mov r10, r11
-                ; sub r10, [r12 + CTX_INPUT_START]
-                ; cmp r10, [r12 + bound_off]
-                ; jb =>ok
-            );
-            if self.lw.extra_regions {
+            let bound_off = check.input_bound_off;
+            if check.r10_base {
+                x64!(self.ops
+                    ; mov r10, r11
+                    ; sub r10, [r12 + CTX_STACK_START]
+                    ; cmp r10, stack_bound
+                    ; jae =>second
+                );
+            } else {
+                x64!(self.ops
+                    ; mov r10, r11
+                    ; sub r10, [r12 + CTX_INPUT_START]
+                    ; cmp r10, [r12 + bound_off]
+                    ; jae =>second
+                );
+            }
+            let slow = if self.lw.extra_regions {
                 let slow = self.new_label();
                 self.lw.cold.push(Cold::Slow {
                     label: slow,
@@ -631,10 +654,19 @@ impl Gen<'_> {
                     len: check.len,
                     write: check.write,
                 });
-                x64!(self.ops ; jmp =>slow);
+                Some(slow)
             } else {
-                x64!(self.ops ; jmp =>fault);
-            }
+                None
+            };
+            self.checks.push(Secondary {
+                label: second,
+                ok,
+                fault,
+                stack: !check.r10_base,
+                stack_bound,
+                input_bound_off: bound_off,
+                slow,
+            });
             x64!(self.ops ; =>ok);
         }
         if check.align {
@@ -767,11 +799,11 @@ impl Gen<'_> {
         }
         let end = self.new_label();
         self.lw.cold.push(Cold::PacketEnd { label: end, pc });
-        let bound_off = input_bound_offset(size);
+        let bound_off = packet_bound_offset(size);
         x64!(self.ops
             ; cmp r11, [r12 + bound_off]
             ; jae =>end
-            ; add r11, [r12 + CTX_INPUT_START]
+            ; add r11, [r12 + CTX_PACKET_START]
         );
         match size {
             Size::B => x64!(self.ops ; movzx eax, BYTE [r11]),
@@ -834,6 +866,23 @@ impl Gen<'_> {
     }
 
     fn emit_cold_stubs(&mut self) {
+        for c in std::mem::take(&mut self.checks) {
+            x64!(self.ops ; =>c.label ; mov r10, r11);
+            if c.stack {
+                x64!(self.ops
+                    ; sub r10, [r12 + CTX_STACK_START]
+                    ; cmp r10, c.stack_bound
+                );
+            } else {
+                x64!(self.ops
+                    ; sub r10, [r12 + CTX_INPUT_START]
+                    ; cmp r10, [r12 + c.input_bound_off]
+                );
+            }
+            let ok = c.ok;
+            let bad = c.slow.unwrap_or(c.fault);
+            x64!(self.ops ; jb =>ok ; jmp =>bad);
+        }
         let cold = std::mem::take(&mut self.lw.cold);
         for c in cold {
             match c {
@@ -849,21 +898,22 @@ impl Gen<'_> {
                     }
                     x64!(self.ops
                         ; mov QWORD [r12 + CTX_FAULT_PC], pc as i32
-                        ; mov QWORD [r12 + CTX_EXIT_KIND], kind as i32
+                        ; mov edx, kind as i32
                     );
                     self.fixup(pc);
                     x64!(self.ops ; jmp ->leave);
                 }
                 Cold::Leave { label, pc } => {
-                    x64!(self.ops ; =>label);
+                    // r0 (a stop value) in rax; the trampoline wrote the exit kind.
+                    x64!(self.ops ; =>label ; mov rdx, [r12 + CTX_EXIT_KIND]);
                     self.fixup(pc);
                     x64!(self.ops ; jmp ->leave);
                 }
                 Cold::PacketEnd { label, pc } => {
                     x64!(self.ops
                         ; =>label
-                        ; mov QWORD [r12 + CTX_RET], 0
-                        ; mov QWORD [r12 + CTX_EXIT_KIND], exit::OK as i32
+                        ; xor eax, eax
+                        ; xor edx, edx
                     );
                     self.fixup(pc);
                     x64!(self.ops ; jmp ->leave);
@@ -962,18 +1012,31 @@ impl Negate for Cond {
     }
 }
 
-/// Enters generated code.
+/// Enters generated code: calls `target` (slot 0 or a function start) with r1–r5 = `args`
+/// and r10 = `r10` on `ctx`; returns r0 and the exit kind.
 ///
 /// # Safety
 /// `entry` must be the entry stub of live code produced by [`compile`] for a program whose
-/// helpers are in `ctx.shared`, and `ctx` must describe live regions of the current run.
+/// helpers are in `ctx.shared`, `target` the start of a function of that code, and `ctx` must
+/// describe live regions of the current run.
 #[cfg(target_arch = "x86_64")]
-pub(crate) unsafe fn enter(entry: *const u8, ctx: &mut crate::runtime::RunCtx) {
-    // SAFETY: the entry stub follows the sysv64 calling convention for `fn(*mut RunCtx)`
-    // (it saves every callee-saved register it uses and returns with `ret`).
-    let f: unsafe extern "sysv64" fn(*mut crate::runtime::RunCtx) =
-        unsafe { std::mem::transmute(entry) };
-    // SAFETY: guaranteed by the caller: the code only touches memory its checks allow (the run's
-    // regions) and the context.
-    unsafe { f(ctx) };
+#[inline(always)]
+pub(crate) unsafe fn enter(
+    entry: usize,
+    ctx: &mut RunCtx,
+    args: [u64; 5],
+    target: u64,
+    r10: u64,
+) -> Ret {
+    type Entry = unsafe extern "sysv64" fn(u64, u64, u64, *mut RunCtx, u64, u64, u64, u64) -> Ret;
+    // SAFETY: the entry stub follows the sysv64 calling convention for `Entry` (it saves every
+    // callee-saved register it uses and returns with `ret`).
+    let f: Entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
+    // SAFETY: guaranteed by the caller: the code only touches memory its checks allow (the
+    // run's regions) and the context.
+    unsafe {
+        f(
+            args[0], args[1], args[2], ctx, args[4], args[3], target, r10,
+        )
+    }
 }

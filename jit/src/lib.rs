@@ -94,6 +94,8 @@ pub(crate) struct CompileOptions {
 pub(crate) struct Compiled {
     pub code: ExecutableBuffer,
     pub entry: usize,
+    /// The callback entry stub (x86-64; the main entry elsewhere).
+    pub callback_entry: usize,
     pub offsets: Vec<usize>,
 }
 
@@ -110,6 +112,8 @@ pub struct Jit {
     body: u64,
     /// Runs need a region table: the program calls helpers or the environment has regions.
     needs_table: bool,
+    /// The program has legacy packet loads.
+    packet_loads: bool,
     /// Callbacks are enabled (x86-64 only).
     callbacks: bool,
 }
@@ -168,6 +172,10 @@ impl Jit {
                 .instructions()
                 .iter()
                 .any(|i| matches!(i, Instruction::Call { .. } | Instruction::CallX { .. }));
+        let packet_loads = program
+            .instructions()
+            .iter()
+            .any(|i| matches!(i, Instruction::LoadPacket { .. }));
         Ok(Self {
             program,
             shared,
@@ -177,6 +185,7 @@ impl Jit {
             entry,
             body,
             needs_table,
+            packet_loads,
             callbacks: Arch::HOST == Some(Arch::X86_64) && callbacks_enabled(env),
         })
     }
@@ -311,12 +320,24 @@ impl Executable for Jit {
     }
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        if !self.needs_table && !self.packet_loads {
+            // The common lean path: no table, no packet.
+            let stack = state.stack_region();
+            let input = Region::writable(input);
+            let mut ctx = RunCtx::new(stack, input, self.config.budget);
+            let ret = self.enter(&mut ctx, input);
+            return self.outcome(&ctx, ret);
+        }
         let packet = state.packet();
         let (stack, control) = state.split();
         let input = Region::writable(input);
-        let packet_region = packet.unwrap_or(input);
+        let mut ctx = RunCtx::new(stack, input, self.config.budget);
+        if self.packet_loads {
+            ctx.set_packet(packet.unwrap_or(input));
+        }
         if !self.needs_table {
-            return self.execute(stack, input, packet_region, std::ptr::null(), None);
+            let ret = self.enter(&mut ctx, input);
+            return self.outcome(&ctx, ret);
         }
         let caller = runtime::JitCaller::new(self);
         let mut table =
@@ -324,30 +345,16 @@ impl Executable for Jit {
         if self.callbacks {
             table = table.with_caller(&caller);
         }
-        self.execute(stack, input, packet_region, &table, Some(&caller))
+        ctx.set_table(&table, &self.shared);
+        caller.bind(&mut ctx);
+        let ret = self.enter(&mut ctx, input);
+        self.outcome(&ctx, ret)
     }
 }
 
 impl Jit {
-    /// One run over these regions (`table` null when the program needs none).
     #[inline(always)]
-    fn execute(
-        &self,
-        stack: Region,
-        input: Region,
-        packet: Region,
-        table: *const RegionTable<'_>,
-        caller: Option<&runtime::JitCaller<'_>>,
-    ) -> Outcome {
-        let mut ctx = RunCtx::new(
-            stack,
-            input,
-            packet,
-            table,
-            &self.shared,
-            self.config.budget,
-        );
-        let ret = self.enter(&mut ctx, caller, input);
+    fn outcome(&self, ctx: &RunCtx, ret: Ret) -> Outcome {
         Outcome {
             result: ctx.result(ret.leave, ret.r0, &self.program),
             instructions: self.config.budget.map(|_| ctx.count),
@@ -356,37 +363,36 @@ impl Jit {
 
     /// Runs the program from slot 0 on `ctx`: returns r0 and the exit kind.
     #[inline(always)]
-    fn enter(
-        &self,
-        ctx: &mut RunCtx,
-        caller: Option<&runtime::JitCaller<'_>>,
-        input: Region,
-    ) -> Ret {
+    fn enter(&self, ctx: &mut RunCtx, input: Region) -> Ret {
         let r1 = if input.len == 0 { 0 } else { input.start };
-        let top = ctx.init_r10;
-        if let Some(c) = caller {
-            c.bind(ctx);
-        }
+        let top = ctx.stack_start + apiary_vm::memory::STACK_SIZE as u64;
         #[cfg(target_arch = "x86_64")]
         {
-            let _ = self.compiled.entry;
-            // SAFETY: `self.entry` is this Jit's entry stub and `self.body` its slot 0, compiled
-            // for the host with `self.shared`'s helpers; `ctx` describes this run's live stack,
-            // input and registered regions (the region contract of apiary_vm::memory), which
-            // outlive the call.
-            unsafe { x86_64::enter(self.entry, ctx, [r1, input.len, 0, 0, 0], self.body, top) }
+            let _ = (self.compiled.entry, self.body);
+            // SAFETY: `self.entry` is this Jit's main entry stub, compiled for the host with
+            // `self.shared`'s helpers; `ctx` describes this run's live stack, input and
+            // registered regions (the region contract of apiary_vm::memory), which outlive the
+            // call.
+            unsafe { x86_64::enter(self.entry, ctx, r1, input.len, top) }
         }
         #[cfg(target_arch = "aarch64")]
         {
-            let _ = (r1, top, self.body);
+            let _ = (top, self.body);
+            ctx.set_entry(r1, input.len);
             // SAFETY: as above, for the aarch64 backend (which reads r1, r2 and r10 from `ctx`).
             unsafe {
                 aarch64::enter(self.entry as *const u8, ctx);
             }
-            Ret {
-                r0: ctx.ret,
-                leave: ctx.exit_kind,
-            }
+            // SAFETY: the aarch64 stubs write `exit_kind` on every exit, and `ret` on every
+            // exit of kind OK (normal exit, helper stop, packet end).
+            let leave = unsafe { ctx.exit_kind.assume_init() };
+            let r0 = if leave == runtime::exit::OK {
+                // SAFETY: as above.
+                unsafe { ctx.ret.assume_init() }
+            } else {
+                0
+            };
+            Ret { r0, leave }
         }
         #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         {
@@ -412,10 +418,15 @@ impl Jit {
                 .code
                 .ptr(dynasmrt::AssemblyOffset(self.compiled.offsets[target]))
                 as u64;
+            let entry = self
+                .compiled
+                .code
+                .ptr(dynasmrt::AssemblyOffset(self.compiled.callback_entry))
+                as usize;
             // SAFETY: `target` is a function start of this Jit's code; `ctx` is the context of
             // the run in progress (a helper of it is calling back), `r10` a frame inside its
             // stack.
-            unsafe { x86_64::enter(self.entry, ctx, args, addr, r10) }
+            unsafe { x86_64::call_back(entry, ctx, args, addr, r10) }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {

@@ -15,7 +15,6 @@ use apiary_vm::memory::{
     code_target, FunctionCaller, Region, RegionTable, FRAME_SIZE, MAX_FRAMES, STACK_SIZE,
 };
 use apiary_vm::program::Program;
-use apiary_vm::Outcome;
 
 use crate::analysis::access_of;
 
@@ -45,8 +44,10 @@ pub(crate) struct Shared {
     pub table: Arc<HelperTable>,
 }
 
-/// The context block of one run. Generated code addresses the `u64` fields through the
-/// `CTX_*` offsets below; the trailing fields are only touched by Rust.
+/// The context block of one run. Generated code addresses the fields through the `CTX_*`
+/// offsets below. Only the first fields are written for every run; the `MaybeUninit` ones are
+/// written before they are read: by generated code, by the trampolines, or by the run function
+/// when the program needs them (packet loads, helpers, the aarch64 entry).
 #[repr(C)]
 pub(crate) struct RunCtx {
     pub stack_start: u64,
@@ -54,43 +55,43 @@ pub(crate) struct RunCtx {
     /// Per access size (1, 2, 4, 8): `input_len + 1 - size`, or 0 when the input is shorter;
     /// an access at input offset `o` is in bounds iff `o < input_bound[size]` (unsigned).
     pub input_bound: [u64; 4],
-    /// The region legacy packet loads read (the input unless the state names a packet), with
-    /// bounds as for the input.
-    pub packet_start: u64,
-    pub packet_bound: [u64; 4],
     /// Lowest r10 at which a local call may still push a frame.
     pub call_limit: u64,
     /// Instructions counted so far (metering).
     pub count: u64,
     /// The budget (metering).
     pub budget: u64,
+    /// The region legacy packet loads read (the input unless the state names a packet): its
+    /// start, then bounds per size as for the input. Written when the program has packet loads.
+    pub packet: MaybeUninit<[u64; 5]>,
     /// Host stack pointer at entry (rsp / sp), restored by the exit stub.
-    pub saved_sp: u64,
-    pub exit_kind: u64,
-    pub fault_pc: u64,
-    pub fault_aux: u64,
+    pub saved_sp: MaybeUninit<u64>,
+    pub exit_kind: MaybeUninit<u64>,
+    pub fault_pc: MaybeUninit<u64>,
+    pub fault_aux: MaybeUninit<u64>,
     /// r0 of a normal exit / the stop value / a helper's result.
-    pub ret: u64,
-    /// Initial r1, r2, r10.
-    pub init_r1: u64,
-    pub init_r2: u64,
-    pub init_r10: u64,
+    pub ret: MaybeUninit<u64>,
+    /// Initial r1, r2 (aarch64 entry), r10 (aarch64 entry, callbacks).
+    pub init_r1: MaybeUninit<u64>,
+    pub init_r2: MaybeUninit<u64>,
+    pub init_r10: MaybeUninit<u64>,
     /// r1–r5 at a helper call (arguments; restored after the call). Written by generated code
     /// before it is read; never read by Rust.
     pub args: MaybeUninit<[u64; 5]>,
     /// Save area for r0–r5 and the address around the slow region check (as `args`).
     pub save: MaybeUninit<[u64; 7]>,
-    /// The run's region table; null when the program needs none (no helper calls, no extra
-    /// regions: nothing but generated code reads it then).
-    pub regions: *const RegionTable<'static>,
-    pub shared: *const Shared,
-    pub recorded: Option<Fault>,
+    /// The run's region table; written (with `shared` and `callback_fault`) when the program
+    /// needs one (helper calls, extra regions).
+    pub regions: MaybeUninit<*const RegionTable<'static>>,
+    pub shared: MaybeUninit<*const Shared>,
+    /// A fault recorded by a trampoline (exit kind [`exit::RECORDED`]).
+    pub recorded: MaybeUninit<Fault>,
     /// r10 of the code calling a helper (callbacks run one frame below it).
-    pub cur_r10: u64,
+    pub cur_r10: MaybeUninit<u64>,
     /// The slot of the helper call in progress.
-    pub cur_pc: u64,
+    pub cur_pc: MaybeUninit<u64>,
     /// The fault of a callback that failed, reported as the run's.
-    pub callback_fault: Option<Fault>,
+    pub callback_fault: MaybeUninit<Option<Fault>>,
 }
 
 macro_rules! off {
@@ -101,8 +102,8 @@ macro_rules! off {
 pub(crate) const CTX_STACK_START: i32 = off!(stack_start);
 pub(crate) const CTX_INPUT_START: i32 = off!(input_start);
 pub(crate) const CTX_INPUT_BOUND: i32 = off!(input_bound);
-pub(crate) const CTX_PACKET_START: i32 = off!(packet_start);
-pub(crate) const CTX_PACKET_BOUND: i32 = off!(packet_bound);
+pub(crate) const CTX_PACKET_START: i32 = off!(packet);
+pub(crate) const CTX_PACKET_BOUND: i32 = off!(packet) + 8;
 pub(crate) const CTX_CUR_R10: i32 = off!(cur_r10);
 pub(crate) const CTX_CALL_LIMIT: i32 = off!(call_limit);
 pub(crate) const CTX_COUNT: i32 = off!(count);
@@ -119,57 +120,67 @@ pub(crate) const CTX_ARGS: i32 = off!(args);
 pub(crate) const CTX_SAVE: i32 = off!(save);
 
 impl RunCtx {
-    /// A context for one run over `stack`, `input` and `packet` (legacy packet loads);
-    /// `regions` is the run's table, or null when the program needs none.
+    /// A context for one run over `stack` and `input`, with only the always-read fields
+    /// written (see the `with_*` methods for the rest).
     #[inline(always)]
-    pub(crate) fn new(
-        stack: Region,
-        input: Region,
-        packet: Region,
-        regions: *const RegionTable<'_>,
-        shared: &Shared,
-        budget: Option<u64>,
-    ) -> Self {
-        // `len + 1 - size`, or 0 when the region is shorter than `size` (branch-free).
-        let bound = |len: u64, size: u64| (len + 1).saturating_sub(size);
+    pub(crate) fn new(stack: Region, input: Region, budget: Option<u64>) -> Self {
         let top = stack.start + STACK_SIZE as u64;
         Self {
             stack_start: stack.start,
             input_start: input.start,
-            input_bound: [
-                bound(input.len, 1),
-                bound(input.len, 2),
-                bound(input.len, 4),
-                bound(input.len, 8),
-            ],
-            packet_start: packet.start,
-            packet_bound: [
-                bound(packet.len, 1),
-                bound(packet.len, 2),
-                bound(packet.len, 4),
-                bound(packet.len, 8),
-            ],
+            input_bound: bounds(input.len),
             // A call from depth d (r10 = top - d * FRAME_SIZE) is allowed iff d + 1 < MAX_FRAMES.
             call_limit: top - ((MAX_FRAMES - 2) * FRAME_SIZE) as u64,
             count: 0,
             budget: budget.unwrap_or(u64::MAX),
-            saved_sp: 0,
-            exit_kind: exit::OK,
-            fault_pc: 0,
-            fault_aux: 0,
-            ret: 0,
-            init_r1: if input.len == 0 { 0 } else { input.start },
-            init_r2: input.len,
-            init_r10: top,
+            packet: MaybeUninit::uninit(),
+            saved_sp: MaybeUninit::uninit(),
+            exit_kind: MaybeUninit::uninit(),
+            fault_pc: MaybeUninit::uninit(),
+            fault_aux: MaybeUninit::uninit(),
+            ret: MaybeUninit::uninit(),
+            init_r1: MaybeUninit::uninit(),
+            init_r2: MaybeUninit::uninit(),
+            init_r10: MaybeUninit::uninit(),
             args: MaybeUninit::uninit(),
             save: MaybeUninit::uninit(),
-            regions: regions.cast(),
-            shared,
-            recorded: None,
-            cur_r10: top,
-            cur_pc: 0,
-            callback_fault: None,
+            regions: MaybeUninit::uninit(),
+            shared: MaybeUninit::uninit(),
+            recorded: MaybeUninit::uninit(),
+            cur_r10: MaybeUninit::uninit(),
+            cur_pc: MaybeUninit::uninit(),
+            callback_fault: MaybeUninit::uninit(),
         }
+    }
+
+    /// Sets the packet region (programs with packet loads).
+    #[inline(always)]
+    pub(crate) fn set_packet(&mut self, packet: Region) {
+        let [b1, b2, b4, b8] = bounds(packet.len);
+        self.packet.write([packet.start, b1, b2, b4, b8]);
+    }
+
+    /// Sets the region table and helpers (programs with helper calls or extra regions).
+    #[inline(always)]
+    pub(crate) fn set_table(&mut self, regions: *const RegionTable<'_>, shared: &Shared) {
+        self.regions.write(regions.cast());
+        self.shared.write(shared);
+        self.callback_fault.write(None);
+        self.init_r10.write(self.stack_start + STACK_SIZE as u64);
+    }
+
+    /// Sets r1, r2 and r10 for an entry stub that reads them from the context (aarch64).
+    #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+    pub(crate) fn set_entry(&mut self, r1: u64, r2: u64) {
+        self.init_r1.write(r1);
+        self.init_r2.write(r2);
+        self.init_r10.write(self.stack_start + STACK_SIZE as u64);
+    }
+
+    fn recorded(&self) -> Option<Fault> {
+        // SAFETY: every `exit::RECORDED` exit is preceded by a write of `recorded` (the
+        // trampolines write both together).
+        Some(unsafe { self.recorded.assume_init() })
     }
 
     /// The result of a run that ended with exit `kind` (r0 = `ret` for [`exit::OK`]).
@@ -183,15 +194,25 @@ impl RunCtx {
     #[cold]
     #[inline(never)]
     fn fault_result(&self, kind: u64, program: &Program) -> Result<u64, Fault> {
-        let pc = self.fault_pc as usize;
+        if kind == exit::RECORDED {
+            return match self.recorded() {
+                Some(f) => Err(f),
+                None => unreachable_exit(),
+            };
+        }
+        // SAFETY: every other fault exit writes the fault pc (and the address for accesses)
+        // before leaving; kinds without an address never read it.
+        let pc = unsafe { self.fault_pc.assume_init() } as usize;
+        // SAFETY: as above (read only for the kinds that wrote it).
+        let aux = || unsafe { self.fault_aux.assume_init() };
         let ins = program.instructions().get(pc);
         match kind {
-            exit::OK => Ok(self.ret),
+            exit::OK => unreachable_exit(),
             exit::OUT_OF_BOUNDS => {
                 let (len, access) = ins.and_then(access_of).unwrap_or((0, Access::Read));
                 Err(Fault::OutOfBounds {
                     pc,
-                    addr: self.fault_aux,
+                    addr: aux(),
                     len,
                     access,
                 })
@@ -200,7 +221,7 @@ impl RunCtx {
                 let (len, _) = ins.and_then(access_of).unwrap_or((0, Access::Write));
                 Err(Fault::MisalignedAtomic {
                     pc,
-                    addr: self.fault_aux,
+                    addr: aux(),
                     len,
                 })
             }
@@ -216,10 +237,7 @@ impl RunCtx {
                 Some(what) => Err(Fault::Unsupported { pc, what }),
                 None => unreachable_exit(),
             },
-            _ => match self.recorded {
-                Some(f) => Err(f),
-                None => unreachable_exit(),
-            },
+            _ => unreachable_exit(),
         }
     }
 }
@@ -239,6 +257,18 @@ macro_rules! host_abi_fn {
     };
 }
 
+/// Per access size (1, 2, 4, 8): `len + 1 - size`, or 0 when the region is shorter (branch-free).
+#[inline(always)]
+fn bounds(len: u64) -> [u64; 4] {
+    let l = len.wrapping_add(1);
+    [
+        l.saturating_sub(1),
+        l.saturating_sub(2),
+        l.saturating_sub(4),
+        l.saturating_sub(8),
+    ]
+}
+
 /// An exit record the code generator never produces.
 #[cold]
 fn unreachable_exit() -> Result<u64, Fault> {
@@ -251,7 +281,7 @@ fn unreachable_exit() -> Result<u64, Fault> {
 /// `ctx.regions` must point to the live table of the current run.
 unsafe fn regions_of(ctx: &RunCtx) -> &RegionTable<'_> {
     // SAFETY: guaranteed by the caller; the table outlives the run, which outlives `ctx`'s borrow.
-    unsafe { &*ctx.regions.cast::<RegionTable<'_>>() }
+    unsafe { &*ctx.regions.assume_init().cast::<RegionTable<'_>>() }
 }
 
 /// What a helper call gives back to generated code: r0, and whether the run must end (the
@@ -278,7 +308,7 @@ unsafe fn call_helper(
     args: [u64; 5],
 ) -> Ret {
     // SAFETY: guaranteed by the caller.
-    unsafe { (*ctx_ptr).cur_pc = pc };
+    unsafe { (*ctx_ptr).cur_pc.write(pc) };
     // SAFETY: guaranteed by the caller; programs that call helpers always run with a table.
     let regions = unsafe { regions_of(&*ctx_ptr) };
     let mut hctx = HelperContext::new(regions);
@@ -289,17 +319,17 @@ unsafe fn call_helper(
         Ok(Ok(r0)) => match hctx.stop_requested() {
             None => Ret { r0, leave: 0 },
             Some(v) => {
-                ctx.exit_kind = exit::OK;
+                ctx.exit_kind.write(exit::OK);
                 Ret { r0: v, leave: 1 }
             }
         },
         Ok(Err(error)) => helper_failed(ctx, error, id, pc),
         Err(_) => {
-            ctx.recorded = Some(Fault::HelperPanicked {
+            ctx.recorded.write(Fault::HelperPanicked {
                 pc: pc as usize,
                 id,
             });
-            ctx.exit_kind = exit::RECORDED;
+            ctx.exit_kind.write(exit::RECORDED);
             Ret { r0: 0, leave: 1 }
         }
     }
@@ -330,7 +360,7 @@ impl FunctionCaller for JitCaller<'_> {
     fn next_frame(&self) -> u64 {
         // SAFETY: bound to the live context before the run; read between generated-code
         // writes (a helper is running).
-        unsafe { (*self.ctx.get()).cur_r10 }.wrapping_sub(FRAME_SIZE as u64)
+        unsafe { (*self.ctx.get()).cur_r10.assume_init() }.wrapping_sub(FRAME_SIZE as u64)
     }
 
     fn call_function(
@@ -351,25 +381,33 @@ impl FunctionCaller for JitCaller<'_> {
         // SAFETY: bound to the context of the run in progress; the helper calling us holds no
         // reference to it (see `call_helper`).
         let ctx = unsafe { &mut *self.ctx.get() };
-        let (r10, pc) = (ctx.cur_r10, ctx.cur_pc);
-        ctx.callback_fault = None;
-        let depth = (ctx.init_r10.wrapping_sub(r10) / FRAME_SIZE as u64) as usize;
+        // SAFETY: generated code writes `cur_r10` before every helper call when callbacks are
+        // enabled, `call_helper` writes `cur_pc`, the run function `init_r10` (`set_table`).
+        let (r10, pc, top) = unsafe {
+            (
+                ctx.cur_r10.assume_init(),
+                ctx.cur_pc.assume_init(),
+                ctx.init_r10.assume_init(),
+            )
+        };
+        ctx.callback_fault.write(None);
+        let depth = (top.wrapping_sub(r10) / FRAME_SIZE as u64) as usize;
         if depth + 1 >= MAX_FRAMES {
-            ctx.callback_fault = Some(Fault::CallDepthExceeded {
+            ctx.callback_fault.write(Some(Fault::CallDepthExceeded {
                 pc: pc as usize,
                 max: MAX_FRAMES,
-            });
+            }));
             return Err(HelperError::CallbackFailed);
         }
         let ret = self
             .jit
             .call_back(ctx, target, args, r10 - FRAME_SIZE as u64);
-        ctx.cur_r10 = r10;
-        ctx.cur_pc = pc;
+        ctx.cur_r10.write(r10);
+        ctx.cur_pc.write(pc);
         match ctx.result(ret.leave, ret.r0, program) {
             Ok(r0) => Ok(r0),
             Err(f) => {
-                ctx.callback_fault = Some(f);
+                ctx.callback_fault.write(Some(f));
                 Err(HelperError::CallbackFailed)
             }
         }
@@ -380,13 +418,15 @@ impl FunctionCaller for JitCaller<'_> {
 #[inline(never)]
 fn helper_failed(ctx: &mut RunCtx, error: HelperError, id: u32, pc: u64) -> Ret {
     let pc = pc as usize;
-    let fault = match (error, ctx.callback_fault.take()) {
+    // SAFETY: `set_table` initialises it for every run that can call helpers.
+    let pending = unsafe { ctx.callback_fault.assume_init_mut() }.take();
+    let fault = match (error, pending) {
         // A callback faulted: its fault is the run's (as the interpreter reports it).
         (HelperError::CallbackFailed, Some(f)) => f,
         (error, _) => Fault::Helper { pc, id, error },
     };
-    ctx.recorded = Some(fault);
-    ctx.exit_kind = exit::RECORDED;
+    ctx.recorded.write(fault);
+    ctx.exit_kind.write(exit::RECORDED);
     Ret { r0: 0, leave: 1 }
 }
 
@@ -397,7 +437,7 @@ fn helper_failed(ctx: &mut RunCtx, error: HelperError, id: u32, pc: u64) -> Ret 
 #[inline(always)]
 unsafe fn call_indexed(ctx: *mut RunCtx, index: usize, pc: u64, args: [u64; 5]) -> Ret {
     // SAFETY: `shared` points into the `Jit`, which outlives every run.
-    let shared = unsafe { &*(*ctx).shared };
+    let shared = unsafe { &*(*ctx).shared.assume_init() };
     match shared.helpers.get(index) {
         // SAFETY: guaranteed by the caller.
         Some((id, func)) => unsafe { call_helper(ctx, func.as_ref(), *id, pc, args) },
@@ -409,11 +449,11 @@ unsafe fn call_indexed(ctx: *mut RunCtx, index: usize, pc: u64, args: [u64; 5]) 
 #[cold]
 #[inline(never)]
 fn unknown_helper(ctx: &mut RunCtx, id: u64, pc: u64) -> Ret {
-    ctx.recorded = Some(Fault::UnknownHelper {
+    ctx.recorded.write(Fault::UnknownHelper {
         pc: pc as usize,
         id,
     });
-    ctx.exit_kind = exit::RECORDED;
+    ctx.exit_kind.write(exit::RECORDED);
     Ret { r0: 0, leave: 1 }
 }
 
@@ -423,7 +463,7 @@ fn unknown_helper(ctx: &mut RunCtx, id: u64, pc: u64) -> Ret {
 /// As [`call_helper`].
 unsafe fn call_by_id(ctx: *mut RunCtx, id: u64, pc: u64, args: [u64; 5]) -> Ret {
     // SAFETY: as in `call_indexed`.
-    let shared = unsafe { &*(*ctx).shared };
+    let shared = unsafe { &*(*ctx).shared.assume_init() };
     let helper = u32::try_from(id).ok().and_then(|id| shared.table.get(id));
     match helper {
         Some(h) => {
@@ -472,7 +512,7 @@ pub(crate) unsafe extern "sysv64" fn x86_callx(
     site: u64,
 ) -> Ret {
     // SAFETY: as in `x86_helper`.
-    let id = unsafe { (*ctx).ret };
+    let id = unsafe { (*ctx).ret.assume_init() };
     // SAFETY: as in `x86_helper`.
     unsafe { call_by_id(ctx, id, site >> 32, [r1, r2, r3, r4, r5]) }
 }
@@ -506,7 +546,7 @@ pub(crate) unsafe fn helper_trampoline(ctx: *mut RunCtx, index: u64, pc: u64) ->
     // SAFETY: as above.
     let ret = unsafe { call_indexed(ctx, index as usize, pc, args) };
     // SAFETY: as above; the helper has returned.
-    unsafe { (*ctx).ret = ret.r0 };
+    unsafe { (*ctx).ret.write(ret.r0) };
     ret.leave
 }
 }
@@ -522,7 +562,7 @@ pub(crate) unsafe fn callx_trampoline(ctx: *mut RunCtx, id: u64, pc: u64) -> u64
     // SAFETY: as in `helper_trampoline`.
     let ret = unsafe { call_by_id(ctx, id, pc, args) };
     // SAFETY: as in `helper_trampoline`.
-    unsafe { (*ctx).ret = ret.r0 };
+    unsafe { (*ctx).ret.write(ret.r0) };
     ret.leave
 }
 }

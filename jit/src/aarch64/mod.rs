@@ -194,6 +194,7 @@ impl Finished {
         Ok(Compiled {
             code,
             entry,
+            callback_entry: entry,
             offsets,
         })
     }

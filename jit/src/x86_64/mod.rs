@@ -74,6 +74,8 @@ struct Gen<'a> {
     lw: Lowering<'a>,
     /// Out-of-line second halves of region checks (x86-64 only).
     checks: Vec<Secondary>,
+    /// Offset of the callback entry stub.
+    callback_entry: usize,
 }
 
 /// The out-of-line part of a checked access whose inline test (the likely region) failed:
@@ -104,13 +106,19 @@ pub(crate) fn compile(
         ops,
         lw: Lowering::new(program, shared, flags, opts, labels),
         checks: Vec::new(),
+        callback_entry: 0,
     };
     let (entry, offsets) = emit_program(&mut g, n);
-    let Gen { ops, .. } = g;
+    let Gen {
+        ops,
+        callback_entry,
+        ..
+    } = g;
     let code = ops.finalize().map_err(|_| JitError::Finalize)?;
     Ok(Compiled {
         code,
         entry,
+        callback_entry,
         offsets,
     })
 }
@@ -120,18 +128,27 @@ impl Backend for Gen<'_> {
         self.ops.offset().0
     }
 
-    /// Entry stub and shared exit stub. Returns the entry offset.
+    /// Entry stubs and the shared exit stub. Returns the main entry's offset.
     ///
-    /// The entry is `extern "sysv64" fn(r1, r2, r3, ctx, r5, r4, target, r10) -> Ret`: r1–r5
-    /// arrive in their own host registers (rdi, rsi, rdx, r8, r9 are argument registers), the
-    /// context in rcx; it calls `target` (slot 0, or a callback's function) with r10 = `r10`
-    /// and returns r0 in rax and the exit kind in rdx. The previous `saved_sp` is kept on the
-    /// host stack, so callbacks can nest inside a run.
+    /// The main entry is `extern "sysv64" fn(r1, r2, ctx, r10) -> Ret`: it saves only the
+    /// callee-saved host registers the program uses, zeroes r0 and r3–r9, calls slot 0 and
+    /// returns r0 in rax and the exit kind in rdx.
+    ///
+    /// The callback entry is `extern "sysv64" fn(r1, r2, r3, ctx, r5, r4, target, r10) -> Ret`:
+    /// r1–r5 arrive in their own host registers (rdi, rsi, rdx, r8, r9 are argument registers),
+    /// the context in rcx; it calls `target` (a function start) with r10 = `r10`, keeping the
+    /// previous `saved_sp` on the host stack, so callbacks nest inside a run.
+    ///
+    /// Both stubs record `saved_sp` = rsp just before their `call`, followed by a 2-byte
+    /// `xor edx, edx` (exit kind OK for a normal return). The exit stub restores rsp, and
+    /// resumes after that `xor` (rdx holds the exit kind), whatever the depth.
     fn prologue(&mut self) -> usize {
-        let start = self.ops.offset().0;
-        // At entry rsp = 8 (mod 16); six pushes, the saved sp and 8 bytes of padding bring it
-        // back to 8, so the `call` enters the body with rsp = 0 (mod 16), the invariant of
+        let used = used_callee_saved(self.lw.program);
+        let first = self.lw.labels[0];
+        // Callback entry. At entry rsp = 8 (mod 16); six pushes, the saved sp and 8 bytes of
+        // padding keep it at 8, so the `call` enters with rsp = 0 (mod 16), the invariant of
         // every eBPF function body.
+        let callback = self.ops.offset().0;
         x64!(self.ops
             ; push rbp
             ; push rbx
@@ -151,8 +168,9 @@ impl Backend for Gen<'_> {
             ; xor r14d, r14d
             ; xor r15d, r15d
             ; call r11
-            ; xor edx, edx
-            ; ->epilogue:
+        );
+        self.resume_xor();
+        x64!(self.ops
             ; add rsp, 8
             ; pop QWORD [r12 + CTX_SAVED_SP]
             ; pop r15
@@ -162,11 +180,57 @@ impl Backend for Gen<'_> {
             ; pop rbx
             ; pop rbp
             ; ret
+        );
+        self.callback_entry = callback;
+        // Main entry.
+        let main = self.ops.offset().0;
+        x64!(self.ops ; push rbp ; push r12);
+        let mut pushed = 2;
+        for (i, &r) in CALLEE_SAVED.iter().enumerate() {
+            if used[i] {
+                x64!(self.ops ; push Rq(r));
+                pushed += 1;
+            }
+        }
+        let pad = pushed % 2 == 1;
+        if pad {
+            x64!(self.ops ; sub rsp, 8);
+        }
+        x64!(self.ops
+            ; mov r12, rdx
+            ; mov rbp, rcx
+            ; mov [r12 + CTX_SAVED_SP], rsp
+            ; xor eax, eax
+            ; xor edx, edx
+            ; xor r9d, r9d
+            ; xor r8d, r8d
+        );
+        for (i, &r) in CALLEE_SAVED.iter().enumerate() {
+            if used[i] {
+                x64!(self.ops ; xor Rd(r), Rd(r));
+            }
+        }
+        x64!(self.ops ; call =>first);
+        self.resume_xor();
+        if pad {
+            x64!(self.ops ; add rsp, 8);
+        }
+        for (i, &r) in CALLEE_SAVED.iter().enumerate().rev() {
+            if used[i] {
+                x64!(self.ops ; pop Rq(r));
+            }
+        }
+        x64!(self.ops
+            ; pop r12
+            ; pop rbp
+            ; ret
             ; ->leave:
             ; mov rsp, [r12 + CTX_SAVED_SP]
-            ; jmp ->epilogue
+            ; mov r11, [rsp - 8]
+            ; add r11, 2
+            ; jmp r11
         );
-        start
+        main
     }
 
     fn insn(&mut self, pc: usize) {
@@ -306,7 +370,31 @@ impl Backend for Gen<'_> {
     }
 }
 
+/// Host registers of r6–r9 (callee-saved in sysv64).
+const CALLEE_SAVED: [u8; 4] = [3, 13, 14, 15];
+
+/// Which of r6–r9 the program may touch (conservatively: any slot naming it as dst or src).
+fn used_callee_saved(program: &Program) -> [bool; 4] {
+    let mut used = [false; 4];
+    for i in program.insns() {
+        for r in [i.dst, i.src] {
+            if (6..=9).contains(&r) {
+                used[usize::from(r - 6)] = true;
+            }
+        }
+    }
+    used
+}
+
 impl Gen<'_> {
+    /// The `xor edx, edx` after an entry stub's `call` (exit kind OK), which the exit stub
+    /// skips: exactly 2 bytes.
+    fn resume_xor(&mut self) {
+        let before = self.ops.offset().0;
+        x64!(self.ops ; xor edx, edx);
+        debug_assert_eq!(self.ops.offset().0 - before, 2);
+    }
+
     fn new_label(&mut self) -> DynamicLabel {
         self.ops.new_dynamic_label()
     }
@@ -1012,16 +1100,33 @@ impl Negate for Cond {
     }
 }
 
-/// Enters generated code: calls `target` (slot 0 or a function start) with r1–r5 = `args`
-/// and r10 = `r10` on `ctx`; returns r0 and the exit kind.
+/// Runs a program: calls slot 0 through the main entry stub with r1, r2, r10 on `ctx`;
+/// returns r0 and the exit kind.
 ///
 /// # Safety
-/// `entry` must be the entry stub of live code produced by [`compile`] for a program whose
-/// helpers are in `ctx.shared`, `target` the start of a function of that code, and `ctx` must
-/// describe live regions of the current run.
+/// `entry` must be the main entry stub of live code produced by [`compile`] for a program
+/// whose helpers are in `ctx.shared`, and `ctx` must describe live regions of the current run.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) unsafe fn enter(
+pub(crate) unsafe fn enter(entry: usize, ctx: &mut RunCtx, r1: u64, r2: u64, r10: u64) -> Ret {
+    type Entry = unsafe extern "sysv64" fn(u64, u64, *mut RunCtx, u64) -> Ret;
+    // SAFETY: the main entry stub follows the sysv64 calling convention for `Entry` (it saves
+    // every callee-saved register it uses and returns with `ret`).
+    let f: Entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
+    // SAFETY: guaranteed by the caller: the code only touches memory its checks allow (the
+    // run's regions) and the context.
+    unsafe { f(r1, r2, ctx, r10) }
+}
+
+/// Calls back: calls `target` (a function start) through the callback entry stub with
+/// r1–r5 = `args` and r10 = `r10` on `ctx`; returns r0 and the exit kind.
+///
+/// # Safety
+/// As [`enter`], with `entry` the callback entry stub and `target` a function start of the
+/// same code; a run of that code is in progress on `ctx`, and `r10` is a frame of its stack.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) unsafe fn call_back(
     entry: usize,
     ctx: &mut RunCtx,
     args: [u64; 5],
@@ -1029,11 +1134,9 @@ pub(crate) unsafe fn enter(
     r10: u64,
 ) -> Ret {
     type Entry = unsafe extern "sysv64" fn(u64, u64, u64, *mut RunCtx, u64, u64, u64, u64) -> Ret;
-    // SAFETY: the entry stub follows the sysv64 calling convention for `Entry` (it saves every
-    // callee-saved register it uses and returns with `ret`).
+    // SAFETY: the callback entry stub follows the sysv64 calling convention for `Entry`.
     let f: Entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
-    // SAFETY: guaranteed by the caller: the code only touches memory its checks allow (the
-    // run's regions) and the context.
+    // SAFETY: guaranteed by the caller.
     unsafe {
         f(
             args[0], args[1], args[2], ctx, args[4], args[3], target, r10,

@@ -260,8 +260,20 @@ impl<'a> Analyzer<'a> {
             run.outs[m] = [Vec::new(), Vec::new()];
             run.over[m] = None;
         }
-        let Some(mut head) = Self::pre(f, run, h) else {
-            return Ok(());
+        let mut head = match Self::pre(f, run, h) {
+            Some(s) => s,
+            None => {
+                // An irreducible loop may be entered at another member while its head is not
+                // (yet) reached: pass once with no state at the head. Every cycle of the
+                // component goes through the head, so if that pass brings nothing back to it,
+                // it was the whole analysis of the component; otherwise iterate from there.
+                self.vertex(f, run, h)?;
+                self.elems(f, run, body)?;
+                match Self::pre(f, run, h) {
+                    Some(s) => s,
+                    None => return Ok(()),
+                }
+            }
         };
         self.soft += 1;
         let mut iter = 0u32;

@@ -95,6 +95,7 @@ pub(crate) struct Compiled {
     pub code: ExecutableBuffer,
     pub entry: usize,
     /// The callback entry stub (x86-64; the main entry elsewhere).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub callback_entry: usize,
     pub offsets: Vec<usize>,
 }

@@ -288,7 +288,9 @@ fn random_programs_agree() {
     let cases = std::env::var("APIARY_JIT_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+        // A few generated programs are refused by the loader; 10,400 cases leave at least the
+        // 10,000 compared programs the issue asks for.
+        .unwrap_or(10_400);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -354,5 +356,9 @@ fn random_programs_agree() {
     eprintln!("random programs: {ran} compared on both engines, {rejected} rejected by the loader");
     eprintln!("outcomes: {:?}", stats.borrow());
     assert!(ran > 0, "no random program ran on both engines");
-    assert!(ran >= cases as usize / 2, "too few programs ran: {ran}");
+    let required = (cases as usize * 9 / 10).min(10_000);
+    assert!(
+        ran >= required,
+        "too few programs ran on both engines: {ran} < {required}"
+    );
 }

@@ -204,4 +204,54 @@ impl Analyzer<'_> {
             s,
         ))
     }
+
+    /// A legacy packet load (`LD_ABS`/`LD_IND`): r6 must be the context, r0 gets the bytes,
+    /// r1–r5 are clobbered, and a failed load ends the program with r0 = 0.
+    pub(crate) fn legacy_packet(
+        &mut self,
+        s: &mut State,
+        addr: apiary_vm::instruction::PacketAddr,
+        size: apiary_vm::instruction::Size,
+    ) -> Result<(), RejectReason> {
+        if !self.env.ptype.legacy_packet {
+            return Err(RejectReason::Unsupported {
+                what: "legacy packet load for this program type".into(),
+            });
+        }
+        if let crate::platform::CtxKind::Struct(_) = self.env.ptype.ctx {
+            match s.regs[6] {
+                Val::Ptr(Ptr {
+                    region: Region::Ctx,
+                    off,
+                    ..
+                }) if off.as_const() == Some(0) => {}
+                v => {
+                    return Err(RejectReason::InvalidType {
+                        reg: 6,
+                        expected: "ctx",
+                        found: transfer::type_name(&v),
+                    })
+                }
+            }
+        }
+        if let apiary_vm::instruction::PacketAddr::Ind(r) = addr {
+            let v = transfer::read(s, r)?;
+            if v.scalar().is_none() {
+                return Err(RejectReason::InvalidType {
+                    reg: r.number(),
+                    expected: "number",
+                    found: transfer::type_name(&v),
+                });
+            }
+        }
+        if s.depth() == 0 && self.soft == 0 {
+            self.record_exit(&Val::constant(0));
+        }
+        for r in 1..=5 {
+            s.regs[r] = Val::Uninit;
+        }
+        let bits = u32::from(size.bytes()) * 8;
+        s.regs[0] = Val::Scalar(Scalar::urange(0, (1u64 << bits) - 1));
+        Ok(())
+    }
 }

@@ -13,7 +13,8 @@ use std::time::Instant;
 use apiary_vm::instruction::{Instruction, Reg};
 
 use crate::cfg::Cfg;
-use crate::domain::{disjuncts, Ptr, Region, Scalar, State, Thresholds, Val};
+use crate::domain::disjuncts::{self, Parts};
+use crate::domain::{Scalar, State, Thresholds, Val};
 use crate::error::{RejectReason, Rejection};
 use crate::termination::{self, Candidate, LoopInfo};
 use crate::transfer::{self, alu, branch, mem, Env};
@@ -36,7 +37,7 @@ pub struct FuncInfo {
 struct Run {
     entry: State,
     over: Vec<Option<State>>,
-    outs: Vec<[Vec<State>; 2]>,
+    outs: Vec<[Parts; 2]>,
     exit: Option<State>,
     base_soft: u32,
 }
@@ -181,29 +182,51 @@ impl<'a> Analyzer<'a> {
         let mut run = Run {
             entry,
             over: vec![None; n],
-            outs: vec![[Vec::new(), Vec::new()]; n],
+            outs: vec![[Parts::default(), Parts::default()]; n],
             exit: None,
             base_soft: self.soft,
         };
-        self.elems(&f, &mut run, &f.wto)?;
+        self.top(&f, &mut run)?;
         Ok(run.exit)
     }
 
+    /// The top level of the function's weak topological order. Each state on an edge is read
+    /// only by the edge's target, so a block outside every loop (visited once) takes the states
+    /// of its incoming edges, and the edges into a loop are freed once the loop is done: only
+    /// the frontier of the analysis stays in memory.
+    fn top(&mut self, f: &FuncInfo, run: &mut Run) -> Result<(), Rejection> {
+        for e in &f.wto {
+            match e {
+                Elem::Vertex(v) => self.vertex_with(f, run, *v, true)?,
+                Elem::Component(h, body) => {
+                    self.component(f, run, *h, body, e)?;
+                    let mut members = Vec::new();
+                    wto::nodes(e, &mut members);
+                    for m in members {
+                        for &(p, i) in &f.cfg.blocks[m].preds {
+                            run.outs[p][i] = Parts::default();
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The states flowing into block `b` (its loop-head state when it has one), at most
-    /// `max` of them.
-    fn pre_parts(f: &FuncInfo, run: &Run, b: usize, max: usize) -> Vec<State> {
+    /// `max` of them; `take`: move them out of the incoming edges (read for the last time).
+    fn pre_parts(f: &FuncInfo, run: &mut Run, b: usize, max: usize, take: bool) -> Vec<State> {
         if let Some(s) = &run.over[b] {
             return vec![s.clone()];
         }
-        let mut parts = Vec::new();
+        let mut parts = Parts::default();
         if b == 0 {
             parts.push(run.entry.clone());
         }
         for &(p, e) in &f.cfg.blocks[b].preds {
-            for o in &run.outs[p][e] {
-                disjuncts::push(&mut parts, o.clone());
-            }
+            parts.extend(&mut run.outs[p][e], take);
         }
+        let mut parts = parts.into_states();
         disjuncts::bound(&mut parts, max);
         parts
     }
@@ -212,7 +235,7 @@ impl<'a> Analyzer<'a> {
     fn pre(f: &FuncInfo, run: &Run, b: usize) -> Option<State> {
         let mut acc: Option<State> = (b == 0).then(|| run.entry.clone());
         for &(p, e) in &f.cfg.blocks[b].preds {
-            for o in &run.outs[p][e] {
+            for o in run.outs[p][e].states() {
                 acc = Some(match acc {
                     None => o.clone(),
                     Some(a) => a.join(o, None),
@@ -223,12 +246,22 @@ impl<'a> Analyzer<'a> {
     }
 
     fn vertex(&mut self, f: &FuncInfo, run: &mut Run, v: usize) -> Result<(), Rejection> {
-        let mut outs: [Vec<State>; 2] = [Vec::new(), Vec::new()];
-        for s in Self::pre_parts(f, run, v, self.limits.max_paths) {
+        self.vertex_with(f, run, v, false)
+    }
+
+    fn vertex_with(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        v: usize,
+        take: bool,
+    ) -> Result<(), Rejection> {
+        let mut outs: [Parts; 2] = [Parts::default(), Parts::default()];
+        for s in Self::pre_parts(f, run, v, self.limits.max_paths, take) {
             let [a, b] = self.block(f, run, v, s)?;
             for (i, o) in [a, b].into_iter().enumerate() {
                 if let Some(o) = o {
-                    disjuncts::push(&mut outs[i], o);
+                    outs[i].push(o);
                 }
             }
         }
@@ -257,7 +290,7 @@ impl<'a> Analyzer<'a> {
         let mut members = Vec::new();
         wto::nodes(e, &mut members);
         for &m in &members {
-            run.outs[m] = [Vec::new(), Vec::new()];
+            run.outs[m] = [Parts::default(), Parts::default()];
             run.over[m] = None;
         }
         let mut head = match Self::pre(f, run, h) {
@@ -496,54 +529,6 @@ impl<'a> Analyzer<'a> {
         Ok([Some(s), None])
     }
 
-    fn legacy_packet(
-        &mut self,
-        s: &mut State,
-        addr: apiary_vm::instruction::PacketAddr,
-        size: apiary_vm::instruction::Size,
-    ) -> Result<(), RejectReason> {
-        if !self.env.ptype.legacy_packet {
-            return Err(RejectReason::Unsupported {
-                what: "legacy packet load for this program type".into(),
-            });
-        }
-        if let crate::platform::CtxKind::Struct(_) = self.env.ptype.ctx {
-            match s.regs[6] {
-                Val::Ptr(Ptr {
-                    region: Region::Ctx,
-                    off,
-                    ..
-                }) if off.as_const() == Some(0) => {}
-                v => {
-                    return Err(RejectReason::InvalidType {
-                        reg: 6,
-                        expected: "ctx",
-                        found: transfer::type_name(&v),
-                    })
-                }
-            }
-        }
-        if let apiary_vm::instruction::PacketAddr::Ind(r) = addr {
-            let v = transfer::read(s, r)?;
-            if v.scalar().is_none() {
-                return Err(RejectReason::InvalidType {
-                    reg: r.number(),
-                    expected: "number",
-                    found: transfer::type_name(&v),
-                });
-            }
-        }
-        if s.depth() == 0 && self.soft == 0 {
-            self.record_exit(&Val::constant(0));
-        }
-        for r in 1..=5 {
-            s.regs[r] = Val::Uninit;
-        }
-        let bits = u32::from(size.bytes()) * 8;
-        s.regs[0] = Val::Scalar(Scalar::urange(0, (1u64 << bits) - 1));
-        Ok(())
-    }
-
     pub(crate) fn record_exit(&mut self, v: &Val) {
         match v.scalar() {
             Some(x) => self.exit_r0 = Some(self.exit_r0.map_or(*x, |r| r.join(x))),
@@ -571,32 +556,6 @@ impl<'a> Analyzer<'a> {
                 None => s.clone(),
                 Some(e) => e.join(s, None),
             });
-        }
-        Ok(())
-    }
-
-    /// After the analysis: every loop head reached in a final pass needs a proven exit test.
-    ///
-    /// # Errors
-    /// [`RejectReason::UnboundedLoop`] naming the loop head.
-    pub fn check_termination(&self) -> Result<(), Rejection> {
-        for f in self.funcs.values() {
-            for l in &f.loops {
-                if !self.heads_reached.contains(&l.head_pc) {
-                    continue;
-                }
-                let proven = l
-                    .tests
-                    .iter()
-                    .any(|t| self.cand_ok.get(t).copied() == Some(true));
-                if !proven {
-                    return Err(self.rejection(
-                        l.head_pc,
-                        RejectReason::UnboundedLoop { head: l.head_pc },
-                        &State::entry(),
-                    ));
-                }
-            }
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use apiary_vm::Program;
 use crate::cfg::Cfg;
 use crate::domain::scalar_cmp::{negate, swap};
 use crate::domain::State;
+use crate::error::{RejectReason, Rejection};
 use crate::wto::{nodes, Elem};
 
 /// A loop: its head slot and the slots of its candidate exit tests.
@@ -320,5 +321,33 @@ pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
                 }
         }
         _ => false,
+    }
+}
+
+impl crate::fixpoint::Analyzer<'_> {
+    /// After the analysis: every loop head reached in a final pass needs a proven exit test.
+    ///
+    /// # Errors
+    /// [`RejectReason::UnboundedLoop`] naming the loop head.
+    pub fn check_termination(&self) -> Result<(), Rejection> {
+        for f in self.funcs.values() {
+            for l in &f.loops {
+                if !self.heads_reached.contains(&l.head_pc) {
+                    continue;
+                }
+                let proven = l
+                    .tests
+                    .iter()
+                    .any(|t| self.cand_ok.get(t).copied() == Some(true));
+                if !proven {
+                    return Err(self.rejection(
+                        l.head_pc,
+                        RejectReason::UnboundedLoop { head: l.head_pc },
+                        &State::entry(),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -4,6 +4,8 @@
 //! meet a test that tells them apart. Beyond the bound, states of the same register types are
 //! joined first, then everything.
 
+use std::hash::{Hash, Hasher};
+
 use super::state::State;
 use super::value::{Region, Val};
 
@@ -40,10 +42,99 @@ fn type_key(s: &State) -> [u8; 11] {
     k
 }
 
-/// Adds `s` to `parts` (dropping duplicates).
-pub fn push(parts: &mut Vec<State>, s: State) {
-    if !parts.contains(&s) {
-        parts.push(s);
+/// A fast, non-cryptographic hasher (FxHash's multiply-rotate) for duplicate detection.
+#[derive(Default)]
+pub(crate) struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+fn hash(s: &State) -> u64 {
+    let mut h = Fx::default();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// A set of distinct states, in insertion order, with their hashes (duplicates are found by
+/// hash first: a state is compared in full only with states of the same hash).
+#[derive(Clone, Debug, Default)]
+pub struct Parts {
+    states: Vec<State>,
+    hashes: Vec<u64>,
+}
+
+impl Parts {
+    fn has(&self, h: u64, s: &State) -> bool {
+        self.hashes
+            .iter()
+            .zip(&self.states)
+            .any(|(&g, t)| g == h && t == s)
+    }
+
+    /// Adds `s` unless it is there already.
+    pub fn push(&mut self, s: State) {
+        let h = hash(&s);
+        if !self.has(h, &s) {
+            self.states.push(s);
+            self.hashes.push(h);
+        }
+    }
+
+    /// Adds the states of `o` not there already (copies, or moved when `take`).
+    pub fn extend(&mut self, o: &mut Parts, take: bool) {
+        if self.states.is_empty() && take {
+            std::mem::swap(self, o);
+            return;
+        }
+        if take {
+            for (s, h) in o.states.drain(..).zip(o.hashes.drain(..)) {
+                if !self.has(h, &s) {
+                    self.states.push(s);
+                    self.hashes.push(h);
+                }
+            }
+        } else {
+            for (s, &h) in o.states.iter().zip(&o.hashes) {
+                if !self.has(h, s) {
+                    self.states.push(s.clone());
+                    self.hashes.push(h);
+                }
+            }
+        }
+    }
+
+    /// The states.
+    #[must_use]
+    pub fn states(&self) -> &[State] {
+        &self.states
+    }
+
+    /// The states, by value.
+    #[must_use]
+    pub fn into_states(self) -> Vec<State> {
+        self.states
     }
 }
 

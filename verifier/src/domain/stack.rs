@@ -2,8 +2,11 @@
 //! spill of an abstract value (pointers keep their type) or raw bytes with an init bitmap and a
 //! known-zero bitmap. Partially overwriting a spill turns it into bytes.
 
+use std::cell::Cell;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+use super::disjuncts::Fx;
 use super::scalar::{Scalar, Thresholds};
 use super::value::Val;
 
@@ -32,16 +35,52 @@ pub enum StackError {
 }
 
 /// A frame's stack.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub struct Stack {
     slots: [Slot; SLOTS],
+    /// Hash of `slots`, computed on demand (0: not yet); states are compared and hashed far
+    /// more often than their stacks change.
+    hash: Cell<u64>,
 }
 
 impl Default for Stack {
     fn default() -> Self {
         Self {
             slots: [EMPTY; SLOTS],
+            hash: Cell::new(0),
         }
+    }
+}
+
+impl Stack {
+    fn content_hash(&self) -> u64 {
+        let h = self.hash.get();
+        if h != 0 {
+            return h;
+        }
+        let mut fx = Fx::default();
+        self.slots.hash(&mut fx);
+        let h = fx.finish().max(1);
+        self.hash.set(h);
+        h
+    }
+}
+
+impl PartialEq for Stack {
+    fn eq(&self, o: &Self) -> bool {
+        let (a, b) = (self.hash.get(), o.hash.get());
+        if a != 0 && b != 0 && a != b {
+            return false;
+        }
+        self.slots == o.slots
+    }
+}
+
+impl Eq for Stack {}
+
+impl Hash for Stack {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.content_hash());
     }
 }
 
@@ -136,6 +175,7 @@ impl Stack {
 
     /// Writes `val` (`size` bytes) at a start offset in `[lo, hi]` (bounds already checked).
     pub fn write(&mut self, lo: i64, hi: i64, size: u8, val: &Val) {
+        self.hash.set(0);
         let size_i = i64::from(size);
         if lo == hi && lo % 8 == 0 && size == 8 && val.is_init() {
             self.slots[(lo / 8) as usize] = Slot::Spill(*val);
@@ -173,6 +213,7 @@ impl Stack {
 
     /// A helper wrote unknown bytes: `[lo, lo + min_len)` surely, up to `lo + max_len` maybe.
     pub fn havoc(&mut self, lo: i64, min_len: i64, max_len: i64) {
+        self.hash.set(0);
         for b in lo.max(0)..(lo + max_len).min(FRAME) {
             let i = (b / 8) as usize;
             let (mut init, mut zero) = self.slots[i].to_bytes();
@@ -207,6 +248,7 @@ impl Stack {
 
     /// Applies `f` to every spilled value.
     pub fn map_spills(&mut self, mut f: impl FnMut(&Val) -> Val) {
+        self.hash.set(0);
         for s in &mut self.slots {
             if let Slot::Spill(v) = s {
                 let n = f(v);

@@ -170,10 +170,13 @@ pub fn native_helper(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
 #[must_use]
 pub fn helper_table() -> HelperTable {
     let mut table = HelperTable::new();
-    table.register(1, "bench_helper", |_, [a, b, c, d, e]| {
-        Ok(helper(a, b, c, d, e))
-    });
+    table.register_plain(1, "bench_helper", plain_helper);
     table
+}
+
+/// [`helper`] as a plain helper (engines call it directly; it cannot panic).
+extern "C" fn plain_helper(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+    helper(a, b, c, d, e)
 }
 
 /// The environment apiary's engines are prepared with (helper 1, no metering unless `budget`).

@@ -42,13 +42,24 @@ pub fn strcmp_sign(a: &[u8], b: &[u8]) -> i64 {
     }
 }
 
+extern "C" fn plain_gather_bytes(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+    gather_bytes([a, b, c, d, e])
+}
+
+extern "C" fn plain_no_op(_: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    0
+}
+
+extern "C" fn plain_sqrti(x: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    x.isqrt()
+}
+
 /// A table with helpers 0–5 as uBPF's conformance plugin defines them.
 #[must_use]
 pub fn conformance_helpers() -> HelperTable {
     let mut t = HelperTable::new();
-    t.register(id::GATHER_BYTES, "gather_bytes", |_, args| {
-        Ok(gather_bytes(args))
-    });
+    // Plain helpers (engines call them directly): pure functions of r1–r5 that cannot panic.
+    t.register_plain(id::GATHER_BYTES, "gather_bytes", plain_gather_bytes);
     t.register(
         id::MEMFROB,
         "memfrob",
@@ -59,8 +70,8 @@ pub fn conformance_helpers() -> HelperTable {
             Ok(0)
         },
     );
-    t.register(id::NO_OP, "no_op", |_, _| Ok(0));
-    t.register(id::SQRTI, "sqrti", |_, [x, ..]| Ok(x.isqrt()));
+    t.register_plain(id::NO_OP, "no_op", plain_no_op);
+    t.register_plain(id::SQRTI, "sqrti", plain_sqrti);
     t.register(
         id::STRCMP_EXT,
         "strcmp_ext",

@@ -3,7 +3,7 @@
 //! stops in the middle of a block, and the static description of every fault site.
 
 use apiary_vm::fault::Access;
-use apiary_vm::instruction::{Instruction, Size};
+use apiary_vm::instruction::{AluOp, Instruction, Operand, PacketAddr, Reg, Size};
 use apiary_vm::program::Program;
 
 /// The metering cost of the second slot of an `lddw`: none, an `lddw` counts one (as
@@ -84,6 +84,94 @@ impl Blocks {
             leader,
             cost,
             remaining,
+        }
+    }
+}
+
+/// Bit mask of r1–r5 (bit `i` = eBPF register `ri`).
+pub(crate) const ARGS_MASK: u16 = 0b11_1110;
+
+fn bit(r: Reg) -> u16 {
+    1 << r.index()
+}
+
+fn operand_bit(src: Operand) -> u16 {
+    match src {
+        Operand::Reg(r) => bit(r),
+        Operand::Imm(_) => 0,
+    }
+}
+
+/// Registers slot `ins` may read (`use`, over-approximated) and surely writes (`def`,
+/// under-approximated: a write only some paths make is not a definition).
+fn use_def(ins: &Instruction) -> (u16, u16) {
+    match *ins {
+        Instruction::Alu { op, dst, src, .. } => match op {
+            AluOp::Mov | AluOp::Movsx(_) => (operand_bit(src), bit(dst)),
+            _ => (bit(dst) | operand_bit(src), bit(dst)),
+        },
+        Instruction::Neg { dst, .. } | Instruction::Endian { dst, .. } => (bit(dst), bit(dst)),
+        Instruction::Load { dst, src, .. } => (bit(src), bit(dst)),
+        Instruction::Store { dst, src, .. } => (bit(dst) | operand_bit(src), 0),
+        Instruction::Atomic { dst, src, .. } => (bit(dst) | bit(src) | 1, 0),
+        Instruction::LoadImm64 { dst, .. } => (0, bit(dst)),
+        Instruction::LoadPacket { addr, .. } => match addr {
+            PacketAddr::Ind(r) => (bit(r), 1),
+            PacketAddr::Abs => (0, 1),
+        },
+        Instruction::Jump { dst, src, .. } => (bit(dst) | operand_bit(src), 0),
+        Instruction::Ja { .. } | Instruction::LddwTail => (0, 0),
+        // Helper calls read r1–r5 and keep them; r0 is the result.
+        Instruction::Call { .. } => (ARGS_MASK, 1),
+        Instruction::CallX { reg } => (ARGS_MASK | bit(reg), 1),
+        // The callee reads r1–r5 and may leave them changed (no definition claimed).
+        Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } => (0x7ff, 0),
+        // What an exit reads is its successor set's business (see `live_args_out`).
+        Instruction::Exit => (1, 0),
+    }
+}
+
+/// For every slot: the subset of r1–r5 ([`ARGS_MASK`] bits) that may be read after the slot
+/// before being overwritten (backward liveness over the whole program). An `exit` of the entry
+/// function ends the run (when no local call targets slot 0: callbacks never start at slot 0)
+/// and reads nothing; any other `exit` is assumed to read every register (a local call's
+/// caller sees r1–r5 as the callee left them). The result over-approximates: a register
+/// reported dead is dead on every path.
+pub(crate) fn live_args_out(program: &Program) -> Vec<u16> {
+    let ins = program.instructions();
+    let n = ins.len();
+    let entry_end = if ins
+        .iter()
+        .any(|i| matches!(i, Instruction::CallLocal { target: 0 }))
+    {
+        0
+    } else {
+        program.functions().first().map_or(0, |f| f.end)
+    };
+    let ud: Vec<(u16, u16)> = ins.iter().map(use_def).collect();
+    let mut live_in = vec![0u16; n];
+    let mut live_out = vec![0u16; n];
+    loop {
+        let mut changed = false;
+        for pc in (0..n).rev() {
+            let next = |t: usize| live_in.get(t).copied().unwrap_or(ARGS_MASK);
+            let out = match ins[pc] {
+                Instruction::Ja { target } => next(target),
+                Instruction::Jump { target, .. } => next(target) | next(pc + 1),
+                Instruction::Exit if pc < entry_end => 0,
+                Instruction::Exit | Instruction::CallKfunc { .. } => ARGS_MASK,
+                _ => next(pc + 1),
+            };
+            let (u, d) = ud[pc];
+            let inn = (u | (out & !d)) & ARGS_MASK;
+            if out != live_out[pc] || inn != live_in[pc] {
+                live_out[pc] = out;
+                live_in[pc] = inn;
+                changed = true;
+            }
+        }
+        if !changed {
+            return live_out;
         }
     }
 }

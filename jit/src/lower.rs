@@ -11,7 +11,7 @@ use apiary_vm::program::Program;
 use apiary_vm::Access;
 use dynasmrt::DynamicLabel;
 
-use crate::analysis::{access_of, size_index, Blocks};
+use crate::analysis::{access_of, live_args_out, size_index, Blocks, ARGS_MASK};
 use crate::runtime::{Shared, CTX_INPUT_BOUND, CTX_PACKET_BOUND};
 use crate::CompileOptions;
 
@@ -115,6 +115,8 @@ pub(crate) struct Lowering<'a> {
     pub callbacks: bool,
     pub opts: &'a CompileOptions,
     rng: u64,
+    /// Per slot, r1–r5 possibly read later (computed when the program calls plain helpers).
+    live_args: Option<Vec<u16>>,
 }
 
 impl<'a> Lowering<'a> {
@@ -136,7 +138,33 @@ impl<'a> Lowering<'a> {
             callbacks: flags.callbacks,
             opts,
             rng: opts.seed | 1,
+            live_args: None,
         }
+        .with_liveness()
+    }
+
+    fn with_liveness(mut self) -> Self {
+        let plain = self.program.instructions().iter().any(|i| match *i {
+            Instruction::Call { helper } => self.plain_helper(helper).is_some(),
+            _ => false,
+        });
+        if plain {
+            self.live_args = Some(live_args_out(self.program));
+        }
+        self
+    }
+
+    /// The plain function of helper `id`, when it was registered as one (called directly).
+    pub(crate) fn plain_helper(&self, id: u32) -> Option<apiary_vm::helpers::PlainHelperFn> {
+        self.shared.table.get(id).and_then(|h| h.plain)
+    }
+
+    /// Which of r1–r5 (bit `i` = `ri`) the code after slot `pc` may read before writing them
+    /// (all five when unknown): what a plain helper call must preserve.
+    pub(crate) fn live_args_after(&self, pc: usize) -> u16 {
+        self.live_args
+            .as_ref()
+            .map_or(ARGS_MASK, |l| l[pc] & ARGS_MASK)
     }
 
     /// The instruction at `pc`.

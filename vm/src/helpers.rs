@@ -14,6 +14,17 @@ pub type HelperResult = Result<u64, HelperError>;
 /// The function behind a helper: receives the run's context and r1–r5.
 pub type HelperFn = dyn Fn(&mut HelperContext<'_>, [u64; 5]) -> HelperResult + Send + Sync;
 
+/// A plain helper: a function of r1–r5 returning r0 that cannot fail, stop the run, touch the
+/// run's memory through a [`HelperContext`] or call back into the program. Engines call it
+/// directly (the JITs with one host `call`, r1–r5 already in argument registers where the
+/// register map allows), without building a context or catching panics.
+///
+/// A plain helper **must not panic**: a panic cannot unwind out of an `extern "C"` function,
+/// so it aborts the process (Rust 1.81 and later abort on such an unwind; there is no
+/// undefined behaviour, but there is no [`crate::Fault::HelperPanicked`] either). Register a
+/// helper that may panic or fail with [`HelperTable::register`].
+pub type PlainHelperFn = extern "C" fn(u64, u64, u64, u64, u64) -> u64;
+
 /// A registered helper.
 #[derive(Clone)]
 pub struct Helper {
@@ -21,8 +32,11 @@ pub struct Helper {
     pub id: u32,
     /// The helper's name (for disassembly and by-name resolution).
     pub name: String,
-    /// The implementation.
+    /// The implementation (for a plain helper: a wrapper calling [`Helper::plain`]).
     pub func: Arc<HelperFn>,
+    /// The plain function, for helpers registered with [`HelperTable::register_plain`]:
+    /// engines may call it directly instead of `func`.
+    pub plain: Option<PlainHelperFn>,
 }
 
 impl fmt::Debug for Helper {
@@ -58,6 +72,27 @@ impl HelperTable {
                 id,
                 name: name.to_owned(),
                 func: Arc::new(func),
+                plain: None,
+            },
+        );
+        self
+    }
+
+    /// Registers (or replaces) helper `id` as a plain helper (see [`PlainHelperFn`]: it must
+    /// not panic). Engines that know no fast path call it through the ordinary
+    /// [`HelperFn`] interface, with the same result.
+    pub fn register_plain(&mut self, id: u32, name: &str, func: PlainHelperFn) -> &mut Self {
+        self.by_id.insert(
+            id,
+            Helper {
+                id,
+                name: name.to_owned(),
+                func: Arc::new(
+                    move |_: &mut HelperContext<'_>, [a, b, c, d, e]: [u64; 5]| {
+                        Ok(func(a, b, c, d, e))
+                    },
+                ),
+                plain: Some(func),
             },
         );
         self

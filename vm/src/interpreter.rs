@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::engine::{Environment, ExecConfig, Executable, Outcome};
 use crate::error::LoadError;
 use crate::fault::{Access, Fault, HelperError, Unsupported};
-use crate::helpers::{HelperContext, HelperFn, HelperTable};
+use crate::helpers::{HelperContext, HelperFn, HelperTable, PlainHelperFn};
 use crate::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Size, Width,
 };
@@ -159,6 +159,8 @@ enum Code {
     Jsle32I,
     Jsle32R,
     Call,
+    /// A plain helper ([`PlainHelperFn`]), `imm` indexing `Interpreter::plain`.
+    CallPlain,
     CallLocal,
     CallX,
     Exit,
@@ -202,6 +204,8 @@ pub struct Interpreter {
     program: Arc<Program>,
     ops: Vec<Op>,
     helpers: Vec<(u32, Arc<HelperFn>)>,
+    /// Plain helpers called by `Code::CallPlain`.
+    plain: Vec<PlainHelperFn>,
     table: Arc<HelperTable>,
     unsupported: Vec<Unsupported>,
     regions: Arc<[Region]>,
@@ -240,6 +244,7 @@ impl Interpreter {
             .any(|&id| env.helpers.get(id).is_some());
         let mut lowering = Lowering {
             helpers: Vec::new(),
+            plain: Vec::new(),
             unsupported: Vec::new(),
             table: &env.helpers,
             callbacks,
@@ -252,6 +257,7 @@ impl Interpreter {
             .collect();
         let Lowering {
             helpers,
+            plain,
             unsupported,
             ..
         } = lowering;
@@ -259,6 +265,7 @@ impl Interpreter {
             program,
             ops,
             helpers,
+            plain,
             table: Arc::clone(&env.helpers),
             unsupported,
             regions: Arc::clone(&env.regions),
@@ -270,6 +277,7 @@ impl Interpreter {
 
 struct Lowering<'a> {
     helpers: Vec<(u32, Arc<HelperFn>)>,
+    plain: Vec<PlainHelperFn>,
     unsupported: Vec<Unsupported>,
     table: &'a HelperTable,
     callbacks: bool,
@@ -456,8 +464,14 @@ impl Lowering<'_> {
                 op.code = jump_code(cond, width, is_imm);
             }
             Instruction::Call { helper } => {
-                op.code = Code::Call;
-                op.imm = self.helper_index(helper);
+                if let Some(f) = self.table.get(helper).and_then(|h| h.plain) {
+                    op.code = Code::CallPlain;
+                    op.imm = self.plain.len() as _;
+                    self.plain.push(f);
+                } else {
+                    op.code = Code::Call;
+                    op.imm = self.helper_index(helper);
+                }
             }
             Instruction::CallLocal { target } => {
                 op.code = Code::CallLocal;
@@ -1023,6 +1037,12 @@ impl Interpreter {
                         Ok((_, Some(stop))) => return (Ok(stop), count),
                         Err(f) => fault!(f),
                     }
+                }
+                Code::CallPlain => {
+                    // A plain helper cannot fail, stop the run or call back: no context, no
+                    // panic catching (it must not panic; see `PlainHelperFn`).
+                    let f = self.plain[op.imm as usize];
+                    regs[0] = f(regs[1], regs[2], regs[3], regs[4], regs[5]);
                 }
                 Code::CallX => {
                     if METER && count > budget {

@@ -338,6 +338,10 @@ impl Backend for Gen<'_> {
                 src,
                 target,
             } => self.jump(pc, cond, width, h(dst), src, target),
+            Instruction::Call { helper } if self.lw.plain_helper(helper).is_some() => {
+                let f = self.lw.plain_helper(helper).map_or(0, |f| f as usize);
+                self.plain_call(pc, f);
+            }
             Instruction::Call { helper } => {
                 let index = self.lw.helper_index(helper);
                 self.helper_call(
@@ -709,6 +713,36 @@ impl Gen<'_> {
             ; ldp x3, x4, [x24, #pair(CTX_ARGS + 16)]
             ; ldr x5, [x24, #ctx(CTX_ARGS + 32)]
         );
+    }
+
+    /// Calls a plain helper (`extern "C"`, AAPCS64) directly: r1–r5 (x1–x5) shift down to
+    /// x0–x4, r0 comes back in x0. x1–x5 are caller-saved, so the ones the code after the call
+    /// may read are kept in the context's argument area around it.
+    fn plain_call(&mut self, pc: usize, func: usize) {
+        let live = self.lw.live_args_after(pc);
+        for r in 1..=5u32 {
+            if live & (1 << r) != 0 {
+                a64!(self.ops ; str X(r), [x24, #ctx(CTX_ARGS + 8 * (r as i32 - 1))]);
+            }
+        }
+        a64!(self.ops
+            ; mov x0, x1
+            ; mov x1, x2
+            ; mov x2, x3
+            ; mov x3, x4
+            ; mov x4, x5
+        );
+        self.mov_const(true, FN, func as u64);
+        a64!(self.ops
+            ; str x30, [sp, #-16]!
+            ; blr x16
+            ; ldr x30, [sp], #16
+        );
+        for r in 1..=5u32 {
+            if live & (1 << r) != 0 {
+                a64!(self.ops ; ldr X(r), [x24, #ctx(CTX_ARGS + 8 * (r as i32 - 1))]);
+            }
+        }
     }
 
     /// Puts the blinded immediate (`imm` at the width) into T0: `(imm ^ key) ^ key`.

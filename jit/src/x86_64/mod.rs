@@ -321,6 +321,12 @@ impl Backend for Gen<'_> {
                 src,
                 target,
             } => self.jump(pc, cond, width, h(dst), src, target),
+            Instruction::Call { helper }
+                if PLAIN_DIRECT && self.lw.plain_helper(helper).is_some() =>
+            {
+                let f = self.lw.plain_helper(helper).map_or(0, |f| f as usize);
+                self.plain_call(pc, f);
+            }
             Instruction::Call { helper } => {
                 let index = self.lw.helper_index(helper);
                 let site = ((pc as u64) << 32) | (index as u64 & 0xffff_ffff);
@@ -369,6 +375,10 @@ impl Backend for Gen<'_> {
         self.emit_cold_stubs();
     }
 }
+
+/// Whether plain helpers are called directly: their `extern "C"` ABI is sysv64 on every
+/// x86-64 target but Windows.
+const PLAIN_DIRECT: bool = !cfg!(windows);
 
 /// Host registers of r6–r9 (callee-saved in sysv64).
 const CALLEE_SAVED: [u8; 4] = [3, 13, 14, 15];
@@ -454,6 +464,36 @@ impl Gen<'_> {
             ; pop rsi
             ; pop rdi
         );
+    }
+
+    /// Calls a plain helper (`extern "C"` = sysv64 here) directly: r1–r3 and r5 already sit in
+    /// argument registers (rdi, rsi, rdx, r8), r4 moves from r9 to rcx; r0 comes back in rax.
+    /// The argument registers are caller-saved, so the ones holding r1–r5 the code after the
+    /// call may read are pushed around it (with padding to keep rsp 16-byte aligned).
+    fn plain_call(&mut self, pc: usize, func: usize) {
+        let live = self.lw.live_args_after(pc);
+        let saved: Vec<u8> = (1..=5usize)
+            .filter(|&r| live & (1 << r) != 0)
+            .map(|r| MAP[r])
+            .collect();
+        let pad = saved.len() % 2 == 1;
+        for &r in &saved {
+            x64!(self.ops ; push Rq(r));
+        }
+        if pad {
+            x64!(self.ops ; sub rsp, 8);
+        }
+        x64!(self.ops
+            ; mov rcx, r9
+            ; mov rax, QWORD func as i64
+            ; call rax
+        );
+        if pad {
+            x64!(self.ops ; add rsp, 8);
+        }
+        for &r in saved.iter().rev() {
+            x64!(self.ops ; pop Rq(r));
+        }
     }
 
     /// Puts the immediate (as `imm_value` at `width`) into rcx, blinded.

@@ -59,7 +59,18 @@ impl Stack {
             return h;
         }
         let mut fx = Fx::default();
-        self.slots.hash(&mut fx);
+        for (i, s) in self.slots.iter().enumerate() {
+            match s {
+                Slot::Bytes { init: 0, zero: 0 } => {}
+                Slot::Bytes { init, zero } => {
+                    fx.write_u64((i as u64) << 16 | u64::from(*init) << 8 | u64::from(*zero));
+                }
+                Slot::Spill(v) => {
+                    fx.write_u64(i as u64 | 1 << 32);
+                    v.hash(&mut fx);
+                }
+            }
+        }
         let h = fx.finish().max(1);
         self.hash.set(h);
         h

@@ -128,7 +128,8 @@ impl State {
         }
     }
 
-    /// Applies `f` to every register and spilled value of every frame (including saved ones).
+    /// Applies `f` (pure) to every register and spilled value of every frame (including saved
+    /// ones); a stack is copied only when `f` changes one of its spills.
     pub fn map_values(&mut self, mut f: impl FnMut(&Val) -> Val) {
         for r in &mut self.regs {
             *r = f(r);
@@ -137,7 +138,7 @@ impl State {
             for r in &mut fr.saved {
                 *r = f(r);
             }
-            if fr.stack.spills().next().is_some() {
+            if fr.stack.spills().any(|(_, v)| f(v) != *v) {
                 Rc::make_mut(&mut fr.stack).map_spills(&mut f);
             }
         }

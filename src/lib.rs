@@ -13,6 +13,7 @@ pub mod lowmem;
 pub mod object;
 pub mod platform;
 pub mod source;
+pub mod verified_mode;
 
 use std::sync::Arc;
 
@@ -38,6 +39,9 @@ pub enum Error {
     /// The program failed its load-time checks.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The verifier rejected the program.
+    #[error("verifier: {0}")]
+    Rejected(Box<apiary_verifier::Rejection>),
 }
 
 /// Loads programs for one engine with one set of helpers, options and budget.
@@ -98,5 +102,58 @@ impl Runtime {
     /// As [`Runtime::load`], plus assembly errors with line and column.
     pub fn load_asm(&self, text: &str) -> Result<Box<dyn Executable>, Error> {
         self.load(source::read_program(text.as_bytes(), source::Format::Asm)?)
+    }
+
+    /// Verifies `insns` as a `mem` program (r1 = input of any length, r2 = that length) on the
+    /// conformance platform, then prepares it in verified mode: the accesses the verifier
+    /// proved in bounds run without run-time checks. The helpers are the conformance helpers
+    /// (ids 0–5), whose prototypes the verifier knows; this runtime's own helper table is not
+    /// used, since the proof holds only for the prototypes it was made with.
+    ///
+    /// # Errors
+    /// [`Error::Load`], [`Error::Rejected`] (with pc, instruction, reason and state), or
+    /// [`Error::Prepare`].
+    pub fn load_verified(&self, insns: Vec<Insn>) -> Result<Box<dyn Executable>, Error> {
+        self.verify_and_prepare(insns, None)
+    }
+
+    /// As [`Runtime::load_verified`], for inputs of exactly `len` bytes: more programs are
+    /// proven safe (accesses need no bounds check against r2), and runs with any other input
+    /// length are refused with [`Fault::InputLength`].
+    ///
+    /// # Errors
+    /// As [`Runtime::load_verified`].
+    pub fn load_verified_for_len(
+        &self,
+        insns: Vec<Insn>,
+        len: u64,
+    ) -> Result<Box<dyn Executable>, Error> {
+        let exe = self.verify_and_prepare(insns, Some(len))?;
+        Ok(Box::new(verified_mode::ForInputLength::new(exe, len)))
+    }
+
+    fn verify_and_prepare(
+        &self,
+        insns: Vec<Insn>,
+        len: Option<u64>,
+    ) -> Result<Box<dyn Executable>, Error> {
+        let program = Program::new(insns, &self.options)?;
+        let verified = apiary_verifier::verify(
+            &program,
+            &apiary_verifier::Platform::conformance(),
+            &apiary_verifier::ProgramType::mem(len),
+            &[],
+        )
+        .map_err(|r| Error::Rejected(Box::new(r)))?;
+        let env = Environment::new(
+            apiary_conformance::helpers::conformance_helpers(),
+            self.config,
+        );
+        Ok(verified_mode::prepare(
+            self.engine,
+            Arc::new(program),
+            &env,
+            &verified.facts,
+        )?)
     }
 }

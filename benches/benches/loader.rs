@@ -26,7 +26,10 @@ fn loader(c: &mut Criterion) {
         return;
     };
     let Ok(bytes) = std::fs::read(&path) else {
-        println!("NOTICE: {} unreadable; loader bench skipped", path.display());
+        println!(
+            "NOTICE: {} unreadable; loader bench skipped",
+            path.display()
+        );
         return;
     };
     let name = path

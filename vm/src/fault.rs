@@ -101,6 +101,10 @@ pub enum Fault {
     /// A helper panicked; the panic was caught at the engine boundary.
     #[error("instruction {pc}: helper {id} panicked")]
     HelperPanicked { pc: usize, id: u32 },
+    /// A program prepared in verified mode for inputs of one length was given another: running
+    /// it would void the verifier's proof, so it does not start (reported at pc 0).
+    #[error("input of {actual} bytes, but the program was verified for {expected}")]
+    InputLength { expected: u64, actual: u64 },
     /// The instruction has no run-time meaning in this engine's platform.
     #[error("instruction {pc}: unsupported {what}")]
     Unsupported { pc: usize, what: Unsupported },
@@ -119,6 +123,7 @@ impl Fault {
             | Fault::Helper { pc, .. }
             | Fault::HelperPanicked { pc, .. }
             | Fault::Unsupported { pc, .. } => *pc,
+            Fault::InputLength { .. } => 0,
         }
     }
 }

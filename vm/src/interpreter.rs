@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::engine::{Environment, ExecConfig, Executable, Outcome};
 use crate::error::LoadError;
+use crate::facts::Facts;
 use crate::fault::{Access, Fault, HelperError, Unsupported};
 use crate::helpers::{HelperContext, HelperFn, HelperTable, PlainHelperFn};
 use crate::instruction::{
@@ -238,6 +239,33 @@ impl Interpreter {
     /// # Errors
     /// [`LoadError::UnknownHelper`] when the program calls a helper `env` does not provide.
     pub fn new(program: Arc<Program>, env: &Environment) -> Result<Self, LoadError> {
+        Self::prepare(program, env, None)
+    }
+
+    /// Prepares `program` in verified mode: the loads, stores and atomics that `facts` mark as
+    /// proven in bounds run without the region-table check (atomics keep their alignment check).
+    ///
+    /// # Errors
+    /// As [`Interpreter::new`].
+    ///
+    /// # Safety
+    /// `facts` must come from a sound verifier run on this very `program` for an environment
+    /// whose regions, program type and helpers are those of `env` and of every run's input (the
+    /// input length and context the verifier assumed). A fact that is wrong lets the program
+    /// read or write memory outside its regions.
+    pub unsafe fn with_facts(
+        program: Arc<Program>,
+        env: &Environment,
+        facts: &Facts,
+    ) -> Result<Self, LoadError> {
+        Self::prepare(program, env, Some(facts))
+    }
+
+    fn prepare(
+        program: Arc<Program>,
+        env: &Environment,
+        facts: Option<&Facts>,
+    ) -> Result<Self, LoadError> {
         env.check_helpers(&program)?;
         let callbacks = CALLBACK_HELPERS
             .iter()
@@ -253,7 +281,13 @@ impl Interpreter {
             .instructions()
             .iter()
             .enumerate()
-            .map(|(pc, ins)| lowering.lower(pc, ins))
+            .map(|(pc, ins)| {
+                let mut op = lowering.lower(pc, ins);
+                if facts.is_some_and(|f| f.access_proven(pc)) {
+                    mark_proven(&mut op);
+                }
+                op
+            })
             .collect();
         let Lowering {
             helpers,
@@ -272,6 +306,36 @@ impl Interpreter {
             config: env.config,
             callbacks,
         })
+    }
+}
+
+/// `aux` bit of a load or store whose bounds a verifier proved (verified mode).
+const PROVEN: u8 = 0x01;
+/// `aux` bit of an atomic whose bounds a verifier proved (the low bits hold the operation).
+const ATOMIC_PROVEN: u8 = 0x40;
+/// `aux` bits of an atomic holding the operation ([`atomic_code`]).
+const ATOMIC_OP: u8 = 0x3f;
+
+/// Marks a memory access as needing no region check.
+fn mark_proven(op: &mut Op) {
+    match op.code {
+        Code::Atomic32 | Code::Atomic64 => op.aux |= ATOMIC_PROVEN,
+        Code::LdxB
+        | Code::LdxH
+        | Code::LdxW
+        | Code::LdxDW
+        | Code::LdxsB
+        | Code::LdxsH
+        | Code::LdxsW
+        | Code::StB
+        | Code::StH
+        | Code::StW
+        | Code::StDW
+        | Code::StxB
+        | Code::StxH
+        | Code::StxW
+        | Code::StxDW => op.aux |= PROVEN,
+        _ => {}
     }
 }
 
@@ -737,8 +801,8 @@ impl Interpreter {
             };
         }
         macro_rules! check {
-            ($addr:expr, $len:expr, $access:expr) => {
-                if !mem.check($addr, $len, $access) {
+            ($proven:expr, $addr:expr, $len:expr, $access:expr) => {
+                if !$proven && !mem.check($addr, $len, $access) {
                     fault!(Fault::OutOfBounds {
                         pc: pc - 1,
                         addr: $addr,
@@ -751,8 +815,14 @@ impl Interpreter {
         macro_rules! load {
             ($ty:ty, $op:expr) => {{
                 let a = addr!($op.src, $op.off);
-                check!(a, std::mem::size_of::<$ty>() as u64, Access::Read);
-                // SAFETY: `check` proved `[a, a + size)` lies in a readable region; by the region
+                check!(
+                    $op.aux & PROVEN != 0,
+                    a,
+                    std::mem::size_of::<$ty>() as u64,
+                    Access::Read
+                );
+                // SAFETY: `check` proved `[a, a + size)` lies in a readable region (or, in
+                // verified mode, the verifier did: the contract of `with_facts`); by the region
                 // table's contract (memory.rs) that is live memory no Rust reference touches now.
                 unsafe { std::ptr::read_unaligned(a as *const $ty) }
             }};
@@ -760,7 +830,12 @@ impl Interpreter {
         macro_rules! store {
             ($ty:ty, $op:expr, $v:expr) => {{
                 let a = addr!($op.dst, $op.off);
-                check!(a, std::mem::size_of::<$ty>() as u64, Access::Write);
+                check!(
+                    $op.aux & PROVEN != 0,
+                    a,
+                    std::mem::size_of::<$ty>() as u64,
+                    Access::Write
+                );
                 // SAFETY: as for `load!`, and the region is writable.
                 unsafe { std::ptr::write_unaligned(a as *mut $ty, $v as $ty) }
             }};
@@ -927,7 +1002,12 @@ impl Interpreter {
                     let wide = op.code == Code::Atomic64;
                     let len: u8 = if wide { 8 } else { 4 };
                     let a = addr!(op.dst, op.off);
-                    check!(a, u64::from(len), Access::Write);
+                    check!(
+                        op.aux & ATOMIC_PROVEN != 0,
+                        a,
+                        u64::from(len),
+                        Access::Write
+                    );
                     if a & (u64::from(len) - 1) != 0 {
                         fault!(Fault::MisalignedAtomic {
                             pc: pc - 1,
@@ -943,7 +1023,7 @@ impl Interpreter {
                         // SAFETY: `[a, a + 4)` is in a writable region (checked above) and 4-aligned.
                         unsafe { u64::from(atomic32(a, op.aux, src as u32, regs[0] as u32)) }
                     };
-                    if op.aux & 0x7f == 5 {
+                    if op.aux & ATOMIC_OP == 5 {
                         regs[0] = old;
                     } else if op.aux & ATOMIC_FETCH != 0 {
                         regs[op.src as usize] = old;
@@ -1143,7 +1223,7 @@ unsafe fn atomic64(addr: u64, code: u8, src: u64, r0: u64) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
     // SAFETY: guaranteed by the caller (aligned, live, writable).
     let cell = unsafe { AtomicU64::from_ptr(addr as *mut u64) };
-    match code & 0x7f {
+    match code & ATOMIC_OP {
         0 => cell.fetch_add(src, SeqCst),
         1 => cell.fetch_or(src, SeqCst),
         2 => cell.fetch_and(src, SeqCst),
@@ -1163,7 +1243,7 @@ unsafe fn atomic32(addr: u64, code: u8, src: u32, r0: u32) -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
     // SAFETY: guaranteed by the caller (aligned, live, writable).
     let cell = unsafe { AtomicU32::from_ptr(addr as *mut u32) };
-    match code & 0x7f {
+    match code & ATOMIC_OP {
         0 => cell.fetch_add(src, SeqCst),
         1 => cell.fetch_or(src, SeqCst),
         2 => cell.fetch_and(src, SeqCst),

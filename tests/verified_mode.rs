@@ -1,0 +1,117 @@
+//! Verified mode against checked mode: every `.data` program the verifier accepts gives the
+//! same r0, fault and instruction count when its proven accesses run unchecked. Also the cheap
+//! soundness check the verifier's facts must pass: no accepted program faults on its input.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use apiary::{EngineKind, Executable, LoadOptions, Runtime};
+use apiary_conformance::assemble::slots;
+use apiary_conformance::data::{parse_file, Parsed};
+use apiary_conformance::helpers::conformance_helpers;
+use apiary_vm::{Environment, ExecConfig, Interpreter, Program};
+
+const BUDGET: u64 = 10_000_000;
+
+/// Runs every test of `dir` both ways; returns (accepted by the verifier, total run).
+fn compare_dir(dir: &Path) -> (usize, usize) {
+    let runtime = Runtime::new(EngineKind::Interp)
+        .with_budget(BUDGET)
+        .with_options(LoadOptions::all());
+    let env = Environment::new(
+        conformance_helpers(),
+        ExecConfig {
+            budget: Some(BUDGET),
+        },
+    );
+    let (mut accepted, mut total) = (0, 0);
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("test dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "data"))
+    {
+        let Ok(Parsed::Test(case)) = parse_file(path) else {
+            continue;
+        };
+        if case.expected.error.is_some() {
+            continue;
+        }
+        let Ok(insns) = slots(&case.program) else {
+            continue;
+        };
+        let Ok(program) = Program::new(insns.clone(), &LoadOptions::all()) else {
+            continue;
+        };
+        total += 1;
+        let verified = match runtime.load_verified_for_len(insns, case.mem.len() as u64) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("  not verified: {}: {e}", case.name);
+                continue;
+            }
+        };
+        accepted += 1;
+        let checked = Interpreter::new(Arc::new(program), &env).expect("prepared");
+        let (mut a, mut b) = (case.mem.clone(), case.mem.clone());
+        let (x, y) = (checked.run_once(&mut a), verified.run_once(&mut b));
+        assert_eq!(x, y, "{}: checked and verified runs differ", path.display());
+        assert_eq!(a, b, "{}: memory differs", path.display());
+        assert!(
+            x.result.is_ok(),
+            "{}: accepted program faulted: {:?}",
+            path.display(),
+            x.result
+        );
+    }
+    (accepted, total)
+}
+
+#[test]
+fn own_tests_agree_in_verified_mode() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/tests/data");
+    let (accepted, total) = compare_dir(&dir);
+    eprintln!("own .data tests: {accepted} of {total} accepted and identical in verified mode");
+    assert!(accepted > 100, "only {accepted} of {total} accepted");
+}
+
+#[test]
+fn official_suite_agrees_in_verified_mode() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bpf_conformance/tests");
+    if !dir.is_dir() {
+        eprintln!("NOTICE: ../shared/bpf_conformance not found; official suite not run");
+        return;
+    }
+    let (accepted, total) = compare_dir(&dir);
+    eprintln!("official suite: {accepted} of {total} accepted and identical in verified mode");
+    assert!(accepted >= 300, "only {accepted} of {total} accepted");
+}
+
+#[test]
+fn other_input_lengths_are_refused() {
+    let runtime = Runtime::new(EngineKind::Interp).with_budget(BUDGET);
+    let insns = apiary_vm::asm::assemble("ldxdw %r0, [%r1+8]\nexit").expect("assembles");
+    let exe = runtime
+        .load_verified_for_len(insns.clone(), 16)
+        .expect("verified for 16 bytes");
+    assert_eq!(
+        exe.run_once(&mut [7u8; 16]).result,
+        Ok(0x0707_0707_0707_0707)
+    );
+    assert_eq!(
+        exe.run_once(&mut [0u8; 8]).result,
+        Err(apiary_vm::Fault::InputLength {
+            expected: 16,
+            actual: 8
+        })
+    );
+    // With no length known, the unguarded access is not proven and the program is rejected.
+    assert!(matches!(
+        runtime.load_verified(insns),
+        Err(apiary::Error::Rejected(_))
+    ));
+}

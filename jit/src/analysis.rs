@@ -176,6 +176,32 @@ pub(crate) fn live_args_out(program: &Program) -> Vec<u16> {
     }
 }
 
+/// The registers (bit `i` = `ri`) the program may read before writing them, on the path from
+/// slot 0: those the entry must zero. The path is followed while it is straight-line; at the
+/// first jump, call or exit every register not yet written counts as read.
+pub(crate) fn read_before_written(program: &Program) -> u16 {
+    let mut written = 0u16;
+    let mut read = 0u16;
+    for ins in program.instructions() {
+        let (u, d) = use_def(ins);
+        read |= u & !written;
+        written |= d;
+        if matches!(
+            ins,
+            Instruction::Ja { .. }
+                | Instruction::Jump { .. }
+                | Instruction::Exit
+                | Instruction::Call { .. }
+                | Instruction::CallX { .. }
+                | Instruction::CallLocal { .. }
+                | Instruction::CallKfunc { .. }
+        ) {
+            return read | (0x7ff & !written);
+        }
+    }
+    read | (0x7ff & !written)
+}
+
 /// Length and access kind of the memory operation at a slot (for `Fault::OutOfBounds`).
 pub(crate) fn access_of(ins: &Instruction) -> Option<(u8, Access)> {
     match *ins {

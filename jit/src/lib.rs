@@ -98,6 +98,8 @@ pub(crate) struct Compiled {
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub callback_entry: usize,
     pub offsets: Vec<usize>,
+    /// The context fields the code reads ([`runtime::needs`] bits).
+    pub needs: u8,
 }
 
 /// A program compiled to host machine code.
@@ -117,6 +119,8 @@ pub struct Jit {
     packet_loads: bool,
     /// Callbacks are enabled (x86-64 only).
     callbacks: bool,
+    /// The context fields a run must write ([`runtime::needs`] bits).
+    needs: u8,
 }
 
 impl std::fmt::Debug for Jit {
@@ -164,6 +168,12 @@ impl Jit {
         env.check_helpers(&program)?;
         let shared = Box::new(shared_for(&program, env));
         let compiled = backend_compile(&program, &shared, env, opts)?;
+        let needs = compiled.needs
+            | if env.config.budget.is_some() {
+                runtime::needs::METER
+            } else {
+                0
+            };
         let entry = compiled.code.ptr(dynasmrt::AssemblyOffset(compiled.entry)) as usize;
         let body = compiled
             .code
@@ -188,6 +198,7 @@ impl Jit {
             needs_table,
             packet_loads,
             callbacks: Arch::HOST == Some(Arch::X86_64) && callbacks_enabled(env),
+            needs,
         })
     }
 
@@ -320,24 +331,33 @@ impl Executable for Jit {
         &self.program
     }
 
+    #[inline]
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         if !self.needs_table && !self.packet_loads {
             // The common lean path: no table, no packet.
             let stack = state.stack_region();
             let input = Region::writable(input);
-            let mut ctx = RunCtx::new(stack, input, self.config.budget);
-            let ret = self.enter(&mut ctx, input);
+            let mut ctx = RunCtx::new(stack, input, self.config.budget, self.needs);
+            let ret = self.enter(&mut ctx, stack, input);
             return self.outcome(&ctx, ret);
         }
+        self.run_full(state, input)
+    }
+}
+
+impl Jit {
+    /// A run with a region table (helpers, extra regions) or a packet.
+    #[inline(never)]
+    fn run_full(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         let packet = state.packet();
         let (stack, control) = state.split();
         let input = Region::writable(input);
-        let mut ctx = RunCtx::new(stack, input, self.config.budget);
+        let mut ctx = RunCtx::new(stack, input, self.config.budget, self.needs);
         if self.packet_loads {
             ctx.set_packet(packet.unwrap_or(input));
         }
         if !self.needs_table {
-            let ret = self.enter(&mut ctx, input);
+            let ret = self.enter(&mut ctx, stack, input);
             return self.outcome(&ctx, ret);
         }
         let caller = runtime::JitCaller::new(self);
@@ -346,27 +366,42 @@ impl Executable for Jit {
         if self.callbacks {
             table = table.with_caller(&caller);
         }
-        ctx.set_table(&table, &self.shared);
+        ctx.set_table(&table, &self.shared, stack.start);
         caller.bind(&mut ctx);
-        let ret = self.enter(&mut ctx, input);
+        let ret = self.enter(&mut ctx, stack, input);
         self.outcome(&ctx, ret)
     }
-}
 
-impl Jit {
     #[inline(always)]
     fn outcome(&self, ctx: &RunCtx, ret: Ret) -> Outcome {
+        let instructions = if self.config.budget.is_some() {
+            Some(ctx.count())
+        } else {
+            None
+        };
+        if ret.leave == runtime::exit::OK {
+            return Outcome {
+                result: Ok(ret.r0),
+                instructions,
+            };
+        }
+        self.fault_outcome(ctx, ret.leave, instructions)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fault_outcome(&self, ctx: &RunCtx, leave: u64, instructions: Option<u64>) -> Outcome {
         Outcome {
-            result: ctx.result(ret.leave, ret.r0, &self.program),
-            instructions: self.config.budget.map(|_| ctx.count),
+            result: ctx.result(leave, 0, &self.program),
+            instructions,
         }
     }
 
     /// Runs the program from slot 0 on `ctx`: returns r0 and the exit kind.
     #[inline(always)]
-    fn enter(&self, ctx: &mut RunCtx, input: Region) -> Ret {
+    fn enter(&self, ctx: &mut RunCtx, stack: Region, input: Region) -> Ret {
         let r1 = if input.len == 0 { 0 } else { input.start };
-        let top = ctx.stack_start + apiary_vm::memory::STACK_SIZE as u64;
+        let top = stack.start + apiary_vm::memory::STACK_SIZE as u64;
         #[cfg(target_arch = "x86_64")]
         {
             let _ = (self.compiled.entry, self.body);
@@ -379,7 +414,7 @@ impl Jit {
         #[cfg(target_arch = "aarch64")]
         {
             let _ = (top, self.body);
-            ctx.set_entry(r1, input.len);
+            ctx.set_entry(r1, input.len, top);
             // SAFETY: as above, for the aarch64 backend (which reads r1, r2 and r10 from `ctx`).
             unsafe {
                 aarch64::enter(self.entry as *const u8, ctx);

@@ -36,6 +36,21 @@ pub(crate) mod exit {
     pub const RECORDED: u64 = 6;
 }
 
+/// Which context fields the generated code reads (bits of `Compiled::needs`): a run writes only
+/// those. The rest of the context is written on demand (packet, table, entry fields).
+pub(crate) mod needs {
+    /// `stack_start`.
+    pub const STACK: u8 = 1;
+    /// `input_start` and `input_bound`.
+    pub const INPUT: u8 = 2;
+    /// `call_limit`.
+    pub const CALLS: u8 = 4;
+    /// `count` and `budget` (metering; also read by Rust then).
+    pub const METER: u8 = 8;
+    /// Everything.
+    pub const ALL: u8 = STACK | INPUT | CALLS | METER;
+}
+
 /// Helpers resolved at compile time, shared with the trampolines.
 pub(crate) struct Shared {
     /// `call` targets, by the index the generated code passes.
@@ -45,22 +60,22 @@ pub(crate) struct Shared {
 }
 
 /// The context block of one run. Generated code addresses the fields through the `CTX_*`
-/// offsets below. Only the first fields are written for every run; the `MaybeUninit` ones are
-/// written before they are read: by generated code, by the trampolines, or by the run function
-/// when the program needs them (packet loads, helpers, the aarch64 entry).
+/// offsets below. Every field is written before it is read: the first ones by [`RunCtx::new`]
+/// when the code reads them ([`needs`]), the others by generated code, by the trampolines, or
+/// by the run function when the program needs them (packet loads, helpers, the aarch64 entry).
 #[repr(C)]
 pub(crate) struct RunCtx {
-    pub stack_start: u64,
-    pub input_start: u64,
+    pub stack_start: MaybeUninit<u64>,
+    pub input_start: MaybeUninit<u64>,
     /// Per access size (1, 2, 4, 8): `input_len + 1 - size`, or 0 when the input is shorter;
     /// an access at input offset `o` is in bounds iff `o < input_bound[size]` (unsigned).
-    pub input_bound: [u64; 4],
+    pub input_bound: MaybeUninit<[u64; 4]>,
     /// Lowest r10 at which a local call may still push a frame.
-    pub call_limit: u64,
+    pub call_limit: MaybeUninit<u64>,
     /// Instructions counted so far (metering).
-    pub count: u64,
+    pub count: MaybeUninit<u64>,
     /// The budget (metering).
-    pub budget: u64,
+    pub budget: MaybeUninit<u64>,
     /// The region legacy packet loads read (the input unless the state names a packet): its
     /// start, then bounds per size as for the input. Written when the program has packet loads.
     pub packet: MaybeUninit<[u64; 5]>,
@@ -120,19 +135,40 @@ pub(crate) const CTX_ARGS: i32 = off!(args);
 pub(crate) const CTX_SAVE: i32 = off!(save);
 
 impl RunCtx {
-    /// A context for one run over `stack` and `input`, with only the always-read fields
-    /// written (see the `with_*` methods for the rest).
+    /// A context for one run over `stack` and `input`, with only the fields in `needs` (bits
+    /// of [`needs`]) written (see the `set_*` methods for the rest).
     #[inline(always)]
-    pub(crate) fn new(stack: Region, input: Region, budget: Option<u64>) -> Self {
-        let top = stack.start + STACK_SIZE as u64;
-        Self {
-            stack_start: stack.start,
-            input_start: input.start,
-            input_bound: bounds(input.len),
+    pub(crate) fn new(stack: Region, input: Region, budget: Option<u64>, need: u8) -> Self {
+        let mut ctx = Self::uninit();
+        if need & needs::STACK != 0 {
+            ctx.stack_start.write(stack.start);
+        }
+        if need & needs::INPUT != 0 {
+            ctx.input_start.write(input.start);
+            ctx.input_bound.write(bounds(input.len));
+        }
+        if need & needs::CALLS != 0 {
+            let top = stack.start + STACK_SIZE as u64;
             // A call from depth d (r10 = top - d * FRAME_SIZE) is allowed iff d + 1 < MAX_FRAMES.
-            call_limit: top - ((MAX_FRAMES - 2) * FRAME_SIZE) as u64,
-            count: 0,
-            budget: budget.unwrap_or(u64::MAX),
+            ctx.call_limit
+                .write(top - ((MAX_FRAMES - 2) * FRAME_SIZE) as u64);
+        }
+        if need & needs::METER != 0 {
+            ctx.count.write(0);
+            ctx.budget.write(budget.unwrap_or(u64::MAX));
+        }
+        ctx
+    }
+
+    #[inline(always)]
+    fn uninit() -> Self {
+        Self {
+            stack_start: MaybeUninit::uninit(),
+            input_start: MaybeUninit::uninit(),
+            input_bound: MaybeUninit::uninit(),
+            call_limit: MaybeUninit::uninit(),
+            count: MaybeUninit::uninit(),
+            budget: MaybeUninit::uninit(),
             packet: MaybeUninit::uninit(),
             saved_sp: MaybeUninit::uninit(),
             exit_kind: MaybeUninit::uninit(),
@@ -162,19 +198,32 @@ impl RunCtx {
 
     /// Sets the region table and helpers (programs with helper calls or extra regions).
     #[inline(always)]
-    pub(crate) fn set_table(&mut self, regions: *const RegionTable<'_>, shared: &Shared) {
+    pub(crate) fn set_table(
+        &mut self,
+        regions: *const RegionTable<'_>,
+        shared: &Shared,
+        stack_start: u64,
+    ) {
         self.regions.write(regions.cast());
         self.shared.write(shared);
         self.callback_fault.write(None);
-        self.init_r10.write(self.stack_start + STACK_SIZE as u64);
+        self.init_r10.write(stack_start + STACK_SIZE as u64);
     }
 
     /// Sets r1, r2 and r10 for an entry stub that reads them from the context (aarch64).
     #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
-    pub(crate) fn set_entry(&mut self, r1: u64, r2: u64) {
+    pub(crate) fn set_entry(&mut self, r1: u64, r2: u64, r10: u64) {
         self.init_r1.write(r1);
         self.init_r2.write(r2);
-        self.init_r10.write(self.stack_start + STACK_SIZE as u64);
+        self.init_r10.write(r10);
+    }
+
+    /// The instruction count (metering runs only: [`needs::METER`] is then set).
+    #[inline(always)]
+    pub(crate) fn count(&self) -> u64 {
+        // SAFETY: written by `new` for every metering run (the compiler sets `needs::METER`
+        // whenever it meters).
+        unsafe { self.count.assume_init() }
     }
 
     fn recorded(&self) -> Option<Fault> {
@@ -227,7 +276,8 @@ impl RunCtx {
             }
             exit::BUDGET => Err(Fault::BudgetExhausted {
                 pc,
-                budget: self.budget,
+                // SAFETY: budget faults only exist in metering runs, which write the budget.
+                budget: unsafe { self.budget.assume_init() },
             }),
             exit::CALL_DEPTH => Err(Fault::CallDepthExceeded {
                 pc,

@@ -196,6 +196,8 @@ impl Finished {
             entry,
             callback_entry: entry,
             offsets,
+            // The entry stub loads the counter, the budget and both region starts.
+            needs: crate::runtime::needs::ALL,
         })
     }
 }

@@ -35,9 +35,10 @@ use apiary_vm::program::Program;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
+use crate::analysis::read_before_written;
 use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
 use crate::runtime::{
-    check_access, exit, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
+    check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
     CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INPUT_START, CTX_PACKET_START,
     CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START,
 };
@@ -76,6 +77,8 @@ struct Gen<'a> {
     checks: Vec<Secondary>,
     /// Offset of the callback entry stub.
     callback_entry: usize,
+    /// The context fields the code reads ([`needs`] bits).
+    needs: u8,
 }
 
 /// The out-of-line part of a checked access whose inline test (the likely region) failed:
@@ -107,11 +110,13 @@ pub(crate) fn compile(
         lw: Lowering::new(program, shared, flags, opts, labels),
         checks: Vec::new(),
         callback_entry: 0,
+        needs: 0,
     };
     let (entry, offsets) = emit_program(&mut g, n);
     let Gen {
         ops,
         callback_entry,
+        needs,
         ..
     } = g;
     let code = ops.finalize().map_err(|_| JitError::Finalize)?;
@@ -120,6 +125,7 @@ pub(crate) fn compile(
         entry,
         callback_entry,
         offsets,
+        needs,
     })
 }
 
@@ -200,14 +206,13 @@ impl Backend for Gen<'_> {
             ; mov r12, rdx
             ; mov rbp, rcx
             ; mov [r12 + CTX_SAVED_SP], rsp
-            ; xor eax, eax
-            ; xor edx, edx
-            ; xor r9d, r9d
-            ; xor r8d, r8d
         );
-        for (i, &r) in CALLEE_SAVED.iter().enumerate() {
-            if used[i] {
-                x64!(self.ops ; xor Rd(r), Rd(r));
+        // Zero r0 and r3–r9 where the program may read them before writing them.
+        let init = read_before_written(self.lw.program);
+        for r in [0usize, 3, 4, 5, 6, 7, 8, 9] {
+            let used = r < 6 || used[r - 6];
+            if used && init & (1 << r) != 0 {
+                x64!(self.ops ; xor Rd(MAP[r]), Rd(MAP[r]));
             }
         }
         x64!(self.ops ; call =>first);
@@ -239,6 +244,7 @@ impl Backend for Gen<'_> {
             x64!(self.ops ; =>l);
         }
         if let Some(c) = self.lw.block_cost(pc) {
+            self.needs |= needs::METER;
             x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c as i32);
         }
         let ins = self.lw.ins(pc);
@@ -345,6 +351,7 @@ impl Backend for Gen<'_> {
                 }
                 let depth = self.fault(pc, exit::CALL_DEPTH, false);
                 let t = self.lw.labels[target];
+                self.needs |= needs::CALLS;
                 x64!(self.ops
                     ; cmp rbp, [r12 + CTX_CALL_LIMIT]
                     ; jb =>depth
@@ -423,6 +430,7 @@ impl Gen<'_> {
     /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
     fn budget_check(&mut self, pc: usize) {
         let l = self.fault(pc, exit::BUDGET, false);
+        self.needs |= needs::METER;
         x64!(self.ops
             ; mov r11, [r12 + CTX_COUNT]
             ; cmp r11, [r12 + CTX_BUDGET]
@@ -753,6 +761,8 @@ impl Gen<'_> {
             return;
         };
         if check.bounds {
+            // The inline test reads one region, the out-of-line one the other.
+            self.needs |= needs::STACK | needs::INPUT;
             let ok = self.new_label();
             let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
             let second = self.new_label();
@@ -989,6 +999,7 @@ impl Gen<'_> {
     fn fixup(&mut self, pc: usize) {
         let r = self.lw.fixup(pc);
         if r != 0 {
+            self.needs |= needs::METER;
             x64!(self.ops ; sub QWORD [r12 + CTX_COUNT], r as i32);
         }
     }

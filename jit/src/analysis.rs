@@ -176,6 +176,26 @@ pub(crate) fn live_args_out(program: &Program) -> Vec<u16> {
     }
 }
 
+/// The registers (bit `i` = `ri`) slot `ins` may write (over-approximated).
+pub(crate) fn may_write(ins: &Instruction) -> u16 {
+    match *ins {
+        Instruction::Alu { dst, .. }
+        | Instruction::Neg { dst, .. }
+        | Instruction::Endian { dst, .. }
+        | Instruction::Load { dst, .. }
+        | Instruction::LoadImm64 { dst, .. } => bit(dst),
+        Instruction::Atomic { src, .. } => bit(src) | 1,
+        Instruction::Store { .. }
+        | Instruction::Ja { .. }
+        | Instruction::Jump { .. }
+        | Instruction::LddwTail
+        | Instruction::Exit => 0,
+        // Helper calls keep r1–r5 (the code after a plain helper call reads none it clobbered).
+        Instruction::LoadPacket { .. } | Instruction::Call { .. } | Instruction::CallX { .. } => 1,
+        Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } => 0x7ff,
+    }
+}
+
 /// The registers (bit `i` = `ri`) the program may read before writing them, on the path from
 /// slot 0: those the entry must zero. The path is followed while it is straight-line; at the
 /// first jump, call or exit every register not yet written counts as read.

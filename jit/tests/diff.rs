@@ -963,3 +963,93 @@ fn far_conditional_branches_in_200k_slots_run() {
         }
     }
 }
+
+/// Bounds checks the x86-64 JIT elides (an earlier check in the block, on the same unchanged
+/// base, covers the access) and the ones it must keep: a different or wider window, a write
+/// after a read, a changed base (ALU, load, fetch atomic), a helper call in between.
+#[test]
+fn elided_checks_keep_faults() {
+    let programs: Vec<Vec<Insn>> = vec![
+        // Covered: [r1+4, +4) and [r1+7, +1) inside [r1+0, +8).
+        vec![
+            ldx(DW, 0, 1, 0),
+            ldx(W, 3, 1, 4),
+            ldx(B, 4, 1, 7),
+            alu64_reg(ADD, 0, 3),
+            alu64_reg(ADD, 0, 4),
+            exit(),
+        ],
+        // Not covered: [r1+6, +4) sticks out of [r1+0, +8).
+        vec![
+            ldx(DW, 0, 1, 0),
+            ldx(W, 3, 1, 6),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+        // A write after a read of the same window, and a read after a write.
+        vec![
+            ldx(W, 0, 1, 2),
+            stx(H, 1, 2, 0),
+            ldx(B, 3, 1, 3),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+        // The base changes between the accesses.
+        vec![
+            ldx(B, 0, 1, 0),
+            alu64_imm(ADD, 1, 6),
+            ldx(B, 3, 1, 0),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+        vec![ldx(DW, 1, 1, 0), ldx(B, 0, 1, 0), exit()],
+        vec![
+            mov64(2, 0),
+            ldx(DW, 0, 1, 0),
+            atomic(true, 1, 0, 1, A_ADD | A_FETCH),
+            ldx(B, 0, 1, 0),
+            exit(),
+        ],
+        // Another base: checked on its own (r2 is the length, not an address).
+        vec![ldx(DW, 0, 1, 0), ldx(B, 3, 2, 0), exit()],
+        // A helper call between (r1 kept), then the covered access.
+        vec![
+            ldx(DW, 0, 1, 0),
+            call(H_MIX as i32),
+            ldx(B, 3, 1, 5),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+        // The covered access after a jump target: checked again.
+        vec![
+            ldx(DW, 0, 1, 0),
+            jmp_imm(JEQ, true, 0, 12345, 0),
+            ldx(B, 3, 1, 5),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+    ];
+    let mut runs = 0;
+    for v in &programs {
+        for len in [0usize, 1, 3, 5, 6, 7, 8, 9, 10, 16] {
+            let input: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(29) ^ 0x35).collect();
+            diff_all(v, &input);
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, programs.len() * 10);
+    // A write after a read of a read-only region's window faults.
+    let ro: &'static mut [u8] = Box::leak(vec![0x5au8; 16].into_boxed_slice());
+    let ro_addr = ro.as_ptr() as u64;
+    let mut e = env(None);
+    e.regions = Arc::from(vec![Region::readable(ro)]);
+    let v = prog(&[
+        &lddw(3, ro_addr),
+        &[ldx(DW, 0, 3, 0), stx(B, 3, 1, 0), exit()],
+    ]);
+    let out = diff(&v, &[1, 2, 3], &e);
+    assert!(
+        matches!(out.result, Err(Fault::OutOfBounds { pc: 3, .. })),
+        "{out:?}"
+    );
+}

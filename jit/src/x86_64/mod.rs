@@ -35,7 +35,7 @@ use apiary_vm::program::Program;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use crate::analysis::read_before_written;
+use crate::analysis::{may_write, read_before_written};
 use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
 use crate::runtime::{
     check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
@@ -79,6 +79,8 @@ struct Gen<'a> {
     callback_entry: usize,
     /// The context fields the code reads ([`needs`] bits).
     needs: u8,
+    /// Windows checked so far in the current block (see [`Gen::covered`]).
+    windows: Vec<Window>,
 }
 
 /// The out-of-line part of a checked access whose inline test (the likely region) failed:
@@ -93,6 +95,17 @@ struct Secondary {
     input_bound_off: i32,
     /// The slow region check, if the environment has extra regions.
     slow: Option<DynamicLabel>,
+    /// `(base, off)` when the address must first be computed into r11.
+    addr: Option<(u8, i32)>,
+}
+
+/// A window `[base + lo, base + hi)` checked earlier in the current block, for an access that
+/// writes (`write`) or only reads.
+struct Window {
+    base: u8,
+    lo: i32,
+    hi: i32,
+    write: bool,
 }
 
 /// Compiles `program`.
@@ -111,6 +124,7 @@ pub(crate) fn compile(
         checks: Vec::new(),
         callback_entry: 0,
         needs: 0,
+        windows: Vec::new(),
     };
     let (entry, offsets) = emit_program(&mut g, n);
     let Gen {
@@ -242,7 +256,23 @@ impl Backend for Gen<'_> {
         if self.lw.blocks.leader[pc] {
             let l = self.lw.labels[pc];
             x64!(self.ops ; =>l);
+            self.windows.clear();
         }
+        self.insn_body(pc);
+        if !self.windows.is_empty() {
+            let written = may_write(&self.lw.ins(pc));
+            self.windows.retain(|w| written & (1 << w.base) == 0);
+        }
+    }
+
+    fn emit_cold(&mut self) {
+        self.emit_cold_stubs();
+    }
+}
+
+impl Gen<'_> {
+    /// Emits slot `pc` (after its label).
+    fn insn_body(&mut self, pc: usize) {
         if let Some(c) = self.lw.block_cost(pc) {
             self.needs |= needs::METER;
             x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c as i32);
@@ -270,16 +300,17 @@ impl Backend for Gen<'_> {
                 src,
                 off,
             } => {
-                self.address(pc, src, off);
+                self.check_direct(pc, src, off);
+                let (b, o) = (h(src), i32::from(off));
                 let d = h(dst);
                 match (size, sign_extend) {
-                    (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [r11]),
-                    (Size::H, false) => x64!(self.ops ; movzx Rd(d), WORD [r11]),
-                    (Size::W, false) => x64!(self.ops ; mov Rd(d), DWORD [r11]),
-                    (Size::DW, _) => x64!(self.ops ; mov Rq(d), QWORD [r11]),
-                    (Size::B, true) => x64!(self.ops ; movsx Rq(d), BYTE [r11]),
-                    (Size::H, true) => x64!(self.ops ; movsx Rq(d), WORD [r11]),
-                    (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [r11]),
+                    (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [Rq(b) + o]),
+                    (Size::H, false) => x64!(self.ops ; movzx Rd(d), WORD [Rq(b) + o]),
+                    (Size::W, false) => x64!(self.ops ; mov Rd(d), DWORD [Rq(b) + o]),
+                    (Size::DW, _) => x64!(self.ops ; mov Rq(d), QWORD [Rq(b) + o]),
+                    (Size::B, true) => x64!(self.ops ; movsx Rq(d), BYTE [Rq(b) + o]),
+                    (Size::H, true) => x64!(self.ops ; movsx Rq(d), WORD [Rq(b) + o]),
+                    (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [Rq(b) + o]),
                 }
             }
             Instruction::Store {
@@ -288,8 +319,8 @@ impl Backend for Gen<'_> {
                 off,
                 src,
             } => {
-                self.address(pc, dst, off);
-                self.store(size, src);
+                self.check_direct(pc, dst, off);
+                self.store(size, src, h(dst), i32::from(off));
             }
             Instruction::Atomic {
                 size,
@@ -376,10 +407,6 @@ impl Backend for Gen<'_> {
             Instruction::Exit => x64!(self.ops ; ret),
             Instruction::LddwTail => {}
         }
-    }
-
-    fn emit_cold(&mut self) {
-        self.emit_cold_stubs();
     }
 }
 
@@ -757,10 +784,41 @@ impl Gen<'_> {
         let b = h(base);
         let off = i32::from(off);
         x64!(self.ops ; lea r11, [Rq(b) + off]);
+        self.check(pc, base, off, false);
+    }
+
+    /// Checks the load or store at `pc` (no alignment test), whose code addresses
+    /// `[base + off]` directly: the address is only computed (into r11) out of line, for the
+    /// other region's test, the slow path and the fault record.
+    fn check_direct(&mut self, pc: usize, base: Reg, off: i16) {
+        self.check(pc, base, i32::from(off), true);
+    }
+
+    /// Whether an earlier check in this block already covered `[base + off, + len)` for this
+    /// access kind (the window lies in one region, so any window inside it does too).
+    fn covered(&self, base: Reg, off: i32, len: u8, write: bool) -> bool {
+        let end = off + i32::from(len);
+        self.windows.iter().any(|w| {
+            w.base == base.index() as u8 && w.lo <= off && end <= w.hi && (w.write || !write)
+        })
+    }
+
+    /// The bounds (and alignment) test of the access at `pc` to `[base + off]`; with `direct`
+    /// the address is not in r11 yet (see [`Gen::check_direct`]).
+    fn check(&mut self, pc: usize, base: Reg, off: i32, direct: bool) {
+        let b = h(base);
         let Some(check) = self.lw.mem_check(pc) else {
             return;
         };
-        if check.bounds {
+        if check.bounds && self.covered(base, off, check.len, check.write) {
+            // Elided: a check earlier in the block, on the same unchanged base, covers it.
+        } else if check.bounds {
+            self.windows.push(Window {
+                base: base.index() as u8,
+                lo: off,
+                hi: off + i32::from(check.len),
+                write: check.write,
+            });
             // The inline test reads one region, the out-of-line one the other.
             self.needs |= needs::STACK | needs::INPUT;
             let ok = self.new_label();
@@ -768,16 +826,19 @@ impl Gen<'_> {
             let second = self.new_label();
             let stack_bound = check.stack_bound as i32;
             let bound_off = check.input_bound_off;
+            if direct {
+                x64!(self.ops ; lea r10, [Rq(b) + off]);
+            } else {
+                x64!(self.ops ; mov r10, r11);
+            }
             if check.r10_base {
                 x64!(self.ops
-                    ; mov r10, r11
                     ; sub r10, [r12 + CTX_STACK_START]
                     ; cmp r10, stack_bound
                     ; jae =>second
                 );
             } else {
                 x64!(self.ops
-                    ; mov r10, r11
                     ; sub r10, [r12 + CTX_INPUT_START]
                     ; cmp r10, [r12 + bound_off]
                     ; jae =>second
@@ -800,6 +861,7 @@ impl Gen<'_> {
                 label: second,
                 ok,
                 fault,
+                addr: direct.then_some((b, off)),
                 stack: !check.r10_base,
                 stack_bound,
                 input_bound_off: bound_off,
@@ -814,29 +876,30 @@ impl Gen<'_> {
         }
     }
 
-    fn store(&mut self, size: Size, src: Operand) {
+    /// Stores `src` to `[b + o]` (checked).
+    fn store(&mut self, size: Size, src: Operand, b: u8, o: i32) {
         match src {
             Operand::Imm(i) if self.lw.opts.blind_constants => {
                 self.blinded_imm_to_rcx(Width::W64, i);
-                self.store_reg(size, RCX);
+                self.store_reg(size, RCX, b, o);
             }
             Operand::Imm(i) => match size {
-                Size::B => x64!(self.ops ; mov BYTE [r11], i as i8),
-                Size::H => x64!(self.ops ; mov WORD [r11], i as i16),
-                Size::W => x64!(self.ops ; mov DWORD [r11], i),
-                Size::DW => x64!(self.ops ; mov QWORD [r11], i),
+                Size::B => x64!(self.ops ; mov BYTE [Rq(b) + o], i as i8),
+                Size::H => x64!(self.ops ; mov WORD [Rq(b) + o], i as i16),
+                Size::W => x64!(self.ops ; mov DWORD [Rq(b) + o], i),
+                Size::DW => x64!(self.ops ; mov QWORD [Rq(b) + o], i),
             },
-            Operand::Reg(r) => self.store_reg(size, h(r)),
+            Operand::Reg(r) => self.store_reg(size, h(r), b, o),
         }
     }
 
-    fn store_reg(&mut self, size: Size, s: u8) {
+    fn store_reg(&mut self, size: Size, s: u8, b: u8, o: i32) {
         match size {
             // Byte stores go through cl: no REX-dependent byte-register encodings.
-            Size::B => x64!(self.ops ; mov ecx, Rd(s) ; mov BYTE [r11], cl),
-            Size::H => x64!(self.ops ; mov WORD [r11], Rw(s)),
-            Size::W => x64!(self.ops ; mov DWORD [r11], Rd(s)),
-            Size::DW => x64!(self.ops ; mov QWORD [r11], Rq(s)),
+            Size::B => x64!(self.ops ; mov ecx, Rd(s) ; mov BYTE [Rq(b) + o], cl),
+            Size::H => x64!(self.ops ; mov WORD [Rq(b) + o], Rw(s)),
+            Size::W => x64!(self.ops ; mov DWORD [Rq(b) + o], Rd(s)),
+            Size::DW => x64!(self.ops ; mov QWORD [Rq(b) + o], Rq(s)),
         }
     }
 
@@ -1006,7 +1069,11 @@ impl Gen<'_> {
 
     fn emit_cold_stubs(&mut self) {
         for c in std::mem::take(&mut self.checks) {
-            x64!(self.ops ; =>c.label ; mov r10, r11);
+            x64!(self.ops ; =>c.label);
+            if let Some((b, off)) = c.addr {
+                x64!(self.ops ; lea r11, [Rq(b) + off]);
+            }
+            x64!(self.ops ; mov r10, r11);
             if c.stack {
                 x64!(self.ops
                     ; sub r10, [r12 + CTX_STACK_START]

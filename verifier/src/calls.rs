@@ -13,12 +13,13 @@ use crate::platform::helpers::CallbackKind;
 use crate::transfer::{self, helper};
 
 impl Analyzer<'_> {
-    fn push_frame(s: &State) -> State {
+    fn push_frame(s: &State, func: usize) -> State {
         let mut e = s.clone();
         let saved = [s.regs[6], s.regs[7], s.regs[8], s.regs[9]];
         e.frames.push(Frame {
             stack: Stack::new(),
             saved,
+            func,
         });
         let depth = e.depth() as u8;
         e.regs[0] = Val::Uninit;
@@ -97,7 +98,7 @@ impl Analyzer<'_> {
         target: usize,
         s: &State,
     ) -> Result<Option<State>, Rejection> {
-        let entry = Self::push_frame(s);
+        let entry = Self::push_frame(s, target);
         Ok(self.callee(pc, target, entry)?.map(Self::pop_frame))
     }
 
@@ -113,6 +114,13 @@ impl Analyzer<'_> {
             .platform
             .helper(id)
             .ok_or(RejectReason::UnknownHelper { id })?;
+        if !self.env.platform.allowed(self.env.ptype.name, id) {
+            return Err(RejectReason::HelperNotAllowed {
+                id,
+                helper: proto.name,
+                program_type: self.env.ptype.name,
+            });
+        }
         let info = helper::check_args(&self.env, s, &proto)?;
         if proto.name == "tail_call" {
             if let Some(&id) = s.refs.first() {
@@ -146,7 +154,7 @@ impl Analyzer<'_> {
         let ctx_arg = s.regs[3];
         let mut cur = s.clone();
         for iter in 0..self.limits.max_loop_iterations {
-            let mut entry = Self::push_frame(&cur);
+            let mut entry = Self::push_frame(&cur, target);
             for r in 1..=5 {
                 entry.regs[r] = Val::Uninit;
             }
@@ -253,5 +261,80 @@ impl Analyzer<'_> {
         let bits = u32::from(size.bytes()) * 8;
         s.regs[0] = Val::Scalar(Scalar::urange(0, (1u64 << bits) - 1));
         Ok(())
+    }
+}
+
+/// Combined stack of the frames of every call chain (callbacks count as callees of the function
+/// that passes them): each frame's deepest use, rounded up to 16 bytes as Linux does for
+/// JIT-compiled programs, summed along the chain, must stay within one 512-byte stack.
+///
+/// # Errors
+/// [`RejectReason::CombinedStack`] at the first call of the deepest chain.
+pub fn check_stack_chains(
+    program: &apiary_vm::Program,
+    stack_use: &std::collections::BTreeMap<usize, i64>,
+) -> Result<(), Rejection> {
+    use apiary_vm::instruction::{Instruction, Lddw};
+    const MAX: i64 = 512;
+    let funcs = program.functions();
+    let func_of = |pc: usize| funcs.iter().position(|f| f.start <= pc && pc < f.end);
+    let n = funcs.len();
+    // Calls of each function: (call slot, callee).
+    let mut calls: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (pc, ins) in program.instructions().iter().enumerate() {
+        let t = match ins {
+            Instruction::CallLocal { target }
+            | Instruction::LoadImm64 {
+                value: Lddw::CodeAddr(target),
+                ..
+            } => *target,
+            _ => continue,
+        };
+        if let (Some(f), Some(g)) = (func_of(pc), func_of(t)) {
+            calls[f].push((pc, g));
+        }
+    }
+    let own = |f: usize| {
+        let d = stack_use.get(&funcs[f].start).copied().unwrap_or(0);
+        (d + 15) / 16 * 16
+    };
+    // Deepest chain from each function, bottom up (the call graph has no cycles: checked first).
+    let mut best: Vec<Option<(i64, Option<usize>)>> = vec![None; n];
+    let mut work = vec![(0usize, false)];
+    while let Some((f, done)) = work.pop() {
+        if best[f].is_some() {
+            continue;
+        }
+        if !done {
+            work.push((f, true));
+            work.extend(
+                calls[f]
+                    .iter()
+                    .filter(|c| best[c.1].is_none())
+                    .map(|c| (c.1, false)),
+            );
+            continue;
+        }
+        let mut deepest = (own(f), None);
+        for &(pc, g) in &calls[f] {
+            let d = own(f) + best[g].map_or(0, |b| b.0);
+            if d > deepest.0 {
+                deepest = (d, Some(pc));
+            }
+        }
+        best[f] = Some(deepest);
+    }
+    match best.first().copied().flatten() {
+        Some((bytes, pc)) if bytes > MAX => {
+            let pc = pc.unwrap_or(0);
+            let ins = program.instructions()[pc];
+            Err(Rejection {
+                pc,
+                instruction: apiary_vm::disasm::format_instruction(&ins, program.insns()[pc], pc),
+                reason: RejectReason::CombinedStack { bytes, max: MAX },
+                state: String::new(),
+            })
+        }
+        _ => Ok(()),
     }
 }

@@ -48,6 +48,13 @@ pub enum RejectReason {
     /// An unknown helper id.
     #[error("unknown helper {id}")]
     UnknownHelper { id: u32 },
+    /// A helper the program type may not call.
+    #[error("helper {id} ({helper}) may not be called by {program_type} programs")]
+    HelperNotAllowed {
+        id: u32,
+        helper: &'static str,
+        program_type: &'static str,
+    },
     /// A helper argument does not match the prototype.
     #[error("helper {helper}: argument r{arg}: {detail}")]
     HelperArg {
@@ -70,6 +77,9 @@ pub enum RejectReason {
     /// Too many nested call frames.
     #[error("call depth {depth} exceeds {max}")]
     CallDepth { depth: usize, max: usize },
+    /// The frames of a call chain use more stack than allowed in all.
+    #[error("call chain uses {bytes} bytes of stack, more than {max} in all")]
+    CombinedStack { bytes: i64, max: i64 },
     /// A reference (ring-buffer record) is not released on some path.
     #[error("reference {id} is not released")]
     UnreleasedReference { id: u32 },

@@ -488,7 +488,7 @@ impl<'a> Analyzer<'a> {
                         }
                     }
                     let (fall, taken) =
-                        tri!(pc, branch::branch(&self.env, &s, cond, width, dst, src));
+                        tri!(pc, branch::branch(&self.env, pc, &s, cond, width, dst, src));
                     return Ok([fall, taken]);
                 }
                 Instruction::Exit => {

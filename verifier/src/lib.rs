@@ -242,10 +242,14 @@ fn run(
         ptype,
         maps: &all_maps,
         inner: &inner,
+        stack_use: std::cell::RefCell::default(),
     };
     let entry = env.entry_state();
     let mut a = fixpoint::Analyzer::new(env, options.limits, options.log);
-    let res = a.analyze(0, entry).and_then(|_| a.check_termination());
+    let res = a
+        .analyze(0, entry)
+        .and_then(|_| a.check_termination())
+        .and_then(|()| calls::check_stack_chains(program, &a.env.stack_use.borrow()));
     let log = a.log.take().unwrap_or_default();
     let out = res.map(|()| {
         let facts = Facts {

@@ -15,6 +15,8 @@ pub struct Frame {
     pub stack: Rc<Stack>,
     /// The caller's r6–r9, restored at `exit` (unused for the entry frame).
     pub saved: [Val; 4],
+    /// First slot of the function (or callback) the frame belongs to.
+    pub func: usize,
 }
 
 /// The abstract state.
@@ -52,6 +54,7 @@ impl State {
             frames: vec![Frame {
                 stack: Stack::new(),
                 saved: [Val::Uninit; 4],
+                func: 0,
             }],
             pkt: 0,
             meta: 0,
@@ -179,7 +182,11 @@ impl State {
                 for (i, s) in saved.iter_mut().enumerate() {
                     *s = jv(&a.saved[i], &b.saved[i]);
                 }
-                Frame { stack, saved }
+                Frame {
+                    stack,
+                    saved,
+                    func: a.func,
+                }
             })
             .collect();
         let pkt_ids = self

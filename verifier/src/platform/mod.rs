@@ -1,11 +1,12 @@
 //! What the verifier is told about the world outside the program: the program type (its context
 //! layout and privilege), the helpers (prototypes by id), and the maps.
 
+pub mod allow;
 pub mod helpers;
 pub mod linux;
 pub mod types;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use helpers::{Arg, HelperProto, Ret};
 pub use types::{CtxDescriptor, CtxKind, ProgramType};
@@ -61,6 +62,10 @@ pub struct MapInfo {
 #[derive(Clone, Debug, Default)]
 pub struct Platform {
     helpers: BTreeMap<u32, HelperProto>,
+    /// Linux's per-program-type helper rules apply (to the helpers not set by the embedder).
+    linux: bool,
+    /// Helpers set with [`Platform::set_helper`]: callable from every type.
+    custom: BTreeSet<u32>,
 }
 
 impl Platform {
@@ -77,6 +82,7 @@ impl Platform {
         for (id, proto) in linux::helper_table() {
             p.helpers.insert(id, proto);
         }
+        p.linux = true;
         p
     }
 
@@ -93,7 +99,14 @@ impl Platform {
     /// Adds or replaces a helper.
     pub fn set_helper(&mut self, id: u32, proto: HelperProto) -> &mut Self {
         self.helpers.insert(id, proto);
+        self.custom.insert(id);
         self
+    }
+
+    /// Whether a program of type `ptype` (its name) may call helper `id`.
+    #[must_use]
+    pub fn allowed(&self, ptype: &str, id: u32) -> bool {
+        !self.linux || self.custom.contains(&id) || allow::allowed(ptype, id)
     }
 
     /// The prototype of helper `id`.

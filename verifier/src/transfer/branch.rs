@@ -16,6 +16,7 @@ use crate::error::RejectReason;
 /// Uninitialised operands, comparisons involving pointers that are not allowed.
 pub fn branch(
     env: &Env<'_>,
+    pc: usize,
     s: &State,
     cond: Cond,
     width: Width,
@@ -35,15 +36,31 @@ pub fn branch(
             set_scalar(&mut t, dst, &a, nx, width);
             if let Some(r) = src_reg {
                 set_scalar(&mut t, r, &b, ny, width);
+                if width == Width::W64 {
+                    let ec = if holds { Some(cond) } else { negated(cond) };
+                    if let Some(ec) = ec {
+                        learn_len(pc, &mut t, dst, &a, r, &b, ec);
+                    }
+                }
             }
             Some(t)
         };
         return Ok((edge(false), edge(true)));
     }
-    if width == Width::W32 && !env.privileged() {
-        return Err(RejectReason::PointerComparison {
-            detail: "32-bit comparison of a pointer".into(),
-        });
+    if width == Width::W32 {
+        // The low halves of a pointer say nothing about it: a 32-bit test is no null test
+        // and no packet bound. Unprivileged types may not compare pointers that way at all;
+        // privileged ones may, learning nothing, except for a null test of a possibly-null
+        // pointer (its 'null' edge would hold a non-null pointer).
+        let maybe_null = |v: &Val| matches!(v, Val::Ptr(p) if p.null.is_some());
+        let zero = |v: &Val| v.scalar().is_some_and(|z| z.as_const() == Some(0));
+        let null_test = (maybe_null(&a) && zero(&b)) || (maybe_null(&b) && zero(&a));
+        if !env.privileged() || null_test {
+            return Err(RejectReason::PointerComparison {
+                detail: "32-bit comparison of a pointer".into(),
+            });
+        }
+        return Ok((Some(s.clone()), Some(s.clone())));
     }
     // Orient: pointer on the left.
     let (p_reg, pv, other_reg, ov, c) = if matches!(a, Val::Ptr(_)) || b.scalar().is_some() {
@@ -101,6 +118,47 @@ pub fn branch(
             let _ = other_reg;
             Ok((Some(s.clone()), Some(s.clone())))
         }
+    }
+}
+
+/// The condition on the not-taken edge (`None` for `Set`, whose negation is no condition).
+fn negated(c: Cond) -> Option<Cond> {
+    (c != Cond::Set).then(|| negate(c))
+}
+
+/// `x ec y` holds (64-bit) on this edge, one of them the packet length and the other a number
+/// `V(k) + d`: learn `data + V(k) + d (+1 when strict) <= data_end`, which bounds packet
+/// pointers built from copies of that number (a symbolic value is created for it if needed).
+fn learn_len(pc: usize, t: &mut State, x_reg: Reg, x: &Val, y_reg: Reg, y: &Val, ec: Cond) {
+    // Normalise to `n rel len`.
+    let (n_reg, rel) = match (x, y) {
+        (Val::Scalar(_), Val::PacketLen(_)) => (x_reg, ec),
+        (Val::PacketLen(_), Val::Scalar(_)) => (y_reg, swap(ec)),
+        _ => return,
+    };
+    let Some(n) = t.regs[n_reg.index()].scalar().copied() else {
+        return;
+    };
+    let strict = match rel {
+        Cond::Lt => 1,
+        Cond::Le | Cond::Eq => 0,
+        // Signed comparisons bound the number only when it is known non-negative (the length
+        // is below 2^63).
+        Cond::Slt if n.smin >= 0 => 1,
+        Cond::Sle if n.smin >= 0 => 0,
+        _ => return,
+    };
+    let (k, d) = match t.syms[n_reg.index()] {
+        Some(sym) => sym,
+        None => {
+            let k = (pc as u32).wrapping_add(1).min(ANON_PKT - 1);
+            t.fresh_sym(k);
+            t.syms[n_reg.index()] = Some((k, 0));
+            (k, 0)
+        }
+    };
+    if let Some(b) = d.checked_add(strict) {
+        t.learn_pkt(k, b);
     }
 }
 

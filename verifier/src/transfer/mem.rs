@@ -94,6 +94,9 @@ pub fn check(
                 });
             }
             within(FRAME, "stack")?;
+            if let Some(f) = s.frames.get(usize::from(frame)) {
+                env.note_stack(f.func, FRAME - lo);
+            }
             true
         }
         Region::Ctx => {

@@ -8,6 +8,9 @@ pub mod helper;
 pub mod mem;
 pub mod syms;
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use apiary_vm::instruction::{Lddw, Operand, Reg, Width};
 use apiary_vm::semantics::imm_value;
 use apiary_vm::Program;
@@ -29,6 +32,8 @@ pub struct Env<'a> {
     pub maps: &'a [MapInfo],
     /// (map of maps, index of its inner map description) pairs.
     pub inner: &'a [(u32, u32)],
+    /// Per function (by first slot), the deepest stack byte its frame uses (bytes below r10).
+    pub stack_use: RefCell<BTreeMap<usize, i64>>,
 }
 
 impl Env<'_> {
@@ -36,6 +41,13 @@ impl Env<'_> {
     #[must_use]
     pub fn privileged(&self) -> bool {
         self.ptype.privileged
+    }
+
+    /// Records that the frame of function `func` uses `depth` bytes below its r10.
+    pub fn note_stack(&self, func: usize, depth: i64) {
+        let mut m = self.stack_use.borrow_mut();
+        let e = m.entry(func).or_insert(0);
+        *e = (*e).max(depth);
     }
 
     /// Map `index`, or an error.

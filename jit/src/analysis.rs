@@ -8,10 +8,10 @@ use apiary_vm::program::Program;
 
 /// The metering cost of the second slot of an `lddw`: none, an `lddw` counts one (as
 /// [`apiary_vm::ExecConfig`] documents and the interpreter does).
-pub(crate) const LDDW_TAIL_COST: u64 = 0;
+pub(crate) const LDDW_TAIL_COST: u32 = 0;
 
 /// The metering cost of slot `pc`.
-fn slot_cost(ins: &Instruction) -> u64 {
+fn slot_cost(ins: &Instruction) -> u32 {
     match ins {
         Instruction::LddwTail => LDDW_TAIL_COST,
         _ => 1,
@@ -25,11 +25,11 @@ pub(crate) struct Blocks {
     /// metering, adds `cost[pc]` to the counter there).
     pub leader: Vec<bool>,
     /// At a leader: the metering cost of the whole block. Elsewhere 0.
-    pub cost: Vec<u64>,
+    pub cost: Vec<u32>,
     /// For every slot: the cost of the slots after it in its block. A run that stops at `pc`
     /// (fault, helper stop, out-of-bounds packet load) subtracts this from the counter, because
     /// the whole block was counted on entry.
-    pub remaining: Vec<u64>,
+    pub remaining: Vec<u32>,
 }
 
 impl Blocks {
@@ -68,10 +68,10 @@ impl Blocks {
                 _ => {}
             }
         }
-        let mut cost = vec![0u64; n];
-        let mut remaining = vec![0u64; n];
+        let mut cost = vec![0u32; n];
+        let mut remaining = vec![0u32; n];
         // Walk backwards accumulating the cost of the rest of the block.
-        let mut acc = 0u64;
+        let mut acc = 0u32;
         for pc in (0..n).rev() {
             remaining[pc] = acc;
             acc += slot_cost(&ins[pc]);

@@ -178,15 +178,15 @@ impl Jit {
         let body = compiled
             .code
             .ptr(dynasmrt::AssemblyOffset(compiled.offsets[0])) as u64;
-        let needs_table = !env.regions.is_empty()
-            || program
-                .instructions()
-                .iter()
-                .any(|i| matches!(i, Instruction::Call { .. } | Instruction::CallX { .. }));
-        let packet_loads = program
-            .instructions()
-            .iter()
-            .any(|i| matches!(i, Instruction::LoadPacket { .. }));
+        let (mut calls, mut packet_loads) = (false, false);
+        for i in program.instructions() {
+            match i {
+                Instruction::Call { .. } | Instruction::CallX { .. } => calls = true,
+                Instruction::LoadPacket { .. } => packet_loads = true,
+                _ => {}
+            }
+        }
+        let needs_table = !env.regions.is_empty() || calls;
         Ok(Self {
             program,
             shared,
@@ -251,6 +251,22 @@ pub(crate) fn shared_for(program: &Program, env: &Environment) -> Shared {
         helpers,
         table: Arc::clone(&env.helpers),
     }
+}
+
+/// Bytes of code reserved per slot before assembling (the buffer still grows if needed).
+pub(crate) const CODE_BYTES_PER_SLOT: usize = 8;
+
+/// Maps assembled code read-only and executable: it is copied into a fresh writable (never
+/// executable) mapping, which is then made executable and no longer writable, and the
+/// instruction cache is synchronised over it (a no-op on x86-64).
+pub(crate) fn map_code(bytes: &[u8]) -> Result<ExecutableBuffer, JitError> {
+    let mut buffer = dynasmrt::mmap::MutableBuffer::new(bytes.len()).map_err(JitError::Memory)?;
+    buffer.set_len(bytes.len());
+    buffer.copy_from_slice(bytes);
+    let code = buffer.make_exec().map_err(JitError::Memory)?;
+    dynasmrt::cache_control::synchronize_icache(&code);
+    dynasmrt::cache_control::prepare_for_execution(&code);
+    Ok(code)
 }
 
 /// Linux helper ids that take callbacks (`bpf_for_each_map_elem`, `bpf_loop`): with one of

@@ -103,7 +103,7 @@ pub(crate) fn in_frame(off: i16, len: u8) -> bool {
 pub(crate) struct Lowering<'a> {
     pub program: &'a Program,
     pub blocks: Blocks,
-    /// One label per slot (its code's start).
+    /// One label per leader slot (its code's start); other slots hold a placeholder.
     pub labels: Vec<DynamicLabel>,
     /// Out-of-line stubs still to emit.
     pub cold: Vec<Cold>,
@@ -125,11 +125,20 @@ impl<'a> Lowering<'a> {
         shared: &'a Shared,
         flags: Flags,
         opts: &'a CompileOptions,
-        labels: Vec<DynamicLabel>,
+        new_label: &mut dyn FnMut() -> DynamicLabel,
     ) -> Self {
+        let blocks = Blocks::new(program, flags.callbacks);
+        // Only leaders are jumped or called to: the other slots share one label that is never
+        // defined nor referenced.
+        let unused = new_label();
+        let labels = blocks
+            .leader
+            .iter()
+            .map(|&l| if l { new_label() } else { unused })
+            .collect();
         Self {
             program,
-            blocks: Blocks::new(program, flags.callbacks),
+            blocks,
             labels,
             cold: Vec::new(),
             shared,
@@ -196,7 +205,7 @@ impl<'a> Lowering<'a> {
 
     /// Whether the block starting at `pc` adds its cost to the counter: the cost, if any.
     pub(crate) fn block_cost(&self, pc: usize) -> Option<u64> {
-        (self.metering && self.blocks.leader[pc]).then(|| self.blocks.cost[pc])
+        (self.metering && self.blocks.leader[pc]).then(|| u64::from(self.blocks.cost[pc]))
     }
 
     /// Whether a jump from `pc` to `target`, when taken, tests the budget first.
@@ -213,7 +222,7 @@ impl<'a> Lowering<'a> {
     /// counted on entry); 0 when not metering.
     pub(crate) fn fixup(&self, pc: usize) -> u64 {
         if self.metering {
-            self.blocks.remaining[pc]
+            u64::from(self.blocks.remaining[pc])
         } else {
             0
         }

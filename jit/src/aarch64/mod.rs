@@ -48,7 +48,10 @@ use apiary_vm::instruction::{
 use apiary_vm::memory::FRAME_SIZE;
 use apiary_vm::program::Program;
 use apiary_vm::semantics::imm_value;
-use dynasmrt::aarch64::Assembler;
+use dynasmrt::aarch64::Aarch64Relocation;
+use dynasmrt::VecAssembler;
+
+type Assembler = VecAssembler<Aarch64Relocation>;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use self::encode::{add_imm, at_width, logical_imm, mov_plan, A64Cond, AddImm, MovOp};
@@ -154,12 +157,22 @@ fn emit<'a>(
     opts: &'a CompileOptions,
     far: Option<&'a [bool]>,
 ) -> Result<Finished, JitError> {
-    let mut ops = Assembler::new().map_err(JitError::Memory)?;
     let n = program.len();
-    let labels = (0..n).map(|_| ops.new_dynamic_label()).collect();
+    let mut ops = Assembler::new_with_capacity(
+        0,
+        4096 + n * crate::CODE_BYTES_PER_SLOT,
+        0,
+        1,
+        n + 16,
+        16,
+        n + 16,
+    );
+    let lw = Lowering::new(program, shared, flags, opts, &mut || {
+        ops.new_dynamic_label()
+    });
     let mut g = Gen {
         ops,
-        lw: Lowering::new(program, shared, flags, opts, labels),
+        lw,
         far,
         seq: 0,
         sites: Vec::new(),
@@ -190,7 +203,8 @@ impl Finished {
             ..
         } = self;
         ops.commit().map_err(|_| JitError::Finalize)?;
-        let code = ops.finalize().map_err(|_| JitError::Finalize)?;
+        let bytes = ops.finalize().map_err(|_| JitError::Finalize)?;
+        let code = crate::map_code(&bytes)?;
         Ok(Compiled {
             code,
             entry,

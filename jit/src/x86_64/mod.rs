@@ -32,7 +32,10 @@ use apiary_vm::instruction::{
 };
 use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
-use dynasmrt::x64::Assembler;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::VecAssembler;
+
+type Assembler = VecAssembler<X64Relocation>;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use crate::analysis::{may_write, read_before_written};
@@ -115,12 +118,22 @@ pub(crate) fn compile(
     flags: Flags,
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
-    let mut ops = Assembler::new().map_err(JitError::Memory)?;
     let n = program.len();
-    let labels = (0..n).map(|_| ops.new_dynamic_label()).collect();
+    let mut ops = Assembler::new_with_capacity(
+        0,
+        4096 + n * crate::CODE_BYTES_PER_SLOT,
+        0,
+        1,
+        n + 16,
+        16,
+        n + 16,
+    );
+    let lw = Lowering::new(program, shared, flags, opts, &mut || {
+        ops.new_dynamic_label()
+    });
     let mut g = Gen {
         ops,
-        lw: Lowering::new(program, shared, flags, opts, labels),
+        lw,
         checks: Vec::new(),
         callback_entry: 0,
         needs: 0,
@@ -133,7 +146,8 @@ pub(crate) fn compile(
         needs,
         ..
     } = g;
-    let code = ops.finalize().map_err(|_| JitError::Finalize)?;
+    let bytes = ops.finalize().map_err(|_| JitError::Finalize)?;
+    let code = crate::map_code(&bytes)?;
     Ok(Compiled {
         code,
         entry,

@@ -94,8 +94,7 @@ pub(crate) struct CompileOptions {
 pub(crate) struct Compiled {
     pub code: ExecutableBuffer,
     pub entry: usize,
-    /// The callback entry stub (x86-64; the main entry elsewhere).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    /// The callback entry stub.
     pub callback_entry: usize,
     pub offsets: Vec<usize>,
     /// The context fields the code reads ([`runtime::needs`] bits).
@@ -117,7 +116,7 @@ pub struct Jit {
     needs_table: bool,
     /// The program has legacy packet loads.
     packet_loads: bool,
-    /// Callbacks are enabled (x86-64 only).
+    /// Callbacks are enabled.
     callbacks: bool,
     /// The context fields a run must write ([`runtime::needs`] bits).
     needs: u8,
@@ -197,7 +196,7 @@ impl Jit {
             body,
             needs_table,
             packet_loads,
-            callbacks: Arch::HOST == Some(Arch::X86_64) && callbacks_enabled(env),
+            callbacks: callbacks_enabled(env),
             needs,
         })
     }
@@ -313,16 +312,7 @@ pub(crate) fn compile_for(
     };
     match arch {
         Arch::X86_64 => x86_64::compile(program, shared, flags, opts),
-        // Callbacks are not implemented on aarch64 (code addresses stay unsupported there).
-        Arch::Aarch64 => aarch64::compile(
-            program,
-            shared,
-            Flags {
-                callbacks: false,
-                ..flags
-            },
-            opts,
-        ),
+        Arch::Aarch64 => aarch64::compile(program, shared, flags, opts),
     }
 }
 
@@ -455,7 +445,10 @@ impl Jit {
 
     /// Calls the function whose code starts at slot `target` on `ctx` with r1–r5 = `args` and
     /// r10 = `r10` (a callback). Returns r0 and the exit kind.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_variables))]
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(dead_code, unused_variables)
+    )]
     pub(crate) fn call_back(
         &self,
         ctx: &mut RunCtx,
@@ -463,26 +456,40 @@ impl Jit {
         args: [u64; 5],
         r10: u64,
     ) -> Ret {
+        let addr = self
+            .compiled
+            .code
+            .ptr(dynasmrt::AssemblyOffset(self.compiled.offsets[target])) as u64;
+        let entry = self
+            .compiled
+            .code
+            .ptr(dynasmrt::AssemblyOffset(self.compiled.callback_entry));
         #[cfg(target_arch = "x86_64")]
         {
-            let addr = self
-                .compiled
-                .code
-                .ptr(dynasmrt::AssemblyOffset(self.compiled.offsets[target]))
-                as u64;
-            let entry = self
-                .compiled
-                .code
-                .ptr(dynasmrt::AssemblyOffset(self.compiled.callback_entry))
-                as usize;
             // SAFETY: `target` is a function start of this Jit's code; `ctx` is the context of
             // the run in progress (a helper of it is calling back), `r10` a frame inside its
             // stack.
-            unsafe { x86_64::call_back(entry, ctx, args, addr, r10) }
+            unsafe { x86_64::call_back(entry as usize, ctx, args, addr, r10) }
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
         {
-            unreachable!("callbacks are only enabled on x86-64")
+            // SAFETY: as for x86-64.
+            unsafe { aarch64::call_back(entry, ctx, addr, r10, args) };
+            // SAFETY: the callback stub writes `exit_kind` on every exit, and `ret` on every
+            // exit of kind OK.
+            let leave = unsafe { ctx.exit_kind.assume_init() };
+            let r0 = if leave == runtime::exit::OK {
+                // SAFETY: as above.
+                unsafe { ctx.ret.assume_init() }
+            } else {
+                0
+            };
+            Ret { r0, leave }
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            let _ = (entry, addr);
+            unreachable!("no backend for this architecture")
         }
     }
 }

@@ -385,7 +385,7 @@ unsafe fn call_helper(
     }
 }
 
-/// The JIT's [`FunctionCaller`] (x86-64): runs a program function on a new frame below the
+/// The JIT's [`FunctionCaller`] (both backends): runs a program function on a new frame below the
 /// code that called the helper, on the same run context (same counter and budget).
 pub(crate) struct JitCaller<'j> {
     jit: &'j crate::Jit,

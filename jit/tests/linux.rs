@@ -56,7 +56,6 @@ impl Setup {
 }
 
 /// Runs on both engines (fresh states) and requires identical outcomes; returns it.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn agree(s: &Setup, text: &str, budget: Option<u64>, input: &[u8]) -> Outcome {
     let (i, j) = s.both(text, budget);
     let mut a = input.to_vec();
@@ -68,7 +67,6 @@ fn agree(s: &Setup, text: &str, budget: Option<u64>, input: &[u8]) -> Outcome {
     oi
 }
 
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const LOOP_SUM: &str = "stdw [%r10-8], 0
     mov %r1, 10
     lddw %r2, code_addr cb
@@ -90,8 +88,7 @@ const LOOP_SUM: &str = "stdw [%r10-8], 0
     cont:
     exit";
 
-/// Callbacks are implemented on x86-64 only.
-#[cfg(target_arch = "x86_64")]
+/// Callbacks (both backends).
 #[test]
 fn bpf_loop_callbacks_agree() {
     let s = setup(&[]);
@@ -121,7 +118,6 @@ fn bpf_loop_callbacks_agree() {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 #[test]
 fn callback_faults_are_the_runs() {
     let s = setup(&[]);

@@ -257,9 +257,8 @@ impl ExecState {
 
     /// Sets (or clears) the packet of [`ExecState::packet`] for the following runs.
     ///
-    /// Engines that read the packet from here: the interpreter. Engines that do not (the JITs)
-    /// keep reading the input; hosts must not give them programs with packet loads while a
-    /// packet is set.
+    /// Every engine (the interpreter and both JIT backends) reads legacy packet loads from
+    /// here: the packet when one is set, else the input.
     ///
     /// # Safety
     /// `packet` must satisfy [`Region::from_raw`]'s contract (live, allocated, not accessed

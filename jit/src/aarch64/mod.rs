@@ -45,7 +45,7 @@ pub(crate) mod encode;
 use apiary_vm::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
 };
-use apiary_vm::memory::FRAME_SIZE;
+use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
 use apiary_vm::semantics::imm_value;
 use dynasmrt::aarch64::Aarch64Relocation;
@@ -58,9 +58,9 @@ use self::encode::{add_imm, at_width, logical_imm, mov_plan, A64Cond, AddImm, Mo
 use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
 use crate::runtime::{
     callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
-    CTX_CALL_LIMIT, CTX_COUNT, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INIT_R1,
-    CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_PACKET_START, CTX_RET, CTX_SAVE, CTX_SAVED_SP,
-    CTX_STACK_START,
+    CTX_CALL_LIMIT, CTX_COUNT, CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC,
+    CTX_INIT_R1, CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_PACKET_START, CTX_RET, CTX_SAVE,
+    CTX_SAVED_SP, CTX_STACK_START,
 };
 use crate::{CompileOptions, Compiled, JitError};
 
@@ -120,6 +120,8 @@ struct Gen<'a> {
     seq: usize,
     /// First emission: (offset, target) of each conditional branch, by sequence number.
     sites: Vec<(usize, DynamicLabel)>,
+    /// Offset of the callback entry stub.
+    callback_entry: usize,
 }
 
 /// Compiles `program`.
@@ -176,12 +178,14 @@ fn emit<'a>(
         far,
         seq: 0,
         sites: Vec::new(),
+        callback_entry: 0,
     };
     let (entry, offsets) = emit_program(&mut g, n);
     Ok(Finished {
         ops: g.ops,
         sites: g.sites,
         entry,
+        callback_entry: g.callback_entry,
         offsets,
     })
 }
@@ -191,6 +195,7 @@ struct Finished {
     ops: Assembler,
     sites: Vec<(usize, DynamicLabel)>,
     entry: usize,
+    callback_entry: usize,
     offsets: Vec<usize>,
 }
 
@@ -199,6 +204,7 @@ impl Finished {
         let Finished {
             mut ops,
             entry,
+            callback_entry,
             offsets,
             ..
         } = self;
@@ -208,11 +214,75 @@ impl Finished {
         Ok(Compiled {
             code,
             entry,
-            callback_entry: entry,
+            callback_entry,
             offsets,
             // The entry stub loads the counter, the budget and both region starts.
             needs: crate::runtime::needs::ALL,
         })
+    }
+}
+
+impl Gen<'_> {
+    /// Restores x19–x28 and the frame record of an entry stub's frame and returns.
+    fn restore_frame(&mut self) {
+        a64!(self.ops
+            ; ldp x27, x28, [sp, #80]
+            ; ldp x25, x26, [sp, #64]
+            ; ldp x23, x24, [sp, #48]
+            ; ldp x21, x22, [sp, #32]
+            ; ldp x19, x20, [sp, #16]
+            ; ldp x29, x30, [sp], #112
+            ; ret
+        );
+    }
+
+    /// The callback entry `fn(ctx, target, r10, r1, r2, r3, r4, r5)`: calls the function at
+    /// `target` on the run in progress (counter, budget and region starts from the context,
+    /// which the calling code stored before its helper call), one frame below the caller.
+    fn callback_stub(&mut self) {
+        self.callback_entry = self.ops.offset().0;
+        let resume = self.new_label();
+        a64!(self.ops
+            ; stp x29, x30, [sp, #-112]!
+            ; mov x29, sp
+            ; stp x19, x20, [sp, #16]
+            ; stp x21, x22, [sp, #32]
+            ; stp x23, x24, [sp, #48]
+            ; stp x25, x26, [sp, #64]
+            ; stp x27, x28, [sp, #80]
+            ; mov x24, x0
+            ; ldr x9, [x24, #ctx(CTX_SAVED_SP)]
+            ; str x9, [sp, #104]
+            ; adr x9, =>resume
+            ; str x9, [sp, #96]
+            ; mov x9, sp
+            ; str x9, [x24, #ctx(CTX_SAVED_SP)]
+            ; ldr x25, [x24, #ctx(CTX_COUNT)]
+            ; ldr x26, [x24, #ctx(CTX_BUDGET)]
+            ; ldr x27, [x24, #ctx(CTX_STACK_START)]
+            ; ldr x28, [x24, #ctx(CTX_INPUT_START)]
+            ; mov x16, x1
+            ; mov x23, x2
+            ; mov x1, x3
+            ; mov x2, x4
+            ; mov x3, x5
+            ; mov x4, x6
+            ; mov x5, x7
+            ; movz x0, #0
+            ; movz x19, #0
+            ; movz x20, #0
+            ; movz x21, #0
+            ; movz x22, #0
+            ; blr x16
+            ; str x0, [x24, #ctx(CTX_RET)]
+            ; movz x9, #exit::OK as u32
+            ; str x9, [x24, #ctx(CTX_EXIT_KIND)]
+            ; =>resume
+            ; str x25, [x24, #ctx(CTX_COUNT)]
+            ; ldr x9, [sp, #104]
+            ; str x9, [x24, #ctx(CTX_SAVED_SP)]
+        );
+        self.restore_frame();
     }
 }
 
@@ -221,12 +291,22 @@ impl Backend for Gen<'_> {
         self.ops.offset().0
     }
 
-    /// Entry stub (`fn(*mut RunCtx)`, AAPCS64) and the shared exit stub.
+    /// Entry stubs and the shared exit stub. Returns the main entry's offset.
+    ///
+    /// The main entry is `fn(*mut RunCtx)` (AAPCS64): r1, r2 and r10 come from the context.
+    /// The callback entry (see [`Gen::callback_stub`]) is
+    /// `fn(*mut RunCtx, target, r10, r1, r2, r3, r4, r5)`. Both keep a 112-byte frame: the
+    /// frame record, x19–x28, the address of the stub's epilogue (at 96) and, for callbacks,
+    /// the previous `saved_sp` (at 104, so callbacks nest). The exit stub restores sp from
+    /// `saved_sp` and branches to the epilogue recorded in that frame, which stores the
+    /// counter and returns to the stub's caller.
     fn prologue(&mut self) -> usize {
+        self.callback_stub();
         let start = self.ops.offset().0;
         let first = self.lw.labels[0];
+        let resume = self.new_label();
         a64!(self.ops
-            ; stp x29, x30, [sp, #-96]!
+            ; stp x29, x30, [sp, #-112]!
             ; mov x29, sp
             ; stp x19, x20, [sp, #16]
             ; stp x21, x22, [sp, #32]
@@ -234,6 +314,8 @@ impl Backend for Gen<'_> {
             ; stp x25, x26, [sp, #64]
             ; stp x27, x28, [sp, #80]
             ; mov x24, x0
+            ; adr x9, =>resume
+            ; str x9, [sp, #96]
             ; mov x9, sp
             ; str x9, [x24, #ctx(CTX_SAVED_SP)]
             ; ldr x25, [x24, #ctx(CTX_COUNT)]
@@ -255,17 +337,16 @@ impl Backend for Gen<'_> {
             ; str x0, [x24, #ctx(CTX_RET)]
             ; movz x9, #exit::OK as u32
             ; str x9, [x24, #ctx(CTX_EXIT_KIND)]
+            ; =>resume
+            ; str x25, [x24, #ctx(CTX_COUNT)]
+        );
+        self.restore_frame();
+        a64!(self.ops
             ; ->leave:
             ; ldr x9, [x24, #ctx(CTX_SAVED_SP)]
             ; mov sp, x9
-            ; str x25, [x24, #ctx(CTX_COUNT)]
-            ; ldp x27, x28, [sp, #80]
-            ; ldp x25, x26, [sp, #64]
-            ; ldp x23, x24, [sp, #48]
-            ; ldp x21, x22, [sp, #32]
-            ; ldp x19, x20, [sp, #16]
-            ; ldp x29, x30, [sp], #96
-            ; ret
+            ; ldr x9, [sp, #96]
+            ; br x9
         );
         start
     }
@@ -334,6 +415,9 @@ impl Backend for Gen<'_> {
             }
             Instruction::LoadImm64 { dst, value } => match value {
                 Lddw::Imm(v) => self.load_imm64(h(dst), v),
+                Lddw::CodeAddr(target) if self.lw.callbacks => {
+                    self.load_imm64(h(dst), code_address(target));
+                }
                 _ => {
                     let l = self.fault(pc, exit::UNSUPPORTED, false);
                     a64!(self.ops ; b =>l);
@@ -709,6 +793,19 @@ impl Gen<'_> {
             ; stp x3, x4, [x24, #pair(CTX_ARGS + 16)]
             ; str x5, [x24, #ctx(CTX_ARGS + 32)]
         );
+        let callbacks = self.lw.callbacks;
+        if callbacks {
+            // The helper may call back: the callback reads the counter and r10 from the
+            // context, and its own helper calls reuse the argument area, so r1–r5 are kept on
+            // the host stack.
+            a64!(self.ops
+                ; str x25, [x24, #ctx(CTX_COUNT)]
+                ; str x23, [x24, #ctx(CTX_CUR_R10)]
+                ; stp x1, x2, [sp, #-48]!
+                ; stp x3, x4, [sp, #16]
+                ; str x5, [sp, #32]
+            );
+        }
         // x1 first: the callx register may be x0 or x2, still intact here.
         match arg {
             Src::Imm(i) => self.mov_const(true, 1, i),
@@ -722,13 +819,23 @@ impl Gen<'_> {
             ; blr x16
             ; ldr x30, [sp], #16
         );
+        if callbacks {
+            a64!(self.ops
+                ; ldr x25, [x24, #ctx(CTX_COUNT)]
+                ; ldr x5, [sp, #32]
+                ; ldp x3, x4, [sp, #16]
+                ; ldp x1, x2, [sp], #48
+            );
+        }
         self.branch(Test::Nonzero(0), leave);
-        a64!(self.ops
-            ; ldr x0, [x24, #ctx(CTX_RET)]
-            ; ldp x1, x2, [x24, #pair(CTX_ARGS)]
-            ; ldp x3, x4, [x24, #pair(CTX_ARGS + 16)]
-            ; ldr x5, [x24, #ctx(CTX_ARGS + 32)]
-        );
+        a64!(self.ops ; ldr x0, [x24, #ctx(CTX_RET)]);
+        if !callbacks {
+            a64!(self.ops
+                ; ldp x1, x2, [x24, #pair(CTX_ARGS)]
+                ; ldp x3, x4, [x24, #pair(CTX_ARGS + 16)]
+                ; ldr x5, [x24, #ctx(CTX_ARGS + 32)]
+            );
+        }
     }
 
     /// Calls a plain helper (`extern "C"`, AAPCS64) directly: r1–r5 (x1–x5) shift down to
@@ -1221,6 +1328,34 @@ impl Gen<'_> {
 /// # Safety
 /// `entry` must be the entry stub of live code produced by [`compile`] for a program whose
 /// helpers are in `ctx.shared`, and `ctx` must describe live regions of the current run.
+/// Calls back: calls `target` (a function start) through the callback entry stub with
+/// r1–r5 = `args` and r10 = `r10` on `ctx`; the stub records r0 and the exit kind in `ctx`.
+///
+/// # Safety
+/// As [`enter`], with `entry` the callback entry stub and `target` a function start of the
+/// same code; a run of that code is in progress on `ctx` (inside a helper call), and `r10` is
+/// a frame of its stack.
+#[cfg(target_arch = "aarch64")]
+pub(crate) unsafe fn call_back(
+    entry: *const u8,
+    ctx: *mut crate::runtime::RunCtx,
+    target: u64,
+    r10: u64,
+    args: [u64; 5],
+) {
+    type Entry =
+        unsafe extern "C" fn(*mut crate::runtime::RunCtx, u64, u64, u64, u64, u64, u64, u64);
+    // SAFETY: the callback entry stub follows AAPCS64 for `Entry` (it saves every callee-saved
+    // register it uses, never touches x18, and returns with `ret`).
+    let f: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(entry) };
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        f(
+            ctx, target, r10, args[0], args[1], args[2], args[3], args[4],
+        )
+    };
+}
+
 #[cfg(target_arch = "aarch64")]
 pub(crate) unsafe fn enter(entry: *const u8, ctx: &mut crate::runtime::RunCtx) {
     // SAFETY: `isb` only flushes this core's pipeline, so instructions fetched after it see

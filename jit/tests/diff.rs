@@ -1012,6 +1012,48 @@ fn elided_checks_keep_faults() {
         ],
         // Another base: checked on its own (r2 is the length, not an address).
         vec![ldx(DW, 0, 1, 0), ldx(B, 3, 2, 0), exit()],
+        // Hull checks: several accesses on one base in a block tested at once; when the hull
+        // fails (near the end of the input, or rounded past it), the block's copy checks each.
+        vec![
+            ldx(B, 0, 1, 1),
+            ldx(B, 3, 1, 0),
+            alu64_imm(LSH, 0, 8),
+            alu64_reg(OR, 0, 3),
+            exit(),
+        ],
+        vec![
+            ldx(B, 0, 1, 5),
+            ldx(B, 3, 1, 4),
+            stx(B, 1, 6, 0),
+            ldx(B, 4, 1, 7),
+            alu64_reg(ADD, 0, 3),
+            alu64_reg(ADD, 0, 4),
+            exit(),
+        ],
+        vec![
+            ldx(B, 0, 1, 0),
+            ldx(B, 3, 1, 2),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+        vec![
+            ldx(H, 0, 1, 2),
+            call(H_MIX as i32),
+            ldx(B, 3, 1, 3),
+            st(B, 1, 2, 9),
+            alu64_reg(ADD, 0, 3),
+            exit(),
+        ],
+        // A loop reading two bytes per iteration until a fault.
+        vec![
+            mov64(0, 0),
+            ldx(B, 3, 1, 1),
+            ldx(B, 4, 1, 0),
+            alu64_reg(ADD, 0, 3),
+            alu64_reg(ADD, 0, 4),
+            alu64_imm(ADD, 1, 2),
+            ja(-6),
+        ],
         // A helper call between (r1 kept), then the covered access.
         vec![
             ldx(DW, 0, 1, 0),

@@ -39,7 +39,10 @@ type Assembler = VecAssembler<X64Relocation>;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use crate::analysis::{may_write, read_before_written};
-use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
+use crate::lower::{
+    emit_program, input_bound_offset, packet_bound_offset, size_of_len, Backend, Cold, Flags,
+    Lowering,
+};
 use crate::runtime::{
     check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
     CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INPUT_START, CTX_PACKET_START,
@@ -84,6 +87,10 @@ struct Gen<'a> {
     needs: u8,
     /// Windows checked so far in the current block (see [`Gen::covered`]).
     windows: Vec<Window>,
+    /// Block copies still to emit.
+    copies: Vec<Copy>,
+    /// Emitting copies: no hull checks.
+    no_hull: bool,
 }
 
 /// The out-of-line part of a checked access whose inline test (the likely region) failed:
@@ -102,8 +109,19 @@ struct Secondary {
     addr: Option<(u8, i32)>,
 }
 
+/// A copy of the rest of a block from slot `start` (to `end`, the next leader) emitted out of
+/// line with individual checks, run when the block's hull check fails.
+struct Copy {
+    label: DynamicLabel,
+    start: usize,
+    end: usize,
+    /// The windows checked before `start` in the block.
+    windows: Vec<Window>,
+}
+
 /// A window `[base + lo, base + hi)` checked earlier in the current block, for an access that
 /// writes (`write`) or only reads.
+#[derive(Clone, Copy)]
 struct Window {
     base: u8,
     lo: i32,
@@ -138,6 +156,8 @@ pub(crate) fn compile(
         callback_entry: 0,
         needs: 0,
         windows: Vec::new(),
+        copies: Vec::new(),
+        no_hull: false,
     };
     let (entry, offsets) = emit_program(&mut g, n);
     let Gen {
@@ -272,6 +292,23 @@ impl Backend for Gen<'_> {
             x64!(self.ops ; =>l);
             self.windows.clear();
         }
+        if let Some(c) = self.lw.block_cost(pc) {
+            self.needs |= needs::METER;
+            x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c as i32);
+        }
+        self.insn_tracked(pc);
+    }
+
+    fn emit_cold(&mut self) {
+        self.emit_copies();
+        self.emit_cold_stubs();
+    }
+}
+
+impl Gen<'_> {
+    /// Emits slot `pc` (after its label and block count), then forgets the checked windows
+    /// whose base it may write.
+    fn insn_tracked(&mut self, pc: usize) {
         self.insn_body(pc);
         if !self.windows.is_empty() {
             let written = may_write(&self.lw.ins(pc));
@@ -279,18 +316,99 @@ impl Backend for Gen<'_> {
         }
     }
 
-    fn emit_cold(&mut self) {
-        self.emit_cold_stubs();
+    /// The first leader after `pc` (the end of its block), or the program's length.
+    fn block_end(&self, pc: usize) -> usize {
+        let leader = &self.lw.blocks.leader;
+        (pc + 1..leader.len())
+            .find(|&q| leader[q])
+            .unwrap_or(leader.len())
     }
-}
 
-impl Gen<'_> {
-    /// Emits slot `pc` (after its label).
-    fn insn_body(&mut self, pc: usize) {
-        if let Some(c) = self.lw.block_cost(pc) {
-            self.needs |= needs::METER;
-            x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c as i32);
+    /// Emits the pending block copies (see [`Copy`]): each from its access to the end of its
+    /// block with every check individual, then on to the next block.
+    fn emit_copies(&mut self) {
+        let copies = std::mem::take(&mut self.copies);
+        self.no_hull = true;
+        for c in copies {
+            x64!(self.ops ; =>c.label);
+            self.windows = c.windows;
+            for q in c.start..c.end {
+                self.insn_tracked(q);
+            }
+            if c.end < self.lw.blocks.leader.len() {
+                let next = self.lw.labels[c.end];
+                x64!(self.ops ; jmp =>next);
+            }
         }
+        self.windows.clear();
+    }
+
+    /// The window `[lo, lo + size)` (size 2, 4 or 8) covering the checked loads and stores on
+    /// `base` from `pc` to the end of its block, before `base` may change: `None` when fewer
+    /// than two accesses or more than 8 bytes.
+    fn hull(&self, pc: usize, base: Reg, off: i32, len: u8) -> Option<(i32, u8, usize)> {
+        let end = self.block_end(pc);
+        let (mut lo, mut hi, mut members) = (off, off + i32::from(len), 1);
+        for q in pc + 1..end {
+            if may_write(&self.lw.ins(q - 1)) & (1 << base.index()) != 0 {
+                break;
+            }
+            let (b, o) = match self.lw.ins(q) {
+                Instruction::Load { src, off, .. } => (src, off),
+                Instruction::Store { dst, off, .. } => (dst, off),
+                _ => continue,
+            };
+            let Some(c) = self.lw.mem_check(q) else {
+                continue;
+            };
+            if b != base || !c.bounds {
+                continue;
+            }
+            lo = lo.min(i32::from(o));
+            hi = hi.max(i32::from(o) + i32::from(c.len));
+            members += 1;
+        }
+        let size = match hi - lo {
+            _ if members < 2 => return None,
+            1 | 2 => 2,
+            3 | 4 => 4,
+            5..=8 => 8,
+            _ => return None,
+        };
+        Some((lo, size, end))
+    }
+
+    /// Tests a block's hull window (see [`Gen::hull`]) against the input: on failure the
+    /// block's copy with individual checks runs instead, so faults stay those of the
+    /// individual accesses.
+    fn hull_check(&mut self, pc: usize, base: Reg, (lo, size, end): (i32, u8, usize)) {
+        let b = h(base);
+        let copy = self.new_label();
+        self.copies.push(Copy {
+            label: copy,
+            start: pc,
+            end,
+            windows: self.windows.clone(),
+        });
+        // The input is writable: the window covers stores too.
+        self.windows.push(Window {
+            base: base.index() as u8,
+            lo,
+            hi: lo + i32::from(size),
+            write: true,
+        });
+        self.needs |= needs::STACK | needs::INPUT;
+        let bound_off = input_bound_offset(size_of_len(size));
+        x64!(self.ops
+            ; lea r10, [Rq(b) + lo]
+            ; sub r10, [r12 + CTX_INPUT_START]
+            ; cmp r10, [r12 + bound_off]
+            ; jae =>copy
+        );
+    }
+
+    /// Emits slot `pc` (after its label and block count).
+    fn insn_body(&mut self, pc: usize) {
         let ins = self.lw.ins(pc);
         match ins {
             Instruction::Alu {
@@ -824,8 +942,13 @@ impl Gen<'_> {
         let Some(check) = self.lw.mem_check(pc) else {
             return;
         };
+        let hull = (direct && check.bounds && !check.r10_base && !self.no_hull)
+            .then(|| self.hull(pc, base, off, check.len))
+            .flatten();
         if check.bounds && self.covered(base, off, check.len, check.write) {
             // Elided: a check earlier in the block, on the same unchanged base, covers it.
+        } else if let Some(hull) = hull {
+            self.hull_check(pc, base, hull);
         } else if check.bounds {
             self.windows.push(Window {
                 base: base.index() as u8,

@@ -34,10 +34,10 @@ pub struct FuncInfo {
     pub cands: HashMap<usize, Candidate>,
 }
 
-struct Run {
+pub(crate) struct Run {
     entry: State,
-    over: Vec<Option<State>>,
-    outs: Vec<[Parts; 2]>,
+    pub(crate) over: Vec<Option<State>>,
+    pub(crate) outs: Vec<[Parts; 2]>,
     exit: Option<State>,
     base_soft: u32,
 }
@@ -70,6 +70,8 @@ pub struct Analyzer<'a> {
     pub(crate) start: Instant,
     pub(crate) cand_ok: HashMap<usize, bool>,
     pub(crate) heads_reached: BTreeSet<usize>,
+    /// Per loop head: proven by [`Analyzer::unroll`] in every final pass over it.
+    pub(crate) unroll_ok: HashMap<usize, bool>,
 }
 
 impl std::fmt::Debug for Analyzer<'_> {
@@ -119,6 +121,7 @@ impl<'a> Analyzer<'a> {
             start: Instant::now(),
             cand_ok: HashMap::new(),
             heads_reached: BTreeSet::new(),
+            unroll_ok: HashMap::new(),
         }
     }
 
@@ -245,7 +248,12 @@ impl<'a> Analyzer<'a> {
         acc
     }
 
-    fn vertex(&mut self, f: &FuncInfo, run: &mut Run, v: usize) -> Result<(), Rejection> {
+    pub(crate) fn vertex(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        v: usize,
+    ) -> Result<(), Rejection> {
         self.vertex_with(f, run, v, false)
     }
 
@@ -269,7 +277,12 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
-    fn elems(&mut self, f: &FuncInfo, run: &mut Run, elems: &[Elem]) -> Result<(), Rejection> {
+    pub(crate) fn elems(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        elems: &[Elem],
+    ) -> Result<(), Rejection> {
         for e in elems {
             match e {
                 Elem::Vertex(v) => self.vertex(f, run, *v)?,
@@ -359,7 +372,27 @@ impl<'a> Analyzer<'a> {
             self.vertex(f, run, h)?;
             self.elems(f, run, body)?;
         }
+        if self.soft == 0 {
+            self.unroll_final(f, run, h, body, &members);
+        }
         Ok(())
+    }
+
+    /// In a final pass over the loop at `h`: unless its exit tests are proven so far, try
+    /// [`Analyzer::unroll`] from the head state of the pass. A loop counts as proven by
+    /// unrolling only if every final pass over it proved it.
+    fn unroll_final(&mut self, f: &FuncInfo, run: &mut Run, h: usize, body: &[Elem], m: &[usize]) {
+        let pc = f.cfg.blocks[h].start;
+        let by_tests = f
+            .loops
+            .iter()
+            .any(|l| l.head_pc == pc && l.tests.iter().any(|t| self.cand_ok.get(t) == Some(&true)));
+        let ok = !by_tests
+            && match run.over[h].clone() {
+                Some(s0) => self.unroll(f, run, h, body, m, s0),
+                None => true,
+            };
+        *self.unroll_ok.entry(pc).or_insert(true) &= ok;
     }
 
     fn check_budget(&self, pc: usize, s: &State) -> Result<(), Rejection> {
@@ -409,6 +442,7 @@ impl<'a> Analyzer<'a> {
                 }
             };
         }
+        let mut shifted = None;
         for pc in blk.start..blk.end {
             let ins = self.env.program.instructions()[pc];
             if ins == Instruction::LddwTail {
@@ -422,6 +456,7 @@ impl<'a> Analyzer<'a> {
                 }
             }
             let pre_syms = s.syms;
+            let pre_fits = transfer::syms::fits32(&ins, &s);
             let env = &self.env;
             let mut fact: Option<bool> = None;
             match ins {
@@ -519,6 +554,7 @@ impl<'a> Analyzer<'a> {
                 Instruction::LddwTail => {}
             }
             transfer::syms::update_syms(pc, &ins, &mut s, &pre_syms);
+            shifted = transfer::syms::truncation(pc, &ins, &mut s, &pre_syms, pre_fits, shifted);
             if hard {
                 if let Some(ok) = fact {
                     let cell = &mut self.facts[pc];

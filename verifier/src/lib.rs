@@ -19,7 +19,9 @@ pub mod error;
 pub mod fixpoint;
 pub mod platform;
 pub mod termination;
+pub mod termination_rel;
 pub mod transfer;
+pub mod unroll;
 pub mod wto;
 
 use std::collections::HashMap;

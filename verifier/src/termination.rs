@@ -13,6 +13,7 @@ use crate::cfg::Cfg;
 use crate::domain::scalar_cmp::{negate, swap};
 use crate::domain::State;
 use crate::error::{RejectReason, Rejection};
+use crate::termination_rel;
 use crate::wto::{nodes, Elem};
 
 /// A loop: its head slot and the slots of its candidate exit tests.
@@ -146,8 +147,13 @@ pub fn find_loops(
             head_pc: cfg.blocks[*h].start,
             tests: Vec::new(),
         };
+        let mut trip = None;
         for &b in &list {
-            if let Some(c) = candidate(program, cfg, *h, &set, b, &w) {
+            let c = candidate(program, cfg, *h, &set, b, &w).or_else(|| {
+                let t = trip.get_or_insert_with(|| termination_rel::trip(program, cfg, *h, &set));
+                rel_candidate(program, cfg, *h, &set, b, &w, t)
+            });
+            if let Some(c) = c {
                 let pc = cfg.blocks[b].last;
                 info.tests.push(pc);
                 cands.insert(pc, c);
@@ -158,14 +164,18 @@ pub fn find_loops(
     (loops, cands)
 }
 
-fn candidate(
+/// One reading of an exit test: induction register, condition to stay, bound.
+type Reading = (Reg, Cond, Operand);
+
+/// The exit test ending block `b`, if it leaves the loop on one edge and is on every cycle: the
+/// ways to read it as `ind stay bound` (induction register on the left).
+fn exit_test(
     program: &Program,
     cfg: &Cfg,
     head: usize,
     body: &HashSet<usize>,
     b: usize,
-    w: &[(Reg, Write)],
-) -> Option<Candidate> {
+) -> Option<(Width, Vec<Reading>)> {
     let blk = &cfg.blocks[b];
     let Instruction::Jump {
         cond,
@@ -193,6 +203,65 @@ fn candidate(
     if !every_cycle_hits(cfg, head, body, &test_cut) {
         return None;
     }
+    Some((width, options))
+}
+
+fn up_dir(up: bool, stay: Cond) -> bool {
+    matches!(
+        (up, stay),
+        (true, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle | Cond::Ne)
+            | (
+                false,
+                Cond::Gt | Cond::Ge | Cond::Sgt | Cond::Sge | Cond::Ne
+            )
+    )
+}
+
+/// An exit test on a register recomputed each trip from one stepped by a constant (see
+/// [`termination_rel`]).
+fn rel_candidate(
+    program: &Program,
+    cfg: &Cfg,
+    head: usize,
+    body: &HashSet<usize>,
+    b: usize,
+    w: &[(Reg, Write)],
+    trip: &termination_rel::Trip,
+) -> Option<Candidate> {
+    let (width, options) = exit_test(program, cfg, head, body, b)?;
+    for (ind, stay, bound) in options {
+        if let Operand::Reg(r) = bound {
+            if w.iter().any(|(x, _)| *x == r) {
+                continue;
+            }
+        }
+        let Some((d, trunc)) = termination_rel::induction(trip, b, ind) else {
+            continue;
+        };
+        if !up_dir(d > 0, stay) {
+            continue;
+        }
+        return Some(Candidate {
+            ind,
+            step: d,
+            add_w: if trunc { Width::W32 } else { Width::W64 },
+            stay,
+            cmp_w: width,
+            bound,
+        });
+    }
+    None
+}
+
+fn candidate(
+    program: &Program,
+    cfg: &Cfg,
+    head: usize,
+    body: &HashSet<usize>,
+    b: usize,
+    w: &[(Reg, Write)],
+) -> Option<Candidate> {
+    let (width, options) = exit_test(program, cfg, head, body, b)?;
     for (ind, stay, bound) in options {
         if let Operand::Reg(r) = bound {
             if w.iter().any(|(x, _)| *x == r) {
@@ -212,15 +281,7 @@ fn candidate(
             continue;
         }
         let up = first > 0;
-        let ok_dir = matches!(
-            (up, stay),
-            (true, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle | Cond::Ne)
-                | (
-                    false,
-                    Cond::Gt | Cond::Ge | Cond::Sgt | Cond::Sge | Cond::Ne
-                )
-        );
-        if !ok_dir {
+        if !up_dir(up, stay) {
             continue;
         }
         let inc_blocks: HashSet<usize> = body
@@ -315,7 +376,9 @@ pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
         Cond::Ne => {
             d == 1
                 && if c.step > 0 {
-                    iu.1 <= bu.0
+                    // The bound must be reachable: a step narrower than the comparison wraps
+                    // below a bound past its range.
+                    iu.1 <= bu.0 && bu.1 <= ucap
                 } else {
                     iu.0 >= bu.1
                 }
@@ -339,6 +402,7 @@ impl crate::fixpoint::Analyzer<'_> {
                     .tests
                     .iter()
                     .any(|t| self.cand_ok.get(t).copied() == Some(true));
+                let proven = proven || self.unroll_ok.get(&l.head_pc) == Some(&true);
                 if !proven {
                     return Err(self.rejection(
                         l.head_pc,

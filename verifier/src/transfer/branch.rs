@@ -34,8 +34,10 @@ pub fn branch(
             let (nx, ny) = refine(cond, width, x, y, holds)?;
             let mut t = s.clone();
             set_scalar(&mut t, dst, &a, nx, width);
+            refine_copies(&mut t, dst, &nx)?;
             if let Some(r) = src_reg {
                 set_scalar(&mut t, r, &b, ny, width);
+                refine_copies(&mut t, r, &ny)?;
                 if width == Width::W64 {
                     let ec = if holds { Some(cond) } else { negated(cond) };
                     if let Some(ec) = ec {
@@ -263,4 +265,21 @@ fn learn_packet(t: &mut State, p: &Ptr, q: &Ptr, ec: Cond) {
             t.learn_pkt(id, dlo + strict);
         }
     }
+}
+
+/// Registers holding the same symbolic value as `r` hold the same number: narrow them to `v`
+/// too (`None`: the edge is infeasible).
+fn refine_copies(t: &mut State, r: Reg, v: &Scalar) -> Option<()> {
+    let Some(k) = t.syms[r.index()] else {
+        return Some(());
+    };
+    for i in 0..11 {
+        if i == r.index() || t.syms[i] != Some(k) {
+            continue;
+        }
+        if let Val::Scalar(x) = t.regs[i] {
+            t.regs[i] = Val::Scalar(x.meet(v)?);
+        }
+    }
+    Some(())
 }

@@ -1095,3 +1095,24 @@ fn elided_checks_keep_faults() {
         "{out:?}"
     );
 }
+
+/// Long blocks of input accesses (hull checks with block copies): the code grows linearly
+/// with the program (copies are short and bounded in total), and the result agrees.
+#[test]
+fn long_blocks_of_input_accesses_stay_linear() {
+    let size_of = |n: usize| {
+        let mut v = vec![mov64(0, 0)];
+        for k in 0..n {
+            v.push(ldx(B, 3, 1, (k % 8) as i16));
+            v.push(alu64_reg(ADD, 0, 3));
+        }
+        v.push(exit());
+        let p = program(&v);
+        let jit = Jit::new(Arc::clone(&p), &env(None)).expect("compiles");
+        diff_with(&p, &[7u8; 8], &env(None), JitOptions::default(), &mut || {});
+        jit.code_size()
+    };
+    let small = size_of(2_000);
+    let large = size_of(8_000);
+    assert!(large <= 4 * small + 4096, "{small} -> {large}");
+}

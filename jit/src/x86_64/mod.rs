@@ -91,7 +91,12 @@ struct Gen<'a> {
     copies: Vec<Copy>,
     /// Emitting copies: no hull checks.
     no_hull: bool,
+    /// Slots block copies may still take (see [`Gen::hull`]).
+    copy_budget: usize,
 }
+
+/// Longest block copy (slots) behind a hull check.
+const COPY_MAX: usize = 64;
 
 /// The out-of-line part of a checked access whose inline test (the likely region) failed:
 /// test the other region, then the slow path or the fault.
@@ -158,6 +163,7 @@ pub(crate) fn compile(
         windows: Vec::new(),
         copies: Vec::new(),
         no_hull: false,
+        copy_budget: n,
     };
     let (entry, offsets) = emit_program(&mut g, n);
     let Gen {
@@ -316,12 +322,14 @@ impl Gen<'_> {
         }
     }
 
-    /// The first leader after `pc` (the end of its block), or the program's length.
-    fn block_end(&self, pc: usize) -> usize {
+    /// The end of `pc`'s block if it is at most [`COPY_MAX`] slots on.
+    fn short_block_end(&self, pc: usize) -> Option<usize> {
         let leader = &self.lw.blocks.leader;
-        (pc + 1..leader.len())
+        let n = leader.len();
+        let limit = (pc + 1 + COPY_MAX).min(n);
+        (pc + 1..limit)
             .find(|&q| leader[q])
-            .unwrap_or(leader.len())
+            .or((limit == n).then_some(n))
     }
 
     /// Emits the pending block copies (see [`Copy`]): each from its access to the end of its
@@ -347,7 +355,12 @@ impl Gen<'_> {
     /// `base` from `pc` to the end of its block, before `base` may change: `None` when fewer
     /// than two accesses or more than 8 bytes.
     fn hull(&self, pc: usize, base: Reg, off: i32, len: u8) -> Option<(i32, u8, usize)> {
-        let end = self.block_end(pc);
+        // Copies are short and add up to at most the program's length: compile time and code
+        // size stay linear.
+        let end = self.short_block_end(pc)?;
+        if end - pc > self.copy_budget {
+            return None;
+        }
         let (mut lo, mut hi, mut members) = (off, off + i32::from(len), 1);
         for q in pc + 1..end {
             if may_write(&self.lw.ins(q - 1)) & (1 << base.index()) != 0 {
@@ -384,6 +397,7 @@ impl Gen<'_> {
     fn hull_check(&mut self, pc: usize, base: Reg, (lo, size, end): (i32, u8, usize)) {
         let b = h(base);
         let copy = self.new_label();
+        self.copy_budget -= end - pc;
         self.copies.push(Copy {
             label: copy,
             start: pc,
@@ -942,10 +956,11 @@ impl Gen<'_> {
         let Some(check) = self.lw.mem_check(pc) else {
             return;
         };
-        let hull = (direct && check.bounds && !check.r10_base && !self.no_hull)
+        let covered = check.bounds && self.covered(base, off, check.len, check.write);
+        let hull = (direct && check.bounds && !covered && !check.r10_base && !self.no_hull)
             .then(|| self.hull(pc, base, off, check.len))
             .flatten();
-        if check.bounds && self.covered(base, off, check.len, check.write) {
+        if covered {
             // Elided: a check earlier in the block, on the same unchanged base, covers it.
         } else if let Some(hull) = hull {
             self.hull_check(pc, base, hull);

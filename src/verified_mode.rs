@@ -7,9 +7,8 @@ use std::sync::Arc;
 use apiary_conformance::engine::{prepare as prepare_checked, EngineKind, PrepareError};
 use apiary_vm::{Environment, ExecState, Executable, Facts, Fault, Interpreter, Outcome, Program};
 
-/// Prepares `program` for `engine` in verified mode where the engine has one (the interpreter),
-/// and checked otherwise (the JITs keep their checks until they take facts publicly; the kernel
-/// has its own verifier).
+/// Prepares `program` for `engine` in verified mode (the interpreter and the JIT); the kernel
+/// has its own verifier and is prepared as usual.
 ///
 /// # Errors
 /// [`PrepareError`] when the engine refuses the program.
@@ -28,6 +27,16 @@ pub fn prepare(
             interp
                 .map(|i| Box::new(i) as Box<dyn Executable>)
                 .map_err(|error| PrepareError::Load { engine, error })
+        }
+        EngineKind::Jit => {
+            // SAFETY: as for the interpreter above: the facts are the verifier's for this
+            // program and environment, which is `Jit::with_facts`'s contract.
+            let jit = unsafe { apiary_jit::Jit::with_facts(program, env, facts) };
+            match jit {
+                Ok(j) => Ok(Box::new(j) as Box<dyn Executable>),
+                Err(apiary_jit::JitError::Load(error)) => Err(PrepareError::Load { engine, error }),
+                Err(e) => Err(PrepareError::Jit(Arc::new(e))),
+            }
         }
         other => prepare_checked(other, program, env),
     }

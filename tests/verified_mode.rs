@@ -14,8 +14,8 @@ use apiary_vm::{Environment, ExecConfig, Interpreter, Program};
 const BUDGET: u64 = 10_000_000;
 
 /// Runs every test of `dir` both ways; returns (accepted by the verifier, total run).
-fn compare_dir(dir: &Path) -> (usize, usize) {
-    let runtime = Runtime::new(EngineKind::Interp)
+fn compare_dir(dir: &Path, engine: EngineKind) -> (usize, usize) {
+    let runtime = Runtime::new(engine)
         .with_budget(BUDGET)
         .with_options(LoadOptions::all());
     let env = Environment::new(
@@ -74,9 +74,11 @@ fn compare_dir(dir: &Path) -> (usize, usize) {
 #[test]
 fn own_tests_agree_in_verified_mode() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/tests/data");
-    let (accepted, total) = compare_dir(&dir);
-    eprintln!("own .data tests: {accepted} of {total} accepted and identical in verified mode");
-    assert!(accepted > 100, "only {accepted} of {total} accepted");
+    for engine in [EngineKind::Interp, EngineKind::Jit] {
+        let (accepted, total) = compare_dir(&dir, engine);
+        eprintln!("own .data tests, {engine}: {accepted} of {total} accepted and identical in verified mode");
+        assert!(accepted > 100, "only {accepted} of {total} accepted");
+    }
 }
 
 #[test]
@@ -86,9 +88,11 @@ fn official_suite_agrees_in_verified_mode() {
         eprintln!("NOTICE: ../shared/bpf_conformance not found; official suite not run");
         return;
     }
-    let (accepted, total) = compare_dir(&dir);
-    eprintln!("official suite: {accepted} of {total} accepted and identical in verified mode");
-    assert!(accepted >= 300, "only {accepted} of {total} accepted");
+    for engine in [EngineKind::Interp, EngineKind::Jit] {
+        let (accepted, total) = compare_dir(&dir, engine);
+        eprintln!("official suite, {engine}: {accepted} of {total} accepted and identical in verified mode");
+        assert!(accepted >= 300, "only {accepted} of {total} accepted");
+    }
 }
 
 #[test]

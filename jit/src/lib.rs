@@ -85,8 +85,8 @@ pub(crate) struct CompileOptions {
     /// Seed for blinding keys.
     pub seed: u64,
     /// Unchecked mode: `proven_safe[pc]` means a verifier proved the access at `pc` in bounds,
-    /// permitted and (for atomics) aligned, so no check is emitted. Not reachable from the
-    /// public API yet (only this crate's tests set it).
+    /// permitted and (for atomics) aligned, so no check is emitted. Reached through
+    /// [`Jit::with_facts`] (which never marks atomics) and this crate's tests.
     pub proven_safe: Option<Vec<bool>>,
 }
 
@@ -155,6 +155,35 @@ impl Jit {
             blind_constants: options.blind_constants,
             seed,
             proven_safe: None,
+        };
+        Self::compile(program, env, &opts)
+    }
+
+    /// Compiles `program` in verified mode: the loads and stores that `facts` mark as proven in
+    /// bounds get no run-time check. Atomics keep theirs (the facts say nothing of alignment).
+    ///
+    /// # Errors
+    /// As [`Jit::new`].
+    ///
+    /// # Safety
+    /// `facts` must come from a sound verifier run on this very `program` for an environment
+    /// whose regions, program type and helpers are those of `env` and of every run's input. A
+    /// wrong fact lets generated code read or write outside the program's regions.
+    pub unsafe fn with_facts(
+        program: Arc<Program>,
+        env: &Environment,
+        facts: &apiary_vm::Facts,
+    ) -> Result<Self, JitError> {
+        let proven = program
+            .instructions()
+            .iter()
+            .enumerate()
+            .map(|(pc, ins)| facts.access_proven(pc) && !matches!(ins, Instruction::Atomic { .. }))
+            .collect();
+        let opts = CompileOptions {
+            blind_constants: false,
+            seed: 0,
+            proven_safe: Some(proven),
         };
         Self::compile(program, env, &opts)
     }
@@ -250,22 +279,6 @@ pub(crate) fn shared_for(program: &Program, env: &Environment) -> Shared {
         helpers,
         table: Arc::clone(&env.helpers),
     }
-}
-
-/// Bytes of code reserved per slot before assembling (the buffer still grows if needed).
-pub(crate) const CODE_BYTES_PER_SLOT: usize = 8;
-
-/// Maps assembled code read-only and executable: it is copied into a fresh writable (never
-/// executable) mapping, which is then made executable and no longer writable, and the
-/// instruction cache is synchronised over it (a no-op on x86-64).
-pub(crate) fn map_code(bytes: &[u8]) -> Result<ExecutableBuffer, JitError> {
-    let mut buffer = dynasmrt::mmap::MutableBuffer::new(bytes.len()).map_err(JitError::Memory)?;
-    buffer.set_len(bytes.len());
-    buffer.copy_from_slice(bytes);
-    let code = buffer.make_exec().map_err(JitError::Memory)?;
-    dynasmrt::cache_control::synchronize_icache(&code);
-    dynasmrt::cache_control::prepare_for_execution(&code);
-    Ok(code)
 }
 
 /// Linux helper ids that take callbacks (`bpf_for_each_map_elem`, `bpf_loop`): with one of

@@ -48,10 +48,7 @@ use apiary_vm::instruction::{
 use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
 use apiary_vm::semantics::imm_value;
-use dynasmrt::aarch64::Aarch64Relocation;
-use dynasmrt::VecAssembler;
-
-type Assembler = VecAssembler<Aarch64Relocation>;
+use dynasmrt::aarch64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use self::encode::{add_imm, at_width, logical_imm, mov_plan, A64Cond, AddImm, MovOp};
@@ -160,15 +157,7 @@ fn emit<'a>(
     far: Option<&'a [bool]>,
 ) -> Result<Finished, JitError> {
     let n = program.len();
-    let mut ops = Assembler::new_with_capacity(
-        0,
-        4096 + n * crate::CODE_BYTES_PER_SLOT,
-        0,
-        1,
-        n + 16,
-        16,
-        n + 16,
-    );
+    let mut ops = Assembler::new().map_err(JitError::Memory)?;
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
@@ -209,8 +198,7 @@ impl Finished {
             ..
         } = self;
         ops.commit().map_err(|_| JitError::Finalize)?;
-        let bytes = ops.finalize().map_err(|_| JitError::Finalize)?;
-        let code = crate::map_code(&bytes)?;
+        let code = ops.finalize().map_err(|_| JitError::Finalize)?;
         Ok(Compiled {
             code,
             entry,

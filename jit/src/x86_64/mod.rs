@@ -32,10 +32,7 @@ use apiary_vm::instruction::{
 };
 use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
-use dynasmrt::x64::X64Relocation;
-use dynasmrt::VecAssembler;
-
-type Assembler = VecAssembler<X64Relocation>;
+use dynasmrt::x64::Assembler;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use crate::analysis::{may_write, read_before_written};
@@ -142,15 +139,7 @@ pub(crate) fn compile(
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
     let n = program.len();
-    let mut ops = Assembler::new_with_capacity(
-        0,
-        4096 + n * crate::CODE_BYTES_PER_SLOT,
-        0,
-        1,
-        n + 16,
-        16,
-        n + 16,
-    );
+    let mut ops = Assembler::new().map_err(JitError::Memory)?;
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
@@ -172,8 +161,7 @@ pub(crate) fn compile(
         needs,
         ..
     } = g;
-    let bytes = ops.finalize().map_err(|_| JitError::Finalize)?;
-    let code = crate::map_code(&bytes)?;
+    let code = ops.finalize().map_err(|_| JitError::Finalize)?;
     Ok(Compiled {
         code,
         entry,

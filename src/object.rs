@@ -14,9 +14,9 @@
 //!
 //! A program that cannot be prepared (a helper apiary lacks, a feature the engine lacks) does
 //! not fail the load: its error is kept and returned when it is run or placed in a prog array.
-//! The JITs have no run control yet (tail calls, `bpf_loop`, `bpf_for_each_map_elem`) and read
-//! legacy packet loads from the input, so on them such programs are refused with
-//! [`ProgramError::EngineUnsupported`]; the interpreter runs everything.
+//! Every engine runs everything an object needs (tail calls, callbacks, legacy packet loads on
+//! the socket buffer's packet); [`ProgramError::EngineUnsupported`] remains for the kernel,
+//! which runs objects only in the comparison tests.
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,13 +24,13 @@ use std::sync::Arc;
 use apiary_conformance::engine::{prepare, EngineKind, PrepareError};
 use apiary_elf::{ElfError, MapDef, MapKind as DefKind, Object, ProgramSection};
 use apiary_verifier::{verify, Platform, Rejection, Verified};
-use apiary_vm::linux::{self, id as helper_id, LinuxOptions};
+use apiary_vm::linux::{self, LinuxOptions};
 use apiary_vm::maps::{
     bind, map_type, BindError, MapError, MapKind, MapOptions, MapSpec, MapTable,
 };
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, HelperTable, Instruction, LoadError,
-    LoadOptions, Outcome, Program, ProgramSet, Region,
+    Environment, ExecConfig, ExecState, Executable, HelperTable, LoadError, LoadOptions, Outcome,
+    Program, ProgramSet, Region,
 };
 use thiserror::Error;
 
@@ -251,41 +251,14 @@ fn spec_at_depth(def: &MapDef, depth: usize) -> MapSpec {
     }
 }
 
-/// What needs the run control cells the JITs do not provide yet.
-const RUN_CONTROL_HELPERS: [u32; 3] = [
-    helper_id::TAIL_CALL,
-    helper_id::LOOP,
-    helper_id::FOR_EACH_MAP_ELEM,
-];
-
-fn engine_gap(engine: EngineKind, program: &Program, context: ContextKind) -> Option<&'static str> {
+fn engine_gap(engine: EngineKind) -> Option<&'static str> {
     match engine {
         EngineKind::Interp => None,
         EngineKind::Kernel => {
             Some("objects run on apiary's engines; the kernel comparison lives in the tests")
         }
-        EngineKind::Jit => {
-            let ins = program.instructions();
-            if ins.iter().any(
-                |i| matches!(i, Instruction::Call { helper } if RUN_CONTROL_HELPERS.contains(helper)),
-            ) {
-                return Some(
-                    "the JIT has no run control yet (bpf_tail_call, bpf_loop, \
-                     bpf_for_each_map_elem); use the interpreter",
-                );
-            }
-            if matches!(context, ContextKind::SkBuff { .. })
-                && ins
-                    .iter()
-                    .any(|i| matches!(i, Instruction::LoadPacket { .. }))
-            {
-                return Some(
-                    "the JIT reads legacy LD_ABS/LD_IND from the input, not the socket \
-                     buffer's packet; use the interpreter",
-                );
-            }
-            None
-        }
+        // Both JIT backends run tail calls, callbacks and legacy packet loads.
+        EngineKind::Jit => None,
     }
 }
 
@@ -345,7 +318,7 @@ impl LoadedObject {
         let mut entries = Vec::with_capacity(object.programs.len());
         for p in &object.programs {
             let context = context_of(p);
-            let prepared = prepare_one(p, &maps, &env, options, context).map(|exe| set.push(exe));
+            let prepared = prepare_one(p, &maps, &env, options).map(|exe| set.push(exe));
             entries.push(ProgramEntry {
                 section: p.section.clone(),
                 function: p.function.clone(),
@@ -746,12 +719,11 @@ fn prepare_one(
     maps: &MapTable,
     env: &Environment,
     options: &ObjectOptions,
-    context: ContextKind,
 ) -> Result<Arc<dyn Executable>, ProgramError> {
     let program = Program::new(p.insns.clone(), &options.load)
         .map_err(|source| ProgramError::Load { source })?;
     let bound = bind(&program, maps).map_err(|source| ProgramError::Bind { source })?;
-    if let Some(reason) = engine_gap(options.engine, &bound.program, context) {
+    if let Some(reason) = engine_gap(options.engine) {
         return Err(ProgramError::EngineUnsupported {
             engine: options.engine,
             reason,

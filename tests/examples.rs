@@ -4,7 +4,7 @@
 
 mod common;
 
-use apiary::object::{LoadedObject, ObjectError, ObjectOptions, ProgramError};
+use apiary::object::{LoadedObject, ObjectError, ObjectOptions};
 use apiary::{ContextKind, EngineKind};
 use common::{arp, globals_hash, ipv4, le64, object, ICMP, TCP, UDP};
 
@@ -120,7 +120,13 @@ fn ringbuf_events_reach_the_host() {
 
 #[test]
 fn tail_calls_dispatch_by_protocol() {
-    let mut o = load("tail_dispatch", EngineKind::Interp);
+    for &engine in EngineKind::ALL {
+        tail_calls_on(engine);
+    }
+}
+
+fn tail_calls_on(engine: EngineKind) {
+    let mut o = load("tail_dispatch", engine);
     o.set_tail_call("handlers", u32::from(TCP), "handle_tcp")
         .expect("slot");
     o.set_tail_call("handlers", u32::from(UDP), "handle_udp")
@@ -157,28 +163,6 @@ fn tail_calls_dispatch_by_protocol() {
         o.set_tail_call("handlers", 1, "nope"),
         Err(ObjectError::NoSuchProgram { .. })
     ));
-}
-
-#[test]
-fn the_jit_refuses_tail_calls_and_runs_the_handlers() {
-    let mut o = load("tail_dispatch", EngineKind::Jit);
-    let dispatch = o.program("dispatch").expect("program");
-    assert!(matches!(
-        o.program_error(dispatch),
-        Some(ProgramError::EngineUnsupported {
-            engine: EngineKind::Jit,
-            ..
-        })
-    ));
-    assert!(matches!(
-        o.run(dispatch, &ipv4(TCP, 1, 20)),
-        Err(ObjectError::Program { .. })
-    ));
-    assert!(matches!(
-        o.set_tail_call("handlers", 6, "dispatch"),
-        Err(ObjectError::Program { .. })
-    ));
-    assert_eq!(run(&mut o, "handle_udp", &ipv4(UDP, 1, 8)), XDP_DROP);
 }
 
 #[test]
@@ -239,7 +223,13 @@ fn bounded_loop_counts_bits() {
 
 #[test]
 fn socket_filter_reads_the_packet_with_ld_abs() {
-    let mut o = load("socket_filter", EngineKind::Interp);
+    for &engine in EngineKind::ALL {
+        socket_filter_on(engine);
+    }
+}
+
+fn socket_filter_on(engine: EngineKind) {
+    let mut o = load("socket_filter", engine);
     assert_eq!(o.context(0), Some(ContextKind::SkBuff { l2: false }));
     // The filter sees the packet from the IP header: keeps TCP (its length), drops the rest.
     assert_eq!(run(&mut o, "keep_tcp", &ipv4(TCP, 1, 20)), 40);
@@ -258,12 +248,6 @@ fn socket_filter_reads_the_packet_with_ld_abs() {
     assert!(matches!(
         o.run(0, &[0u8; 4]),
         Err(ObjectError::Context { .. })
-    ));
-
-    let j = load("socket_filter", EngineKind::Jit);
-    assert!(matches!(
-        j.program_error(0),
-        Some(ProgramError::EngineUnsupported { .. })
     ));
 }
 
@@ -316,9 +300,21 @@ fn cli_runs_objects_and_dumps_maps() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_apiary"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["run", "examples/tail_dispatch.o", "--function", "dispatch"])
-        .args(["--engine", "jit", "--mem", &frame])
+        .args([
+            "--tail-call",
+            "handlers:6=handle_tcp",
+            "--engine",
+            "all",
+            "--mem",
+            &frame,
+        ])
         .output()
         .expect("apiary runs");
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("run control"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("jit: r0 = 2 (0x2) XDP_PASS"), "{text}");
 }

@@ -10,66 +10,20 @@
 //! slowest programs one by one (`verifier/program/<name>`).
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use apiary_elf::maps::BPF_F_RDONLY_PROG;
-use apiary_elf::MapKind;
+use apiary_benches::corpus::{default_root, map_info, objects};
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-
-fn root() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/ebpf-samples"
-    ))
-}
 
 struct Job {
     name: String,
     program: Program,
     maps: Vec<MapInfo>,
     ptype: ProgramType,
-}
-
-fn map_info(m: &apiary_elf::MapDef) -> MapInfo {
-    MapInfo {
-        map_type: m.map_type,
-        key_size: m.key_size,
-        value_size: m.value_size,
-        max_entries: m.max_entries,
-        flags: m.flags,
-        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
-    }
-}
-
-/// Whether `p` starts with the ELF magic (the corpus has objects without a `.o` suffix).
-fn is_elf(p: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    std::fs::File::open(p)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && magic == *b"\x7fELF"
-}
-
-fn objects(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            objects(root, &p, out);
-        } else if is_elf(&p) {
-            if let Ok(rel) = p.strip_prefix(root) {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
 }
 
 fn corpus(root: &Path) -> Vec<Job> {
@@ -160,7 +114,7 @@ fn report(jobs: &[Job], platform: &Platform) -> Vec<(Duration, usize)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let root = root();
+    let root = default_root();
     if !root.is_dir() {
         println!(
             "NOTICE: {} absent; verifier benchmark skipped",

@@ -19,6 +19,7 @@ use apiary_vm::{
     Environment, ExecConfig, Executable, HelperTable, Interpreter, LoadOptions, Program,
 };
 
+pub mod corpus;
 pub mod engines;
 pub mod generated;
 

@@ -1,0 +1,59 @@
+//! The shared ebpf-samples corpus as the verifier benchmarks see it: where it is, which files
+//! are objects, and the verifier's view of their maps. Used by the `verifier` bench and the
+//! `verify_corpus` tool.
+
+use std::path::{Path, PathBuf};
+
+use apiary_elf::maps::BPF_F_RDONLY_PROG;
+use apiary_elf::{MapDef, MapKind};
+use apiary_verifier::MapInfo;
+
+/// `../shared/ebpf-samples` relative to the workspace.
+#[must_use]
+pub fn default_root() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ebpf-samples"
+    ))
+}
+
+/// The verifier's view of a map definition.
+#[must_use]
+pub fn map_info(m: &MapDef) -> MapInfo {
+    MapInfo {
+        map_type: m.map_type,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        flags: m.flags,
+        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
+    }
+}
+
+/// Whether `p` starts with the ELF magic (the corpus has objects without a `.o` suffix).
+fn is_elf(p: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"\x7fELF"
+}
+
+/// Every ELF file under `dir`, relative to `root`, sorted; unreadable folders are skipped.
+pub fn objects(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            objects(root, &p, out);
+        } else if is_elf(&p) {
+            if let Ok(rel) = p.strip_prefix(root) {
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+}

@@ -23,19 +23,22 @@ use std::sync::Arc;
 
 use apiary_conformance::engine::{prepare, EngineKind, PrepareError};
 use apiary_elf::{ElfError, MapDef, MapKind as DefKind, Object, ProgramSection};
-use apiary_verifier::{verify, Platform, Rejection, Verified};
+use apiary_verifier::platform::CtxKind;
+use apiary_verifier::{verify, MapInfo, Platform, ProgramType, Rejection, Verified};
+use apiary_vm::instruction::{Instruction, Lddw};
 use apiary_vm::linux::{self, LinuxOptions};
 use apiary_vm::maps::{
     bind, map_type, BindError, MapError, MapKind, MapOptions, MapSpec, MapTable,
 };
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, HelperTable, LoadError, LoadOptions, Outcome,
-    Program, ProgramSet, Region,
+    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Insn, LoadError,
+    LoadOptions, Outcome, Program, ProgramSet, Region,
 };
 use thiserror::Error;
 
 use crate::context::{struct_context, ContextBuffer, ContextError, ContextKind};
 use crate::platform::map_infos;
+use crate::verified_mode;
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
 const MAX_INNER_DEPTH: usize = 4;
@@ -59,6 +62,14 @@ pub struct ObjectOptions {
     pub slot: u32,
     /// Forces one context for every program (else it follows each section name).
     pub context: Option<ContextKind>,
+    /// Verified mode: every program is verified at load for its context's program type
+    /// (Linux platform, the object's maps); a rejected program cannot run
+    /// ([`ProgramError::Rejected`]), and an accepted one runs without the run-time checks the
+    /// verifier proved redundant. Host helpers may then only add new ids, not replace a Linux
+    /// helper the proof assumed ([`ObjectError::HelperReplacesPrototype`]), and a prog array
+    /// only holds programs with the context of the programs that tail-call through it
+    /// ([`ObjectError::TailCallContext`]), as in Linux.
+    pub verified: bool,
 }
 
 impl Default for ObjectOptions {
@@ -72,6 +83,7 @@ impl Default for ObjectOptions {
             load: LoadOptions::default(),
             slot: 0,
             context: None,
+            verified: false,
         }
     }
 }
@@ -104,6 +116,20 @@ pub enum ProgramError {
     EngineUnsupported {
         engine: EngineKind,
         reason: &'static str,
+    },
+    /// Verified mode: the verifier did not accept the program.
+    #[error("verifier: {failure}")]
+    Rejected { failure: Box<VerifyFailure> },
+    /// Verified mode: the context apiary builds for the program is smaller than the one the
+    /// verifier assumes for its program type, so the proof would not hold.
+    #[error(
+        "verified mode: the {program_type} context is {needs} bytes but this program's \
+         context has {has}"
+    )]
+    ContextTooSmall {
+        program_type: &'static str,
+        needs: u32,
+        has: usize,
     },
 }
 
@@ -154,6 +180,36 @@ pub enum ObjectError {
     /// The input does not fit the program's context.
     #[error("input: {source}")]
     Context { source: ContextError },
+    /// Verified mode: a host helper has the id of a Linux helper whose prototype the verifier
+    /// assumes (the host's function need not honour it).
+    #[error(
+        "verified mode: host helper {name:?} takes id {id}, a Linux helper the verifier \
+         assumes; give it a new id or load unverified"
+    )]
+    HelperReplacesPrototype { id: u32, name: String },
+    /// Verified mode: a program placed in a prog array has another context than a program
+    /// that tail-calls through it (the callee's proof assumed its own context).
+    #[error("{0}")]
+    TailCallContext(Box<TailCallMismatch>),
+}
+
+/// A program refused for a prog array in verified mode (see [`ObjectError::TailCallContext`]).
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error(
+    "verified mode: prog array {map:?}: {program} has a {found} context, but {caller} \
+     tail-calls through it with a {wanted} context"
+)]
+pub struct TailCallMismatch {
+    /// The prog array.
+    pub map: String,
+    /// The program refused.
+    pub program: String,
+    /// Its program type.
+    pub found: &'static str,
+    /// A program that refers to the prog array.
+    pub caller: String,
+    /// The caller's program type.
+    pub wanted: &'static str,
 }
 
 impl From<MapError> for ObjectError {
@@ -173,6 +229,8 @@ struct ProgramEntry {
     context: ContextKind,
     /// Index in the program set, or why the program cannot run.
     prepared: Result<usize, ProgramError>,
+    /// Verified mode: how many memory accesses run unchecked, of how many.
+    proven: Option<(usize, usize)>,
 }
 
 /// The result of one run.
@@ -215,6 +273,7 @@ pub struct LoadedObject {
     maps: Arc<MapTable>,
     engine: EngineKind,
     buffer: Option<ContextBuffer>,
+    verified: bool,
 }
 
 impl fmt::Debug for LoadedObject {
@@ -299,7 +358,14 @@ impl LoadedObject {
             None
         };
         let mut helpers = linux::helpers(&maps, &options.linux);
+        let platform = Platform::linux();
         for h in options.helpers.iter() {
+            if options.verified && platform.helper(h.id).is_some() {
+                return Err(ObjectError::HelperReplacesPrototype {
+                    id: h.id,
+                    name: h.name.clone(),
+                });
+            }
             let f = Arc::clone(&h.func);
             helpers.register(h.id, &h.name, move |ctx, args| f(ctx, args));
         }
@@ -316,15 +382,34 @@ impl LoadedObject {
         };
         let mut set = ProgramSet::default();
         let mut entries = Vec::with_capacity(object.programs.len());
+        let infos = map_infos(&object);
         for p in &object.programs {
             let context = context_of(p);
-            let prepared = prepare_one(p, &maps, &env, options).map(|exe| set.push(exe));
-            entries.push(ProgramEntry {
+            let mut entry = ProgramEntry {
                 section: p.section.clone(),
                 function: p.function.clone(),
                 context,
-                prepared,
-            });
+                prepared: Ok(0),
+                proven: None,
+            };
+            let facts = if options.verified {
+                match verify_for_context(p, context, &platform, &infos) {
+                    Ok(verified) => Some(verified.facts),
+                    Err(failure) => {
+                        entry.prepared = Err(failure);
+                        entries.push(entry);
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            entry.prepared =
+                prepare_one(p, &maps, &env, options, facts.as_ref()).map(|exe| set.push(exe));
+            if let (Some(facts), Ok(_)) = (&facts, &entry.prepared) {
+                entry.proven = Some(proven_accesses(&p.insns, facts));
+            }
+            entries.push(entry);
         }
         Ok(Self {
             set,
@@ -334,7 +419,14 @@ impl LoadedObject {
             maps,
             engine: options.engine,
             buffer,
+            verified: options.verified,
         })
+    }
+
+    /// Whether the programs were loaded in verified mode ([`ObjectOptions::verified`]).
+    #[must_use]
+    pub const fn verified(&self) -> bool {
+        self.verified
     }
 
     /// The parsed object.
@@ -383,6 +475,14 @@ impl LoadedObject {
     #[must_use]
     pub fn context(&self, index: usize) -> Option<ContextKind> {
         self.entries.get(index).map(|e| e.context)
+    }
+
+    /// Verified mode: `(proven, accesses)`, the loads, stores and atomics of program `index`
+    /// that run without a run-time check because the verifier proved them in bounds, and all
+    /// its loads, stores and atomics. `None` in checked mode or when the program cannot run.
+    #[must_use]
+    pub fn proven_accesses(&self, index: usize) -> Option<(usize, usize)> {
+        self.entries.get(index)?.proven
     }
 
     /// Why program `index` cannot run, if it cannot.
@@ -474,15 +574,13 @@ impl LoadedObject {
             .get(index)
             .ok_or(ObjectError::NoProgramIndex { index })?;
         let section = &self.object.programs[index];
-        let program = match Program::new(section.insns.clone(), &LoadOptions::default()) {
-            Ok(p) => p,
-            Err(source) => return Ok(Err(VerifyFailure::Load { source })),
-        };
         let ty = entry.context.verifier_type(section.program_type);
-        Ok(
-            verify(&program, &Platform::linux(), &ty, &map_infos(&self.object))
-                .map_err(|rejection| VerifyFailure::Rejected { rejection }),
-        )
+        Ok(verify_section(
+            section,
+            &ty,
+            &Platform::linux(),
+            &map_infos(&self.object),
+        ))
     }
 
     fn prepared(&self, index: usize) -> Result<usize, ObjectError> {
@@ -571,6 +669,9 @@ impl LoadedObject {
         let m = self.map_index(map)?;
         let target = self.program(program)?;
         let set_index = self.prepared(target)?;
+        if self.verified {
+            self.check_tail_call_context(map, m, target)?;
+        }
         let array = self
             .maps
             .prog_array(m)
@@ -586,6 +687,36 @@ impl LoadedObject {
                 index,
                 reason: e.to_string(),
             })
+    }
+
+    /// Verified mode: every program that refers to map `m` (and so may tail-call through it)
+    /// must have `target`'s context, the one `target` was verified for (Linux ties a prog
+    /// array to one program type the same way).
+    fn check_tail_call_context(
+        &self,
+        map: &str,
+        m: usize,
+        target: usize,
+    ) -> Result<(), ObjectError> {
+        let type_name = |i: usize| {
+            self.entries[i]
+                .context
+                .verifier_type(self.object.programs[i].program_type)
+                .name
+        };
+        let found = self.entries[target].context;
+        for (caller, p) in self.object.programs.iter().enumerate() {
+            if self.entries[caller].context != found && refers_to_map(&p.insns, m) {
+                return Err(ObjectError::TailCallContext(Box::new(TailCallMismatch {
+                    map: map.to_owned(),
+                    program: self.program_name(target).unwrap_or_default(),
+                    found: type_name(target),
+                    caller: self.program_name(caller).unwrap_or_default(),
+                    wanted: type_name(caller),
+                })));
+            }
+        }
+        Ok(())
     }
 
     /// A copy of the value under `key` in map `map` (per-CPU kinds: every slot, each padded to
@@ -694,7 +825,7 @@ impl LoadedObject {
 }
 
 /// Why verification did not accept a program.
-#[derive(Clone, Debug, Error)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum VerifyFailure {
     /// The slots fail the load-time checks.
     #[error("{source}")]
@@ -714,11 +845,86 @@ fn entries_of(maps: &MapTable, index: usize) -> Result<Vec<Entry>, MapError> {
     Ok(out)
 }
 
+/// Whether `insns` load map `m` (its handle or a value address, by fd or by index). A
+/// program that does not load cannot run, so it refers to nothing.
+fn refers_to_map(insns: &[Insn], m: usize) -> bool {
+    let Ok(m) = i32::try_from(m) else {
+        return false;
+    };
+    let Ok(program) = Program::new(insns.to_vec(), &LoadOptions::default()) else {
+        return false;
+    };
+    program.instructions().iter().any(|i| match i {
+        Instruction::LoadImm64 { value, .. } => match *value {
+            Lddw::MapFd(n) | Lddw::MapIdx(n) => n == m,
+            Lddw::MapValue { map, .. } | Lddw::MapIdxValue { map, .. } => map == m,
+            Lddw::Imm(_) | Lddw::VarAddr(_) | Lddw::CodeAddr(_) => false,
+        },
+        _ => false,
+    })
+}
+
+/// `(proven, accesses)` of a verified program (see [`LoadedObject::proven_accesses`]).
+fn proven_accesses(insns: &[Insn], facts: &Facts) -> (usize, usize) {
+    let Ok(program) = Program::new(insns.to_vec(), &LoadOptions::default()) else {
+        return (0, 0);
+    };
+    program
+        .instructions()
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            matches!(
+                i,
+                Instruction::Load { .. } | Instruction::Store { .. } | Instruction::Atomic { .. }
+            )
+        })
+        .fold((0, 0), |(proven, all), (pc, _)| {
+            (proven + usize::from(facts.access_proven(pc)), all + 1)
+        })
+}
+
+/// Verifies one program section as `ty`.
+fn verify_section(
+    section: &ProgramSection,
+    ty: &ProgramType,
+    platform: &Platform,
+    maps: &[MapInfo],
+) -> Result<Verified, VerifyFailure> {
+    let program = Program::new(section.insns.clone(), &LoadOptions::default())
+        .map_err(|source| VerifyFailure::Load { source })?;
+    verify(&program, platform, ty, maps).map_err(|rejection| VerifyFailure::Rejected { rejection })
+}
+
+/// Verified mode: verifies `p` for the program type of `context`, after checking that the
+/// context apiary builds is at least as large as the one the verifier assumes.
+fn verify_for_context(
+    p: &ProgramSection,
+    context: ContextKind,
+    platform: &Platform,
+    maps: &[MapInfo],
+) -> Result<Verified, ProgramError> {
+    let ty = context.verifier_type(p.program_type);
+    if let (CtxKind::Struct(layout), ContextKind::Struct { size }) = (ty.ctx, context) {
+        if usize::try_from(layout.size).map_or(true, |needs| size < needs) {
+            return Err(ProgramError::ContextTooSmall {
+                program_type: ty.name,
+                needs: layout.size,
+                has: size,
+            });
+        }
+    }
+    verify_section(p, &ty, platform, maps).map_err(|failure| ProgramError::Rejected {
+        failure: Box::new(failure),
+    })
+}
+
 fn prepare_one(
     p: &ProgramSection,
     maps: &MapTable,
     env: &Environment,
     options: &ObjectOptions,
+    facts: Option<&Facts>,
 ) -> Result<Arc<dyn Executable>, ProgramError> {
     let program = Program::new(p.insns.clone(), &options.load)
         .map_err(|source| ProgramError::Load { source })?;
@@ -729,9 +935,14 @@ fn prepare_one(
             reason,
         });
     }
-    prepare(options.engine, Arc::new(bound.program), env)
-        .map(Arc::from)
-        .map_err(|source| ProgramError::Prepare { source })
+    let program = Arc::new(bound.program);
+    match facts {
+        // Binding rewrites `lddw` immediates only: the slots the facts index are unchanged.
+        Some(facts) => verified_mode::prepare(options.engine, program, env, facts),
+        None => prepare(options.engine, program, env),
+    }
+    .map(Arc::from)
+    .map_err(|source| ProgramError::Prepare { source })
 }
 
 /// One map's contents, for printing.

@@ -12,9 +12,35 @@ const XDP_DROP: u64 = 1;
 const XDP_PASS: u64 = 2;
 const XDP_TX: u64 = 3;
 
-fn load(name: &str, engine: EngineKind) -> LoadedObject {
-    let o = LoadedObject::load(&object(name), &ObjectOptions::for_engine(engine))
-        .unwrap_or_else(|e| panic!("{name} on {engine}: {e}"));
+/// An engine and whether the object is loaded in verified mode.
+#[derive(Clone, Copy, Debug)]
+struct Setup {
+    engine: EngineKind,
+    verified: bool,
+}
+
+impl std::fmt::Display for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = if self.verified { "verified" } else { "checked" };
+        write!(f, "{} ({mode})", self.engine)
+    }
+}
+
+/// Every engine, in checked and in verified mode: each example must behave the same in all.
+fn setups() -> Vec<Setup> {
+    EngineKind::ALL
+        .iter()
+        .flat_map(|&engine| [false, true].map(|verified| Setup { engine, verified }))
+        .collect()
+}
+
+fn load(name: &str, setup: Setup) -> LoadedObject {
+    let options = ObjectOptions {
+        verified: setup.verified,
+        ..ObjectOptions::for_engine(setup.engine)
+    };
+    let o = LoadedObject::load(&object(name), &options)
+        .unwrap_or_else(|e| panic!("{name} on {setup}: {e}"));
     for i in 0..o.len() {
         let verdict = o.verify(i).expect("program exists");
         assert!(
@@ -23,6 +49,14 @@ fn load(name: &str, engine: EngineKind) -> LoadedObject {
             o.program_name(i).unwrap_or_default(),
             verdict.err()
         );
+        assert_eq!(o.program_error(i), None, "{name} on {setup}");
+        if setup.verified {
+            let (proven, accesses) = o.proven_accesses(i).expect("verified");
+            assert!(
+                proven > 0 && proven <= accesses,
+                "{name} on {setup}: {proven} of {accesses} accesses proven"
+            );
+        }
     }
     o
 }
@@ -37,7 +71,7 @@ fn run(o: &mut LoadedObject, program: &str, input: &[u8]) -> u64 {
 
 #[test]
 fn xdp_counter_counts_by_protocol() {
-    for &engine in EngineKind::ALL {
+    for engine in setups() {
         let mut o = load("xdp_counter", engine);
         assert_eq!(
             o.context(0),
@@ -83,7 +117,7 @@ fn xdp_counter_counts_by_protocol() {
 
 #[test]
 fn ringbuf_events_reach_the_host() {
-    for &engine in EngineKind::ALL {
+    for engine in setups() {
         let mut o = load("ringbuf_events", engine);
         assert_eq!(run(&mut o, "produce_events", &ipv4(TCP, 7, 20)), XDP_PASS);
         assert_eq!(run(&mut o, "produce_events", &arp()), XDP_PASS);
@@ -120,12 +154,12 @@ fn ringbuf_events_reach_the_host() {
 
 #[test]
 fn tail_calls_dispatch_by_protocol() {
-    for &engine in EngineKind::ALL {
+    for engine in setups() {
         tail_calls_on(engine);
     }
 }
 
-fn tail_calls_on(engine: EngineKind) {
+fn tail_calls_on(engine: Setup) {
     let mut o = load("tail_dispatch", engine);
     o.set_tail_call("handlers", u32::from(TCP), "handle_tcp")
         .expect("slot");
@@ -167,7 +201,7 @@ fn tail_calls_on(engine: EngineKind) {
 
 #[test]
 fn globals_and_local_calls() {
-    for &engine in EngineKind::ALL {
+    for engine in setups() {
         let mut o = load("globals", engine);
         let key = 0u32.to_le_bytes();
         let rodata = o.lookup(".rodata", &key).expect("rodata").expect("value");
@@ -206,7 +240,7 @@ fn globals_and_local_calls() {
 
 #[test]
 fn bounded_loop_counts_bits() {
-    for &engine in EngineKind::ALL {
+    for engine in setups() {
         let mut o = load("bounded_loop", engine);
         for p in [ipv4(TCP, 1, 20), ipv4(UDP, 255, 300), vec![0xff; 14]] {
             let bits: u32 = p.iter().take(256).map(|b| b.count_ones()).sum();
@@ -223,12 +257,12 @@ fn bounded_loop_counts_bits() {
 
 #[test]
 fn socket_filter_reads_the_packet_with_ld_abs() {
-    for &engine in EngineKind::ALL {
+    for engine in setups() {
         socket_filter_on(engine);
     }
 }
 
-fn socket_filter_on(engine: EngineKind) {
+fn socket_filter_on(engine: Setup) {
     let mut o = load("socket_filter", engine);
     assert_eq!(o.context(0), Some(ContextKind::SkBuff { l2: false }));
     // The filter sees the packet from the IP header: keeps TCP (its length), drops the rest.
@@ -253,7 +287,13 @@ fn socket_filter_on(engine: EngineKind) {
 
 #[test]
 fn packets_live_below_4g_and_reads_past_the_end_fault() {
-    let mut o = load("xdp_counter", EngineKind::Interp);
+    let mut o = load(
+        "xdp_counter",
+        Setup {
+            engine: EngineKind::Interp,
+            verified: false,
+        },
+    );
     // Too large a packet is an error, not a panic.
     assert!(matches!(
         o.run(0, &vec![0u8; 70_000]),

@@ -74,8 +74,9 @@ enum Command {
         /// Instruction budget (checked at backward jumps and calls); 0 turns metering off.
         #[arg(long, default_value_t = 100_000_000)]
         budget: u64,
-        /// ELF objects: run even when the verifier rejects the program (every run is checked
-        /// at run time anyway).
+        /// ELF objects: run in checked mode, even when the verifier rejects the program. By
+        /// default every program of the object is verified and runs in verified mode (the
+        /// accesses the verifier proved safe are not checked again at run time).
         #[arg(long)]
         unverified: bool,
         /// ELF objects: print every map's contents after the run (ring buffers are consumed).

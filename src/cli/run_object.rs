@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use apiary::object::{LoadedObject, ObjectOptions, RunOutput, VerifyFailure};
+use apiary::object::{LoadedObject, ObjectOptions, ProgramError, RunOutput, VerifyFailure};
 use apiary::{ContextKind, EngineKind};
 
 use super::inputs::read_mem;
@@ -71,11 +71,13 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     };
     let mem = read_mem(args.mem)?;
     let mut results: Vec<(EngineKind, RunOutput, Vec<String>)> = Vec::new();
+    let mut proven = None;
     let mut stdout = std::io::stdout().lock();
-    for (n, &engine) in args.engines.iter().enumerate() {
+    for &engine in &args.engines {
         let options = ObjectOptions {
             budget: args.budget,
             context,
+            verified: !args.unverified,
             ..ObjectOptions::for_engine(engine)
         };
         let mut loaded = LoadedObject::load(args.bytes, &options).map_err(object_err(path))?;
@@ -83,14 +85,9 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             .select(args.section, args.function)
             .map_err(object_err(path))?;
         let name = loaded.program_name(index).unwrap_or_default();
-        if n == 0 && !args.unverified {
-            match loaded.verify(index).map_err(object_err(path))? {
-                Ok(_) => {}
-                Err(failure) => {
-                    report_rejection(&name, &failure);
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
+        if let Some(ProgramError::Rejected { failure }) = loaded.program_error(index) {
+            report_rejection(&name, failure);
+            return Ok(ExitCode::FAILURE);
         }
         for spec in args.tail_calls {
             let (map, slot, program) = parse_tail_call(spec)?;
@@ -98,6 +95,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
                 .set_tail_call(map, slot, program)
                 .map_err(object_err(path))?;
         }
+        proven = loaded.proven_accesses(index);
         let out = loaded.run(index, &mem).map_err(object_err(path))?;
         let dumps = if args.dump_maps {
             loaded.dump_maps().iter().map(ToString::to_string).collect()
@@ -133,6 +131,12 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         for d in dumps {
             let _ = write!(stdout, "{prefix}{d}");
         }
+    }
+    if let (true, Some((n, all))) = (args.stats, proven) {
+        let _ = writeln!(
+            stdout,
+            "verified: {n} of {all} memory accesses run unchecked"
+        );
     }
     let (_, first, first_maps) = &results[0];
     let counts_differ =

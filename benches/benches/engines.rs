@@ -56,6 +56,11 @@ fn runs(c: &mut Criterion) {
                         })
                     });
                 }
+                Runner::ApiaryVerified(e, state) => {
+                    group.bench_function(id, |b| {
+                        b.iter(|| e.run(state, black_box(&mut *input)).unwrap_or(u64::MAX))
+                    });
+                }
                 #[cfg(feature = "peers")]
                 Runner::Rbpf(e) => {
                     group.bench_function(id, |b| {

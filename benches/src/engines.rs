@@ -1,5 +1,6 @@
 //! Every engine the benchmarks compare, prepared from the same bytecode and run on the same
-//! input: apiary's interpreter and JIT, the native twin, and (feature `peers`) rbpf's
+//! input: apiary's interpreter and JIT (checked, and verified: see [`crate::verified`]), the
+//! native twin, and (feature `peers`) rbpf's
 //! interpreter and JIT and uBPF's interpreter and JIT.
 //!
 //! How each peer gets the input (read from their sources):
@@ -20,6 +21,7 @@ use std::fmt;
 use apiary_jit::Jit;
 use apiary_vm::{ExecState, Executable, Interpreter};
 
+use crate::verified::{VerifiedEngine, VerifiedRunner};
 use crate::{environment, run_native, BenchProgram};
 
 /// One engine.
@@ -29,6 +31,10 @@ pub enum EngineId {
     ApiaryInterp,
     /// apiary's x86-64 JIT (checked mode).
     ApiaryJit,
+    /// apiary's interpreter in verified mode (proven accesses unchecked).
+    ApiaryInterpVerified,
+    /// apiary's JIT in verified mode (proven accesses unchecked).
+    ApiaryJitVerified,
     /// rbpf 0.3 interpreter (`EbpfVmRaw::execute_program`).
     RbpfInterp,
     /// rbpf 0.3 x86-64 JIT (`jit_compile` + `execute_program_jit`).
@@ -43,9 +49,11 @@ pub enum EngineId {
 
 impl EngineId {
     /// Every engine, in report order.
-    pub const ALL: [EngineId; 7] = [
+    pub const ALL: [EngineId; 9] = [
         EngineId::ApiaryInterp,
         EngineId::ApiaryJit,
+        EngineId::ApiaryInterpVerified,
+        EngineId::ApiaryJitVerified,
         EngineId::RbpfInterp,
         EngineId::RbpfJit,
         EngineId::UbpfInterp,
@@ -59,6 +67,8 @@ impl EngineId {
         match self {
             EngineId::ApiaryInterp => "apiary_interp",
             EngineId::ApiaryJit => "apiary_jit",
+            EngineId::ApiaryInterpVerified => "apiary_interp_verified",
+            EngineId::ApiaryJitVerified => "apiary_jit_verified",
             EngineId::RbpfInterp => "rbpf_interp",
             EngineId::RbpfJit => "rbpf_jit",
             EngineId::UbpfInterp => "ubpf_interp",
@@ -73,7 +83,11 @@ impl EngineId {
         cfg!(feature = "peers")
             || matches!(
                 self,
-                EngineId::ApiaryInterp | EngineId::ApiaryJit | EngineId::Native
+                EngineId::ApiaryInterp
+                    | EngineId::ApiaryJit
+                    | EngineId::ApiaryInterpVerified
+                    | EngineId::ApiaryJitVerified
+                    | EngineId::Native
             )
     }
 
@@ -97,6 +111,8 @@ pub enum Runner {
     ApiaryInterp(Interpreter, ExecState),
     /// apiary's JIT, with its run state.
     ApiaryJit(Jit, ExecState),
+    /// apiary's interpreter or JIT in verified mode, with its run state.
+    ApiaryVerified(VerifiedRunner, ExecState),
     /// rbpf, interpreter or JIT.
     #[cfg(feature = "peers")]
     Rbpf(peers::Rbpf),
@@ -112,6 +128,7 @@ impl fmt::Debug for Runner {
         let name = match self {
             Runner::ApiaryInterp(..) => "ApiaryInterp",
             Runner::ApiaryJit(..) => "ApiaryJit",
+            Runner::ApiaryVerified(..) => "ApiaryVerified",
             #[cfg(feature = "peers")]
             Runner::Rbpf(_) => "Rbpf",
             #[cfg(feature = "peers")]
@@ -131,6 +148,7 @@ impl Runner {
         match self {
             Runner::ApiaryInterp(e, state) => e.run(state, input).result.map_err(|f| f.to_string()),
             Runner::ApiaryJit(e, state) => e.run(state, input).result.map_err(|f| f.to_string()),
+            Runner::ApiaryVerified(e, state) => e.run(state, input),
             #[cfg(feature = "peers")]
             Runner::Rbpf(e) => e.run(input),
             #[cfg(feature = "peers")]
@@ -151,7 +169,6 @@ pub fn prepare_bytecode(
     bytecode: &[u8],
     input_len: usize,
 ) -> Result<Runner, String> {
-    let _ = input_len;
     match engine {
         EngineId::ApiaryInterp => {
             Interpreter::new(crate::decode(name, bytecode), &environment(None))
@@ -161,6 +178,15 @@ pub fn prepare_bytecode(
         EngineId::ApiaryJit => Jit::new(crate::decode(name, bytecode), &environment(None))
             .map(|j| Runner::ApiaryJit(j, ExecState::new()))
             .map_err(|e| e.to_string()),
+        EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified => {
+            let kind = if engine == EngineId::ApiaryJitVerified {
+                VerifiedEngine::Jit
+            } else {
+                VerifiedEngine::Interp
+            };
+            VerifiedRunner::new(kind, crate::decode(name, bytecode), input_len)
+                .map(|v| Runner::ApiaryVerified(v, ExecState::new()))
+        }
         #[cfg(feature = "peers")]
         EngineId::RbpfInterp => peers::Rbpf::new(bytecode, input_len, false).map(Runner::Rbpf),
         #[cfg(feature = "peers")]

@@ -22,6 +22,7 @@ use apiary_vm::{
 pub mod corpus;
 pub mod engines;
 pub mod generated;
+pub mod verified;
 
 /// A native twin: the program's C source compiled for the host.
 pub type NativeFn = unsafe extern "C" fn(mem: *mut u8, len: u64) -> u64;

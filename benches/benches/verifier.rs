@@ -14,7 +14,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use apiary_benches::corpus::{default_root, map_info, objects};
+use apiary_benches::corpus::{default_root, objects};
+use apiary_verifier::platform::object::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -37,7 +38,7 @@ fn corpus(root: &Path) -> Vec<Job> {
         else {
             continue;
         };
-        let maps: Vec<MapInfo> = obj.maps.iter().map(map_info).collect();
+        let maps: Vec<MapInfo> = map_infos(&obj);
         for p in &obj.programs {
             if let Ok(program) = Program::new(p.insns.clone(), &LoadOptions::default()) {
                 jobs.push(Job {

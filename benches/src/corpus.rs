@@ -1,12 +1,8 @@
-//! The shared ebpf-samples corpus as the verifier benchmarks see it: where it is, which files
-//! are objects, and the verifier's view of their maps. Used by the `verifier` bench and the
-//! `verify_corpus` tool.
+//! The shared ebpf-samples corpus as the verifier benchmarks see it: where it is and which files
+//! are objects (their maps' `MapInfo` comes from `apiary_verifier::platform::object`). Used by
+//! the `verifier` bench and the `verify_corpus` tool.
 
 use std::path::{Path, PathBuf};
-
-use apiary_elf::maps::BPF_F_RDONLY_PROG;
-use apiary_elf::{MapDef, MapKind};
-use apiary_verifier::MapInfo;
 
 /// `../shared/ebpf-samples` relative to the workspace.
 #[must_use]
@@ -15,19 +11,6 @@ pub fn default_root() -> PathBuf {
         env!("CARGO_MANIFEST_DIR"),
         "/../../shared/ebpf-samples"
     ))
-}
-
-/// The verifier's view of a map definition.
-#[must_use]
-pub fn map_info(m: &MapDef) -> MapInfo {
-    MapInfo {
-        map_type: m.map_type,
-        key_size: m.key_size,
-        value_size: m.value_size,
-        max_entries: m.max_entries,
-        flags: m.flags,
-        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
-    }
 }
 
 /// Whether `p` starts with the ELF magic (the corpus has objects without a `.o` suffix).

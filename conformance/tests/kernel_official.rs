@@ -5,17 +5,12 @@
 //! Where the kernel oracle is unavailable (not root, no CAP_BPF) the tests print a NOTICE and
 //! pass, unless `APIARY_REQUIRE_KERNEL=1` (CI) makes that a failure.
 
-use std::path::Path;
+mod common;
 
 use apiary_conformance::kernel;
-use apiary_conformance::runner::{run_directory, RunConfig, RunReport, Verdict};
+use apiary_conformance::runner::{RunReport, Verdict};
 use apiary_conformance::{EngineKind, EngineSelection};
-
-const OFFICIAL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/bpf_conformance/tests"
-);
-const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+use common::{not_passed, run, OFFICIAL, OWN};
 
 /// Whether the kernel can be used; panics when it cannot and CI requires it.
 fn kernel_or_notice() -> bool {
@@ -28,18 +23,6 @@ fn kernel_or_notice() -> bool {
             eprintln!("NOTICE: kernel oracle tests not run: {e}");
             false
         }
-    }
-}
-
-fn run(dir: &str, selection: EngineSelection) -> Option<RunReport> {
-    let dir = Path::new(dir);
-    if !dir.is_dir() {
-        eprintln!("NOTICE: {} not found; not run", dir.display());
-        return None;
-    }
-    match run_directory(dir, &RunConfig::with_engines(selection)) {
-        Ok(r) => Some(r),
-        Err(e) => panic!("{e}"),
     }
 }
 
@@ -70,12 +53,7 @@ fn kernel_official_suite_agrees_except_documented_exclusions() {
     };
     let engines = report.selection.engines();
     assert!(engines.contains(&EngineKind::Kernel), "{engines:?}");
-    let combined: Vec<String> = report
-        .tests
-        .iter()
-        .filter(|t| t.verdict != Verdict::Passed)
-        .map(|t| format!("{}: {}", t.name, t.verdict))
-        .collect();
+    let combined = not_passed(&report);
     assert!(
         combined.is_empty(),
         "official suite, all engines with the kernel:\n{}",
@@ -126,12 +104,7 @@ fn kernel_agrees_on_own_tests() {
     let Some(report) = run(OWN, EngineSelection::All) else {
         return;
     };
-    let combined: Vec<String> = report
-        .tests
-        .iter()
-        .filter(|t| t.verdict != Verdict::Passed)
-        .map(|t| format!("{}: {}", t.name, t.verdict))
-        .collect();
+    let combined = not_passed(&report);
     assert!(
         combined.is_empty(),
         "own tests, all engines with the kernel:\n{}",

@@ -1,36 +1,18 @@
 //! The official bpf_conformance suite (313 files in ../shared, never copied into the repo):
 //! every test must pass on the interpreter, callx included, and on all engines cross-checked.
 
-use std::path::Path;
+mod common;
 
-use apiary_conformance::runner::{run_directory, RunConfig, RunReport, Verdict};
+use apiary_conformance::runner::RunReport;
 use apiary_conformance::{EngineKind, EngineSelection};
-
-const OFFICIAL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/bpf_conformance/tests"
-);
+use common::{not_passed, OFFICIAL};
 
 fn run(selection: EngineSelection) -> Option<RunReport> {
-    let dir = Path::new(OFFICIAL);
-    if !dir.is_dir() {
-        eprintln!("NOTICE: ../shared/bpf_conformance not found; official suite not run");
-        return None;
-    }
-    match run_directory(dir, &RunConfig::with_engines(selection)) {
-        Ok(r) => Some(r),
-        Err(e) => panic!("{e}"),
-    }
+    common::run(OFFICIAL, selection)
 }
 
 fn failures(report: &RunReport) -> String {
-    report
-        .tests
-        .iter()
-        .filter(|t| t.verdict != Verdict::Passed)
-        .map(|t| format!("{}: {}", t.name, t.verdict))
-        .collect::<Vec<_>>()
-        .join("\n")
+    not_passed(report).join("\n")
 }
 
 #[test]

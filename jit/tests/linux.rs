@@ -2,47 +2,19 @@
 //! (`ProgramSet`, `bpf_tail_call`) and callbacks (`bpf_loop`), including faults and budget
 //! exhaustion inside callbacks, and the frame limit.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use apiary_jit::Jit;
 use apiary_vm::asm::assemble;
-use apiary_vm::linux::{self, LinuxOptions, TraceSink};
-use apiary_vm::maps::{bind, map_type, MapOptions, MapSpec, MapTable};
-use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, Interpreter, LoadOptions, Outcome, Program,
-    ProgramSet,
-};
+use apiary_vm::maps::{bind, map_type, MapSpec};
+use apiary_vm::{ExecState, Executable, Interpreter, LoadOptions, Outcome, Program, ProgramSet};
 
-struct Setup {
-    table: Arc<MapTable>,
-    options: LinuxOptions,
-    _trace: Arc<Mutex<Vec<String>>>,
-}
+#[path = "../../vm/tests/common/linux.rs"]
+mod linux_common;
 
-fn setup(specs: &[MapSpec]) -> Setup {
-    let table = Arc::new(
-        MapTable::from_specs(
-            specs,
-            MapOptions {
-                nr_slots: 4,
-                perf_ring_bytes: 4096,
-            },
-        )
-        .expect("maps"),
-    );
-    let (sink, trace) = TraceSink::buffer();
-    Setup {
-        table,
-        options: LinuxOptions { trace: sink },
-        _trace: trace,
-    }
-}
+use linux_common::{call_bpf_loop, setup, Setup, LOOP_SUM};
 
 impl Setup {
-    fn env(&self, budget: Option<u64>) -> Environment {
-        linux::environment(&self.table, &self.options, ExecConfig { budget })
-    }
-
     /// The program on both engines: (interpreter, JIT).
     fn both(&self, text: &str, budget: Option<u64>) -> (Arc<dyn Executable>, Arc<dyn Executable>) {
         let insns = assemble(text).expect("assembles");
@@ -67,27 +39,6 @@ fn agree(s: &Setup, text: &str, budget: Option<u64>, input: &[u8]) -> Outcome {
     oi
 }
 
-const LOOP_SUM: &str = "stdw [%r10-8], 0
-    mov %r1, 10
-    lddw %r2, code_addr cb
-    mov %r3, %r10
-    add %r3, -8
-    mov %r4, 0
-    call 181
-    ldxdw %r1, [%r10-8]
-    lsh %r0, 32
-    or %r0, %r1
-    exit
-    cb:
-    ldxdw %r3, [%r2]
-    add %r3, %r1
-    stxdw [%r2], %r3
-    mov %r0, 0
-    jne %r1, 5, cont
-    mov %r0, 1
-    cont:
-    exit";
-
 /// Callbacks (both backends).
 #[test]
 fn bpf_loop_callbacks_agree() {
@@ -100,11 +51,8 @@ fn bpf_loop_callbacks_agree() {
     for budget in [5, 8, 12, 20, 30, 40] {
         agree(&s, LOOP_SUM, Some(budget), &[]);
     }
-    let looping_cb = "mov %r1, 4
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
+    let looping_cb = format!(
+        "{}
         exit
         cb:
         mov %r0, 0
@@ -112,108 +60,96 @@ fn bpf_loop_callbacks_agree() {
         again:
         add %r6, -1
         jne %r6, 0, again
-        exit";
+        exit",
+        call_bpf_loop(4)
+    );
     for budget in [None, Some(10), Some(25), Some(33), Some(1000)] {
-        agree(&s, looping_cb, budget, &[]);
+        agree(&s, &looping_cb, budget, &[]);
     }
+}
+
+/// A program run on both engines, and whether its run must fail.
+struct Case {
+    what: &'static str,
+    text: String,
+    budget: Option<u64>,
+    input: &'static [u8],
+    fails: bool,
 }
 
 #[test]
 fn callback_faults_are_the_runs() {
     let s = setup(&[]);
-    // Out of bounds inside the callback.
-    let out = agree(
-        &s,
-        "mov %r1, 3
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit
-        cb:
-        mov %r0, 0
-        ldxdw %r0, [%r1]
-        exit",
-        Some(1000),
-        &[1, 2, 3],
-    );
-    assert!(out.result.is_err());
-    // Not a code address: an invalid argument.
-    let out = agree(
-        &s,
-        "mov %r1, 3
-        mov %r2, 12345
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit",
-        None,
-        &[],
-    );
-    assert!(out.result.is_err());
-    // Nested callbacks run out of frames.
-    let out = agree(
-        &s,
-        "mov %r1, 1
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit
-        cb:
-        stdw [%r10-8], 1
-        mov %r1, 1
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit",
-        Some(100_000),
-        &[],
-    );
-    assert!(out.result.is_err());
-    // Local calls inside callbacks share the frame limit.
-    agree(
-        &s,
-        "mov %r1, 2
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit
-        cb:
-        call local f
-        exit
-        f:
-        mov %r0, 0
-        stdw [%r10-512], 7
-        exit",
-        Some(1000),
-        &[],
-    );
-    // The callback's stack frame is below the caller's: writes through r10 land there.
-    agree(
-        &s,
-        "mov %r6, %r10
-        stdw [%r10-8], 0
-        mov %r1, 3
-        lddw %r2, code_addr cb
-        mov %r3, %r10
-        add %r3, -8
-        mov %r4, 0
-        call 181
-        ldxdw %r0, [%r10-8]
-        exit
-        cb:
-        stxdw [%r10-8], %r10
-        ldxdw %r3, [%r2]
-        add %r3, 1
-        stxdw [%r2], %r3
-        mov %r0, 0
-        exit",
-        None,
-        &[],
-    );
+    let cases = [
+        Case {
+            what: "out of bounds inside the callback",
+            text: format!(
+                "{}\nexit\ncb:\nmov %r0, 0\nldxdw %r0, [%r1]\nexit",
+                call_bpf_loop(3)
+            ),
+            budget: Some(1000),
+            input: &[1, 2, 3],
+            fails: true,
+        },
+        Case {
+            what: "not a code address: an invalid argument",
+            text: "mov %r1, 3\nmov %r2, 12345\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit".to_owned(),
+            budget: None,
+            input: &[],
+            fails: true,
+        },
+        Case {
+            what: "nested callbacks run out of frames",
+            text: format!(
+                "{}\nexit\ncb:\nstdw [%r10-8], 1\n{}\nexit",
+                call_bpf_loop(1),
+                call_bpf_loop(1)
+            ),
+            budget: Some(100_000),
+            input: &[],
+            fails: true,
+        },
+        Case {
+            what: "local calls inside callbacks share the frame limit",
+            text: format!(
+                "{}\nexit\ncb:\ncall local f\nexit\nf:\nmov %r0, 0\nstdw [%r10-512], 7\nexit",
+                call_bpf_loop(2)
+            ),
+            budget: Some(1000),
+            input: &[],
+            fails: false,
+        },
+        Case {
+            what: "the callback's stack frame is below the caller's: writes through r10 land there",
+            text: "mov %r6, %r10
+            stdw [%r10-8], 0
+            mov %r1, 3
+            lddw %r2, code_addr cb
+            mov %r3, %r10
+            add %r3, -8
+            mov %r4, 0
+            call 181
+            ldxdw %r0, [%r10-8]
+            exit
+            cb:
+            stxdw [%r10-8], %r10
+            ldxdw %r3, [%r2]
+            add %r3, 1
+            stxdw [%r2], %r3
+            mov %r0, 0
+            exit"
+                .to_owned(),
+            budget: None,
+            input: &[],
+            fails: false,
+        },
+    ];
+    for case in cases {
+        let out = agree(&s, &case.text, case.budget, case.input);
+        if case.fails {
+            assert!(out.result.is_err(), "{}: {out:?}", case.what);
+        }
+    }
 }
 
 #[test]

@@ -1,9 +1,8 @@
 //! Prints the per-instruction abstract states of one ebpf-samples program:
 //! `cargo run -p apiary-verifier --example dump -- FILE SECTION FUNCTION`.
 
-use apiary_elf::maps::BPF_F_RDONLY_PROG;
-use apiary_elf::MapKind;
-use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType};
+use apiary_verifier::platform::object::{inner_maps, map_infos};
+use apiary_verifier::{verify_with, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 
 fn main() {
@@ -31,21 +30,8 @@ fn main() {
         Ok(p) => p,
         Err(e) => return eprintln!("{e}"),
     };
-    let info = |m: &apiary_elf::MapDef| MapInfo {
-        map_type: m.map_type,
-        key_size: m.key_size,
-        value_size: m.value_size,
-        max_entries: m.max_entries,
-        flags: m.flags,
-        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
-    };
-    let maps: Vec<MapInfo> = obj.maps.iter().map(info).collect();
-    let inner_maps = obj
-        .maps
-        .iter()
-        .enumerate()
-        .filter_map(|(i, m)| Some((u32::try_from(i).ok()?, info(m.inner.as_deref()?))))
-        .collect();
+    let maps = map_infos(&obj);
+    let inner_maps = inner_maps(&obj);
     for (i, m) in maps.iter().enumerate() {
         println!("map {i}: {m:?}");
     }

@@ -2,72 +2,33 @@
 //! its expected reason variant.
 
 use apiary_verifier::platform::map_type;
-use apiary_verifier::{verify, verify_log, MapInfo, Platform, ProgramType, RejectReason, Verified};
-use apiary_vm::{asm, LoadOptions, Program};
+use apiary_verifier::{verify_log, MapInfo, Platform, ProgramType, RejectReason, Verified};
 
-fn program(text: &str) -> Program {
-    let insns = asm::assemble(text).unwrap_or_else(|e| panic!("assemble: {e}\n{text}"));
-    Program::new(insns, &LoadOptions::all()).unwrap_or_else(|e| panic!("load: {e}\n{text}"))
-}
+mod common;
 
+use common::{map, mem8, program};
+
+/// Map 0: hash; 1: read-only array; 2: ring buffer; 3: prog array.
 fn maps() -> Vec<MapInfo> {
     vec![
+        map(map_type::HASH, 4, 8, 16),
         MapInfo {
-            map_type: map_type::HASH,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 16,
-            ..MapInfo::default()
-        },
-        MapInfo {
-            map_type: map_type::ARRAY,
-            key_size: 4,
-            value_size: 16,
-            max_entries: 1,
             readonly: true,
-            ..MapInfo::default()
+            ..map(map_type::ARRAY, 4, 16, 1)
         },
-        MapInfo {
-            map_type: map_type::RINGBUF,
-            max_entries: 4096,
-            ..MapInfo::default()
-        },
-        MapInfo {
-            map_type: map_type::PROG_ARRAY,
-            key_size: 4,
-            value_size: 4,
-            max_entries: 4,
-            ..MapInfo::default()
-        },
+        map(map_type::RINGBUF, 0, 0, 4096),
+        map(map_type::PROG_ARRAY, 4, 4, 4),
     ]
-}
-
-fn run(text: &str, t: ProgramType) -> Result<Verified, RejectReason> {
-    let p = program(text);
-    verify(&p, &Platform::linux(), &t, &maps()).map_err(|r| r.reason)
-}
-
-fn mem8() -> ProgramType {
-    ProgramType::mem(Some(8))
 }
 
 #[track_caller]
 fn accept(text: &str, t: ProgramType) -> Verified {
-    match run(text, t) {
-        Ok(v) => v,
-        Err(r) => {
-            let (_, log) = verify_log(&program(text), &Platform::linux(), &t, &maps());
-            panic!("rejected: {r}\n{text}\n{log}")
-        }
-    }
+    common::accept(text, &t, &maps())
 }
 
 #[track_caller]
 fn reject(text: &str, t: ProgramType, want: fn(&RejectReason) -> bool) {
-    match run(text, t) {
-        Ok(_) => panic!("accepted:\n{text}"),
-        Err(r) => assert!(want(&r), "wrong reason {r:?}\n{text}"),
-    }
+    common::reject(text, &t, &maps(), want);
 }
 
 #[test]

@@ -6,34 +6,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use apiary_elf::maps::BPF_F_RDONLY_PROG;
-use apiary_elf::{MapKind, Object};
-use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType};
+use apiary_elf::Object;
+use apiary_verifier::platform::object::{inner_maps, map_infos};
+use apiary_verifier::{verify_with, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 
 /// Floors reached by this verifier (`safe`: 252 of 252; `unknown`: 32 of 54).
 const SAFE_FLOOR: usize = 252;
 const UNKNOWN_FLOOR: usize = 32;
-
-fn map_info(m: &apiary_elf::MapDef) -> MapInfo {
-    MapInfo {
-        map_type: m.map_type,
-        key_size: m.key_size,
-        value_size: m.value_size,
-        max_entries: m.max_entries,
-        flags: m.flags,
-        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
-    }
-}
-
-/// The inner map description of every map of maps.
-fn inner_maps(o: &Object) -> Vec<(u32, MapInfo)> {
-    o.maps
-        .iter()
-        .enumerate()
-        .filter_map(|(i, m)| Some((u32::try_from(i).ok()?, map_info(m.inner.as_deref()?))))
-        .collect()
-}
 
 #[test]
 fn ebpf_samples_verdicts() {
@@ -76,7 +56,7 @@ fn ebpf_samples_verdicts() {
             Some((o, p)) => match Program::new(p.insns.clone(), &LoadOptions::default()) {
                 Err(e) => Err(format!("decode: {e}")),
                 Ok(prog) => {
-                    let maps: Vec<MapInfo> = o.maps.iter().map(map_info).collect();
+                    let maps = map_infos(o);
                     let options = Options {
                         inner_maps: inner_maps(o),
                         ..Options::default()

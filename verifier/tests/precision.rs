@@ -3,68 +3,33 @@
 
 use apiary_verifier::platform::map_type;
 use apiary_verifier::{
-    verify, verify_log, verify_with, Limits, MapInfo, Options, Platform, ProgramType, RejectReason,
-    Verified,
+    verify_with, Limits, MapInfo, Options, Platform, ProgramType, RejectReason, Verified,
 };
-use apiary_vm::{asm, LoadOptions, Program};
 
-fn program(text: &str) -> Program {
-    let insns = asm::assemble(text).unwrap_or_else(|e| panic!("assemble: {e}\n{text}"));
-    Program::new(insns, &LoadOptions::all()).unwrap_or_else(|e| panic!("load: {e}\n{text}"))
-}
+mod common;
 
+use common::{map, mem8, program};
+
+/// Map 0: hash; 1: array; 2: read-only array.
 fn maps() -> Vec<MapInfo> {
     vec![
+        map(map_type::HASH, 4, 8, 16),
+        map(map_type::ARRAY, 4, 16, 1),
         MapInfo {
-            map_type: map_type::HASH,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 16,
-            ..MapInfo::default()
-        },
-        MapInfo {
-            map_type: map_type::ARRAY,
-            key_size: 4,
-            value_size: 16,
-            max_entries: 1,
-            ..MapInfo::default()
-        },
-        MapInfo {
-            map_type: map_type::ARRAY,
-            key_size: 4,
-            value_size: 32,
-            max_entries: 1,
             readonly: true,
-            ..MapInfo::default()
+            ..map(map_type::ARRAY, 4, 32, 1)
         },
     ]
 }
 
-fn run(text: &str, t: &ProgramType) -> Result<Verified, RejectReason> {
-    verify(&program(text), &Platform::linux(), t, &maps()).map_err(|r| r.reason)
-}
-
-fn mem8() -> ProgramType {
-    ProgramType::mem(Some(8))
-}
-
 #[track_caller]
 fn accept(text: &str, t: &ProgramType) -> Verified {
-    match run(text, t) {
-        Ok(v) => v,
-        Err(r) => {
-            let (_, log) = verify_log(&program(text), &Platform::linux(), t, &maps());
-            panic!("rejected: {r}\n{text}\n{log}")
-        }
-    }
+    common::accept(text, t, &maps())
 }
 
 #[track_caller]
 fn reject(text: &str, t: &ProgramType, want: fn(&RejectReason) -> bool) {
-    match run(text, t) {
-        Ok(_) => panic!("accepted:\n{text}"),
-        Err(r) => assert!(want(&r), "wrong reason {r:?}\n{text}"),
-    }
+    common::reject(text, t, &maps(), want);
 }
 
 /// A loop whose later iterations write below the stack: the ascending passes cut that path,

@@ -3,55 +3,30 @@
 //! trace_printk / snprintf output, atomics on map values from several threads, per-CPU slots,
 //! maps of maps, binding errors.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 
 use apiary_vm::asm::assemble;
-use apiary_vm::linux::{self, LinuxOptions, TraceSink};
-use apiary_vm::maps::{bind, map_flags, map_type, BindError, MapOptions, MapSpec, MapTable};
+use apiary_vm::linux;
+use apiary_vm::maps::{bind, map_flags, map_type, BindError, MapSpec, MapTable};
 use apiary_vm::memory::{RegionTable, MAX_TAIL_CALLS};
 use apiary_vm::{
-    Access, ExecConfig, ExecState, Executable, Fault, HelperContext, HelperError, Interpreter,
-    LoadOptions, Program, ProgramSet, Region,
+    Access, ExecState, Executable, Fault, HelperContext, HelperError, Interpreter, LoadOptions,
+    Program, ProgramSet, Region,
 };
 
-struct Setup {
-    table: Arc<MapTable>,
-    trace: Arc<Mutex<Vec<String>>>,
-    options: LinuxOptions,
+mod common {
+    pub mod linux;
 }
 
-fn setup(specs: &[MapSpec]) -> Setup {
-    let table = Arc::new(
-        MapTable::from_specs(
-            specs,
-            MapOptions {
-                nr_slots: 4,
-                perf_ring_bytes: 4096,
-            },
-        )
-        .expect("maps"),
-    );
-    let (sink, trace) = TraceSink::buffer();
-    Setup {
-        table,
-        trace,
-        options: LinuxOptions { trace: sink },
-    }
-}
+use common::linux::{call_bpf_loop, setup, Setup, LOOP_SUM};
 
 impl Setup {
     fn program(&self, text: &str) -> Arc<Interpreter> {
         let insns = assemble(text).expect("assembles");
         let program = Program::new(insns, &LoadOptions::all()).expect("loads");
         let bound = bind(&program, &self.table).expect("binds");
-        let env = linux::environment(
-            &self.table,
-            &self.options,
-            ExecConfig {
-                budget: Some(10_000_000),
-            },
-        );
+        let env = self.env(Some(10_000_000));
         Arc::new(Interpreter::new(Arc::new(bound.program), &env).expect("prepares"))
     }
 }
@@ -541,44 +516,32 @@ fn probe_read_str_lengths() {
 #[test]
 fn trace_printk_output() {
     let s = setup(&[]);
-    let fmt = b"n=%d u=%u x=%llx s=%s\n";
-    let prog = s.program(&format!(
-        "{}{}
-        mov %r1, %r10
-        add %r1, -64
-        mov %r2, {}
-        mov %r3, -5
-        lddw %r4, 0x1234567890
-        mov %r5, %r10
-        add %r5, -24
-        call 6
-        exit",
-        stack_bytes(fmt, 64),
-        stack_bytes(b"bees", 24),
-        fmt.len() + 1,
-    ));
+    // bpf_trace_printk(fmt, len, -5, 0x1234567890, "bees").
+    let printk = |fmt: &[u8]| {
+        s.program(&format!(
+            "{}{}
+            mov %r1, %r10
+            add %r1, -64
+            mov %r2, {}
+            mov %r3, -5
+            lddw %r4, 0x1234567890
+            mov %r5, %r10
+            add %r5, -24
+            call 6
+            exit",
+            stack_bytes(fmt, 64),
+            stack_bytes(b"bees", 24),
+            fmt.len() + 1,
+        ))
+    };
+    let prog = printk(b"n=%d u=%u x=%llx s=%s\n");
     let r0 = ok(prog.run_once(&mut []));
     // %u of -5 without `l` is 32-bit; %llx only has three arguments in trace_printk: the fourth
     // conversion has none, so the call fails with -EINVAL.
     assert_eq!(r0 as i64, -22);
     assert!(s.trace.lock().expect("lock").is_empty());
 
-    let fmt = b"n=%d x=%llx s=%s\n";
-    let prog = s.program(&format!(
-        "{}{}
-        mov %r1, %r10
-        add %r1, -64
-        mov %r2, {}
-        mov %r3, -5
-        lddw %r4, 0x1234567890
-        mov %r5, %r10
-        add %r5, -24
-        call 6
-        exit",
-        stack_bytes(fmt, 64),
-        stack_bytes(b"bees", 24),
-        fmt.len() + 1,
-    ));
+    let prog = printk(b"n=%d x=%llx s=%s\n");
     let expected = "n=-5 x=1234567890 s=bees\n";
     assert_eq!(ok(prog.run_once(&mut [])), expected.len() as u64);
     assert_eq!(*s.trace.lock().expect("lock"), vec![expected.to_owned()]);
@@ -609,32 +572,22 @@ fn snprintf_and_strncmp() {
     assert_eq!(&out[..12], b"v=00042 h=0\0");
     assert_eq!(out[12], 0xaa);
 
-    let prog = s.program(&format!(
-        "{}{}
-        mov %r1, %r10
-        add %r1, -32
-        mov %r2, 4
-        mov %r3, %r10
-        add %r3, -16
-        call 182
-        exit",
-        stack_bytes(b"beez", 32),
-        stack_bytes(b"bees", 16),
-    ));
-    assert_eq!(ok(prog.run_once(&mut [])), 1);
-    let prog = s.program(&format!(
-        "{}{}
-        mov %r1, %r10
-        add %r1, -32
-        mov %r2, 3
-        mov %r3, %r10
-        add %r3, -16
-        call 182
-        exit",
-        stack_bytes(b"beez", 32),
-        stack_bytes(b"bees", 16),
-    ));
-    assert_eq!(ok(prog.run_once(&mut [])), 0);
+    // bpf_strncmp("beez", n, "bees"): the strings differ only at index 3.
+    for (n, want) in [(4, 1), (3, 0)] {
+        let prog = s.program(&format!(
+            "{}{}
+            mov %r1, %r10
+            add %r1, -32
+            mov %r2, {n}
+            mov %r3, %r10
+            add %r3, -16
+            call 182
+            exit",
+            stack_bytes(b"beez", 32),
+            stack_bytes(b"bees", 16),
+        ));
+        assert_eq!(ok(prog.run_once(&mut [])), want, "n = {n}");
+    }
 }
 
 #[test]
@@ -971,28 +924,7 @@ fn binding_global_data_and_errors() {
 #[test]
 fn bpf_loop_callbacks() {
     let s = setup(&[]);
-    let prog = s.program(
-        "stdw [%r10-8], 0
-        mov %r1, 10
-        lddw %r2, code_addr cb
-        mov %r3, %r10
-        add %r3, -8
-        mov %r4, 0
-        call 181
-        ldxdw %r1, [%r10-8]
-        lsh %r0, 32
-        or %r0, %r1
-        exit
-        cb:
-        ldxdw %r3, [%r2]
-        add %r3, %r1
-        stxdw [%r2], %r3
-        mov %r0, 0
-        jne %r1, 5, cont
-        mov %r0, 1
-        cont:
-        exit",
-    );
+    let prog = s.program(LOOP_SUM);
     let out = prog.run_once(&mut []);
     // Stopped by the callback at i = 5: 6 iterations, sum 0 + ... + 5.
     assert_eq!(out.result, Ok(6 << 32 | 15));
@@ -1000,17 +932,14 @@ fn bpf_loop_callbacks() {
     assert_eq!(out.instructions, Some(7 + 37 + 4));
 
     // A fault inside the callback is the run's fault, at the callback's instruction.
-    let faulting = s.program(
-        "mov %r1, 3
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
+    let faulting = s.program(&format!(
+        "{}
         exit
         cb:
         ldxdw %r0, [%r1]
         exit",
-    );
+        call_bpf_loop(3)
+    ));
     assert!(matches!(
         faulting.run_once(&mut []).result,
         Err(Fault::OutOfBounds {
@@ -1041,21 +970,8 @@ fn bpf_loop_callbacks() {
         })
     ));
     // Callbacks nest, each on a new frame, up to the frame limit.
-    let nested = s.program(
-        "mov %r1, 1
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit
-        cb:
-        mov %r1, 1
-        lddw %r2, code_addr cb
-        mov %r3, 0
-        mov %r4, 0
-        call 181
-        exit",
-    );
+    let call = call_bpf_loop(1);
+    let nested = s.program(&format!("{call}\nexit\ncb:\n{call}\nexit"));
     assert!(matches!(
         nested.run_once(&mut []).result,
         Err(Fault::CallDepthExceeded { pc: 12, .. })

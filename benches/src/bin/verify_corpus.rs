@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use apiary_benches::corpus::{default_root, map_info, objects};
+use apiary_benches::corpus::{default_root, objects};
 use apiary_elf::Object;
+use apiary_verifier::platform::object::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 
@@ -52,7 +53,7 @@ fn load_corpus(root: &Path) -> (Vec<Job>, usize) {
 }
 
 fn jobs_of(file: &str, obj: &Object, unloadable: &mut usize) -> Vec<Job> {
-    let maps: Vec<MapInfo> = obj.maps.iter().map(map_info).collect();
+    let maps: Vec<MapInfo> = map_infos(obj);
     let mut out = Vec::new();
     for p in &obj.programs {
         match Program::new(p.insns.clone(), &LoadOptions::default()) {

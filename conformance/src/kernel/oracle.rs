@@ -27,10 +27,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use apiary_vm::fault::Unsupported;
-use apiary_vm::insn::insns_to_bytes;
 use apiary_vm::{ExecState, Executable, Fault, Insn, Outcome, Program};
 
-use super::sys;
+use super::sys::{self, KernelMap, MapSpec, ProgSpec};
 use super::KernelError;
 
 /// XDP's minimum packet (ETH_HLEN).
@@ -42,12 +41,14 @@ pub const MAX_INPUT: usize = 3500;
 pub const LOG_SIZE: usize = 64 * 1024;
 /// Slots of the main program before the subprogram.
 const MAIN_SLOTS: i32 = 6;
+/// The licence programs are loaded under: not GPL-compatible, so GPL-only helpers are refused.
+const LICENSE: &std::ffi::CStr = c"MIT";
 
 /// What every kernel run shares: the result map (created once per process) and the lock that
 /// keeps one run's store and read of it together.
 #[derive(Debug)]
 pub struct Oracle {
-    map: OwnedFd,
+    map: KernelMap,
     lock: Mutex<()>,
 }
 
@@ -76,21 +77,22 @@ fn unavailable(what: &str, e: &std::io::Error) -> KernelError {
 }
 
 fn probe() -> Result<Oracle, KernelError> {
-    let map = sys::create_array_map(8, 1, "apiary_r0")
-        .map_err(|e| unavailable("cannot create a BPF map", &e))?;
+    let map = KernelMap::create(&MapSpec {
+        map_type: sys::MAP_TYPE_ARRAY,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 1,
+        flags: 0,
+        name: "apiary_r0",
+    })
+    .map_err(|e| unavailable("cannot create a BPF map", &e))?;
     let oracle = Oracle {
         map,
         lock: Mutex::new(()),
     };
     let trivial = [Insn::new(0xb7, 0, 0, 0, 2), Insn::new(0x95, 0, 0, 0, 0)];
-    let prog = sys::prog_load(
-        sys::PROG_TYPE_XDP,
-        sys::ATTACH_XDP,
-        &insns_to_bytes(&trivial),
-        "apiary_probe",
-        0,
-    )
-    .map_err(|f| unavailable("cannot load an XDP program", &f.error))?;
+    let prog = sys::prog_load(&xdp(&trivial, "apiary_probe"), 0)
+        .map_err(|f| unavailable("cannot load an XDP program", &f.error))?;
     let mut out = [0u8; MIN_PACKET];
     let run = sys::prog_test_run(&prog, &[0u8; MIN_PACKET], &mut out)
         .map_err(|e| unavailable("cannot test-run an XDP program", &e))?;
@@ -100,6 +102,17 @@ fn probe() -> Result<Oracle, KernelError> {
         });
     }
     Ok(oracle)
+}
+
+/// An XDP program to load under [`LICENSE`].
+fn xdp<'a>(insns: &'a [Insn], name: &'a str) -> ProgSpec<'a> {
+    ProgSpec {
+        prog_type: sys::PROG_TYPE_XDP,
+        expected_attach_type: sys::ATTACH_XDP,
+        insns,
+        license: LICENSE,
+        name,
+    }
 }
 
 /// The prologue for an input of `len` bytes (see the module documentation).
@@ -188,33 +201,15 @@ impl KernelEngine {
             return Ok(Arc::clone(fd));
         }
         let insns = wrap(self.program.insns(), len, self.oracle.map.as_raw_fd());
-        let bytes = insns_to_bytes(&insns);
-        let load = |log| {
-            sys::prog_load(
-                sys::PROG_TYPE_XDP,
-                sys::ATTACH_XDP,
-                &bytes,
-                "apiary_oracle",
-                log,
-            )
-        };
-        // Without a log first (fast, and a long level-1 log of an accepted program would make
-        // the load fail with ENOSPC); on failure again with the log.
-        let fd = match load(0) {
-            Ok(fd) => fd,
-            Err(_) => match load(LOG_SIZE) {
-                Ok(fd) => fd,
-                Err(f) => {
-                    return Err(match f.error.raw_os_error() {
-                        Some(libc::EPERM) => unavailable("BPF_PROG_LOAD", &f.error),
-                        errno => KernelError::Rejected {
-                            errno: errno.unwrap_or(0),
-                            log: f.log,
-                        },
-                    })
-                }
-            },
-        };
+        let fd = sys::prog_load(&xdp(&insns, "apiary_oracle"), LOG_SIZE).map_err(|f| {
+            match f.error.raw_os_error() {
+                Some(libc::EPERM) => unavailable("BPF_PROG_LOAD", &f.error),
+                errno => KernelError::Rejected {
+                    errno: errno.unwrap_or(0),
+                    log: f.log,
+                },
+            }
+        })?;
         let fd = Arc::new(fd);
         loaded.insert(len, Arc::clone(&fd));
         Ok(fd)
@@ -241,10 +236,13 @@ impl KernelEngine {
                 op: "BPF_PROG_TEST_RUN",
                 message: e.to_string(),
             })?;
-            sys::map_lookup(&self.oracle.map, 0, &mut value).map_err(|e| KernelError::Syscall {
-                op: "BPF_MAP_LOOKUP_ELEM",
-                message: e.to_string(),
-            })?;
+            self.oracle
+                .map
+                .lookup(&0u32.to_le_bytes(), &mut value)
+                .map_err(|e| KernelError::Syscall {
+                    op: "BPF_MAP_LOOKUP_ELEM",
+                    message: e.to_string(),
+                })?;
         }
         input.copy_from_slice(&out[..input.len()]);
         Ok(u64::from_le_bytes(value))

@@ -1,16 +1,26 @@
-//! The raw `bpf(2)` calls the kernel oracle needs, and nothing else: create an ARRAY map, read
-//! and write one element, load a program, and `BPF_PROG_TEST_RUN` it. Each call fills a
-//! `#[repr(C)]` prefix of `union bpf_attr` (the kernel zero-extends a shorter attribute), so the
-//! only unsafe code is the syscall itself, given pointers to live buffers.
+//! The raw `bpf(2)` calls apiary makes: create a map of any type, read, write and walk its
+//! elements, load a program, and `BPF_PROG_TEST_RUN` it. The kernel oracle uses them, and so do
+//! the root crate's kernel comparison tests (maps made from an object's definitions): one set of
+//! attribute layouts and one place where the unsafe code lives.
+//!
+//! Each call fills a `#[repr(C)]` prefix of `union bpf_attr` (the kernel zero-extends a shorter
+//! attribute). The kernel reads and writes the buffers those attributes point to by the sizes
+//! the map or the attribute gives, not by the length of a Rust slice, so every public function
+//! checks its buffers against those sizes before the syscall ([`BufferMismatch`]).
 
-use std::ffi::c_long;
+use std::ffi::{c_long, CStr};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use apiary_vm::insn::insns_to_bytes;
+use apiary_vm::Insn;
+use thiserror::Error;
 
 /// `enum bpf_cmd` values used here.
 const BPF_MAP_CREATE: c_long = 0;
 const BPF_MAP_LOOKUP_ELEM: c_long = 1;
 const BPF_MAP_UPDATE_ELEM: c_long = 2;
+const BPF_MAP_GET_NEXT_KEY: c_long = 4;
 const BPF_PROG_LOAD: c_long = 5;
 const BPF_PROG_TEST_RUN: c_long = 10;
 
@@ -20,6 +30,11 @@ pub const MAP_TYPE_ARRAY: u32 = 2;
 pub const PROG_TYPE_XDP: u32 = 6;
 /// `BPF_XDP` (enum bpf_attach_type).
 pub const ATTACH_XDP: u32 = 37;
+
+/// Map types whose syscall values hold one value per possible CPU (`PERCPU_HASH`,
+/// `PERCPU_ARRAY`, `LRU_PERCPU_HASH`, `PERCPU_CGROUP_STORAGE`): their element calls are refused
+/// rather than sized by the CPU count.
+const PER_CPU_MAP_TYPES: [u32; 4] = [5, 6, 10, 21];
 
 /// The `BPF_MAP_CREATE` part of `union bpf_attr`.
 #[repr(C)]
@@ -35,7 +50,7 @@ struct MapCreateAttr {
     map_name: [u8; 16],
 }
 
-/// The `BPF_MAP_*_ELEM` part.
+/// The `BPF_MAP_*_ELEM` and `BPF_MAP_GET_NEXT_KEY` part (`value` is `next_key` for the latter).
 #[repr(C)]
 #[derive(Default)]
 struct MapElemAttr {
@@ -87,12 +102,15 @@ struct TestRunAttr {
 }
 
 /// `bpf(cmd, attr, sizeof *attr)`: the non-negative result, or the errno as an I/O error.
-fn bpf<T>(cmd: c_long, attr: &mut T) -> io::Result<i64> {
+///
+/// # Safety
+/// `attr` must be the `#[repr(C)]` prefix of `union bpf_attr` that `cmd` takes, and every
+/// pointer stored in it must refer to a live buffer at least as large as the kernel will read
+/// or write through it for `cmd` (the sizes passed alongside, or the map's key and value sizes).
+unsafe fn bpf<T>(cmd: c_long, attr: &mut T) -> io::Result<i64> {
     let ptr: *mut T = attr;
-    // SAFETY: `attr` is a live, exclusively borrowed `#[repr(C)]` prefix of `union bpf_attr` of
-    // exactly `size_of::<T>()` bytes; every pointer stored inside it (by the callers below)
-    // refers to a buffer that outlives this call and is large enough for what the command reads
-    // or writes (its size is passed alongside). The kernel reads and writes only within those.
+    // SAFETY: `attr` is a live, exclusively borrowed attribute of exactly `size_of::<T>()`
+    // bytes; the buffers it points to are valid for the command (this function's contract).
     let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd, ptr, size_of::<T>()) };
     if ret < 0 {
         Err(io::Error::last_os_error())
@@ -103,62 +121,240 @@ fn bpf<T>(cmd: c_long, attr: &mut T) -> io::Result<i64> {
 
 /// Wraps a file descriptor the kernel just returned.
 fn owned(fd: i64) -> io::Result<OwnedFd> {
-    let fd = i32::try_from(fd).map_err(|_| io::Error::other("bpf(2) returned a bad fd"))?;
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
     // SAFETY: `fd` was just returned by a successful `bpf(2)` call that creates a new file
     // descriptor; nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A map or program name as the kernel takes it: at most 15 bytes and a NUL, keeping only the
+/// characters it allows (`[A-Za-z0-9_.]`; an object's map names may hold others).
 fn name16(name: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
-    for (o, b) in out.iter_mut().zip(name.bytes().take(15)) {
+    let allowed = name
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
+    for (o, b) in out.iter_mut().zip(allowed.take(15)) {
         *o = b;
     }
     out
 }
 
-/// Creates a `BPF_MAP_TYPE_ARRAY` with u32 keys.
-///
-/// # Errors
-/// The syscall's errno.
-pub fn create_array_map(value_size: u32, max_entries: u32, name: &str) -> io::Result<OwnedFd> {
-    let mut attr = MapCreateAttr {
-        map_type: MAP_TYPE_ARRAY,
-        key_size: 4,
-        value_size,
-        max_entries,
-        map_name: name16(name),
-        ..MapCreateAttr::default()
-    };
-    owned(bpf(BPF_MAP_CREATE, &mut attr)?)
+/// Which buffer of an element call [`BufferMismatch`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Buffer {
+    /// A key (or the next key of `BPF_MAP_GET_NEXT_KEY`).
+    Key,
+    /// A value.
+    Value,
 }
 
-/// Reads element `key` of an ARRAY map into `value` (which must be the map's value size).
-///
-/// # Errors
-/// The syscall's errno.
-pub fn map_lookup(map: &OwnedFd, key: u32, value: &mut [u8]) -> io::Result<()> {
-    let mut attr = MapElemAttr {
-        map_fd: map.as_raw_fd() as u32,
-        key: std::ptr::addr_of!(key) as u64,
-        value: value.as_mut_ptr() as u64,
-        ..MapElemAttr::default()
-    };
-    bpf(BPF_MAP_LOOKUP_ELEM, &mut attr).map(drop)
+/// Why an element call was refused before the syscall: the kernel would read or write the
+/// map's own sizes whatever the buffer's length. Carried inside an [`io::Error`] of kind
+/// [`io::ErrorKind::InvalidInput`].
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum BufferMismatch {
+    /// The buffer's length is not the map's key or value size.
+    #[error("{buffer:?} buffer of {len} bytes for a map whose {buffer:?} size is {expected}")]
+    Size {
+        /// Which buffer.
+        buffer: Buffer,
+        /// Its length.
+        len: usize,
+        /// The map's size for it.
+        expected: u32,
+    },
+    /// Per-CPU maps hold one value per possible CPU in their syscall values; not supported.
+    #[error("element calls on per-CPU map type {map_type} are not supported")]
+    PerCpu {
+        /// The map's `enum bpf_map_type`.
+        map_type: u32,
+    },
 }
 
-/// Writes element `key` of an ARRAY map (`value` must be the map's value size).
-///
-/// # Errors
-/// The syscall's errno.
-pub fn map_update(map: &OwnedFd, key: u32, value: &[u8]) -> io::Result<()> {
-    let mut attr = MapElemAttr {
-        map_fd: map.as_raw_fd() as u32,
-        key: std::ptr::addr_of!(key) as u64,
-        value: value.as_ptr() as u64,
-        ..MapElemAttr::default()
-    };
-    bpf(BPF_MAP_UPDATE_ELEM, &mut attr).map(drop)
+impl From<BufferMismatch> for io::Error {
+    fn from(e: BufferMismatch) -> Self {
+        Self::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
+/// What `BPF_MAP_CREATE` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapSpec<'a> {
+    /// `enum bpf_map_type`.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Capacity.
+    pub max_entries: u32,
+    /// `map_flags`.
+    pub flags: u32,
+    /// A name for introspection (truncated and filtered as the kernel requires).
+    pub name: &'a str,
+}
+
+/// A map in the kernel, with the sizes its element calls are checked against.
+#[derive(Debug)]
+pub struct KernelMap {
+    fd: OwnedFd,
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+}
+
+impl KernelMap {
+    /// Creates a map.
+    ///
+    /// # Errors
+    /// The syscall's errno.
+    pub fn create(spec: &MapSpec<'_>) -> io::Result<Self> {
+        let mut attr = MapCreateAttr {
+            map_type: spec.map_type,
+            key_size: spec.key_size,
+            value_size: spec.value_size,
+            max_entries: spec.max_entries,
+            map_flags: spec.flags,
+            map_name: name16(spec.name),
+            ..MapCreateAttr::default()
+        };
+        // SAFETY: a `BPF_MAP_CREATE` attribute; it holds no pointers.
+        let fd = owned(unsafe { bpf(BPF_MAP_CREATE, &mut attr) }?)?;
+        Ok(Self {
+            fd,
+            map_type: spec.map_type,
+            key_size: spec.key_size,
+            value_size: spec.value_size,
+        })
+    }
+
+    /// Checks that a buffer is exactly the map's size for it, and that the map's values are not
+    /// per CPU (so that the value size is what the kernel copies).
+    fn check(&self, buffer: Buffer, len: usize) -> Result<(), BufferMismatch> {
+        if PER_CPU_MAP_TYPES.contains(&self.map_type) {
+            return Err(BufferMismatch::PerCpu {
+                map_type: self.map_type,
+            });
+        }
+        let expected = match buffer {
+            Buffer::Key => self.key_size,
+            Buffer::Value => self.value_size,
+        };
+        if len == expected as usize {
+            Ok(())
+        } else {
+            Err(BufferMismatch::Size {
+                buffer,
+                len,
+                expected,
+            })
+        }
+    }
+
+    /// An element command on checked buffers.
+    ///
+    /// # Safety
+    /// `key` and `value` must point to live buffers of at least the map's key and value size
+    /// (`value` writable for lookups and next-key, where it is a key-sized buffer), or be 0
+    /// where the command allows it.
+    unsafe fn elem(&self, cmd: c_long, key: u64, value: u64, flags: u64) -> io::Result<()> {
+        let mut attr = MapElemAttr {
+            map_fd: self.fd.as_raw_fd() as u32,
+            key,
+            value,
+            flags,
+            ..MapElemAttr::default()
+        };
+        // SAFETY: an element attribute whose pointers satisfy this function's contract.
+        unsafe { bpf(cmd, &mut attr) }.map(drop)
+    }
+
+    /// Reads the value at `key` into `value` (`BPF_MAP_LOOKUP_ELEM`).
+    ///
+    /// # Errors
+    /// [`BufferMismatch`] for buffers of the wrong size; the syscall's errno (`ENOENT`: absent).
+    pub fn lookup(&self, key: &[u8], value: &mut [u8]) -> io::Result<()> {
+        self.check(Buffer::Key, key.len())?;
+        self.check(Buffer::Value, value.len())?;
+        // SAFETY: both buffers are live and exactly the map's key and value sizes; the map is
+        // not per CPU, so the kernel writes `value_size` bytes into `value`.
+        unsafe {
+            self.elem(
+                BPF_MAP_LOOKUP_ELEM,
+                key.as_ptr() as u64,
+                value.as_mut_ptr() as u64,
+                0,
+            )
+        }
+    }
+
+    /// Writes `value` at `key` (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`).
+    ///
+    /// # Errors
+    /// [`BufferMismatch`] for buffers of the wrong size; the syscall's errno.
+    pub fn update(&self, key: &[u8], value: &[u8]) -> io::Result<()> {
+        self.check(Buffer::Key, key.len())?;
+        self.check(Buffer::Value, value.len())?;
+        // SAFETY: both buffers are live and exactly the map's key and value sizes; the kernel
+        // only reads them.
+        unsafe {
+            self.elem(
+                BPF_MAP_UPDATE_ELEM,
+                key.as_ptr() as u64,
+                value.as_ptr() as u64,
+                0,
+            )
+        }
+    }
+
+    /// Writes the key after `key` (the first key with `None`) into `next`
+    /// (`BPF_MAP_GET_NEXT_KEY`); `false` when there is none.
+    ///
+    /// # Errors
+    /// [`BufferMismatch`] for buffers of the wrong size; the syscall's errno other than
+    /// `ENOENT`.
+    pub fn next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> io::Result<bool> {
+        if let Some(key) = key {
+            self.check(Buffer::Key, key.len())?;
+        }
+        self.check(Buffer::Key, next.len())?;
+        let at = key.map_or(0, |k| k.as_ptr() as u64);
+        // SAFETY: `key` is absent (0: the kernel starts from the first key) or a live buffer of
+        // the key size; `next` is a live, writable buffer of the key size.
+        match unsafe { self.elem(BPF_MAP_GET_NEXT_KEY, at, next.as_mut_ptr() as u64, 0) } {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl AsFd for KernelMap {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for KernelMap {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// What `BPF_PROG_LOAD` takes.
+#[derive(Clone, Copy, Debug)]
+pub struct ProgSpec<'a> {
+    /// `enum bpf_prog_type`.
+    pub prog_type: u32,
+    /// `enum bpf_attach_type` (0 where the program type needs none).
+    pub expected_attach_type: u32,
+    /// The program's slots, map references already patched to descriptors.
+    pub insns: &'a [Insn],
+    /// The licence (`GPL`-compatible ones unlock GPL-only helpers).
+    pub license: &'a CStr,
+    /// A name for introspection (truncated and filtered as the kernel requires).
+    pub name: &'a str,
 }
 
 /// A failed `BPF_PROG_LOAD`: the errno and whatever the verifier wrote to the log.
@@ -170,26 +366,29 @@ pub struct LoadFailure {
     pub log: String,
 }
 
-/// Loads raw instruction bytes (8 per slot) as a program of `prog_type`, GPL-free (`MIT`
-/// licence, so GPL-only helpers are refused). With `log_size > 0` the verifier log (level 1) is
-/// returned on failure.
+/// Loads a program. It is loaded without a log first: a level-1 log of a long accepted program
+/// can overflow any buffer and make the load fail with `ENOSPC`. If that fails and `log_size`
+/// is not 0, it is loaded again with a log of that size, returned with the failure.
 ///
 /// # Errors
 /// [`LoadFailure`] with the errno and the log.
-pub fn prog_load(
-    prog_type: u32,
-    expected_attach_type: u32,
-    insns: &[u8],
-    name: &str,
-    log_size: usize,
-) -> Result<OwnedFd, LoadFailure> {
-    let license = b"MIT\0";
+pub fn prog_load(spec: &ProgSpec<'_>, log_size: usize) -> Result<OwnedFd, LoadFailure> {
+    let bytes = insns_to_bytes(spec.insns);
+    match load_once(spec, &bytes, 0) {
+        Err(_) if log_size > 0 => load_once(spec, &bytes, log_size),
+        result => result,
+    }
+}
+
+/// One `BPF_PROG_LOAD` of `bytes` (the encoded slots), with a log of `log_size` bytes (none
+/// with 0), retried while the kernel asks to (`EAGAIN`: a signal or memory pressure).
+fn load_once(spec: &ProgSpec<'_>, bytes: &[u8], log_size: usize) -> Result<OwnedFd, LoadFailure> {
     let mut log = vec![0u8; log_size];
     let mut attr = ProgLoadAttr {
-        prog_type,
-        insn_cnt: (insns.len() / 8) as u32,
-        insns: insns.as_ptr() as u64,
-        license: license.as_ptr() as u64,
+        prog_type: spec.prog_type,
+        insn_cnt: (bytes.len() / 8) as u32,
+        insns: bytes.as_ptr() as u64,
+        license: spec.license.as_ptr() as u64,
         log_level: u32::from(log_size > 0),
         log_size: log_size as u32,
         log_buf: if log_size > 0 {
@@ -197,28 +396,27 @@ pub fn prog_load(
         } else {
             0
         },
-        prog_name: name16(name),
-        expected_attach_type,
+        prog_name: name16(spec.name),
+        expected_attach_type: spec.expected_attach_type,
         ..ProgLoadAttr::default()
     };
-    // The kernel asks to retry a load interrupted by a signal or by memory pressure.
     let mut tries = 0;
     let result = loop {
-        match bpf(BPF_PROG_LOAD, &mut attr) {
+        // SAFETY: a `BPF_PROG_LOAD` attribute: `insns` points to `insn_cnt * 8` live bytes,
+        // `license` to a NUL-terminated string, and `log_buf` (when set) to a writable buffer of
+        // `log_size` bytes; all outlive the call.
+        match unsafe { bpf(BPF_PROG_LOAD, &mut attr) } {
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) && tries < 5 => tries += 1,
             other => break other,
         }
     };
-    match result.and_then(owned) {
-        Ok(fd) => Ok(fd),
-        Err(error) => {
-            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-            Err(LoadFailure {
-                error,
-                log: String::from_utf8_lossy(&log[..end]).into_owned(),
-            })
+    result.and_then(owned).map_err(|error| {
+        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+        LoadFailure {
+            error,
+            log: String::from_utf8_lossy(&log[..end]).into_owned(),
         }
-    }
+    })
 }
 
 /// What one `BPF_PROG_TEST_RUN` returned.
@@ -244,7 +442,9 @@ pub fn prog_test_run(prog: &OwnedFd, data_in: &[u8], data_out: &mut [u8]) -> io:
         repeat: 1,
         ..TestRunAttr::default()
     };
-    bpf(BPF_PROG_TEST_RUN, &mut attr)?;
+    // SAFETY: a `BPF_PROG_TEST_RUN` attribute: `data_in` points to `data_size_in` live bytes
+    // and `data_out` to `data_size_out` writable ones; the kernel copies no more than that.
+    unsafe { bpf(BPF_PROG_TEST_RUN, &mut attr) }?;
     Ok(TestRun {
         retval: attr.retval,
         data_size_out: attr.data_size_out,

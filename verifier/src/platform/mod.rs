@@ -4,6 +4,7 @@
 pub mod allow;
 pub mod helpers;
 pub mod linux;
+pub mod object;
 pub mod types;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use apiary_conformance::runner::{agree, Observation};
 use apiary_conformance::{conformance_helpers, prepare, EngineKind, PrepareError};
-use apiary_vm::{Environment, ExecConfig, ExecState, Executable, Program};
+use apiary_vm::{
+    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Interpreter, Program,
+};
 
 /// Budget for fuzzed runs: small, so looping programs end quickly.
 pub const BUDGET: u64 = 10_000;
@@ -59,4 +61,57 @@ pub fn compare_engines(program: Program, mem: &[u8]) {
         "interp: {interp} mem {interp_mem:02x?}\njit: {jit} mem {input:02x?}\nprogram: {:?}",
         program.insns()
     );
+}
+
+/// Runs `program`, which the verifier accepted with `facts` as a `mem` program of `mem.len()`
+/// bytes without helpers, on the checked interpreter, the checked JIT, and the interpreter and
+/// JIT in verified mode (budget [`BUDGET`]), each on the same input at the same address and a
+/// zeroed stack at the same address. Panics with every observation when any differs.
+pub fn compare_verified(program: Program, facts: &Facts, mem: &[u8]) {
+    let program = Arc::new(program);
+    let env = Environment::new(
+        HelperTable::new(),
+        ExecConfig {
+            budget: Some(BUDGET),
+        },
+    );
+    let mut engines: Vec<(&str, Box<dyn Executable>)> = Vec::new();
+    for (name, kind) in [("interp", EngineKind::Interp), ("jit", EngineKind::Jit)] {
+        match prepare(kind, Arc::clone(&program), &env) {
+            Ok(exe) => engines.push((name, exe)),
+            Err(e) => panic!("{name} refused a verified program: {e}"),
+        }
+    }
+    // SAFETY: `facts` come from the verifier run on this very program as a `mem` program of
+    // `mem.len()` bytes with no helpers, which is `env` (no helpers, no extra regions), and
+    // every run below gets an input of exactly `mem.len()` bytes.
+    let interp = unsafe { Interpreter::with_facts(Arc::clone(&program), &env, facts) };
+    engines.push((
+        "interp (verified)",
+        Box::new(interp.expect("the interpreter prepares a verified program")),
+    ));
+    // SAFETY: as above.
+    let jit = unsafe { apiary_jit::Jit::with_facts(Arc::clone(&program), &env, facts) };
+    engines.push((
+        "jit (verified)",
+        Box::new(jit.expect("the JIT prepares a verified program")),
+    ));
+    let mut state = ExecState::new();
+    let mut input = mem.to_vec();
+    let mut seen: Vec<(&str, Observation, Vec<u8>)> = Vec::new();
+    for (name, exe) in &engines {
+        clear_stack(&mut state);
+        input.copy_from_slice(mem);
+        let out = Observation::Ran(exe.run(&mut state, &mut input));
+        seen.push((name, out, input.clone()));
+    }
+    let (_, first, first_mem) = &seen[0];
+    for (name, o, m) in &seen[1..] {
+        assert!(
+            agree(first, o) && counts(first) == counts(o) && first_mem == m,
+            "{}: {first} mem {first_mem:02x?}\n{name}: {o} mem {m:02x?}\nprogram: {:?}",
+            seen[0].0,
+            program.insns()
+        );
+    }
 }

@@ -86,7 +86,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             .map_err(object_err(path))?;
         let name = loaded.program_name(index).unwrap_or_default();
         if let Some(ProgramError::Rejected { failure }) = loaded.program_error(index) {
-            report_rejection(&name, failure);
+            report_rejection(&name, failure, loaded.context(index));
             return Ok(ExitCode::FAILURE);
         }
         for spec in args.tail_calls {
@@ -158,8 +158,9 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     })
 }
 
-/// Prints a verifier rejection as `apiary verify` does, plus how to run anyway.
-fn report_rejection(name: &str, failure: &VerifyFailure) {
+/// Prints a verifier rejection as `apiary verify` does, plus how to run anyway (and, for a
+/// section name that implies no program type, how to choose one).
+fn report_rejection(name: &str, failure: &VerifyFailure, context: Option<ContextKind>) {
     match failure {
         VerifyFailure::Load { source } => eprintln!("{name}: rejected: {source}"),
         VerifyFailure::Rejected { rejection: r } => {
@@ -168,6 +169,13 @@ fn report_rejection(name: &str, failure: &VerifyFailure) {
                 eprintln!("    {line}");
             }
         }
+    }
+    if context == Some(ContextKind::Mem) {
+        eprintln!(
+            "(the section name implies no program type, so the program was verified as plain \
+             memory (r1 = input, r2 = its length); --type {} chooses one)",
+            apiary::platform::PROGRAM_TYPE_NAMES.replace(", ", "|")
+        );
     }
     eprintln!("(the verifier rejected the program; --unverified runs it in checked mode)");
 }

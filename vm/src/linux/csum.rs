@@ -45,6 +45,45 @@ pub fn partial(words: &[u32], seed: u32) -> u32 {
     folded as u32
 }
 
+/// `csum_from32to16`: folds a 32-bit sum to 16 bits (end-around carry, no complement).
+#[must_use]
+pub const fn from32to16(x: u32) -> u16 {
+    let x = x.wrapping_add(x.rotate_right(16));
+    (x >> 16) as u16
+}
+
+/// [`partial`] over bytes of any length: x86-64 loads a short tail zero-padded, which sums
+/// like zero-padding the buffer to whole 32-bit words.
+#[must_use]
+pub fn partial_bytes(bytes: &[u8], seed: u32) -> u32 {
+    let words: Vec<u32> = bytes
+        .chunks(4)
+        .map(|c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            u32::from_le_bytes(w)
+        })
+        .collect();
+    partial(&words, seed)
+}
+
+/// `bpf_csum_diff` as Linux 6.13 and later compute it (one 16-bit result on every
+/// architecture, any sizes): `seed + sum(to) - sum(from)`, built from [`partial_bytes`] sums
+/// the way the kernel combines them (which fixes the representation of zero), folded with
+/// [`from32to16`]. Kernels before 6.13 refused sizes that are not multiples of 4 or total
+/// more than 512 bytes, and returned x86-64's unfolded 32-bit sum (which folds to the same
+/// checksum).
+#[must_use]
+pub fn diff(from: &[u8], to: &[u8], seed: u32) -> u16 {
+    let ret = match (from.is_empty(), to.is_empty()) {
+        (false, false) => sub(partial_bytes(to, seed), partial_bytes(from, 0)),
+        (true, false) => partial_bytes(to, seed),
+        (false, true) => !partial_bytes(from, !seed),
+        (true, true) => seed,
+    };
+    from32to16(ret)
+}
+
 /// `csum_replace4`: the new 16-bit checksum field after a 32-bit word changed `from` → `to`.
 #[must_use]
 pub const fn replace4(check: u16, from: u32, to: u32) -> u16 {
@@ -106,8 +145,9 @@ mod tests {
         hdr[5] = 0;
         assert_eq!(c4, full(&hdr));
         // The same change through a difference.
-        let diff = partial(&[!from, to], 0);
-        assert_eq!(replace_by_diff(c2, diff), c4);
+        assert_eq!(replace_by_diff(c2, partial(&[!from, to], 0)), c4);
+        let d = diff(&from.to_le_bytes(), &to.to_le_bytes(), 0);
+        assert_eq!(replace_by_diff(c2, u32::from(d)), c4);
     }
 
     #[test]
@@ -119,5 +159,9 @@ mod tests {
         assert_eq!(partial(&[u32::MAX, 1], 0), 1);
         assert_eq!(partial(&[0x8000_0000, 0x8000_0000], 0), 1);
         assert_eq!(partial(&[!5, 5], 0), u32::MAX);
+        assert_eq!(from32to16(0xf5fe_ffff), 0xf5fe);
+        assert_eq!(from32to16(0), 0);
+        assert_eq!(diff(&[], &[], 5), 5);
+        assert_eq!(partial_bytes(&[1, 2, 3], 0), 0x0003_0201);
     }
 }

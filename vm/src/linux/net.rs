@@ -67,8 +67,6 @@ const ETH_HLEN: i64 = 14;
 const XDP_FRAME_SIZE: u64 = 40;
 /// Largest XDP metadata (`skb_shared_info.meta_len` is a u8).
 const MAX_META: u64 = 255;
-/// Largest `bpf_csum_diff` input (`from_size + to_size`; Linux's scratch buffer).
-const MAX_CSUM_DIFF: u64 = 512;
 
 /// Offsets in the context structures.
 mod ctx_off {
@@ -215,26 +213,18 @@ fn skb_store_bytes(
     Ok(0)
 }
 
-/// `bpf_csum_diff(from, from_size, to, to_size, seed)`: the one's-complement sum of the seed,
-/// the complemented `from` words and the `to` words, as x86-64 Linux computes it
-/// ([`csum::partial`]). Sizes must be multiples of 4 totalling at most 512 (else `-EINVAL`).
+/// `bpf_csum_diff(from, from_size, to, to_size, seed)`: `seed + sum(to) - sum(from)` in
+/// one's-complement arithmetic, folded to 16 bits, for any sizes, as Linux 6.13 and later
+/// ([`csum::diff`]; earlier kernels returned `-EINVAL` for sizes that are not multiples of 4).
 fn csum_diff(
     _: &MapTable,
     ctx: &mut HelperContext<'_>,
     [from, from_size, to, to_size, seed]: [u64; 5],
 ) -> Result64 {
     let (fs, ts) = (u64::from(from_size as u32), u64::from(to_size as u32));
-    if (fs | ts) & 3 != 0 || fs + ts > MAX_CSUM_DIFF {
-        return Ok(Errno::Invalid.to_r0());
-    }
-    let word = |c: &[u8]| u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-    let mut words: Vec<u32> = ctx
-        .read(from, fs)?
-        .chunks_exact(4)
-        .map(|c| !word(c))
-        .collect();
-    words.extend(ctx.read(to, ts)?.chunks_exact(4).map(word));
-    Ok(u64::from(csum::partial(&words, seed as u32)))
+    let from = ctx.read(from, fs)?.to_vec();
+    let to = ctx.read(to, ts)?;
+    Ok(u64::from(csum::diff(&from, to, seed as u32)))
 }
 
 /// The checksum field a replace helper updates: its address, or the error to return.

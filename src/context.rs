@@ -10,16 +10,25 @@
 //!
 //! Packet contexts hold 32-bit packet addresses (`data`, `data_end`, `data_meta`), so the
 //! context and packet live in a [`ContextBuffer`] below 4 GiB ([`crate::lowmem`]). The packet
-//! sits at the *end* of its region, so a read past `data_end` faults in checked mode, and
-//! [`XDP_HEADROOM`] bytes of the region precede it as on Linux.
+//! follows [`XDP_HEADROOM`] bytes of headroom, as on Linux; the rest of the region is tailroom.
+//! The run's packet frame ([`apiary_vm::packet`]) tells the engines where the packet ends (a
+//! read past `data_end` faults in checked mode) and lets the packet helpers move its bounds:
+//! an XDP packet may grow into the headroom (`bpf_xdp_adjust_head`) and, like the 4 KiB frames
+//! of Linux's `BPF_PROG_TEST_RUN`, up to [`XDP_FRAME_SIZE`] minus [`XDP_TAIL_RESERVE`] at its
+//! end (`bpf_xdp_adjust_tail`). The run's output packet is the adjusted one.
 
 use apiary_elf::ProgramType as SectionType;
-use apiary_vm::{ExecState, Region};
+use apiary_vm::{ExecState, FrameKind, FrameLayout, Redirect, Region};
 
 use crate::lowmem::LowMemory;
 
 /// Bytes Linux reserves before an XDP packet (`XDP_PACKET_HEADROOM`).
 pub const XDP_HEADROOM: usize = 256;
+/// Size of the frame an XDP packet lives in (a page, as `BPF_PROG_TEST_RUN` allocates).
+pub const XDP_FRAME_SIZE: usize = 4096;
+/// Bytes at the end of an XDP frame the packet may not grow into (Linux's
+/// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` on x86-64).
+pub const XDP_TAIL_RESERVE: usize = 320;
 /// Largest packet a [`ContextBuffer`] takes.
 pub const MAX_PACKET: usize = 64 * 1024;
 /// Room for the context structure at the start of the buffer (the largest, a tracepoint
@@ -181,7 +190,7 @@ pub enum ContextError {
     PacketTooShort { len: usize, min: usize },
 }
 
-/// Where the current run's packet lies in a [`ContextBuffer`].
+/// Where the current run's packet lies in a [`ContextBuffer`] when the run starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PacketPlace {
     /// Offset of `data` in the buffer.
@@ -216,7 +225,8 @@ impl ContextBuffer {
         self.mem.region(PACKET_REGION_AT, len, true)
     }
 
-    /// Writes `packet` at the end of the packet region; returns where it lies.
+    /// Writes `packet` after the headroom of the packet region (zeroing the headroom, which a
+    /// previous run may have filled); returns where it lies.
     fn place_packet(&mut self, packet: &[u8]) -> Result<PacketPlace, ContextError> {
         let room = self.mem.len() - PACKET_REGION_AT - XDP_HEADROOM;
         if packet.len() > room.min(MAX_PACKET) {
@@ -225,15 +235,48 @@ impl ContextBuffer {
                 max: MAX_PACKET,
             });
         }
-        let at = self.mem.len() - packet.len();
-        // Clear the headroom (a previous, longer packet may have left bytes there).
-        let headroom_at = at - XDP_HEADROOM;
-        self.mem.zero(headroom_at, XDP_HEADROOM);
+        let at = PACKET_REGION_AT + XDP_HEADROOM;
+        self.mem.zero(PACKET_REGION_AT, XDP_HEADROOM);
         self.mem.write(at, packet);
         Ok(PacketPlace {
             at,
             len: packet.len(),
         })
+    }
+
+    /// The frame of a run over the packet at `p`: its bounds and how far it may move.
+    fn layout(&self, kind: FrameKind, p: PacketPlace) -> FrameLayout {
+        let base = self.mem.addr();
+        let hard_start = base + PACKET_REGION_AT as u64;
+        let data = base + p.at as u64;
+        let data_end = data + p.len as u64;
+        let limit = base + self.mem.len() as u64;
+        let hard_end = match kind {
+            // Packets longer than a frame's room keep their length as the limit.
+            FrameKind::Xdp => {
+                (hard_start + (XDP_FRAME_SIZE - XDP_TAIL_RESERVE) as u64).clamp(data_end, limit)
+            }
+            FrameKind::SkBuff { .. } => data_end,
+        };
+        FrameLayout {
+            kind,
+            ctx: base,
+            hard_start,
+            data_meta: data,
+            data,
+            data_end,
+            hard_end,
+            limit,
+        }
+    }
+
+    /// Makes `layout` the frame of `state`'s runs.
+    fn set_frame(&self, state: &mut ExecState, layout: FrameLayout) {
+        // SAFETY: `[hard_start, limit)` is this buffer's packet region, which the owner
+        // registers (writable) in the environment of every program run with `state` and keeps
+        // alive for those runs; `ctx` is offset 0, where `prepare` writes the context of
+        // `layout.kind`; `layout` (built by `Self::layout`) is ordered.
+        unsafe { state.set_frame(Some(layout)) };
     }
 
     fn addr32(&self, at: usize) -> u32 {
@@ -254,9 +297,12 @@ impl ContextBuffer {
         state: &mut ExecState,
     ) -> Result<(usize, Option<PacketPlace>), ContextError> {
         self.mem.clear_packet(state);
+        // SAFETY: no frame: nothing is promised.
+        unsafe { state.set_frame(None) };
         match kind {
             ContextKind::Xdp => {
                 let p = self.place_packet(input)?;
+                let layout = self.layout(FrameKind::Xdp, p);
                 let mut ctx = [0u8; xdp_md::SIZE];
                 let data = self.addr32(p.at);
                 let end = self.addr32(p.at + p.len);
@@ -265,6 +311,7 @@ impl ContextBuffer {
                 put32(&mut ctx, xdp_md::DATA_META, data);
                 put32(&mut ctx, xdp_md::INGRESS_IFINDEX, LOOPBACK_IFINDEX);
                 self.mem.write(0, &ctx);
+                self.set_frame(state, layout);
                 Ok((xdp_md::SIZE, Some(p)))
             }
             ContextKind::SkBuff { l2 } => {
@@ -278,6 +325,14 @@ impl ContextBuffer {
                 let protocol = u32::from(u16::from_ne_bytes([input[12], input[13]]));
                 let data = if l2 { input } else { &input[ETH_HLEN..] };
                 let p = self.place_packet(data)?;
+                let ether_type = u16::from_be_bytes([input[12], input[13]]);
+                let layout = self.layout(
+                    FrameKind::SkBuff {
+                        l2,
+                        protocol: ether_type,
+                    },
+                    p,
+                );
                 let mut ctx = [0u8; sk_buff::SIZE];
                 let start = self.addr32(p.at);
                 put32(&mut ctx, sk_buff::LEN, p.len as u32);
@@ -289,6 +344,7 @@ impl ContextBuffer {
                 put32(&mut ctx, sk_buff::WIRE_LEN, input.len() as u32);
                 self.mem.write(0, &ctx);
                 self.mem.set_packet(state, p.at, p.len);
+                self.set_frame(state, layout);
                 Ok((sk_buff::SIZE, Some(p)))
             }
             ContextKind::Mem | ContextKind::Struct { .. } => Ok((0, None)),
@@ -300,15 +356,31 @@ impl ContextBuffer {
         self.mem.slice_mut(0, len).unwrap_or_default()
     }
 
-    /// The packet after a run.
+    /// The packet after a run: `data..data_end` of the run's frame (the helpers may have moved
+    /// them), or the packet as placed when the run has no frame.
     #[must_use]
-    pub fn packet(&self, place: PacketPlace) -> Vec<u8> {
-        self.mem.read(place.at, place.len).unwrap_or_default()
+    pub fn packet(&self, place: PacketPlace, state: &ExecState) -> Vec<u8> {
+        let base = self.mem.addr();
+        let span = state
+            .control()
+            .frame()
+            .layout()
+            .and_then(|l| Some(((l.data.checked_sub(base))? as usize, l.len() as usize)));
+        let (at, len) = span.unwrap_or((place.at, place.len));
+        self.mem.read(at, len).unwrap_or_default()
     }
 
-    /// Forgets the state's packet after a run.
+    /// The redirect target a helper recorded in the last run, if any.
+    #[must_use]
+    pub fn redirect(state: &ExecState) -> Option<Redirect> {
+        state.control().frame().redirect()
+    }
+
+    /// Forgets the state's packet, frame and redirect after a run (read them first).
     pub fn finish(&self, state: &mut ExecState) {
         self.mem.clear_packet(state);
+        // SAFETY: no frame: nothing is promised.
+        unsafe { state.set_frame(None) };
     }
 }
 
@@ -350,10 +422,19 @@ mod tests {
         assert_eq!(end - data, 60);
         assert_eq!(get32(&ctx, 8), data);
         let region = buf.packet_region().expect("region");
-        assert_eq!(u64::from(end), region.start + region.len);
-        assert!(u64::from(data) >= region.start + XDP_HEADROOM as u64);
-        assert_eq!(buf.packet(place), packet);
+        assert_eq!(u64::from(data), region.start + XDP_HEADROOM as u64);
+        let frame = state.control().frame().layout().expect("frame");
+        assert_eq!(frame.limit, region.start + region.len);
+        assert_eq!(frame.hard_start, region.start);
+        assert_eq!(frame.data_end, u64::from(end));
+        assert_eq!(
+            frame.hard_end - frame.hard_start,
+            (XDP_FRAME_SIZE - XDP_TAIL_RESERVE) as u64
+        );
+        assert_eq!(buf.packet(place, &state), packet);
         assert!(state.packet().is_none());
+        buf.finish(&mut state);
+        assert!(state.control().frame().layout().is_none());
         assert_eq!(
             buf.prepare(ContextKind::Xdp, &vec![0; MAX_PACKET + 1], &mut state),
             Err(ContextError::PacketTooLarge {

@@ -32,7 +32,7 @@ use apiary_vm::maps::{
 };
 use apiary_vm::{
     Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Insn, LoadError,
-    LoadOptions, Outcome, Program, ProgramSet, Region,
+    LoadOptions, Outcome, Program, ProgramSet, Redirect, Region,
 };
 use thiserror::Error;
 
@@ -240,9 +240,13 @@ pub struct RunOutput {
     pub outcome: Outcome,
     /// The program's context kind.
     pub context: ContextKind,
-    /// The memory after the run: the input (mem), the packet (xdp, socket buffers), or the
-    /// context bytes (structures).
+    /// The memory after the run: the input (mem), the packet (xdp, socket buffers: from
+    /// `data` to `data_end` as the run left them, so after `bpf_xdp_adjust_head` / `_tail` the
+    /// adjusted packet, without XDP metadata), or the context bytes (structures).
     pub data: Vec<u8>,
+    /// Where `bpf_redirect` / `bpf_redirect_map` sent the packet (the last call of the run), as
+    /// Linux's `bpf_redirect_info` would hold it for the driver.
+    pub redirect: Option<Redirect>,
 }
 
 impl RunOutput {
@@ -615,6 +619,7 @@ impl LoadedObject {
                 instructions: None,
             })
         };
+        let mut redirect = None;
         let (outcome, data) = match (context, self.buffer.as_mut()) {
             (ContextKind::Mem, _) => {
                 let mut mem = input.to_vec();
@@ -629,8 +634,9 @@ impl LoadedObject {
                     .prepare(context, input, state)
                     .map_err(|source| ObjectError::Context { source })?;
                 let outcome = run(state, buffer.context(len));
+                let data = place.map(|p| buffer.packet(p, state)).unwrap_or_default();
+                redirect = ContextBuffer::redirect(state);
                 buffer.finish(state);
-                let data = place.map(|p| buffer.packet(p)).unwrap_or_default();
                 (outcome, data)
             }
             (ContextKind::Xdp | ContextKind::SkBuff { .. }, None) => {
@@ -644,6 +650,7 @@ impl LoadedObject {
             outcome,
             context,
             data,
+            redirect,
         })
     }
 

@@ -201,7 +201,8 @@ pub fn set_prog(array: &KMap, index: u32, prog: &OwnedFd) -> io::Result<()> {
 
 /// One `BPF_PROG_TEST_RUN`: (retval, the packet afterwards).
 pub fn test_run(prog: &OwnedFd, packet: &[u8]) -> io::Result<(u32, Vec<u8>)> {
-    let mut out = vec![0u8; packet.len() + 512];
+    // Room for packets the program grew (an XDP frame holds up to 4 KiB).
+    let mut out = vec![0u8; packet.len() + 4096];
     let run = sys::prog_test_run(prog, packet, &mut out)?;
     out.truncate(run.data_size_out as usize);
     Ok((run.retval, out))

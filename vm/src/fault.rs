@@ -32,6 +32,11 @@ pub enum HelperError {
     /// its region table without them ([`crate::memory::RegionTable::new`]).
     #[error("helper {id} needs run control cells the engine does not provide")]
     NoRunControl { id: u32 },
+    /// A packet helper ran without a packet of the kind it needs (an XDP or socket-buffer
+    /// context the host described with [`crate::ExecState::set_frame`]), or was not given that
+    /// context as its first argument. Linux's verifier rejects such programs.
+    #[error("helper {id} needs the run's packet context")]
+    NoPacket { id: u32 },
     /// A callback the helper called faulted; the engine reports the callback's own fault.
     #[error("a callback called by the helper faulted")]
     CallbackFailed,

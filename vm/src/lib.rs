@@ -20,6 +20,7 @@ pub mod linux_helpers;
 pub mod maps;
 pub mod memory;
 pub mod opcode;
+pub mod packet;
 pub mod program;
 pub mod semantics;
 
@@ -34,4 +35,5 @@ pub use instruction::{Instruction, Reg};
 pub use interpreter::Interpreter;
 pub use maps::{MapSpec, MapTable};
 pub use memory::{ExecState, Region, RunControl};
+pub use packet::{FrameKind, FrameLayout, PacketFrame, Redirect};
 pub use program::Program;

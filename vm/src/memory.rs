@@ -15,6 +15,7 @@
 use std::cell::Cell;
 
 use crate::fault::{Access, HelperError};
+use crate::packet::{FrameLayout, PacketFrame};
 
 /// Bytes of stack per call frame (Linux `MAX_BPF_STACK`).
 pub const FRAME_SIZE: usize = 512;
@@ -98,6 +99,7 @@ pub struct RunControl {
     tail_call: Cell<Option<u32>>,
     tail_calls: Cell<u32>,
     programs: Cell<u32>,
+    frame: PacketFrame,
 }
 
 impl RunControl {
@@ -154,6 +156,12 @@ impl RunControl {
     pub fn end_chain(&self) {
         self.tail_call.set(None);
         self.programs.set(0);
+    }
+
+    /// The run's packet frame (packet helpers move it; checked accesses follow its end).
+    #[must_use]
+    pub const fn frame(&self) -> &PacketFrame {
+        &self.frame
     }
 }
 
@@ -265,6 +273,23 @@ impl ExecState {
     /// through Rust references during runs) for every run made with this state while it is set.
     pub unsafe fn set_packet(&mut self, packet: Option<Region>) {
         self.packet = packet;
+    }
+
+    /// Describes (or clears) the packet frame of the following runs, and clears any recorded
+    /// redirect. Packet helpers read and move the packet within `layout`'s bounds and write the
+    /// context structure at `layout.ctx`; the host reads the adjusted packet back from
+    /// [`RunControl::frame`] after a run.
+    ///
+    /// # Safety
+    /// `[hard_start, limit)` must lie inside one writable region of every run made with this
+    /// state while it is set (so that verified code, which trusts the context's packet
+    /// pointers the helpers write, stays inside it), `layout.ctx` must be the run's context of
+    /// `layout.kind`, and the layout must be ordered ([`FrameLayout::is_ordered`]; an unordered
+    /// layout is ignored).
+    pub unsafe fn set_frame(&mut self, layout: Option<FrameLayout>) {
+        let frame = self.control.frame();
+        frame.set_layout(layout.filter(FrameLayout::is_ordered));
+        frame.set_redirect(None);
     }
 
     /// The stack region and the control cells at once (for engines building a
@@ -385,7 +410,10 @@ impl<'a> RegionTable<'a> {
     #[must_use]
     pub fn check(&self, addr: u64, len: u64, access: Access) -> bool {
         let ok = |r: &Region| r.contains(addr, len) && (access == Access::Read || r.writable);
-        ok(&self.stack) || ok(&self.input) || self.extra.iter().any(ok)
+        ok(&self.stack)
+            || ok(&self.input)
+            || (self.extra.iter().any(ok)
+                && self.control.is_none_or(|c| c.frame().allows(addr, len)))
     }
 }
 

@@ -133,3 +133,21 @@ pub fn prandom_u32() -> u32 {
         (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
     })
 }
+
+/// The tick rate `bpf_jiffies64` counts in. Linux's `CONFIG_HZ` is a build choice (100, 250,
+/// 300 or 1000); apiary takes 250, the x86-64 `defconfig` and Debian value. Programs that need
+/// the real rate derive it at load time (Cilium probes it), so any fixed value is consistent as
+/// long as it does not change during a run.
+pub const HZ: u64 = 250;
+
+/// Linux `INITIAL_JIFFIES`: the counter starts 300 seconds before its 32-bit wrap, so that
+/// wrap bugs show early.
+pub const INITIAL_JIFFIES: u64 = (-300i64 * HZ as i64) as u32 as u64;
+
+/// `bpf_jiffies64`: ticks at [`HZ`] since boot, as `get_jiffies_64` (from `CLOCK_MONOTONIC`,
+/// which Linux's tick also follows, plus [`INITIAL_JIFFIES`]).
+#[must_use]
+pub fn jiffies64() -> u64 {
+    let ns = ktime_ns(Clock::Monotonic);
+    INITIAL_JIFFIES.wrapping_add(ns / (1_000_000_000 / HZ))
+}

@@ -1,6 +1,9 @@
-//! The Linux helper profile: map, ring buffer, perf, tail-call, probe-read, time, identity and
-//! formatting helpers under their Linux ids and names ([`crate::linux_helpers`]), built for one
+//! The Linux helper profile: map, ring buffer, perf, tail-call, probe-read, time, identity,
+//! formatting and packet helpers under their Linux ids and names ([`crate::linux_helpers`]), built for one
 //! [`MapTable`].
+//!
+//! The packet helpers (socket-buffer bytes and checksums, redirects, XDP head/meta/tail moves)
+//! are in [`net`]; they need the run's packet frame ([`crate::packet`]).
 //!
 //! Every pointer argument goes through [`HelperContext::read`] / [`HelperContext::write`]; map
 //! arguments are handles validated through the table (an invalid one is a
@@ -11,8 +14,11 @@
 //! [`environment`] keeps the map memory its regions describe alive for as long as any engine
 //! prepared from it.
 
+pub mod csum;
+pub mod flow;
 pub mod format;
 pub mod host;
+pub mod net;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -111,6 +117,7 @@ pub mod id {
     pub const PROBE_READ_KERNEL: u32 = 113;
     pub const PROBE_READ_USER_STR: u32 = 114;
     pub const PROBE_READ_KERNEL_STR: u32 = 115;
+    pub const JIFFIES64: u32 = 118;
     pub const KTIME_GET_BOOT_NS: u32 = 125;
     pub const RINGBUF_OUTPUT: u32 = 130;
     pub const RINGBUF_RESERVE: u32 = 131;
@@ -257,6 +264,10 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
         id::KTIME_GET_NS,
         Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Monotonic))),
     );
+    add(id::JIFFIES64, Box::new(|_, _, _| Ok(host::jiffies64())));
+    for (helper, f) in net::helpers() {
+        add(helper, f);
+    }
     add(
         id::KTIME_GET_BOOT_NS,
         Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Boot))),

@@ -111,6 +111,9 @@ pub enum Errno {
     /// `E2BIG` (7): the map is full.
     #[error("E2BIG: the map is full")]
     TooBig,
+    /// `EACCES` (13): permission denied (an XDP metadata length Linux refuses).
+    #[error("EACCES: permission denied")]
+    Access,
     /// `EFAULT` (14): bad address.
     #[error("EFAULT: bad address")]
     Fault,
@@ -139,6 +142,7 @@ impl Errno {
             Errno::NoEntry => 2,
             Errno::TooBig => 7,
             Errno::Again => 11,
+            Errno::Access => 13,
             Errno::Fault => 14,
             Errno::Busy => 16,
             Errno::Exists => 17,

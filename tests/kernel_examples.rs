@@ -20,22 +20,6 @@ use common::{arp, ipv4, object, ICMP, TCP, UDP};
 const PROG_TYPE_SOCKET_FILTER: u32 = 1;
 const PROG_TYPE_XDP: u32 = 6;
 
-fn kernel_available(test: &str) -> bool {
-    if apiary_conformance::kernel::available() {
-        return true;
-    }
-    let why = apiary_conformance::kernel::oracle()
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        !apiary_conformance::kernel::required(),
-        "APIARY_REQUIRE_KERNEL=1 but the kernel is unavailable: {why}"
-    );
-    eprintln!("NOTICE: {test}: kernel comparison skipped: {why}");
-    false
-}
-
 /// One example loaded in both places.
 struct Both {
     apiary: LoadedObject,
@@ -157,7 +141,7 @@ fn traffic() -> Vec<Vec<u8>> {
 
 #[test]
 fn xdp_counter_matches_the_kernel() {
-    if !kernel_available("xdp_counter") {
+    if !kernel::available("xdp_counter") {
         return;
     }
     let mut b = Both::new("xdp_counter", PROG_TYPE_XDP);
@@ -169,7 +153,7 @@ fn xdp_counter_matches_the_kernel() {
 
 #[test]
 fn ringbuf_events_match_the_kernel() {
-    if !kernel_available("ringbuf_events") {
+    if !kernel::available("ringbuf_events") {
         return;
     }
     let mut b = Both::new("ringbuf_events", PROG_TYPE_XDP);
@@ -181,7 +165,7 @@ fn ringbuf_events_match_the_kernel() {
 
 #[test]
 fn globals_match_the_kernel() {
-    if !kernel_available("globals") {
+    if !kernel::available("globals") {
         return;
     }
     let mut b = Both::new("globals", PROG_TYPE_XDP);
@@ -193,7 +177,7 @@ fn globals_match_the_kernel() {
 
 #[test]
 fn bounded_loop_matches_the_kernel() {
-    if !kernel_available("bounded_loop") {
+    if !kernel::available("bounded_loop") {
         return;
     }
     let mut b = Both::new("bounded_loop", PROG_TYPE_XDP);
@@ -205,7 +189,7 @@ fn bounded_loop_matches_the_kernel() {
 
 #[test]
 fn tail_dispatch_matches_the_kernel() {
-    if !kernel_available("tail_dispatch") {
+    if !kernel::available("tail_dispatch") {
         return;
     }
     let mut b = Both::new("tail_dispatch", PROG_TYPE_XDP);
@@ -223,7 +207,7 @@ fn tail_dispatch_matches_the_kernel() {
 
 #[test]
 fn socket_filter_matches_the_kernel() {
-    if !kernel_available("socket_filter") {
+    if !kernel::available("socket_filter") {
         return;
     }
     let mut b = Both::new("socket_filter", PROG_TYPE_SOCKET_FILTER);

@@ -274,25 +274,9 @@ fn apiary(
     Some((out.outcome.result.map_err(|f| f.to_string()), out.data))
 }
 
-fn kernel_available() -> bool {
-    if apiary_conformance::kernel::available() {
-        return true;
-    }
-    let why = apiary_conformance::kernel::oracle()
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        !apiary_conformance::kernel::required(),
-        "APIARY_REQUIRE_KERNEL=1 but the kernel is unavailable: {why}"
-    );
-    eprintln!("NOTICE: packet helper kernel comparison skipped: {why}");
-    false
-}
-
 #[test]
 fn packet_helpers_agree_across_engines_and_with_the_kernel() {
-    let with_kernel = kernel_available();
+    let with_kernel = kernel::available("packet helpers");
     let mut compared = std::collections::BTreeMap::<&str, usize>::new();
     let mut unverified_only = 0;
     for case in cases() {

@@ -7,32 +7,11 @@
 //! Input: 16 bytes of memory, then the program.
 #![no_main]
 
-use apiary_fuzz::compare_verified;
-use apiary_verifier::{verify, Platform, ProgramType};
-use apiary_vm::{insn::insns_from_bytes, LoadOptions, Program};
+use apiary_fuzz::{accepted_mem_program, compare_verified};
 use libfuzzer_sys::fuzz_target;
 
-const MEM: usize = 16;
-
 fuzz_target!(|data: &[u8]| {
-    if data.len() < MEM {
-        return;
+    if let Some((program, verified, mem)) = accepted_mem_program(data) {
+        compare_verified(program, &verified.facts, mem);
     }
-    let (mem, code) = data.split_at(MEM);
-    let code = &code[..code.len() - code.len() % 8];
-    let Ok(insns) = insns_from_bytes(code) else {
-        return;
-    };
-    let Ok(program) = Program::new(insns, &LoadOptions::default()) else {
-        return;
-    };
-    let Ok(verified) = verify(
-        &program,
-        &Platform::empty(),
-        &ProgramType::mem(Some(MEM as u64)),
-        &[],
-    ) else {
-        return;
-    };
-    compare_verified(program, &verified.facts, mem);
 });

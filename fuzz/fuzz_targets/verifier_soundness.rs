@@ -5,33 +5,12 @@
 
 use std::sync::Arc;
 
-use apiary_verifier::{verify, Platform, ProgramType};
-use apiary_vm::{
-    insn::insns_from_bytes, Environment, ExecConfig, Executable, Fault, HelperTable, Interpreter,
-    LoadOptions, Program,
-};
+use apiary_fuzz::accepted_mem_program;
+use apiary_vm::{Environment, ExecConfig, Executable, Fault, HelperTable, Interpreter};
 use libfuzzer_sys::fuzz_target;
 
-const MEM: usize = 16;
-
 fuzz_target!(|data: &[u8]| {
-    if data.len() < MEM {
-        return;
-    }
-    let (mem, code) = data.split_at(MEM);
-    let code = &code[..code.len() - code.len() % 8];
-    let Ok(insns) = insns_from_bytes(code) else {
-        return;
-    };
-    let Ok(program) = Program::new(insns, &LoadOptions::default()) else {
-        return;
-    };
-    let Ok(verified) = verify(
-        &program,
-        &Platform::empty(),
-        &ProgramType::mem(Some(MEM as u64)),
-        &[],
-    ) else {
+    let Some((program, verified, mem)) = accepted_mem_program(data) else {
         return;
     };
     let env = Environment::new(

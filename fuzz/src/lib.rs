@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use apiary_conformance::runner::{agree, Observation};
 use apiary_conformance::{conformance_helpers, prepare, EngineKind, PrepareError};
+use apiary_verifier::{verify, Platform, ProgramType, Verified};
+use apiary_vm::insn::insns_from_bytes;
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Interpreter, Program,
+    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Interpreter, LoadOptions,
+    Program,
 };
 
 /// Budget for fuzzed runs: small, so looping programs end quickly.
@@ -114,4 +117,28 @@ pub fn compare_verified(program: Program, facts: &Facts, mem: &[u8]) {
             program.insns()
         );
     }
+}
+
+/// Memory size of the `mem` programs the verifier targets check.
+pub const VERIFIED_MEM: usize = 16;
+
+/// Splits fuzz input into [`VERIFIED_MEM`] bytes of memory and a program, and verifies the
+/// program as a `mem` program of that size without helpers: `None` when the input is too short,
+/// the program does not load, or the verifier rejects it.
+pub fn accepted_mem_program(data: &[u8]) -> Option<(Program, Verified, &[u8])> {
+    if data.len() < VERIFIED_MEM {
+        return None;
+    }
+    let (mem, code) = data.split_at(VERIFIED_MEM);
+    let code = &code[..code.len() - code.len() % 8];
+    let insns = insns_from_bytes(code).ok()?;
+    let program = Program::new(insns, &LoadOptions::default()).ok()?;
+    let verified = verify(
+        &program,
+        &Platform::empty(),
+        &ProgramType::mem(Some(VERIFIED_MEM as u64)),
+        &[],
+    )
+    .ok()?;
+    Some((program, verified, mem))
 }

@@ -207,3 +207,21 @@ pub fn test_run(prog: &OwnedFd, packet: &[u8]) -> io::Result<(u32, Vec<u8>)> {
     out.truncate(run.data_size_out as usize);
     Ok((run.retval, out))
 }
+
+/// Whether the kernel can run BPF programs here. When it cannot, prints a notice naming `test`
+/// and returns false; with `APIARY_REQUIRE_KERNEL=1` it fails instead.
+pub fn available(test: &str) -> bool {
+    if apiary_conformance::kernel::available() {
+        return true;
+    }
+    let why = apiary_conformance::kernel::oracle()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        !apiary_conformance::kernel::required(),
+        "APIARY_REQUIRE_KERNEL=1 but the kernel is unavailable: {why}"
+    );
+    eprintln!("NOTICE: {test}: kernel comparison skipped: {why}");
+    false
+}

@@ -40,7 +40,7 @@ fn main() {
         readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
     };
     let maps: Vec<MapInfo> = obj.maps.iter().map(info).collect();
-    let inner_maps = obj
+    let inner_maps: Vec<(u32, MapInfo)> = obj
         .maps
         .iter()
         .enumerate()
@@ -48,6 +48,9 @@ fn main() {
         .collect();
     for (i, m) in maps.iter().enumerate() {
         println!("map {i}: {m:?}");
+    }
+    for (i, m) in &inner_maps {
+        println!("inner map of map {i}: {m:?}");
     }
     let ptype = ProgramType::for_object(file, section);
     let options = Options {

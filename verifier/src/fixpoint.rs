@@ -554,6 +554,12 @@ impl<'a> Analyzer<'a> {
                 Instruction::LddwTail => {}
             }
             transfer::syms::update_syms(pc, &ins, &mut s, &pre_syms);
+            if !s.guards.is_empty() {
+                let mut w = Vec::new();
+                termination::written(&ins, &mut w);
+                let w: Vec<u8> = w.iter().map(|r| r.number()).collect();
+                crate::domain::pkt_guard::forget_regs(&mut s, &w);
+            }
             shifted = transfer::syms::truncation(pc, &ins, &mut s, &pre_syms, pre_fits, shifted);
             if hard {
                 if let Some(ok) = fact {

@@ -8,7 +8,8 @@
 //!
 //! Design (see `/work/shared/reference/VERIFIER.md` §6): non-relational domains (known bits plus
 //! signed/unsigned 64/32-bit ranges per scalar; pointers as region + offset; packet ranges
-//! learned from `data_end` comparisons; a byte-precise stack per frame), a fixpoint over basic
+//! learned from `data_end` comparisons, kept through joins as facts guarded by a register when
+//! one path lacks them ([`domain::pkt_guard`]); a byte-precise stack per frame), a fixpoint over basic
 //! blocks in weak topological order with threshold widening, calls analysed per calling
 //! context, and termination proven per loop from an induction variable.
 

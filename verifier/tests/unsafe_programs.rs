@@ -182,6 +182,41 @@ exit"
     )
 }
 
+/// xdp: the test of `data + var + check` against `data_end` turned into a number (r6 = 0 when
+/// it holds, `bad` when not, as Cilium's `revalidate_data` does), then enough branches on
+/// another input that the paths are joined (more than `max_paths`), `between`, `test` of r6
+/// jumping to `drop`, and `load` through r2 = data + var.
+fn revalidate(check: u32, bad: i32, between: &str, test: &str, load: &str) -> String {
+    let fork: String = (0..6)
+        .map(|i| format!("jset %r7, {}, +1\nadd %r8, {}\n", 1 << i, 1 << i))
+        .collect();
+    format!(
+        "ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+ldxw %r5, [%r1+12]
+ldxw %r7, [%r1+16]
+and %r5, 255
+add %r2, %r5
+mov %r4, %r2
+add %r4, {check}
+mov %r8, 0
+jgt %r4, %r3, bad
+mov %r6, 0
+ja join
+bad:
+mov %r6, {bad}
+join:
+{fork}{between}
+{test}
+{load}
+mov %r0, 0
+exit
+drop:
+mov %r0, 1
+exit"
+    )
+}
+
 #[allow(clippy::too_many_lines)]
 fn cases() -> Vec<Case> {
     let xdp = ProgramType::xdp();
@@ -1054,10 +1089,7 @@ fn cases() -> Vec<Case> {
             "ldxb %r3, [%r1+0]\nand %r3, 1\nmov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, %r3\njlt %r1, 10, loop\nexit",
             "ldxb %r3, [%r1+0]\nor %r3, 1\nmov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, %r3\njlt %r1, 10, loop\nexit",
             "UnboundedLoop",
-        )
-        .flag(Flag::KnownGap(
-            "a loop whose step is a variable in [1, 255] is not proven to terminate",
-        )),
+        ),
         case(
             "inner loop never ends",
             "loop",
@@ -1367,6 +1399,62 @@ fn cases() -> Vec<Case> {
             "ldxw %r9, [%r1+12]\nstw [%r10-4], 0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\njeq %r9, 0, join\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njoin:\njeq %r0, 0, out\nldxdw %r5, [%r0+0]\nout:\nmov %r0, 0\nexit",
             "NullDereference",
         ),
+        case(
+            "packet bound kept through a join by a tested number, one byte short",
+            "packet",
+            xdp,
+            revalidate(3, -22, "", "jne32 %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            revalidate(4, -22, "", "jne32 %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard register overwritten before its test",
+            "packet",
+            xdp,
+            revalidate(4, -22, "mov %r6, 0", "jne %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            revalidate(4, -22, "mov %r9, 0", "jne %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard tested the wrong way",
+            "packet",
+            xdp,
+            revalidate(4, -22, "", "jeq %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            revalidate(4, -22, "", "jne %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard register equal on both paths",
+            "packet",
+            xdp,
+            revalidate(4, 0, "", "jne %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            revalidate(4, 1, "", "jne %r6, 0, drop", "ldxw %r0, [%r2+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard register reloaded from the stack",
+            "packet",
+            xdp,
+            revalidate(
+                4,
+                -22,
+                "stdw [%r10-8], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            "OutOfBounds",
+        )
+        .flag(Flag::KnownGap(
+            "a guard dies with its register: a number spilled and reloaded loses the packet \
+             bound it guarded",
+        )),
         case(
             "packet bound learned on one path only",
             "packet",

@@ -1,6 +1,7 @@
 //! Abstract domains: known bits, scalars, register values, stacks, whole states.
 
 pub mod disjuncts;
+pub mod pkt_guard;
 pub mod scalar;
 pub mod scalar_cmp;
 pub mod scalar_ops;

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use super::pkt_guard::{self, Guard};
 use super::scalar::Thresholds;
 use super::stack::Stack;
 use super::value::{Ptr, Region, Val};
@@ -32,6 +33,9 @@ pub struct State {
     pub meta: u64,
     /// For variable-offset packet pointers: `base(id) + k <= data_end` is proven.
     pub pkt_ids: Vec<(u32, i64)>,
+    /// Packet facts that hold unless a register holds certain values (see
+    /// [`super::pkt_guard`]).
+    pub guards: Vec<Guard>,
     /// Live references (ring-buffer records) that must be released before exit.
     pub refs: Vec<u32>,
     /// Per register, a symbolic value `V(id) + delta` shared by copies of one number (so that a
@@ -59,6 +63,7 @@ impl State {
             pkt: 0,
             meta: 0,
             pkt_ids: Vec::new(),
+            guards: Vec::new(),
             refs: Vec::new(),
             syms: [None; 11],
         }
@@ -110,6 +115,7 @@ impl State {
     /// Starts a new symbolic value `id` (the previous one of that id is forgotten everywhere).
     pub fn fresh_sym(&mut self, id: u32) {
         self.pkt_ids.retain(|(i, _)| *i != id);
+        self.guards.retain(|g| g.id != id);
         for s in &mut self.syms {
             if s.is_some_and(|(i, _)| i == id) {
                 *s = None;
@@ -199,6 +205,7 @@ impl State {
                     .map(|&(_, l)| (id, k.min(l)))
             })
             .collect();
+        let guards = pkt_guard::join(self, o, th.is_some());
         let mut refs = self.refs.clone();
         refs.extend(o.refs.iter().copied());
         refs.sort_unstable();
@@ -215,6 +222,7 @@ impl State {
             pkt: self.pkt.min(o.pkt),
             meta: self.meta.min(o.meta),
             pkt_ids,
+            guards,
             refs,
             syms,
         }
@@ -234,6 +242,9 @@ impl State {
         }
         for (id, k) in &self.pkt_ids {
             let _ = write!(out, "pkt_base{id}+{k}<=end; ");
+        }
+        for g in &self.guards {
+            let _ = write!(out, "{g}; ");
         }
         if !self.refs.is_empty() {
             let _ = write!(out, "refs={:?}; ", self.refs);

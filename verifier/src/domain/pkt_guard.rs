@@ -1,0 +1,178 @@
+//! Packet facts that hold on some paths only, kept through a join as implications on a
+//! register.
+//!
+//! Compiled code often turns a packet bound test into a number and tests the number later
+//! (Cilium's `revalidate_data`: `if (data + off + k > data_end) ret = -22; else ret = 0; ...
+//! if (ret != 0) goto drop; load [data + off]`). The join after the first test keeps the bound
+//! only where both paths proved it, so the load is rejected although every path that reaches it
+//! passed the test. A [`Guard`] keeps the fact through the join as "the bound holds unless the
+//! register holds one of the values it had on the paths without the bound"; a later test that
+//! excludes those values (here `ret != 0`) makes the bound unconditional again ([`promote`]).
+//!
+//! Soundness: a guard is created at a join only from a register whose values on the two sides
+//! are disjoint, with the side lacking the fact giving the excluded values; it is dropped when
+//! its register is written ([`forget_regs`]), when packet facts are reset (helpers that move
+//! the packet), when its base id is renamed, and across call frames. Refining the register
+//! only removes states, so the implication survives every branch.
+
+use std::fmt;
+
+use super::scalar::Scalar;
+use super::state::State;
+use super::value::ScalarText;
+
+/// At most this many guards per state (extra ones are dropped, which only loses precision).
+pub const MAX_GUARDS: usize = 8;
+
+/// `base(id) + k <= data_end` holds in every concrete state whose register `reg` holds a
+/// value outside `unless` (`id` 0: `data + k <= data_end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Guard {
+    /// Packet base (see [`State::pkt_ids`]); 0 for `data`.
+    pub id: u32,
+    /// Bytes proven after the base.
+    pub k: i64,
+    /// The register (0–9).
+    pub reg: u8,
+    /// The register's values on the paths where the bound may not hold.
+    pub unless: Scalar,
+}
+
+impl fmt::Display for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "pkt_base{}+{}<=end unless r{} in {}",
+            self.id,
+            self.k,
+            self.reg,
+            ScalarText(&self.unless)
+        )
+    }
+}
+
+/// The bound a state proves unconditionally for base `id` (0 when none).
+fn bound(s: &State, id: u32) -> Option<i64> {
+    s.pkt_bound(id)
+}
+
+/// Every unconditional packet fact of `s`, as (id, k).
+fn facts(s: &State) -> impl Iterator<Item = (u32, i64)> + '_ {
+    let data = (s.pkt > 0).then_some((0, s.pkt.min(i64::MAX as u64) as i64));
+    data.into_iter().chain(s.pkt_ids.iter().copied())
+}
+
+fn scalar(s: &State, r: usize) -> Option<&Scalar> {
+    s.regs[r].scalar()
+}
+
+/// Whether `x` contains every value of `y`.
+fn covers(x: &Scalar, y: &Scalar) -> bool {
+    x.join(y) == *x
+}
+
+/// Guards of the join of `a` and `b` (`widen`: a loop head, where only guards both sides
+/// share are kept, so that the iteration stays finite).
+#[must_use]
+pub fn join(a: &State, b: &State, widen: bool) -> Vec<Guard> {
+    if widen {
+        return a
+            .guards
+            .iter()
+            .filter(|g| b.guards.contains(g))
+            .copied()
+            .collect();
+    }
+    if a.guards.is_empty() && b.guards.is_empty() && a.pkt == b.pkt && a.pkt_ids == b.pkt_ids {
+        return Vec::new();
+    }
+    let mut out: Vec<Guard> = Vec::new();
+    let push = |g: Guard, out: &mut Vec<Guard>| {
+        if out.len() < MAX_GUARDS && !out.contains(&g) {
+            out.push(g);
+        }
+    };
+    for (x, y) in [(a, b), (b, a)] {
+        // A fact `x` proves and `y` does not.
+        for (id, k) in facts(x) {
+            if bound(y, id).is_some_and(|l| l >= k) {
+                continue;
+            }
+            let mut from_guard = false;
+            for g in y.guards.iter().filter(|g| g.id == id && g.k >= k) {
+                push(Guard { k, ..*g }, &mut out);
+                from_guard = true;
+            }
+            if from_guard {
+                continue;
+            }
+            for r in 0..10 {
+                if let (Some(vx), Some(vy)) = (scalar(x, r), scalar(y, r)) {
+                    if vx.meet(vy).is_none() {
+                        push(
+                            Guard {
+                                id,
+                                k,
+                                reg: r as u8,
+                                unless: *vy,
+                            },
+                            &mut out,
+                        );
+                    }
+                }
+            }
+        }
+        // A guard of `x`: `y` proves the fact, shares the guard, or adds its values.
+        for g in &x.guards {
+            let r = usize::from(g.reg);
+            let unless = if bound(y, g.id).is_some_and(|l| l >= g.k) {
+                Some(g.unless)
+            } else if let Some(h) = y
+                .guards
+                .iter()
+                .find(|h| h.id == g.id && h.reg == g.reg && h.k >= g.k)
+            {
+                Some(g.unless.join(&h.unless))
+            } else {
+                scalar(y, r).map(|v| g.unless.join(v))
+            };
+            let Some(unless) = unless else { continue };
+            // Useless when the joined register lies wholly inside `unless`.
+            let joined = match (scalar(x, r), scalar(y, r)) {
+                (Some(p), Some(q)) => p.join(q),
+                _ => continue,
+            };
+            if !covers(&unless, &joined) {
+                push(Guard { unless, ..*g }, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Drops the guards on the registers `regs` (just written).
+pub fn forget_regs(s: &mut State, regs: &[u8]) {
+    if !s.guards.is_empty() {
+        s.guards.retain(|g| !regs.contains(&g.reg));
+    }
+}
+
+/// Makes unconditional every guarded fact whose register no longer holds an excluded value.
+pub fn promote(s: &mut State) {
+    if s.guards.is_empty() {
+        return;
+    }
+    let mut learned = Vec::new();
+    s.guards.retain(|g| {
+        let excluded = s.regs[usize::from(g.reg)]
+            .scalar()
+            .is_some_and(|v| v.meet(&g.unless).is_none());
+        if excluded {
+            learned.push((g.id, g.k));
+        }
+        !excluded
+    });
+    for (id, k) in learned {
+        s.learn_pkt(id, k);
+    }
+}

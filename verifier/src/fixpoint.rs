@@ -333,7 +333,7 @@ impl<'a> Analyzer<'a> {
             }
             self.counters.iterations += 1;
             let new = Self::pre(f, run, h).unwrap_or_else(|| head.clone());
-            let joined = head.join(&new, None);
+            let joined = head.join_at_head(&new);
             if joined == head {
                 break Ok(new);
             }
@@ -367,7 +367,7 @@ impl<'a> Analyzer<'a> {
         // once more from the post-fixpoint `head`: that pass repeats the last ascending one, so
         // it either reports the check that cut a path or brings back a state within `head`.
         let back = Self::pre(f, run, h);
-        if back.is_some_and(|b| narrowed.join(&b, None) != narrowed) {
+        if back.is_some_and(|b| narrowed.join_at_head(&b) != narrowed) {
             run.over[h] = Some(head);
             self.vertex(f, run, h)?;
             self.elems(f, run, body)?;
@@ -457,6 +457,7 @@ impl<'a> Analyzer<'a> {
             }
             let pre_syms = s.syms;
             let pre_fits = transfer::syms::fits32(&ins, &s);
+            let guard_src = transfer::guards::before(&ins, &s);
             let env = &self.env;
             let mut fact: Option<bool> = None;
             match ins {
@@ -554,12 +555,7 @@ impl<'a> Analyzer<'a> {
                 Instruction::LddwTail => {}
             }
             transfer::syms::update_syms(pc, &ins, &mut s, &pre_syms);
-            if !s.guards.is_empty() {
-                let mut w = Vec::new();
-                termination::written(&ins, &mut w);
-                let w: Vec<u8> = w.iter().map(|r| r.number()).collect();
-                crate::domain::pkt_guard::forget_regs(&mut s, &w);
-            }
+            transfer::guards::after(&ins, &mut s, guard_src);
             shifted = transfer::syms::truncation(pc, &ins, &mut s, &pre_syms, pre_fits, shifted);
             if hard {
                 if let Some(ok) = fact {

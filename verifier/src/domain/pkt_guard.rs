@@ -11,7 +11,8 @@
 //!
 //! Soundness: a guard is created at a join only from a register whose values on the two sides
 //! are disjoint, with the side lacking the fact giving the excluded values; it is dropped when
-//! its register is written ([`forget_regs`]), when packet facts are reset (helpers that move
+//! its register is written (unless as a function of itself or a copy, see
+//! [`crate::transfer::guards`]), when packet facts are reset (helpers that move
 //! the packet), when its base id is renamed, and across call frames. Refining the register
 //! only removes states, so the implication survives every branch.
 
@@ -148,13 +149,6 @@ pub fn join(a: &State, b: &State, widen: bool) -> Vec<Guard> {
         }
     }
     out
-}
-
-/// Drops the guards on the registers `regs` (just written).
-pub fn forget_regs(s: &mut State, regs: &[u8]) {
-    if !s.guards.is_empty() {
-        s.guards.retain(|g| !regs.contains(&g.reg));
-    }
 }
 
 /// Makes unconditional every guarded fact whose register no longer holds an excluded value.

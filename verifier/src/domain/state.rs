@@ -228,6 +228,16 @@ impl State {
         }
     }
 
+    /// The join of a loop head `self` with a state flowing back to it, keeping only guards
+    /// the head has (a guard is a constraint: dropping it is sound, and keeps the head's
+    /// guards a decreasing sequence, so that the iteration stabilises).
+    #[must_use]
+    pub fn join_at_head(&self, back: &Self) -> Self {
+        let mut j = self.join(back, None);
+        j.guards.retain(|g| self.guards.contains(g));
+        j
+    }
+
     /// Text of the live registers, the current frame's stack and the packet facts.
     #[must_use]
     pub fn describe(&self) -> String {

@@ -1295,11 +1295,31 @@ fn cases() -> Vec<Case> {
             input_index("stdw [%r10-8], -1\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
             input_index("stdw [%r10-8], 0\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
             "OutOfBounds",
-        )
-        .flag(Flag::KnownGap(
-            "a 4-byte store of [0, 255] into a zeroed 8-byte slot reads back as any 64-bit \
-             number (the bytes are tracked as initialised and zero, the value is not)",
-        )),
+        ),
+        case(
+            "narrow store into the upper half of a zeroed slot",
+            "bounds",
+            m256,
+            input_index("stdw [%r10-8], 0\nldxb %r2, [%r1+0]\nstxw [%r10-4], %r2\nldxdw %r2, [%r10-8]"),
+            input_index("stdw [%r10-8], 0\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            "OutOfBounds",
+        ),
+        case(
+            "narrow store into a zeroed slot with one byte set after",
+            "bounds",
+            m256,
+            input_index("stdw [%r10-8], 0\nstb [%r10-1], 1\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            input_index("stdw [%r10-8], 0\nstb [%r10-1], 0\nldxb %r2, [%r1+0]\nstxw [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            "OutOfBounds",
+        ),
+        case(
+            "narrow store into a zeroed slot, index one past the end",
+            "bounds",
+            m256,
+            input_index("stdw [%r10-8], 0\nldxb %r2, [%r1+0]\nadd %r2, 1\nstxh [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            input_index("stdw [%r10-8], 0\nldxb %r2, [%r1+0]\nstxh [%r10-8], %r2\nldxdw %r2, [%r10-8]"),
+            "OutOfBounds",
+        ),
         case(
             "packet index related to the checked one on one path only",
             "packet",
@@ -1562,11 +1582,31 @@ fn cases() -> Vec<Case> {
             "ldxb %r6, [%r1+0]\nand %r6, 7\nstxdw [%r10-16], %r6\nstxdw [%r10-8], %r6\nldxb %r2, [%r1+1]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 1000\nldxdw %r6, [%r10-16]\nadd %r1, %r6\nldxb %r0, [%r1+0]\nexit",
             "ldxb %r6, [%r1+0]\nand %r6, 7\nstxdw [%r10-16], %r6\nstxdw [%r10-8], %r6\nldxb %r2, [%r1+1]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 10\nldxdw %r6, [%r10-16]\nadd %r1, %r6\nldxb %r0, [%r1+0]\nexit",
             "OutOfBounds",
-        )
-        .flag(Flag::KnownGap(
-            "a variable-offset store of a constant over two spilled numbers in [0, 7] leaves \
-             both slots as any 64-bit number (not the join of old and new values)",
-        )),
+        ),
+        case(
+            "spilled index overwritten at a variable offset, one past the end",
+            "bounds",
+            mem(16),
+            "ldxb %r6, [%r1+0]\nand %r6, 7\nstxdw [%r10-16], %r6\nstxdw [%r10-8], %r6\nldxb %r2, [%r1+1]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 16\nldxdw %r6, [%r10-8]\nadd %r1, %r6\nldxb %r0, [%r1+0]\nexit",
+            "ldxb %r6, [%r1+0]\nand %r6, 7\nstxdw [%r10-16], %r6\nstxdw [%r10-8], %r6\nldxb %r2, [%r1+1]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 15\nldxdw %r6, [%r10-8]\nadd %r1, %r6\nldxb %r0, [%r1+0]\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "spilled index overwritten at a misaligned variable offset",
+            "bounds",
+            mem(16),
+            "ldxb %r6, [%r1+0]\nand %r6, 7\nstxdw [%r10-24], %r6\nstxdw [%r10-16], %r6\nstxdw [%r10-8], %r6\nldxb %r2, [%r1+1]\nand %r2, 4\nmov %r3, %r10\nadd %r3, -24\nadd %r3, %r2\nstdw [%r3+0], 1\nldxdw %r6, [%r10-16]\nadd %r1, %r6\nldxb %r0, [%r1+0]\nexit",
+            "ldxb %r6, [%r1+0]\nand %r6, 7\nstxdw [%r10-24], %r6\nstxdw [%r10-16], %r6\nstxdw [%r10-8], %r6\nldxb %r2, [%r1+1]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -24\nadd %r3, %r2\nstdw [%r3+0], 1\nldxdw %r6, [%r10-16]\nadd %r1, %r6\nldxb %r0, [%r1+0]\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "spilled map value maybe zeroed by a variable-offset store",
+            "map-value",
+            kp,
+            lookup(4, "stxdw [%r10-16], %r0\nldxb %r2, [%r0+0]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 0\nldxdw %r4, [%r10-16]\nldxb %r5, [%r4+0]"),
+            lookup(4, "stxdw [%r10-16], %r0\nldxb %r2, [%r0+0]\nand %r2, 8\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nstdw [%r3+0], 0\nldxdw %r4, [%r10-16]\njeq %r4, 0, out\nldxb %r5, [%r4+0]"),
+            "NullDereference",
+        ),
         case(
             "two reservations, one leaked",
             "ringbuf",

@@ -10,7 +10,8 @@
 //! signed/unsigned 64/32-bit ranges per scalar; pointers as region + offset; packet ranges
 //! learned from `data_end` comparisons, kept through joins as facts guarded by a register when
 //! one path lacks them ([`domain::pkt_guard`]); a byte-precise stack per frame), a fixpoint over basic
-//! blocks in weak topological order with threshold widening, calls analysed per calling
+//! blocks in weak topological order with threshold widening (an outermost loop whose invariant
+//! fails a check is run again trip by trip, [`unroll_full`]), calls analysed per calling
 //! context, and termination proven per loop from an induction variable.
 
 pub mod calls;
@@ -23,6 +24,7 @@ pub mod termination;
 pub mod termination_rel;
 pub mod transfer;
 pub mod unroll;
+pub mod unroll_full;
 pub mod wto;
 
 use std::collections::HashMap;

@@ -1514,11 +1514,23 @@ fn cases() -> Vec<Case> {
             "mov %r2, %r10\nmov %r1, 0\nloop:\nadd %r2, -8\nstdw [%r2+0], 0\nadd %r1, 1\njlt %r1, 65, loop\nmov %r0, 0\nexit",
             "mov %r2, %r10\nmov %r1, 0\nloop:\nadd %r2, -8\nstdw [%r2+0], 0\nadd %r1, 1\njlt %r1, 64, loop\nmov %r0, 0\nexit",
             "OutOfBounds",
-        )
-        .flag(Flag::KnownGap(
-            "no relation between the loop counter and a pointer advanced with it: the \
-             pointer's offset is widened to [-7, 504] even for 64 iterations of 8 bytes",
-        )),
+        ),
+        case(
+            "stack walked by a loop bounded by an input, one slot too many",
+            "stack-oob",
+            m8,
+            "ldxb %r3, [%r1+0]\nand %r3, 127\nmov %r2, %r10\nmov %r1, 0\nloop:\nadd %r2, -8\nstdw [%r2+0], 0\nadd %r1, 1\njlt %r1, %r3, loop\nmov %r0, 0\nexit",
+            "ldxb %r3, [%r1+0]\nand %r3, 63\nmov %r2, %r10\nmov %r1, 0\nloop:\nadd %r2, -8\nstdw [%r2+0], 0\nadd %r1, 1\njlt %r1, %r3, loop\nmov %r0, 0\nexit",
+            "OutOfBounds",
+        ),
+        case(
+            "stack filled by a loop that may stop early, read past the first slot",
+            "uninit-stack",
+            m8,
+            "ldxb %r6, [%r1+0]\nmov %r2, %r10\nmov %r1, 0\nloop:\nadd %r2, -8\nstdw [%r2+0], 0\njeq %r6, 7, done\nadd %r1, 1\njlt %r1, 64, loop\ndone:\nldxdw %r0, [%r10-16]\nexit",
+            "ldxb %r6, [%r1+0]\nmov %r2, %r10\nmov %r1, 0\nloop:\nadd %r2, -8\nstdw [%r2+0], 0\njeq %r6, 7, done\nadd %r1, 1\njlt %r1, 64, loop\ndone:\nldxdw %r0, [%r10-8]\nexit",
+            "UninitStack",
+        ),
         case(
             "loop counter advanced on one path only",
             "loop",

@@ -197,7 +197,7 @@ impl Analyzer<'_> {
             }
             let mut back = Self::pop_frame(exit);
             back.regs = cur.regs;
-            let joined = cur.join(&back, None);
+            let joined = cur.join_at_head(&back);
             if joined == cur {
                 return Ok(Some(cur));
             }

@@ -217,6 +217,41 @@ exit"
     )
 }
 
+/// xdp: two sites each build r4 = data + a variable (or constant) offset and test `r4 + 4`
+/// against `data_end` (`site1` replaces the first site's test of r6 = r4 + 4, `site2` the whole
+/// second site), meet, branch enough that their paths are joined, then `load` through r4.
+fn two_sites(site1: &str, site2: &str, load: &str) -> String {
+    let fork: String = (0..6)
+        .map(|i| format!("jset %r8, {}, +1\nadd %r0, {}\n", 1 << i, 1 << i))
+        .collect();
+    format!(
+        "ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+ldxw %r5, [%r1+12]
+and %r5, 255
+ldxw %r8, [%r1+16]
+mov %r9, %r8
+and %r9, 255
+mov %r0, 0
+jset %r8, 128, site2
+mov %r4, %r2
+add %r4, %r5
+mov %r6, %r4
+{site1}
+jgt %r6, %r3, drop
+ja join
+site2:
+{site2}
+join:
+{fork}{load}
+mov %r0, 0
+exit
+drop:
+mov %r0, 1
+exit"
+    )
+}
+
 #[allow(clippy::too_many_lines)]
 fn cases() -> Vec<Case> {
     let xdp = ProgramType::xdp();
@@ -1499,6 +1534,38 @@ fn cases() -> Vec<Case> {
             "a guard dies with its register: a number spilled and reloaded loses the packet \
              bound it guarded",
         )),
+        case(
+            "packet bases of two sites joined, one site a byte short",
+            "packet",
+            xdp,
+            two_sites("add %r6, 4", "mov %r4, %r2\nadd %r4, %r9\nmov %r6, %r4\nadd %r6, 3\njgt %r6, %r3, drop", "ldxw %r7, [%r4+0]"),
+            two_sites("add %r6, 4", "mov %r4, %r2\nadd %r4, %r9\nmov %r6, %r4\nadd %r6, 4\njgt %r6, %r3, drop", "ldxw %r7, [%r4+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bases of two sites joined, load a byte past both",
+            "packet",
+            xdp,
+            two_sites("add %r6, 4", "mov %r4, %r2\nadd %r4, %r9\nmov %r6, %r4\nadd %r6, 4\njgt %r6, %r3, drop", "ldxw %r7, [%r4+1]"),
+            two_sites("add %r6, 5", "mov %r4, %r2\nadd %r4, %r9\nmov %r6, %r4\nadd %r6, 5\njgt %r6, %r3, drop", "ldxw %r7, [%r4+1]"),
+            "OutOfBounds",
+        ),
+        case(
+            "variable and constant packet offsets joined, constant site a byte short",
+            "packet",
+            xdp,
+            two_sites("add %r6, 4", "mov %r4, %r2\nadd %r4, 14\nmov %r6, %r4\nadd %r6, 3\njgt %r6, %r3, drop", "ldxw %r7, [%r4+0]"),
+            two_sites("add %r6, 4", "mov %r4, %r2\nadd %r4, 14\nmov %r6, %r4\nadd %r6, 4\njgt %r6, %r3, drop", "ldxw %r7, [%r4+0]"),
+            "OutOfBounds",
+        ),
+        case(
+            "variable and constant packet offsets joined, variable site a byte short",
+            "packet",
+            xdp,
+            two_sites("add %r6, 3", "mov %r4, %r2\nadd %r4, 14\nmov %r6, %r4\nadd %r6, 4\njgt %r6, %r3, drop", "ldxw %r7, [%r4+0]"),
+            two_sites("add %r6, 4", "mov %r4, %r2\nadd %r4, 14\nmov %r6, %r4\nadd %r6, 4\njgt %r6, %r3, drop", "ldxw %r7, [%r4+0]"),
+            "OutOfBounds",
+        ),
         case(
             "packet bound learned on one path only",
             "packet",

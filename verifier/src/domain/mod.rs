@@ -2,6 +2,7 @@
 
 pub mod disjuncts;
 pub mod pkt_guard;
+pub mod pkt_rename;
 pub mod scalar;
 pub mod scalar_cmp;
 pub mod scalar_ops;

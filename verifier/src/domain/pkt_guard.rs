@@ -9,8 +9,9 @@
 //! register holds one of the values it had on the paths without the bound"; a later test that
 //! excludes those values (here `ret != 0`) makes the bound unconditional again ([`promote`]).
 //!
-//! Soundness: a guard is created at a join only from a register whose values on the two sides
-//! are disjoint, with the side lacking the fact giving the excluded values; it is dropped when
+//! Soundness: a guard is created at a join with the values of its register on the side lacking
+//! the fact as the excluded values (chosen so that they do not cover the other side's, else the
+//! guard could never be used); it is dropped when
 //! its register is written (unless as a function of itself or a copy, see
 //! [`crate::transfer::guards`]), when packet facts are reset (helpers that move
 //! the packet), when its base id is renamed, and across call frames. Refining the register
@@ -23,7 +24,9 @@ use super::state::State;
 use super::value::ScalarText;
 
 /// At most this many guards per state (extra ones are dropped, which only loses precision).
-pub const MAX_GUARDS: usize = 8;
+pub const MAX_GUARDS: usize = 16;
+/// At most this many registers guard one fact when a join creates guards.
+const REGS_PER_FACT: usize = 2;
 
 /// `base(id) + k <= data_end` holds in every concrete state whose register `reg` holds a
 /// value outside `unless` (`id` 0: `data + k <= data_end`).
@@ -107,20 +110,29 @@ pub fn join(a: &State, b: &State, widen: bool) -> Vec<Guard> {
             if from_guard {
                 continue;
             }
-            for r in 0..10 {
-                if let (Some(vx), Some(vy)) = (scalar(x, r), scalar(y, r)) {
-                    if vx.meet(vy).is_none() {
-                        push(
-                            Guard {
-                                id,
-                                k,
-                                reg: r as u8,
-                                unless: *vy,
-                            },
-                            &mut out,
-                        );
-                    }
-                }
+            // Registers whose values on `y`'s side do not cover those on `x`'s (a later test
+            // may then exclude `y`'s): a constant on `y`'s side (a return code) first, then
+            // registers told apart.
+            let mut regs: Vec<((bool, bool, usize), Scalar)> = (0..10)
+                .filter_map(|r| {
+                    let (vx, vy) = (scalar(x, r)?, scalar(y, r)?);
+                    (!covers(vy, vx)).then(|| {
+                        let key = (vy.as_const().is_none(), vx.meet(vy).is_some(), r);
+                        (key, *vy)
+                    })
+                })
+                .collect();
+            regs.sort_unstable_by_key(|&(key, _)| key);
+            for &((_, _, r), unless) in regs.iter().take(REGS_PER_FACT) {
+                push(
+                    Guard {
+                        id,
+                        k,
+                        reg: r as u8,
+                        unless,
+                    },
+                    &mut out,
+                );
             }
         }
         // A guard of `x`: `y` proves the fact, shares the guard, or adds its values.

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::pkt_guard::{self, Guard};
+use super::pkt_rename;
 use super::scalar::Thresholds;
 use super::stack::Stack;
 use super::value::{Ptr, Region, Val};
@@ -166,6 +167,17 @@ impl State {
     /// frame depth (they do: states are joined within one function context).
     #[must_use]
     pub fn join(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+        if let Some((a, b)) = pkt_rename::align(self, o) {
+            return a
+                .as_ref()
+                .unwrap_or(self)
+                .join_named(b.as_ref().unwrap_or(o), th);
+        }
+        self.join_named(o, th)
+    }
+
+    /// [`State::join`] of states whose packet bases are named alike.
+    fn join_named(&self, o: &Self, th: Option<&Thresholds>) -> Self {
         let jv = |a: &Val, b: &Val| match th {
             Some(th) => a.widen(b, th),
             None => a.join(b),
@@ -230,7 +242,8 @@ impl State {
 
     /// The join of a loop head `self` with a state flowing back to it, keeping only guards
     /// the head has (a guard is a constraint: dropping it is sound, and keeps the head's
-    /// guards a decreasing sequence, so that the iteration stabilises).
+    /// guards a decreasing sequence, so that the iteration stabilises). `x.join_at_head(y) == x`
+    /// is the inclusion test of `y` in `x` wherever a loop or unrolling needs one.
     #[must_use]
     pub fn join_at_head(&self, back: &Self) -> Self {
         let mut j = self.join(back, None);

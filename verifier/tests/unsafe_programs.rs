@@ -24,6 +24,7 @@ enum Flag {
     #[allow(dead_code)] // no case is flagged at present
     KnownUnsound(&'static str),
     /// The verifier rejects the safe twin.
+    #[allow(dead_code)] // no case is flagged at present
     KnownGap(&'static str),
 }
 
@@ -87,6 +88,7 @@ fn case(
 }
 
 impl Case {
+    #[allow(dead_code)] // no case is flagged at present
     fn flag(mut self, f: Flag) -> Self {
         self.flag = f;
         self
@@ -1529,11 +1531,67 @@ fn cases() -> Vec<Case> {
                 "ldxw %r0, [%r2+0]",
             ),
             "OutOfBounds",
-        )
-        .flag(Flag::KnownGap(
-            "a guard dies with its register: a number spilled and reloaded loses the packet \
-             bound it guarded",
-        )),
+        ),
+        case(
+            "packet bound guard spilled, slot overwritten before the fill",
+            "packet",
+            xdp,
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nstdw [%r10-8], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nstdw [%r10-16], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard spilled, slot zeroed by two narrow stores",
+            "packet",
+            xdp,
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nstw [%r10-8], 0\nstw [%r10-4], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nstw [%r10-16], 0\nstw [%r10-12], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard spilled, slot maybe overwritten at a variable offset",
+            "packet",
+            xdp,
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nldxw %r9, [%r1+12]\nand %r9, 8\nmov %r7, %r10\nadd %r7, -16\nadd %r7, %r9\nstdw [%r7+0], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            revalidate(
+                4,
+                -22,
+                "stxdw [%r10-8], %r6\nldxw %r9, [%r1+12]\nand %r9, 8\nmov %r7, %r10\nadd %r7, -32\nadd %r7, %r9\nstdw [%r7+0], 0\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            "OutOfBounds",
+        ),
         case(
             "packet bases of two sites joined, one site a byte short",
             "packet",

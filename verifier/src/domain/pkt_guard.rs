@@ -28,30 +28,55 @@ pub const MAX_GUARDS: usize = 16;
 /// At most this many registers guard one fact when a join creates guards.
 const REGS_PER_FACT: usize = 2;
 
-/// `base(id) + k <= data_end` holds in every concrete state whose register `reg` holds a
-/// value outside `unless` (`id` 0: `data + k <= data_end`).
+/// Where a guard's number lives: registers 0–9 as themselves, the 8-byte stack slot `i` of
+/// frame `f` as [`SLOTS_AT`]` + 64 f + i` (a spilled guard register, see
+/// [`crate::transfer::guards`]).
+pub type Loc = u16;
+/// The first stack-slot [`Loc`].
+pub const SLOTS_AT: Loc = 16;
+
+/// The [`Loc`] of stack slot `slot` (of 64) of frame `frame`.
+#[must_use]
+pub fn slot_loc(frame: u8, slot: usize) -> Loc {
+    SLOTS_AT + u16::from(frame) * 64 + (slot as u16 & 63)
+}
+
+/// The number at `at` in `s`, if it holds one.
+#[must_use]
+pub fn value_at(s: &State, at: Loc) -> Option<&Scalar> {
+    if at < SLOTS_AT {
+        return s.regs.get(usize::from(at))?.scalar();
+    }
+    let (frame, slot) = ((at - SLOTS_AT) / 64, (at - SLOTS_AT) % 64);
+    s.stack(u8::try_from(frame).ok()?)?
+        .spill(usize::from(slot))?
+        .scalar()
+}
+
+/// `base(id) + k <= data_end` holds in every concrete state whose number at `at` (a register
+/// or a spill) is outside `unless` (`id` 0: `data + k <= data_end`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Guard {
     /// Packet base (see [`State::pkt_ids`]); 0 for `data`.
     pub id: u32,
     /// Bytes proven after the base.
     pub k: i64,
-    /// The register (0–9).
-    pub reg: u8,
-    /// The register's values on the paths where the bound may not hold.
+    /// Where the number is.
+    pub at: Loc,
+    /// Its values on the paths where the bound may not hold.
     pub unless: Scalar,
 }
 
 impl fmt::Display for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "pkt_base{}+{}<=end unless r{} in {}",
-            self.id,
-            self.k,
-            self.reg,
-            ScalarText(&self.unless)
-        )
+        write!(f, "pkt_base{}+{}<=end unless ", self.id, self.k)?;
+        if self.at < SLOTS_AT {
+            write!(f, "r{}", self.at)?;
+        } else {
+            let (fr, i) = ((self.at - SLOTS_AT) / 64, (self.at - SLOTS_AT) % 64);
+            write!(f, "stack[{fr}][{}]", i64::from(i) * 8 - 512)?;
+        }
+        write!(f, " in {}", ScalarText(&self.unless))
     }
 }
 
@@ -128,7 +153,7 @@ pub fn join(a: &State, b: &State, widen: bool) -> Vec<Guard> {
                     Guard {
                         id,
                         k,
-                        reg: r as u8,
+                        at: r as Loc,
                         unless,
                     },
                     &mut out,
@@ -137,21 +162,20 @@ pub fn join(a: &State, b: &State, widen: bool) -> Vec<Guard> {
         }
         // A guard of `x`: `y` proves the fact, shares the guard, or adds its values.
         for g in &x.guards {
-            let r = usize::from(g.reg);
             let unless = if bound(y, g.id).is_some_and(|l| l >= g.k) {
                 Some(g.unless)
             } else if let Some(h) = y
                 .guards
                 .iter()
-                .find(|h| h.id == g.id && h.reg == g.reg && h.k >= g.k)
+                .find(|h| h.id == g.id && h.at == g.at && h.k >= g.k)
             {
                 Some(g.unless.join(&h.unless))
             } else {
-                scalar(y, r).map(|v| g.unless.join(v))
+                value_at(y, g.at).map(|v| g.unless.join(v))
             };
             let Some(unless) = unless else { continue };
             // Useless when the joined register lies wholly inside `unless`.
-            let joined = match (scalar(x, r), scalar(y, r)) {
+            let joined = match (value_at(x, g.at), value_at(y, g.at)) {
                 (Some(p), Some(q)) => p.join(q),
                 _ => continue,
             };
@@ -168,15 +192,22 @@ pub fn promote(s: &mut State) {
     if s.guards.is_empty() {
         return;
     }
-    let mut learned = Vec::new();
-    s.guards.retain(|g| {
-        let excluded = s.regs[usize::from(g.reg)]
-            .scalar()
-            .is_some_and(|v| v.meet(&g.unless).is_none());
-        if excluded {
-            learned.push((g.id, g.k));
-        }
-        !excluded
+    let excluded: Vec<bool> = s
+        .guards
+        .iter()
+        .map(|g| g.at < SLOTS_AT && value_at(s, g.at).is_some_and(|v| v.meet(&g.unless).is_none()))
+        .collect();
+    let learned: Vec<(u32, i64)> = s
+        .guards
+        .iter()
+        .zip(&excluded)
+        .filter(|(_, &e)| e)
+        .map(|(g, _)| (g.id, g.k))
+        .collect();
+    let mut i = 0;
+    s.guards.retain(|_| {
+        i += 1;
+        !excluded[i - 1]
     });
     for (id, k) in learned {
         s.learn_pkt(id, k);

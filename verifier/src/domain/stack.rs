@@ -329,6 +329,15 @@ impl Stack {
         }
     }
 
+    /// The value spilled in slot `i` (bytes `[8i, 8i + 8)`), if the slot holds one.
+    #[must_use]
+    pub fn spill(&self, i: usize) -> Option<&Val> {
+        match self.slots.get(i)? {
+            Slot::Spill(v) => Some(v),
+            Slot::Bytes { .. } => None,
+        }
+    }
+
     /// Every spilled value.
     pub fn spills(&self) -> impl Iterator<Item = (i64, &Val)> {
         self.slots.iter().enumerate().filter_map(|(i, s)| match s {

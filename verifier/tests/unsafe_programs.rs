@@ -15,7 +15,7 @@ use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
 use apiary_vm::{asm, LoadOptions, Program};
 
 /// Minimum number of cases in the table.
-const MIN_CASES: usize = 197;
+const MIN_CASES: usize = 198;
 /// Most cases flagged [`Flag::KnownGap`] (none at present: a new gap needs a reason).
 const MAX_KNOWN_GAPS: usize = 0;
 
@@ -1529,6 +1529,26 @@ fn cases() -> Vec<Case> {
                 4,
                 -22,
                 "stxdw [%r10-8], %r6\nldxdw %r6, [%r10-8]",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            "OutOfBounds",
+        ),
+        case(
+            "packet bound guard spilled through a stack pointer with a huge offset range",
+            "stack-oob",
+            xdp,
+            revalidate(
+                4,
+                -22,
+                "ldxw %r9, [%r1+12]\nlsh %r9, 32\nmov %r7, %r10\nadd %r7, %r9\nstxdw [%r7+8], %r6",
+                "jne %r6, 0, drop",
+                "ldxw %r0, [%r2+0]",
+            ),
+            revalidate(
+                4,
+                -22,
+                "mov %r9, -16\nmov %r7, %r10\nadd %r7, %r9\nstxdw [%r7+8], %r6",
                 "jne %r6, 0, drop",
                 "ldxw %r0, [%r2+0]",
             ),

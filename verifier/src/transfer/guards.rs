@@ -53,7 +53,7 @@ fn exact_slot(t: Option<(u8, Option<(i64, i64)>)>, size: Size) -> Option<Loc> {
     let (frame, Some((lo, hi))) = t? else {
         return None;
     };
-    (size == Size::DW && hi - lo == 8 && lo % 8 == 0 && (0..512).contains(&lo))
+    (size == Size::DW && hi.checked_sub(lo) == Some(8) && lo % 8 == 0 && (0..512).contains(&lo))
         .then(|| slot_loc(frame, (lo / 8) as usize))
 }
 

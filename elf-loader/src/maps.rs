@@ -107,9 +107,20 @@ pub(crate) fn collect(elf: &ElfFile<'_>) -> Result<MapTable, ElfError> {
     Ok(table)
 }
 
+/// How a legacy map-of-maps names its inner map template.
+#[derive(Clone, Copy)]
+enum InnerRef {
+    /// By index among the legacy maps (`inner_map_idx` of samples/bpf's `bpf_map_def`).
+    Index(u32),
+    /// By the template's `id` field (iproute2's `inner_id`).
+    Id(u32),
+}
+
 fn legacy_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> {
-    // Inner indices are resolved after all legacy maps are known.
+    // Inner references are resolved after all legacy maps are known.
     let mut pending_inner = Vec::new();
+    // (map index, iproute2 `id`) of every iproute2 record.
+    let mut ids: Vec<(usize, u32)> = Vec::new();
     for (index, section) in elf.sections.iter().enumerate() {
         if !is_legacy_map_section(&section.name) || section.size == 0 {
             continue;
@@ -160,10 +171,14 @@ fn legacy_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> 
                 }
             };
             let map_type = field(0);
+            // iproute2 names the inner map template by its `id` field (`inner_id`; its
+            // `inner_idx` is the slot of the outer map an inner map is put in); the older
+            // `bpf_map_def` of samples/bpf by its index (`inner_map_idx`).
             let (pinning, inner) = if record == IPROUTE2_RECORD {
-                (field(6), field(8))
+                ids.push((table.maps.len(), field(5)));
+                (field(6), InnerRef::Id(field(7)))
             } else {
-                (0, field(5))
+                (0, InnerRef::Index(field(5)))
             };
             if matches!(map_type, MAP_TYPE_ARRAY_OF_MAPS | MAP_TYPE_HASH_OF_MAPS) {
                 pending_inner.push((table.maps.len(), inner, section.name.to_string()));
@@ -185,16 +200,28 @@ fn legacy_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> 
         }
     }
     for (outer, inner, section) in pending_inner {
-        let inner = inner as usize;
-        if inner == outer || inner >= table.maps.len() {
+        let found = match inner {
+            InnerRef::Index(i) => Some(i as usize),
+            // No template named: lookups in the outer map stay undescribed.
+            InnerRef::Id(0) => continue,
+            InnerRef::Id(id) => ids
+                .iter()
+                .find(|&&(m, i)| i == id && m != outer)
+                .map(|&(m, _)| m),
+        };
+        let Some(inner) = found.filter(|&i| i != outer && i < table.maps.len()) else {
+            let named = match inner {
+                InnerRef::Index(i) => format!("inner map index {i}"),
+                InnerRef::Id(id) => format!("inner map id {id}"),
+            };
             return Err(ElfError::BadMap {
                 section,
                 reason: format!(
-                    "map {} names inner map index {inner}, which does not exist",
+                    "map {} names {named}, which does not exist",
                     table.maps[outer].name
                 ),
             });
-        }
+        };
         let template = Box::new(table.maps[inner].clone());
         table.maps[outer].inner = Some(template);
         table.maps[outer].inner_index = Some(inner);

@@ -184,3 +184,29 @@ fn invalid_folder_is_rejected() {
         "malformed files loaded: {wrongly_loaded:?}"
     );
 }
+
+/// iproute2 map records name a map-of-maps' inner template by its `id` field (`inner_id`), not
+/// by `inner_idx` (the slot an inner map goes in): Cilium's Maglev outer maps hold 4078-byte
+/// arrays, not the map that happens to sit at index `inner_idx`.
+#[test]
+fn iproute2_inner_map_by_id() {
+    let Some(dir) = corpus() else { return };
+    let bytes =
+        std::fs::read(dir.join("cilium/bpf_xdp_dsr_linux.o")).expect("corpus file readable");
+    let obj = apiary_elf::load(&bytes).expect("cilium object loads");
+    let outer: Vec<_> = obj
+        .maps
+        .iter()
+        .filter(|m| {
+            m.name.starts_with("cilium_lb4_maglev") || m.name.starts_with("cilium_lb6_maglev")
+        })
+        .filter(|m| m.map_type == apiary_elf::maps::MAP_TYPE_HASH_OF_MAPS)
+        .collect();
+    assert_eq!(outer.len(), 2, "two Maglev outer maps");
+    for m in outer {
+        let inner = m.inner.as_deref().expect("inner template");
+        assert_eq!((inner.map_type, inner.value_size), (2, 4078), "{}", m.name);
+        let i = m.inner_index.expect("inner index");
+        assert!(obj.maps[i].name.contains("maglev"), "{}", obj.maps[i].name);
+    }
+}

@@ -35,6 +35,9 @@ fn main() {
     for (i, m) in maps.iter().enumerate() {
         println!("map {i}: {m:?}");
     }
+    for (i, m) in &inner_maps {
+        println!("inner map of map {i}: {m:?}");
+    }
     let ptype = ProgramType::for_object(file, section);
     let options = Options {
         log: true,

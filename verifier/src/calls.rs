@@ -15,6 +15,8 @@ use crate::transfer::{self, helper};
 impl Analyzer<'_> {
     fn push_frame(s: &State, func: usize) -> State {
         let mut e = s.clone();
+        // Guards name registers of one frame.
+        e.guards.clear();
         let saved = [s.regs[6], s.regs[7], s.regs[8], s.regs[9]];
         e.frames.push(Frame {
             stack: Stack::new(),
@@ -36,6 +38,7 @@ impl Analyzer<'_> {
 
     pub(crate) fn pop_frame(mut e: State) -> State {
         e.syms = [None; 11];
+        e.guards.clear();
         let fr = e.frames.pop();
         let depth = e.depth() as u8;
         if let Some(fr) = fr {
@@ -194,7 +197,7 @@ impl Analyzer<'_> {
             }
             let mut back = Self::pop_frame(exit);
             back.regs = cur.regs;
-            let joined = cur.join(&back, None);
+            let joined = cur.join_at_head(&back);
             if joined == cur {
                 return Ok(Some(cur));
             }

@@ -72,6 +72,8 @@ pub struct Analyzer<'a> {
     pub(crate) heads_reached: BTreeSet<usize>,
     /// Per loop head: proven by [`Analyzer::unroll`] in every final pass over it.
     pub(crate) unroll_ok: HashMap<usize, bool>,
+    /// Loops being analysed (nested components, also across calls).
+    pub(crate) nest: u32,
 }
 
 impl std::fmt::Debug for Analyzer<'_> {
@@ -122,6 +124,7 @@ impl<'a> Analyzer<'a> {
             cand_ok: HashMap::new(),
             heads_reached: BTreeSet::new(),
             unroll_ok: HashMap::new(),
+            nest: 0,
         }
     }
 
@@ -300,13 +303,28 @@ impl<'a> Analyzer<'a> {
         body: &[Elem],
         e: &Elem,
     ) -> Result<(), Rejection> {
+        self.nest += 1;
+        let r = self.component_in(f, run, h, body, e);
+        self.nest -= 1;
+        r
+    }
+
+    fn component_in(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        h: usize,
+        body: &[Elem],
+        e: &Elem,
+    ) -> Result<(), Rejection> {
         let mut members = Vec::new();
         wto::nodes(e, &mut members);
         for &m in &members {
             run.outs[m] = [Parts::default(), Parts::default()];
             run.over[m] = None;
         }
-        let mut head = match Self::pre(f, run, h) {
+        let entered = Self::pre(f, run, h);
+        let mut head = match entered.clone() {
             Some(s) => s,
             None => {
                 // An irreducible loop may be entered at another member while its head is not
@@ -333,7 +351,7 @@ impl<'a> Analyzer<'a> {
             }
             self.counters.iterations += 1;
             let new = Self::pre(f, run, h).unwrap_or_else(|| head.clone());
-            let joined = head.join(&new, None);
+            let joined = head.join_at_head(&new);
             if joined == head {
                 break Ok(new);
             }
@@ -356,10 +374,51 @@ impl<'a> Analyzer<'a> {
         };
         self.soft -= 1;
         let narrowed = result?;
-        run.over[h] = Some(narrowed.clone());
         if self.soft == 0 {
             self.heads_reached.insert(f.cfg.blocks[h].start);
         }
+        // An outermost loop whose final pass fails gets a second chance trip by trip
+        // (`unroll_fully`): keep what the final pass would otherwise leave behind.
+        let retry = match entered {
+            Some(s) if self.soft == 0 && self.nest == 1 => Some((
+                s,
+                self.facts.clone(),
+                self.cand_ok.clone(),
+                self.unroll_ok.clone(),
+            )),
+            _ => None,
+        };
+        match self.final_passes(f, run, h, body, &members, narrowed, head) {
+            Err(e) if !e.reason.is_limit() => match retry {
+                Some((entry, facts, cand_ok, unroll_ok)) => {
+                    self.facts = facts;
+                    self.cand_ok = cand_ok;
+                    self.unroll_ok = unroll_ok;
+                    if self.unroll_fully(f, run, h, body, &members, entry) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                }
+                None => Err(e),
+            },
+            r => r,
+        }
+    }
+
+    /// The checked passes over a loop from its invariant.
+    #[allow(clippy::too_many_arguments)]
+    fn final_passes(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        h: usize,
+        body: &[Elem],
+        members: &[usize],
+        narrowed: State,
+        head: State,
+    ) -> Result<(), Rejection> {
+        run.over[h] = Some(narrowed.clone());
         self.vertex(f, run, h)?;
         self.elems(f, run, body)?;
         // The narrowed head is an invariant only if the final pass, which may follow paths the
@@ -367,13 +426,13 @@ impl<'a> Analyzer<'a> {
         // once more from the post-fixpoint `head`: that pass repeats the last ascending one, so
         // it either reports the check that cut a path or brings back a state within `head`.
         let back = Self::pre(f, run, h);
-        if back.is_some_and(|b| narrowed.join(&b, None) != narrowed) {
+        if back.is_some_and(|b| narrowed.join_at_head(&b) != narrowed) {
             run.over[h] = Some(head);
             self.vertex(f, run, h)?;
             self.elems(f, run, body)?;
         }
         if self.soft == 0 {
-            self.unroll_final(f, run, h, body, &members);
+            self.unroll_final(f, run, h, body, members);
         }
         Ok(())
     }
@@ -457,6 +516,7 @@ impl<'a> Analyzer<'a> {
             }
             let pre_syms = s.syms;
             let pre_fits = transfer::syms::fits32(&ins, &s);
+            let guard_src = transfer::guards::before(&ins, &s);
             let env = &self.env;
             let mut fact: Option<bool> = None;
             match ins {
@@ -554,6 +614,7 @@ impl<'a> Analyzer<'a> {
                 Instruction::LddwTail => {}
             }
             transfer::syms::update_syms(pc, &ins, &mut s, &pre_syms);
+            transfer::guards::after(&ins, &mut s, guard_src);
             shifted = transfer::syms::truncation(pc, &ins, &mut s, &pre_syms, pre_fits, shifted);
             if hard {
                 if let Some(ok) = fact {

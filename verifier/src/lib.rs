@@ -8,9 +8,13 @@
 //!
 //! Design (see `/work/shared/reference/VERIFIER.md` §6): non-relational domains (known bits plus
 //! signed/unsigned 64/32-bit ranges per scalar; pointers as region + offset; packet ranges
-//! learned from `data_end` comparisons; a byte-precise stack per frame), a fixpoint over basic
-//! blocks in weak topological order with threshold widening, calls analysed per calling
-//! context, and termination proven per loop from an induction variable.
+//! learned from `data_end` comparisons, kept through joins as facts guarded by a register or
+//! spill when one path lacks them ([`domain::pkt_guard`]), with packet bases named alike on both
+//! sides of a join ([`domain::pkt_rename`]); a byte-precise stack per frame whose spills keep
+//! numbers through narrow and aligned variable-offset stores), a fixpoint over basic blocks in
+//! weak topological order with threshold widening (an outermost loop whose invariant fails a
+//! check is run again trip by trip, [`unroll_full`]), calls analysed per calling context, and
+//! termination proven per loop from an induction variable.
 
 pub mod calls;
 pub mod cfg;
@@ -22,6 +26,7 @@ pub mod termination;
 pub mod termination_rel;
 pub mod transfer;
 pub mod unroll;
+pub mod unroll_full;
 pub mod wto;
 
 use std::collections::HashMap;

@@ -1,6 +1,8 @@
 //! Abstract domains: known bits, scalars, register values, stacks, whole states.
 
 pub mod disjuncts;
+pub mod pkt_guard;
+pub mod pkt_rename;
 pub mod scalar;
 pub mod scalar_cmp;
 pub mod scalar_ops;

@@ -1,5 +1,5 @@
 //! Scalars: known bits plus signed and unsigned 64- and 32-bit ranges, kept mutually consistent
-//! by [`Scalar::sync`]. Every component over-approximates the same set of values, so each may be
+//! by [`Scalar::synced`]. Every component over-approximates the same set of values, so each may be
 //! used to tighten the others.
 
 use super::tnum::Tnum;

@@ -7,7 +7,10 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use super::disjuncts::Fx;
+use apiary_vm::instruction::{AluOp, Width};
+
 use super::scalar::{Scalar, Thresholds};
+use super::scalar_ops;
 use super::value::Val;
 
 /// Bytes per frame.
@@ -220,6 +223,64 @@ impl Stack {
             }
             self.slots[i] = Slot::Bytes { init, zero };
         }
+        if exact {
+            self.narrow_to_spill(lo, size, val);
+        }
+    }
+
+    /// After an exact narrow store of a number into one slot whose other bytes are zero, the
+    /// slot holds the number itself (truncated to the store and shifted to its place, little
+    /// endian): keep it as a spill, so that an 8-byte read gets the number back instead of any
+    /// 64-bit value (a `u32` written into a zeroed `u64`).
+    fn narrow_to_spill(&mut self, lo: i64, size: u8, val: &Val) {
+        let size_i = i64::from(size);
+        let Some(v) = val.scalar() else { return };
+        if size >= 8 || lo / 8 != (lo + size_i - 1) / 8 {
+            return;
+        }
+        let i = (lo / 8) as usize;
+        let Some(Slot::Bytes { init, zero }) = self.slots.get(i).copied() else {
+            return;
+        };
+        let written = (((1u16 << size) - 1) << (lo % 8)) as u8;
+        if init != 0xff || zero | written != 0xff {
+            return;
+        }
+        let mask = Scalar::constant((1u64 << (8 * size_i)) - 1);
+        let low = scalar_ops::alu(AluOp::And, Width::W64, v, &mask);
+        let shift = Scalar::constant(8 * (lo % 8) as u64);
+        let placed = scalar_ops::alu(AluOp::Lsh, Width::W64, &low, &shift);
+        self.slots[i] = Slot::Spill(Val::Scalar(placed));
+    }
+
+    /// An 8-byte store of `val` at a variable start in `[lo, hi]`, every possible start a
+    /// multiple of 8: each slot in range keeps its value or takes `val`, so it holds their
+    /// join (the bytes view, which forgets both values, when the join is not a spill).
+    pub fn write_one_of(&mut self, lo: i64, hi: i64, val: &Val) {
+        if lo % 8 != 0 || hi % 8 != 0 || !val.is_init() || lo < 0 || hi + 8 > FRAME {
+            self.write(lo, hi, 8, val);
+            return;
+        }
+        self.hash.set(0);
+        for i in (lo / 8) as usize..=(hi / 8) as usize {
+            let old = match self.slots[i] {
+                Slot::Spill(v) => Some(v),
+                Slot::Bytes {
+                    init: 0xff,
+                    zero: 0xff,
+                } => Some(Val::constant(0)),
+                Slot::Bytes { .. } => None,
+            };
+            let joined = old.map(|o| o.join(val)).filter(Val::is_init);
+            self.slots[i] = match joined {
+                Some(j) => Slot::Spill(j),
+                // Old bytes stay initialised where they were; their values are forgotten.
+                None => Slot::Bytes {
+                    init: self.slots[i].to_bytes().0,
+                    zero: 0,
+                },
+            };
+        }
     }
 
     /// A helper wrote unknown bytes: `[lo, lo + min_len)` surely, up to `lo + max_len` maybe.
@@ -265,6 +326,15 @@ impl Stack {
                 let n = f(v);
                 *s = if n.is_init() { Slot::Spill(n) } else { EMPTY };
             }
+        }
+    }
+
+    /// The value spilled in slot `i` (bytes `[8i, 8i + 8)`), if the slot holds one.
+    #[must_use]
+    pub fn spill(&self, i: usize) -> Option<&Val> {
+        match self.slots.get(i)? {
+            Slot::Spill(v) => Some(v),
+            Slot::Bytes { .. } => None,
         }
     }
 

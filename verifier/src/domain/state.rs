@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use super::pkt_guard::{self, Guard};
+use super::pkt_rename;
 use super::scalar::Thresholds;
 use super::stack::Stack;
 use super::value::{Ptr, Region, Val};
@@ -32,6 +34,9 @@ pub struct State {
     pub meta: u64,
     /// For variable-offset packet pointers: `base(id) + k <= data_end` is proven.
     pub pkt_ids: Vec<(u32, i64)>,
+    /// Packet facts that hold unless a register holds certain values (see
+    /// [`super::pkt_guard`]).
+    pub guards: Vec<Guard>,
     /// Live references (ring-buffer records) that must be released before exit.
     pub refs: Vec<u32>,
     /// Per register, a symbolic value `V(id) + delta` shared by copies of one number (so that a
@@ -59,6 +64,7 @@ impl State {
             pkt: 0,
             meta: 0,
             pkt_ids: Vec::new(),
+            guards: Vec::new(),
             refs: Vec::new(),
             syms: [None; 11],
         }
@@ -110,6 +116,7 @@ impl State {
     /// Starts a new symbolic value `id` (the previous one of that id is forgotten everywhere).
     pub fn fresh_sym(&mut self, id: u32) {
         self.pkt_ids.retain(|(i, _)| *i != id);
+        self.guards.retain(|g| g.id != id);
         for s in &mut self.syms {
             if s.is_some_and(|(i, _)| i == id) {
                 *s = None;
@@ -160,6 +167,17 @@ impl State {
     /// frame depth (they do: states are joined within one function context).
     #[must_use]
     pub fn join(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+        if let Some((a, b)) = pkt_rename::align(self, o) {
+            return a
+                .as_ref()
+                .unwrap_or(self)
+                .join_named(b.as_ref().unwrap_or(o), th);
+        }
+        self.join_named(o, th)
+    }
+
+    /// [`State::join`] of states whose packet bases are named alike.
+    fn join_named(&self, o: &Self, th: Option<&Thresholds>) -> Self {
         let jv = |a: &Val, b: &Val| match th {
             Some(th) => a.widen(b, th),
             None => a.join(b),
@@ -199,6 +217,7 @@ impl State {
                     .map(|&(_, l)| (id, k.min(l)))
             })
             .collect();
+        let guards = pkt_guard::join(self, o, th.is_some());
         let mut refs = self.refs.clone();
         refs.extend(o.refs.iter().copied());
         refs.sort_unstable();
@@ -215,9 +234,21 @@ impl State {
             pkt: self.pkt.min(o.pkt),
             meta: self.meta.min(o.meta),
             pkt_ids,
+            guards,
             refs,
             syms,
         }
+    }
+
+    /// The join of a loop head `self` with a state flowing back to it, keeping only guards
+    /// the head has (a guard is a constraint: dropping it is sound, and keeps the head's
+    /// guards a decreasing sequence, so that the iteration stabilises). `x.join_at_head(y) == x`
+    /// is the inclusion test of `y` in `x` wherever a loop or unrolling needs one.
+    #[must_use]
+    pub fn join_at_head(&self, back: &Self) -> Self {
+        let mut j = self.join(back, None);
+        j.guards.retain(|g| self.guards.contains(g));
+        j
     }
 
     /// Text of the live registers, the current frame's stack and the packet facts.
@@ -234,6 +265,9 @@ impl State {
         }
         for (id, k) in &self.pkt_ids {
             let _ = write!(out, "pkt_base{id}+{k}<=end; ");
+        }
+        for g in &self.guards {
+            let _ = write!(out, "{g}; ");
         }
         if !self.refs.is_empty() {
             let _ = write!(out, "refs={:?}; ", self.refs);

@@ -5,6 +5,7 @@
 use apiary_vm::instruction::{Cond, Operand, Reg, Width};
 
 use super::{operand, read, type_name, Env};
+use crate::domain::pkt_guard;
 use crate::domain::scalar_cmp::{negate, refine, swap};
 use crate::domain::value::{ANON_NULL, ANON_PKT};
 use crate::domain::{Ptr, Region, Scalar, State, Val};
@@ -45,6 +46,7 @@ pub fn branch(
                     }
                 }
             }
+            pkt_guard::promote(&mut t);
             Some(t)
         };
         return Ok((edge(false), edge(true)));

@@ -328,6 +328,7 @@ pub fn finish(
         s.pkt = 0;
         s.meta = 0;
         s.pkt_ids.clear();
+        s.guards.clear();
         // A length measured before is stale.
         s.map_values(|v| match v {
             Val::PacketLen(x) => Val::Scalar(*x),

@@ -333,8 +333,15 @@ pub fn store(
             } else {
                 val
             };
+            // Every possible start 8-aligned: the store hits one whole slot of the range.
+            let aligned = t.ptr.off.t.mask & 7 == 0
+                && (t.ptr.off.t.value.wrapping_add(i64::from(off) as u64)) & 7 == 0;
             if let Some(st) = s.stack_mut(frame) {
-                st.write(t.lo, t.hi, size.bytes(), &stored);
+                if size == Size::DW && t.lo != t.hi && aligned {
+                    st.write_one_of(t.lo, t.hi, &stored);
+                } else {
+                    st.write(t.lo, t.hi, size.bytes(), &stored);
+                }
             }
         }
         _ => {

@@ -4,6 +4,7 @@
 
 pub mod alu;
 pub mod branch;
+pub mod guards;
 pub mod helper;
 pub mod mem;
 pub mod syms;

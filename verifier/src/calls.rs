@@ -17,6 +17,8 @@ impl Analyzer<'_> {
         let mut e = s.clone();
         // Guards name registers of one frame.
         e.guards.clear();
+        // Relations name registers of one frame.
+        e.rels.clear();
         let saved = [s.regs[6], s.regs[7], s.regs[8], s.regs[9]];
         e.frames.push(Frame {
             stack: Stack::new(),
@@ -39,6 +41,7 @@ impl Analyzer<'_> {
     pub(crate) fn pop_frame(mut e: State) -> State {
         e.syms = [None; 11];
         e.guards.clear();
+        e.rels.clear();
         let fr = e.frames.pop();
         let depth = e.depth() as u8;
         if let Some(fr) = fr {

@@ -17,7 +17,7 @@ use crate::domain::disjuncts::{self, Parts};
 use crate::domain::{Scalar, State, Thresholds, Val};
 use crate::error::{RejectReason, Rejection};
 use crate::termination::{self, Candidate, LoopInfo};
-use crate::transfer::{self, alu, branch, mem, Env};
+use crate::transfer::{self, alu, assume, branch, mem, Env};
 use crate::wto::{self, Elem};
 use crate::Limits;
 
@@ -69,6 +69,9 @@ pub struct Analyzer<'a> {
     pub(crate) limits: Limits,
     pub(crate) start: Instant,
     pub(crate) cand_ok: HashMap<usize, bool>,
+    /// Per exit test: proven by [`crate::termination_prog`] from the entry state of the loop's
+    /// current final pass.
+    pub(crate) prog_ok: HashMap<usize, bool>,
     pub(crate) heads_reached: BTreeSet<usize>,
     /// Per loop head: proven by [`Analyzer::unroll`] in every final pass over it.
     pub(crate) unroll_ok: HashMap<usize, bool>,
@@ -122,6 +125,7 @@ impl<'a> Analyzer<'a> {
             limits,
             start: Instant::now(),
             cand_ok: HashMap::new(),
+            prog_ok: HashMap::new(),
             heads_reached: BTreeSet::new(),
             unroll_ok: HashMap::new(),
             nest: 0,
@@ -375,7 +379,18 @@ impl<'a> Analyzer<'a> {
         self.soft -= 1;
         let narrowed = result?;
         if self.soft == 0 {
-            self.heads_reached.insert(f.cfg.blocks[h].start);
+            let pc = f.cfg.blocks[h].start;
+            self.heads_reached.insert(pc);
+            for l in f.loops.iter().filter(|l| l.head_pc == pc) {
+                for t in &l.tests {
+                    if let Some(c) = f.cands.get(t) {
+                        let ok = entered
+                            .as_ref()
+                            .is_some_and(|s| crate::termination_prog::proves(c, s));
+                        self.prog_ok.insert(*t, ok);
+                    }
+                }
+            }
         }
         // An outermost loop whose final pass fails gets a second chance trip by trip
         // (`unroll_fully`): keep what the final pass would otherwise leave behind.
@@ -517,6 +532,7 @@ impl<'a> Analyzer<'a> {
             let pre_syms = s.syms;
             let pre_fits = transfer::syms::fits32(&ins, &s);
             let guard_src = transfer::guards::before(&ins, &s);
+            let pre_rel = transfer::linrel::before(&ins, &s);
             let env = &self.env;
             let mut fact: Option<bool> = None;
             match ins {
@@ -537,17 +553,24 @@ impl<'a> Analyzer<'a> {
                     src,
                     off,
                 } => {
-                    fact = Some(tri!(
-                        pc,
-                        mem::load(env, &mut s, size, sign_extend, dst, src, off)
-                    ));
+                    let mut r = mem::load(env, &mut s, size, sign_extend, dst, src, off);
+                    if self.soft > 0 && assume::in_bounds(&mut s, &r, src, off) {
+                        r = mem::load(env, &mut s, size, sign_extend, dst, src, off);
+                    }
+                    fact = Some(tri!(pc, r));
                 }
                 Instruction::Store {
                     size,
                     dst,
                     off,
                     src,
-                } => fact = Some(tri!(pc, mem::store(env, &mut s, size, dst, off, src))),
+                } => {
+                    let mut r = mem::store(env, &mut s, size, dst, off, src);
+                    if self.soft > 0 && assume::in_bounds(&mut s, &r, dst, off) {
+                        r = mem::store(env, &mut s, size, dst, off, src);
+                    }
+                    fact = Some(tri!(pc, r));
+                }
                 Instruction::Atomic {
                     size,
                     op,
@@ -577,7 +600,8 @@ impl<'a> Analyzer<'a> {
                 } => {
                     if hard {
                         if let Some(c) = f.cands.get(&pc) {
-                            let ok = termination::candidate_ok(c, &s);
+                            let ok = termination::candidate_ok(c, &s)
+                                || self.prog_ok.get(&pc) == Some(&true);
                             let e = self.cand_ok.entry(pc).or_insert(true);
                             *e &= ok;
                         }
@@ -613,6 +637,7 @@ impl<'a> Analyzer<'a> {
                 ),
                 Instruction::LddwTail => {}
             }
+            transfer::linrel::after(&ins, &mut s, pre_rel);
             transfer::syms::update_syms(pc, &ins, &mut s, &pre_syms);
             transfer::guards::after(&ins, &mut s, guard_src);
             shifted = transfer::syms::truncation(pc, &ins, &mut s, &pre_syms, pre_fits, shifted);

@@ -23,6 +23,7 @@ pub mod error;
 pub mod fixpoint;
 pub mod platform;
 pub mod termination;
+pub mod termination_prog;
 pub mod termination_rel;
 pub mod transfer;
 pub mod unroll;

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use apiary_vm::instruction::{AluOp, AtomicOp, Cond, Instruction, Operand, Reg, Width};
+use apiary_vm::instruction::{AluOp, AtomicOp, Cond, Instruction, Lddw, Operand, Reg, Width};
 use apiary_vm::semantics::imm_value;
 use apiary_vm::Program;
 
@@ -40,6 +40,14 @@ pub struct Candidate {
     pub cmp_w: Width,
     /// The bound.
     pub bound: Operand,
+    /// When the tested register is not stepped itself: the register stepped in place that it
+    /// must equal plus a constant at the test (a relation of the state there, see
+    /// [`crate::domain::linrel`]).
+    pub via: Option<Reg>,
+    /// For a loop without inner loops or side entries: whether the step comes before the test
+    /// on every trip (`Some(true)`) or after it (`Some(false)`), for
+    /// [`crate::termination_prog`].
+    pub prog: Option<bool>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -99,6 +107,55 @@ fn writes(ins: &Instruction, out: &mut Vec<(Reg, Write)>) {
     }
 }
 
+/// The writes of the instructions in slots `start..end` (one block). Within the block, a
+/// register loaded with a constant (`lddw`, `mov imm`) and not written since makes
+/// `add dst, reg` / `sub dst, reg` (64-bit) a constant step, like an immediate: the register
+/// holds exactly that constant when the step runs.
+fn block_writes(program: &Program, start: usize, end: usize, out: &mut Vec<(Reg, Write)>) {
+    let mut consts: [Option<i64>; 11] = [None; 11];
+    for ins in &program.instructions()[start..end] {
+        let mut w = Vec::new();
+        match *ins {
+            Instruction::Alu {
+                op: op @ (AluOp::Add | AluOp::Sub),
+                width: Width::W64,
+                dst,
+                src: Operand::Reg(r),
+            } if r != dst && consts[r.index()].is_some() => {
+                let k = consts[r.index()].and_then(|k| {
+                    if op == AluOp::Add {
+                        Some(k)
+                    } else {
+                        k.checked_neg()
+                    }
+                });
+                w.push(match k {
+                    Some(k) if k != 0 => (dst, Write::Step(k, Width::W64)),
+                    _ => (dst, Write::Other),
+                });
+            }
+            _ => writes(ins, &mut w),
+        }
+        for (r, _) in &w {
+            consts[r.index()] = None;
+        }
+        match *ins {
+            Instruction::LoadImm64 {
+                dst,
+                value: Lddw::Imm(v),
+            } => consts[dst.index()] = Some(v as i64),
+            Instruction::Alu {
+                op: AluOp::Mov,
+                width: Width::W64,
+                dst,
+                src: Operand::Imm(i),
+            } => consts[dst.index()] = Some(i64::from(i)),
+            _ => {}
+        }
+        out.extend(w);
+    }
+}
+
 /// Whether every path from `head` back to `head` inside `body` passes through `cut`.
 fn every_cycle_hits(cfg: &Cfg, head: usize, body: &HashSet<usize>, cut: &HashSet<usize>) -> bool {
     if cut.contains(&head) {
@@ -139,20 +196,33 @@ pub fn find_loops(
         let mut w = Vec::new();
         for &b in &list {
             let blk = &cfg.blocks[b];
-            for ins in &program.instructions()[blk.start..blk.end] {
-                writes(ins, &mut w);
-            }
+            block_writes(program, blk.start, blk.end, &mut w);
         }
+        // No inner loop and no entry but the head: every trip runs each block at most once.
+        let simple = body.iter().all(|x| matches!(x, Elem::Vertex(_)))
+            && list
+                .iter()
+                .all(|&m| m == *h || cfg.blocks[m].preds.iter().all(|(p, _)| set.contains(p)));
         let mut info = LoopInfo {
             head_pc: cfg.blocks[*h].start,
             tests: Vec::new(),
         };
         let mut trip = None;
         for &b in &list {
-            let c = candidate(program, cfg, *h, &set, b, &w).or_else(|| {
-                let t = trip.get_or_insert_with(|| termination_rel::trip(program, cfg, *h, &set));
-                rel_candidate(program, cfg, *h, &set, b, &w, t)
-            });
+            let c = candidate(program, cfg, *h, &set, b, &w)
+                .map(|mut c| {
+                    if simple {
+                        c.prog =
+                            crate::termination_prog::step_first(program, cfg, *h, &set, b, c.ind);
+                    }
+                    c
+                })
+                .or_else(|| {
+                    let t =
+                        trip.get_or_insert_with(|| termination_rel::trip(program, cfg, *h, &set));
+                    rel_candidate(program, cfg, *h, &set, b, &w, t)
+                })
+                .or_else(|| via_candidate(program, cfg, *h, &set, b, &w));
             if let Some(c) = c {
                 let pc = cfg.blocks[b].last;
                 info.tests.push(pc);
@@ -248,9 +318,95 @@ fn rel_candidate(
             stay,
             cmp_w: width,
             bound,
+            via: None,
+            prog: None,
         });
     }
     None
+}
+
+/// An exit test on a register that is not stepped, compared while it equals a register
+/// stepped in place plus a constant (checked on the state at the test by [`candidate_ok`]):
+/// it then moves by exactly that register's step every trip (64-bit steps and comparison
+/// only: the relation is one of 64-bit values).
+fn via_candidate(
+    program: &Program,
+    cfg: &Cfg,
+    head: usize,
+    body: &HashSet<usize>,
+    b: usize,
+    w: &[(Reg, Write)],
+) -> Option<Candidate> {
+    let (width, options) = exit_test(program, cfg, head, body, b)?;
+    if width != Width::W64 {
+        return None;
+    }
+    for (tested, stay, bound) in options {
+        if let Operand::Reg(r) = bound {
+            if w.iter().any(|(x, _)| *x == r) {
+                continue;
+            }
+        }
+        for i in 0..10u8 {
+            let Some(ind) = Reg::new(i) else { continue };
+            if ind == tested {
+                continue;
+            }
+            let Some((step, Width::W64)) = stepped(program, cfg, head, body, w, ind) else {
+                continue;
+            };
+            if !up_dir(step > 0, stay) {
+                continue;
+            }
+            return Some(Candidate {
+                ind: tested,
+                step,
+                add_w: Width::W64,
+                stay,
+                cmp_w: width,
+                bound,
+                via: Some(ind),
+                prog: None,
+            });
+        }
+    }
+    None
+}
+
+/// Whether `ind` is stepped in place by one constant on every cycle of the loop, at a single
+/// site: its signed step and width.
+fn stepped(
+    program: &Program,
+    cfg: &Cfg,
+    head: usize,
+    body: &HashSet<usize>,
+    w: &[(Reg, Write)],
+    ind: Reg,
+) -> Option<(i64, Width)> {
+    let steps: Vec<Write> = w
+        .iter()
+        .filter(|(x, _)| *x == ind)
+        .map(|(_, k)| *k)
+        .collect();
+    let [Write::Step(step, add_w)] = steps[..] else {
+        return None;
+    };
+    if step == 0 {
+        return None;
+    }
+    let inc_blocks: HashSet<usize> = body
+        .iter()
+        .copied()
+        .filter(|&x| {
+            let bl = &cfg.blocks[x];
+            let mut v = Vec::new();
+            for ins in &program.instructions()[bl.start..bl.end] {
+                writes(ins, &mut v);
+            }
+            v.iter().any(|(r, _)| *r == ind)
+        })
+        .collect();
+    every_cycle_hits(cfg, head, body, &inc_blocks).then_some((step, add_w))
 }
 
 fn candidate(
@@ -319,6 +475,8 @@ fn candidate(
             stay,
             cmp_w: width,
             bound,
+            via: None,
+            prog: None,
         });
     }
     None
@@ -328,6 +486,16 @@ fn candidate(
 /// `s` at the test.
 #[must_use]
 pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
+    if let Some(v) = c.via {
+        let (t, v) = (c.ind.index() as u8, v.index() as u8);
+        let exact = s
+            .rels
+            .iter()
+            .any(|r| r.k == 1 && r.lo == r.hi && ((r.a, r.b) == (t, v) || (r.a, r.b) == (v, t)));
+        if !exact {
+            return false;
+        }
+    }
     let Some(ind) = s.regs[c.ind.index()].scalar() else {
         return false;
     };

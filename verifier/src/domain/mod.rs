@@ -1,6 +1,7 @@
 //! Abstract domains: known bits, scalars, register values, stacks, whole states.
 
 pub mod disjuncts;
+pub mod linrel;
 pub mod pkt_guard;
 pub mod pkt_rename;
 pub mod scalar;

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use super::linrel::{self, Rel};
 use super::pkt_guard::{self, Guard};
 use super::pkt_rename;
 use super::scalar::Thresholds;
@@ -42,6 +43,8 @@ pub struct State {
     /// Per register, a symbolic value `V(id) + delta` shared by copies of one number (so that a
     /// packet pointer built from it and one built from `it + k` have the same base).
     pub syms: [Option<(u32, i64)>; 11],
+    /// Linear relations between registers (see [`super::linrel`]).
+    pub rels: Vec<Rel>,
 }
 
 impl State {
@@ -67,6 +70,7 @@ impl State {
             guards: Vec::new(),
             refs: Vec::new(),
             syms: [None; 11],
+            rels: Vec::new(),
         }
     }
 
@@ -167,17 +171,26 @@ impl State {
     /// frame depth (they do: states are joined within one function context).
     #[must_use]
     pub fn join(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+        let mode = if th.is_some() {
+            linrel::Mode::Widen
+        } else {
+            linrel::Mode::Join
+        };
+        self.join_mode(o, th, mode)
+    }
+
+    fn join_mode(&self, o: &Self, th: Option<&Thresholds>, mode: linrel::Mode) -> Self {
         if let Some((a, b)) = pkt_rename::align(self, o) {
             return a
                 .as_ref()
                 .unwrap_or(self)
-                .join_named(b.as_ref().unwrap_or(o), th);
+                .join_named(b.as_ref().unwrap_or(o), th, mode);
         }
-        self.join_named(o, th)
+        self.join_named(o, th, mode)
     }
 
     /// [`State::join`] of states whose packet bases are named alike.
-    fn join_named(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+    fn join_named(&self, o: &Self, th: Option<&Thresholds>, mode: linrel::Mode) -> Self {
         let jv = |a: &Val, b: &Val| match th {
             Some(th) => a.widen(b, th),
             None => a.join(b),
@@ -228,7 +241,8 @@ impl State {
                 *x = None;
             }
         }
-        Self {
+        let rels = linrel::join(self, o, &regs, mode);
+        let mut out = Self {
             regs,
             frames,
             pkt: self.pkt.min(o.pkt),
@@ -237,7 +251,17 @@ impl State {
             guards,
             refs,
             syms,
+            rels,
+        };
+        // The relations hold in the result, so they may narrow its (widened) intervals; this
+        // keeps a widened pointer within what its relation to a widened counter allows.
+        if mode != linrel::Mode::Join && !out.rels.is_empty() {
+            let mut t = out.clone();
+            if linrel::tighten(&mut t).is_some() {
+                out = t;
+            }
         }
+        out
     }
 
     /// The join of a loop head `self` with a state flowing back to it, keeping only guards
@@ -246,7 +270,7 @@ impl State {
     /// is the inclusion test of `y` in `x` wherever a loop or unrolling needs one.
     #[must_use]
     pub fn join_at_head(&self, back: &Self) -> Self {
-        let mut j = self.join(back, None);
+        let mut j = self.join_mode(back, None, linrel::Mode::Head);
         j.guards.retain(|g| self.guards.contains(g));
         j
     }
@@ -268,6 +292,9 @@ impl State {
         }
         for g in &self.guards {
             let _ = write!(out, "{g}; ");
+        }
+        for r in &self.rels {
+            let _ = write!(out, "r{}-{}*r{} in [{}, {}]; ", r.a, r.k, r.b, r.lo, r.hi);
         }
         if !self.refs.is_empty() {
             let _ = write!(out, "refs={:?}; ", self.refs);

@@ -46,6 +46,7 @@ pub fn branch(
                     }
                 }
             }
+            crate::domain::linrel::tighten(&mut t)?;
             pkt_guard::promote(&mut t);
             Some(t)
         };

@@ -3,9 +3,11 @@
 //! the straight-line parts and the refinement of jump edges.
 
 pub mod alu;
+pub mod assume;
 pub mod branch;
 pub mod guards;
 pub mod helper;
+pub mod linrel;
 pub mod mem;
 pub mod syms;
 

@@ -1,0 +1,437 @@
+//! Linear relations between two registers: `val(a) - k·val(b) ∈ [lo, hi]`.
+//!
+//! The other domains are non-relational, so a loop that advances a pointer and a counter
+//! together (`p += 8; i += 1; while i < n`) loses the fact that `p` is `8·i` from its start, and
+//! the access through `p` is rejected although every trip is in bounds. A relation keeps it.
+//!
+//! **Meaning.** `val` of a number is its *unsigned* value, of a pointer into a region with a
+//! plain offset ([`tracked`]) its *signed* offset; the relation holds over the mathematical
+//! integers (no wrap-around), which is why every rule that moves a value checks, on the state
+//! before the instruction, that no value of its range wraps in that reading.
+//!
+//! **Where relations come from.**
+//! - `mov dst, src` (64-bit): `dst - src ∈ [0, 0]`, and every relation of `src` is copied to
+//!   `dst` (the two hold the same value).
+//! - At a join ([`lines`]), typically of a loop's entry state with the state after its first
+//!   trip: when both registers are constants in both states, the line through the two points
+//!   is a relation that holds in both, so it holds in their join.
+//!
+//! **How they move.** `dst ± c` (64-bit immediate, no wrap in `dst`'s reading, checked on the
+//! range before) shifts `dst`'s relations by `c` (`k·c` when `dst` is the second register).
+//! Any other write to a register forgets its relations; calls forget all of them (the callee's
+//! registers are another frame's).
+//!
+//! **How they are used.** After a branch refines a register, [`tighten`] meets each side of a
+//! relation with what the other side and the relation allow (`a ∈ k·b + [lo, hi]`,
+//! `b ∈ (a − [lo, hi]) / k`, rounded inwards): each concrete state satisfies the relation, so
+//! no concrete value is lost; an empty meet means the edge cannot be taken.
+//!
+//! **Joins.** A relation known on one side is checked against the other side's own relation
+//! or, failing that, the bound its intervals imply; the result is the hull of both (it holds in
+//! each state, so in their union). Widening keeps a relation only if the new bound lies within
+//! the old one, so relations never grow during the ascending iterations and the set can only
+//! shrink: together with the widened intervals this terminates.
+
+use super::scalar::Scalar;
+use super::value::{Ptr, Region, Val};
+use super::State;
+
+/// Most relations kept in one state.
+pub const MAX_RELS: usize = 12;
+/// Largest coefficient `|k|` a loop-head line may have.
+pub const MAX_K: i64 = 1 << 16;
+
+/// `val(a) - k·val(b) ∈ [lo, hi]` over the integers (see the module comment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rel {
+    /// First register.
+    pub a: u8,
+    /// Second register.
+    pub b: u8,
+    /// Coefficient of the second register (never 0).
+    pub k: i64,
+    /// Lower bound of `val(a) - k·val(b)`.
+    pub lo: i64,
+    /// Upper bound.
+    pub hi: i64,
+}
+
+impl Rel {
+    /// The relation in its canonical orientation: with `|k| = 1` the lower register first, so
+    /// that a relation and its mirror image are one entry.
+    #[must_use]
+    pub fn new(a: u8, b: u8, k: i64, lo: i128, hi: i128) -> Option<Self> {
+        if a == b || k == 0 || a > 9 || b > 9 || lo > hi {
+            return None;
+        }
+        let (a, b, lo, hi) = match k {
+            1 if a > b => (b, a, -hi, -lo),
+            -1 if a > b => (b, a, lo, hi),
+            _ => (a, b, lo, hi),
+        };
+        Some(Self {
+            a,
+            b,
+            k,
+            lo: i64::try_from(lo).ok()?,
+            hi: i64::try_from(hi).ok()?,
+        })
+    }
+
+    fn key(&self) -> (u8, u8, i64) {
+        (self.a, self.b, self.k)
+    }
+
+    fn mentions(&self, r: u8) -> bool {
+        self.a == r || self.b == r
+    }
+}
+
+/// Pointers whose offset is a plain offset from the start of one object. Packet pointers have
+/// their own symbolic bases and are left to that machinery; stack pointers are left out too:
+/// a loop filling the stack through a moving pointer needs the strong updates of a trip-by-trip
+/// run ([`crate::unroll_full`], which a failing invariant triggers), not a relational invariant
+/// whose variable-offset stores leave the slots possibly uninitialised after the loop.
+#[must_use]
+pub fn tracked(p: &Ptr) -> bool {
+    p.null.is_none()
+        && matches!(
+            p.region,
+            Region::Input { .. } | Region::MapValue { .. } | Region::Ringbuf { .. }
+        )
+}
+
+/// The range of `val(v)`: unsigned value of a number, signed offset of a tracked pointer.
+#[must_use]
+pub fn range(v: &Val) -> Option<(i128, i128)> {
+    match v {
+        Val::Scalar(x) => Some((x.umin.into(), x.umax.into())),
+        Val::Ptr(p) if tracked(p) => Some((p.off.smin.into(), p.off.smax.into())),
+        _ => None,
+    }
+}
+
+/// The bound of `a - k·b` implied by the intervals of `s`.
+fn derived(s: &State, a: u8, b: u8, k: i64) -> Option<(i128, i128)> {
+    let (alo, ahi) = range(&s.regs[usize::from(a)])?;
+    let (blo, bhi) = range(&s.regs[usize::from(b)])?;
+    let k = i128::from(k);
+    let (klo, khi) = if k > 0 {
+        (k * blo, k * bhi)
+    } else {
+        (k * bhi, k * blo)
+    };
+    Some((alo - khi, ahi - klo))
+}
+
+/// The bound of `r`'s expression in `s`: its own relation, else the intervals'.
+fn bound(s: &State, r: &Rel) -> Option<(i128, i128)> {
+    match s.rels.iter().find(|q| q.key() == r.key()) {
+        Some(q) => Some((q.lo.into(), q.hi.into())),
+        None => derived(s, r.a, r.b, r.k),
+    }
+}
+
+/// How two states' relations combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Least upper bound: every relation either side has, with the hull of the bounds.
+    Join,
+    /// Widening of the first (old) state: its relations whose bound the second keeps.
+    Widen,
+    /// A loop head joined with a state coming back: the head's relations (hull), the lines
+    /// through constants of both, and the returning state's relations only while the head
+    /// holds constants they move ([`fresh_at_head`]), so that the inclusion test
+    /// `head.join_at_head(back) == head` can succeed.
+    Head,
+}
+
+/// The relations of the join of `x` and `y`, whose registers are `regs`.
+#[must_use]
+pub fn join(x: &State, y: &State, regs: &[Val; 11], mode: Mode) -> Vec<Rel> {
+    if mode == Mode::Widen && x.rels.is_empty() {
+        return Vec::new();
+    }
+    let ok = |r: &Rel| {
+        range(&regs[usize::from(r.a)]).is_some() && range(&regs[usize::from(r.b)]).is_some()
+    };
+    let mut out: Vec<Rel> = Vec::new();
+    for r in x.rels.iter().filter(|r| ok(r)) {
+        let Some((olo, ohi)) = bound(y, r) else {
+            continue;
+        };
+        if mode == Mode::Widen {
+            if olo >= i128::from(r.lo) && ohi <= i128::from(r.hi) {
+                out.push(*r);
+            }
+        } else if let Some(n) = Rel::new(r.a, r.b, r.k, olo.min(r.lo.into()), ohi.max(r.hi.into()))
+        {
+            out.push(n);
+        }
+    }
+    if mode != Mode::Widen {
+        for r in y.rels.iter().filter(|r| ok(r)) {
+            if x.rels.iter().any(|q| q.key() == r.key()) {
+                continue;
+            }
+            if mode == Mode::Head && !fresh_at_head(x, y, r) {
+                continue;
+            }
+            if let Some((olo, ohi)) = derived(x, r.a, r.b, r.k) {
+                if let Some(n) = Rel::new(r.a, r.b, r.k, olo.min(r.lo.into()), ohi.max(r.hi.into()))
+                {
+                    out.push(n);
+                }
+            }
+        }
+    }
+    lines(x, y, regs, &mut out);
+    out.truncate(MAX_RELS);
+    out
+}
+
+/// Whether the head `x` may take the relation `r` of the returning state `y`: only while the
+/// head holds constants in both registers and `y` moves one of them (so the join changes the
+/// head's intervals anyway, and a head whose registers stopped being constants never takes
+/// one: the ascending iterations still end).
+fn fresh_at_head(x: &State, y: &State, r: &Rel) -> bool {
+    let (a, b) = (usize::from(r.a), usize::from(r.b));
+    match (constant(&x.regs[a]), constant(&x.regs[b])) {
+        (Some(ca), Some(cb)) => {
+            range(&y.regs[a]) != Some((ca, ca)) || range(&y.regs[b]) != Some((cb, cb))
+        }
+        _ => false,
+    }
+}
+
+fn constant(v: &Val) -> Option<i128> {
+    range(v).and_then(|(lo, hi)| (lo == hi).then_some(lo))
+}
+
+/// Lines through two points: registers `a`, `b` constant in both states, at `(a0, b0)` and
+/// `(a1, b1)` with `b0 != b1` and `a1 - a0` a multiple `k` of `b1 - b0`: `a - k·b` is the same
+/// constant in both states. (Both states hold one value per register, so the relation holds
+/// in each, and in their join.)
+fn lines(x: &State, y: &State, regs: &[Val; 11], out: &mut Vec<Rel>) {
+    let pts: Vec<(u8, i128, i128)> = (0..10u8)
+        .filter_map(|r| {
+            let i = usize::from(r);
+            range(&regs[i])?;
+            Some((r, constant(&x.regs[i])?, constant(&y.regs[i])?))
+        })
+        .collect();
+    for &(a, a0, a1) in &pts {
+        for &(b, b0, b1) in &pts {
+            if a == b || b0 == b1 || a0 == a1 || out.len() >= MAX_RELS {
+                continue;
+            }
+            let (da, db) = (a1 - a0, b1 - b0);
+            if da % db != 0 {
+                continue;
+            }
+            let k = da / db;
+            if k.abs() > i128::from(MAX_K) {
+                continue;
+            }
+            let c = a0 - k * b0;
+            if let Some(r) = Rel::new(a, b, k as i64, c, c) {
+                if !out.iter().any(|q| q.key() == r.key()) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+}
+
+fn floor_div(x: i128, k: i128) -> i128 {
+    let q = x / k;
+    if x % k != 0 && ((x < 0) != (k < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+fn ceil_div(x: i128, k: i128) -> i128 {
+    -floor_div(-x, k)
+}
+
+/// Meets `v` with `val ∈ [lo, hi]`: `None` when empty, else whether it changed.
+fn meet(v: &mut Val, lo: i128, hi: i128) -> Option<bool> {
+    let (vlo, vhi) = range(v)?;
+    if lo <= vlo && hi >= vhi {
+        return Some(false);
+    }
+    let (lo, hi) = (lo.max(vlo), hi.min(vhi));
+    if lo > hi {
+        return None;
+    }
+    match v {
+        Val::Scalar(x) => {
+            *x = x.meet(&Scalar::urange(
+                u64::try_from(lo).ok()?,
+                u64::try_from(hi).ok()?,
+            ))?;
+        }
+        Val::Ptr(p) => {
+            p.off = p.off.meet(&Scalar::srange(
+                i64::try_from(lo).ok()?,
+                i64::try_from(hi).ok()?,
+            ))?;
+        }
+        _ => return Some(false),
+    }
+    Some(true)
+}
+
+/// Narrows the registers of `s` by its relations (see the module comment); `None` when they
+/// contradict each other (no concrete state).
+pub fn tighten(s: &mut State) -> Option<()> {
+    if s.rels.is_empty() {
+        return Some(());
+    }
+    for _ in 0..2 {
+        let mut changed = false;
+        for i in 0..s.rels.len() {
+            let r = s.rels[i];
+            let (ai, bi) = (usize::from(r.a), usize::from(r.b));
+            let (Some((alo, ahi)), Some((blo, bhi))) = (range(&s.regs[ai]), range(&s.regs[bi]))
+            else {
+                continue;
+            };
+            let k = i128::from(r.k);
+            let (lo, hi) = (i128::from(r.lo), i128::from(r.hi));
+            let (klo, khi) = if k > 0 {
+                (k * blo, k * bhi)
+            } else {
+                (k * bhi, k * blo)
+            };
+            changed |= meet(&mut s.regs[ai], klo + lo, khi + hi)?;
+            let (nlo, nhi) = (alo - hi, ahi - lo);
+            let (b_lo, b_hi) = if k > 0 {
+                (ceil_div(nlo, k), floor_div(nhi, k))
+            } else {
+                (ceil_div(nhi, k), floor_div(nlo, k))
+            };
+            changed |= meet(&mut s.regs[bi], b_lo, b_hi)?;
+        }
+        if !changed {
+            break;
+        }
+    }
+    Some(())
+}
+
+/// Forgets every relation of register `r`.
+pub fn forget(s: &mut State, r: u8) {
+    s.rels.retain(|q| !q.mentions(r));
+}
+
+/// `val(r)` became `val(r) + c` exactly (no wrap): shifts `r`'s relations.
+pub fn shift(s: &mut State, r: u8, c: i128) {
+    let rels = std::mem::take(&mut s.rels);
+    s.rels = rels
+        .into_iter()
+        .filter_map(|q| {
+            let d = if q.a == r {
+                c
+            } else if q.b == r {
+                -i128::from(q.k) * c
+            } else {
+                return Some(q);
+            };
+            Some(Rel {
+                lo: i64::try_from(i128::from(q.lo) + d).ok()?,
+                hi: i64::try_from(i128::from(q.hi) + d).ok()?,
+                ..q
+            })
+        })
+        .collect();
+}
+
+/// `dst` now holds a copy of `src` (`dst`'s old relations already forgotten): `dst - src = 0`
+/// and `src`'s relations for `dst`.
+pub fn copy(s: &mut State, dst: u8, src: u8) {
+    if range(&s.regs[usize::from(dst)]).is_none() {
+        return;
+    }
+    let mut add: Vec<Rel> = Vec::new();
+    for q in &s.rels {
+        let n = if q.a == src {
+            Rel::new(dst, q.b, q.k, q.lo.into(), q.hi.into())
+        } else if q.b == src {
+            Rel::new(q.a, dst, q.k, q.lo.into(), q.hi.into())
+        } else {
+            None
+        };
+        add.extend(n);
+    }
+    add.extend(Rel::new(dst, src, 1, 0, 0));
+    for n in add {
+        if s.rels.len() >= MAX_RELS {
+            break;
+        }
+        if !s.rels.iter().any(|q| q.key() == n.key()) {
+            s.rels.push(n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(vals: &[(usize, u64)]) -> State {
+        let mut s = State::entry();
+        for &(r, v) in vals {
+            s.regs[r] = Val::constant(v);
+        }
+        s
+    }
+
+    #[test]
+    fn line_through_two_points() {
+        let x = st(&[(1, 0), (3, 0)]);
+        let y = st(&[(1, 8), (3, 1)]);
+        let j = x.join_at_head(&y);
+        assert!(j.rels.contains(&Rel {
+            a: 1,
+            b: 3,
+            k: 8,
+            lo: 0,
+            hi: 0
+        }));
+    }
+
+    #[test]
+    fn tighten_both_ways() {
+        let mut s = st(&[]);
+        s.regs[1] = Val::Scalar(Scalar::urange(0, 1000));
+        s.regs[3] = Val::Scalar(Scalar::urange(0, 10));
+        s.rels.push(Rel {
+            a: 1,
+            b: 3,
+            k: 8,
+            lo: 0,
+            hi: 0,
+        });
+        assert!(tighten(&mut s).is_some());
+        assert_eq!(s.regs[1].scalar().map(|x| x.umax), Some(80));
+        s.regs[1] = Val::Scalar(Scalar::urange(0, 20));
+        assert!(tighten(&mut s).is_some());
+        assert_eq!(s.regs[3].scalar().map(|x| x.umax), Some(2));
+        s.regs[1] = Val::Scalar(Scalar::urange(3, 7));
+        assert!(tighten(&mut s).is_none());
+    }
+
+    #[test]
+    fn widening_drops_a_growing_bound() {
+        let mut x = st(&[(1, 0), (3, 0)]);
+        x.rels.extend(Rel::new(1, 3, 1, 0, 0));
+        let mut y = x.clone();
+        y.rels[0].hi = 1;
+        let th = crate::domain::Thresholds::new([]);
+        assert!(x.join(&y, Some(&th)).rels.is_empty());
+        assert_eq!(x.join(&y, None).rels[0].hi, 1);
+    }
+}

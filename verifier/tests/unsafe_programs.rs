@@ -15,7 +15,7 @@ use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
 use apiary_vm::{asm, LoadOptions, Program};
 
 /// Minimum number of cases in the table.
-const MIN_CASES: usize = 198;
+const MIN_CASES: usize = 214;
 /// Most cases flagged [`Flag::KnownGap`] (none at present: a new gap needs a reason).
 const MAX_KNOWN_GAPS: usize = 0;
 
@@ -258,6 +258,12 @@ exit"
 
 #[allow(clippy::too_many_lines)]
 fn cases() -> Vec<Case> {
+    let mut v = base_cases();
+    v.extend(relational_loops());
+    v
+}
+
+fn base_cases() -> Vec<Case> {
     let xdp = ProgramType::xdp();
     let skb = ProgramType::socket_filter();
     let kp = ProgramType::kprobe();
@@ -1926,6 +1932,157 @@ fn cases() -> Vec<Case> {
             "ldxb %r2, [%r1+0]\nmov %r0, 0\nmov %r3, 0\nloop:\nmov %r4, %r1\nadd %r4, %r3\nldxb %r5, [%r4+0]\nadd %r0, %r5\nadd %r3, 1\njlt %r3, %r2, loop\nexit",
             "ldxb %r2, [%r1+0]\nand %r2, 15\nmov %r0, 0\nmov %r3, 0\nloop:\nmov %r4, %r1\nadd %r4, %r3\nldxb %r5, [%r4+0]\nadd %r0, %r5\nadd %r3, 1\njlt %r3, %r2, loop\nexit",
             "OutOfBounds",
+        ),
+    ]
+}
+
+/// A loop summing the 256 words of a 2048-byte input with a pointer and a counter advanced
+/// together (too many trips to run one by one): `pre` before the loop, `step` the pointer and
+/// counter steps, `test` the exit test.
+fn words_loop(pre: &str, step: &str, test: &str) -> String {
+    format!(
+        "mov %r2, 256\nmov %r0, 0\nmov %r3, 0\n{pre}loop:\nldxdw %r4, [%r1+0]\nadd %r0, %r4\n{step}{test}\nexit"
+    )
+}
+
+/// Loops proven through linear relations between registers (`domain::linrel`) and through a
+/// trip count from constants (`termination_prog`): each rule's ways to go wrong.
+fn relational_loops() -> Vec<Case> {
+    let m = mem(2048);
+    let both = "add %r1, 8\nadd %r3, 1\n";
+    let test = "jlt %r3, %r2, loop";
+    vec![
+        case(
+            "pointer and counter: one trip too many",
+            "relational",
+            m,
+            words_loop("", both, "jle %r3, %r2, loop"),
+            words_loop("", both, test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: wrong stride",
+            "relational",
+            m,
+            words_loop("", "add %r1, 16\nadd %r3, 1\n", test),
+            words_loop("", both, test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: pointer starts one word in",
+            "relational",
+            m,
+            words_loop("add %r1, 8\n", both, test),
+            words_loop("", both, test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: pointer advanced twice on one path",
+            "relational",
+            m,
+            words_loop("", "add %r1, 8\njset %r4, 1, +1\nadd %r1, 8\nadd %r3, 1\n", test),
+            words_loop("", "add %r1, 8\njset %r4, 1, +1\nadd %r1, 0\nadd %r3, 1\n", test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: counter not advanced on one path",
+            "relational",
+            m,
+            words_loop("", "add %r1, 8\njset %r4, 1, +1\nadd %r3, 1\n", test),
+            words_loop("", "add %r1, 8\njset %r4, 1, +0\nadd %r3, 1\n", test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: bound from an unrelated register",
+            "relational",
+            m,
+            words_loop("ldxdw %r5, [%r1+8]\n", both, "jlt %r3, %r5, loop"),
+            words_loop(
+                "ldxdw %r5, [%r1+8]\njle %r5, 256, +1\nmov %r5, 256\n",
+                both,
+                "jlt %r3, %r5, loop",
+            ),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: counter wraps around on the first trip",
+            "relational",
+            m,
+            words_loop("mov %r3, -1\n", both, test),
+            words_loop("mov %r3, 0\n", both, test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: 32-bit counter wraps around on the first trip",
+            "relational",
+            m,
+            words_loop("lddw %r3, 0xffffffff\n", "add %r1, 8\nadd32 %r3, 1\n", test),
+            words_loop("", both, test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: 32-bit test one trip too many",
+            "relational",
+            m,
+            words_loop("", "add %r1, 8\nadd32 %r3, 1\n", "jlt32 %r3, 257, loop"),
+            words_loop("", both, test),
+            "OutOfBounds",
+        ),
+        case(
+            "pointer and counter: copy of the counter tested on one path only",
+            "relational",
+            m,
+            "ldxb %r5, [%r1+0]\nmov %r0, 0\nmov %r3, 0\nmov %r6, 0\nloop:\nadd %r3, 1\njeq %r5, 0, +1\nmov %r6, %r3\nadd %r6, 1\njlt %r6, 1000, loop\nexit",
+            "ldxb %r5, [%r1+0]\nmov %r0, 0\nmov %r3, 0\nmov %r6, 0\nloop:\nadd %r3, 1\njeq %r5, 0, +0\nmov %r6, %r3\nadd %r6, 1\njlt %r6, 1000, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: bound of the wrong parity",
+            "relational",
+            m,
+            "mov %r0, 0\nmov %r7, 0\nloop:\nadd %r7, 2\njne %r7, 20001, loop\nexit",
+            "mov %r0, 0\nmov %r7, 0\nloop:\nadd %r7, 2\njne %r7, 20000, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: step in a register, bound not a multiple",
+            "relational",
+            m,
+            "mov %r0, 0\nlddw %r7, 2654435761\nlddw %r6, 53091369655762\nloop:\nlddw %r1, 2654435761\nadd %r7, %r1\njne %r7, %r6, loop\nexit",
+            "mov %r0, 0\nlddw %r7, 2654435761\nlddw %r6, 53091369655761\nloop:\nlddw %r1, 2654435761\nadd %r7, %r1\njne %r7, %r6, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: stepped past the bound before the first test",
+            "relational",
+            m,
+            "mov %r0, 0\nmov %r7, 10\nloop:\nadd %r7, 2\njne %r7, 10, loop\nexit",
+            "mov %r0, 0\nmov %r7, 8\nloop:\nadd %r7, 2\njne %r7, 10, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: unknown start",
+            "relational",
+            m,
+            "ldxb %r7, [%r1+0]\nmov %r0, 0\nloop:\nadd %r7, 2\njne %r7, 1000, loop\nexit",
+            "ldxb %r7, [%r1+0]\nand %r7, 0\nmov %r0, 0\nloop:\nadd %r7, 2\njne %r7, 1000, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: 32-bit step never reaches a 64-bit bound",
+            "relational",
+            m,
+            "mov %r0, 0\nmov %r7, 0\nloop:\nadd32 %r7, 2\njne %r7, 0x7ffffffe, loop\nexit",
+            "mov %r0, 0\nmov %r7, 0\nloop:\nadd32 %r7, 2\njne32 %r7, 0x7ffffffe, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: bound register changed in the loop",
+            "relational",
+            m,
+            "mov %r0, 0\nmov %r7, 0\nmov %r6, 20000\nloop:\nadd %r7, 2\nadd %r6, 2\njne %r7, %r6, loop\nexit",
+            "mov %r0, 0\nmov %r7, 0\nmov %r6, 20000\nloop:\nadd %r7, 2\nadd %r0, 2\njne %r7, %r6, loop\nexit",
+            "UnboundedLoop",
         ),
     ]
 }

@@ -6,15 +6,19 @@
 //! [`Verified`] with facts the engines may use ([`apiary_vm::Facts`]) and the range of r0 at
 //! exit, or the first [`Rejection`].
 //!
-//! Design (see `/work/shared/reference/VERIFIER.md` §6): non-relational domains (known bits plus
-//! signed/unsigned 64/32-bit ranges per scalar; pointers as region + offset; packet ranges
+//! Design (see `/work/shared/reference/VERIFIER.md` §6): mostly non-relational domains (known
+//! bits plus signed/unsigned 64/32-bit ranges per scalar; pointers as region + offset, plus a
+//! few linear relations `a - k·b ∈ [lo, hi]` between registers, [`domain::linrel`], so that a
+//! pointer and a counter advanced together stay related; packet ranges
 //! learned from `data_end` comparisons, kept through joins as facts guarded by a register or
 //! spill when one path lacks them ([`domain::pkt_guard`]), with packet bases named alike on both
 //! sides of a join ([`domain::pkt_rename`]); a byte-precise stack per frame whose spills keep
 //! numbers through narrow and aligned variable-offset stores), a fixpoint over basic blocks in
-//! weak topological order with threshold widening (an outermost loop whose invariant fails a
-//! check is run again trip by trip, [`unroll_full`]), calls analysed per calling context, and
-//! termination proven per loop from an induction variable.
+//! weak topological order with threshold widening (ascending passes assume the accesses they
+//! check, [`transfer::assume`]; an outermost loop whose invariant fails a check is run again
+//! trip by trip, [`unroll_full`]), calls analysed per calling context, and termination proven
+//! per loop from an induction variable (or a register related to one, or a progression from
+//! known constants to a `!=` bound, [`termination_prog`]).
 
 pub mod calls;
 pub mod cfg;

@@ -13,7 +13,7 @@
 //! `s0 + (n + e)·d` modulo the width, with `e` 1 or 0 accordingly and `s0` the value on entry.
 //! The bound is not written in the loop. If `bound - s0 = m·d` over the integers with
 //! `m >= e`, trip `m - e` sees exactly the bound and leaves (if nothing left before): at most
-//! `m - e + 1` trips. The entry values come from the state entering the loop in a final pass,
+//! `m - e + 1` trips ([`MAX_TRIPS`] at most). The entry values come from the state entering the loop in a final pass,
 //! which covers every concrete entry.
 
 use std::collections::HashSet;
@@ -25,6 +25,11 @@ use apiary_vm::Program;
 use crate::cfg::Cfg;
 use crate::domain::State;
 use crate::termination::{written, Candidate};
+
+/// Most trips the rule accepts. A bound the progression reaches only after wrapping around
+/// (`s0 = 1`, step 2, bound `u64::MAX`: 2^63 trips) terminates too, but no one means that
+/// loop; like Linux's instruction budget, the rule stands for loops that end in practice.
+pub const MAX_TRIPS: i128 = 1 << 24;
 
 /// For the exit test ending block `test` of a loop without inner loops: whether the single
 /// step of `ind` comes before the test on every trip (`Some(true)`) or after it
@@ -100,5 +105,5 @@ pub fn proves(c: &Candidate, entry: &State) -> bool {
     };
     let d = i128::from(c.step);
     let diff = bound - s0;
-    d != 0 && diff % d == 0 && diff / d >= i128::from(e)
+    d != 0 && diff % d == 0 && (i128::from(e)..=MAX_TRIPS).contains(&(diff / d))
 }

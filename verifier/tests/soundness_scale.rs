@@ -1,7 +1,10 @@
 //! Soundness at scale: a deterministic generator (seeded PRNG) of random `mem` programs with a
 //! known input size: 32- and 64-bit ALU (division, modulo, shifts, byte swaps, sign
 //! extension), stack and input loads and stores at constant and variable offsets (in and out
-//! of bounds), forward branches, a bounded loop with a counter, and local calls.
+//! of bounds), forward branches, a bounded loop with a counter, local calls, loops walking the
+//! input with a pointer and a counter advanced together (random start, stride, counter step,
+//! bound and test, sometimes off by one or 32-bit: `domain::linrel`), and loops whose
+//! `!=` exit test may or may not lie on the progression of its counter (`termination_prog`).
 //!
 //! Programs are generated until [`ACCEPTED_TARGET`] of them are accepted by the verifier (at
 //! most [`MAX_ATTEMPTS`] tries). Each accepted one runs in the checked interpreter with a budget
@@ -315,6 +318,72 @@ impl Gen<'_> {
     }
 }
 
+impl Gen<'_> {
+    /// A loop reading the input through a pointer (r7) advanced with a counter (r6).
+    fn walk(&mut self) {
+        let stride = *self.rng.pick(&[1i64, 2, 4, 8, 16]);
+        let width = *self.rng.pick(&[1i64, 2, 4, 8]);
+        let sz = match width {
+            1 => "b",
+            2 => "h",
+            4 => "w",
+            _ => "dw",
+        };
+        let start = *self.rng.pick(&[0i64, 0, 0, 1, stride]);
+        let c0 = *self.rng.pick(&[0i64, 0, 0, 1, -1]);
+        let cstep = *self.rng.pick(&[1i64, 1, 1, 2]);
+        let trips = (self.size - start - width).max(0) / stride + 1;
+        let bound = c0 + cstep * trips + self.rng.range(-1, 1);
+        let dst = reg(self.rng);
+        self.emit("mov %r7, %r9".into());
+        self.emit(format!("add %r7, {start}"));
+        self.emit(format!("mov %r6, {c0}"));
+        self.emit("walk:".into());
+        self.emit(format!("ldx{sz} {dst}, [%r7+0]"));
+        self.emit(format!("add %r7, {stride}"));
+        let add = if self.rng.chance(15) { "add32" } else { "add" };
+        self.emit(format!("{add} %r6, {cstep}"));
+        let j = *self
+            .rng
+            .pick(&["jlt", "jlt", "jle", "jne", "jslt", "jlt32", "jne32"]);
+        if self.rng.chance(30) {
+            self.emit(format!("mov %r8, {bound}"));
+            self.emit(format!("{j} %r6, %r8, walk"));
+        } else {
+            self.emit(format!("{j} %r6, {bound}, walk"));
+        }
+    }
+
+    /// A loop leaving when its counter (r6), stepped by a constant, equals a bound that may or
+    /// may not lie on its progression.
+    fn progression(&mut self) {
+        let s0 = self.rng.range(0, 10);
+        let d = *self.rng.pick(&[1i64, 2, 3, 5, -2, 2_654_435_761]);
+        // A bound behind the start is reached only after wrapping around (2^63 trips and
+        // more): the verifier proves termination, not a trip count, so a step of 1 (which the
+        // `<=`-style rule accepts whatever the bound) only gets bounds ahead.
+        let m = if d.abs() >= 2 {
+            self.rng.range(-1, 20)
+        } else {
+            self.rng.range(0, 20)
+        };
+        let bound = s0.wrapping_add(d.wrapping_mul(m)) + self.rng.range(0, 1);
+        self.emit(format!("lddw %r6, {s0}"));
+        self.emit(format!("lddw %r8, {:#x}", bound as u64));
+        self.emit("prog:".into());
+        if self.rng.chance(50) {
+            self.emit(format!("lddw %r7, {:#x}", d as u64));
+            self.emit("add %r6, %r7".into());
+        } else if let Ok(d) = i32::try_from(d) {
+            self.emit(format!("add %r6, {d}"));
+        } else {
+            self.emit(format!("lddw %r7, {:#x}", d as u64));
+            self.emit("add %r6, %r7".into());
+        }
+        self.emit("jne %r6, %r8, prog".into());
+    }
+}
+
 /// A random program for an input of `size` bytes.
 fn generate(rng: &mut Rng, size: i64) -> String {
     let mut g = Gen {
@@ -333,6 +402,12 @@ fn generate(rng: &mut Rng, size: i64) -> String {
             let v = imm(g.rng);
             g.emit(format!("stdw [%r10-{off}], {v}"));
         }
+    }
+    if g.rng.chance(20) {
+        g.walk();
+    }
+    if g.rng.chance(10) {
+        g.progression();
     }
     let calls = g.rng.chance(25);
     let len = g.rng.range(3, 20) as usize;
@@ -368,6 +443,9 @@ struct Tally {
     accepted: usize,
     /// Accepted programs with a loop, a local call, a variable-offset input access.
     with_loop: usize,
+    /// Accepted programs with a pointer-and-counter loop, a progression loop.
+    with_walk: usize,
+    with_prog: usize,
     with_call: usize,
     with_variable: usize,
     runs: usize,
@@ -386,7 +464,7 @@ fn worker(seed: u64, target: usize, attempts: usize) -> Tally {
     );
     let platform = Platform::empty();
     while t.accepted < target && t.generated < attempts {
-        let size = *rng.pick(&[8i64, 16, 32]);
+        let size = *rng.pick(&[8i64, 16, 32, 1024]);
         let text = generate(&mut rng, size);
         t.generated += 1;
         let insns = asm::assemble(&text).unwrap_or_else(|e| panic!("assemble: {e}\n{text}"));
@@ -399,6 +477,8 @@ fn worker(seed: u64, target: usize, attempts: usize) -> Tally {
         };
         t.accepted += 1;
         t.with_loop += usize::from(text.contains("loop:"));
+        t.with_walk += usize::from(text.contains("walk:"));
+        t.with_prog += usize::from(text.contains("prog:"));
         t.with_call += usize::from(text.contains("call local"));
         t.with_variable += usize::from(text.contains("add %r7, %r6"));
         let exe = Interpreter::new(Arc::new(program), &env).expect("interpreter");
@@ -462,6 +542,8 @@ fn ten_thousand_accepted_programs_run_without_faults() {
         all.accepted += t.accepted;
         all.runs += t.runs;
         all.with_loop += t.with_loop;
+        all.with_walk += t.with_walk;
+        all.with_prog += t.with_prog;
         all.with_call += t.with_call;
         all.with_variable += t.with_variable;
         all.failures.extend(t.failures);
@@ -476,8 +558,13 @@ fn ten_thousand_accepted_programs_run_without_faults() {
         start.elapsed().as_secs_f64()
     );
     println!(
-        "  accepted with a loop: {}, with a local call: {}, with a variable-offset access: {}",
-        all.with_loop, all.with_call, all.with_variable
+        "  accepted with a loop: {}, with a local call: {}, with a variable-offset access: {}, \
+         with a pointer-and-counter loop: {}, with a progression loop: {}",
+        all.with_loop, all.with_call, all.with_variable, all.with_walk, all.with_prog
+    );
+    assert!(
+        all.with_walk > 0 && all.with_prog > 0,
+        "no accepted program has the new loop shapes"
     );
     assert!(
         all.failures.is_empty(),

@@ -15,7 +15,7 @@ use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
 use apiary_vm::{asm, LoadOptions, Program};
 
 /// Minimum number of cases in the table.
-const MIN_CASES: usize = 214;
+const MIN_CASES: usize = 215;
 /// Most cases flagged [`Flag::KnownGap`] (none at present: a new gap needs a reason).
 const MAX_KNOWN_GAPS: usize = 0;
 
@@ -2072,8 +2072,16 @@ fn relational_loops() -> Vec<Case> {
             "progression: 32-bit step never reaches a 64-bit bound",
             "relational",
             m,
-            "mov %r0, 0\nmov %r7, 0\nloop:\nadd32 %r7, 2\njne %r7, 0x7ffffffe, loop\nexit",
-            "mov %r0, 0\nmov %r7, 0\nloop:\nadd32 %r7, 2\njne32 %r7, 0x7ffffffe, loop\nexit",
+            "mov %r0, 0\nmov %r7, 0\nlddw %r6, 0x100000000\nloop:\nadd32 %r7, 2\njne %r7, %r6, loop\nexit",
+            "mov %r0, 0\nmov %r7, 0\nlddw %r6, 0x100000000\nloop:\nadd32 %r7, 2\njne32 %r7, 40000, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: bound reached only after wrapping around (2^63 trips)",
+            "relational",
+            m,
+            "mov %r0, 0\nmov %r7, 1\nlddw %r6, 0xffffffffffffffff\nloop:\nadd %r7, 2\njne %r7, %r6, loop\nexit",
+            "mov %r0, 0\nmov %r7, 1\nlddw %r6, 0xfffff\nloop:\nadd %r7, 2\njne %r7, %r6, loop\nexit",
             "UnboundedLoop",
         ),
         case(

@@ -129,8 +129,9 @@ fn block_writes(program: &Program, start: usize, end: usize, out: &mut Vec<(Reg,
                         k.checked_neg()
                     }
                 });
+                // `i64::MIN` has no magnitude in `i64`: not a step.
                 w.push(match k {
-                    Some(k) if k != 0 => (dst, Write::Step(k, Width::W64)),
+                    Some(k) if k != 0 && k != i64::MIN => (dst, Write::Step(k, Width::W64)),
                     _ => (dst, Write::Other),
                 });
             }

@@ -15,7 +15,7 @@ use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
 use apiary_vm::{asm, LoadOptions, Program};
 
 /// Minimum number of cases in the table.
-const MIN_CASES: usize = 215;
+const MIN_CASES: usize = 216;
 /// Most cases flagged [`Flag::KnownGap`] (none at present: a new gap needs a reason).
 const MAX_KNOWN_GAPS: usize = 0;
 
@@ -2082,6 +2082,14 @@ fn relational_loops() -> Vec<Case> {
             m,
             "mov %r0, 0\nmov %r7, 1\nlddw %r6, 0xffffffffffffffff\nloop:\nadd %r7, 2\njne %r7, %r6, loop\nexit",
             "mov %r0, 0\nmov %r7, 1\nlddw %r6, 0xfffff\nloop:\nadd %r7, 2\njne %r7, %r6, loop\nexit",
+            "UnboundedLoop",
+        ),
+        case(
+            "progression: step of i64::MIN in a register",
+            "relational",
+            m,
+            "mov %r0, 0\nmov %r7, 0\nloop:\nlddw %r1, 0x8000000000000000\nadd %r7, %r1\njne %r7, 1, loop\nexit",
+            "mov %r0, 0\nmov %r7, 0\nloop:\nlddw %r1, 0x8000000000000000\nadd %r7, %r1\njne %r7, 0, loop\nexit",
             "UnboundedLoop",
         ),
         case(

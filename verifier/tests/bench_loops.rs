@@ -32,7 +32,7 @@ fn checksum() {
 }
 
 #[test]
-#[ignore = "needs a three-register relation (off = rec + len)"]
+#[ignore = "needs relations over three registers: next offset = record pointer + record length, then pointer + length <= input size (not done)"]
 fn parser() {
     check("parser", 18412);
 }

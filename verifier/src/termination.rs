@@ -395,8 +395,13 @@ fn stepped(
     if step == 0 {
         return None;
     }
-    let inc_blocks: HashSet<usize> = body
-        .iter()
+    let inc_blocks = blocks_writing(program, cfg, body, ind);
+    every_cycle_hits(cfg, head, body, &inc_blocks).then_some((step, add_w))
+}
+
+/// The blocks of `body` with an instruction that writes `reg`.
+fn blocks_writing(program: &Program, cfg: &Cfg, body: &HashSet<usize>, reg: Reg) -> HashSet<usize> {
+    body.iter()
         .copied()
         .filter(|&x| {
             let bl = &cfg.blocks[x];
@@ -404,10 +409,9 @@ fn stepped(
             for ins in &program.instructions()[bl.start..bl.end] {
                 writes(ins, &mut v);
             }
-            v.iter().any(|(r, _)| *r == ind)
+            v.iter().any(|(r, _)| *r == reg)
         })
-        .collect();
-    every_cycle_hits(cfg, head, body, &inc_blocks).then_some((step, add_w))
+        .collect()
 }
 
 fn candidate(
@@ -441,18 +445,7 @@ fn candidate(
         if !up_dir(up, stay) {
             continue;
         }
-        let inc_blocks: HashSet<usize> = body
-            .iter()
-            .copied()
-            .filter(|&x| {
-                let bl = &cfg.blocks[x];
-                let mut v = Vec::new();
-                for ins in &program.instructions()[bl.start..bl.end] {
-                    writes(ins, &mut v);
-                }
-                v.iter().any(|(r, _)| *r == ind)
-            })
-            .collect();
+        let inc_blocks = blocks_writing(program, cfg, body, ind);
         if !every_cycle_hits(cfg, head, body, &inc_blocks) {
             continue;
         }

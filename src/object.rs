@@ -31,8 +31,8 @@ use apiary_vm::maps::{
     bind, map_type, BindError, MapError, MapKind, MapOptions, MapSpec, MapTable,
 };
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Insn, LoadError,
-    LoadOptions, Outcome, Program, ProgramSet, Redirect, Region,
+    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, LoadError, LoadOptions,
+    Outcome, Program, ProgramSet, Redirect, Region,
 };
 use thiserror::Error;
 
@@ -231,6 +231,8 @@ struct ProgramEntry {
     prepared: Result<usize, ProgramError>,
     /// Verified mode: how many memory accesses run unchecked, of how many.
     proven: Option<(usize, usize)>,
+    /// The maps the program's `lddw`s refer to (so may tail-call through), sorted.
+    maps_referenced: Vec<usize>,
 }
 
 /// The result of one run.
@@ -395,9 +397,21 @@ impl LoadedObject {
                 context,
                 prepared: Ok(0),
                 proven: None,
+                maps_referenced: Vec::new(),
             };
+            // Decoded once: the verifier proves, and the engines run, this very program.
+            let program = match Program::new(p.insns.clone(), &options.load) {
+                Ok(program) => program,
+                Err(source) => {
+                    entry.prepared = Err(ProgramError::Load { source });
+                    entries.push(entry);
+                    continue;
+                }
+            };
+            entry.maps_referenced = maps_referenced(&program);
             let facts = if options.verified {
-                match verify_for_context(p, context, &platform, &infos) {
+                let ty = context.verifier_type(p.program_type);
+                match verify_for_context(&program, &ty, context, &platform, &infos) {
                     Ok(verified) => Some(verified.facts),
                     Err(failure) => {
                         entry.prepared = Err(failure);
@@ -408,10 +422,13 @@ impl LoadedObject {
             } else {
                 None
             };
-            entry.prepared =
-                prepare_one(p, &maps, &env, options, facts.as_ref()).map(|exe| set.push(exe));
-            if let (Some(facts), Ok(_)) = (&facts, &entry.prepared) {
-                entry.proven = Some(proven_accesses(&p.insns, facts));
+            if let Some(facts) = &facts {
+                entry.proven = Some(proven_accesses(&program, facts));
+            }
+            entry.prepared = prepare_one(&program, &maps, &env, options, facts.as_ref())
+                .map(|exe| set.push(exe));
+            if entry.prepared.is_err() {
+                entry.proven = None;
             }
             entries.push(entry);
         }
@@ -712,8 +729,8 @@ impl LoadedObject {
                 .name
         };
         let found = self.entries[target].context;
-        for (caller, p) in self.object.programs.iter().enumerate() {
-            if self.entries[caller].context != found && refers_to_map(&p.insns, m) {
+        for (caller, e) in self.entries.iter().enumerate() {
+            if e.context != found && e.maps_referenced.binary_search(&m).is_ok() {
                 return Err(ObjectError::TailCallContext(Box::new(TailCallMismatch {
                     map: map.to_owned(),
                     program: self.program_name(target).unwrap_or_default(),
@@ -852,30 +869,30 @@ fn entries_of(maps: &MapTable, index: usize) -> Result<Vec<Entry>, MapError> {
     Ok(out)
 }
 
-/// Whether `insns` load map `m` (its handle or a value address, by fd or by index). A
-/// program that does not load cannot run, so it refers to nothing.
-fn refers_to_map(insns: &[Insn], m: usize) -> bool {
-    let Ok(m) = i32::try_from(m) else {
-        return false;
-    };
-    let Ok(program) = Program::new(insns.to_vec(), &LoadOptions::default()) else {
-        return false;
-    };
-    program.instructions().iter().any(|i| match i {
-        Instruction::LoadImm64 { value, .. } => match *value {
-            Lddw::MapFd(n) | Lddw::MapIdx(n) => n == m,
-            Lddw::MapValue { map, .. } | Lddw::MapIdxValue { map, .. } => map == m,
-            Lddw::Imm(_) | Lddw::VarAddr(_) | Lddw::CodeAddr(_) => false,
-        },
-        _ => false,
-    })
+/// The maps `program`'s `lddw`s load (the handle or a value address, by fd or by index),
+/// sorted and without repeats.
+fn maps_referenced(program: &Program) -> Vec<usize> {
+    let mut maps: Vec<usize> = program
+        .instructions()
+        .iter()
+        .filter_map(|i| match *i {
+            Instruction::LoadImm64 { value, .. } => match value {
+                Lddw::MapFd(n) | Lddw::MapIdx(n) => usize::try_from(n).ok(),
+                Lddw::MapValue { map, .. } | Lddw::MapIdxValue { map, .. } => {
+                    usize::try_from(map).ok()
+                }
+                Lddw::Imm(_) | Lddw::VarAddr(_) | Lddw::CodeAddr(_) => None,
+            },
+            _ => None,
+        })
+        .collect();
+    maps.sort_unstable();
+    maps.dedup();
+    maps
 }
 
 /// `(proven, accesses)` of a verified program (see [`LoadedObject::proven_accesses`]).
-fn proven_accesses(insns: &[Insn], facts: &Facts) -> (usize, usize) {
-    let Ok(program) = Program::new(insns.to_vec(), &LoadOptions::default()) else {
-        return (0, 0);
-    };
+fn proven_accesses(program: &Program, facts: &Facts) -> (usize, usize) {
     program
         .instructions()
         .iter()
@@ -903,15 +920,15 @@ fn verify_section(
     verify(&program, platform, ty, maps).map_err(|rejection| VerifyFailure::Rejected { rejection })
 }
 
-/// Verified mode: verifies `p` for the program type of `context`, after checking that the
+/// Verified mode: verifies `program` as `ty` (the type of `context`), after checking that the
 /// context apiary builds is at least as large as the one the verifier assumes.
 fn verify_for_context(
-    p: &ProgramSection,
+    program: &Program,
+    ty: &ProgramType,
     context: ContextKind,
     platform: &Platform,
     maps: &[MapInfo],
 ) -> Result<Verified, ProgramError> {
-    let ty = context.verifier_type(p.program_type);
     if let (CtxKind::Struct(layout), ContextKind::Struct { size }) = (ty.ctx, context) {
         if usize::try_from(layout.size).map_or(true, |needs| size < needs) {
             return Err(ProgramError::ContextTooSmall {
@@ -921,21 +938,19 @@ fn verify_for_context(
             });
         }
     }
-    verify_section(p, &ty, platform, maps).map_err(|failure| ProgramError::Rejected {
-        failure: Box::new(failure),
+    verify(program, platform, ty, maps).map_err(|rejection| ProgramError::Rejected {
+        failure: Box::new(VerifyFailure::Rejected { rejection }),
     })
 }
 
 fn prepare_one(
-    p: &ProgramSection,
+    program: &Program,
     maps: &MapTable,
     env: &Environment,
     options: &ObjectOptions,
     facts: Option<&Facts>,
 ) -> Result<Arc<dyn Executable>, ProgramError> {
-    let program = Program::new(p.insns.clone(), &options.load)
-        .map_err(|source| ProgramError::Load { source })?;
-    let bound = bind(&program, maps).map_err(|source| ProgramError::Bind { source })?;
+    let bound = bind(program, maps).map_err(|source| ProgramError::Bind { source })?;
     if let Some(reason) = engine_gap(options.engine) {
         return Err(ProgramError::EngineUnsupported {
             engine: options.engine,

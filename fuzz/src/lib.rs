@@ -44,26 +44,44 @@ pub fn compare_engines(program: Program, mem: &[u8]) {
             budget: Some(BUDGET),
         },
     );
-    let run = |kind, state: &mut ExecState, input: &mut [u8]| {
-        let exe: Result<Box<dyn Executable>, PrepareError> =
-            prepare(kind, Arc::clone(&program), &env);
-        match exe {
-            Ok(exe) => Observation::Ran(exe.run(state, input)),
-            Err(e) => Observation::Refused(e),
-        }
-    };
+    let engines = [EngineKind::Interp, EngineKind::Jit]
+        .map(|kind| (kind.to_string(), prepare(kind, Arc::clone(&program), &env)));
+    assert_all_agree(&program, &engines, mem);
+}
+
+/// Runs every engine of `engines` (a refusal is an observation too) on `mem`, each on the
+/// same input buffer and a zeroed stack at the same addresses (programs see host addresses in
+/// r1 and r10, so only then must results agree exactly), and panics with every observation
+/// unless all agree on r0 or fault, instruction count and the memory afterwards.
+fn assert_all_agree(
+    program: &Program,
+    engines: &[(String, Result<Box<dyn Executable>, PrepareError>)],
+    mem: &[u8],
+) {
     let mut state = ExecState::new();
     let mut input = mem.to_vec();
-    let interp = run(EngineKind::Interp, &mut state, &mut input);
-    let interp_mem = input.clone();
-    clear_stack(&mut state);
-    input.copy_from_slice(mem);
-    let jit = run(EngineKind::Jit, &mut state, &mut input);
-    assert!(
-        agree(&interp, &jit) && counts(&interp) == counts(&jit) && interp_mem == input,
-        "interp: {interp} mem {interp_mem:02x?}\njit: {jit} mem {input:02x?}\nprogram: {:?}",
-        program.insns()
-    );
+    let seen: Vec<(&str, Observation, Vec<u8>)> = engines
+        .iter()
+        .map(|(name, exe)| {
+            clear_stack(&mut state);
+            input.copy_from_slice(mem);
+            let o = match exe {
+                Ok(exe) => Observation::Ran(exe.run(&mut state, &mut input)),
+                Err(e) => Observation::Refused(e.clone()),
+            };
+            (name.as_str(), o, input.clone())
+        })
+        .collect();
+    let Some((first_name, first, first_mem)) = seen.first() else {
+        return;
+    };
+    for (name, o, m) in &seen[1..] {
+        assert!(
+            agree(first, o) && counts(first) == counts(o) && first_mem == m,
+            "{first_name}: {first} mem {first_mem:02x?}\n{name}: {o} mem {m:02x?}\nprogram: {:?}",
+            program.insns()
+        );
+    }
 }
 
 /// Runs `program`, which the verifier accepted with `facts` as a `mem` program of `mem.len()`
@@ -104,30 +122,20 @@ pub fn compare_verified(program: Program, facts: &Facts, mem: &[u8]) {
         );
         return;
     }
-    let mut engines: Vec<(&str, Box<dyn Executable>)> = Vec::new();
     if let (Ok(i), Ok(j), Ok(iv), Ok(jv)) = (interp, jit, interp_v, jit_v) {
-        engines.push(("interp", i));
-        engines.push(("jit", j));
-        engines.push(("interp (verified)", Box::new(iv)));
-        engines.push(("jit (verified)", Box::new(jv)));
-    }
-    let mut state = ExecState::new();
-    let mut input = mem.to_vec();
-    let mut seen: Vec<(&str, Observation, Vec<u8>)> = Vec::new();
-    for (name, exe) in &engines {
-        clear_stack(&mut state);
-        input.copy_from_slice(mem);
-        let out = Observation::Ran(exe.run(&mut state, &mut input));
-        seen.push((name, out, input.clone()));
-    }
-    let (_, first, first_mem) = &seen[0];
-    for (name, o, m) in &seen[1..] {
-        assert!(
-            agree(first, o) && counts(first) == counts(o) && first_mem == m,
-            "{}: {first} mem {first_mem:02x?}\n{name}: {o} mem {m:02x?}\nprogram: {:?}",
-            seen[0].0,
-            program.insns()
-        );
+        let engines = [
+            ("interp".to_owned(), Ok(i)),
+            ("jit".to_owned(), Ok(j)),
+            (
+                "interp (verified)".to_owned(),
+                Ok(Box::new(iv) as Box<dyn Executable>),
+            ),
+            (
+                "jit (verified)".to_owned(),
+                Ok(Box::new(jv) as Box<dyn Executable>),
+            ),
+        ];
+        assert_all_agree(&program, &engines, mem);
     }
 }
 

@@ -211,6 +211,34 @@ impl Finished {
 }
 
 impl Gen<'_> {
+    /// Opens an entry stub's 112-byte frame: the frame record and x19–x28 (undone by
+    /// [`Gen::restore_frame`]); x24 = the run context (x0).
+    fn save_frame(&mut self) {
+        a64!(self.ops
+            ; stp x29, x30, [sp, #-112]!
+            ; mov x29, sp
+            ; stp x19, x20, [sp, #16]
+            ; stp x21, x22, [sp, #32]
+            ; stp x23, x24, [sp, #48]
+            ; stp x25, x26, [sp, #64]
+            ; stp x27, x28, [sp, #80]
+            ; mov x24, x0
+        );
+    }
+
+    /// Records this frame as the run's `saved_sp` (where the exit stub unwinds to) and loads
+    /// the counter, the budget and both region starts from the context into x25–x28.
+    fn enter_run(&mut self) {
+        a64!(self.ops
+            ; mov x9, sp
+            ; str x9, [x24, #ctx(CTX_SAVED_SP)]
+            ; ldr x25, [x24, #ctx(CTX_COUNT)]
+            ; ldr x26, [x24, #ctx(CTX_BUDGET)]
+            ; ldr x27, [x24, #ctx(CTX_STACK_START)]
+            ; ldr x28, [x24, #ctx(CTX_INPUT_START)]
+        );
+    }
+
     /// Restores x19–x28 and the frame record of an entry stub's frame and returns.
     fn restore_frame(&mut self) {
         a64!(self.ops
@@ -230,25 +258,15 @@ impl Gen<'_> {
     fn callback_stub(&mut self) {
         self.callback_entry = self.ops.offset().0;
         let resume = self.new_label();
+        self.save_frame();
         a64!(self.ops
-            ; stp x29, x30, [sp, #-112]!
-            ; mov x29, sp
-            ; stp x19, x20, [sp, #16]
-            ; stp x21, x22, [sp, #32]
-            ; stp x23, x24, [sp, #48]
-            ; stp x25, x26, [sp, #64]
-            ; stp x27, x28, [sp, #80]
-            ; mov x24, x0
             ; ldr x9, [x24, #ctx(CTX_SAVED_SP)]
             ; str x9, [sp, #104]
             ; adr x9, =>resume
             ; str x9, [sp, #96]
-            ; mov x9, sp
-            ; str x9, [x24, #ctx(CTX_SAVED_SP)]
-            ; ldr x25, [x24, #ctx(CTX_COUNT)]
-            ; ldr x26, [x24, #ctx(CTX_BUDGET)]
-            ; ldr x27, [x24, #ctx(CTX_STACK_START)]
-            ; ldr x28, [x24, #ctx(CTX_INPUT_START)]
+        );
+        self.enter_run();
+        a64!(self.ops
             ; mov x16, x1
             ; mov x23, x2
             ; mov x1, x3
@@ -293,23 +311,13 @@ impl Backend for Gen<'_> {
         let start = self.ops.offset().0;
         let first = self.lw.labels[0];
         let resume = self.new_label();
+        self.save_frame();
         a64!(self.ops
-            ; stp x29, x30, [sp, #-112]!
-            ; mov x29, sp
-            ; stp x19, x20, [sp, #16]
-            ; stp x21, x22, [sp, #32]
-            ; stp x23, x24, [sp, #48]
-            ; stp x25, x26, [sp, #64]
-            ; stp x27, x28, [sp, #80]
-            ; mov x24, x0
             ; adr x9, =>resume
             ; str x9, [sp, #96]
-            ; mov x9, sp
-            ; str x9, [x24, #ctx(CTX_SAVED_SP)]
-            ; ldr x25, [x24, #ctx(CTX_COUNT)]
-            ; ldr x26, [x24, #ctx(CTX_BUDGET)]
-            ; ldr x27, [x24, #ctx(CTX_STACK_START)]
-            ; ldr x28, [x24, #ctx(CTX_INPUT_START)]
+        );
+        self.enter_run();
+        a64!(self.ops
             ; movz x0, #0
             ; ldr x1, [x24, #ctx(CTX_INIT_R1)]
             ; ldr x2, [x24, #ctx(CTX_INIT_R2)]

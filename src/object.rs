@@ -280,6 +280,8 @@ pub struct LoadedObject {
     engine: EngineKind,
     buffer: Option<ContextBuffer>,
     verified: bool,
+    /// The instruction groups accepted ([`ObjectOptions::load`]), for [`LoadedObject::verify`].
+    load: LoadOptions,
 }
 
 impl fmt::Debug for LoadedObject {
@@ -441,6 +443,7 @@ impl LoadedObject {
             engine: options.engine,
             buffer,
             verified: options.verified,
+            load: options.load,
         })
     }
 
@@ -598,6 +601,7 @@ impl LoadedObject {
         let ty = entry.context.verifier_type(section.program_type);
         Ok(verify_section(
             section,
+            &self.load,
             &ty,
             &Platform::linux(),
             &map_infos(&self.object),
@@ -911,11 +915,12 @@ fn proven_accesses(program: &Program, facts: &Facts) -> (usize, usize) {
 /// Verifies one program section as `ty`.
 fn verify_section(
     section: &ProgramSection,
+    load: &LoadOptions,
     ty: &ProgramType,
     platform: &Platform,
     maps: &[MapInfo],
 ) -> Result<Verified, VerifyFailure> {
-    let program = Program::new(section.insns.clone(), &LoadOptions::default())
+    let program = Program::new(section.insns.clone(), load)
         .map_err(|source| VerifyFailure::Load { source })?;
     verify(&program, platform, ty, maps).map_err(|rejection| VerifyFailure::Rejected { rejection })
 }

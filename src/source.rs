@@ -35,6 +35,10 @@ pub enum SourceError {
     /// The bytes are not whole instruction slots.
     #[error("bytecode: {0}")]
     Bytes(#[from] LoadError),
+    /// Format detection: the bytes are neither text (not UTF-8, but no NUL byte either, as
+    /// bytecode nearly always has) nor whole bytecode slots.
+    #[error("neither assembly text (not UTF-8 at byte {offset}) nor raw bytecode ({source}); --format chooses one")]
+    Undetected { offset: usize, source: LoadError },
     /// Assembly must be UTF-8 text.
     #[error("assembly input is not UTF-8 text (byte {offset})")]
     NotText { offset: usize },
@@ -206,7 +210,17 @@ pub fn read_program(bytes: &[u8], format: Format) -> Result<Vec<Insn>, SourceErr
             match std::str::from_utf8(bytes) {
                 Ok(t) if looks_like_hex(t) => read_program(bytes, Format::Hex),
                 Ok(t) if !t.contains('\0') => read_program(bytes, Format::Asm),
-                _ => read_program(bytes, Format::Raw),
+                Ok(_) => read_program(bytes, Format::Raw),
+                Err(e) => insns_from_bytes(bytes).map_err(|source| {
+                    if bytes.contains(&0) {
+                        SourceError::Bytes(source)
+                    } else {
+                        SourceError::Undetected {
+                            offset: e.valid_up_to(),
+                            source,
+                        }
+                    }
+                }),
             }
         }
     }

@@ -384,7 +384,9 @@ mod tests {
 
     #[test]
     fn typical_file() {
-        let t = test("# licence\n-- asm\nmov %r0, 1 # one\n\nexit\n-- mem\naa bb\n11 22\n-- result\n0x12\n");
+        let t = test(
+            "# licence\n-- asm\nmov %r0, 1 # one\n\nexit\n-- mem\naa bb\n11 22\n-- result\n0x12\n",
+        );
         assert_eq!(t.mem, vec![0xaa, 0xbb, 0x11, 0x22]);
         assert_eq!(
             t.expected,

@@ -39,8 +39,8 @@ pub enum SourceError {
     /// bytecode nearly always has) nor whole bytecode slots.
     #[error("neither assembly text (not UTF-8 at byte {offset}) nor raw bytecode ({source}); --format chooses one")]
     Undetected { offset: usize, source: LoadError },
-    /// Assembly must be UTF-8 text.
-    #[error("assembly input is not UTF-8 text (byte {offset})")]
+    /// Assembly and hex must be UTF-8 text.
+    #[error("text input (assembly or hex) is not UTF-8 (byte {offset})")]
     NotText { offset: usize },
     /// The ELF object could not be loaded.
     #[error("ELF: {0}")]

@@ -530,7 +530,28 @@ fn hostile_arguments_get_precise_errors() {
         (&["conformance", &dir], "no test ran (no .data file found)"),
         (
             &["conformance", &skipped_dir],
-            "no test ran (all 1 tests were skipped)",
+            "no test ran (all 1 tests were skipped, odd.data: unknown directive",
+        ),
+        (
+            &["conformance", "/dev/null"],
+            "/dev/null: cannot list test files",
+        ),
+        // Explicit formats that do not fit the file.
+        (
+            &["run", "examples/xdp_counter.o", "--format", "hex"],
+            "text input (assembly or hex) is not UTF-8",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--format", "raw"],
+            "not a multiple of 8",
+        ),
+        (
+            &["asm", "examples/sum_bytes.asm", "-o", &dir],
+            "Is a directory",
+        ),
+        (
+            &["asm", "/dev/zero"],
+            "the stream goes past the 268435456-byte limit of a program file",
         ),
         // Usage errors (clap: exit code 2).
         (
@@ -573,6 +594,14 @@ fn hostile_arguments_get_precise_errors() {
             "apiary {shown:?}: a runaway message: {err}"
         );
     }
+    // A huge file given as a test is refused unread; the verdict is in the table.
+    let out = apiary(&["conformance", &big], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("larger than the 16777216-byte limit of a .data file"),
+        "{}",
+        text(&out.stdout)
+    );
     // Standard input can hold the program or the memory, not both.
     let e = fails(&["run", "-", "--mem", "-"], b"exit\n");
     assert!(

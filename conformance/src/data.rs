@@ -14,6 +14,7 @@
 //! Where the official parser would silently stop (a non-hex memory token) or throw (a bad
 //! result or raw number), we return a [`DataError`] naming the file and line instead.
 
+use std::io::Read;
 use std::path::Path;
 
 use apiary_vm::Insn;
@@ -181,12 +182,26 @@ pub fn parse_file(path: &Path) -> Result<Parsed, DataError> {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let bytes = std::fs::read(path).map_err(|e| DataError::Io {
+    let io = |message: String| DataError::Io {
         file: name.clone(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    // Bounded: a stray disk image or device given as a test must not be read whole.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_DATA_FILE as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| io(e.to_string()))?;
+    if bytes.len() > MAX_DATA_FILE {
+        return Err(io(format!(
+            "larger than the {MAX_DATA_FILE}-byte limit of a .data file"
+        )));
+    }
     parse_bytes(&name, &bytes)
 }
+
+/// Largest `.data` file read: the official suite's largest is a few kilobytes, so this only
+/// refuses files that are not tests at all.
+pub const MAX_DATA_FILE: usize = 16 << 20;
 
 /// Parses file contents that may not be UTF-8 (invalid sequences become U+FFFD, which can only
 /// make a test fail to assemble, never change a number).
@@ -480,6 +495,15 @@ mod tests {
                 other => panic!("{text:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn huge_files_are_refused_unread() {
+        let e = parse_file(Path::new("/dev/zero"));
+        assert!(
+            matches!(&e, Err(DataError::Io { message, .. }) if message.contains("-byte limit")),
+            "{e:?}"
+        );
     }
 
     #[test]

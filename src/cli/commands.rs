@@ -451,7 +451,15 @@ pub fn conformance(
         let why = if report.tests.is_empty() {
             "no .data file found".to_owned()
         } else {
-            format!("all {} tests were skipped", report.tests.len())
+            let first = report.tests.iter().find_map(|t| match &t.verdict {
+                Verdict::Skipped { reason } => Some(format!(", {}: {reason}", t.name)),
+                _ => None,
+            });
+            format!(
+                "all {} tests were skipped{}",
+                report.tests.len(),
+                first.unwrap_or_default()
+            )
         };
         return Err(CliError::NoTests {
             path: path.to_owned(),

@@ -89,8 +89,8 @@ pub enum CliError {
     /// A malformed `--tail-call` argument.
     #[error("--tail-call {arg:?}: {why} (expected MAP:INDEX=PROGRAM, INDEX a 32-bit number)")]
     TailCallArg { arg: String, why: &'static str },
-    /// The conformance runner failed before running tests.
-    #[error("{path}: {source}")]
+    /// The conformance runner failed before running tests (its error names the path).
+    #[error("{source}")]
     Conformance {
         path: PathBuf,
         source: apiary_conformance::runner::RunError,

@@ -474,6 +474,22 @@ mod tests {
     }
 
     #[test]
+    fn input_limits_follow_the_context() {
+        assert_eq!(ContextKind::Xdp.max_input(), MAX_PACKET);
+        assert_eq!(ContextKind::SkBuff { l2: true }.max_input(), MAX_PACKET);
+        assert_eq!(
+            ContextKind::SkBuff { l2: false }.max_input(),
+            MAX_PACKET + ETH_HLEN
+        );
+        assert_eq!(
+            ContextKind::named("kprobe").map(ContextKind::max_input),
+            Some(168)
+        );
+        assert_eq!(ContextKind::Struct { size: 0 }.max_input(), MAX_MEM);
+        assert_eq!(ContextKind::Mem.max_input(), MAX_MEM);
+    }
+
+    #[test]
     fn sk_buff_strips_ethernet_for_socket_filters() {
         let mut buf = ContextBuffer::new().expect("low memory");
         let mut state = ExecState::new();

@@ -275,5 +275,10 @@ mod tests {
             read_program(b"\x95\0\0", Format::Auto),
             Err(SourceError::Bytes(_))
         ));
+        // Neither text nor whole slots: both readings are reported.
+        assert!(matches!(
+            read_program(b"exit # caf\xe9\n", Format::Auto),
+            Err(SourceError::Undetected { offset: 10, .. })
+        ));
     }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 /// Largest program text read from stdin: three characters per byte of the largest program a
 /// loader takes (2^24 slots of 8 bytes), so a runaway writer cannot exhaust memory.
-const MAX_STDIN: usize = 3 * 8 << 24;
+const MAX_STDIN: usize = 3 * (8 << 24);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()

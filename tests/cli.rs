@@ -624,6 +624,17 @@ fn mem_comes_from_a_file_hex_or_standard_input() {
     }
     let out = apiary(&["run", "examples/sum_bytes.asm", "--mem", "-"], &[4, 5]);
     assert_eq!(text(&out.stdout), "r0 = 9 (0x9)\n", "{}", text(&out.stderr));
+    // Past the kernel oracle's input limit, `--engine all` compares the other engines.
+    let big = s.file("4000", &[0; 4000]);
+    let out = ok(&[
+        "run",
+        "examples/sum_bytes.asm",
+        "--engine",
+        "all",
+        "--mem",
+        &big,
+    ]);
+    assert!(out.contains("interp: r0 = 0"), "{out}");
     // `--budget 0` turns metering off; a terminating program still runs.
     assert_eq!(
         ok(&[

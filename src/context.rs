@@ -31,6 +31,10 @@ pub const XDP_FRAME_SIZE: usize = 4096;
 pub const XDP_TAIL_RESERVE: usize = 320;
 /// Largest packet a [`ContextBuffer`] takes.
 pub const MAX_PACKET: usize = 64 * 1024;
+/// Largest input of a [`ContextKind::Mem`] run (and of a [`ContextKind::Struct`] context of
+/// unknown size): the memory is copied per run and per engine, so a bound keeps a mistaken
+/// `--mem` (a disk image, `/dev/zero`) from exhausting the host.
+pub const MAX_MEM: usize = 64 << 20;
 /// Room for the context structure at the start of the buffer (the largest, a tracepoint
 /// record, is bounded by a page).
 const CTX_SPACE: usize = 4096;
@@ -141,6 +145,31 @@ impl ContextKind {
                 (SectionType::Kprobe, _) | (_, 168) => V::kprobe(),
                 _ => V::raw_tracepoint(),
             },
+        }
+    }
+
+    /// The largest input a run of this context takes: the packet limit for packet contexts
+    /// (plus the Ethernet header socket filters drop), the structure's size for a context
+    /// structure (Linux's `BPF_PROG_TEST_RUN` refuses a larger `ctx_in` too), [`MAX_MEM`]
+    /// otherwise. Callers reading input from files check it before reading.
+    #[must_use]
+    pub const fn max_input(self) -> usize {
+        match self {
+            ContextKind::Xdp | ContextKind::SkBuff { l2: true } => MAX_PACKET,
+            ContextKind::SkBuff { l2: false } => MAX_PACKET + ETH_HLEN,
+            ContextKind::Struct { size } if size > 0 => size,
+            ContextKind::Mem | ContextKind::Struct { .. } => MAX_MEM,
+        }
+    }
+
+    /// What a run's input is for this context, for messages.
+    #[must_use]
+    pub const fn input_name(self) -> &'static str {
+        match self {
+            ContextKind::Mem => "input memory",
+            ContextKind::Xdp => "XDP packet",
+            ContextKind::SkBuff { .. } => "socket buffer packet",
+            ContextKind::Struct { .. } => "context structure",
         }
     }
 
@@ -442,6 +471,22 @@ mod tests {
                 max: MAX_PACKET
             })
         );
+    }
+
+    #[test]
+    fn input_limits_follow_the_context() {
+        assert_eq!(ContextKind::Xdp.max_input(), MAX_PACKET);
+        assert_eq!(ContextKind::SkBuff { l2: true }.max_input(), MAX_PACKET);
+        assert_eq!(
+            ContextKind::SkBuff { l2: false }.max_input(),
+            MAX_PACKET + ETH_HLEN
+        );
+        assert_eq!(
+            ContextKind::named("kprobe").map(ContextKind::max_input),
+            Some(168)
+        );
+        assert_eq!(ContextKind::Struct { size: 0 }.max_input(), MAX_MEM);
+        assert_eq!(ContextKind::Mem.max_input(), MAX_MEM);
     }
 
     #[test]

@@ -35,8 +35,12 @@ pub enum SourceError {
     /// The bytes are not whole instruction slots.
     #[error("bytecode: {0}")]
     Bytes(#[from] LoadError),
-    /// Assembly must be UTF-8 text.
-    #[error("assembly input is not UTF-8 text (byte {offset})")]
+    /// Format detection: the bytes are neither text (not UTF-8, but no NUL byte either, as
+    /// bytecode nearly always has) nor whole bytecode slots.
+    #[error("neither assembly text (not UTF-8 at byte {offset}) nor raw bytecode ({source}); --format chooses one")]
+    Undetected { offset: usize, source: LoadError },
+    /// Assembly and hex must be UTF-8 text.
+    #[error("text input (assembly or hex) is not UTF-8 (byte {offset})")]
     NotText { offset: usize },
     /// The ELF object could not be loaded.
     #[error("ELF: {0}")]
@@ -206,7 +210,17 @@ pub fn read_program(bytes: &[u8], format: Format) -> Result<Vec<Insn>, SourceErr
             match std::str::from_utf8(bytes) {
                 Ok(t) if looks_like_hex(t) => read_program(bytes, Format::Hex),
                 Ok(t) if !t.contains('\0') => read_program(bytes, Format::Asm),
-                _ => read_program(bytes, Format::Raw),
+                Ok(_) => read_program(bytes, Format::Raw),
+                Err(e) => insns_from_bytes(bytes).map_err(|source| {
+                    if bytes.contains(&0) {
+                        SourceError::Bytes(source)
+                    } else {
+                        SourceError::Undetected {
+                            offset: e.valid_up_to(),
+                            source,
+                        }
+                    }
+                }),
             }
         }
     }
@@ -260,6 +274,11 @@ mod tests {
         assert!(matches!(
             read_program(b"\x95\0\0", Format::Auto),
             Err(SourceError::Bytes(_))
+        ));
+        // Neither text nor whole slots: both readings are reported.
+        assert!(matches!(
+            read_program(b"exit # caf\xe9\n", Format::Auto),
+            Err(SourceError::Undetected { offset: 10, .. })
         ));
     }
 }

@@ -287,3 +287,364 @@ fn kernel_engine_runs_or_says_why_not() {
         eprintln!("NOTICE: kernel oracle unavailable; kernel CLI test not run");
     }
 }
+
+/// A scratch folder for one test, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("apiary-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Scratch(dir)
+    }
+
+    /// Writes `name` and returns its path as a string.
+    fn file(&self, name: &str, bytes: &[u8]) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes).expect("write scratch file");
+        p.to_str().expect("utf-8 path").to_owned()
+    }
+
+    /// A sparse file of `len` bytes: large on paper, nothing on disk.
+    fn sparse(&self, name: &str, len: u64) -> String {
+        let p = self.0.join(name);
+        let f = std::fs::File::create(&p).expect("create sparse file");
+        f.set_len(len).expect("set_len");
+        p.to_str().expect("utf-8 path").to_owned()
+    }
+
+    fn path(&self) -> String {
+        self.0.to_str().expect("utf-8 path").to_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Hostile arguments and inputs: each is an error naming what and where, with exit code 1
+/// (2 for clap's usage errors), never a panic, an abort or a hang.
+#[test]
+fn hostile_arguments_get_precise_errors() {
+    let s = Scratch::new("hostile");
+    let dir = s.path();
+    let empty = s.file("empty.asm", b"");
+    let huge_imm = s.file("huge.asm", b"mov %r0, 99999999999999999999999\nexit\n");
+    let far = s.file("far.asm", b"ja +40000\nexit\n");
+    let nolabel = s.file("nolabel.asm", b"ja nowhere\nexit\n");
+    let mut long = b"mov %r0, ".to_vec();
+    long.extend(std::iter::repeat_n(b'1', 1 << 20));
+    long.extend(b"\nexit\n");
+    let long = s.file("long.asm", &long);
+    let non_utf8 = s.file("latin1.asm", b"mov %r0, 1 # caf\xe9\nexit\n");
+    let xdp = std::fs::read("examples/xdp_counter.o").expect("examples/xdp_counter.o");
+    let truncated = s.file("truncated.o", &xdp[..200.min(xdp.len())]);
+    let big = s.sparse("big.bin", 5 << 30);
+    let frame = "00 ".repeat(64);
+    let skipped = Scratch::new("skipped");
+    skipped.file("odd.data", b"-- asm\nexit\n-- frobnicate\n-- result\n0\n");
+    let skipped_dir = skipped.path();
+    let mem_dir = format!("@{dir}");
+    let cases: &[(&[&str], &str)] = &[
+        // --mem: file or hex, decided clearly.
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", "/nonexistent"],
+            "--mem /nonexistent: no such file",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", "packet.bin"],
+            "--mem packet.bin: no such file",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", "@missing"],
+            "--mem missing: no such file",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", "packet"],
+            "neither an existing file nor hex",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", &dir],
+            "is a directory",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", &mem_dir],
+            "is a directory",
+        ),
+        // --mem larger than the program type takes: refused unread.
+        (
+            &["run", "examples/sum_bytes.asm", "--mem", &big],
+            "5368709120 bytes is larger than the 67108864-byte limit of the input memory",
+        ),
+        (
+            &["run", "examples/xdp_counter.o", "--mem", &big],
+            "limit of the XDP packet",
+        ),
+        (
+            &["run", "examples/xdp_counter.o", "--mem", "/dev/zero"],
+            "the stream goes past the 65536-byte limit",
+        ),
+        (
+            &["run", &big],
+            "larger than the 268435456-byte limit of a program file",
+        ),
+        // Program files.
+        (&["run", &dir], "is a directory"),
+        (&["run", &empty], "program is empty"),
+        (
+            &["run", &huge_imm],
+            "1:10: immediate 99999999999999999999999 does not fit in 64 bits",
+        ),
+        (
+            &["run", &far],
+            "1:4: displacement 40000 does not fit in 16 bits",
+        ),
+        (&["run", &nolabel], "unknown label \"nowhere\""),
+        (
+            &["run", &long],
+            "1:10: immediate 1111111111111111111111111111111111111111...",
+        ),
+        (&["run", &non_utf8], "not UTF-8 at byte 16"),
+        (&["run", &truncated], "malformed ELF"),
+        (&["disasm", &truncated], "malformed ELF"),
+        (&["verify", &truncated], "malformed ELF"),
+        // Options that mean nothing for a raw program.
+        (
+            &["run", "examples/sum_bytes.asm", "--section", "xdp"],
+            "--section: applies to ELF objects only",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--function", "f"],
+            "--function: applies to ELF objects only",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--type", "xdp"],
+            "--type: applies to ELF objects only",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--unverified"],
+            "--unverified: applies to ELF objects only",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--dump-maps"],
+            "--dump-maps: applies to ELF objects only",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--tail-call", "m:1=p"],
+            "--tail-call: applies to ELF objects only",
+        ),
+        (
+            &["verify", "examples/sum_bytes.asm", "--section", "xdp"],
+            "--section: applies to ELF objects only",
+        ),
+        (
+            &["disasm", "examples/sum_bytes.asm", "--section", "xdp"],
+            "--section: applies to ELF objects only",
+        ),
+        // Objects: selections and tail calls.
+        (
+            &["run", "examples/xdp_counter.o", "--section", "nope"],
+            "no program \"nope\"",
+        ),
+        (
+            &["run", "examples/xdp_counter.o", "--function", "nope"],
+            "no program \"*:nope\"",
+        ),
+        (
+            &["verify", "examples/xdp_counter.o", "--section", "nope"],
+            "no program nope",
+        ),
+        (
+            &["run", "examples/xdp_counter.o", "--type", "nope"],
+            "--type: unknown program type \"nope\"",
+        ),
+        (
+            &[
+                "run",
+                "examples/tail_dispatch.o",
+                "--function",
+                "dispatch",
+                "--mem",
+                &frame,
+                "--tail-call",
+                "a:b=c",
+            ],
+            "--tail-call \"a:b=c\": INDEX is not a number",
+        ),
+        (
+            &[
+                "run",
+                "examples/tail_dispatch.o",
+                "--function",
+                "dispatch",
+                "--mem",
+                &frame,
+                "--tail-call",
+                "m:99999999999=x",
+            ],
+            "INDEX does not fit in 32 bits",
+        ),
+        (
+            &[
+                "run",
+                "examples/tail_dispatch.o",
+                "--function",
+                "dispatch",
+                "--mem",
+                &frame,
+                "--tail-call",
+                "handlers=x",
+            ],
+            "no `:` before `=`",
+        ),
+        (
+            &[
+                "run",
+                "examples/tail_dispatch.o",
+                "--function",
+                "dispatch",
+                "--mem",
+                &frame,
+                "--tail-call",
+                "nope:1=handle_tcp",
+            ],
+            "no map named \"nope\"",
+        ),
+        (
+            &[
+                "run",
+                "examples/tail_dispatch.o",
+                "--function",
+                "dispatch",
+                "--mem",
+                &frame,
+                "--tail-call",
+                "handlers:99999=handle_tcp",
+            ],
+            "slot 99999",
+        ),
+        // Conformance folders where nothing runs.
+        (&["conformance", &dir], "no test ran (no .data file found)"),
+        (
+            &["conformance", &skipped_dir],
+            "no test ran (all 1 tests were skipped, odd.data: unknown directive",
+        ),
+        (
+            &["conformance", "/dev/null"],
+            "/dev/null: cannot list test files",
+        ),
+        // Explicit formats that do not fit the file.
+        (
+            &["run", "examples/xdp_counter.o", "--format", "hex"],
+            "text input (assembly or hex) is not UTF-8",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--format", "raw"],
+            "not a multiple of 8",
+        ),
+        (
+            &["asm", "examples/sum_bytes.asm", "-o", &dir],
+            "Is a directory",
+        ),
+        (
+            &["asm", "/dev/zero"],
+            "the stream goes past the 268435456-byte limit of a program file",
+        ),
+        // Usage errors (clap: exit code 2).
+        (
+            &[
+                "run",
+                "examples/sum_bytes.asm",
+                "--budget",
+                "99999999999999999999999",
+            ],
+            "--budget",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--engine", "warp"],
+            "--engine",
+        ),
+        (
+            &["run", "examples/sum_bytes.asm", "--budget", "-1"],
+            "unexpected argument '-1'",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = apiary(args, b"");
+        let err = text(&out.stderr);
+        let shown: Vec<String> = args.iter().map(|a| a.chars().take(80).collect()).collect();
+        assert!(
+            matches!(out.status.code(), Some(1 | 2)),
+            "apiary {shown:?}: exit {:?}, stderr {err}",
+            out.status.code()
+        );
+        assert!(
+            !err.contains("panicked"),
+            "apiary {shown:?} panicked: {err}"
+        );
+        assert!(
+            err.contains(expected),
+            "apiary {shown:?}: expected {expected:?} in {err}"
+        );
+        assert!(
+            err.len() < 2000,
+            "apiary {shown:?}: a runaway message: {err}"
+        );
+    }
+    // A huge file given as a test is refused unread; the verdict is in the table.
+    let out = apiary(&["conformance", &big], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("larger than the 16777216-byte limit of a .data file"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Standard input can hold the program or the memory, not both.
+    let e = fails(&["run", "-", "--mem", "-"], b"exit\n");
+    assert!(
+        e.contains("--mem -: standard input already holds the program"),
+        "{e}"
+    );
+}
+
+#[test]
+fn mem_comes_from_a_file_hex_or_standard_input() {
+    let s = Scratch::new("mem");
+    let file = s.file("bytes", &[1, 2, 3]);
+    let at_file = format!("@{file}");
+    for mem in [file.as_str(), at_file.as_str(), "01 02 03", "010203"] {
+        assert_eq!(
+            ok(&["run", "examples/sum_bytes.asm", "--mem", mem]),
+            "r0 = 6 (0x6)\n",
+            "{mem}"
+        );
+    }
+    let out = apiary(&["run", "examples/sum_bytes.asm", "--mem", "-"], &[4, 5]);
+    assert_eq!(text(&out.stdout), "r0 = 9 (0x9)\n", "{}", text(&out.stderr));
+    // Past the kernel oracle's input limit, `--engine all` compares the other engines.
+    let big = s.file("4000", &[0; 4000]);
+    let out = ok(&[
+        "run",
+        "examples/sum_bytes.asm",
+        "--engine",
+        "all",
+        "--mem",
+        &big,
+    ]);
+    assert!(out.contains("interp: r0 = 0"), "{out}");
+    // `--budget 0` turns metering off; a terminating program still runs.
+    assert_eq!(
+        ok(&[
+            "run",
+            "examples/sum_bytes.asm",
+            "--budget",
+            "0",
+            "--mem",
+            "01"
+        ]),
+        "r0 = 1 (0x1)\n"
+    );
+}

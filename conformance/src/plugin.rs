@@ -46,7 +46,7 @@ pub enum PluginError {
     #[error(transparent)]
     Engine(#[from] crate::engine::UnknownEngine),
     /// A token of the memory or program hex is not hex.
-    #[error("{what}: token {index} {token:?} is not a hex byte")]
+    #[error("{what}: token {index} {token:?} is not a hex byte (two hex digits)")]
     BadHex {
         /// `memory` or `program`.
         what: &'static str,
@@ -111,28 +111,26 @@ pub fn parse_args(args: &[String]) -> Result<Options, PluginError> {
     Ok(opts)
 }
 
-/// Decodes whitespace-separated hex: a token of one or two digits is one byte (the runner's
-/// `"aa  bb  "` format); a longer token of even length is read as consecutive bytes.
+/// Decodes whitespace-separated hex bytes, each token exactly two hex digits: the runner's
+/// `"aa  bb  "` format (CONFORMANCE.md §3.2). A token of another length is a malformed
+/// input, not a guess (`abc` could be `ab 0c` or `0a bc`).
 ///
 /// # Errors
 /// [`PluginError::BadHex`] naming the token.
 pub fn decode_hex(what: &'static str, text: &str) -> Result<Vec<u8>, PluginError> {
     let mut out = Vec::with_capacity(text.len() / 3 + 1);
     for (index, token) in text.split_whitespace().enumerate() {
-        let bad = || PluginError::BadHex {
+        let byte = match token.as_bytes() {
+            [hi, lo] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                u8::from_str_radix(token, 16).ok()
+            }
+            _ => None,
+        };
+        out.push(byte.ok_or_else(|| PluginError::BadHex {
             what,
             index,
             token: token.chars().take(40).collect(),
-        };
-        if !token.bytes().all(|b| b.is_ascii_hexdigit())
-            || (token.len() > 2 && token.len() % 2 != 0)
-        {
-            return Err(bad());
-        }
-        for pair in token.as_bytes().chunks(2) {
-            let s = std::str::from_utf8(pair).map_err(|_| bad())?;
-            out.push(u8::from_str_radix(s, 16).map_err(|_| bad())?);
-        }
+        })?);
     }
     Ok(out)
 }
@@ -279,8 +277,17 @@ mod tests {
 
     #[test]
     fn hex_formats() {
-        assert_eq!(decode_hex("m", "aa  bb  0  \n"), Ok(vec![0xaa, 0xbb, 0]));
-        assert_eq!(decode_hex("m", "b7000000"), Ok(vec![0xb7, 0, 0, 0]));
+        assert_eq!(decode_hex("m", "aa  bb  00  \n"), Ok(vec![0xaa, 0xbb, 0]));
+        assert_eq!(decode_hex("m", "AA\tbb"), Ok(vec![0xaa, 0xbb]));
+        for bad in ["0", "b7000000", "0x1", "aaa"] {
+            assert!(
+                matches!(
+                    decode_hex("m", bad),
+                    Err(PluginError::BadHex { index: 0, .. })
+                ),
+                "{bad}"
+            );
+        }
         assert!(matches!(
             decode_hex("m", "aa xz"),
             Err(PluginError::BadHex { index: 1, .. })

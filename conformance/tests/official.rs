@@ -39,3 +39,24 @@ fn official_suite_engines_agree() {
     assert!(report.all_passed(), "failures:\n{}", failures(&report));
     assert_eq!(report.summary().passed, 313);
 }
+
+/// Every official and own file parses with the strict parser (memory tokens of exactly two hex
+/// digits): the strictness refuses typos, not anything the suites write.
+#[test]
+fn every_suite_file_parses_strictly() {
+    use apiary_conformance::data::{parse_file, Parsed};
+    let mut parsed = 0;
+    for dir in [OFFICIAL, common::OWN] {
+        let Ok(files) = apiary_conformance::runner::list_tests(std::path::Path::new(dir)) else {
+            eprintln!("NOTICE: {dir} not found");
+            continue;
+        };
+        for path in files {
+            match parse_file(&path) {
+                Ok(Parsed::Test(_)) => parsed += 1,
+                other => panic!("{}: {other:?}", path.display()),
+            }
+        }
+    }
+    assert!(parsed >= 252, "only {parsed} files parsed");
+}

@@ -36,6 +36,19 @@ pub enum ElfError {
     /// A header field referring to another section names no section.
     #[error("section {section}: refers to section {index}, which does not exist")]
     BadSectionIndex { section: String, index: usize },
+    /// A section header's `sh_link` or `sh_info` names a section that cannot be the one the
+    /// field must name (itself, a section of the wrong type).
+    #[error("section {section}: {field} = {index} {problem}")]
+    BadSectionLink {
+        section: String,
+        field: &'static str,
+        index: usize,
+        problem: String,
+    },
+    /// An executable section of size 0 that defines a function or entry symbol: the program
+    /// it should hold has no instruction.
+    #[error("section {section}: program section of size 0 (sh_size = 0) holds no instruction, yet defines symbol {symbol}")]
+    EmptyProgramSection { section: String, symbol: String },
     /// The symbol table is malformed.
     #[error("symbol table: {reason}")]
     BadSymbolTable { reason: String },
@@ -128,6 +141,8 @@ impl ElfError {
             ElfError::BadSectionName { .. } => "bad-section-name",
             ElfError::BadSectionSize { .. } => "bad-section-size",
             ElfError::BadSectionIndex { .. } => "bad-section-index",
+            ElfError::BadSectionLink { .. } => "bad-section-link",
+            ElfError::EmptyProgramSection { .. } => "empty-program-section",
             ElfError::BadSymbolTable { .. } => "bad-symbol-table",
             ElfError::SymbolOutOfRange { .. } => "symbol-out-of-range",
             ElfError::BadSymbolIndex { .. } => "bad-symbol-index",

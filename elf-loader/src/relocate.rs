@@ -52,7 +52,21 @@ pub(crate) fn relocate_all(
 ) -> Result<BTreeMap<usize, CodeSection>, ElfError> {
     let mut out = BTreeMap::new();
     for (index, section) in elf.sections.iter().enumerate() {
-        if !section.is_code() || section.size == 0 {
+        if !section.is_code() {
+            continue;
+        }
+        if section.size == 0 {
+            // clang leaves an empty `.text` in every object; an empty section is only an error
+            // when a program (a function or global label) is defined in it.
+            let entry = elf.symbols.iter().find(|s| {
+                s.section == Some(index) && (s.is_function() || (s.is_global() && !s.is_section()))
+            });
+            if let Some(symbol) = entry {
+                return Err(ElfError::EmptyProgramSection {
+                    section: section.name.to_string(),
+                    symbol: symbol.name.to_string(),
+                });
+            }
             continue;
         }
         if let Some(offset) = section.bad_name {

@@ -155,11 +155,14 @@ fn check_header(bytes: &[u8]) -> Result<Header, ElfError> {
             header.e_ident[header::EI_DATA]
         )));
     }
-    // Objects from old LLVM releases (e.g. ovs/datapath.o in ebpf-samples) carry EM_NONE.
+    // Objects from old LLVM releases (e.g. ovs/datapath.o in ebpf-samples) carry EM_NONE, so
+    // it is accepted; any other machine is named, since the usual mistake is an object built
+    // for the host (`EM_X86_64`, `EM_AARCH64`).
     if header.e_machine != EM_BPF && header.e_machine != EM_NONE {
         return Err(not_bpf(format!(
-            "machine {} (want EM_BPF = 247)",
-            header.e_machine
+            "e_machine {} (EM_{}), want EM_BPF = 247",
+            header.e_machine,
+            header::machine_to_str(header.e_machine)
         )));
     }
     if header.e_type != header::ET_REL {
@@ -277,14 +280,15 @@ fn read_symbols<'a>(
         });
     }
     let link = symtab.link as usize;
-    let strings = sections
-        .get(link)
-        .filter(|s| s.sh_type == section_header::SHT_STRTAB)
-        .ok_or_else(|| ElfError::BadSectionIndex {
-            section: symtab.name.to_string(),
-            index: link,
-        })?
-        .data;
+    let strings = linked(
+        sections,
+        index,
+        "sh_link",
+        link,
+        section_header::SHT_STRTAB,
+        "the string table (SHT_STRTAB)",
+    )?
+    .data;
     let count = symtab.data.len() / SYM_SIZE as usize;
     let table = Symtab::parse(symtab.data, 0, count, ctx)?;
     let mut symbols = Vec::with_capacity(count);
@@ -318,6 +322,56 @@ fn read_symbols<'a>(
     Ok((symbols, Some(index)))
 }
 
+/// The section `field` (`sh_link`, `sh_info`) of section `index` names, which must be of type
+/// `want` (described by `what`) and not the section itself.
+fn linked<'s, 'a>(
+    sections: &'s [Section<'a>],
+    index: usize,
+    field: &'static str,
+    target: usize,
+    want: u32,
+    what: &str,
+) -> Result<&'s Section<'a>, ElfError> {
+    match sections.get(target) {
+        Some(s) if target != index && s.sh_type == want => Ok(s),
+        _ => Err(link_error(sections, index, field, target, what)),
+    }
+}
+
+/// Why `field` of section `index`, naming `target`, cannot name `what`.
+fn link_error(
+    sections: &[Section<'_>],
+    index: usize,
+    field: &'static str,
+    target: usize,
+    what: &str,
+) -> ElfError {
+    let problem = match sections.get(target) {
+        _ if target == index => format!("refers to the section itself, not {what}"),
+        None => format!(
+            "names no section (the file has {}), not {what}",
+            sections.len()
+        ),
+        Some(s) => format!(
+            "names section {} of type {}, not {what}",
+            if s.name.is_empty() {
+                "<unnamed>"
+            } else {
+                &s.name
+            },
+            section_header::sht_to_str(s.sh_type)
+        ),
+    };
+    ElfError::BadSectionLink {
+        section: sections
+            .get(index)
+            .map_or_else(|| format!("#{index}"), |s| s.name.to_string()),
+        field,
+        index: target,
+        problem,
+    }
+}
+
 fn read_relocations(
     sections: &[Section<'_>],
     headers: &[SectionHeader],
@@ -334,10 +388,13 @@ fn read_relocations(
         let name = section.name.to_string();
         let target = section.info as usize;
         if target >= sections.len() || target == index {
-            return Err(ElfError::BadSectionIndex {
-                section: name,
-                index: target,
-            });
+            return Err(link_error(
+                sections,
+                index,
+                "sh_info",
+                target,
+                "the section patched",
+            ));
         }
         // Relocations of debug and BTF sections are never applied: skip their checks so a
         // damaged `.rel.debug_*` does not reject an otherwise sound object.
@@ -349,9 +406,23 @@ fn read_relocations(
             continue;
         }
         if Some(section.link as usize) != symtab_index {
-            return Err(ElfError::BadSectionIndex {
-                section: name,
-                index: section.link as usize,
+            let link = section.link as usize;
+            return Err(match symtab_index {
+                None => ElfError::BadSymbolTable {
+                    reason: format!("{name} relocates code, but the file has no SHT_SYMTAB"),
+                },
+                Some(_) => linked(
+                    sections,
+                    index,
+                    "sh_link",
+                    link,
+                    section_header::SHT_SYMTAB,
+                    "the symbol table (SHT_SYMTAB)",
+                )
+                .err()
+                .unwrap_or_else(|| {
+                    link_error(sections, index, "sh_link", link, "the symbol table")
+                }),
             });
         }
         let unit = if is_rela { REL_SIZE + 8 } else { REL_SIZE };

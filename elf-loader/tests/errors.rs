@@ -230,3 +230,112 @@ fn function_symbol_outside_section() {
         "{r:?}"
     );
 }
+
+fn put_u32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+/// The index of section `name`.
+fn index_of(b: &[u8], name: &str) -> u32 {
+    sections(b)
+        .iter()
+        .position(|(n, _, _)| n == name)
+        .expect("section") as u32
+}
+
+#[test]
+fn foreign_machines_are_named() {
+    let Some(r) = external_function_with(|b| b[0x12] = 62) else {
+        return;
+    };
+    let e = r.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        e.contains("e_machine 62 (EM_X86_64), want EM_BPF = 247"),
+        "{e}"
+    );
+    let r = external_function_with(|b| {
+        b[0x12] = 183;
+        b[0x13] = 0;
+    });
+    let e = r
+        .and_then(Result::err)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("e_machine 183 (EM_AARCH64)"), "{e}");
+    // EM_NONE (old LLVM BPF backends) is accepted.
+    let r = external_function_with(|b| {
+        b[0x12] = 0;
+        b[0x13] = 0;
+    });
+    assert!(matches!(r, Some(Ok(_))), "{r:?}");
+}
+
+#[test]
+fn empty_program_section_is_named() {
+    let r = external_function_with(|b| {
+        let (h, _) = section(b, ".text");
+        put_u64(b, h + 0x20, 0);
+    });
+    let Some(r) = r else { return };
+    assert!(
+        matches!(r, Err(ElfError::EmptyProgramSection { ref section, .. }) if section == ".text"),
+        "{r:?}"
+    );
+    let e = r.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        e.contains("section .text: program section of size 0 (sh_size = 0)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn self_referencing_links_are_named() {
+    // A relocation section that patches itself (sh_info = its own index).
+    let r = external_function_with(|b| {
+        let (h, _) = section(b, ".rel.text");
+        let own = index_of(b, ".rel.text");
+        put_u32(b, h + 0x2c, own);
+    });
+    let Some(r) = r else { return };
+    assert!(
+        matches!(r, Err(ElfError::BadSectionLink { ref section, field: "sh_info", ref problem, .. })
+            if section == ".rel.text" && problem.contains("refers to the section itself")),
+        "{r:?}"
+    );
+    // A symbol table whose string table is itself.
+    let r = external_function_with(|b| {
+        let (h, _) = section(b, ".symtab");
+        let own = index_of(b, ".symtab");
+        put_u32(b, h + 0x28, own);
+    });
+    assert!(
+        matches!(r, Some(Err(ElfError::BadSectionLink { ref section, field: "sh_link", ref problem, .. }))
+            if section == ".symtab" && problem.contains("itself, not the string table")),
+        "{r:?}"
+    );
+    // A relocation section whose symbol table is the string table.
+    let r = external_function_with(|b| {
+        let (h, _) = section(b, ".rel.text");
+        let strtab = index_of(b, ".strtab");
+        put_u32(b, h + 0x28, strtab);
+    });
+    let e = r
+        .and_then(Result::err)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("section .rel.text: sh_link = ")
+            && e.contains("names section .strtab of type SHT_STRTAB, not the symbol table"),
+        "{e}"
+    );
+    // sh_info past the last section.
+    let r = external_function_with(|b| {
+        let (h, _) = section(b, ".rel.text");
+        put_u32(b, h + 0x2c, 999);
+    });
+    let e = r
+        .and_then(Result::err)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("sh_info = 999 names no section"), "{e}");
+}

@@ -9,13 +9,14 @@ use apiary::source::Selection;
 use apiary::{EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Program};
 use apiary_conformance::engine::{prepare_for_input, EngineSelection, PrepareError};
 use apiary_conformance::helpers::conformance_helpers;
+use apiary_conformance::kernel::KernelError;
 use apiary_conformance::runner::{disagreement, Observation};
 use apiary_conformance::runner::{list_tests, run_file, RunConfig, RunReport, Verdict};
 use apiary_vm::disasm;
 use apiary_vm::insn::insns_to_bytes;
 
 use super::inputs::{
-    parse_object, parse_program, parse_selected, read_file, read_mem, read_program,
+    mem_arg, parse_object, parse_program, parse_selected, read_file, read_mem, read_program, MemArg,
 };
 use super::machine_code;
 use super::run_object;
@@ -61,6 +62,11 @@ fn hex(bytes: &[u8]) -> String {
 /// outcome and memory must agree.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let path = &args.program;
+    // What `--mem` means is decided (and a missing file reported) before anything is read.
+    let mem = mem_arg(args.mem.as_deref())?;
+    if mem == MemArg::File(PathBuf::from("-")) && path == Path::new("-") {
+        return Err(CliError::StdinTwice);
+    }
     // Read once: the program may come from standard input.
     let bytes = read_file(path)?;
     if matches!(args.format, FormatArg::Auto) && run_object::is_elf(&bytes) {
@@ -72,11 +78,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         return run_object::run(&run_object::ObjectRunArgs {
             path,
             bytes: &bytes,
-            mem: args.mem.as_deref(),
+            mem: &mem,
             section: args.section.as_deref(),
             function: args.function.as_deref(),
             engines,
             budget: args.budget,
+            callx: args.callx,
             unverified: args.unverified,
             stats: args.stats,
             dump_mem: args.dump_mem,
@@ -85,11 +92,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             context: args.program_type.as_deref(),
         });
     }
-    let chosen = Selection {
-        section: args.section.as_deref(),
-        function: args.function.as_deref(),
-    };
-    let insns = parse_selected(path, &bytes, args.format, chosen)?.insns;
+    refuse_object_options(path, args)?;
+    let insns = parse_selected(path, &bytes, args.format, Selection::default())?.insns;
     let options = LoadOptions {
         callx: args.callx,
         ..LoadOptions::default()
@@ -106,7 +110,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             budget: args.budget,
         },
     );
-    let mem = read_mem(args.mem.as_deref())?;
+    let mem = read_mem(
+        &mem,
+        apiary::ContextKind::Mem.max_input(),
+        apiary::ContextKind::Mem.input_name(),
+    )?;
     let engines = selection(args.engine)?.engines();
     let several = engines.len() > 1;
     // What each engine did (for the agreement check, shared with the conformance runner), and
@@ -122,6 +130,16 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         };
         let exe = match prepare_for_input(kind, Arc::clone(&program), &env, Some(mem.len())) {
             Ok(exe) => exe,
+            // With several engines, an input past the kernel oracle's size limit leaves the
+            // kernel out: the others still run and are compared.
+            Err(
+                e @ PrepareError::Kernel {
+                    error: KernelError::InputTooLarge { .. },
+                },
+            ) if several => {
+                let _ = writeln!(stdout, "{prefix}not run: {e}");
+                continue;
+            }
             // With several engines, the kernel's documented exclusions and its verifier's
             // refusals are reported, and judged by the runner's agreement rules.
             Err(e)
@@ -184,6 +202,26 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     })
 }
 
+/// A raw program has no sections, maps or context type: the options about those are errors
+/// rather than silently ignored.
+fn refuse_object_options(path: &Path, args: &RunArgs) -> Result<(), CliError> {
+    let given = [
+        ("--section", args.section.is_some()),
+        ("--function", args.function.is_some()),
+        ("--type", args.program_type.is_some()),
+        ("--unverified", args.unverified),
+        ("--dump-maps", args.dump_maps),
+        ("--tail-call", !args.tail_calls.is_empty()),
+    ];
+    match given.iter().find(|(_, on)| *on) {
+        Some(&(option, _)) => Err(CliError::ObjectOnly {
+            option,
+            path: path.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `apiary asm`: assembly to raw bytecode or hex.
 pub fn asm(input: &Path, output: Option<&Path>, as_hex: bool) -> Result<ExitCode, CliError> {
     let insns = read_program(input, FormatArg::Asm)?;
@@ -228,6 +266,12 @@ pub fn disasm(
         if let Some(object) = parse_object(path, &data)? {
             return disasm_object(path, &object, section, bytes, jit);
         }
+    }
+    if section.is_some() {
+        return Err(CliError::ObjectOnly {
+            option: "--section",
+            path: path.to_owned(),
+        });
     }
     disasm_insns(path, parse_program(path, &data, format)?, bytes, jit)
 }
@@ -411,6 +455,27 @@ pub fn conformance(
                 s.engine, s.passed, s.failed, s.errors, s.skipped
             );
         }
+    }
+    // A run where nothing ran proves nothing: an empty or wrong folder is an error, not a pass.
+    let summary = report.summary();
+    if summary.failed == 0 && summary.errors == 0 && summary.passed == 0 {
+        let why = if report.tests.is_empty() {
+            "no .data file found".to_owned()
+        } else {
+            let first = report.tests.iter().find_map(|t| match &t.verdict {
+                Verdict::Skipped { reason } => Some(format!(", {}: {reason}", t.name)),
+                _ => None,
+            });
+            format!(
+                "all {} tests were skipped{}",
+                report.tests.len(),
+                first.unwrap_or_default()
+            )
+        };
+        return Err(CliError::NoTests {
+            path: path.to_owned(),
+            why,
+        });
     }
     Ok(if report.all_passed() {
         ExitCode::SUCCESS

@@ -19,9 +19,37 @@ pub enum CliError {
         path: PathBuf,
         source: apiary::source::SourceError,
     },
-    /// The `--mem` argument is neither a readable file nor hex bytes.
-    #[error("--mem: {0}")]
-    Mem(apiary::source::SourceError),
+    /// The `--mem` argument is neither an existing file nor hex bytes.
+    #[error("--mem {arg:?}: neither an existing file nor hex bytes: {source}")]
+    Mem {
+        arg: String,
+        source: apiary::source::SourceError,
+    },
+    /// The `--mem` argument names a file (it holds `/` or `.`, or starts with `@`) that does
+    /// not exist.
+    #[error("--mem {path}: no such file (`--mem @FILE` names a file, anything else without `/` or `.` is read as hex bytes)")]
+    MemNoFile { path: PathBuf },
+    /// `--mem -` with the program also read from standard input.
+    #[error("--mem -: standard input already holds the program")]
+    StdinTwice,
+    /// An input is larger than what its use allows; `size` is `None` when it was read from a
+    /// stream (which was read only up to the limit).
+    #[error("{what}: {} the {max}-byte limit of {of}", match size {
+        Some(n) => format!("{n} bytes is larger than"),
+        None => "the stream goes past".to_owned(),
+    })]
+    TooLarge {
+        what: String,
+        size: Option<u64>,
+        max: usize,
+        of: String,
+    },
+    /// An option of ELF objects given with a program that is not one.
+    #[error("{option}: applies to ELF objects only, and {path} is not one")]
+    ObjectOnly { option: &'static str, path: PathBuf },
+    /// `apiary conformance` found no test that could run.
+    #[error("{path}: no test ran ({why})")]
+    NoTests { path: PathBuf, why: String },
     /// The program failed its load-time checks.
     #[error("{path}: {source}")]
     Load {
@@ -49,7 +77,7 @@ pub enum CliError {
         name: String,
         available: &'static str,
     },
-    /// The file holds no program matching the selection.
+    /// The file holds no program.
     #[error("{path}: no program to verify")]
     NoPrograms { path: PathBuf },
     /// An ELF object could not be loaded, or its program run.
@@ -59,10 +87,10 @@ pub enum CliError {
         source: apiary::ObjectError,
     },
     /// A malformed `--tail-call` argument.
-    #[error("--tail-call {arg:?}: expected MAP:INDEX=PROGRAM")]
-    TailCallArg { arg: String },
-    /// The conformance runner failed before running tests.
-    #[error("{path}: {source}")]
+    #[error("--tail-call {arg:?}: {why} (expected MAP:INDEX=PROGRAM, INDEX a 32-bit number)")]
+    TailCallArg { arg: String, why: &'static str },
+    /// The conformance runner failed before running tests (its error names the path).
+    #[error("{source}")]
     Conformance {
         path: PathBuf,
         source: apiary_conformance::runner::RunError,

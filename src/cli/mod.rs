@@ -54,9 +54,12 @@ enum Command {
     Run {
         /// Program file (`-` for standard input): an ELF object, raw bytecode, hex or assembly.
         program: PathBuf,
-        /// Input memory: a file, or hex bytes (`"01 02 03"`). r1 points at it, r2 holds its
-        /// length. For an object's XDP or socket program it is the packet (an Ethernet frame);
-        /// for kprobe/tracepoint programs the context bytes.
+        /// Input memory: `-` (standard input), `@FILE`, an existing file, or hex bytes
+        /// (`"01 02 03"`); an argument with `/` or `.` that is no file is a missing file. r1
+        /// points at it, r2 holds its length. For an object's XDP or socket program it is the
+        /// packet (an Ethernet frame); for kprobe/tracepoint programs the context bytes. Larger
+        /// than the program type takes (64 MiB of memory, a 64 KiB packet, the context
+        /// structure's size): refused before it is read.
         #[arg(long)]
         mem: Option<String>,
         /// How the program file is written.

@@ -7,18 +7,19 @@ use std::process::ExitCode;
 use apiary::object::{LoadedObject, ObjectOptions, ProgramError, RunOutput, VerifyFailure};
 use apiary::{ContextKind, EngineKind};
 
-use super::inputs::read_mem;
+use super::inputs::{read_mem, MemArg};
 use super::CliError;
 
 /// Arguments of `apiary run` for an object.
 pub struct ObjectRunArgs<'a> {
     pub path: &'a Path,
     pub bytes: &'a [u8],
-    pub mem: Option<&'a str>,
+    pub mem: &'a MemArg,
     pub section: Option<&'a str>,
     pub function: Option<&'a str>,
     pub engines: Vec<EngineKind>,
     pub budget: Option<u64>,
+    pub callx: bool,
     pub unverified: bool,
     pub stats: bool,
     pub dump_mem: bool,
@@ -36,14 +37,26 @@ fn object_err(path: &Path) -> impl Fn(apiary::ObjectError) -> CliError + '_ {
 
 /// A `MAP:INDEX=PROGRAM` argument.
 fn parse_tail_call(arg: &str) -> Result<(&str, u32, &str), CliError> {
-    let bad = || CliError::TailCallArg {
-        arg: arg.to_owned(),
+    let bad = |why| CliError::TailCallArg {
+        arg: super::inputs::shorten(arg),
+        why,
     };
-    let (slot, program) = arg.split_once('=').ok_or_else(bad)?;
-    let (map, index) = slot.rsplit_once(':').ok_or_else(bad)?;
-    let index = index.parse::<u32>().map_err(|_| bad())?;
-    if map.is_empty() || program.is_empty() {
-        return Err(bad());
+    let (slot, program) = arg.split_once('=').ok_or_else(|| bad("no `=`"))?;
+    let (map, index) = slot
+        .rsplit_once(':')
+        .ok_or_else(|| bad("no `:` before `=`"))?;
+    let index = match index.parse::<u32>() {
+        Ok(i) => i,
+        Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => {
+            return Err(bad("INDEX does not fit in 32 bits"))
+        }
+        Err(_) => return Err(bad("INDEX is not a number")),
+    };
+    if map.is_empty() {
+        return Err(bad("MAP is empty"));
+    }
+    if program.is_empty() {
+        return Err(bad("PROGRAM is empty"));
     }
     Ok((map, index, program))
 }
@@ -69,7 +82,8 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         ),
         None => None,
     };
-    let mem = read_mem(args.mem)?;
+    // Read once the program's context (its input limit) is known.
+    let mut mem: Option<Vec<u8>> = None;
     let mut results: Vec<(EngineKind, RunOutput, Vec<String>)> = Vec::new();
     let mut proven = None;
     let mut stdout = std::io::stdout().lock();
@@ -78,6 +92,10 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             budget: args.budget,
             context,
             verified: !args.unverified,
+            load: apiary::LoadOptions {
+                callx: args.callx,
+                ..apiary::LoadOptions::default()
+            },
             ..ObjectOptions::for_engine(engine)
         };
         let mut loaded = LoadedObject::load(args.bytes, &options).map_err(object_err(path))?;
@@ -96,7 +114,14 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
                 .map_err(object_err(path))?;
         }
         proven = loaded.proven_accesses(index);
-        let out = loaded.run(index, &mem).map_err(object_err(path))?;
+        let input = match &mut mem {
+            Some(m) => m,
+            None => {
+                let kind = loaded.context(index).unwrap_or(ContextKind::Mem);
+                mem.insert(read_mem(args.mem, kind.max_input(), kind.input_name())?)
+            }
+        };
+        let out = loaded.run(index, input).map_err(object_err(path))?;
         let dumps = if args.dump_maps {
             loaded.dump_maps().iter().map(ToString::to_string).collect()
         } else {

@@ -98,7 +98,20 @@ fn jobs(
                         .unwrap_or_else(|| ProgramType::for_object(&path, &p.section)),
                     insns: p.insns.clone(),
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            if jobs.is_empty() && args.section.is_some() {
+                // Name the section asked for and the ones the object has.
+                let selection = apiary::source::Selection {
+                    section: args.section,
+                    function: None,
+                };
+                if let Err(source) = apiary::source::select(&object, selection) {
+                    return Err(CliError::Source {
+                        path: args.path.to_owned(),
+                        source,
+                    });
+                }
+            }
             let setting = Setting {
                 maps: map_infos(&object),
                 inner_maps: inner_maps(&object),
@@ -106,6 +119,12 @@ fn jobs(
             };
             return Ok((jobs, setting));
         }
+    }
+    if args.section.is_some() {
+        return Err(CliError::ObjectOnly {
+            option: "--section",
+            path: args.path.to_owned(),
+        });
     }
     let insns = parse_program(args.path, &bytes, args.format)?;
     let job = Job {

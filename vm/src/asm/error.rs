@@ -61,6 +61,19 @@ impl fmt::Display for ValueRange {
     }
 }
 
+/// `text` cut to 40 characters for a message: a token may be a megabyte long (a runaway
+/// number or word), and the message must stay one readable line.
+fn clip(text: &str) -> String {
+    const KEEP: usize = 40;
+    if text.chars().count() <= KEEP {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(KEEP).collect();
+        s.push_str("...");
+        s
+    }
+}
+
 /// Why a text could not be assembled.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum AsmError {
@@ -72,35 +85,35 @@ pub enum AsmError {
         ch: char,
     },
     /// A token that makes no sense where it stands (a stray `]`, `:` or `,`).
-    #[error("{line}:{column}: unexpected {token:?}")]
+    #[error("{line}:{column}: unexpected {:?}", clip(.token))]
     UnexpectedToken {
         line: usize,
         column: usize,
         token: String,
     },
     /// A number that is neither decimal nor `0x` hexadecimal.
-    #[error("{line}:{column}: malformed number {token:?}")]
+    #[error("{line}:{column}: malformed number {:?}", clip(.token))]
     MalformedNumber {
         line: usize,
         column: usize,
         token: String,
     },
     /// The first word of an instruction names no instruction.
-    #[error("{line}:{column}: unknown mnemonic {mnemonic:?}")]
+    #[error("{line}:{column}: unknown mnemonic {:?}", clip(.mnemonic))]
     UnknownMnemonic {
         line: usize,
         column: usize,
         mnemonic: String,
     },
     /// A register that does not exist (apiary has `%r0`..`%r10`).
-    #[error("{line}:{column}: invalid register {token:?} (expected %r0..%r10)")]
+    #[error("{line}:{column}: invalid register {:?} (expected %r0..%r10)", clip(.token))]
     BadRegister {
         line: usize,
         column: usize,
         token: String,
     },
     /// Too few or too many operands.
-    #[error("{line}:{column}: {mnemonic} takes {expected} operand(s), found {found}")]
+    #[error("{line}:{column}: {} takes {expected} operand(s), found {found}", clip(.mnemonic))]
     OperandCount {
         line: usize,
         column: usize,
@@ -109,7 +122,7 @@ pub enum AsmError {
         found: usize,
     },
     /// An operand of the wrong kind (a register where a memory operand belongs, ...).
-    #[error("{line}:{column}: expected {expected}, found {found:?}")]
+    #[error("{line}:{column}: expected {expected}, found {:?}", clip(.found))]
     ExpectedOperand {
         line: usize,
         column: usize,
@@ -117,7 +130,7 @@ pub enum AsmError {
         found: String,
     },
     /// An immediate that does not fit its field.
-    #[error("{line}:{column}: immediate {token} does not fit in {range}")]
+    #[error("{line}:{column}: immediate {} does not fit in {range}", clip(.token))]
     ImmediateOutOfRange {
         line: usize,
         column: usize,
@@ -125,7 +138,7 @@ pub enum AsmError {
         range: ValueRange,
     },
     /// A memory offset that does not fit in 16 signed bits.
-    #[error("{line}:{column}: offset {token} does not fit in {range}")]
+    #[error("{line}:{column}: offset {} does not fit in {range}", clip(.token))]
     OffsetOutOfRange {
         line: usize,
         column: usize,
@@ -133,21 +146,21 @@ pub enum AsmError {
         range: ValueRange,
     },
     /// A memory operand that is not `[%reg]`, `[%reg+N]` or `[%reg-N]`.
-    #[error("{line}:{column}: malformed memory operand near {found:?} (expected [%reg+off])")]
+    #[error("{line}:{column}: malformed memory operand near {:?} (expected [%reg+off])", clip(.found))]
     MalformedMemory {
         line: usize,
         column: usize,
         found: String,
     },
     /// A label that is defined nowhere.
-    #[error("{line}:{column}: unknown label {label:?}")]
+    #[error("{line}:{column}: unknown label {:?}", clip(.label))]
     UnknownLabel {
         line: usize,
         column: usize,
         label: String,
     },
     /// A label defined twice.
-    #[error("{line}:{column}: label {label:?} already defined on line {first_line}")]
+    #[error("{line}:{column}: label {:?} already defined on line {first_line}", clip(.label))]
     DuplicateLabel {
         line: usize,
         column: usize,
@@ -155,7 +168,7 @@ pub enum AsmError {
         first_line: usize,
     },
     /// A label name that cannot be a label (for instance one starting with `%`).
-    #[error("{line}:{column}: invalid label name {label:?}")]
+    #[error("{line}:{column}: invalid label name {:?}", clip(.label))]
     InvalidLabel {
         line: usize,
         column: usize,

@@ -1,11 +1,44 @@
 //! Glue between the ELF loader's view of an object and the verifier's platform: map
-//! definitions become `MapInfo`, section names become program types.
+//! definitions become `MapInfo`, section names become program types. This layer knows both
+//! crates (the verifier does not depend on the ELF loader), so every place that verifies a
+//! loaded object (the facade, the CLI, the corpus benches and tests) takes the conversion
+//! from here: what makes a map read-only for programs is decided once.
 
-use apiary_verifier::ProgramType;
+use apiary_elf::maps::BPF_F_RDONLY_PROG;
+use apiary_elf::{MapDef, MapKind, Object};
+use apiary_verifier::{MapInfo, ProgramType};
 
-/// The verifier's view of an object's maps and of the maps its maps of maps hold (the
-/// conversion lives in the verifier, next to `MapInfo`; `MapInfo::from(&MapDef)` for one map).
-pub use apiary_verifier::platform::object::{inner_maps, map_infos};
+/// A map definition as the verifier sees it: `.rodata` sections and maps with
+/// `BPF_F_RDONLY_PROG` are read-only.
+#[must_use]
+pub fn map_info(m: &MapDef) -> MapInfo {
+    MapInfo {
+        map_type: m.map_type,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        flags: m.flags,
+        readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
+    }
+}
+
+/// Every map of an object, in the object's map order (the index an `lddw` src 5/6 carries).
+#[must_use]
+pub fn map_infos(object: &Object) -> Vec<MapInfo> {
+    object.maps.iter().map(map_info).collect()
+}
+
+/// For every map of maps of an object (by index in its map table), the description of the maps
+/// it holds: what the verifier needs to type a lookup's result (`Options::inner_maps`).
+#[must_use]
+pub fn inner_maps(object: &Object) -> Vec<(u32, MapInfo)> {
+    object
+        .maps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((u32::try_from(i).ok()?, map_info(m.inner.as_deref()?))))
+        .collect()
+}
 
 /// A program type by its command-line name.
 #[must_use]

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use apiary_benches::corpus::{default_root, objects};
-use apiary_verifier::platform::object::map_infos;
+use apiary::platform::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

@@ -1,7 +1,7 @@
 //! Prints the per-instruction abstract states of one ebpf-samples program:
 //! `cargo run -p apiary-verifier --example dump -- FILE SECTION FUNCTION`.
 
-use apiary_verifier::platform::object::{inner_maps, map_infos};
+use apiary::platform::{inner_maps, map_infos};
 use apiary_verifier::{verify_with, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 

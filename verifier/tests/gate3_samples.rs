@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use apiary_elf::Object;
-use apiary_verifier::platform::object::{inner_maps, map_infos};
+use apiary::platform::{inner_maps, map_infos};
 use apiary_verifier::{verify_with, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 

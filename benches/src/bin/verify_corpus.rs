@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use apiary_benches::corpus::{default_root, objects};
 use apiary_elf::Object;
-use apiary_verifier::platform::object::map_infos;
+use apiary::platform::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 

@@ -21,8 +21,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
 use apiary_elf::{ElfError, MapDef, MapKind as DefKind, Object, ProgramSection};
+use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
 use apiary_verifier::platform::CtxKind;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::instruction::{Instruction, Lddw};

@@ -14,8 +14,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use apiary_benches::corpus::{default_root, objects};
 use apiary::platform::map_infos;
+use apiary_benches::corpus::{default_root, objects};
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

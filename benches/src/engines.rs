@@ -18,11 +18,11 @@
 
 use std::fmt;
 
+use apiary_engine::EngineKind;
 use apiary_jit::Jit;
 use apiary_vm::{ExecState, Executable, Interpreter};
 
 use crate::verified::VerifiedRunner;
-use apiary_engine::EngineKind;
 use crate::{environment, run_native, BenchProgram};
 
 /// One engine.

@@ -53,7 +53,8 @@ impl VerifiedRunner {
         // function of five numbers returning a number, touching no memory); no maps, no extra
         // regions; the input of a `mem` program is any buffer, and its length is enforced by
         // `prepare_verified` for this proof of `len` bytes.
-        let exe = unsafe { prepare_verified(engine, &verified, &env) }.map_err(|e| e.to_string())?;
+        let exe =
+            unsafe { prepare_verified(engine, &verified, &env) }.map_err(|e| e.to_string())?;
         Ok(Self { exe, len })
     }
 
@@ -63,9 +64,6 @@ impl VerifiedRunner {
     /// The fault, or the length mismatch, as text.
     #[inline]
     pub fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Result<u64, String> {
-        self.exe
-            .run(state, input)
-            .result
-            .map_err(|f| f.to_string())
+        self.exe.run(state, input).result.map_err(|f| f.to_string())
     }
 }

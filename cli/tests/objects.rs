@@ -13,7 +13,9 @@ fn repo() -> PathBuf {
 fn tcp_frame() -> String {
     let mut f = vec![0xff; 6];
     f.extend_from_slice(&[0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x00]);
-    f.extend_from_slice(&[0x45, 0x00, 0x00, 40, 0x00, 0x01, 0x00, 0x00, 64, 6, 0x00, 0x00]);
+    f.extend_from_slice(&[
+        0x45, 0x00, 0x00, 40, 0x00, 0x01, 0x00, 0x00, 64, 6, 0x00, 0x00,
+    ]);
     f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
     f.extend((0..20).map(|i: usize| (i * 7 + 3) as u8));
     f.iter().map(|b| format!("{b:02x}")).collect()

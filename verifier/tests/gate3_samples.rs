@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use apiary_elf::Object;
 use apiary::platform::{inner_maps, map_infos};
+use apiary_elf::Object;
 use apiary_verifier::{verify_with, Options, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 

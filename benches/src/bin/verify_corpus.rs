@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use apiary::platform::map_infos;
 use apiary_benches::corpus::{default_root, objects};
 use apiary_elf::Object;
-use apiary::platform::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 

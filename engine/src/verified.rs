@@ -192,3 +192,54 @@ impl Executable for ForInputLength {
         self.inner.run(state, input)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apiary_vm::asm::assemble;
+    use apiary_vm::{ExecConfig, HelperTable, LoadOptions};
+
+    fn verified(text: &str, len: Option<u64>) -> VerifiedProgram {
+        let insns = assemble(text).expect("assembles");
+        let program = Program::new(insns, &LoadOptions::default()).expect("loads");
+        VerifiedProgram::verify(
+            Arc::new(program),
+            &Platform::empty(),
+            &ProgramType::mem(len),
+            &[],
+        )
+        .expect("verifies")
+    }
+
+    #[test]
+    fn a_proof_for_one_length_refuses_other_lengths_on_every_engine() {
+        let v = verified("ldxw %r0, [%r1+0]\nexit", Some(4));
+        assert_eq!(v.input_len(), Some(4));
+        assert!(v.facts().access_proven(0), "the load is proven in bounds");
+        let env = Environment::new(HelperTable::new(), ExecConfig::default());
+        for &kind in EngineKind::ALL {
+            // SAFETY: verified on the empty platform as a `mem` program: no helpers, no maps,
+            // and `env` has none; the input length is enforced by `prepare_verified`.
+            let exe = unsafe { prepare_verified(kind, &v, &env) }.expect("prepares");
+            assert_eq!(exe.run_once(&mut [1, 0, 0, 0]).result, Ok(1), "{kind}");
+            assert_eq!(
+                exe.run_once(&mut [1, 0]).result,
+                Err(Fault::InputLength {
+                    expected: 4,
+                    actual: 2
+                }),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn any_length_proofs_are_not_wrapped() {
+        let v = verified("mov %r0, %r2\nexit", None);
+        assert_eq!(v.input_len(), None);
+        let env = Environment::new(HelperTable::new(), ExecConfig::default());
+        // SAFETY: as above, for a proof that holds for every length.
+        let exe = unsafe { prepare_verified(EngineKind::Interp, &v, &env) }.expect("prepares");
+        assert_eq!(exe.run_once(&mut [0; 7]).result, Ok(7));
+    }
+}

@@ -93,7 +93,8 @@ fn sym(name: u32, info: u8, shndx: u16, value: u64, size: u64) -> Vec<u8> {
 
 /// BTF for `.maps`: one `struct { int (*type)[T]; int (*key_size)[K]; ... }` variable per map.
 fn btf(maps: &[(&'static str, Def)]) -> Vec<u8> {
-    let mut strings = b"\0int\0.maps\0type\0key_size\0value_size\0max_entries\0map_flags\0".to_vec();
+    let mut strings =
+        b"\0int\0.maps\0type\0key_size\0value_size\0max_entries\0map_flags\0".to_vec();
     let member_names = [11u32, 16, 25, 36, 48];
     let mut types: Vec<u32> = Vec::new();
     // 1: int
@@ -289,9 +290,8 @@ fn map_error(spec: &Spec) -> MapError {
 
 /// `(kind, definition, expected message)` for each hostile map.
 fn hostile_maps() -> Vec<(&'static str, Def, String)> {
-    let mem = |what: String| {
-        format!("{what} exceeds the per-object map memory limit of {GIB} bytes")
-    };
+    let mem =
+        |what: String| format!("{what} exceeds the per-object map memory limit of {GIB} bytes");
     let nopre = map_flags::NO_PREALLOC;
     vec![
         (
@@ -302,8 +302,10 @@ fn hostile_maps() -> Vec<(&'static str, Def, String)> {
         (
             "array value_size",
             def(map_type::ARRAY, 4, HUGE, 1, 0),
-            mem("max_entries 1 × value_size 4294967295 (padded to 4294967296) = 4294967296 bytes"
-                .into()),
+            mem(
+                "max_entries 1 × value_size 4294967295 (padded to 4294967296) = 4294967296 bytes"
+                    .into(),
+            ),
         ),
         (
             "hash max_entries",
@@ -479,7 +481,12 @@ fn huge_bss_is_refused_before_any_allocation() {
         };
         match load(&spec) {
             Err(ObjectError::Elf {
-                source: ElfError::SectionTooLarge { section, size: s, limit },
+                source:
+                    ElfError::SectionTooLarge {
+                        section,
+                        size: s,
+                        limit,
+                    },
             }) => {
                 assert_eq!((section.as_str(), s, limit), (".bss", size, 256 << 20));
             }

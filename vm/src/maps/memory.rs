@@ -48,10 +48,7 @@ impl MapMemory {
     /// [`AllocError`] when `len` overflows a layout or the allocation fails.
     pub fn zeroed(len: usize) -> Result<Self, AllocError> {
         let err = AllocError { bytes: len };
-        let size = len
-            .max(ALIGN)
-            .checked_next_multiple_of(ALIGN)
-            .ok_or(err)?;
+        let size = len.max(ALIGN).checked_next_multiple_of(ALIGN).ok_or(err)?;
         let layout = Layout::from_size_align(size, ALIGN).map_err(|_| err)?;
         // SAFETY: `layout` has a non-zero size.
         let raw = unsafe { alloc_zeroed(layout) };

@@ -542,10 +542,12 @@ impl MapTable {
         let (cost, what) = cost::map_cost(spec, &self.options)?;
         cost::check_budget(spec, &self.options, cost, &what, self.reserved)?;
         let map = create_unchecked(spec, &self.options)?;
-        self.maps.try_reserve(1).map_err(|_| MapError::OutOfMemory {
-            name: spec.name.clone(),
-            bytes: size_of::<Arc<dyn Map>>(),
-        })?;
+        self.maps
+            .try_reserve(1)
+            .map_err(|_| MapError::OutOfMemory {
+                name: spec.name.clone(),
+                bytes: size_of::<Arc<dyn Map>>(),
+            })?;
         self.maps.push(map);
         self.reserved = self.reserved.saturating_add(cost);
         Ok(self.maps.len() - 1)

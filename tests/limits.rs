@@ -268,12 +268,13 @@ fn build(sections: &[Sec]) -> Vec<u8> {
 }
 
 fn options() -> ObjectOptions {
-    let mut o = ObjectOptions::default();
-    o.maps = MapOptions {
-        nr_slots: 4,
-        ..MapOptions::default()
-    };
-    o
+    ObjectOptions {
+        maps: MapOptions {
+            nr_slots: 4,
+            ..MapOptions::default()
+        },
+        ..ObjectOptions::default()
+    }
 }
 
 fn load(spec: &Spec) -> Result<LoadedObject, ObjectError> {
@@ -558,6 +559,8 @@ fn legitimate_maps_load() {
 }
 
 /// Runs the CLI; returns (exit code, stdout, stderr, peak RSS in KiB) of the child.
+// The child is reaped with `wait4` (for its own peak RSS), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_cli(args: &[&str]) -> (i32, String, String, i64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
         .args(args)

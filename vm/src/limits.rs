@@ -112,3 +112,44 @@ impl Limits {
         }
     }
 }
+
+/// Which [`Limits`] field a request exceeded (for [`crate::maps::MapError::TooLarge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LimitKind {
+    /// [`Limits::max_key_size`].
+    KeySize,
+    /// [`Limits::max_value_size`].
+    ValueSize,
+    /// [`Limits::max_percpu_value_size`].
+    PercpuValueSize,
+    /// [`Limits::max_entries`].
+    Entries,
+    /// [`Limits::max_ringbuf_bytes`].
+    RingBuf,
+    /// [`Limits::max_map_memory`].
+    MapMemory,
+}
+
+impl LimitKind {
+    /// How messages name the limit.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            LimitKind::KeySize => "key size limit",
+            LimitKind::ValueSize => "value size limit",
+            LimitKind::PercpuValueSize => "per-CPU value size limit",
+            LimitKind::Entries => "entry limit",
+            LimitKind::RingBuf => "ring buffer size limit",
+            LimitKind::MapMemory => "per-object map memory limit",
+        }
+    }
+
+    /// The unit of the limit's value.
+    #[must_use]
+    pub const fn unit(self) -> &'static str {
+        match self {
+            LimitKind::Entries => "entries",
+            _ => "bytes",
+        }
+    }
+}

@@ -134,9 +134,9 @@ fn every_kind_refuses_huge_definitions() {
 fn entry_limit_is_configurable() {
     let mut o = options();
     o.limits.max_entries = 100;
-    let e = create_map(&MapSpec::new("a", map_type::ARRAY, 4, 8, 101), &o)
-        .err()
-        .expect("refused");
+    let Err(e) = create_map(&MapSpec::new("a", map_type::ARRAY, 4, 8, 101), &o) else {
+        panic!("created");
+    };
     assert_eq!(
         e.to_string(),
         "map \"a\": max_entries 101 exceeds the entry limit of 100 entries"

@@ -5,27 +5,19 @@
 //! `u128`, so no definition can overflow the arithmetic.
 
 use super::{map_type, MapError, MapOptions, MapSpec};
-use crate::limits::Limits;
+use crate::limits::{LimitKind, Limits};
 
 /// Index overhead counted per hash-like entry: the size of Linux's `struct htab_elem` (apiary's
 /// boxed key, shard entry and key-list slot cost about as much).
 pub(crate) const HASH_ENTRY_OVERHEAD: u64 = 48;
 
-fn too_large(
-    spec: &MapSpec,
-    what: String,
-    asked: u64,
-    limit: u64,
-    limit_name: &'static str,
-    unit: &'static str,
-) -> MapError {
+fn too_large(spec: &MapSpec, what: String, asked: u64, limit: u64, kind: LimitKind) -> MapError {
     MapError::TooLarge {
         name: spec.name.clone(),
-        what,
+        what: what.into_boxed_str(),
         asked,
         limit,
-        limit_name,
-        unit,
+        kind,
     }
 }
 
@@ -34,7 +26,7 @@ fn check_size(
     field: &'static str,
     asked: u32,
     limit: u32,
-    limit_name: &'static str,
+    kind: LimitKind,
 ) -> Result<(), MapError> {
     if asked > limit {
         return Err(too_large(
@@ -42,8 +34,7 @@ fn check_size(
             format!("{field} {asked}"),
             u64::from(asked),
             u64::from(limit),
-            limit_name,
-            "bytes",
+            kind,
         ));
     }
     Ok(())
@@ -92,7 +83,7 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
             "key_size",
             spec.key_size,
             limits.max_key_size,
-            "key size limit",
+            LimitKind::KeySize,
         )?;
     }
     if percpu {
@@ -102,7 +93,7 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
             "value_size",
             padded,
             limits.max_percpu_value_size,
-            "per-CPU value size limit",
+            LimitKind::PercpuValueSize,
         )?;
     } else if hash_like || matches!(spec.map_type, map_type::QUEUE | map_type::STACK) {
         check_size(
@@ -110,7 +101,7 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
             "value_size",
             value,
             limits.max_value_size,
-            "value size limit",
+            LimitKind::ValueSize,
         )?;
     }
     let (bytes, what): (u128, String) = match spec.map_type {
@@ -158,7 +149,7 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
                 "ring buffer size (max_entries)",
                 spec.max_entries,
                 limits.max_ringbuf_bytes,
-                "ring buffer size limit",
+                LimitKind::RingBuf,
             )?;
             (n, format!("ring buffer of {n} bytes"))
         }
@@ -180,8 +171,7 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
             format!("{what} = {bytes} bytes"),
             bytes,
             limits.max_map_memory,
-            "per-object map memory limit",
-            "bytes",
+            LimitKind::MapMemory,
         ));
     }
     if spec.map_type != map_type::RINGBUF && spec.max_entries > limits.max_entries {
@@ -190,8 +180,7 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
             format!("max_entries {}", spec.max_entries),
             u64::from(spec.max_entries),
             u64::from(limits.max_entries),
-            "entry limit",
-            "entries",
+            LimitKind::Entries,
         ));
     }
     Ok((bytes, what))
@@ -216,8 +205,7 @@ pub(crate) fn check_budget(
             format!("{what} = {cost} bytes, on top of {reserved} bytes of earlier maps,"),
             cost,
             limit,
-            "per-object map memory limit",
-            "bytes",
+            LimitKind::MapMemory,
         ));
     }
     Ok(())

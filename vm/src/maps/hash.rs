@@ -28,6 +28,8 @@ const EVICT_ATTEMPTS: usize = 64;
 const REF_CHUNK: usize = 1 << 12;
 
 type Shard = StdHashMap<Box<[u8]>, u32>;
+/// One chunk of LRU "referenced" bits, allocated on first use.
+type RefChunk = OnceLock<Box<[AtomicBool]>>;
 
 #[derive(Debug)]
 struct Alloc {
@@ -57,7 +59,7 @@ pub(crate) struct HashCore {
     alloc: Mutex<Alloc>,
     /// LRU "referenced" bits (clock algorithm), in lazily allocated chunks of [`REF_CHUNK`];
     /// `None` for non-LRU tables.
-    referenced: Option<Box<[OnceLock<Box<[AtomicBool]>>]>>,
+    referenced: Option<Box<[RefChunk]>>,
     hasher: RandomState,
 }
 

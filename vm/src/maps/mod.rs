@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::limits::Limits;
+use crate::limits::{LimitKind, Limits};
 use crate::memory::Region;
 
 pub use array::ArrayMap;
@@ -201,15 +201,14 @@ pub enum MapError {
     },
     /// The definition asks for more than a [`Limits`] field allows (checked before allocating):
     /// `what` is the request (`max_entries 4294967295 × value_size 8 = 34359738360 bytes`),
-    /// `asked` its size, `limit` the bound, in `unit`s.
-    #[error("map {name:?}: {what} exceeds the {limit_name} of {limit} {unit}")]
+    /// `asked` its size, `limit` the bound of the [`LimitKind`] `kind`.
+    #[error("map {name:?}: {what} exceeds the {} of {limit} {}", .kind.name(), .kind.unit())]
     TooLarge {
         name: String,
-        what: String,
+        what: Box<str>,
         asked: u64,
         limit: u64,
-        limit_name: &'static str,
-        unit: &'static str,
+        kind: LimitKind,
     },
     /// The host could not allocate the map's memory (within the limits, but not available).
     #[error("map {name:?}: cannot allocate {bytes} bytes")]

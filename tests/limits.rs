@@ -386,8 +386,8 @@ fn hostile_maps() -> Vec<(&'static str, Def, String)> {
             "perf event array max_entries",
             def(map_type::PERF_EVENT_ARRAY, 4, 4, HUGE, 0),
             mem(format!(
-                "4294967295 perf rings × 65536 bytes per ring = {} bytes",
-                65536 * u64::from(HUGE)
+                "4294967295 perf rings × (65536 bytes of records + 64 bytes of header) = {} bytes",
+                65600 * u64::from(HUGE)
             )),
         ),
         (

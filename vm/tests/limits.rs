@@ -64,7 +64,7 @@ fn every_kind_refuses_huge_definitions() {
         ),
         (
             MapSpec::new("perf", map_type::PERF_EVENT_ARRAY, 4, 4, HUGE),
-            4096 * h,
+            4160 * h,
             gib,
         ),
         (

@@ -10,6 +10,8 @@ use crate::limits::{LimitKind, Limits};
 /// Index overhead counted per hash-like entry: the size of Linux's `struct htab_elem` (apiary's
 /// boxed key, shard entry and key-list slot cost about as much).
 pub(crate) const HASH_ENTRY_OVERHEAD: u64 = 48;
+/// Bytes counted per perf ring besides its records: its header (lock, queue, counters).
+pub(crate) const PERF_RING_OVERHEAD: u64 = 64;
 
 fn too_large(spec: &MapSpec, what: String, asked: u64, limit: u64, kind: LimitKind) -> MapError {
     MapError::TooLarge {
@@ -156,9 +158,10 @@ pub(crate) fn map_cost(spec: &MapSpec, options: &MapOptions) -> Result<(u64, Str
         map_type::PERF_EVENT_ARRAY => {
             let rings = if n == 0 { slots } else { n };
             let ring = options.perf_ring_bytes as u128;
+            let head = u128::from(PERF_RING_OVERHEAD);
             (
-                rings * ring,
-                format!("{rings} perf rings × {ring} bytes per ring"),
+                rings * (ring + head),
+                format!("{rings} perf rings × ({ring} bytes of records + {head} bytes of header)"),
             )
         }
         // Unknown kinds are refused by `create_map`; they reserve nothing.

@@ -140,8 +140,8 @@ pub enum ObjectError {
     /// The ELF object is malformed or unsupported.
     #[error("{source}")]
     Elf { source: ElfError },
-    /// A map could not be created.
-    #[error("map {index} ({name}): {source}")]
+    /// A map could not be created (the source names the map: `map "big": ...`).
+    #[error("{source}")]
     Map {
         index: usize,
         name: String,

@@ -86,8 +86,8 @@ impl Coverage {
     pub fn finish(self) -> String {
         let line = self.to_string();
         let path = dir().join(format!("{}.txt", file_name(&self.suite)));
-        if let Err(e) = std::fs::create_dir_all(dir())
-            .and_then(|()| std::fs::write(&path, format!("{line}\n")))
+        if let Err(e) =
+            std::fs::create_dir_all(dir()).and_then(|()| std::fs::write(&path, format!("{line}\n")))
         {
             // Not a test failure: the counts are only less visible (read-only target dir).
             eprintln!("NOTICE: cannot write {}: {e}", path.display());
@@ -183,9 +183,13 @@ mod tests {
                 .finish()
         });
         let _ = std::fs::remove_file(dir().join("testkit-selftest-empty.txt"));
-        let message = result.err().and_then(|p| p.downcast_ref::<String>().cloned());
+        let message = result
+            .err()
+            .and_then(|p| p.downcast_ref::<String>().cloned());
         assert!(
-            message.as_deref().is_some_and(|m| m.contains("nothing was compared")),
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("nothing was compared")),
             "{message:?}"
         );
     }

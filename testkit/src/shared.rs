@@ -28,10 +28,7 @@ pub fn root() -> PathBuf {
 
 /// The test (libtest names each test's thread after it) and binary asking, for messages.
 fn caller() -> String {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("main")
-        .to_owned();
+    let test = std::thread::current().name().unwrap_or("main").to_owned();
     let binary = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))

@@ -310,6 +310,17 @@ pub fn case(prog_type: u32, helpers: &[u32]) -> Result<(), ProbeError> {
     helpers.iter().try_for_each(|&id| helper(prog_type, id))
 }
 
+/// What the kernel oracle ([`super::KernelEngine`]) needs: XDP programs and test runs of them,
+/// and array maps (its result map). Where this holds and the oracle still cannot start, that is
+/// a failure of the oracle, not of the host.
+///
+/// # Errors
+/// The first [`ProbeError`] among them.
+pub fn oracle_needs() -> Result<(), ProbeError> {
+    test_run(PROG_TYPE_XDP)?;
+    map_type(sys::MAP_TYPE_ARRAY)
+}
+
 /// The helper ids `insns` calls (`call` with src 0), sorted and without repeats.
 #[must_use]
 pub fn helpers_called(insns: &[Insn]) -> Vec<u32> {

@@ -12,17 +12,10 @@ use apiary_vm::linux_helpers::helper_id;
 use apiary_vm::opcode::{lddw_src, CALL, LDDW};
 use apiary_vm::{LoadOptions, Program};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/ebpf-samples");
 const OBJDUMP: &str = "/usr/bin/llvm-objdump";
 
 fn corpus_file(name: &str) -> Option<PathBuf> {
-    let path = Path::new(CORPUS).join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        println!("NOTICE: ../shared/ebpf-samples not found; corpus test not run");
-        None
-    }
+    apiary_testkit::shared::corpus(&format!("ebpf-samples/{name}"))
 }
 
 /// (section, byte offset, relocation type, symbol) for every relocation objdump prints.

@@ -135,14 +135,15 @@ fn file_name(suite: &str) -> String {
         .collect()
 }
 
-/// Where the records go: `$APIARY_COVERAGE_DIR`, else `apiary-coverage/` in the Cargo target
+/// Where the records go: `$APIARY_COVERAGE_DIR` (relative to the workspace), else `apiary-coverage/` in the Cargo target
 /// directory this test binary was built in (the first ancestor of the executable holding
 /// Cargo's `CACHEDIR.TAG`, which works with `--target` and `CARGO_TARGET_DIR` alike), else
 /// in `$CARGO_TARGET_DIR` or the workspace's `target/`.
 #[must_use]
 pub fn dir() -> PathBuf {
     if let Some(d) = std::env::var_os("APIARY_COVERAGE_DIR") {
-        return PathBuf::from(d);
+        // Relative to the workspace: cargo runs each crate's tests in that crate's folder.
+        return crate::shared::workspace().join(d);
     }
     let from_exe = std::env::current_exe().ok().and_then(|exe| {
         exe.ancestors()

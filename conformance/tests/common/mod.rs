@@ -61,7 +61,7 @@ pub fn kernel_coverage(suite: &str) -> Option<apiary_testkit::Coverage> {
             Some(coverage.expect_comparisons(true))
         }
         Err(e @ ProbeError::Unavailable(_)) if kernel::required() => {
-            panic!("APIARY_REQUIRE_KERNEL=1 but the kernel oracle is unavailable: {e}")
+            panic!("APIARY_REQUIRE_KERNEL=1 but {e}")
         }
         Err(e) => {
             eprintln!("NOTICE: {suite}: kernel oracle not run: {e}");

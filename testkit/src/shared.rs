@@ -64,7 +64,7 @@ pub fn corpus(rel: &str) -> Option<PathBuf> {
     assert!(!crate::is_ci(), "CI=true: {message}");
     println!("NOTICE: {message}; skipped");
     let mut c = Coverage::new(&format!("missing-shared.{who}"));
-    c.skip(format!("../shared/{rel} missing"));
+    c.skip(format!("shared data {rel} missing"));
     c.finish();
     None
 }

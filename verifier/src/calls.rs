@@ -198,8 +198,15 @@ impl Analyzer<'_> {
                     &exit,
                 ));
             }
+            // The callback's effects reach the caller through everything it shares with it:
+            // the caller's frames (stores through pointers it received), the references it
+            // released or acquired, the packet it may have moved (pointers invalidated in every
+            // frame, the proven range forgotten). The caller's r6-r9 are the callee-saved values
+            // `pop_frame` restored from the frame, with those same invalidations applied; only
+            // r0-r5, which the helper's own effect rewrites, are taken from before the call.
             let mut back = Self::pop_frame(exit);
-            back.regs = cur.regs;
+            back.regs[..6].copy_from_slice(&cur.regs[..6]);
+            back.regs[10] = cur.regs[10];
             let joined = cur.join_at_head(&back);
             if joined == cur {
                 return Ok(Some(cur));

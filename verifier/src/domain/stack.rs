@@ -349,15 +349,22 @@ impl Stack {
     /// Slot-wise join (`widen` with thresholds when given).
     #[must_use]
     pub fn join(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+        self.join_by(o, |x, y| match th {
+            Some(th) => x.widen(y, th),
+            None => x.join(y),
+        })
+    }
+
+    /// Slot-wise join, spilled values joined by `jv` (the state's join, which knows more than
+    /// the two values).
+    #[must_use]
+    pub fn join_by(&self, o: &Self, jv: impl Fn(&Val, &Val) -> Val) -> Self {
         let mut r = Self::default();
         for (i, (a, b)) in self.slots.iter().zip(o.slots.iter()).enumerate() {
             r.slots[i] = match (a, b) {
                 _ if a == b => *a,
                 (Slot::Spill(x), Slot::Spill(y)) => {
-                    let v = match th {
-                        Some(th) => x.widen(y, th),
-                        None => x.join(y),
-                    };
+                    let v = jv(x, y);
                     if v.is_init() {
                         Slot::Spill(v)
                     } else {

@@ -191,9 +191,14 @@ impl State {
 
     /// [`State::join`] of states whose packet bases are named alike.
     fn join_named(&self, o: &Self, th: Option<&Thresholds>, mode: linrel::Mode) -> Self {
-        let jv = |a: &Val, b: &Val| match th {
-            Some(th) => a.widen(b, th),
-            None => a.join(b),
+        let jv = |a: &Val, b: &Val| {
+            if let Some(v) = tie_record(a, b, &o.refs).or_else(|| tie_record(b, a, &self.refs)) {
+                return v;
+            }
+            match th {
+                Some(th) => a.widen(b, th),
+                None => a.join(b),
+            }
         };
         let mut regs = [Val::Uninit; 11];
         for (i, r) in regs.iter_mut().enumerate() {
@@ -207,7 +212,7 @@ impl State {
                 let stack = if Rc::ptr_eq(&a.stack, &b.stack) || a.stack == b.stack {
                     Rc::clone(&a.stack)
                 } else {
-                    Rc::new(a.stack.join(&b.stack, th))
+                    Rc::new(a.stack.join_by(&b.stack, jv))
                 };
                 let mut saved = [Val::Uninit; 4];
                 for (i, s) in saved.iter_mut().enumerate() {
@@ -307,4 +312,23 @@ impl State {
         }
         out.trim_end().to_owned()
     }
+}
+
+/// The join of ring-buffer record `a` (non-null, or null exactly when its own reservation
+/// failed) with `b` = 0 from a state whose references `b_refs` do not hold the record's: on
+/// both sides the value is null exactly when the reservation is not live, so the joined
+/// pointer keeps the reservation's null id (its null test still tells a failed or absent
+/// reservation, and releases nothing live). The plain value join cannot know this and makes
+/// the nullness anonymous (see `branch::null_edge`).
+fn tie_record(a: &Val, b: &Val, b_refs: &[u32]) -> Option<Val> {
+    let Val::Ptr(p) = a else { return None };
+    let Region::Ringbuf { ref_id, .. } = p.region else {
+        return None;
+    };
+    let tied = p.null.is_none_or(|n| n == ref_id);
+    let zero = b.scalar().is_some_and(|z| z.as_const() == Some(0));
+    (tied && zero && !b_refs.contains(&ref_id)).then_some(Val::Ptr(Ptr {
+        null: Some(ref_id),
+        ..*p
+    }))
 }

@@ -666,6 +666,30 @@ fn cases() -> Vec<Case> {
             "call 7\nmov %r6, 0\njset %r0, 1, join\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\njeq %r6, 0, join\nstdw [%r6+0], 1\njoin:\njeq %r6, 0, out\nmov %r1, %r6\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
             "UnreleasedReference",
         ),
+        case(
+            "unchecked lookup result copied, the copy zeroed on one path: its null test refines the original",
+            "ref-var-off",
+            xdp,
+            "call 7\nmov %r8, %r0\nstw [%r10-4], 0\nlddw %r1, map_idx 4\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\nmov %r9, %r0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\nmov %r7, %r0\njset %r8, 1, +1\nmov %r7, 0\njne %r7, 0, out\nadd %r9, %r6\nstb [%r9+0], 1\nout:\nmov %r0, 0\nexit",
+            "call 7\nmov %r8, %r0\nstw [%r10-4], 0\nlddw %r1, map_idx 4\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, out\nmov %r9, %r0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\nmov %r7, %r0\njset %r8, 1, +1\nmov %r7, 0\njne %r6, 0, out\nadd %r9, %r6\nstb [%r9+0], 1\nout:\nmov %r0, 0\nexit",
+            "PointerArithmetic",
+        ),
+        case(
+            "unchecked reservation copied, the copy zeroed on one path: its null test releases the record",
+            "ref-var-off",
+            kp,
+            "call 7\nmov %r8, %r0\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\nmov %r7, %r0\njset %r8, 1, +1\nmov %r7, 0\njeq %r7, 0, out\nmov %r1, %r6\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
+            "call 7\nmov %r8, %r0\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\nmov %r7, %r0\njset %r8, 1, +1\nmov %r7, 0\njeq %r6, 0, out\nmov %r1, %r6\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
+            "UnreleasedReference",
+        ),
+        case(
+            "unchecked reservation spilled at a variable offset: the slot's null test releases the record",
+            "ref-var-off",
+            kp,
+            "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nand %r0, 8\nmov %r7, %r10\nadd %r7, -16\nadd %r7, %r0\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\nstxdw [%r7+0], %r6\nldxdw %r8, [%r10-16]\njeq %r8, 0, out\nmov %r1, %r8\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
+            "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nand %r0, 8\nmov %r7, %r10\nadd %r7, -16\nadd %r7, %r0\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\nstxdw [%r7+0], %r6\nldxdw %r8, [%r10-16]\njeq %r6, 0, out\nmov %r1, %r6\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
+            "UnreleasedReference",
+        ),
     ]
 }
 

@@ -271,7 +271,21 @@ impl Stack {
                 } => Some(Val::constant(0)),
                 Slot::Bytes { .. } => None,
             };
-            let joined = old.map(|o| o.join(val)).filter(Val::is_init);
+            // A possibly-null pointer joined with the slot's old 0 (or the reverse) cannot share
+            // the null id of the other copies: the slot may hold the 0 while they hold the
+            // pointer, so its null test must refine it alone (and release nothing).
+            let anon = |j: Val, o: &Val| match j {
+                Val::Ptr(p)
+                    if p.null.is_some() && (o.scalar().is_some() || val.scalar().is_some()) =>
+                {
+                    Val::Ptr(super::value::Ptr {
+                        null: Some(super::value::ANON_NULL),
+                        ..p
+                    })
+                }
+                other => other,
+            };
+            let joined = old.map(|o| anon(o.join(val), &o)).filter(Val::is_init);
             self.slots[i] = match joined {
                 Some(j) => Slot::Spill(j),
                 // Old bytes stay initialised where they were; their values are forgotten.

@@ -7,9 +7,10 @@ use std::rc::Rc;
 use super::linrel::{self, Rel};
 use super::pkt_guard::{self, Guard};
 use super::pkt_rename;
+use super::scalar::Scalar;
 use super::scalar::Thresholds;
 use super::stack::Stack;
-use super::value::{Ptr, Region, Val};
+use super::value::{Ptr, Region, Val, ANON_NULL};
 
 /// One call frame.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -54,7 +55,7 @@ impl State {
         let mut regs = [Val::Uninit; 11];
         regs[10] = Val::Ptr(Ptr {
             region: Region::Stack { frame: 0 },
-            off: super::scalar::Scalar::constant(512),
+            off: Scalar::constant(512),
             null: None,
         });
         Self {
@@ -192,7 +193,7 @@ impl State {
     /// [`State::join`] of states whose packet bases are named alike.
     fn join_named(&self, o: &Self, th: Option<&Thresholds>, mode: linrel::Mode) -> Self {
         let jv = |a: &Val, b: &Val| {
-            if let Some(v) = tie_record(a, b, &o.refs).or_else(|| tie_record(b, a, &self.refs)) {
+            if let Some(v) = join_with_zero(a, b, o).or_else(|| join_with_zero(b, a, self)) {
                 return v;
             }
             match th {
@@ -314,21 +315,37 @@ impl State {
     }
 }
 
-/// The join of ring-buffer record `a` (non-null, or null exactly when its own reservation
-/// failed) with `b` = 0 from a state whose references `b_refs` do not hold the record's: on
-/// both sides the value is null exactly when the reservation is not live, so the joined
-/// pointer keeps the reservation's null id (its null test still tells a failed or absent
-/// reservation, and releases nothing live). The plain value join cannot know this and makes
-/// the nullness anonymous (see `branch::null_edge`).
-fn tie_record(a: &Val, b: &Val, b_refs: &[u32]) -> Option<Val> {
+/// The join of a possibly-null pointer `a` with `b` = 0 from state `bs`: whether the result
+/// may share a null id (so that its null test refines every copy, and for a ring-buffer
+/// record, releases the reservation on the null edge) depends on `bs`, which the value join
+/// cannot see. It may when the 0 is what that id's null means on `bs`'s side: no value of `bs`
+/// still carries the id (its other copies were refined to 0, or the call was not made there)
+/// and, for a record, its reservation is not live there. Then on both sides every value with
+/// the id is null exactly when the others are. A non-null record so joined takes its
+/// reservation's id (null there exactly when the reservation is not live). Otherwise the 0 may
+/// sit beside a live copy (a register zeroed on one path, a slot a variable-offset spill
+/// missed): the nullness is anonymous and its test refines one register, releasing nothing.
+/// `None`: not such a pair.
+fn join_with_zero(a: &Val, b: &Val, bs: &State) -> Option<Val> {
     let Val::Ptr(p) = a else { return None };
-    let Region::Ringbuf { ref_id, .. } = p.region else {
+    if b.scalar().and_then(Scalar::as_const) != Some(0) {
         return None;
+    }
+    // The id the joined value would share.
+    let id = match p.region {
+        Region::Ringbuf { ref_id, .. } => match p.null {
+            None => ref_id,
+            Some(n) if n == ref_id => n,
+            Some(_) => ANON_NULL,
+        },
+        Region::MapValue { .. } | Region::InnerMap { .. } => p.null?,
+        _ => return None,
     };
-    let tied = p.null.is_none_or(|n| n == ref_id);
-    let zero = b.scalar().is_some_and(|z| z.as_const() == Some(0));
-    (tied && zero && !b_refs.contains(&ref_id)).then_some(Val::Ptr(Ptr {
-        null: Some(ref_id),
+    let live = id == ANON_NULL
+        || bs.refs.contains(&id)
+        || bs.any_value(|v| matches!(v, Val::Ptr(q) if q.null == Some(id)));
+    Some(Val::Ptr(Ptr {
+        null: Some(if live { ANON_NULL } else { id }),
         ..*p
     }))
 }

@@ -30,9 +30,9 @@ use apiary_vm::{
 };
 
 /// Programs generated (the CI slice).
-const PROGRAMS: usize = 3_000;
+const PROGRAMS: usize = 20_000;
 /// At least this many must be accepted.
-const MIN_ACCEPTED: usize = 300;
+const MIN_ACCEPTED: usize = 2_000;
 /// Instruction budget per run.
 const BUDGET: u64 = 200_000;
 
@@ -104,7 +104,7 @@ const VALUE: [u32; 2] = [16, 8];
 /// A packet access `size` bytes at `off` through r6, loaded or stored.
 fn access(g: &mut Rng, base: &str, off: i64) -> String {
     let (sfx, n) = g.pick(&[("b", 1), ("h", 2), ("w", 4), ("dw", 8)]);
-    let off = off - if g.chance(50) { n } else { 0 };
+    let off = off - if g.chance(70) { n } else { 0 };
     if g.chance(50) {
         format!("ldx{sfx} %r0, [{base}{off:+}]\n")
     } else {

@@ -169,7 +169,8 @@ fn lookup_segment(g: &mut Rng, n: usize) -> String {
 /// offset, then submitted or discarded (or not, or twice).
 fn ringbuf_segment(g: &mut Rng, n: usize, cbs: &mut String) -> String {
     let size = g.pick(&[8i64, 16]);
-    let mut t = format!("lddw %r1, map_idx 2\nmov %r2, {size}\nmov %r3, 0\ncall 131\nmov %r6, %r0\n");
+    let mut t =
+        format!("lddw %r1, map_idx 2\nmov %r2, {size}\nmov %r3, 0\ncall 131\nmov %r6, %r0\n");
     let checked = g.chance(90);
     if checked {
         t.push_str(&format!("jeq %r6, 0, rb{n}\n"));
@@ -251,9 +252,7 @@ fn callback_segment(g: &mut Rng, k: Kind, n: usize, cbs: &mut String) -> String 
     };
     cbs.push_str(&format!("cb{n}:\n{body}mov %r0, 0\nexit\n"));
     let mut t = reload(g, k);
-    t.push_str(&format!(
-        "mov %r2, %r6\nadd %r2, 14\njgt %r2, %r7, c{n}\n"
-    ));
+    t.push_str(&format!("mov %r2, %r6\nadd %r2, 14\njgt %r2, %r7, c{n}\n"));
     if each {
         t.push_str(&format!(
             "lddw %r1, map_idx 0\nlddw %r2, code_addr cb{n}\nmov %r3, %r9\nmov %r4, 0\ncall 164\n"
@@ -350,6 +349,20 @@ fn generate(g: &mut Rng, k: Kind) -> String {
     t
 }
 
+/// What one run leaves.
+#[derive(Debug, PartialEq, Eq)]
+struct RunResult {
+    /// r0, or the fault.
+    r0: Result<u64, String>,
+    instructions: Option<u64>,
+    /// The packet afterwards.
+    packet: Vec<u8>,
+    /// Ring-buffer bytes not consumable after the run (a reservation left outstanding).
+    outstanding: u64,
+    /// The array map's values.
+    array: Vec<u8>,
+}
+
 /// One engine's world: maps, packet buffer, environment, prepared program.
 struct World {
     table: Arc<MapTable>,
@@ -389,9 +402,8 @@ impl World {
         })
     }
 
-    /// Runs on `packet`: (r0 or fault text, instructions, packet after, outstanding ring-buffer
-    /// bytes, array contents).
-    fn run(&mut self, ctx: ContextKind, packet: &[u8]) -> (Result<u64, String>, Option<u64>, Vec<u8>, u64, Vec<u8>) {
+    /// Runs on `packet`.
+    fn run(&mut self, ctx: ContextKind, packet: &[u8]) -> RunResult {
         let (len, place) = self
             .buffer
             .prepare(ctx, packet, &mut self.state)
@@ -410,13 +422,13 @@ impl World {
                 array.extend(v);
             }
         }
-        (
-            out.result.map_err(|f| format!("{f:?}")),
-            out.instructions,
-            data,
+        RunResult {
+            r0: out.result.map_err(|f| format!("{f:?}")),
+            instructions: out.instructions,
+            packet: data,
             outstanding,
             array,
-        )
+        }
     }
 }
 
@@ -481,19 +493,24 @@ fn accepted_platform_programs_run_safely_and_alike() {
             World::new(&program, None),
             World::new(&program, Some(&verified.facts)),
         ) else {
-            findings.push(format!("program {i} ({}): engines refuse it\n{text}", k.ty.name));
+            findings.push(format!(
+                "program {i} ({}): engines refuse it\n{text}",
+                k.ty.name
+            ));
             continue;
         };
         for p in packets(&mut g) {
             runs += 1;
             let a = checked.run(k.ctx, &p);
             let b = fast.run(k.ctx, &p);
-            let what = if let Err(f) = &a.0 {
+            let what = if let Err(f) = &a.r0 {
                 Some(format!("checked run faults: {f}"))
-            } else if a.3 != 0 {
-                Some(format!("{} ring-buffer bytes outstanding", a.3))
+            } else if a.outstanding != 0 {
+                Some(format!("{} ring-buffer bytes outstanding", a.outstanding))
             } else if a != b {
-                Some(format!("verified mode differs: checked {a:?}, verified {b:?}"))
+                Some(format!(
+                    "verified mode differs: checked {a:?}, verified {b:?}"
+                ))
             } else {
                 None
             };

@@ -7,13 +7,14 @@
 //! byte past what a check proves, missing null checks, stale packet pointers, NULL buffers with
 //! sizes, strings past their NUL, records copied and zeroed.
 //!
-//! Every program the verifier accepts runs on several packets in the checked interpreter and in
-//! the interpreter prepared with the verifier's facts (verified mode: proven accesses
-//! unchecked), each with its own maps and packet buffer. Oracles:
+//! Every program the verifier accepts runs on several packets in the checked interpreter, and
+//! in the interpreter and the JIT prepared with the verifier's facts (verified mode: proven
+//! accesses unchecked), each with its own maps and packet buffer. Oracles:
 //! - the checked run must not fault (a fault is an access the verifier wrongly proved, or a
 //!   helper argument it wrongly accepted);
 //! - no ring-buffer reservation may be outstanding after a run;
-//! - verified and checked runs agree: r0, instruction count, packet bytes, array contents.
+//! - verified and checked runs agree: r0, packet bytes, array contents (and, between the
+//!   interpreters, the instruction count).
 //!
 //! The test fails if fewer than [`MIN_ACCEPTED`] programs were accepted (it must not pass by
 //! rejecting everything). `PLATFORM_SOUNDNESS_SEED` picks another seed,
@@ -363,16 +364,23 @@ struct RunResult {
     array: Vec<u8>,
 }
 
+/// The engines compared.
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Interp,
+    Jit,
+}
+
 /// One engine's world: maps, packet buffer, environment, prepared program.
 struct World {
     table: Arc<MapTable>,
     buffer: ContextBuffer,
-    exe: Interpreter,
+    exe: Box<dyn Executable>,
     state: ExecState,
 }
 
 impl World {
-    fn new(program: &Program, facts: Option<&apiary_vm::Facts>) -> Option<Self> {
+    fn new(program: &Program, engine: Engine, facts: Option<&apiary_vm::Facts>) -> Option<Self> {
         let table = Arc::new(MapTable::from_specs(&specs(), MapOptions::default()).ok()?);
         let bound = bind(program, &table).ok()?;
         let buffer = ContextBuffer::new().expect("memory below 4 GiB");
@@ -386,13 +394,20 @@ impl World {
             },
         };
         let program = Arc::new(bound.program);
-        let exe = match facts {
-            None => Interpreter::new(program, &env).ok()?,
+        let exe: Box<dyn Executable> = match (engine, facts) {
+            (Engine::Interp, None) => Box::new(Interpreter::new(program, &env).ok()?),
             // SAFETY: `facts` come from the verifier run on this program (bound to this table,
             // which changes no instruction count) for this program type and these maps; `env`
             // holds this world's maps and packet region, and every run below gets this world's
             // context over a packet placed by its buffer.
-            Some(f) => unsafe { Interpreter::with_facts(program, &env, f) }.ok()?,
+            (Engine::Interp, Some(f)) => {
+                Box::new(unsafe { Interpreter::with_facts(program, &env, f) }.ok()?)
+            }
+            (Engine::Jit, None) => Box::new(apiary_jit::Jit::new(program, &env).ok()?),
+            // SAFETY: as for the interpreter above.
+            (Engine::Jit, Some(f)) => {
+                Box::new(unsafe { apiary_jit::Jit::with_facts(program, &env, f) }.ok()?)
+            }
         };
         Some(Self {
             table,
@@ -489,10 +504,12 @@ fn accepted_platform_programs_run_safely_and_alike() {
             continue;
         };
         accepted += 1;
-        let (Some(mut checked), Some(mut fast)) = (
-            World::new(&program, None),
-            World::new(&program, Some(&verified.facts)),
-        ) else {
+        let worlds = [
+            World::new(&program, Engine::Interp, None),
+            World::new(&program, Engine::Interp, Some(&verified.facts)),
+            World::new(&program, Engine::Jit, Some(&verified.facts)),
+        ];
+        let [Some(mut checked), Some(mut fast), Some(mut jit)] = worlds else {
             findings.push(format!(
                 "program {i} ({}): engines refuse it\n{text}",
                 k.ty.name
@@ -503,14 +520,19 @@ fn accepted_platform_programs_run_safely_and_alike() {
             runs += 1;
             let a = checked.run(k.ctx, &p);
             let b = fast.run(k.ctx, &p);
+            let c = jit.run(k.ctx, &p);
             let what = if let Err(f) = &a.r0 {
                 Some(format!("checked run faults: {f}"))
             } else if a.outstanding != 0 {
                 Some(format!("{} ring-buffer bytes outstanding", a.outstanding))
             } else if a != b {
                 Some(format!(
-                    "verified mode differs: checked {a:?}, verified {b:?}"
+                    "verified interpreter differs: checked {a:?}, verified {b:?}"
                 ))
+            } else if (&a.r0, &a.packet, a.outstanding, &a.array)
+                != (&c.r0, &c.packet, c.outstanding, &c.array)
+            {
+                Some(format!("verified JIT differs: checked {a:?}, JIT {c:?}"))
             } else {
                 None
             };

@@ -396,17 +396,19 @@ impl World {
         let program = Arc::new(bound.program);
         let exe: Box<dyn Executable> = match (engine, facts) {
             (Engine::Interp, None) => Box::new(Interpreter::new(program, &env).ok()?),
-            // SAFETY: `facts` come from the verifier run on this program (bound to this table,
-            // which changes no instruction count) for this program type and these maps; `env`
-            // holds this world's maps and packet region, and every run below gets this world's
-            // context over a packet placed by its buffer.
             (Engine::Interp, Some(f)) => {
-                Box::new(unsafe { Interpreter::with_facts(program, &env, f) }.ok()?)
+                // SAFETY: `facts` come from the verifier run on this program (bound to this
+                // table, which changes no instruction count) for this program type and these
+                // maps; `env` holds this world's maps and packet region, and every run below
+                // gets this world's context over a packet placed by its buffer.
+                let exe = unsafe { Interpreter::with_facts(program, &env, f) };
+                Box::new(exe.ok()?)
             }
             (Engine::Jit, None) => Box::new(apiary_jit::Jit::new(program, &env).ok()?),
-            // SAFETY: as for the interpreter above.
             (Engine::Jit, Some(f)) => {
-                Box::new(unsafe { apiary_jit::Jit::with_facts(program, &env, f) }.ok()?)
+                // SAFETY: as for the interpreter above.
+                let exe = unsafe { apiary_jit::Jit::with_facts(program, &env, f) };
+                Box::new(exe.ok()?)
             }
         };
         Some(Self {

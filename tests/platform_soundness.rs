@@ -138,6 +138,17 @@ fn packet_segment(g: &mut Rng, k: Kind, n: usize, reload_first: bool) -> String 
     t
 }
 
+/// Six tests of bits of r8, each zeroing one of r0-r5 or not (clobbered: r0-r5): 64 paths of
+/// different register types, more than the verifier keeps apart, so the states are joined.
+fn fork(g: &mut Rng) -> String {
+    if g.chance(50) {
+        return String::new();
+    }
+    (0..6)
+        .map(|i| format!("jset %r8, {}, +1\nmov %r{i}, 0\n", 1 << (i + 1)))
+        .collect()
+}
+
 /// A lookup in the array or hash map with a key, a null check (usually) and an access.
 fn lookup_segment(g: &mut Rng, n: usize) -> String {
     let m = g.below(2) as usize;
@@ -160,6 +171,16 @@ fn lookup_segment(g: &mut Rng, n: usize) -> String {
         String::new()
     };
     let off = i64::from(VALUE[m]) + g.pick(&[0i64, 0, 1, -8, -15]);
+    if g.chance(25) {
+        // The result copied, the copy zeroed on one path, paths joined, the copy tested, the
+        // original used.
+        let test = g.pick(&["%r7", "%r6"]);
+        let f = fork(g);
+        return format!(
+            "{key}lddw %r1, map_idx {m}\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\nmov %r7, %r0\njset %r8, 1, +1\nmov %r7, 0\n{f}jeq {test}, 0, l{n}\nmov %r0, %r6\n{}l{n}:\n",
+            access(g, "%r0", off)
+        );
+    }
     format!(
         "{key}lddw %r1, map_idx {m}\nmov %r2, %r10\nadd %r2, -4\ncall 1\n{check}{var}{}l{n}:\n",
         access(g, "%r0", off)
@@ -205,10 +226,26 @@ fn ringbuf_segment(g: &mut Rng, n: usize, cbs: &mut String) -> String {
             }
         }
         2 => {
-            // A copy zeroed on one path.
+            // A copy zeroed on one path, the paths maybe joined.
+            let f = fork(g);
             t.push_str(&format!(
-                "mov %r7, %r6\njset %r8, 1, +1\nmov %r7, 0\njeq %r7, 0, rb{n}\nmov %r6, %r7\n"
+                "mov %r7, %r6\njset %r8, 1, +1\nmov %r7, 0\n{f}jeq %r7, 0, rb{n}\nmov %r6, %r7\n"
             ));
+        }
+        3 => {
+            // Handed to a callback through a stack slot of the caller.
+            let body = g.pick(&[
+                "ldxdw %r1, [%r2+0]\nmov %r2, 0\ncall 132\n",
+                "ldxdw %r1, [%r2+0]\nstdw [%r1+0], 5\n",
+                "stdw [%r2+0], 0\n",
+            ]);
+            t.push_str(&format!(
+                "stxdw [%r10-24], %r6\nmov %r1, 1\nlddw %r2, code_addr rcb{n}\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\ncall 181\n"
+            ));
+            if g.chance(50) {
+                t.push_str("ldxdw %r6, [%r10-24]\n");
+            }
+            cbs.push_str(&format!("rcb{n}:\n{body}mov %r0, 0\nexit\n"));
         }
         _ => {}
     }
@@ -241,8 +278,22 @@ fn mover(g: &mut Rng, k: Kind, ctx: &str) -> String {
 fn callback_segment(g: &mut Rng, k: Kind, n: usize, cbs: &mut String) -> String {
     let each = g.chance(35);
     let ctx_reg = if each { "%r4" } else { "%r2" };
-    let body = match g.below(4) {
+    let body = match g.below(6) {
         0 | 1 => mover(g, k, ctx_reg),
+        4 => {
+            // A nested bpf_loop whose callback moves the packet.
+            let inner = mover(g, k, "%r2");
+            cbs.push_str(&format!("icb{n}:\n{inner}mov %r0, 0\nexit\n"));
+            format!(
+                "mov %r3, {ctx_reg}\nmov %r1, 2\nlddw %r2, code_addr icb{n}\nmov %r4, 0\ncall 181\n"
+            )
+        }
+        5 => {
+            // A local function that moves the packet.
+            let inner = mover(g, k, "%r1");
+            cbs.push_str(&format!("fn{n}:\n{inner}mov %r0, 0\nexit\n"));
+            format!("mov %r1, {ctx_reg}\ncall local fn{n}\n")
+        }
         2 => format!(
             "{}jne %r1, 1, +{}\n{}",
             if each { "ldxw %r1, [%r2+0]\n" } else { "" },

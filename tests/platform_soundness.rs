@@ -367,6 +367,49 @@ fn strncmp_segment(g: &mut Rng) -> String {
     )
 }
 
+/// A hash value looked up, its key deleted, the old pointer written (the slab keeps it); or a
+/// lookup keyed by packet bytes (checked, or not).
+fn map_misc_segment(g: &mut Rng, k: Kind, n: usize) -> String {
+    if g.chance(50) {
+        format!(
+            "stw [%r10-4], {}\nlddw %r1, map_idx 1\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, m{n}\nmov %r6, %r0\nlddw %r1, map_idx 1\nmov %r2, %r10\nadd %r2, -4\ncall 3\nstdw [%r6+0], 9\nm{n}:\n",
+            g.pick(&[0, 1])
+        )
+    } else {
+        let bound = g.pick(&[4, 3, 8]);
+        format!(
+            "{}mov %r2, %r6\nadd %r2, {bound}\njgt %r2, %r7, m{n}\nlddw %r1, map_idx {}\nmov %r2, %r6\ncall 1\nm{n}:\n",
+            reload(g, k),
+            g.pick(&[0, 1])
+        )
+    }
+}
+
+/// A packet pointer spilled at a constant offset, the packet maybe moved, the spill reloaded
+/// and used; or (xdp) the metadata grown and accessed.
+fn spill_segment(g: &mut Rng, k: Kind, n: usize) -> String {
+    if k.xdp && g.chance(40) {
+        let delta = g.pick(&[-4, -8, 4]);
+        let need = g.pick(&[4, 8, 9]);
+        return format!(
+            "mov %r1, %r9\nmov %r2, {delta}\ncall 54\nldxw %r6, [%r9+0]\nldxw %r5, [%r9+8]\nmov %r2, %r5\nadd %r2, {need}\njgt %r2, %r6, s{n}\nldxw %r0, [%r5+{}]\ns{n}:\n",
+            need - 4
+        );
+    }
+    let mut t = reload(g, k);
+    t.push_str(&format!(
+        "mov %r2, %r6\nadd %r2, 14\njgt %r2, %r7, s{n}\nstxdw [%r10-32], %r6\n"
+    ));
+    if g.chance(50) {
+        t.push_str(&mover(g, k, "%r9"));
+    }
+    let off = g.pick(&[13, 12, 14]);
+    t.push_str(&format!(
+        "ldxdw %r3, [%r10-32]\nldxb %r0, [%r3+{off}]\ns{n}:\n"
+    ));
+    t
+}
+
 fn generate(g: &mut Rng, k: Kind) -> String {
     let mut t = format!(
         "mov %r9, %r1\nldxw %r6, [%r9+{}]\nldxw %r7, [%r9+{}]\nmov %r8, 0\nmov %r2, %r6\nadd %r2, 1\njgt %r2, %r7, +1\nldxb %r8, [%r6+0]\n",
@@ -374,7 +417,9 @@ fn generate(g: &mut Rng, k: Kind) -> String {
     );
     let mut cbs = String::new();
     for n in 0..1 + g.below(4) as usize {
-        let seg = match g.below(10) {
+        let seg = match g.below(12) {
+            10 => map_misc_segment(g, k, n),
+            11 => spill_segment(g, k, n),
             0 | 1 => packet_segment(g, k, n, true),
             2 => lookup_segment(g, n),
             3 | 4 => ringbuf_segment(g, n, &mut cbs),
@@ -392,11 +437,12 @@ fn generate(g: &mut Rng, k: Kind) -> String {
                     strncmp_segment(g)
                 }
             }
-            _ => {
+            9 => {
                 let mut s = reload(g, k);
                 s.push_str(&update_segment(g, n));
                 s
             }
+            _ => unreachable!(),
         };
         t.push_str(&seg);
     }

@@ -401,6 +401,35 @@ fn cases() -> Vec<Case> {
             "UninitRegister",
         ),
         case(
+            "callback submits the record it receives, on every invocation",
+            "callback-effects",
+            kp,
+            record(
+                "mov %r1, 2\nlddw %r2, code_addr cb\nmov %r3, %r6\nmov %r4, 0\ncall 181",
+                &cb_submits(2),
+            ),
+            record(
+                &format!("mov %r1, 2\nlddw %r2, code_addr cb\nmov %r3, %r6\nmov %r4, 0\ncall 181\n{SUBMIT_R6}"),
+                &cb_writes(2),
+            ),
+            // The second invocation receives the record the first one submitted.
+            "UninitRegister",
+        ),
+        case(
+            "for_each_map_elem callback discards the record it receives, on every element",
+            "callback-effects",
+            kp,
+            record(
+                "lddw %r1, map_idx 5\nlddw %r2, code_addr cb\nmov %r3, %r6\nmov %r4, 0\ncall 164",
+                "cb:\nmov %r1, %r4\nmov %r2, 0\ncall 133\nmov %r0, 0\nexit",
+            ),
+            record(
+                &format!("lddw %r1, map_idx 5\nlddw %r2, code_addr cb\nmov %r3, %r6\nmov %r4, 0\ncall 164\n{SUBMIT_R6}"),
+                "cb:\nstdw [%r4+0], 1\nmov %r0, 0\nexit",
+            ),
+            "UninitRegister",
+        ),
+        case(
             "callback reserves a record and keeps it",
             "callback-effects",
             kp,

@@ -19,6 +19,10 @@ pub struct Frame {
     pub stack: Rc<Stack>,
     /// The caller's r6–r9, restored at `exit` (unused for the entry frame).
     pub saved: [Val; 4],
+    /// For a callback's frame: the context argument the helper passes it (the caller's r3),
+    /// kept here so that what the callback does to it (a record released, a packet moved)
+    /// reaches the next invocation. Uninit otherwise.
+    pub cb_ctx: Val,
     /// First slot of the function (or callback) the frame belongs to.
     pub func: usize,
 }
@@ -63,6 +67,7 @@ impl State {
             frames: vec![Frame {
                 stack: Stack::new(),
                 saved: [Val::Uninit; 4],
+                cb_ctx: Val::Uninit,
                 func: 0,
             }],
             pkt: 0,
@@ -153,6 +158,7 @@ impl State {
             for r in &mut fr.saved {
                 *r = f(r);
             }
+            fr.cb_ctx = f(&fr.cb_ctx);
             if fr.stack.spills().any(|(_, v)| f(v) != *v) {
                 Rc::make_mut(&mut fr.stack).map_spills(&mut f);
             }
@@ -162,10 +168,11 @@ impl State {
     /// Every value in the state.
     pub fn any_value(&self, mut pred: impl FnMut(&Val) -> bool) -> bool {
         self.regs.iter().any(&mut pred)
-            || self
-                .frames
-                .iter()
-                .any(|fr| fr.saved.iter().any(&mut pred) || fr.stack.spills().any(|(_, v)| pred(v)))
+            || self.frames.iter().any(|fr| {
+                fr.saved.iter().any(&mut pred)
+                    || pred(&fr.cb_ctx)
+                    || fr.stack.spills().any(|(_, v)| pred(v))
+            })
     }
 
     /// Least upper bound (`widen` with thresholds when given). Both states must have the same
@@ -222,6 +229,7 @@ impl State {
                 Frame {
                     stack,
                     saved,
+                    cb_ctx: jv(&a.cb_ctx, &b.cb_ctx),
                     func: a.func,
                 }
             })

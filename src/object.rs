@@ -51,7 +51,8 @@ pub struct ObjectOptions {
     pub budget: Option<u64>,
     /// Host sinks of the Linux helpers (`bpf_trace_printk` output).
     pub linux: LinuxOptions,
-    /// Per-CPU slots and perf ring sizes.
+    /// Per-CPU slots, perf ring sizes, and the [`apiary_vm::Limits`] on everything the object
+    /// asks for (maps, global data sections, programs, instructions), checked before allocating.
     pub maps: MapOptions,
     /// Host helpers, registered over the Linux ones (same id: the host's wins).
     pub helpers: HelperTable,
@@ -132,8 +133,8 @@ pub enum ObjectError {
     /// The ELF object is malformed or unsupported.
     #[error("{source}")]
     Elf { source: ElfError },
-    /// A map could not be created.
-    #[error("map {index} ({name}): {source}")]
+    /// A map could not be created (the source names the map: `map "big": ...`).
+    #[error("{source}")]
     Map {
         index: usize,
         name: String,
@@ -317,7 +318,8 @@ impl LoadedObject {
     /// # Errors
     /// [`ObjectError::Elf`], [`ObjectError::Map`], [`ObjectError::LowMemory`].
     pub fn load(bytes: &[u8], options: &ObjectOptions) -> Result<Self, ObjectError> {
-        let object = Object::parse(bytes).map_err(|source| ObjectError::Elf { source })?;
+        let object = Object::parse_with(bytes, &options.maps.limits)
+            .map_err(|source| ObjectError::Elf { source })?;
         Self::from_object(object, options)
     }
 
@@ -814,6 +816,30 @@ impl LoadedObject {
                     })
                     .collect(),
             ),
+            // Arrays hold max_entries elements, mostly zero: only the non-zero ones are kept
+            // (a 128 MiB array is not copied into 16 Mi key/value vectors to print a few lines).
+            _ if matches!(spec.map_type, map_type::ARRAY | map_type::PERCPU_ARRAY) => {
+                let mut nonzero = Vec::new();
+                for i in 0..spec.max_entries {
+                    let key = i.to_le_bytes();
+                    match self.maps.lookup(index, &key) {
+                        Ok(Some(v)) if v.iter().any(|&b| b != 0) => nonzero.push((key.to_vec(), v)),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Some(MapDump {
+                                index,
+                                per_slot: spec.map_type == map_type::PERCPU_ARRAY,
+                                spec,
+                                contents: MapContents::Error(e.to_string()),
+                            })
+                        }
+                    }
+                }
+                MapContents::Array {
+                    elements: spec.max_entries as usize,
+                    nonzero,
+                }
+            }
             _ if matches!(spec.map_type, map_type::QUEUE | map_type::STACK) => MapContents::Opaque(
                 "queue/stack contents are not listed (popping would change them)",
             ),
@@ -983,6 +1009,13 @@ pub struct MapDump {
 pub enum MapContents {
     /// Key/value pairs.
     Entries(Vec<Entry>),
+    /// An array's `elements` elements, of which only the non-zero ones are listed.
+    Array {
+        /// Number of elements (`max_entries`).
+        elements: usize,
+        /// The elements with a non-zero value, in index order.
+        nonzero: Vec<Entry>,
+    },
     /// Ring buffer or perf records, oldest first.
     Records(Vec<Vec<u8>>),
     /// Prog array slots and the programs in them.
@@ -1022,6 +1055,25 @@ pub fn map_type_name(t: u32) -> &'static str {
     }
 }
 
+impl MapDump {
+    fn write_entries(&self, f: &mut fmt::Formatter<'_>, entries: &[Entry]) -> fmt::Result {
+        let s = &self.spec;
+        let stride = s.value_stride().max(1);
+        for (k, v) in entries {
+            if self.per_slot {
+                writeln!(f, "  {}:", hex(k))?;
+                for (slot, chunk) in v.chunks(stride).enumerate() {
+                    let shown = &chunk[..(s.value_size as usize).min(chunk.len())];
+                    writeln!(f, "    slot {slot}: {}", hex(shown))?;
+                }
+            } else {
+                writeln!(f, "  {}: {}", hex(k), hex(v))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for MapDump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.spec;
@@ -1042,34 +1094,20 @@ impl fmt::Display for MapDump {
         )?;
         match &self.contents {
             MapContents::Entries(e) => {
-                // Arrays always hold max_entries elements: list the non-zero ones.
-                let array = matches!(s.map_type, map_type::ARRAY | map_type::PERCPU_ARRAY);
-                let shown: Vec<_> = e
-                    .iter()
-                    .filter(|(_, v)| !array || v.iter().any(|&b| b != 0))
-                    .collect();
-                if shown.len() == e.len() {
-                    writeln!(f, ": {} entries", e.len())?;
+                writeln!(f, ": {} entries", e.len())?;
+                self.write_entries(f, e)?;
+            }
+            MapContents::Array { elements, nonzero } => {
+                if nonzero.len() == *elements {
+                    writeln!(f, ": {elements} entries")?;
                 } else {
                     writeln!(
                         f,
-                        ": {} entries ({} all-zero not shown)",
-                        e.len(),
-                        e.len() - shown.len()
+                        ": {elements} entries ({} all-zero not shown)",
+                        elements - nonzero.len()
                     )?;
                 }
-                let stride = s.value_stride().max(1);
-                for (k, v) in shown {
-                    if self.per_slot {
-                        writeln!(f, "  {}:", hex(k))?;
-                        for (slot, chunk) in v.chunks(stride).enumerate() {
-                            let shown = &chunk[..(s.value_size as usize).min(chunk.len())];
-                            writeln!(f, "    slot {slot}: {}", hex(shown))?;
-                        }
-                    } else {
-                        writeln!(f, "  {}: {}", hex(k), hex(v))?;
-                    }
-                }
+                self.write_entries(f, nonzero)?;
             }
             MapContents::Records(r) => {
                 writeln!(f, ": {} records", r.len())?;

@@ -5,10 +5,10 @@ mod common;
 
 use apiary_conformance::runner::RunReport;
 use apiary_conformance::{EngineKind, EngineSelection};
-use common::{not_passed, OFFICIAL};
+use common::not_passed;
 
 fn run(selection: EngineSelection) -> Option<RunReport> {
-    common::run(OFFICIAL, selection)
+    common::run(common::official(), selection)
 }
 
 fn failures(report: &RunReport) -> String {
@@ -46,9 +46,9 @@ fn official_suite_engines_agree() {
 fn every_suite_file_parses_strictly() {
     use apiary_conformance::data::{parse_file, Parsed};
     let mut parsed = 0;
-    for dir in [OFFICIAL, common::OWN] {
-        let Ok(files) = apiary_conformance::runner::list_tests(std::path::Path::new(dir)) else {
-            eprintln!("NOTICE: {dir} not found");
+    for dir in [common::official(), common::own()].into_iter().flatten() {
+        let Ok(files) = apiary_conformance::runner::list_tests(&dir) else {
+            eprintln!("NOTICE: {} not found", dir.display());
             continue;
         };
         for path in files {

@@ -128,6 +128,29 @@ pub enum ElfError {
         function: String,
         limit: usize,
     },
+    /// A global data section larger than [`apiary_vm::Limits::max_data_section`] (checked before
+    /// any map is made for it; a `.bss` has no bytes in the file to bound it).
+    #[error("section {section}: size {size} bytes exceeds the global data section limit of {limit} bytes")]
+    SectionTooLarge {
+        section: String,
+        size: u64,
+        limit: u64,
+    },
+    /// A linked program longer than [`apiary_vm::Limits::max_insns`].
+    #[error("program {function} in section {section}: {insns} instructions exceed the limit of {limit} instructions per program")]
+    ProgramTooLarge {
+        section: String,
+        function: String,
+        insns: usize,
+        limit: usize,
+    },
+    /// More maps or programs than [`apiary_vm::Limits`] allows in one object.
+    #[error("the object has {count} {what}, more than the limit of {limit} {what} per object")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
 }
 
 impl ElfError {
@@ -156,6 +179,9 @@ impl ElfError {
             ElfError::BadMap { .. } => "bad-map",
             ElfError::BadBtf { .. } => "bad-btf",
             ElfError::TooLarge { .. } => "too-large",
+            ElfError::SectionTooLarge { .. } => "section-too-large",
+            ElfError::ProgramTooLarge { .. } => "program-too-large",
+            ElfError::TooMany { .. } => "too-many",
         }
     }
 }

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use apiary_vm::Limits;
+
 use crate::btf::{Btf, BtfMap};
 use crate::error::ElfError;
 use crate::sections::ElfFile;
@@ -99,11 +101,18 @@ fn le_u32(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// Collects every map of the object.
-pub(crate) fn collect(elf: &ElfFile<'_>) -> Result<MapTable, ElfError> {
+pub(crate) fn collect(elf: &ElfFile<'_>, limits: &Limits) -> Result<MapTable, ElfError> {
     let mut table = MapTable::default();
     legacy_maps(elf, &mut table)?;
     btf_maps(elf, &mut table)?;
-    data_maps(elf, &mut table)?;
+    data_maps(elf, &mut table, limits)?;
+    if table.maps.len() > limits.max_maps {
+        return Err(ElfError::TooMany {
+            what: "maps",
+            count: table.maps.len(),
+            limit: limits.max_maps,
+        });
+    }
     Ok(table)
 }
 
@@ -306,13 +315,20 @@ fn btf_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> {
     Ok(())
 }
 
-fn data_maps(elf: &ElfFile<'_>, table: &mut MapTable) -> Result<(), ElfError> {
+fn data_maps(elf: &ElfFile<'_>, table: &mut MapTable, limits: &Limits) -> Result<(), ElfError> {
     for (index, section) in elf.sections.iter().enumerate() {
         let Some(kind) = data_kind(&section.name) else {
             continue;
         };
         if section.size == 0 || section.is_code() {
             continue;
+        }
+        if section.size > limits.max_data_section {
+            return Err(ElfError::SectionTooLarge {
+                section: section.name.to_string(),
+                size: section.size,
+                limit: limits.max_data_section,
+            });
         }
         let value_size = u32::try_from(section.size).map_err(|_| ElfError::BadMap {
             section: section.name.to_string(),

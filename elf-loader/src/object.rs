@@ -2,6 +2,7 @@
 
 use apiary_vm::insn::Insn;
 use apiary_vm::opcode::{self, lddw_src};
+use apiary_vm::Limits;
 
 use crate::error::ElfError;
 use crate::link::Linker;
@@ -43,15 +44,33 @@ pub struct Object {
 }
 
 impl Object {
-    /// Parses, relocates and links an object file.
+    /// Parses, relocates and links an object file under the default [`Limits`].
     ///
     /// # Errors
     /// An [`ElfError`] naming the section, symbol and offset of the first problem found.
     pub fn parse(bytes: &[u8]) -> Result<Self, ElfError> {
+        Self::parse_with(bytes, &Limits::default())
+    }
+
+    /// Parses, relocates and links an object file, refusing one that asks for more than
+    /// `limits` allow (global data section sizes, number of maps and programs, instructions per
+    /// program) before allocating for it. Map definitions themselves are checked when the maps
+    /// are made ([`apiary_vm::MapTable::create`]).
+    ///
+    /// # Errors
+    /// An [`ElfError`] naming the section, symbol and offset of the first problem found.
+    pub fn parse_with(bytes: &[u8], limits: &Limits) -> Result<Self, ElfError> {
         let elf = ElfFile::parse(bytes)?;
-        let table = maps::collect(&elf)?;
+        let table = maps::collect(&elf, limits)?;
         let code = relocate::relocate_all(&elf, &table)?;
         let (linker, entries) = Linker::new(&elf, &code, bytes.len())?;
+        if entries.len() > limits.max_programs {
+            return Err(ElfError::TooMany {
+                what: "programs",
+                count: entries.len(),
+                limit: limits.max_programs,
+            });
+        }
         let budget = (bytes.len() / 8)
             .saturating_mul(TOTAL_SLOTS_FACTOR)
             .saturating_add(TOTAL_SLOTS_FLOOR);
@@ -61,6 +80,14 @@ impl Object {
             let insns = linker.link(entry)?;
             total = total.saturating_add(insns.len());
             let section = elf.section_name(entry.function.section).to_string();
+            if insns.len() > limits.max_insns {
+                return Err(ElfError::ProgramTooLarge {
+                    section,
+                    function: entry.name.clone(),
+                    insns: insns.len(),
+                    limit: limits.max_insns,
+                });
+            }
             if total > budget {
                 return Err(ElfError::TooLarge {
                     section,

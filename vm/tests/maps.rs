@@ -16,6 +16,7 @@ fn table(specs: &[MapSpec]) -> MapTable {
         MapOptions {
             nr_slots: 4,
             perf_ring_bytes: 64,
+            ..MapOptions::default()
         },
     )
     .expect("maps")

@@ -30,7 +30,7 @@ impl ArrayMap {
         let total = stride
             .checked_mul(spec.max_entries as usize)
             .ok_or_else(|| spec.bad("size overflows"))?;
-        let mem = MapMemory::zeroed(total);
+        let mem = MapMemory::zeroed(total).map_err(|e| spec.oom(e))?;
         mem.write(0, &spec.initial);
         Ok(Self { spec, stride, mem })
     }

@@ -1,9 +1,12 @@
 //! `BPF_MAP_TYPE_HASH`, and the hash core shared with the LRU, per-CPU, LPM and of-maps kinds.
 //!
-//! Values live in a **preallocated slab** of `max_entries` entries that never moves, so every
-//! value pointer handed to a program stays valid (and inside the map's one [`Region`]) for the
-//! map's lifetime. A deleted entry's slot is reused by a later insert, as with Linux's
-//! preallocated hash maps. The key → slot index is sharded over [`SHARDS`] `RwLock`ed std hash
+//! Values live in a **slab** of `max_entries` entries reserved at creation that never moves, so
+//! every value pointer handed to a program stays valid (and inside the map's one [`Region`]) for
+//! the map's lifetime. The slab is zeroed memory the OS commits page by page as entries are
+//! first written, so a large, sparsely used map costs little; everything else (the key index,
+//! the slot → key list, the free list, LRU bits) grows with the number of entries ever used,
+//! never with `max_entries`, and grows fallibly (`ENOMEM` for the insert, no abort). A deleted
+//! entry's slot is reused by a later insert, as with Linux's preallocated hash maps. The key → slot index is sharded over [`SHARDS`] `RwLock`ed std hash
 //! maps (lookups take one shard's read lock); slot allocation and the slot → key list take one
 //! short `Mutex` on insert and delete only. Lock order: shard, then allocator.
 
@@ -11,7 +14,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashMap as StdHashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{check_flags, update_flags, Errno, Map, MapError, MapMemory, MapSpec};
 use crate::memory::Region;
@@ -20,12 +23,21 @@ use crate::memory::Region;
 pub(crate) const SHARDS: usize = 16;
 /// How many evictions an LRU insert tries before giving up.
 const EVICT_ATTEMPTS: usize = 64;
+/// LRU "referenced" bits come in chunks of this many slots, allocated when the chunk's first
+/// slot is first used.
+const REF_CHUNK: usize = 1 << 12;
 
 type Shard = StdHashMap<Box<[u8]>, u32>;
+/// One chunk of LRU "referenced" bits, allocated on first use.
+type RefChunk = OnceLock<Box<[AtomicBool]>>;
 
 #[derive(Debug)]
 struct Alloc {
+    /// Released slots, reused first (last released, first reused). Its capacity is kept at
+    /// least `keys.len()`, so releasing a slot never allocates.
     free: Vec<u32>,
+    /// The key of every slot handed out so far (`None` once released); slots are handed out in
+    /// order, so its length is the number of slots ever used.
     keys: Vec<Option<Box<[u8]>>>,
     hand: usize,
 }
@@ -45,8 +57,9 @@ pub(crate) struct HashCore {
     slab: MapMemory,
     shards: Box<[RwLock<Shard>]>,
     alloc: Mutex<Alloc>,
-    /// LRU "referenced" bits (clock algorithm); `None` for non-LRU tables.
-    referenced: Option<Box<[AtomicBool]>>,
+    /// LRU "referenced" bits (clock algorithm), in lazily allocated chunks of [`REF_CHUNK`];
+    /// `None` for non-LRU tables.
+    referenced: Option<Box<[RefChunk]>>,
     hasher: RandomState,
 }
 
@@ -76,16 +89,52 @@ impl HashCore {
         Ok(Self {
             entry_size,
             max_entries: spec.max_entries,
-            slab: MapMemory::zeroed(total),
+            slab: MapMemory::zeroed(total).map_err(|e| spec.oom(e))?,
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::new())).collect(),
             alloc: Mutex::new(Alloc {
-                free: (0..spec.max_entries).rev().collect(),
-                keys: vec![None; n],
+                free: Vec::new(),
+                keys: Vec::new(),
                 hand: 0,
             }),
-            referenced: lru.then(|| (0..n).map(|_| AtomicBool::new(false)).collect()),
+            referenced: lru.then(|| {
+                (0..n.div_ceil(REF_CHUNK))
+                    .map(|_| OnceLock::new())
+                    .collect()
+            }),
             hasher: RandomState::new(),
         })
+    }
+
+    /// The LRU bit of `slot`, once its chunk exists.
+    fn ref_bit(&self, slot: usize) -> Option<&AtomicBool> {
+        self.referenced
+            .as_ref()?
+            .get(slot / REF_CHUNK)?
+            .get()?
+            .get(slot % REF_CHUNK)
+    }
+
+    /// Takes a slot for `key`: a released one, else the next never-used one. `Ok(None)` when
+    /// all `max_entries` are in use; `ENOMEM` when the index cannot grow.
+    fn take_slot(&self, a: &mut Alloc, key: &[u8]) -> Result<Option<u32>, Errno> {
+        if let Some(s) = a.free.pop() {
+            a.keys[s as usize] = Some(key.into());
+            return Ok(Some(s));
+        }
+        let s = a.keys.len();
+        if s >= self.max_entries as usize {
+            return Ok(None);
+        }
+        a.keys.try_reserve(1).map_err(|_| Errno::NoMemory)?;
+        let room = (s + 1).saturating_sub(a.free.len());
+        a.free.try_reserve(room).map_err(|_| Errno::NoMemory)?;
+        if let Some(chunks) = &self.referenced {
+            if let Some(chunk) = chunks.get(s / REF_CHUNK) {
+                chunk.get_or_init(|| (0..REF_CHUNK).map(|_| AtomicBool::new(false)).collect());
+            }
+        }
+        a.keys.push(Some(key.into()));
+        Ok(Some(s as u32))
     }
 
     fn shard(&self, key: &[u8]) -> &RwLock<Shard> {
@@ -102,11 +151,9 @@ impl HashCore {
     }
 
     fn touch(&self, slot: u32) {
-        if let Some(r) = &self.referenced {
-            if let Some(bit) = r.get(slot as usize) {
-                if !bit.load(Ordering::Relaxed) {
-                    bit.store(true, Ordering::Relaxed);
-                }
+        if let Some(bit) = self.ref_bit(slot as usize) {
+            if !bit.load(Ordering::Relaxed) {
+                bit.store(true, Ordering::Relaxed);
             }
         }
     }
@@ -146,20 +193,14 @@ impl HashCore {
             if flags == update_flags::EXIST {
                 return Err(Errno::NoEntry);
             }
-            let slot = {
-                let mut a = lock(&self.alloc);
-                let slot = a.free.pop();
-                if let Some(s) = slot {
-                    a.keys[s as usize] = Some(key.into());
-                }
-                slot
-            };
+            shard.try_reserve(1).map_err(|_| Errno::NoMemory)?;
+            let slot = self.take_slot(&mut lock(&self.alloc), key)?;
             if let Some(slot) = slot {
                 write(&self.slab, self.offset(slot), Entry::New);
-                if let Some(r) = &self.referenced {
+                if let Some(bit) = self.ref_bit(slot as usize) {
                     // New entries start unreferenced (Linux's inactive list): only a later
                     // lookup or update protects them from the next sweep.
-                    r[slot as usize].store(false, Ordering::Relaxed);
+                    bit.store(false, Ordering::Relaxed);
                 }
                 shard.insert(key.into(), slot);
                 return Ok(());
@@ -175,18 +216,21 @@ impl HashCore {
 
     /// Clock sweep: clears referenced bits until an unreferenced entry is found, then deletes it.
     fn evict_one(&self) {
-        let Some(referenced) = &self.referenced else {
+        if self.referenced.is_none() {
             return;
-        };
+        }
         let victim = {
             let mut a = lock(&self.alloc);
             let n = a.keys.len();
             let mut victim = None;
             for _ in 0..2 * n {
-                let s = a.hand;
-                a.hand = (a.hand + 1) % n;
+                let s = a.hand % n;
+                a.hand = (s + 1) % n;
                 if let Some(k) = &a.keys[s] {
-                    if referenced[s].swap(false, Ordering::Relaxed) {
+                    if self
+                        .ref_bit(s)
+                        .is_some_and(|bit| bit.swap(false, Ordering::Relaxed))
+                    {
                         continue;
                     }
                     victim = Some((s as u32, k.clone()));
@@ -236,7 +280,7 @@ impl HashCore {
     /// Number of entries.
     pub(crate) fn len(&self) -> usize {
         let a = lock(&self.alloc);
-        self.max_entries as usize - a.free.len()
+        a.keys.len() - a.free.len()
     }
 }
 

@@ -28,23 +28,32 @@ unsafe impl Send for MapMemory {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for MapMemory {}
 
+/// A failed map memory allocation: `bytes` could not be allocated (or overflow a layout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot allocate {bytes} bytes of map memory")]
+pub struct AllocError {
+    /// The size asked.
+    pub bytes: usize,
+}
+
 impl MapMemory {
     /// `len` zeroed bytes (at least one 8-byte word is allocated).
     ///
-    /// # Panics
-    /// When the allocation fails or `len` overflows a layout (like any allocation).
-    #[must_use]
-    pub fn zeroed(len: usize) -> Self {
-        let size = len.max(ALIGN).next_multiple_of(ALIGN);
-        let Ok(layout) = Layout::from_size_align(size, ALIGN) else {
-            panic!("map memory of {len} bytes is too large");
-        };
+    /// The block comes from `alloc_zeroed` (`calloc`): large blocks are fresh anonymous
+    /// mappings, so the OS commits their pages only when they are touched, and a large map
+    /// costs resident memory only as it is used. Callers bound `len` beforehand
+    /// ([`crate::limits::Limits`]); a failure is still an error, never an abort.
+    ///
+    /// # Errors
+    /// [`AllocError`] when `len` overflows a layout or the allocation fails.
+    pub fn zeroed(len: usize) -> Result<Self, AllocError> {
+        let err = AllocError { bytes: len };
+        let size = len.max(ALIGN).checked_next_multiple_of(ALIGN).ok_or(err)?;
+        let layout = Layout::from_size_align(size, ALIGN).map_err(|_| err)?;
         // SAFETY: `layout` has a non-zero size.
         let raw = unsafe { alloc_zeroed(layout) };
-        let Some(ptr) = NonNull::new(raw) else {
-            std::alloc::handle_alloc_error(layout)
-        };
-        Self { ptr, len, layout }
+        let ptr = NonNull::new(raw).ok_or(err)?;
+        Ok(Self { ptr, len, layout })
     }
 
     /// Length in bytes.

@@ -18,6 +18,7 @@
 
 mod array;
 mod bind;
+mod cost;
 mod hash;
 mod lpm;
 mod lru;
@@ -28,12 +29,14 @@ mod perf;
 mod prog_array;
 mod queue;
 mod ringbuf;
+mod slots;
 
 use std::fmt;
 use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::limits::{LimitKind, Limits};
 use crate::memory::Region;
 
 pub use array::ArrayMap;
@@ -41,7 +44,7 @@ pub use bind::{bind, BindError, Bound};
 pub use hash::HashMap;
 pub use lpm::LpmTrie;
 pub use lru::LruHashMap;
-pub use memory::MapMemory;
+pub use memory::{AllocError, MapMemory};
 pub use of_maps::{ArrayOfMaps, HashOfMaps};
 pub use percpu::{PercpuArray, PercpuHash};
 pub use perf::PerfEventArray;
@@ -126,6 +129,9 @@ pub enum Errno {
     /// `EINVAL` (22): invalid argument or operation for this map kind.
     #[error("EINVAL: invalid argument")]
     Invalid,
+    /// `ENOMEM` (12): the host could not allocate memory for the element.
+    #[error("ENOMEM: out of memory")]
+    NoMemory,
     /// `ENOSPC` (28): no space left (perf ring full).
     #[error("ENOSPC: no space left")]
     NoSpace,
@@ -142,6 +148,7 @@ impl Errno {
             Errno::NoEntry => 2,
             Errno::TooBig => 7,
             Errno::Again => 11,
+            Errno::NoMemory => 12,
             Errno::Access => 13,
             Errno::Fault => 14,
             Errno::Busy => 16,
@@ -192,6 +199,20 @@ pub enum MapError {
         op: &'static str,
         errno: Errno,
     },
+    /// The definition asks for more than a [`Limits`] field allows (checked before allocating):
+    /// `what` is the request (`max_entries 4294967295 × value_size 8 = 34359738360 bytes`),
+    /// `asked` its size, `limit` the bound of the [`LimitKind`] `kind`.
+    #[error("map {name:?}: {what} exceeds the {} of {limit} {}", .kind.name(), .kind.unit())]
+    TooLarge {
+        name: String,
+        what: Box<str>,
+        asked: u64,
+        limit: u64,
+        kind: LimitKind,
+    },
+    /// The host could not allocate the map's memory (within the limits, but not available).
+    #[error("map {name:?}: cannot allocate {bytes} bytes")]
+    OutOfMemory { name: String, bytes: usize },
 }
 
 /// A map definition (what an object file declares, as produced by the ELF loader).
@@ -269,6 +290,14 @@ impl MapSpec {
     #[must_use]
     pub fn program_read_only(&self) -> bool {
         self.read_only || self.flags & map_flags::RDONLY_PROG != 0
+    }
+
+    /// The error for a failed allocation of this map's memory.
+    pub(crate) fn oom(&self, e: AllocError) -> MapError {
+        MapError::OutOfMemory {
+            name: self.name.clone(),
+            bytes: e.bytes,
+        }
     }
 
     pub(crate) fn bad(&self, reason: impl Into<String>) -> MapError {
@@ -414,6 +443,8 @@ pub struct MapOptions {
     pub nr_slots: u32,
     /// Capacity in bytes of each perf event ring.
     pub perf_ring_bytes: usize,
+    /// Bounds on what definitions may ask for (checked before anything is allocated).
+    pub limits: Limits,
 }
 
 impl Default for MapOptions {
@@ -422,15 +453,23 @@ impl Default for MapOptions {
             nr_slots: std::thread::available_parallelism()
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             perf_ring_bytes: 64 * 1024,
+            limits: Limits::default(),
         }
     }
 }
 
-/// Creates one map from its definition.
+/// Creates one map from its definition, after checking it against [`MapOptions::limits`] (on
+/// its own; a [`MapTable`] also checks the per-object total).
 ///
 /// # Errors
-/// [`MapError::UnsupportedType`] or [`MapError::BadDefinition`].
+/// [`MapError::UnsupportedType`], [`MapError::BadDefinition`], [`MapError::TooLarge`] (nothing
+/// was allocated) or [`MapError::OutOfMemory`].
 pub fn create_map(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>, MapError> {
+    cost::map_cost(spec, options)?;
+    create_unchecked(spec, options)
+}
+
+fn create_unchecked(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>, MapError> {
     let spec = spec.clone();
     let nr_slots = options.nr_slots.max(1);
     Ok(match spec.map_type {
@@ -465,6 +504,8 @@ pub fn create_map(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>, 
 pub struct MapTable {
     maps: Vec<Arc<dyn Map>>,
     options: MapOptions,
+    /// Bytes the maps created here may hold ([`Limits::max_map_memory`] bounds the sum).
+    reserved: u64,
 }
 
 impl MapTable {
@@ -474,6 +515,7 @@ impl MapTable {
         Self {
             maps: Vec::new(),
             options,
+            reserved: 0,
         }
     }
 
@@ -489,14 +531,32 @@ impl MapTable {
         Ok(table)
     }
 
-    /// Creates a map and returns its index.
+    /// Creates a map and returns its index. The map's cost ([`Limits::max_map_memory`]) is
+    /// checked, with the maps created before it, before anything is allocated.
     ///
     /// # Errors
-    /// As [`create_map`].
+    /// As [`create_map`]; [`MapError::TooLarge`] also when the table would pass the per-object
+    /// map memory limit.
     pub fn create(&mut self, spec: &MapSpec) -> Result<usize, MapError> {
-        let map = create_map(spec, &self.options)?;
+        let (cost, what) = cost::map_cost(spec, &self.options)?;
+        cost::check_budget(spec, &self.options, cost, &what, self.reserved)?;
+        let map = create_unchecked(spec, &self.options)?;
+        self.maps
+            .try_reserve(1)
+            .map_err(|_| MapError::OutOfMemory {
+                name: spec.name.clone(),
+                bytes: size_of::<Arc<dyn Map>>(),
+            })?;
         self.maps.push(map);
+        self.reserved = self.reserved.saturating_add(cost);
         Ok(self.maps.len() - 1)
+    }
+
+    /// Bytes of map memory the maps created by this table may hold (see
+    /// [`Limits::max_map_memory`]).
+    #[must_use]
+    pub const fn reserved(&self) -> u64 {
+        self.reserved
     }
 
     /// Adds an existing map (e.g. shared with another table) and returns its index.

@@ -4,10 +4,10 @@
 //! (or 0), which it passes to other map helpers. Programs cannot update these maps.
 
 use std::collections::HashMap as StdHashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use super::hash::lock;
+use super::slots::Slots;
 use super::{
     array_next_key, check_flags, index_key, update_flags, Errno, Map, MapError, MapKind, MapSpec,
 };
@@ -28,7 +28,8 @@ fn inner_value(value: &[u8], slot: Option<u32>) -> Result<u32, Errno> {
 #[derive(Debug)]
 pub struct ArrayOfMaps {
     spec: MapSpec,
-    slots: Box<[AtomicU32]>,
+    /// Lazily committed: memory only for the slots filled.
+    slots: Slots,
 }
 
 impl ArrayOfMaps {
@@ -42,9 +43,7 @@ impl ArrayOfMaps {
             return Err(spec.bad("map-of-maps value_size must be 4"));
         }
         Ok(Self {
-            slots: (0..spec.max_entries)
-                .map(|_| AtomicU32::new(EMPTY))
-                .collect(),
+            slots: Slots::new(spec.max_entries).map_err(|e| spec.oom(e))?,
             spec,
         })
     }
@@ -63,21 +62,22 @@ impl Map for ArrayOfMaps {
         let flags = check_flags(flags)?;
         let inner = inner_value(value, slot)?;
         let index = index_key(key).ok_or(Errno::Invalid)?;
-        let cell = self.slots.get(index as usize).ok_or(Errno::TooBig)?;
+        if index >= self.spec.max_entries {
+            return Err(Errno::TooBig);
+        }
         if flags == update_flags::NOEXIST {
             return Err(Errno::Exists);
         }
-        cell.store(inner, Ordering::Release);
+        self.slots.set(index, inner);
         Ok(())
     }
 
     fn delete(&self, key: &[u8]) -> Result<(), Errno> {
         let index = index_key(key).ok_or(Errno::Invalid)?;
-        let cell = self.slots.get(index as usize).ok_or(Errno::TooBig)?;
-        if cell.swap(EMPTY, Ordering::AcqRel) == EMPTY {
-            Err(Errno::NoEntry)
-        } else {
-            Ok(())
+        match self.slots.take(index) {
+            None => Err(Errno::TooBig),
+            Some(None) => Err(Errno::NoEntry),
+            Some(Some(_)) => Ok(()),
         }
     }
 
@@ -96,11 +96,7 @@ impl Map for ArrayOfMaps {
     }
 
     fn inner_map(&self, key: &[u8]) -> Option<u32> {
-        let v = self
-            .slots
-            .get(index_key(key)? as usize)?
-            .load(Ordering::Acquire);
-        (v != EMPTY).then_some(v)
+        self.slots.get(index_key(key)?)
     }
 }
 
@@ -152,6 +148,7 @@ impl Map for HashOfMaps {
         if !present && entries.len() >= self.spec.max_entries as usize {
             return Err(Errno::TooBig);
         }
+        entries.try_reserve(1).map_err(|_| Errno::NoMemory)?;
         entries.insert(key.into(), inner);
         Ok(())
     }

@@ -75,7 +75,7 @@ impl PercpuArray {
             .checked_mul(spec.max_entries as usize)
             .ok_or_else(|| spec.bad("size overflows"))?;
         Ok(Self {
-            mem: MapMemory::zeroed(total),
+            mem: MapMemory::zeroed(total).map_err(|e| spec.oom(e))?,
             spec,
             nr_slots,
             element,

@@ -30,17 +30,26 @@ pub struct PerfEventArray {
 
 impl PerfEventArray {
     /// One ring per entry (`max_entries`, or `nr_slots` when it is 0), `capacity` bytes each.
+    /// Rings start empty; records are allocated as they are written, up to `capacity`.
     ///
     /// # Errors
-    /// Never for now; kept for uniformity.
+    /// [`MapError::OutOfMemory`] when the ring headers cannot be allocated.
     pub fn new(spec: MapSpec, nr_slots: u32, capacity: usize) -> Result<Self, MapError> {
         let n = if spec.max_entries == 0 {
             nr_slots.max(1)
         } else {
             spec.max_entries
-        };
+        } as usize;
+        let mut rings = Vec::new();
+        rings
+            .try_reserve_exact(n)
+            .map_err(|_| MapError::OutOfMemory {
+                name: spec.name.clone(),
+                bytes: n.saturating_mul(size_of::<Mutex<Ring>>()),
+            })?;
+        rings.extend((0..n).map(|_| Mutex::new(Ring::default())));
         Ok(Self {
-            rings: (0..n).map(|_| Mutex::new(Ring::default())).collect(),
+            rings: rings.into_boxed_slice(),
             spec,
             capacity,
         })

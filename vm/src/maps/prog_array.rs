@@ -2,8 +2,7 @@
 //! fills them (value = the index of a program in the [`crate::ProgramSet`], a little-endian u32);
 //! programs cannot read or write them.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
+use super::slots::Slots;
 use super::{
     array_next_key, check_flags, index_key, update_flags, Errno, Map, MapError, MapKind, MapSpec,
 };
@@ -14,7 +13,8 @@ const EMPTY: u32 = u32::MAX;
 #[derive(Debug)]
 pub struct ProgArray {
     spec: MapSpec,
-    slots: Box<[AtomicU32]>,
+    /// Lazily committed: a prog array costs memory only for the slots filled.
+    slots: Slots,
 }
 
 impl ProgArray {
@@ -28,9 +28,7 @@ impl ProgArray {
             return Err(spec.bad("prog array value_size must be 4"));
         }
         Ok(Self {
-            slots: (0..spec.max_entries)
-                .map(|_| AtomicU32::new(EMPTY))
-                .collect(),
+            slots: Slots::new(spec.max_entries).map_err(|e| spec.oom(e))?,
             spec,
         })
     }
@@ -38,8 +36,7 @@ impl ProgArray {
     /// The program in slot `index`, if any.
     #[must_use]
     pub fn get(&self, index: u32) -> Option<u32> {
-        let v = self.slots.get(index as usize)?.load(Ordering::Acquire);
-        (v != EMPTY).then_some(v)
+        self.slots.get(index)
     }
 
     /// Puts program `program` in slot `index`.
@@ -50,11 +47,11 @@ impl ProgArray {
         if program == EMPTY {
             return Err(Errno::Invalid);
         }
-        self.slots
-            .get(index as usize)
-            .ok_or(Errno::TooBig)?
-            .store(program, Ordering::Release);
-        Ok(())
+        if self.slots.set(index, program) {
+            Ok(())
+        } else {
+            Err(Errno::TooBig)
+        }
     }
 
     /// Empties slot `index`.
@@ -62,11 +59,9 @@ impl ProgArray {
     /// # Errors
     /// `ENOENT` when out of range or already empty.
     pub fn clear(&self, index: u32) -> Result<(), Errno> {
-        let slot = self.slots.get(index as usize).ok_or(Errno::NoEntry)?;
-        if slot.swap(EMPTY, Ordering::AcqRel) == EMPTY {
-            Err(Errno::NoEntry)
-        } else {
-            Ok(())
+        match self.slots.take(index) {
+            Some(Some(_)) => Ok(()),
+            _ => Err(Errno::NoEntry),
         }
     }
 }

@@ -85,6 +85,7 @@ impl Map for QueueMap {
             }
             items.pop_front();
         }
+        items.try_reserve(1).map_err(|_| Errno::NoMemory)?;
         items.push_back(value.into());
         Ok(())
     }

@@ -65,7 +65,7 @@ impl RingBuf {
         }
         let size = spec.max_entries as usize;
         Ok(Self {
-            data: MapMemory::zeroed(size),
+            data: MapMemory::zeroed(size).map_err(|e| spec.oom(e))?,
             size,
             spec,
             producer: Mutex::new(()),

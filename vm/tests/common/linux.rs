@@ -27,6 +27,7 @@ pub fn setup(specs: &[MapSpec]) -> Setup {
             MapOptions {
                 nr_slots: 4,
                 perf_ring_bytes: 4096,
+                ..MapOptions::default()
             },
         )
         .expect("maps"),

@@ -32,13 +32,13 @@ use apiary_vm::instruction::{
 };
 use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
-use dynasmrt::x64::Assembler;
+use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use crate::analysis::{may_write, read_before_written};
 use crate::lower::{
-    emit_program, input_bound_offset, packet_bound_offset, size_of_len, Backend, Cold, Flags,
-    Lowering,
+    emit_program, input_bound_offset, map_code, new_assembler, packet_bound_offset, size_of_len,
+    Backend, Cold, Flags, Lowering,
 };
 use crate::runtime::{
     check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
@@ -72,6 +72,8 @@ enum Src {
     Reg(u8),
     Imm(i32),
 }
+
+type Assembler = dynasmrt::VecAssembler<X64Relocation>;
 
 struct Gen<'a> {
     ops: Assembler,
@@ -139,7 +141,7 @@ pub(crate) fn compile(
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
     let n = program.len();
-    let mut ops = Assembler::new().map_err(JitError::Memory)?;
+    let mut ops: Assembler = new_assembler(n);
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
@@ -161,7 +163,7 @@ pub(crate) fn compile(
         needs,
         ..
     } = g;
-    let code = ops.finalize().map_err(|_| JitError::Finalize)?;
+    let code = map_code(&ops.finalize().map_err(|_| JitError::Finalize)?)?;
     Ok(Compiled {
         code,
         entry,
@@ -688,6 +690,84 @@ impl Gen<'_> {
     }
 
     fn alu(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
+        if !self.alu_fast(op, width, d, src) {
+            self.alu_general(op, width, d, src);
+        }
+    }
+
+    /// The most common ALU forms (add, sub, or, and, xor, mov; register or unblinded
+    /// immediate source), encoded by hand: one small function with no dynasm expansion, where
+    /// [`Gen::alu_general`]'s dozens of expansions make every call pay a large frame (the
+    /// compile-time profile's biggest per-slot cost). Returns whether it emitted `op`.
+    ///
+    /// Encodings (Intel SDM vol. 2): `op r/m, r` = [REX] opcode ModRM(11, src, dst);
+    /// `op r/m, imm` = [REX] 83 /digit ib when the immediate fits a byte, else 81 /digit id
+    /// (both sign-extend, as eBPF's 64-bit immediates do; 32-bit forms zero-extend the
+    /// result); `mov r/m64, imm32` = REX.W C7 /0 id; `mov r32, imm32` = [REX.B] B8+r id.
+    #[inline]
+    fn alu_fast(&mut self, op: AluOp, width: Width, d: u8, src: Operand) -> bool {
+        let w = u8::from(width == Width::W64) << 3;
+        match src {
+            Operand::Reg(r) => {
+                let opcode = match op {
+                    AluOp::Add => 0x01,
+                    AluOp::Or => 0x09,
+                    AluOp::And => 0x21,
+                    AluOp::Sub => 0x29,
+                    AluOp::Xor => 0x31,
+                    AluOp::Mov => 0x89,
+                    _ => return false,
+                };
+                let s = h(r);
+                let rex = 0x40 | w | ((s >> 3) << 2) | (d >> 3);
+                let modrm = 0xc0 | ((s & 7) << 3) | (d & 7);
+                self.bytes_with_rex(rex, &[opcode, modrm]);
+            }
+            Operand::Imm(_) if self.lw.opts.blind_constants => return false,
+            Operand::Imm(i) => {
+                let rex = 0x40 | w | (d >> 3);
+                let [i0, i1, i2, i3] = i.to_le_bytes();
+                let digit = match op {
+                    AluOp::Add => 0,
+                    AluOp::Or => 1,
+                    AluOp::And => 4,
+                    AluOp::Sub => 5,
+                    AluOp::Xor => 6,
+                    AluOp::Mov if w != 0 => {
+                        self.bytes_with_rex(rex, &[0xc7, 0xc0 | (d & 7), i0, i1, i2, i3]);
+                        return true;
+                    }
+                    AluOp::Mov => {
+                        self.bytes_with_rex(rex, &[0xb8 | (d & 7), i0, i1, i2, i3]);
+                        return true;
+                    }
+                    _ => return false,
+                };
+                let modrm = 0xc0 | (digit << 3) | (d & 7);
+                if let Ok(b) = i8::try_from(i) {
+                    self.bytes_with_rex(rex, &[0x83, modrm, b as u8]);
+                } else {
+                    self.bytes_with_rex(rex, &[0x81, modrm, i0, i1, i2, i3]);
+                }
+            }
+        }
+        true
+    }
+
+    /// Emits `rex` (unless it is the empty prefix 0x40) then `rest`. Each caller's `rest` has
+    /// a constant length, so the copies compile to a few stores (a slice of run-time length
+    /// would be a `memcpy` call per instruction).
+    #[inline(always)]
+    fn bytes_with_rex<const N: usize>(&mut self, rex: u8, rest: &[u8; N]) {
+        if rex != 0x40 {
+            self.ops.push(rex);
+        }
+        self.ops.extend(rest);
+    }
+
+    /// Every ALU form (see [`Gen::alu_fast`] for the common ones).
+    #[inline(never)]
+    fn alu_general(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
         macro_rules! binop {
             ($mn:ident, $s:expr) => {
                 match (width, $s) {
@@ -751,7 +831,7 @@ impl Gen<'_> {
             },
             AluOp::Movsx(bits) => {
                 let Operand::Reg(r) = src else {
-                    return self.alu(AluOp::Mov, width, d, src);
+                    return self.alu_general(AluOp::Mov, width, d, src);
                 };
                 let s = h(r);
                 match (width, bits) {

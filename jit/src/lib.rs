@@ -16,9 +16,10 @@
 //! r6→rbx, r7→r13, r8→r14, r9→r15, r10→rbp, r12 = run context; aarch64: r0–r5→x0–x5,
 //! r6–r9→x19–x22, r10→x23, x24 = run context, x18 never used).
 //!
-//! Generated code is W^X: it is assembled into ordinary memory and mapped executable (never
-//! writable) by `dynasmrt`'s `Assembler::finalize`; on aarch64 dynasmrt also cleans the data
-//! cache and invalidates the instruction cache over the code it commits.
+//! Generated code is W^X: it is assembled into ordinary memory (a `dynasmrt::VecAssembler`)
+//! and copied once into a fresh mapping that is then made executable and never writable
+//! (`lower::map_code`: one mapping per compile); on aarch64 the data cache is cleaned and the
+//! instruction cache invalidated over the code before it runs.
 
 // Without a backend for the host, the shared machinery is compiled but unused.
 #![cfg_attr(

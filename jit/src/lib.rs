@@ -100,6 +100,8 @@ pub(crate) struct Compiled {
     pub offsets: Vec<usize>,
     /// The context fields the code reads ([`runtime::needs`] bits).
     pub needs: u8,
+    /// The program's pre-pass, reused by [`Jit::compile`].
+    pub scan: analysis::Scan,
 }
 
 /// A program compiled to host machine code.
@@ -207,14 +209,11 @@ impl Jit {
         let body = compiled
             .code
             .ptr(dynasmrt::AssemblyOffset(compiled.offsets[0])) as u64;
-        let (mut calls, mut packet_loads) = (false, false);
-        for i in program.instructions() {
-            match i {
-                Instruction::Call { .. } | Instruction::CallX { .. } => calls = true,
-                Instruction::LoadPacket { .. } => packet_loads = true,
-                _ => {}
-            }
-        }
+        let analysis::Scan {
+            calls,
+            packet_loads,
+            ..
+        } = compiled.scan;
         let needs_table = !env.regions.is_empty() || calls;
         Ok(Self {
             program,
@@ -323,6 +322,7 @@ pub(crate) fn compile_for(
         metering: env.config.budget.is_some(),
         extra_regions: !env.regions.is_empty(),
         callbacks: callbacks_enabled(env),
+        scan: analysis::scan(program),
     };
     match arch {
         Arch::X86_64 => x86_64::compile(program, shared, flags, opts),

@@ -13,7 +13,7 @@ use dynasmrt::mmap::MutableBuffer;
 use dynasmrt::relocations::Relocation;
 use dynasmrt::{DynamicLabel, ExecutableBuffer, VecAssembler};
 
-use crate::analysis::{access_of, live_args_out, size_index, Blocks, ARGS_MASK};
+use crate::analysis::{access_of, live_args_out, size_index, Blocks, Scan, ARGS_MASK};
 use crate::runtime::{Shared, CTX_INPUT_BOUND, CTX_PACKET_BOUND};
 use crate::{CompileOptions, JitError};
 
@@ -90,6 +90,8 @@ pub(crate) struct Flags {
     pub extra_regions: bool,
     /// The environment has callback helpers (see [`Lowering::callbacks`]).
     pub callbacks: bool,
+    /// The program's one pre-pass.
+    pub scan: Scan,
 }
 
 /// Whether `[r10 + off, r10 + off + len)` lies inside the current frame. Every frame's r10 is
@@ -115,6 +117,8 @@ pub(crate) struct Lowering<'a> {
     /// Callbacks are enabled: `lddw` code addresses load [`apiary_vm::memory::code_address`]es
     /// and helper calls end their block.
     pub callbacks: bool,
+    /// The program's pre-pass.
+    pub scan: Scan,
     pub opts: &'a CompileOptions,
     rng: u64,
     /// Per slot, r1–r5 possibly read later (computed when the program calls plain helpers).
@@ -147,18 +151,20 @@ impl<'a> Lowering<'a> {
             metering: flags.metering,
             extra_regions: flags.extra_regions,
             callbacks: flags.callbacks,
+            scan: flags.scan,
             opts,
             rng: opts.seed | 1,
             live_args: None,
         }
-        .with_liveness()
+        .with_liveness(flags.scan.calls)
     }
 
-    fn with_liveness(mut self) -> Self {
-        let plain = self.program.instructions().iter().any(|i| match *i {
-            Instruction::Call { helper } => self.plain_helper(helper).is_some(),
-            _ => false,
-        });
+    fn with_liveness(mut self, calls: bool) -> Self {
+        let plain = calls
+            && self.program.instructions().iter().any(|i| match *i {
+                Instruction::Call { helper } => self.plain_helper(helper).is_some(),
+                _ => false,
+            });
         if plain {
             self.live_args = Some(live_args_out(self.program));
         }

@@ -175,6 +175,7 @@ fn emit<'a>(
     };
     let (entry, offsets) = emit_program(&mut g, n);
     Ok(Finished {
+        scan: g.lw.scan,
         ops: g.ops,
         sites: g.sites,
         entry,
@@ -185,6 +186,7 @@ fn emit<'a>(
 
 /// An emitted, not yet finalized program.
 struct Finished {
+    scan: crate::analysis::Scan,
     ops: Assembler,
     sites: Vec<(usize, DynamicLabel)>,
     entry: usize,
@@ -199,6 +201,7 @@ impl Finished {
             entry,
             callback_entry,
             offsets,
+            scan,
             ..
         } = self;
         let code = map_code(&ops.finalize().map_err(|_| JitError::Finalize)?)?;
@@ -209,6 +212,7 @@ impl Finished {
             offsets,
             // The entry stub loads the counter, the budget and both region starts.
             needs: crate::runtime::needs::ALL,
+            scan,
         })
     }
 }

@@ -170,6 +170,7 @@ pub(crate) fn compile(
         callback_entry,
         offsets,
         needs,
+        scan: flags.scan,
     })
 }
 
@@ -193,7 +194,7 @@ impl Backend for Gen<'_> {
     /// `xor edx, edx` (exit kind OK for a normal return). The exit stub restores rsp, and
     /// resumes after that `xor` (rdx holds the exit kind), whatever the depth.
     fn prologue(&mut self) -> usize {
-        let used = used_callee_saved(self.lw.program);
+        let used = used_callee_saved(self.lw.scan.regs_named);
         let first = self.lw.labels[0];
         // Callback entry. At entry rsp = 8 (mod 16); six pushes, the saved sp and 8 bytes of
         // padding keep it at 8, so the `call` enters with rsp = 0 (mod 16), the invariant of
@@ -553,17 +554,10 @@ const PLAIN_DIRECT: bool = !cfg!(windows);
 /// Host registers of r6–r9 (callee-saved in sysv64).
 const CALLEE_SAVED: [u8; 4] = [3, 13, 14, 15];
 
-/// Which of r6–r9 the program may touch (conservatively: any slot naming it as dst or src).
-fn used_callee_saved(program: &Program) -> [bool; 4] {
-    let mut used = [false; 4];
-    for i in program.insns() {
-        for r in [i.dst, i.src] {
-            if (6..=9).contains(&r) {
-                used[usize::from(r - 6)] = true;
-            }
-        }
-    }
-    used
+/// Which of r6–r9 the program may touch (conservatively: any slot naming it as dst or src,
+/// from [`crate::analysis::Scan::regs_named`]).
+fn used_callee_saved(regs_named: u16) -> [bool; 4] {
+    [6, 7, 8, 9].map(|r| regs_named & (1 << r) != 0)
 }
 
 impl Gen<'_> {

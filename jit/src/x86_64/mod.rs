@@ -55,9 +55,21 @@ const RDX: u8 = 2;
 
 /// Host register of each eBPF register (see the table above).
 const MAP: [u8; 11] = [0, 7, 6, 2, 9, 8, 3, 13, 14, 15, 5];
+/// [`MAP`] padded to 16 entries, so that [`h`] indexes it with a 4-bit mask and no bounds check
+/// (a `Reg` is at most r10; the padding is never read).
+const MAP16: [u8; 16] = {
+    let mut m = [0u8; 16];
+    let mut i = 0;
+    while i < MAP.len() {
+        m[i] = MAP[i];
+        i += 1;
+    }
+    m
+};
 
+#[inline(always)]
 fn h(r: Reg) -> u8 {
-    MAP[r.index()]
+    MAP16[r.index() & 15]
 }
 
 macro_rules! x64 {
@@ -305,6 +317,7 @@ impl Backend for Gen<'_> {
 impl Gen<'_> {
     /// Emits slot `pc` (after its label and block count), then forgets the checked windows
     /// whose base it may write.
+    #[inline(always)]
     fn insn_tracked(&mut self, pc: usize) {
         self.insn_body(pc);
         if !self.windows.is_empty() {

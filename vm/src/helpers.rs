@@ -377,3 +377,66 @@ pub fn thread_slot() -> u32 {
     }
     SLOT.with(|s| *s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Region;
+
+    /// Runs `f` with a context over a 32-byte stack and a 16-byte read-only input.
+    fn with_ctx(f: impl FnOnce(&HelperContext<'_>, u64, u64)) -> Vec<u8> {
+        let mut stack = [0u8; 32];
+        let input: Vec<u8> = (1..=16).collect();
+        let (s, i) = (stack.as_mut_ptr() as u64, input.as_ptr() as u64);
+        // SAFETY: both buffers outlive the table and are only accessed through it meanwhile.
+        let (sr, ir) = unsafe {
+            (
+                Region::from_raw(s, 32, true),
+                Region::from_raw(i, 16, false),
+            )
+        };
+        let regions = RegionTable::new(sr, ir, &[]);
+        f(&HelperContext::new(&regions), s, i);
+        stack.to_vec()
+    }
+
+    #[test]
+    fn copies_are_checked_and_exact() {
+        let stack = with_ctx(|ctx, s, i| {
+            assert_eq!(ctx.read_vec(i + 2, 3), Ok(vec![3, 4, 5]));
+            assert_eq!(
+                &*ctx.read_buf(i, 16).expect("reads"),
+                &ctx.read_vec(i, 16).expect("reads")[..]
+            );
+            assert_eq!(ctx.read_array::<2>(i + 14), Ok([15, 16]));
+            assert!(ctx.read_vec(i + 15, 2).is_err());
+            assert!(ctx.write_from(i, &[0]).is_err(), "input is read-only");
+            ctx.write_from(s + 1, &[9, 9, 9]).expect("writes");
+            ctx.fill(s + 4, 3, 7).expect("fills");
+            ctx.copy(s + 8, i, 5).expect("copies");
+            ctx.copy(s + 9, s + 8, 5).expect("overlapping copy");
+            assert_eq!(
+                ctx.copy(i, s, 1),
+                Err(HelperError::OutOfBounds {
+                    addr: i,
+                    len: 1,
+                    access: Access::Write
+                })
+            );
+            let n = ctx.modify(s + 1, 2, |b| {
+                b[0] += 1;
+                b.len()
+            });
+            assert_eq!(n, Ok(2));
+            assert_eq!(ctx.read_cstr(s + 1, 100), Ok(vec![10, 9, 9, 7, 7, 7]));
+            assert_eq!(ctx.read_cstr(i, 4), Ok(vec![1, 2, 3, 4]));
+            assert!(ctx.read_cstr(i, 100).is_err(), "no NUL before the end");
+            let big = ctx.read_buf(s, 32).expect("reads");
+            assert_eq!(big.len(), 32);
+        });
+        assert_eq!(
+            stack[..16],
+            [0, 10, 9, 9, 7, 7, 7, 0, 1, 1, 2, 3, 4, 5, 0, 0]
+        );
+    }
+}

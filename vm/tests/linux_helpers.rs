@@ -593,6 +593,10 @@ fn snprintf_and_strncmp() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads /proc and clocks, which Miri's isolation forbids"
+)]
 fn identity_and_time_helpers() {
     let s = setup(&[]);
     let pid = s.program("call 14\nexit");

@@ -236,11 +236,34 @@ impl<'a> HelperContext<'a> {
             let mut buf = [0; INLINE_BYTES];
             self.read_into(addr, &mut buf[..len as usize])?;
             Ok(GuestBytes(Bytes::Inline {
-                len: len as u8,
+                len: len as usize,
                 buf,
             }))
         } else {
             self.read_vec(addr, len).map(|v| GuestBytes(Bytes::Heap(v)))
+        }
+    }
+
+    /// Calls `f` on a copy of the `len` bytes at `addr`, made on the stack when it is short
+    /// (at most [`INLINE_BYTES`]: every key and most values), else on the heap: the fast path
+    /// of the map helpers (no allocation, no move of the buffer).
+    ///
+    /// # Errors
+    /// As [`HelperContext::read_into`] (then `f` is not called).
+    #[inline]
+    pub fn with_bytes<R>(
+        &self,
+        addr: u64,
+        len: u64,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, HelperError> {
+        if len <= INLINE_BYTES as u64 {
+            let mut buf = [0; INLINE_BYTES];
+            let buf = &mut buf[..len as usize];
+            self.read_into(addr, buf)?;
+            Ok(f(buf))
+        } else {
+            Ok(f(&self.read_vec(addr, len)?))
         }
     }
 
@@ -342,7 +365,7 @@ pub struct GuestBytes(Bytes);
 
 #[derive(Clone, Debug)]
 enum Bytes {
-    Inline { len: u8, buf: [u8; INLINE_BYTES] },
+    Inline { len: usize, buf: [u8; INLINE_BYTES] },
     Heap(Vec<u8>),
 }
 
@@ -351,7 +374,7 @@ impl std::ops::Deref for GuestBytes {
 
     fn deref(&self) -> &[u8] {
         match &self.0 {
-            Bytes::Inline { len, buf } => &buf[..usize::from(*len)],
+            Bytes::Inline { len, buf } => &buf[..*len],
             Bytes::Heap(v) => v,
         }
     }
@@ -360,7 +383,7 @@ impl std::ops::Deref for GuestBytes {
 impl std::ops::DerefMut for GuestBytes {
     fn deref_mut(&mut self) -> &mut [u8] {
         match &mut self.0 {
-            Bytes::Inline { len, buf } => &mut buf[..usize::from(*len)],
+            Bytes::Inline { len, buf } => &mut buf[..*len],
             Bytes::Heap(v) => v,
         }
     }

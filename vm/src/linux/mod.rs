@@ -188,28 +188,36 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
         id::MAP_LOOKUP_ELEM,
         Box::new(|t, ctx, [m, key, ..]| {
             let map = map(t, m)?;
-            let key = ctx.read_buf(key, u64::from(map.spec().key_size))?;
-            if matches!(map.kind(), MapKind::OfMaps) {
-                return Ok(map.inner_map(&key).map_or(0, |i| map_handle(i as usize)));
-            }
-            Ok(map.lookup(&key, ctx.worker_slot()).unwrap_or(0))
+            let slot = ctx.worker_slot();
+            ctx.with_bytes(key, u64::from(map.spec().key_size), |key| {
+                if matches!(map.kind(), MapKind::OfMaps) {
+                    map.inner_map(key).map_or(0, |i| map_handle(i as usize))
+                } else {
+                    map.lookup(key, slot).unwrap_or(0)
+                }
+            })
         }),
     );
     add(
         id::MAP_UPDATE_ELEM,
         Box::new(|t, ctx, [m, key, value, flags, _]| {
             let map = map(t, m)?;
-            let key = ctx.read_buf(key, u64::from(map.spec().key_size))?;
-            let value = ctx.read_buf(value, u64::from(map.spec().value_size))?;
-            Ok(r0(map.update(&key, &value, flags, Some(ctx.worker_slot()))))
+            let slot = ctx.worker_slot();
+            let spec = map.spec();
+            ctx.with_bytes(key, u64::from(spec.key_size), |key| {
+                ctx.with_bytes(value, u64::from(spec.value_size), |value| {
+                    r0(map.update(key, value, flags, Some(slot)))
+                })
+            })?
         }),
     );
     add(
         id::MAP_DELETE_ELEM,
         Box::new(|t, ctx, [m, key, ..]| {
             let map = map(t, m)?;
-            let key = ctx.read_buf(key, u64::from(map.spec().key_size))?;
-            Ok(r0(map.delete(&key)))
+            ctx.with_bytes(key, u64::from(map.spec().key_size), |key| {
+                r0(map.delete(key))
+            })
         }),
     );
 
@@ -470,8 +478,9 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
         id::MAP_PUSH_ELEM,
         Box::new(|t, ctx, [m, value, flags, ..]| {
             let map = map(t, m)?;
-            let value = ctx.read_buf(value, u64::from(map.spec().value_size))?;
-            Ok(r0(map.push(&value, flags)))
+            ctx.with_bytes(value, u64::from(map.spec().value_size), |value| {
+                r0(map.push(value, flags))
+            })
         }),
     );
     for (helper, remove) in [(id::MAP_POP_ELEM, true), (id::MAP_PEEK_ELEM, false)] {

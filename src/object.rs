@@ -22,7 +22,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use apiary_conformance::engine::{prepare, EngineKind, PrepareError};
-use apiary_elf::{ElfError, MapDef, MapKind as DefKind, Object, ProgramSection};
+use apiary_elf::{
+    ElfError, Kconfig, MapDef, MapKind as DefKind, Object, ParseOptions, ProgramSection,
+};
 use apiary_verifier::platform::CtxKind;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::instruction::{Instruction, Lddw};
@@ -57,8 +59,13 @@ pub struct ObjectOptions {
     pub maps: MapOptions,
     /// Host helpers, registered over the Linux ones (same id: the host's wins).
     pub helpers: HelperTable,
-    /// Instruction groups accepted.
+    /// Instruction groups accepted. Kfunc calls are accepted by default: libbpf objects
+    /// hold them (a weak kfunc apiary lacks becomes one, dead behind its `bpf_ksym_exists()`
+    /// guard); the verifier refuses a reachable one and engines fault on one.
     pub load: LoadOptions,
+    /// Values of the object's `__kconfig` externs (`CONFIG_*`, `LINUX_KERNEL_VERSION`, ...),
+    /// over the host's ([`crate::kconfig::host_with`]).
+    pub kconfig: Kconfig,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
     /// Forces one context for every program (else it follows each section name).
@@ -81,12 +88,38 @@ impl Default for ObjectOptions {
             linux: LinuxOptions::default(),
             maps: MapOptions::default(),
             helpers: HelperTable::new(),
-            load: LoadOptions::default(),
+            load: object_load_options(),
+            kconfig: Kconfig::new(),
             slot: 0,
             context: None,
             verified: false,
         }
     }
+}
+
+/// The instruction groups ELF objects may use by default: the defaults plus kfunc calls (see
+/// [`ObjectOptions::load`]).
+#[must_use]
+pub fn object_load_options() -> LoadOptions {
+    LoadOptions {
+        kfunc: true,
+        ..LoadOptions::default()
+    }
+}
+
+/// Parses an object as [`LoadedObject::load`] does: under `options`' limits, with the
+/// `__kconfig` externs taking the host's values and `options.kconfig` over them.
+///
+/// # Errors
+/// The [`ElfError`] of the first problem found.
+pub fn parse_object(bytes: &[u8], options: &ObjectOptions) -> Result<Object, ElfError> {
+    Object::parse_options(
+        bytes,
+        &ParseOptions {
+            limits: options.maps.limits,
+            kconfig: crate::kconfig::host_with(&options.kconfig),
+        },
+    )
 }
 
 impl ObjectOptions {
@@ -103,6 +136,9 @@ impl ObjectOptions {
 /// Why one program of an object cannot run.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum ProgramError {
+    /// The program uses a symbol that cannot be linked (the object's other programs load).
+    #[error("link: {source}")]
+    Link { source: ElfError },
     /// The relocated slots fail the load-time checks.
     #[error("load: {source}")]
     Load { source: LoadError },
@@ -336,8 +372,7 @@ impl LoadedObject {
     /// # Errors
     /// [`ObjectError::Elf`], [`ObjectError::Map`], [`ObjectError::LowMemory`].
     pub fn load(bytes: &[u8], options: &ObjectOptions) -> Result<Self, ObjectError> {
-        let object = Object::parse_with(bytes, &options.maps.limits)
-            .map_err(|source| ObjectError::Elf { source })?;
+        let object = parse_object(bytes, options).map_err(|source| ObjectError::Elf { source })?;
         Self::from_object(object, options)
     }
 
@@ -403,6 +438,13 @@ impl LoadedObject {
                 proven: None,
                 maps_referenced: Vec::new(),
             };
+            if let Some(source) = &p.link_error {
+                entry.prepared = Err(ProgramError::Link {
+                    source: source.clone(),
+                });
+                entries.push(entry);
+                continue;
+            }
             // Decoded once: the verifier proves, and the engines run, this very program.
             let program = match Program::new(p.insns.clone(), &options.load) {
                 Ok(program) => program,
@@ -881,6 +923,9 @@ impl LoadedObject {
 /// Why verification did not accept a program.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum VerifyFailure {
+    /// The program uses a symbol that cannot be linked.
+    #[error("link: {source}")]
+    Link { source: ElfError },
     /// The slots fail the load-time checks.
     #[error("{source}")]
     Load { source: LoadError },
@@ -946,6 +991,11 @@ fn verify_section(
     platform: &Platform,
     maps: &[MapInfo],
 ) -> Result<Verified, VerifyFailure> {
+    if let Some(source) = &section.link_error {
+        return Err(VerifyFailure::Link {
+            source: source.clone(),
+        });
+    }
     let program = Program::new(section.insns.clone(), load)
         .map_err(|source| VerifyFailure::Load { source })?;
     verify(&program, platform, ty, maps).map_err(|rejection| VerifyFailure::Rejected { rejection })

@@ -176,6 +176,9 @@ impl<'c> Linker<'c> {
                      queue: &mut VecDeque<_>|
          -> Result<(), ElfError> {
             let code = self.code.get(&f.section).ok_or_else(too_large)?;
+            if let Some((_, e)) = code.unresolved.range(f.start..f.end).next() {
+                return Err(e.clone());
+            }
             let slots = code.insns.get(f.start..f.end).ok_or_else(too_large)?;
             if out.len() + slots.len() > self.limit {
                 return Err(too_large());

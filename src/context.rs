@@ -100,14 +100,20 @@ impl ContextKind {
             | SectionType::CgroupSkb
             | SectionType::LwtIn
             | SectionType::LwtOut
-            | SectionType::LwtXmit => ContextKind::SkBuff { l2: false },
+            | SectionType::LwtXmit
+            | SectionType::LwtSeg6local
+            | SectionType::SkSkb
+            | SectionType::FlowDissector => ContextKind::SkBuff { l2: false },
             SectionType::Kprobe => ContextKind::Struct { size: 168 },
             SectionType::Tracepoint => ContextKind::Struct { size: 4096 },
             SectionType::RawTracepoint | SectionType::RawTracepointWritable => {
                 ContextKind::Struct { size: 96 }
             }
             SectionType::PerfEvent => ContextKind::Struct { size: 184 },
-            SectionType::Tracing | SectionType::Lsm => ContextKind::Struct { size: 0 },
+            // The traced function's arguments (and `fexit`'s return value) as u64s.
+            SectionType::Tracing | SectionType::Lsm | SectionType::StructOps | SectionType::Ext => {
+                ContextKind::Struct { size: 104 }
+            }
             _ => ContextKind::Mem,
         }
     }
@@ -129,11 +135,16 @@ impl ContextKind {
         })
     }
 
-    /// The verifier's program type for this context (`section` picks among the structure
-    /// types).
+    /// The verifier's program type for a program of type `section` run with this context:
+    /// the section's own type ([`apiary_verifier::ProgramType::for_linux`], as `apiary
+    /// verify` uses) when this is the section's context, else the type this context stands
+    /// for (a context forced with `--type`).
     #[must_use]
     pub fn verifier_type(self, section: SectionType) -> apiary_verifier::ProgramType {
         use apiary_verifier::ProgramType as V;
+        if self == Self::for_section_type(section) && self != ContextKind::Mem {
+            return V::for_linux(section);
+        }
         match self {
             ContextKind::Mem => V::mem(None),
             ContextKind::Xdp => V::xdp(),

@@ -21,6 +21,10 @@ const TRACING: &[u32] = &[
     4, 14, 15, 16, 22, 25, 27, 35, 36, 37, 45, 55, 56, 58, 67, 80, 112, 113, 114, 115,
 ];
 
+/// BTF-typed tracing programs (`tracing_prog_func_proto`) also get the BTF task helpers:
+/// `get_current_task_btf` (158), `get_func_ip` (173), `task_pt_regs` (175).
+const BTF_TRACING: &[u32] = &[158, 173, 175];
+
 /// `__sk_buff` programs (socket filters, tc, cgroup skb). Socket filters get the tc set too:
 /// section names do not tell them apart reliably (legacy tc samples use `filter`).
 const SKB: &[u32] = &[
@@ -41,7 +45,11 @@ const CGROUP_SOCK: &[u32] = &[14, 15, 16, 46, 80];
 fn groups(ptype: &str) -> Option<&'static [&'static [u32]]> {
     Some(match ptype {
         "kprobe" | "tracepoint" | "raw_tracepoint" | "perf_event" => &[BASE, TRACING],
-        "socket_filter" | "sched_cls" | "cgroup_skb" | "unspec" => &[BASE, SKB],
+        "tracing" | "lsm" | "struct_ops" | "ext" => &[BASE, TRACING, BTF_TRACING],
+        "socket_filter" | "sched_cls" | "cgroup_skb" | "unspec" | "sk_skb" | "lwt_in"
+        | "lwt_out" | "lwt_xmit" | "lwt_seg6local" | "flow_dissector" => &[BASE, SKB],
+        "sk_msg" | "cgroup_device" | "cgroup_sock_addr" | "lirc_mode2" | "sk_reuseport"
+        | "cgroup_sysctl" | "cgroup_sockopt" | "sk_lookup" | "syscall" | "netfilter" => &[BASE],
         "xdp" => &[BASE, XDP],
         "sock_ops" => &[BASE, SOCK_OPS],
         "cgroup_sock" => &[BASE, CGROUP_SOCK],

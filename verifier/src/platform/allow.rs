@@ -42,7 +42,7 @@ const SKB: &[u32] = &[
 const XDP: &[u32] = &[23, 25, 28, 44, 51, 54, 65, 69, 189];
 
 /// `sock_ops`.
-const SOCK_OPS: &[u32] = &[25, 46, 49, 53, 57, 59, 70];
+const SOCK_OPS: &[u32] = &[25, 46, 49, 53, 57, 59, 70, 142, 143, 144];
 
 /// `cgroup/sock`: the current task's ids.
 const CGROUP_SOCK: &[u32] = &[14, 15, 16, 46, 80];

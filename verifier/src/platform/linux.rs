@@ -242,6 +242,12 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (158, P::new("get_current_task_btf", &[])),
         (173, P::new("get_func_ip", &[Ctx])),
         (174, P::new("get_attach_cookie", &[Ctx])),
+        // TCP header options of `sock_ops` programs: `bpf_load_hdr_opt(skops, buf, len,
+        // flags)` reads and writes `buf` (it holds the option kind to search for),
+        // `bpf_store_hdr_opt(skops, from, len, flags)`, `bpf_reserve_hdr_opt(skops, len, flags)`.
+        (142, P::new("load_hdr_opt", &[Ctx, MemInOut, Size, A])),
+        (143, P::new("store_hdr_opt", &[Ctx, Mem, Size, A])),
+        (144, P::new("reserve_hdr_opt", &[Ctx, A, A])),
         // `bpf_xdp_load_bytes(xdp_md, offset, buf, len)`.
         (189, P::new("xdp_load_bytes", &[Ctx, A, MemOut, Size])),
     ]

@@ -116,14 +116,15 @@ pub const NO_CONTEXT: CtxDescriptor = CtxDescriptor {
     writable: &[],
 };
 
-/// `struct bpf_sock_ops` (size 184 is enough for the fields in use; `reply` at 4 and
-/// `sk_txhash` at 116 are writable).
+/// `struct bpf_sock_ops` (uapi, 224 bytes through `skb_hwtstamp`): `reply`/`replylong` (4..20)
+/// and `sk_txhash` (164) are writable, as `sock_ops_is_valid_access` allows. The pointer fields
+/// (`sk` 184, `skb_data` 192, `skb_data_end` 200) read as numbers here.
 pub const SOCK_OPS: CtxDescriptor = CtxDescriptor {
-    size: 184,
+    size: 224,
     data: None,
     end: None,
     meta: None,
-    writable: &[(4, 20), (116, 120)],
+    writable: &[(4, 20), (164, 168)],
 };
 
 /// `struct bpf_sock`: readable, some fields writable (bound_dev_if 0, mark 4, priority 8).

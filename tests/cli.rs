@@ -197,15 +197,9 @@ fn engines_agree_on_the_examples() {
     );
 }
 
-/// The shared corpus, when it is there (CI has it; a bare clone may not).
+/// The shared corpus, when it is there (CI has it and fails without it; a bare clone may not).
 fn samples() -> Option<std::path::PathBuf> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/ebpf-samples");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("NOTICE: ../shared/ebpf-samples not found; ELF CLI test not run");
-        None
-    }
+    apiary_testkit::shared::corpus("ebpf-samples")
 }
 
 #[test]

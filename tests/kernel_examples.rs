@@ -4,7 +4,10 @@
 //! `BPF_PROG_TEST_RUN`; r0, the packet afterwards and every map's contents must match.
 //!
 //! Where this process may not load BPF programs the tests print a NOTICE and pass, unless
-//! `APIARY_REQUIRE_KERNEL=1` (set in CI), which makes unavailability a failure.
+//! `APIARY_REQUIRE_KERNEL=1` (set in CI), which makes unavailability a failure. An example
+//! needing a program type, helper or map type this kernel does not support is skipped with
+//! the reason (kernels differ from host to host); each test records its counts in
+//! `target/apiary-coverage/` (`.ci/coverage-summary`).
 
 mod common;
 
@@ -13,6 +16,7 @@ use std::os::fd::OwnedFd;
 use apiary::object::{LoadedObject, ObjectOptions};
 use apiary::EngineKind;
 use apiary_elf::Object;
+use apiary_testkit::Coverage;
 use apiary_vm::maps::map_type;
 use common::kernel::{self, KMap};
 use common::{arp, ipv4, object, ICMP, TCP, UDP};
@@ -26,12 +30,47 @@ struct Both {
     object: Object,
     maps: Vec<KMap>,
     progs: Vec<Option<OwnedFd>>,
+    /// Runs compared with the kernel.
+    compared: u64,
+}
+
+/// Runs `body` on example `name` loaded in both places, recording what was compared, or the
+/// reason the kernel could not take part.
+fn example(name: &str, prog_type: u32, body: impl FnOnce(&mut Both)) {
+    let mut coverage = Coverage::new(&format!("kernel_examples.{name}"));
+    if let Some(why) = kernel::unavailable(name) {
+        coverage.skip(why);
+        coverage.finish();
+        return;
+    }
+    let mut coverage = coverage.expect_comparisons(true);
+    match Both::new(name, prog_type) {
+        Ok(mut both) => {
+            body(&mut both);
+            both.compare_maps();
+            coverage.add_compared(both.compared);
+        }
+        Err(why) => coverage.skip(why),
+    }
+    coverage.finish();
 }
 
 impl Both {
-    fn new(name: &str, prog_type: u32) -> Self {
+    /// Loads example `name` in apiary and the kernel; `Err` with the reason where this kernel
+    /// does not support a program type, helper or map type it needs.
+    fn new(name: &str, prog_type: u32) -> Result<Self, String> {
         let bytes = object(name);
         let object = Object::parse(&bytes).expect("parses");
+        for def in &object.maps {
+            if let Some(why) = kernel::unsupported_map(def.map_type) {
+                return Err(why);
+            }
+        }
+        for p in &object.programs {
+            if let Some(why) = kernel::unsupported(prog_type, &p.insns) {
+                return Err(why);
+            }
+        }
         let apiary = LoadedObject::from_object(
             object.clone(),
             &ObjectOptions::for_engine(EngineKind::Interp),
@@ -50,12 +89,13 @@ impl Both {
                 )
             })
             .collect();
-        Self {
+        Ok(Self {
             apiary,
             object,
             maps,
             progs,
-        }
+            compared: 0,
+        })
     }
 
     fn fd(&self, program: &str) -> &OwnedFd {
@@ -88,11 +128,12 @@ impl Both {
         if compare_packet {
             assert_eq!(data, ours.data, "{program}: packet differs");
         }
+        self.compared += 1;
         r0
     }
 
     /// Every map's contents must agree (ring buffers: the records, consumed on both sides).
-    fn compare_maps(&self) {
+    fn compare_maps(&mut self) {
         let mut compared = 0;
         for (i, def) in self.object.maps.iter().enumerate() {
             let k = &self.maps[i];
@@ -124,6 +165,7 @@ impl Both {
             }
         }
         assert!(compared > 0, "nothing was compared");
+        self.compared += 1;
     }
 }
 
@@ -141,78 +183,60 @@ fn traffic() -> Vec<Vec<u8>> {
 
 #[test]
 fn xdp_counter_matches_the_kernel() {
-    if !kernel::available("xdp_counter") {
-        return;
-    }
-    let mut b = Both::new("xdp_counter", PROG_TYPE_XDP);
-    for p in traffic() {
-        b.run("count_by_protocol", &p, true);
-    }
-    b.compare_maps();
+    example("xdp_counter", PROG_TYPE_XDP, |b| {
+        for p in traffic() {
+            b.run("count_by_protocol", &p, true);
+        }
+    });
 }
 
 #[test]
 fn ringbuf_events_match_the_kernel() {
-    if !kernel::available("ringbuf_events") {
-        return;
-    }
-    let mut b = Both::new("ringbuf_events", PROG_TYPE_XDP);
-    for p in traffic() {
-        b.run("produce_events", &p, true);
-    }
-    b.compare_maps();
+    example("ringbuf_events", PROG_TYPE_XDP, |b| {
+        for p in traffic() {
+            b.run("produce_events", &p, true);
+        }
+    });
 }
 
 #[test]
 fn globals_match_the_kernel() {
-    if !kernel::available("globals") {
-        return;
-    }
-    let mut b = Both::new("globals", PROG_TYPE_XDP);
-    for p in traffic() {
-        b.run("hash_packet", &p, true);
-    }
-    b.compare_maps();
+    example("globals", PROG_TYPE_XDP, |b| {
+        for p in traffic() {
+            b.run("hash_packet", &p, true);
+        }
+    });
 }
 
 #[test]
 fn bounded_loop_matches_the_kernel() {
-    if !kernel::available("bounded_loop") {
-        return;
-    }
-    let mut b = Both::new("bounded_loop", PROG_TYPE_XDP);
-    for p in traffic() {
-        b.run("popcount", &p, true);
-    }
-    b.compare_maps();
+    example("bounded_loop", PROG_TYPE_XDP, |b| {
+        for p in traffic() {
+            b.run("popcount", &p, true);
+        }
+    });
 }
 
 #[test]
 fn tail_dispatch_matches_the_kernel() {
-    if !kernel::available("tail_dispatch") {
-        return;
-    }
-    let mut b = Both::new("tail_dispatch", PROG_TYPE_XDP);
-    b.set_tail_call("handlers", u32::from(TCP), "handle_tcp");
-    b.set_tail_call("handlers", u32::from(UDP), "handle_udp");
-    for p in traffic() {
-        b.run("dispatch", &p, true);
-    }
-    b.set_tail_call("handlers", u32::from(ICMP), "handle_icmp");
-    for p in traffic() {
-        b.run("dispatch", &p, true);
-    }
-    b.compare_maps();
+    example("tail_dispatch", PROG_TYPE_XDP, |b| {
+        b.set_tail_call("handlers", u32::from(TCP), "handle_tcp");
+        b.set_tail_call("handlers", u32::from(UDP), "handle_udp");
+        for p in traffic() {
+            b.run("dispatch", &p, true);
+        }
+        b.set_tail_call("handlers", u32::from(ICMP), "handle_icmp");
+        for p in traffic() {
+            b.run("dispatch", &p, true);
+        }
+    });
 }
 
 #[test]
 fn socket_filter_matches_the_kernel() {
-    if !kernel::available("socket_filter") {
-        return;
-    }
-    let mut b = Both::new("socket_filter", PROG_TYPE_SOCKET_FILTER);
-    for p in traffic() {
-        b.run("keep_tcp", &p, false);
-    }
-    b.compare_maps();
+    example("socket_filter", PROG_TYPE_SOCKET_FILTER, |b| {
+        for p in traffic() {
+            b.run("keep_tcp", &p, false);
+        }
+    });
 }

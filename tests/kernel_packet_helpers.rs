@@ -5,13 +5,16 @@
 //! must match. Cases cover bad offsets, bad flags, sizes and the frame's limits.
 //!
 //! Without the kernel the engine agreement still runs and the comparison prints a NOTICE,
-//! unless `APIARY_REQUIRE_KERNEL=1`.
+//! unless `APIARY_REQUIRE_KERNEL=1`. A case whose program type or helpers this kernel does not
+//! support (kernels differ: some refuse `bpf_xdp_adjust_meta` for XDP) is counted as skipped
+//! with the reason; the counts are in `target/apiary-coverage/` (`.ci/coverage-summary`).
 
 mod common;
 
 use apiary::object::{LoadedObject, ObjectOptions};
 use apiary::{ContextKind, EngineKind};
 use apiary_elf::{Object, ProgramSection, ProgramType};
+use apiary_testkit::Coverage;
 use apiary_vm::asm::assemble;
 use common::kernel;
 use common::{ipv4, UDP};
@@ -277,10 +280,12 @@ fn apiary(
 
 #[test]
 fn packet_helpers_agree_across_engines_and_with_the_kernel() {
-    let with_kernel = kernel::available("packet helpers");
-    let mut compared = std::collections::BTreeMap::<&str, usize>::new();
+    let unavailable = kernel::unavailable("packet helpers");
+    let mut coverage = Coverage::new("kernel_packet_helpers").expect_comparisons(true);
     let mut unverified_only = 0;
-    for case in cases() {
+    let cases = cases();
+    let total = cases.len() as u64;
+    for case in cases {
         let checked = apiary(&case, EngineKind::Interp, false).expect("checked runs");
         let jit = apiary(&case, EngineKind::Jit, false).expect("checked runs");
         assert_eq!(
@@ -292,10 +297,15 @@ fn packet_helpers_agree_across_engines_and_with_the_kernel() {
             Some(verified) => assert_eq!(verified, checked, "verified: {}", case.text),
             None => unverified_only += 1,
         }
-        if !with_kernel {
+        if let Some(why) = &unavailable {
+            coverage.skip(why.clone());
             continue;
         }
         let insns = assemble(&case.text).expect("assembles");
+        if let Some(why) = kernel::unsupported(case.kind.prog_type(), &insns) {
+            coverage.skip(why);
+            continue;
+        }
         let fd = kernel::prog_load(case.kind.prog_type(), &insns, "GPL", "pkt_helper")
             .unwrap_or_else(|e| panic!("kernel load: {e}\n{}", case.text));
         let (retval, data) = kernel::test_run(&fd, &case.packet).expect("test run");
@@ -315,7 +325,14 @@ fn packet_helpers_agree_across_engines_and_with_the_kernel() {
                 case.helper, case.text
             );
         }
-        *compared.entry(case.helper).or_default() += 1;
+        coverage.compared();
     }
-    eprintln!("kernel comparisons per helper: {compared:?}; {unverified_only} cases rejected by apiary's verifier (checked runs only)");
+    coverage.finish();
+    let mut verified = Coverage::new("packet_helpers_verified_mode").expect_comparisons(true);
+    verified.add_compared(total - unverified_only);
+    verified.add_skipped(
+        "rejected by apiary's verifier (checked runs compared only)",
+        unverified_only,
+    );
+    verified.finish();
 }

@@ -3,7 +3,7 @@
 //! programs bound and prepared) on each engine. Meaningful with `--release`:
 //! `cargo test --release --test loader_speed -- --nocapture`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use apiary::object::{LoadedObject, ObjectOptions};
@@ -11,9 +11,9 @@ use apiary::EngineKind;
 use apiary_elf::Object;
 
 fn largest_cilium_object() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/ebpf-samples/cilium");
-    std::fs::read_dir(dir)
-        .ok()?
+    let dir = apiary_testkit::shared::corpus("ebpf-samples/cilium")?;
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "o"))
         .max_by_key(|e| (e.metadata().map_or(0, |m| m.len()), e.file_name()))
@@ -34,7 +34,6 @@ fn best_of(n: usize, mut f: impl FnMut()) -> Duration {
 #[test]
 fn loader_speed_on_the_largest_cilium_object() {
     let Some(path) = largest_cilium_object() else {
-        eprintln!("NOTICE: ../shared/ebpf-samples/cilium not found; loader timing skipped");
         return;
     };
     let bytes = std::fs::read(&path).expect("readable");

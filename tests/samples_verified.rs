@@ -35,8 +35,7 @@ const CONTEXTS: [Option<ContextKind>; 3] = [
 const MIN_COMPARED: usize = 130;
 
 fn samples() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/ebpf-samples");
-    p.is_dir().then_some(p)
+    apiary_testkit::shared::corpus("ebpf-samples")
 }
 
 fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -114,7 +113,6 @@ fn observe(o: &mut LoadedObject, index: usize, input: &[u8]) -> String {
 #[test]
 fn verified_runs_match_checked_runs_on_the_samples() {
     let Some(dir) = samples() else {
-        eprintln!("NOTICE: ../shared/ebpf-samples not found; verified-vs-checked run skipped");
         return;
     };
     let mut files = Vec::new();

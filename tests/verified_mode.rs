@@ -83,11 +83,9 @@ fn own_tests_agree_in_verified_mode() {
 
 #[test]
 fn official_suite_agrees_in_verified_mode() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bpf_conformance/tests");
-    if !dir.is_dir() {
-        eprintln!("NOTICE: ../shared/bpf_conformance not found; official suite not run");
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/tests") else {
         return;
-    }
+    };
     for engine in [EngineKind::Interp, EngineKind::Jit] {
         let (accepted, total) = compare_dir(&dir, engine);
         eprintln!("official suite, {engine}: {accepted} of {total} accepted and identical in verified mode");

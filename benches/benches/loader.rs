@@ -6,12 +6,12 @@
 //! the root crate's `tests/loader_speed.rs`.)
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn largest_cilium_object() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/ebpf-samples/cilium");
+    let dir = apiary_testkit::shared::corpus("ebpf-samples/cilium")?;
     std::fs::read_dir(dir)
         .ok()?
         .filter_map(Result::ok)
@@ -22,7 +22,6 @@ fn largest_cilium_object() -> Option<PathBuf> {
 
 fn loader(c: &mut Criterion) {
     let Some(path) = largest_cilium_object() else {
-        println!("NOTICE: ../shared/ebpf-samples/cilium not found; loader bench skipped");
         return;
     };
     let Ok(bytes) = std::fs::read(&path) else {

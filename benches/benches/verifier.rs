@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use apiary_benches::corpus::{default_root, objects};
+use apiary_benches::corpus::{corpus_root, objects};
 use apiary_verifier::platform::object::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
@@ -115,14 +115,9 @@ fn report(jobs: &[Job], platform: &Platform) -> Vec<(Duration, usize)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let root = default_root();
-    if !root.is_dir() {
-        println!(
-            "NOTICE: {} absent; verifier benchmark skipped",
-            root.display()
-        );
+    let Some(root) = corpus_root() else {
         return;
-    }
+    };
     let jobs = corpus(&root);
     if jobs.is_empty() {
         println!("NOTICE: no programs under {}", root.display());

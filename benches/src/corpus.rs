@@ -4,13 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared/ebpf-samples` relative to the workspace.
+/// `../shared/ebpf-samples` beside the workspace (or under `$APIARY_SHARED`), found the one
+/// way every test finds the shared data (`apiary_testkit::shared`).
 #[must_use]
 pub fn default_root() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/ebpf-samples"
-    ))
+    apiary_testkit::shared::root().join("ebpf-samples")
+}
+
+/// The corpus where it exists; where it does not, a failure under `CI=true` and a NOTICE (and a
+/// recorded skip) elsewhere, as for the tests.
+#[must_use]
+pub fn corpus_root() -> Option<PathBuf> {
+    apiary_testkit::shared::corpus("ebpf-samples")
 }
 
 /// Whether `p` starts with the ELF magic (the corpus has objects without a `.o` suffix).

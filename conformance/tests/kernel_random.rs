@@ -5,7 +5,12 @@
 //! generator bug: more than a small fraction fails the test.
 //!
 //! Where the kernel oracle is unavailable the interpreter/JIT half still runs and the kernel
-//! half prints a NOTICE, unless `APIARY_REQUIRE_KERNEL=1` makes that a failure.
+//! half prints a NOTICE, unless `APIARY_REQUIRE_KERNEL=1` makes that a failure. The counts are
+//! recorded in `target/apiary-coverage/kernel_random.txt` (`.ci/coverage-summary`).
+
+mod common;
+
+use common::kernel_coverage;
 
 use std::sync::Arc;
 
@@ -48,16 +53,8 @@ fn run(
 
 #[test]
 fn kernel_random_differential() {
-    let kernel_ok = match kernel::oracle() {
-        Ok(_) => true,
-        Err(e) if kernel::required() => {
-            panic!("APIARY_REQUIRE_KERNEL=1 but the kernel oracle is unavailable: {e}")
-        }
-        Err(e) => {
-            eprintln!("NOTICE: kernel half of the random differential not run: {e}");
-            false
-        }
-    };
+    let coverage = kernel_coverage("kernel_random");
+    let kernel_ok = coverage.is_some();
     let env = Environment::new(
         HelperTable::new(),
         ExecConfig {
@@ -146,10 +143,11 @@ fn kernel_random_differential() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    if !kernel_ok {
+    let Some(mut coverage) = coverage else {
         return;
-    }
-    eprintln!("random kernel differential: {total} programs, {ran_in_kernel} ran in the kernel and agreed ({agreed}), {rejected} rejected by the verifier");
+    };
+    coverage.add_compared(agreed);
+    coverage.add_skipped("rejected by the kernel verifier (generator)", rejected);
     assert!(
         rejected * 1000 <= total * MAX_REJECTED_PER_MILLE,
         "{rejected} of {total} generated programs rejected by the kernel verifier (generator bug):\n{}",
@@ -159,4 +157,5 @@ fn kernel_random_differential() {
         ran_in_kernel >= PROGRAMS,
         "only {ran_in_kernel} programs ran in the kernel"
     );
+    coverage.finish();
 }

@@ -3,15 +3,8 @@
 //! the bytes ourselves and check that `Program::new` rejects each file naming the field its
 //! name ends with (`-offset`, `-src`, `-imm`, `-dst`).
 
-use std::path::Path;
-
 use apiary_vm::error::Field;
 use apiary_vm::{Insn, LoadError, LoadOptions, Program};
-
-const NEGATIVE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/bpf_conformance/negative"
-);
 
 /// The slots of a byte-by-byte `-- raw` section: 8 hex bytes per line.
 fn raw_bytes(text: &str) -> Result<Vec<Insn>, String> {
@@ -63,12 +56,10 @@ fn blamed(e: &LoadError) -> Option<Field> {
 
 #[test]
 fn unused_fields_are_rejected_naming_the_field() {
-    let dir = Path::new(NEGATIVE);
-    if !dir.is_dir() {
-        eprintln!("NOTICE: ../shared/bpf_conformance not found; official suite not run");
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/negative") else {
         return;
-    }
-    let mut entries: Vec<_> = match std::fs::read_dir(dir) {
+    };
+    let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect(),
         Err(e) => panic!("{}: {e}", dir.display()),
     };

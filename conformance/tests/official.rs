@@ -5,10 +5,10 @@ mod common;
 
 use apiary_conformance::runner::RunReport;
 use apiary_conformance::{EngineKind, EngineSelection};
-use common::{not_passed, OFFICIAL};
+use common::not_passed;
 
 fn run(selection: EngineSelection) -> Option<RunReport> {
-    common::run(OFFICIAL, selection)
+    common::run(common::official(), selection)
 }
 
 fn failures(report: &RunReport) -> String {

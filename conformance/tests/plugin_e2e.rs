@@ -10,10 +10,6 @@ use apiary_conformance::data::{parse_file, Parsed};
 use apiary_vm::insn::insns_to_bytes;
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_bpf-conformance-plugin");
-const OFFICIAL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/bpf_conformance/tests"
-);
 const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 /// The runner's hex format: each byte followed by two spaces.
@@ -81,11 +77,9 @@ fn check_file(path: &Path, options: &[&str]) {
 
 #[test]
 fn official_tests_through_the_plugin() {
-    let dir = Path::new(OFFICIAL);
-    if !dir.is_dir() {
-        eprintln!("NOTICE: ../shared/bpf_conformance not found; official suite not run");
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/tests") else {
         return;
-    }
+    };
     // Memory (ldxb, mem-len), raw (lddw), helper 5 (call_unwind_fail), callx, a local call.
     for name in [
         "ldxb.data",

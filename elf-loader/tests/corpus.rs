@@ -7,16 +7,9 @@ use std::path::{Path, PathBuf};
 use apiary_elf::{ElfError, Object};
 use apiary_vm::{LoadOptions, Program};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/ebpf-samples");
-
 fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.join("expected.tsv").is_file() {
-        Some(dir)
-    } else {
-        println!("NOTICE: ../shared/ebpf-samples not found; corpus test not run");
-        None
-    }
+    apiary_testkit::shared::corpus("ebpf-samples/expected.tsv")?;
+    apiary_testkit::shared::corpus("ebpf-samples")
 }
 
 struct Row {

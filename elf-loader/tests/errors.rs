@@ -1,18 +1,11 @@
 //! Each error path, reached by damaging one field of a real object, must name the section,
 //! symbol and offset concerned.
 
-use std::path::Path;
-
 use apiary_elf::{ElfError, Object};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/ebpf-samples");
-
 fn read(name: &str) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(Path::new(CORPUS).join(name)).ok();
-    if bytes.is_none() {
-        println!("NOTICE: ../shared/ebpf-samples not found; corpus test not run");
-    }
-    bytes
+    let path = apiary_testkit::shared::corpus(&format!("ebpf-samples/{name}"))?;
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {

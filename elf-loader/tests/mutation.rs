@@ -2,14 +2,11 @@
 //! with flipped bits, overwritten bytes and truncations, plus targeted damage to the ELF header,
 //! the section header table and the symbol table.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use apiary_elf::Object;
 use apiary_vm::{LoadOptions, Program};
 use proptest::prelude::*;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/ebpf-samples");
 
 /// Small objects covering legacy maps, BTF maps, map-in-map, global data, subprograms, RELA.
 const FILES: &[&str] = &[
@@ -30,7 +27,8 @@ fn load_files() -> &'static [Vec<u8>] {
     FILES_BYTES.get_or_init(|| {
         FILES
             .iter()
-            .filter_map(|f| std::fs::read(Path::new(CORPUS).join(f)).ok())
+            .filter_map(|f| apiary_testkit::shared::corpus(&format!("ebpf-samples/{f}")))
+            .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
             .collect()
     })
 }
@@ -62,7 +60,6 @@ fn u64_at(b: &[u8], at: usize) -> usize {
 fn truncations_are_errors() {
     let files = load_files();
     if files.is_empty() {
-        println!("NOTICE: ../shared/ebpf-samples not found; corpus test not run");
         return;
     }
     for bytes in files {
@@ -80,7 +77,6 @@ fn truncations_are_errors() {
 fn header_and_table_damage() {
     let files = load_files();
     if files.is_empty() {
-        println!("NOTICE: ../shared/ebpf-samples not found; corpus test not run");
         return;
     }
     let (mut ok, mut rejected) = (0, 0);
@@ -110,10 +106,10 @@ fn header_and_table_damage() {
 
 #[test]
 fn invalid_folder_never_panics() {
-    let Ok(dir) = std::fs::read_dir(Path::new(CORPUS).join("invalid")) else {
-        println!("NOTICE: ../shared/ebpf-samples not found; corpus test not run");
+    let Some(dir) = apiary_testkit::shared::corpus("ebpf-samples/invalid") else {
         return;
     };
+    let dir = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in dir.flatten() {
         let bytes = std::fs::read(entry.path()).expect("readable");
         exercise(&bytes);

@@ -7,6 +7,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use apiary_conformance::kernel::probe;
 use apiary_conformance::kernel::sys::{self, KernelMap, MapSpec, ProgSpec};
 use apiary_elf::{MapDef, Object};
 use apiary_vm::maps::map_type;
@@ -208,20 +209,32 @@ pub fn test_run(prog: &OwnedFd, packet: &[u8]) -> io::Result<(u32, Vec<u8>)> {
     Ok((run.retval, out))
 }
 
-/// Whether the kernel can run BPF programs here. When it cannot, prints a notice naming `test`
-/// and returns false; with `APIARY_REQUIRE_KERNEL=1` it fails instead.
-pub fn available(test: &str) -> bool {
-    if apiary_conformance::kernel::available() {
-        return true;
+/// `None` where this process can use the kernel; otherwise the reason, after a NOTICE naming
+/// `test`. With `APIARY_REQUIRE_KERNEL=1` an unusable kernel fails the test instead.
+pub fn unavailable(test: &str) -> Option<String> {
+    match probe::usable() {
+        Ok(()) => None,
+        Err(e) => {
+            assert!(
+                !apiary_conformance::kernel::required(),
+                "APIARY_REQUIRE_KERNEL=1 but {e}"
+            );
+            eprintln!("NOTICE: {test}: kernel comparison skipped: {e}");
+            Some(e.to_string())
+        }
     }
-    let why = apiary_conformance::kernel::oracle()
+}
+
+/// `None` where this kernel supports what `insns` needs as a program of `prog_type` (the type,
+/// test runs of it, every helper it calls); otherwise why not (a skip on this host, not a
+/// failure). Call after [`unavailable`].
+pub fn unsupported(prog_type: u32, insns: &[Insn]) -> Option<String> {
+    probe::case(prog_type, &probe::helpers_called(insns))
         .err()
         .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        !apiary_conformance::kernel::required(),
-        "APIARY_REQUIRE_KERNEL=1 but the kernel is unavailable: {why}"
-    );
-    eprintln!("NOTICE: {test}: kernel comparison skipped: {why}");
-    false
+}
+
+/// As [`unsupported`], for map type `map_type`.
+pub fn unsupported_map(map_type: u32) -> Option<String> {
+    probe::map_type(map_type).err().map(|e| e.to_string())
 }

@@ -11,10 +11,7 @@ fn main() {
         eprintln!("usage: dump FILE SECTION FUNCTION");
         return;
     };
-    let root = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/ebpf-samples"
-    ));
+    let root = apiary_testkit::shared::root().join("ebpf-samples");
     let bytes = match std::fs::read(root.join(file)) {
         Ok(b) => b,
         Err(e) => return eprintln!("{e}"),

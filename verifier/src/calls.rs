@@ -23,6 +23,7 @@ impl Analyzer<'_> {
         e.frames.push(Frame {
             stack: Stack::new(),
             saved,
+            cb_ctx: Val::Uninit,
             func,
         });
         let depth = e.depth() as u8;
@@ -157,10 +158,15 @@ impl Analyzer<'_> {
         s: &State,
         map: Option<u32>,
     ) -> Result<Option<State>, Rejection> {
-        let ctx_arg = s.regs[3];
+        // The context argument as the next invocation receives it: what one invocation does to
+        // it (a record it releases, a packet it moves) is seen by the next (`Frame::cb_ctx`).
+        let mut ctx_arg = s.regs[3];
         let mut cur = s.clone();
         for iter in 0..self.limits.max_loop_iterations {
             let mut entry = Self::push_frame(&cur, target);
+            if let Some(f) = entry.frames.last_mut() {
+                f.cb_ctx = ctx_arg;
+            }
             for r in 1..=5 {
                 entry.regs[r] = Val::Uninit;
             }
@@ -198,10 +204,24 @@ impl Analyzer<'_> {
                     &exit,
                 ));
             }
+            // The callback's effects reach the caller through everything it shares with it:
+            // the caller's frames (stores through pointers it received), the references it
+            // released or acquired, the packet it may have moved (pointers invalidated in every
+            // frame, the proven range forgotten). The caller's r6-r9 are the callee-saved values
+            // `pop_frame` restored from the frame, with those same invalidations applied; only
+            // r0-r5, which the helper's own effect rewrites, are taken from before the call.
+            let after = exit.frames.last().map_or(Val::Uninit, |f| f.cb_ctx);
+            let before = ctx_arg;
+            ctx_arg = if iter < 2 {
+                ctx_arg.join(&after)
+            } else {
+                ctx_arg.widen(&after, &self.th)
+            };
             let mut back = Self::pop_frame(exit);
-            back.regs = cur.regs;
+            back.regs[..6].copy_from_slice(&cur.regs[..6]);
+            back.regs[10] = cur.regs[10];
             let joined = cur.join_at_head(&back);
-            if joined == cur {
+            if joined == cur && ctx_arg == before {
                 return Ok(Some(cur));
             }
             cur = if iter < 2 {

@@ -14,6 +14,7 @@ fn maps() -> Vec<MapInfo> {
         map(map_type::HASH, 4, 8, 16),
         MapInfo {
             readonly: true,
+            last_nul: None,
             ..map(map_type::ARRAY, 4, 16, 1)
         },
         map(map_type::RINGBUF, 0, 0, 4096),

@@ -2,7 +2,6 @@
 //! type (input of the test's memory length); for every accepted program the interpreter must
 //! not fault and the concrete r0 must lie in the verifier's r0 range.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use apiary_conformance::{assemble, conformance_helpers, parse_file, Parsed};
@@ -11,14 +10,10 @@ use apiary_vm::{Environment, ExecConfig, Executable, Interpreter, LoadOptions, P
 
 #[test]
 fn conformance_r0_in_range() {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/bpf_conformance/tests"
-    ));
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        println!("NOTICE: {} absent; gate 2 skipped", dir.display());
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/tests") else {
         return;
     };
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -17,6 +17,7 @@ const MAPS: &[MapInfo] = &[MapInfo {
     max_entries: 4,
     flags: 0,
     readonly: false,
+    last_nul: None,
 }];
 
 fn run_on(text: &str, t: &ProgramType, p: &Platform) -> Result<(), RejectReason> {

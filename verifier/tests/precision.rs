@@ -17,6 +17,7 @@ fn maps() -> Vec<MapInfo> {
         map(map_type::ARRAY, 4, 16, 1),
         MapInfo {
             readonly: true,
+            last_nul: None,
             ..map(map_type::ARRAY, 4, 32, 1)
         },
     ]

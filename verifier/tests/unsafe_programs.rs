@@ -50,6 +50,7 @@ const fn map(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, ro
         max_entries,
         flags: 0,
         readonly: ro,
+        last_nul: None,
     }
 }
 

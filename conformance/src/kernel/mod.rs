@@ -6,11 +6,14 @@
 //! - [`oracle`]: [`KernelEngine`], the `Executable` (prologue, result map, availability probe);
 //! - [`exclusions`]: the documented places where Linux and RFC 9669 part ways, matched on
 //!   instructions, which the runner skips for the kernel;
+//! - [`probe`]: what the running kernel supports (program types, helpers per type, test runs,
+//!   map types), asked once per process, so that tests skip what a host cannot run;
 //! - [`gen`]: a generator of random programs the kernel verifier accepts, for differential runs.
 
 pub mod exclusions;
 pub mod gen;
 pub mod oracle;
+pub mod probe;
 pub mod sys;
 
 use thiserror::Error;

@@ -271,7 +271,21 @@ impl Stack {
                 } => Some(Val::constant(0)),
                 Slot::Bytes { .. } => None,
             };
-            let joined = old.map(|o| o.join(val)).filter(Val::is_init);
+            // A possibly-null pointer joined with the slot's old 0 (or the reverse) cannot share
+            // the null id of the other copies: the slot may hold the 0 while they hold the
+            // pointer, so its null test must refine it alone (and release nothing).
+            let anon = |j: Val, o: &Val| match j {
+                Val::Ptr(p)
+                    if p.null.is_some() && (o.scalar().is_some() || val.scalar().is_some()) =>
+                {
+                    Val::Ptr(super::value::Ptr {
+                        null: Some(super::value::ANON_NULL),
+                        ..p
+                    })
+                }
+                other => other,
+            };
+            let joined = old.map(|o| anon(o.join(val), &o)).filter(Val::is_init);
             self.slots[i] = match joined {
                 Some(j) => Slot::Spill(j),
                 // Old bytes stay initialised where they were; their values are forgotten.
@@ -349,15 +363,22 @@ impl Stack {
     /// Slot-wise join (`widen` with thresholds when given).
     #[must_use]
     pub fn join(&self, o: &Self, th: Option<&Thresholds>) -> Self {
+        self.join_by(o, |x, y| match th {
+            Some(th) => x.widen(y, th),
+            None => x.join(y),
+        })
+    }
+
+    /// Slot-wise join, spilled values joined by `jv` (the state's join, which knows more than
+    /// the two values).
+    #[must_use]
+    pub fn join_by(&self, o: &Self, jv: impl Fn(&Val, &Val) -> Val) -> Self {
         let mut r = Self::default();
         for (i, (a, b)) in self.slots.iter().zip(o.slots.iter()).enumerate() {
             r.slots[i] = match (a, b) {
                 _ if a == b => *a,
                 (Slot::Spill(x), Slot::Spill(y)) => {
-                    let v = match th {
-                        Some(th) => x.widen(y, th),
-                        None => x.join(y),
-                    };
+                    let v = jv(x, y);
                     if v.is_init() {
                         Slot::Spill(v)
                     } else {

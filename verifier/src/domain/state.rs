@@ -7,9 +7,10 @@ use std::rc::Rc;
 use super::linrel::{self, Rel};
 use super::pkt_guard::{self, Guard};
 use super::pkt_rename;
+use super::scalar::Scalar;
 use super::scalar::Thresholds;
 use super::stack::Stack;
-use super::value::{Ptr, Region, Val};
+use super::value::{Ptr, Region, Val, ANON_NULL};
 
 /// One call frame.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -18,6 +19,10 @@ pub struct Frame {
     pub stack: Rc<Stack>,
     /// The caller's r6–r9, restored at `exit` (unused for the entry frame).
     pub saved: [Val; 4],
+    /// For a callback's frame: the context argument the helper passes it (the caller's r3),
+    /// kept here so that what the callback does to it (a record released, a packet moved)
+    /// reaches the next invocation. Uninit otherwise.
+    pub cb_ctx: Val,
     /// First slot of the function (or callback) the frame belongs to.
     pub func: usize,
 }
@@ -54,7 +59,7 @@ impl State {
         let mut regs = [Val::Uninit; 11];
         regs[10] = Val::Ptr(Ptr {
             region: Region::Stack { frame: 0 },
-            off: super::scalar::Scalar::constant(512),
+            off: Scalar::constant(512),
             null: None,
         });
         Self {
@@ -62,6 +67,7 @@ impl State {
             frames: vec![Frame {
                 stack: Stack::new(),
                 saved: [Val::Uninit; 4],
+                cb_ctx: Val::Uninit,
                 func: 0,
             }],
             pkt: 0,
@@ -152,6 +158,7 @@ impl State {
             for r in &mut fr.saved {
                 *r = f(r);
             }
+            fr.cb_ctx = f(&fr.cb_ctx);
             if fr.stack.spills().any(|(_, v)| f(v) != *v) {
                 Rc::make_mut(&mut fr.stack).map_spills(&mut f);
             }
@@ -161,10 +168,11 @@ impl State {
     /// Every value in the state.
     pub fn any_value(&self, mut pred: impl FnMut(&Val) -> bool) -> bool {
         self.regs.iter().any(&mut pred)
-            || self
-                .frames
-                .iter()
-                .any(|fr| fr.saved.iter().any(&mut pred) || fr.stack.spills().any(|(_, v)| pred(v)))
+            || self.frames.iter().any(|fr| {
+                fr.saved.iter().any(&mut pred)
+                    || pred(&fr.cb_ctx)
+                    || fr.stack.spills().any(|(_, v)| pred(v))
+            })
     }
 
     /// Least upper bound (`widen` with thresholds when given). Both states must have the same
@@ -191,9 +199,14 @@ impl State {
 
     /// [`State::join`] of states whose packet bases are named alike.
     fn join_named(&self, o: &Self, th: Option<&Thresholds>, mode: linrel::Mode) -> Self {
-        let jv = |a: &Val, b: &Val| match th {
-            Some(th) => a.widen(b, th),
-            None => a.join(b),
+        let jv = |a: &Val, b: &Val| {
+            if let Some(v) = join_with_zero(a, b, o).or_else(|| join_with_zero(b, a, self)) {
+                return v;
+            }
+            match th {
+                Some(th) => a.widen(b, th),
+                None => a.join(b),
+            }
         };
         let mut regs = [Val::Uninit; 11];
         for (i, r) in regs.iter_mut().enumerate() {
@@ -207,7 +220,7 @@ impl State {
                 let stack = if Rc::ptr_eq(&a.stack, &b.stack) || a.stack == b.stack {
                     Rc::clone(&a.stack)
                 } else {
-                    Rc::new(a.stack.join(&b.stack, th))
+                    Rc::new(a.stack.join_by(&b.stack, jv))
                 };
                 let mut saved = [Val::Uninit; 4];
                 for (i, s) in saved.iter_mut().enumerate() {
@@ -216,6 +229,7 @@ impl State {
                 Frame {
                     stack,
                     saved,
+                    cb_ctx: jv(&a.cb_ctx, &b.cb_ctx),
                     func: a.func,
                 }
             })
@@ -307,4 +321,39 @@ impl State {
         }
         out.trim_end().to_owned()
     }
+}
+
+/// The join of a possibly-null pointer `a` with `b` = 0 from state `bs`: whether the result
+/// may share a null id (so that its null test refines every copy, and for a ring-buffer
+/// record, releases the reservation on the null edge) depends on `bs`, which the value join
+/// cannot see. It may when the 0 is what that id's null means on `bs`'s side: no value of `bs`
+/// still carries the id (its other copies were refined to 0, or the call was not made there)
+/// and, for a record, its reservation is not live there. Then on both sides every value with
+/// the id is null exactly when the others are. A non-null record so joined takes its
+/// reservation's id (null there exactly when the reservation is not live). Otherwise the 0 may
+/// sit beside a live copy (a register zeroed on one path, a slot a variable-offset spill
+/// missed): the nullness is anonymous and its test refines one register, releasing nothing.
+/// `None`: not such a pair.
+fn join_with_zero(a: &Val, b: &Val, bs: &State) -> Option<Val> {
+    let Val::Ptr(p) = a else { return None };
+    if b.scalar().and_then(Scalar::as_const) != Some(0) {
+        return None;
+    }
+    // The id the joined value would share.
+    let id = match p.region {
+        Region::Ringbuf { ref_id, .. } => match p.null {
+            None => ref_id,
+            Some(n) if n == ref_id => n,
+            Some(_) => ANON_NULL,
+        },
+        Region::MapValue { .. } | Region::InnerMap { .. } => p.null?,
+        _ => return None,
+    };
+    let live = id == ANON_NULL
+        || bs.refs.contains(&id)
+        || bs.any_value(|v| matches!(v, Val::Ptr(q) if q.null == Some(id)));
+    Some(Val::Ptr(Ptr {
+        null: Some(if live { ANON_NULL } else { id }),
+        ..*p
+    }))
 }

@@ -25,10 +25,15 @@ pub enum Region {
     PacketEnd,
     /// `data_meta`.
     PacketMeta,
-    /// A value of a map whose values are `size` bytes (`ro`: read-only to the program). Values
-    /// of different maps are told apart only by what the checks need, so that joins stay
-    /// precise.
-    MapValue { size: u32, ro: bool },
+    /// A value of a map whose values are `size` bytes (`ro`: read-only to the program; `nul`:
+    /// the value's bytes are constant and the last NUL is at this offset, see
+    /// `MapInfo::last_nul`). Values of different maps are told apart only by what the checks
+    /// need, so that joins stay precise.
+    MapValue {
+        size: u32,
+        ro: bool,
+        nul: Option<u32>,
+    },
     /// A ring-buffer record of `size` bytes, holding reference `ref_id`.
     Ringbuf { size: u64, ref_id: u32 },
     /// The input buffer of the `mem` program type, of known size.
@@ -144,12 +149,23 @@ fn join_ptr(p: &Ptr, q: &Ptr, f: &impl Fn(&Scalar, &Scalar) -> Scalar) -> Option
     };
     let region = match (p.region, q.region) {
         (a, b) if a == b => a,
-        (Region::MapValue { size: a, ro: x }, Region::MapValue { size: b, ro: y }) => {
+        (
             Region::MapValue {
-                size: a.min(b),
-                ro: x || y,
-            }
-        }
+                size: a,
+                ro: x,
+                nul: m,
+            },
+            Region::MapValue {
+                size: b,
+                ro: y,
+                nul: n,
+            },
+        ) => Region::MapValue {
+            size: a.min(b),
+            ro: x || y,
+            // Strings are constant in both values, with a NUL at or after the smaller offset.
+            nul: m.zip(n).map(|(m, n)| m.min(n)),
+        },
         (
             Region::Packet {
                 id: i,
@@ -206,7 +222,7 @@ impl fmt::Display for Val {
                     }
                     Region::PacketEnd => write!(f, "packet_end")?,
                     Region::PacketMeta => write!(f, "packet_meta")?,
-                    Region::MapValue { size, ro } => {
+                    Region::MapValue { size, ro, .. } => {
                         write!(f, "map_value(size {size}{})", if ro { ", ro" } else { "" })?
                     }
                     Region::Ringbuf { size, ref_id } => {

@@ -35,8 +35,13 @@ pub enum Arg {
     Callback,
     /// A non-null ring-buffer record at offset 0; the helper releases it.
     RingbufRecord,
-    /// A pointer to at least one readable byte (a string the helper reads with checks).
+    /// A pointer to at least one readable byte (a string the helper reads with checks: the
+    /// conformance helpers only).
     Str,
+    /// Linux's `ARG_PTR_TO_CONST_STR`: the helper reads up to a NUL with no bound of its own,
+    /// so the pointer must be into a read-only map value whose bytes are known, at a constant
+    /// offset, with a NUL at or after it inside the value.
+    ConstStr,
 }
 
 /// What a helper returns in r0.

@@ -215,7 +215,7 @@ pub fn helper_table() -> Vec<(u32, P)> {
         ),
         (
             165,
-            P::new("snprintf", &[MemOut, Size, Str, MemOrNull, SizeOrZero]),
+            P::new("snprintf", &[MemOut, Size, ConstStr, MemOrNull, SizeOrZero]),
         ),
         (
             177,
@@ -225,7 +225,7 @@ pub fn helper_table() -> Vec<(u32, P)> {
             181,
             P::new("loop", &[A, Callback, AnyPointer, A]).with_callback(CallbackKind::Loop),
         ),
-        (182, P::new("strncmp", &[Mem, Size, Str])),
+        (182, P::new("strncmp", &[Mem, Size, ConstStr])),
         // Entries added for the helpers libbpf-tools and libbpf-bootstrap call (issue 14).
         // `bpf_get_ns_current_pid_tgid(dev, ino, struct bpf_pidns_info *, size)`.
         (

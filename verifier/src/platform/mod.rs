@@ -57,6 +57,12 @@ pub struct MapInfo {
     pub flags: u32,
     /// Whether the program may not write map values (`.rodata`, frozen maps).
     pub readonly: bool,
+    /// For a read-only map of one value whose bytes are known when the program is verified
+    /// (`.rodata`): the offset of the last NUL byte of that value. A constant-string helper
+    /// argument (`bpf_strncmp`, `bpf_snprintf`'s format) must point into such a value at or
+    /// before it, so that the helper, which reads up to a NUL, stays inside the value. `None`:
+    /// no constant strings in this map.
+    pub last_nul: Option<u32>,
 }
 
 /// A helper table by id, plus platform-wide settings.

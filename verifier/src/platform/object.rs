@@ -9,15 +9,31 @@ use super::MapInfo;
 
 impl From<&MapDef> for MapInfo {
     /// A map definition as the verifier sees it: `.rodata` sections and maps with
-    /// `BPF_F_RDONLY_PROG` are read-only.
+    /// `BPF_F_RDONLY_PROG` are read-only; a `.rodata` section's bytes are known (constant
+    /// strings may point into it).
     fn from(m: &MapDef) -> Self {
+        let rodata = matches!(m.kind, MapKind::Rodata { .. });
         Self {
             map_type: m.map_type,
             key_size: m.key_size,
             value_size: m.value_size,
             max_entries: m.max_entries,
             flags: m.flags,
-            readonly: matches!(m.kind, MapKind::Rodata { .. }) || m.flags & BPF_F_RDONLY_PROG != 0,
+            readonly: rodata || m.flags & BPF_F_RDONLY_PROG != 0,
+            last_nul: if rodata && m.max_entries == 1 {
+                // Section bytes past the file's data are zero.
+                let n = m.value_size as usize;
+                if m.initial.len() < n {
+                    Some(m.value_size - 1)
+                } else {
+                    m.initial[..n]
+                        .iter()
+                        .rposition(|&b| b == 0)
+                        .map(|i| i as u32)
+                }
+            } else {
+                None
+            },
         }
     }
 }

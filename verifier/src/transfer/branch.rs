@@ -202,8 +202,13 @@ fn null_edge(s: &State, reg: Option<Reg>, p: &Ptr, is_null: bool) -> Option<Stat
         return (!is_null).then(|| s.clone());
     };
     let mut t = s.clone();
+    // A null record means the reservation failed (nothing to release) only when the pointer's
+    // nullness is the reservation's own (null id = reference id, shared by every copy of the
+    // call's result). A pointer made by a join with some 0 (`ANON_NULL`: a path where the
+    // register was zeroed, a slot a variable-offset spill may have missed) may be 0 while the
+    // reservation is live in another copy: its null edge must keep the reference.
     let release = match p.region {
-        Region::Ringbuf { ref_id, .. } if is_null => Some(ref_id),
+        Region::Ringbuf { ref_id, .. } if is_null && id == ref_id => Some(ref_id),
         _ => None,
     };
     let refine = |v: &Val| match v {

@@ -113,7 +113,21 @@ pub fn check_args(
                 })?;
                 let null_ok =
                     kind == Arg::MemOrNull && v.scalar().is_some_and(|z| z.as_const() == Some(0));
-                if !null_ok {
+                if null_ok {
+                    // The helper skips a NULL buffer only when its size is 0 (Linux allows a
+                    // zero-byte access to NULL and nothing more): a non-zero size would have it
+                    // read or write at address 0 onward.
+                    if size.umax != 0 {
+                        return Err(bad(
+                            proto,
+                            i + 1,
+                            format!(
+                                "buffer is NULL but its size [{}, {}] may be non-zero",
+                                size.umin, size.umax
+                            ),
+                        ));
+                    }
+                } else {
                     let k = match kind {
                         Arg::MemOut => Kind::Write,
                         Arg::MemInOut => Kind::Atomic,
@@ -188,9 +202,47 @@ pub fn check_args(
             Arg::Str => {
                 mem_arg(env, s, proto, i, &v, Scalar::constant(1), Kind::Read)?;
             }
+            Arg::ConstStr => const_str(proto, i, &v)?,
         }
     }
     Ok(info)
+}
+
+/// An `ARG_PTR_TO_CONST_STR` argument: a non-null pointer into a constant map value (read-only,
+/// bytes known), at a constant offset inside it with a NUL at or after that offset, as Linux's
+/// `check_reg_const_str` requires. Anything else (stack, packet, a writable or unknown value, a
+/// variable offset) could hold no NUL before the end of its region, and the helper reads until
+/// one.
+fn const_str(proto: &HelperProto, i: usize, v: &Val) -> Result<(), RejectReason> {
+    let Val::Ptr(Ptr {
+        region:
+            Region::MapValue {
+                size,
+                ro: true,
+                nul: Some(last),
+            },
+        off,
+        null: None,
+    }) = *v
+    else {
+        return Err(bad(
+            proto,
+            i,
+            format!(
+                "expected a constant string (read-only map value), found {}",
+                type_name(v)
+            ),
+        ));
+    };
+    match off.as_const() {
+        Some(o) if o < u64::from(size) && o <= u64::from(last) => Ok(()),
+        Some(o) => Err(bad(
+            proto,
+            i,
+            format!("no NUL between offset {o} and the end of the constant value"),
+        )),
+        None => Err(bad(proto, i, "constant string at a variable offset".into())),
+    }
 }
 
 /// Map handles carry no offset; an inner map pointer must be at offset 0.
@@ -215,6 +267,21 @@ fn mem_arg(
             proto,
             i + 1,
             format!("size [{}, {}] may be negative", size.smin, size.smax),
+        ));
+    }
+    // The context is a kernel (here: host) structure whose fields include addresses: a helper
+    // taking memory (`ARG_PTR_TO_MEM`, map keys and values) must not read it (a copy into a map
+    // leaks them) nor write it (its fields are checked one by one, on direct stores only). Only
+    // `Arg::Ctx` takes the context.
+    if let Val::Ptr(Ptr {
+        region: Region::Ctx,
+        ..
+    }) = v
+    {
+        return Err(bad(
+            proto,
+            i,
+            "the context is not memory a helper may access".into(),
         ));
     }
     let max = size.smax;
@@ -249,7 +316,6 @@ fn mem_arg(
                 | Region::Packet { .. }
                 | Region::Input { .. }
                 | Region::Ringbuf { .. }
-                | Region::Ctx
         )
     {
         return Err(bad(proto, i, "memory is not writable".into()));

@@ -157,7 +157,7 @@ pub fn check(
                 found: type_name(v),
             })
         }
-        Region::MapValue { size: n, ro } => {
+        Region::MapValue { size: n, ro, .. } => {
             within(i64::from(n), "map value")?;
             if writes && ro {
                 return Err(RejectReason::ReadOnly {

@@ -70,6 +70,7 @@ impl Env<'_> {
                 x.key_size,
                 x.value_size,
                 x.readonly,
+                x.last_nul,
                 self.inner_of(j as u32).map(|k| self.maps[k as usize]),
             )
         };
@@ -102,6 +103,7 @@ impl Env<'_> {
         Ok(Region::MapValue {
             size: info.value_size,
             ro: info.readonly,
+            nul: if info.readonly { info.last_nul } else { None },
         })
     }
 

@@ -1,15 +1,13 @@
 //! The bpf_conformance corpus: every `-- asm` section of `tests/*.data` must assemble (and match
 //! the `-- raw` section where there is one), and every `negative/invalid_*.data` assembler case
-//! must be rejected. Skipped, with a notice, when the corpus is not checked out next to the
-//! workspace.
+//! must be rejected. Where the corpus is not beside the workspace, `apiary_testkit::shared`
+//! decides: a failure under `CI=true`, a recorded skip elsewhere.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::asm::assemble;
 use crate::insn::Insn;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/bpf_conformance");
 
 /// The assembler-error cases of `negative/` (the other negative files are not about assembly).
 const INVALID: [&str; 10] = [
@@ -95,13 +93,11 @@ fn read(path: &Path) -> String {
 
 #[test]
 fn every_conformance_program_assembles() {
-    let dir = Path::new(CORPUS).join("tests");
-    let Some(files) = data_files(&dir) else {
-        eprintln!(
-            "NOTICE: {} not found; bpf_conformance assembly test skipped",
-            dir.display()
-        );
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/tests") else {
         return;
+    };
+    let Some(files) = data_files(&dir) else {
+        panic!("{}: not readable", dir.display());
     };
     let mut with_raw = 0;
     for path in &files {
@@ -128,14 +124,9 @@ fn every_conformance_program_assembles() {
 
 #[test]
 fn invalid_assembly_is_rejected() {
-    let dir = Path::new(CORPUS).join("negative");
-    if !dir.is_dir() {
-        eprintln!(
-            "NOTICE: {} not found; bpf_conformance negative test skipped",
-            dir.display()
-        );
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/negative") else {
         return;
-    }
+    };
     for name in INVALID {
         let path = dir.join(format!("{name}.data"));
         let file = split(&read(&path));

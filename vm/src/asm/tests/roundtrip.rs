@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
 
 use proptest::prelude::*;
 
@@ -144,17 +143,10 @@ proptest! {
 /// Whole conformance programs: assemble, load, disassemble, reassemble.
 #[test]
 fn conformance_programs_roundtrip() {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/bpf_conformance/tests"
-    ));
-    let Ok(entries) = fs::read_dir(dir) else {
-        eprintln!(
-            "NOTICE: {} not found; program round-trip test skipped",
-            dir.display()
-        );
+    let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/tests") else {
         return;
     };
+    let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut loaded = 0;
     for path in entries.filter_map(Result::ok).map(|e| e.path()) {
         let Ok(text) = fs::read_to_string(&path) else {

@@ -1,0 +1,664 @@
+//! Platform-wide soundness generator (issue 13): seeded random programs for the packet
+//! program types (`xdp`, `sched_cls`, `socket_filter`) with maps (array, hash, ring buffer,
+//! `.rodata`), helpers of each argument kind (map keys and values, nullable memory with sizes,
+//! constant strings, ring-buffer records), callbacks (`bpf_loop`, `bpf_for_each_map_elem`)
+//! that may move the packet or release the caller's record, packet-moving helpers, and spills
+//! at constant and variable stack offsets. The generator is biased toward edges: accesses one
+//! byte past what a check proves, missing null checks, stale packet pointers, NULL buffers with
+//! sizes, strings past their NUL, records copied and zeroed.
+//!
+//! Every program the verifier accepts runs on several packets in the checked interpreter, and
+//! in the interpreter and the JIT prepared with the verifier's facts (verified mode: proven
+//! accesses unchecked), each with its own maps and packet buffer. Oracles:
+//! - the checked run must not fault (a fault is an access the verifier wrongly proved, or a
+//!   helper argument it wrongly accepted);
+//! - no ring-buffer reservation may be outstanding after a run;
+//! - verified and checked runs agree: r0, packet bytes, array contents (and, between the
+//!   interpreters, the instruction count).
+//!
+//! The test fails if fewer than [`MIN_ACCEPTED`] programs were accepted (it must not pass by
+//! rejecting everything). `PLATFORM_SOUNDNESS_SEED` picks another seed,
+//! `PLATFORM_SOUNDNESS_PROGRAMS` another count.
+
+use std::sync::Arc;
+
+use apiary::context::{ContextBuffer, ContextKind};
+use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
+use apiary_vm::linux::{self, LinuxOptions};
+use apiary_vm::maps::{bind, map_type, MapOptions, MapSpec, MapTable};
+use apiary_vm::{
+    asm, Environment, ExecConfig, ExecState, Executable, Interpreter, LoadOptions, Program,
+};
+
+/// Programs generated (the CI slice).
+const PROGRAMS: usize = 20_000;
+/// At least this many must be accepted.
+const MIN_ACCEPTED: usize = 2_000;
+/// Instruction budget per run.
+const BUDGET: u64 = 200_000;
+
+/// xorshift64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// The `.rodata` string map's bytes: "abcdefg\0" then 8 bytes without a NUL.
+const RODATA: &[u8; 16] = b"abcdefg\0XXXXXXXX";
+
+fn specs() -> Vec<MapSpec> {
+    vec![
+        MapSpec::new("array", map_type::ARRAY, 4, 16, 4),
+        MapSpec::new("hash", map_type::HASH, 4, 8, 8),
+        MapSpec::new("ring", map_type::RINGBUF, 0, 0, 4096),
+        MapSpec::new(".rodata", map_type::ARRAY, 4, 16, 1)
+            .with_initial(RODATA.to_vec())
+            .read_only(),
+    ]
+}
+
+fn infos() -> Vec<MapInfo> {
+    specs()
+        .iter()
+        .map(|s| MapInfo {
+            map_type: s.map_type,
+            key_size: s.key_size,
+            value_size: s.value_size,
+            max_entries: s.max_entries,
+            flags: s.flags,
+            readonly: s.read_only,
+            last_nul: s
+                .read_only
+                .then(|| s.initial.iter().rposition(|&b| b == 0).map(|i| i as u32))
+                .flatten(),
+        })
+        .collect()
+}
+
+/// A program type under test.
+#[derive(Clone, Copy)]
+struct Kind {
+    ty: ProgramType,
+    ctx: ContextKind,
+    data: u32,
+    end: u32,
+    xdp: bool,
+}
+
+const VALUE: [u32; 2] = [16, 8];
+
+/// A packet access `size` bytes at `off` through r6, loaded or stored.
+fn access(g: &mut Rng, base: &str, off: i64) -> String {
+    let (sfx, n) = g.pick(&[("b", 1), ("h", 2), ("w", 4), ("dw", 8)]);
+    let off = off - if g.chance(70) { n } else { 0 };
+    if g.chance(50) {
+        format!("ldx{sfx} %r0, [{base}{off:+}]\n")
+    } else {
+        format!("st{sfx} [{base}{off:+}], 1\n")
+    }
+}
+
+/// Reload of r6 = data, r7 = data_end (most of the time: otherwise whatever they hold).
+fn reload(g: &mut Rng, k: Kind) -> String {
+    if g.chance(85) {
+        format!("ldxw %r6, [%r9+{}]\nldxw %r7, [%r9+{}]\n", k.data, k.end)
+    } else {
+        String::new()
+    }
+}
+
+/// A bound check of `K` bytes through r6 and an access near `K`.
+fn packet_segment(g: &mut Rng, k: Kind, n: usize, reload_first: bool) -> String {
+    let bound = g.pick(&[1i64, 2, 8, 14, 20, 34, 40]);
+    let off = bound + g.pick(&[0i64, 0, 0, 1, -1]);
+    let mut t = if reload_first {
+        reload(g, k)
+    } else {
+        String::new()
+    };
+    t.push_str(&format!(
+        "mov %r2, %r6\nadd %r2, {bound}\njgt %r2, %r7, p{n}\n{}p{n}:\n",
+        access(g, "%r6", off)
+    ));
+    t
+}
+
+/// Six tests of bits of r8, each zeroing one of r0-r5 or not (clobbered: r0-r5): 64 paths of
+/// different register types, more than the verifier keeps apart, so the states are joined.
+fn fork(g: &mut Rng) -> String {
+    if g.chance(50) {
+        return String::new();
+    }
+    (0..6)
+        .map(|i| format!("jset %r8, {}, +1\nmov %r{i}, 0\n", 1 << (i + 1)))
+        .collect()
+}
+
+/// A lookup in the array or hash map with a key, a null check (usually) and an access.
+fn lookup_segment(g: &mut Rng, n: usize) -> String {
+    let m = g.below(2) as usize;
+    let key = if g.chance(30) {
+        "stxw [%r10-4], %r8\n".to_string()
+    } else {
+        format!("stw [%r10-4], {}\n", g.pick(&[0, 1, 3, 4]))
+    };
+    let check = if g.chance(90) {
+        format!("jeq %r0, 0, l{n}\n")
+    } else {
+        String::new()
+    };
+    let var = if g.chance(25) {
+        format!(
+            "mov %r3, %r8\nand %r3, {}\nadd %r0, %r3\n",
+            g.pick(&[1, 3, 7, 8, 15])
+        )
+    } else {
+        String::new()
+    };
+    let off = i64::from(VALUE[m]) + g.pick(&[0i64, 0, 1, -8, -15]);
+    if g.chance(25) {
+        // The result copied, the copy zeroed on one path, paths joined, the copy tested, the
+        // original used: as a pointer where the copy is not null, as a number (0, if the test
+        // told) where it is.
+        let test = g.pick(&["%r7", "%r6"]);
+        let f = fork(g);
+        return format!(
+            "{key}lddw %r1, map_idx {m}\nmov %r2, %r10\nadd %r2, -4\ncall 1\nmov %r6, %r0\nmov %r7, %r0\njset %r8, 1, +1\nmov %r7, 0\n{f}jeq {test}, 0, z{n}\nmov %r0, %r6\n{}ja l{n}\nz{n}:\nstdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nadd %r1, %r6\nstb [%r1+0], 1\nl{n}:\n",
+            access(g, "%r0", off)
+        );
+    }
+    format!(
+        "{key}lddw %r1, map_idx {m}\nmov %r2, %r10\nadd %r2, -4\ncall 1\n{check}{var}{}l{n}:\n",
+        access(g, "%r0", off)
+    )
+}
+
+/// A ring-buffer record in r6: written, maybe handed to a callback or spilled at a variable
+/// offset, then submitted or discarded (or not, or twice).
+fn ringbuf_segment(g: &mut Rng, n: usize, cbs: &mut String) -> String {
+    let size = g.pick(&[8i64, 16]);
+    let mut t =
+        format!("lddw %r1, map_idx 2\nmov %r2, {size}\nmov %r3, 0\ncall 131\nmov %r6, %r0\n");
+    let checked = g.chance(90);
+    if checked {
+        t.push_str(&format!("jeq %r6, 0, rb{n}\n"));
+    }
+    let off = size + g.pick(&[-8i64, -8, -7, 0]);
+    if checked || g.chance(20) {
+        t.push_str(&format!("stdw [%r6{off:+}], 7\n"));
+    }
+    match g.below(6) {
+        0 => {
+            // A callback receives the record and submits it, writes it, or does nothing.
+            let body = g.pick(&[
+                "mov %r1, %r2\nmov %r2, 0\ncall 132\n",
+                "stdw [%r2+0], 3\n",
+                "jne %r1, 1, +3\nmov %r1, %r2\nmov %r2, 0\ncall 133\n",
+                "",
+            ]);
+            t.push_str(&format!(
+                "mov %r1, {}\nlddw %r2, code_addr rcb{n}\nmov %r3, %r6\nmov %r4, 0\ncall 181\n",
+                g.pick(&[1, 2])
+            ));
+            cbs.push_str(&format!("rcb{n}:\n{body}mov %r0, 0\nexit\n"));
+        }
+        1 => {
+            // Spilled at a variable (aligned) offset, a slot reloaded and tested.
+            let slot = g.pick(&["-16", "-8"]);
+            let use_copy = g.chance(50);
+            t.push_str(&format!(
+                "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r3, %r8\nand %r3, 8\nmov %r4, %r10\nadd %r4, -16\nadd %r4, %r3\nstxdw [%r4+0], %r6\nldxdw %r5, [%r10{slot}]\njeq %r5, 0, rb{n}\n"
+            ));
+            if use_copy {
+                t.push_str("mov %r6, %r5\n");
+            }
+        }
+        2 => {
+            // A copy zeroed on one path, the paths maybe joined.
+            let f = fork(g);
+            t.push_str(&format!(
+                "mov %r7, %r6\njset %r8, 1, +1\nmov %r7, 0\n{f}jeq %r7, 0, rb{n}\nmov %r6, %r7\n"
+            ));
+        }
+        3 => {
+            // Handed to a callback through a stack slot of the caller.
+            let body = g.pick(&[
+                "ldxdw %r1, [%r2+0]\nmov %r2, 0\ncall 132\n",
+                "ldxdw %r1, [%r2+0]\nstdw [%r1+0], 5\n",
+                "stdw [%r2+0], 0\n",
+            ]);
+            t.push_str(&format!(
+                "stxdw [%r10-24], %r6\nmov %r1, 1\nlddw %r2, code_addr rcb{n}\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\ncall 181\n"
+            ));
+            if g.chance(50) {
+                t.push_str("ldxdw %r6, [%r10-24]\n");
+            }
+            cbs.push_str(&format!("rcb{n}:\n{body}mov %r0, 0\nexit\n"));
+        }
+        _ => {}
+    }
+    match g.below(10) {
+        0 => {}
+        1 => t.push_str("mov %r1, %r6\nmov %r2, 0\ncall 132\nmov %r1, %r6\nmov %r2, 0\ncall 133\n"),
+        2 => t.push_str("mov %r1, %r6\nmov %r2, 0\ncall 132\nstdw [%r6+0], 1\n"),
+        3..=6 => t.push_str("mov %r1, %r6\nmov %r2, 0\ncall 132\n"),
+        _ => t.push_str("mov %r1, %r6\nmov %r2, 0\ncall 133\n"),
+    }
+    t.push_str(&format!("rb{n}:\n"));
+    t
+}
+
+/// A helper that moves the packet (xdp) or may (tc: `skb_store_bytes`), with the context in
+/// `ctx`; in a callback, `ctx` is its context argument.
+fn mover(g: &mut Rng, k: Kind, ctx: &str) -> String {
+    if k.xdp {
+        let (id, delta) = g.pick(&[(44, 8), (44, -8), (65, -4), (65, 4), (65, -60)]);
+        format!("mov %r1, {ctx}\nmov %r2, {delta}\ncall {id}\n")
+    } else {
+        format!(
+            "mov %r1, {ctx}\nstdw [%r10-8], 0\nmov %r3, %r10\nadd %r3, -8\nmov %r2, 0\nmov %r4, 1\nmov %r5, 0\ncall 9\n"
+        )
+    }
+}
+
+/// A callback (`bpf_loop` or `bpf_for_each_map_elem` over the array) that may move the
+/// packet, then a packet access through r6/r7 as they were (stale) or reloaded.
+fn callback_segment(g: &mut Rng, k: Kind, n: usize, cbs: &mut String) -> String {
+    let each = g.chance(35);
+    let ctx_reg = if each { "%r4" } else { "%r2" };
+    let body = match g.below(6) {
+        0 | 1 => mover(g, k, ctx_reg),
+        4 => {
+            // A nested bpf_loop whose callback moves the packet.
+            let inner = mover(g, k, "%r2");
+            cbs.push_str(&format!("icb{n}:\n{inner}mov %r0, 0\nexit\n"));
+            format!(
+                "mov %r3, {ctx_reg}\nmov %r1, 2\nlddw %r2, code_addr icb{n}\nmov %r4, 0\ncall 181\n"
+            )
+        }
+        5 => {
+            // A local function that moves the packet.
+            let inner = mover(g, k, "%r1");
+            cbs.push_str(&format!("fn{n}:\n{inner}mov %r0, 0\nexit\n"));
+            format!("mov %r1, {ctx_reg}\ncall local fn{n}\n")
+        }
+        2 => format!(
+            "{}jne %r1, 1, +{}\n{}",
+            if each { "ldxw %r1, [%r2+0]\n" } else { "" },
+            if k.xdp { 3 } else { 8 },
+            mover(g, k, ctx_reg)
+        ),
+        _ => String::new(),
+    };
+    cbs.push_str(&format!("cb{n}:\n{body}mov %r0, 0\nexit\n"));
+    let mut t = reload(g, k);
+    t.push_str(&format!("mov %r2, %r6\nadd %r2, 14\njgt %r2, %r7, c{n}\n"));
+    if each {
+        t.push_str(&format!(
+            "lddw %r1, map_idx 0\nlddw %r2, code_addr cb{n}\nmov %r3, %r9\nmov %r4, 0\ncall 164\n"
+        ));
+    } else {
+        t.push_str(&format!(
+            "mov %r1, {}\nlddw %r2, code_addr cb{n}\nmov %r3, %r9\nmov %r4, 0\ncall 181\n",
+            g.pick(&[1, 2, 4])
+        ));
+    }
+    if g.chance(60) {
+        t.push_str(&format!(
+            "ldxw %r6, [%r9+{}]\nldxw %r7, [%r9+{}]\n",
+            k.data, k.end
+        ));
+    }
+    t.push_str(&packet_segment(g, k, 1000 + n, false));
+    t.push_str(&format!("c{n}:\n"));
+    t
+}
+
+/// `bpf_csum_diff` with NULL or stack buffers and sizes (0 with NULL, or not), or the context.
+fn csum_segment(g: &mut Rng) -> String {
+    let from = g.pick(&["mov %r1, 0", "mov %r1, %r10\nadd %r1, -16", "mov %r1, %r9"]);
+    let to = g.pick(&["mov %r3, 0", "mov %r3, %r10\nadd %r3, -8"]);
+    let n = g.pick(&[0, 4, 8]);
+    let m = g.pick(&[0, 4, 8]);
+    format!(
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\n{from}\nmov %r2, {n}\n{to}\nmov %r4, {m}\nmov %r5, 0\ncall 28\n"
+    )
+}
+
+/// `bpf_map_update_elem` of the hash map with a value from the stack, the context or the
+/// packet.
+fn update_segment(g: &mut Rng, n: usize) -> String {
+    let value = g.pick(&[
+        "mov %r3, %r10\nadd %r3, -16",
+        "mov %r3, %r9",
+        "mov %r3, %r6\nmov %r5, %r6\nadd %r5, 8\njgt %r5, %r7, PLACE",
+    ]);
+    let value = value.replace("PLACE", &format!("u{n}"));
+    format!(
+        "stdw [%r10-16], 0\nstw [%r10-4], 1\n{value}\nlddw %r1, map_idx 1\nmov %r2, %r10\nadd %r2, -4\nmov %r4, 0\ncall 2\nu{n}:\n"
+    )
+}
+
+/// `bpf_strncmp(stack, 8, <string>)`: in the `.rodata` value at a constant offset, or on the
+/// stack.
+fn strncmp_segment(g: &mut Rng) -> String {
+    let s2 = if g.chance(80) {
+        format!("lddw %r3, map_idx_value 3, {}", g.pick(&[0, 4, 7, 8, 15]))
+    } else {
+        "mov %r3, %r10\nadd %r3, -8".to_string()
+    };
+    format!(
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\n{s2}\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 8\ncall 182\n"
+    )
+}
+
+/// A hash value looked up, its key deleted, the old pointer written (the slab keeps it); or a
+/// lookup keyed by packet bytes (checked, or not).
+fn map_misc_segment(g: &mut Rng, k: Kind, n: usize) -> String {
+    if g.chance(50) {
+        format!(
+            "stw [%r10-4], {}\nlddw %r1, map_idx 1\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, m{n}\nmov %r6, %r0\nlddw %r1, map_idx 1\nmov %r2, %r10\nadd %r2, -4\ncall 3\nstdw [%r6+0], 9\nm{n}:\n",
+            g.pick(&[0, 1])
+        )
+    } else {
+        let bound = g.pick(&[4, 3, 8]);
+        format!(
+            "{}mov %r2, %r6\nadd %r2, {bound}\njgt %r2, %r7, m{n}\nlddw %r1, map_idx {}\nmov %r2, %r6\ncall 1\nm{n}:\n",
+            reload(g, k),
+            g.pick(&[0, 1])
+        )
+    }
+}
+
+/// A packet pointer spilled at a constant offset, the packet maybe moved, the spill reloaded
+/// and used; or (xdp) the metadata grown and accessed.
+fn spill_segment(g: &mut Rng, k: Kind, n: usize) -> String {
+    if k.xdp && g.chance(40) {
+        let delta = g.pick(&[-4, -8, 4]);
+        let need = g.pick(&[4, 8, 9]);
+        return format!(
+            "mov %r1, %r9\nmov %r2, {delta}\ncall 54\nldxw %r6, [%r9+0]\nldxw %r5, [%r9+8]\nmov %r2, %r5\nadd %r2, {need}\njgt %r2, %r6, s{n}\nldxw %r0, [%r5+{}]\ns{n}:\n",
+            need - 4
+        );
+    }
+    let mut t = reload(g, k);
+    t.push_str(&format!(
+        "mov %r2, %r6\nadd %r2, 14\njgt %r2, %r7, s{n}\nstxdw [%r10-32], %r6\n"
+    ));
+    if g.chance(50) {
+        t.push_str(&mover(g, k, "%r9"));
+    }
+    let off = g.pick(&[13, 12, 14]);
+    t.push_str(&format!(
+        "ldxdw %r3, [%r10-32]\nldxb %r0, [%r3+{off}]\ns{n}:\n"
+    ));
+    t
+}
+
+fn generate(g: &mut Rng, k: Kind) -> String {
+    let mut t = format!(
+        "mov %r9, %r1\nldxw %r6, [%r9+{}]\nldxw %r7, [%r9+{}]\nmov %r8, 0\nmov %r2, %r6\nadd %r2, 1\njgt %r2, %r7, +1\nldxb %r8, [%r6+0]\n",
+        k.data, k.end
+    );
+    let mut cbs = String::new();
+    for n in 0..1 + g.below(4) as usize {
+        let seg = match g.below(12) {
+            10 => map_misc_segment(g, k, n),
+            11 => spill_segment(g, k, n),
+            0 | 1 => packet_segment(g, k, n, true),
+            2 => lookup_segment(g, n),
+            3 | 4 => ringbuf_segment(g, n, &mut cbs),
+            5 | 6 => callback_segment(g, k, n, &mut cbs),
+            7 => {
+                let mut s = mover(g, k, "%r9");
+                let again = g.chance(70);
+                s.push_str(&packet_segment(g, k, 2000 + n, again));
+                s
+            }
+            8 => {
+                if g.chance(50) {
+                    csum_segment(g)
+                } else {
+                    strncmp_segment(g)
+                }
+            }
+            9 => {
+                let mut s = reload(g, k);
+                s.push_str(&update_segment(g, n));
+                s
+            }
+            _ => unreachable!(),
+        };
+        t.push_str(&seg);
+    }
+    t.push_str(&format!("mov %r0, {}\nexit\n{cbs}", g.below(3)));
+    t
+}
+
+/// What one run leaves.
+#[derive(Debug, PartialEq, Eq)]
+struct RunResult {
+    /// r0, or the fault.
+    r0: Result<u64, String>,
+    instructions: Option<u64>,
+    /// The packet afterwards.
+    packet: Vec<u8>,
+    /// Ring-buffer bytes not consumable after the run (a reservation left outstanding).
+    outstanding: u64,
+    /// The array map's values.
+    array: Vec<u8>,
+}
+
+/// The engines compared.
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Interp,
+    Jit,
+}
+
+/// One engine's world: maps, packet buffer, environment, prepared program.
+struct World {
+    table: Arc<MapTable>,
+    buffer: ContextBuffer,
+    exe: Box<dyn Executable>,
+    state: ExecState,
+}
+
+impl World {
+    fn new(program: &Program, engine: Engine, facts: Option<&apiary_vm::Facts>) -> Option<Self> {
+        let table = Arc::new(MapTable::from_specs(&specs(), MapOptions::default()).ok()?);
+        let bound = bind(program, &table).ok()?;
+        let buffer = ContextBuffer::new().expect("memory below 4 GiB");
+        let mut regions = table.regions();
+        regions.extend(buffer.packet_region());
+        let env = Environment {
+            helpers: Arc::new(linux::helpers(&table, &LinuxOptions::default())),
+            regions: Arc::from(regions),
+            config: ExecConfig {
+                budget: Some(BUDGET),
+            },
+        };
+        let program = Arc::new(bound.program);
+        let exe: Box<dyn Executable> = match (engine, facts) {
+            (Engine::Interp, None) => Box::new(Interpreter::new(program, &env).ok()?),
+            (Engine::Interp, Some(f)) => {
+                // SAFETY: `facts` come from the verifier run on this program (bound to this
+                // table, which changes no instruction count) for this program type and these
+                // maps; `env` holds this world's maps and packet region, and every run below
+                // gets this world's context over a packet placed by its buffer.
+                let exe = unsafe { Interpreter::with_facts(program, &env, f) };
+                Box::new(exe.ok()?)
+            }
+            (Engine::Jit, None) => Box::new(apiary_jit::Jit::new(program, &env).ok()?),
+            (Engine::Jit, Some(f)) => {
+                // SAFETY: as for the interpreter above.
+                let exe = unsafe { apiary_jit::Jit::with_facts(program, &env, f) };
+                Box::new(exe.ok()?)
+            }
+        };
+        Some(Self {
+            table,
+            buffer,
+            exe,
+            state: ExecState::new(),
+        })
+    }
+
+    /// Runs on `packet`.
+    fn run(&mut self, ctx: ContextKind, packet: &[u8]) -> RunResult {
+        let (len, place) = self
+            .buffer
+            .prepare(ctx, packet, &mut self.state)
+            .expect("packet fits");
+        let out = self.exe.run(&mut self.state, self.buffer.context(len));
+        let data = place
+            .map(|p| self.buffer.packet(p, &self.state))
+            .unwrap_or_default();
+        self.buffer.finish(&mut self.state);
+        let ring = self.table.ringbuf(2).expect("ring buffer");
+        let _ = ring.drain();
+        let outstanding = ring.query(0);
+        let mut array = Vec::new();
+        for key in 0u32..4 {
+            if let Ok(Some(v)) = self.table.lookup(0, &key.to_le_bytes()) {
+                array.extend(v);
+            }
+        }
+        RunResult {
+            r0: out.result.map_err(|f| format!("{f:?}")),
+            instructions: out.instructions,
+            packet: data,
+            outstanding,
+            array,
+        }
+    }
+}
+
+fn packets(g: &mut Rng) -> Vec<Vec<u8>> {
+    let mut lens = vec![14usize, 15, 34, 35, 41, 60];
+    lens.push(14 + g.below(80) as usize);
+    lens.into_iter()
+        .map(|n| (0..n).map(|_| g.next() as u8).collect())
+        .collect()
+}
+
+#[test]
+fn accepted_platform_programs_run_safely_and_alike() {
+    let seed: u64 = std::env::var("PLATFORM_SOUNDNESS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1313_5eed);
+    let programs: usize = std::env::var("PLATFORM_SOUNDNESS_PROGRAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(PROGRAMS);
+    let kinds = [
+        Kind {
+            ty: ProgramType::xdp(),
+            ctx: ContextKind::Xdp,
+            data: 0,
+            end: 4,
+            xdp: true,
+        },
+        Kind {
+            ty: ProgramType::sched_cls(),
+            ctx: ContextKind::SkBuff { l2: true },
+            data: 76,
+            end: 80,
+            xdp: false,
+        },
+        Kind {
+            ty: ProgramType::socket_filter(),
+            ctx: ContextKind::SkBuff { l2: false },
+            data: 76,
+            end: 80,
+            xdp: false,
+        },
+    ];
+    let maps = infos();
+    let platform = Platform::linux();
+    let mut g = Rng(seed | 1);
+    let (mut accepted, mut runs) = (0usize, 0usize);
+    let mut findings = Vec::new();
+    for i in 0..programs {
+        let k = kinds[i % kinds.len()];
+        let text = generate(&mut g, k);
+        let insns = asm::assemble(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let Ok(program) = Program::new(insns, &LoadOptions::all()) else {
+            continue;
+        };
+        let Ok(verified) = verify(&program, &platform, &k.ty, &maps) else {
+            continue;
+        };
+        accepted += 1;
+        let worlds = [
+            World::new(&program, Engine::Interp, None),
+            World::new(&program, Engine::Interp, Some(&verified.facts)),
+            World::new(&program, Engine::Jit, Some(&verified.facts)),
+        ];
+        let [Some(mut checked), Some(mut fast), Some(mut jit)] = worlds else {
+            findings.push(format!(
+                "program {i} ({}): engines refuse it\n{text}",
+                k.ty.name
+            ));
+            continue;
+        };
+        for p in packets(&mut g) {
+            runs += 1;
+            // The checked run first: a program it shows unsound is not run unchecked (a wrong
+            // fact could write host memory and end the test process without a report).
+            let a = checked.run(k.ctx, &p);
+            let what = if let Err(f) = &a.r0 {
+                Some(format!("checked run faults: {f}"))
+            } else if a.outstanding != 0 {
+                Some(format!("{} ring-buffer bytes outstanding", a.outstanding))
+            } else {
+                let b = fast.run(k.ctx, &p);
+                let c = jit.run(k.ctx, &p);
+                if a != b {
+                    Some(format!(
+                        "verified interpreter differs: checked {a:?}, verified {b:?}"
+                    ))
+                } else if (&a.r0, &a.packet, a.outstanding, &a.array)
+                    != (&c.r0, &c.packet, c.outstanding, &c.array)
+                {
+                    Some(format!("verified JIT differs: checked {a:?}, JIT {c:?}"))
+                } else {
+                    None
+                }
+            };
+            if let Some(w) = what {
+                findings.push(format!(
+                    "program {i} ({}), packet of {} bytes: {w}\n{text}",
+                    k.ty.name,
+                    p.len()
+                ));
+                break;
+            }
+        }
+        if findings.len() >= 5 {
+            break;
+        }
+    }
+    println!("{programs} programs, {accepted} accepted, {runs} runs");
+    assert!(findings.is_empty(), "{}", findings.join("\n\n"));
+    assert!(
+        accepted >= MIN_ACCEPTED.min(programs / 10),
+        "only {accepted} of {programs} programs accepted"
+    );
+}

@@ -118,21 +118,15 @@ impl ContextKind {
         }
     }
 
-    /// The context for a command-line type name (`mem`, `xdp`, `socket_filter`, `sched_cls`,
-    /// `kprobe`, `tracepoint`, `raw_tracepoint`, `perf_event`).
+    /// The context for a command-line type name: `mem`, or a Linux type as
+    /// [`crate::platform::program_type_named`] reads it (the same names `apiary verify`
+    /// takes).
     #[must_use]
     pub fn named(name: &str) -> Option<Self> {
-        Some(match name {
-            "mem" => ContextKind::Mem,
-            "xdp" => ContextKind::Xdp,
-            "socket" | "socket_filter" => ContextKind::SkBuff { l2: false },
-            "tc" | "sched_cls" | "classifier" => ContextKind::SkBuff { l2: true },
-            "kprobe" => ContextKind::Struct { size: 168 },
-            "tracepoint" => ContextKind::Struct { size: 4096 },
-            "raw_tracepoint" => ContextKind::Struct { size: 96 },
-            "perf_event" => ContextKind::Struct { size: 184 },
-            _ => return None,
-        })
+        if name == "mem" {
+            return Some(ContextKind::Mem);
+        }
+        SectionType::named(name).map(Self::for_section_type)
     }
 
     /// The verifier's program type for a program of type `section` run with this context:

@@ -26,7 +26,7 @@ use apiary_elf::{
     ElfError, Kconfig, MapDef, MapKind as DefKind, Object, ParseOptions, ProgramSection,
 };
 use apiary_verifier::platform::CtxKind;
-use apiary_verifier::{verify, MapInfo, Platform, ProgramType, Rejection, Verified};
+use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::instruction::{Instruction, Lddw};
 use apiary_vm::linux::{self, LinuxOptions};
 use apiary_vm::maps::{
@@ -39,7 +39,7 @@ use apiary_vm::{
 use thiserror::Error;
 
 use crate::context::{struct_context, ContextBuffer, ContextError, ContextKind};
-use crate::platform::map_infos;
+use crate::platform::{inner_maps, map_infos};
 use crate::verified_mode;
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
@@ -427,7 +427,7 @@ impl LoadedObject {
         };
         let mut set = ProgramSet::default();
         let mut entries = Vec::with_capacity(object.programs.len());
-        let infos = map_infos(&object);
+        let infos = ObjectMaps::of(&object);
         for p in &object.programs {
             let context = context_of(p);
             let mut entry = ProgramEntry {
@@ -648,7 +648,7 @@ impl LoadedObject {
             &self.load,
             &ty,
             &Platform::linux(),
-            &map_infos(&self.object),
+            &ObjectMaps::of(&self.object),
         ))
     }
 
@@ -983,13 +983,42 @@ fn proven_accesses(program: &Program, facts: &Facts) -> (usize, usize) {
         })
 }
 
+/// The verifier's view of an object's maps: each map, and the maps its maps of maps hold
+/// (without the latter a lookup through a map of maps is rejected). Loads in verified mode,
+/// [`LoadedObject::verify`] and `apiary verify` all verify against both.
+struct ObjectMaps {
+    maps: Vec<MapInfo>,
+    options: Options,
+}
+
+impl ObjectMaps {
+    fn of(object: &Object) -> Self {
+        Self {
+            maps: map_infos(object),
+            options: Options {
+                inner_maps: inner_maps(object),
+                ..Options::default()
+            },
+        }
+    }
+
+    fn verify(
+        &self,
+        program: &Program,
+        platform: &Platform,
+        ty: &ProgramType,
+    ) -> Result<Verified, Rejection> {
+        verify_with(program, platform, ty, &self.maps, &self.options).0
+    }
+}
+
 /// Verifies one program section as `ty`.
 fn verify_section(
     section: &ProgramSection,
     load: &LoadOptions,
     ty: &ProgramType,
     platform: &Platform,
-    maps: &[MapInfo],
+    maps: &ObjectMaps,
 ) -> Result<Verified, VerifyFailure> {
     if let Some(source) = &section.link_error {
         return Err(VerifyFailure::Link {
@@ -998,7 +1027,8 @@ fn verify_section(
     }
     let program = Program::new(section.insns.clone(), load)
         .map_err(|source| VerifyFailure::Load { source })?;
-    verify(&program, platform, ty, maps).map_err(|rejection| VerifyFailure::Rejected { rejection })
+    maps.verify(&program, platform, ty)
+        .map_err(|rejection| VerifyFailure::Rejected { rejection })
 }
 
 /// Verified mode: verifies `program` as `ty` (the type of `context`), after checking that the
@@ -1008,7 +1038,7 @@ fn verify_for_context(
     ty: &ProgramType,
     context: ContextKind,
     platform: &Platform,
-    maps: &[MapInfo],
+    maps: &ObjectMaps,
 ) -> Result<Verified, ProgramError> {
     if let (CtxKind::Struct(layout), ContextKind::Struct { size }) = (ty.ctx, context) {
         if usize::try_from(layout.size).map_or(true, |needs| size < needs) {
@@ -1019,9 +1049,10 @@ fn verify_for_context(
             });
         }
     }
-    verify(program, platform, ty, maps).map_err(|rejection| ProgramError::Rejected {
-        failure: Box::new(VerifyFailure::Rejected { rejection }),
-    })
+    maps.verify(program, platform, ty)
+        .map_err(|rejection| ProgramError::Rejected {
+            failure: Box::new(VerifyFailure::Rejected { rejection }),
+        })
 }
 
 fn prepare_one(

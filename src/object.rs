@@ -138,7 +138,7 @@ impl ObjectOptions {
 pub enum ProgramError {
     /// The program uses a symbol that cannot be linked (the object's other programs load).
     #[error("link: {source}")]
-    Link { source: ElfError },
+    Link { source: Box<ElfError> },
     /// The relocated slots fail the load-time checks.
     #[error("load: {source}")]
     Load { source: LoadError },
@@ -440,7 +440,7 @@ impl LoadedObject {
             };
             if let Some(source) = &p.link_error {
                 entry.prepared = Err(ProgramError::Link {
-                    source: source.clone(),
+                    source: Box::new(source.clone()),
                 });
                 entries.push(entry);
                 continue;
@@ -925,7 +925,7 @@ impl LoadedObject {
 pub enum VerifyFailure {
     /// The program uses a symbol that cannot be linked.
     #[error("link: {source}")]
-    Link { source: ElfError },
+    Link { source: Box<ElfError> },
     /// The slots fail the load-time checks.
     #[error("{source}")]
     Load { source: LoadError },
@@ -1022,7 +1022,7 @@ fn verify_section(
 ) -> Result<Verified, VerifyFailure> {
     if let Some(source) = &section.link_error {
         return Err(VerifyFailure::Link {
-            source: source.clone(),
+            source: Box::new(source.clone()),
         });
     }
     let program = Program::new(section.insns.clone(), load)

@@ -11,6 +11,11 @@
 //! outlives the table, or by [`Region::from_raw`], whose caller promises the same. So every address
 //! that passes [`RegionTable::check`] points into live memory of at least `len` bytes that no Rust
 //! reference reads or writes for the duration of the run.
+//!
+//! Region memory is *guest memory*: map regions are shared by every run of every thread, so
+//! the host side (the interpreter's loads and stores, helpers through
+//! [`crate::HelperContext`], maps) accesses it only with the racy-tolerant atomic accesses of
+//! [`crate::racy`], never through references or non-atomic accesses.
 
 use std::cell::Cell;
 

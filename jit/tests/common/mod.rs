@@ -197,14 +197,14 @@ pub fn helpers() -> HelperTable {
     });
     // Sums r2 bytes at r1.
     t.register(H_SUM, "sum", |ctx, a| {
-        let bytes = ctx.read(a[0], a[1] & 0xff)?;
+        let bytes = ctx.read_vec(a[0], a[1] & 0xff)?;
         Ok(bytes.iter().map(|&b| u64::from(b)).sum())
     });
     // Fills r2 bytes at r1 with r3.
     t.register(H_FILL, "fill", |ctx, a| {
-        let bytes = ctx.write(a[0], a[1] & 0xff)?;
-        bytes.fill(a[2] as u8);
-        Ok(bytes.len() as u64)
+        let len = a[1] & 0xff;
+        ctx.fill(a[0], len, a[2] as u8)?;
+        Ok(len)
     });
     t
 }

@@ -189,6 +189,7 @@ fn table() -> Arc<MapTable> {
     let options = MapOptions {
         nr_slots: THREADS,
         perf_ring_bytes: 4096,
+        ..MapOptions::default()
     };
     let table = MapTable::from_specs(&specs, options).expect("maps");
     table

@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn copies_zeroes_and_atomics() {
-        let m = MapMemory::zeroed(20);
+        let m = MapMemory::zeroed(20).expect("20 bytes");
         assert_eq!(m.len(), 20);
         assert_eq!(m.to_vec(0, 20), vec![0; 20]);
         m.write(3, &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "outside")]
     fn out_of_bounds_copies_panic() {
-        let m = MapMemory::zeroed(8);
+        let m = MapMemory::zeroed(8).expect("8 bytes");
         m.write(5, &[0; 4]);
     }
 
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn shared_between_threads() {
         let rounds: u64 = if cfg!(miri) { 10 } else { 10_000 };
-        let m = MapMemory::zeroed(64);
+        let m = MapMemory::zeroed(64).expect("64 bytes");
         std::thread::scope(|s| {
             for t in 0..3u8 {
                 let m = &m;

@@ -5,7 +5,9 @@
 //! from here: what makes a map read-only for programs is decided once.
 
 use apiary_elf::maps::BPF_F_RDONLY_PROG;
+use apiary_elf::ProgramType as LinuxType;
 use apiary_elf::{MapDef, MapKind, Object};
+use apiary_verifier::platform::types::{BPF_SOCK, SK_BUFF, SOCK_OPS, TRACING_ARGS};
 use apiary_verifier::{MapInfo, ProgramType};
 
 /// A map definition as the verifier sees it: `.rodata` sections and maps with
@@ -56,22 +58,84 @@ pub fn inner_maps(object: &Object) -> Vec<(u32, MapInfo)> {
         .collect()
 }
 
-/// A program type by its command-line name.
+/// The verifier's view of a Linux program type (as the ELF loader's section table,
+/// [`apiary_elf::program_type::SECTION_DEFS`], gives it): its context layout, privilege
+/// and helper rules. A section libbpf does not know is `unspec`: the `__sk_buff` context
+/// of tc programs, as iproute2's `tc` and PREVAIL load such sections.
 #[must_use]
-pub fn program_type_named(name: &str) -> Option<ProgramType> {
-    Some(match name {
-        "mem" => ProgramType::mem(None),
-        "xdp" => ProgramType::xdp(),
-        "socket" | "socket_filter" => ProgramType::socket_filter(),
-        "tc" | "sched_cls" | "classifier" => ProgramType::sched_cls(),
-        "kprobe" => ProgramType::kprobe(),
-        "tracepoint" => ProgramType::tracepoint(),
-        "raw_tracepoint" => ProgramType::raw_tracepoint(),
-        "perf_event" => ProgramType::perf_event(),
-        _ => return None,
-    })
+pub const fn type_for_linux(t: LinuxType) -> ProgramType {
+    match t {
+        LinuxType::Unspecified => ProgramType::with_ctx("unspec", SK_BUFF, false, true),
+        LinuxType::SocketFilter => ProgramType::socket_filter(),
+        LinuxType::SchedCls | LinuxType::SchedAct => ProgramType::sched_cls(),
+        LinuxType::Xdp => ProgramType::xdp(),
+        LinuxType::Kprobe => ProgramType::kprobe(),
+        LinuxType::Tracepoint => ProgramType::tracepoint(),
+        LinuxType::RawTracepoint | LinuxType::RawTracepointWritable => {
+            ProgramType::raw_tracepoint()
+        }
+        LinuxType::PerfEvent => ProgramType::perf_event(),
+        LinuxType::CgroupSkb => ProgramType::with_ctx("cgroup_skb", SK_BUFF, false, true),
+        LinuxType::SockOps => ProgramType::with_ctx("sock_ops", SOCK_OPS, false, false),
+        LinuxType::CgroupSock => ProgramType::with_ctx("cgroup_sock", BPF_SOCK, false, false),
+        LinuxType::SkSkb => ProgramType::with_ctx("sk_skb", SK_BUFF, false, false),
+        LinuxType::LwtIn => ProgramType::with_ctx("lwt_in", SK_BUFF, false, false),
+        LinuxType::LwtOut => ProgramType::with_ctx("lwt_out", SK_BUFF, false, false),
+        LinuxType::LwtXmit => ProgramType::with_ctx("lwt_xmit", SK_BUFF, false, false),
+        LinuxType::LwtSeg6local => ProgramType::with_ctx("lwt_seg6local", SK_BUFF, false, false),
+        LinuxType::FlowDissector => ProgramType::with_ctx("flow_dissector", SK_BUFF, false, false),
+        LinuxType::Tracing => ProgramType::with_ctx("tracing", TRACING_ARGS, true, false),
+        LinuxType::Lsm => ProgramType::with_ctx("lsm", TRACING_ARGS, true, false),
+        LinuxType::StructOps => ProgramType::with_ctx("struct_ops", TRACING_ARGS, true, false),
+        LinuxType::Ext => ProgramType::with_ctx("ext", TRACING_ARGS, true, false),
+        LinuxType::SkMsg => ProgramType::without_context("sk_msg"),
+        LinuxType::CgroupDevice => ProgramType::without_context("cgroup_device"),
+        LinuxType::CgroupSockAddr => ProgramType::without_context("cgroup_sock_addr"),
+        LinuxType::LircMode2 => ProgramType::without_context("lirc_mode2"),
+        LinuxType::SkReuseport => ProgramType::without_context("sk_reuseport"),
+        LinuxType::CgroupSysctl => ProgramType::without_context("cgroup_sysctl"),
+        LinuxType::CgroupSockopt => ProgramType::without_context("cgroup_sockopt"),
+        LinuxType::SkLookup => ProgramType::without_context("sk_lookup"),
+        LinuxType::Syscall => ProgramType::without_context("syscall"),
+        LinuxType::Netfilter => ProgramType::without_context("netfilter"),
+    }
 }
 
-/// Names accepted by [`program_type_named`].
-pub const PROGRAM_TYPE_NAMES: &str =
-    "mem, xdp, socket_filter, sched_cls, kprobe, tracepoint, raw_tracepoint, perf_event";
+/// The type of a program in section `section` of object file `path`: as
+/// [`type_for_section`], except that a section libbpf's table does not know, in an
+/// object whose name mentions `xdp`, is an XDP program. This is PREVAIL's rule, by which
+/// the ebpf-samples labels were made (Cilium's `bpf_xdp*.o`: `from-netdev` and its
+/// tail-call sections); a known section name always wins over it.
+#[must_use]
+pub fn type_for_object(path: &str, section: &str) -> ProgramType {
+    let t = type_for_section(section);
+    let file = path.rsplit('/').next().unwrap_or(path);
+    if t.name == "unspec" && file.contains("xdp") {
+        ProgramType::xdp()
+    } else {
+        t
+    }
+}
+
+/// The type a Linux ELF section name implies: [`type_for_linux`] of the ELF
+/// loader's section table entry.
+#[must_use]
+pub fn type_for_section(section: &str) -> ProgramType {
+    type_for_linux(LinuxType::from_section(section))
+}
+
+/// A program type by its command-line name: `mem`, or a Linux type by libbpf's name for it
+/// (`xdp`, `sched_cls`, `tracing`, `lsm`, ...) or by a section name libbpf's table knows
+/// (`tc`, `socket`, `fentry`, `tp_btf`, ...), as [`apiary_elf::ProgramType::named`] reads it.
+#[must_use]
+pub fn program_type_named(name: &str) -> Option<ProgramType> {
+    if name == "mem" {
+        return Some(ProgramType::mem(None));
+    }
+    apiary_elf::ProgramType::named(name).map(type_for_linux)
+}
+
+/// Names accepted by [`program_type_named`] (besides section names).
+pub const PROGRAM_TYPE_NAMES: &str = "mem, xdp, socket_filter, sched_cls, sched_act, kprobe, \
+    tracepoint, raw_tracepoint, perf_event, tracing, lsm, struct_ops, cgroup_skb, cgroup_sock, \
+    sock_ops, sk_skb, lwt_in, lwt_out, lwt_xmit, flow_dissector";

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use apiary_jit::Jit;
 use apiary_verifier::platform::CtxKind;
-use apiary_verifier::{verify, MapInfo, Platform, ProgramType, Rejection, Verified};
+use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::maps::{bind, BindError, MapTable};
 use apiary_vm::{Environment, ExecState, Executable, Facts, Fault, Interpreter, Outcome, Program};
 
@@ -42,7 +42,24 @@ impl VerifiedProgram {
         program_type: &ProgramType,
         maps: &[MapInfo],
     ) -> Result<Self, Box<Rejection>> {
-        let verified = verify(&program, platform, program_type, maps).map_err(Box::new)?;
+        Self::verify_with(program, platform, program_type, maps, &Options::default())
+    }
+
+    /// As [`VerifiedProgram::verify`], with the verifier's options (limits, the maps that maps
+    /// of maps hold).
+    ///
+    /// # Errors
+    /// The verifier's [`Rejection`].
+    pub fn verify_with(
+        program: Arc<Program>,
+        platform: &Platform,
+        program_type: &ProgramType,
+        maps: &[MapInfo],
+        options: &Options,
+    ) -> Result<Self, Box<Rejection>> {
+        let verified = verify_with(&program, platform, program_type, maps, options)
+            .0
+            .map_err(Box::new)?;
         let input_len = match program_type.ctx {
             CtxKind::Mem(len) => len,
             CtxKind::Struct(_) => None,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use apiary::platform::{inner_maps, map_infos};
 use apiary_elf::Object;
-use apiary_verifier::{verify_with, Options, Platform, ProgramType};
+use apiary_verifier::{verify_with, Options, Platform};
 use apiary_vm::{LoadOptions, Program};
 
 /// Floors reached by this verifier (`safe`: 252 of 252; `unknown`: 48 of 54).
@@ -58,7 +58,7 @@ fn ebpf_samples_verdicts() {
                         inner_maps: inner_maps(o),
                         ..Options::default()
                     };
-                    let ptype = ProgramType::for_object(file, section);
+                    let ptype = apiary::platform::type_for_object(file, section);
                     verify_with(&prog, &platform, &ptype, &maps, &options)
                         .0
                         .map(|_| ())

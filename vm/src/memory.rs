@@ -248,6 +248,13 @@ impl ExecState {
         state
     }
 
+    /// Zeroes the stack again, as [`ExecState::new`] leaves it, keeping its address: runs that
+    /// must see the same stack addresses and the same (zero) initial bytes, such as the
+    /// engines' differential tests, reuse one state this way.
+    pub fn clear_stack(&mut self) {
+        self.stack.0.fill(0);
+    }
+
     /// The stack as a region, plus its top (the entry frame's r10).
     #[must_use]
     pub fn stack_region(&mut self) -> Region {

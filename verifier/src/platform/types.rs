@@ -94,14 +94,35 @@ pub const PERF_EVENT: CtxDescriptor = CtxDescriptor {
     writable: &[],
 };
 
-/// `struct bpf_sock_ops` (size 184 is enough for the fields in use; `reply` at 4 and
-/// `sk_txhash` at 116 are writable).
-pub const SOCK_OPS: CtxDescriptor = CtxDescriptor {
-    size: 184,
+/// BTF-typed programs (`tp_btf`, `fentry`/`fexit`, `lsm`, `struct_ops`, `iter`): r1 points to
+/// the traced function's arguments as u64s (at most 12, plus the return value for `fexit`),
+/// read-only.
+pub const TRACING_ARGS: CtxDescriptor = CtxDescriptor {
+    size: 104,
     data: None,
     end: None,
     meta: None,
-    writable: &[(4, 20), (116, 120)],
+    writable: &[],
+};
+
+/// The context of a type apiary does not model: nothing may be read or written through r1.
+pub const NO_CONTEXT: CtxDescriptor = CtxDescriptor {
+    size: 0,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[],
+};
+
+/// `struct bpf_sock_ops` (uapi, 224 bytes through `skb_hwtstamp`): `reply`/`replylong` (4..20)
+/// and `sk_txhash` (164) are writable, as `sock_ops_is_valid_access` allows. The pointer fields
+/// (`sk` 184, `skb_data` 192, `skb_data_end` 200) read as numbers here.
+pub const SOCK_OPS: CtxDescriptor = CtxDescriptor {
+    size: 224,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[(4, 20), (164, 168)],
 };
 
 /// `struct bpf_sock`: readable, some fields writable (bound_dev_if 0, mark 4, priority 8).
@@ -183,49 +204,10 @@ impl ProgramType {
         Self::with_ctx("perf_event", PERF_EVENT, true, false)
     }
 
-    /// The type of a program in section `section` of object file `path`: as
-    /// [`ProgramType::for_section`], except that an unknown section in an object whose name
-    /// mentions `xdp` is an XDP program (Cilium's tail-call sections).
+    /// A type apiary has no context model for: r1 may not be read through, and only the
+    /// helpers every type may call are allowed.
     #[must_use]
-    pub fn for_object(path: &str, section: &str) -> Self {
-        let t = Self::for_section(section);
-        let file = path.rsplit('/').next().unwrap_or(path);
-        if t.name == "unspec" && file.contains("xdp") {
-            Self::xdp()
-        } else {
-            t
-        }
-    }
-
-    /// The type a Linux ELF section name implies (libbpf's prefixes). Unknown sections are
-    /// get the `__sk_buff` context of tc programs (most legacy samples are tc programs) under
-    /// the name `unspec`.
-    #[must_use]
-    pub fn for_section(section: &str) -> Self {
-        let s = section;
-        let has = |p: &str| s.starts_with(p);
-        if has("xdp") {
-            Self::xdp()
-        } else if has("kprobe") || has("kretprobe") || has("uprobe") || has("uretprobe") {
-            Self::kprobe()
-        } else if has("raw_tracepoint") || has("raw_tp") {
-            Self::raw_tracepoint()
-        } else if has("tracepoint") || has("tp/") {
-            Self::tracepoint()
-        } else if has("perf_event") {
-            Self::perf_event()
-        } else if has("socket") || has("filter") {
-            Self::socket_filter()
-        } else if has("sockops") {
-            Self::with_ctx("sock_ops", SOCK_OPS, false, false)
-        } else if has("cgroup/sock") {
-            Self::with_ctx("cgroup_sock", BPF_SOCK, false, false)
-        } else if has("cgroup/skb") {
-            Self::with_ctx("cgroup_skb", SK_BUFF, false, true)
-        } else if has("classifier") || has("action") || has("tc") {
-            Self::sched_cls()
-        } else {
-            Self::with_ctx("unspec", SK_BUFF, false, true)
-        }
+    pub const fn without_context(name: &'static str) -> Self {
+        Self::with_ctx(name, NO_CONTEXT, false, false)
     }
 }

@@ -23,6 +23,7 @@ const BPF_MAP_UPDATE_ELEM: c_long = 2;
 const BPF_MAP_GET_NEXT_KEY: c_long = 4;
 const BPF_PROG_LOAD: c_long = 5;
 const BPF_PROG_TEST_RUN: c_long = 10;
+const BPF_MAP_FREEZE: c_long = 22;
 
 /// `BPF_MAP_TYPE_ARRAY`.
 pub const MAP_TYPE_ARRAY: u32 = 2;
@@ -306,6 +307,20 @@ impl KernelMap {
                 0,
             )
         }
+    }
+
+    /// Freezes the map (`BPF_MAP_FREEZE`): no more writes from user space, so the verifier
+    /// may treat a `BPF_F_RDONLY_PROG` map's bytes as constant (constant strings).
+    ///
+    /// # Errors
+    /// The syscall's errno.
+    pub fn freeze(&self) -> io::Result<()> {
+        let mut attr = MapElemAttr {
+            map_fd: self.fd.as_raw_fd() as u32,
+            ..MapElemAttr::default()
+        };
+        // SAFETY: `BPF_MAP_FREEZE` reads only `map_fd` from the attribute; no pointers.
+        unsafe { bpf(BPF_MAP_FREEZE, &mut attr) }.map(drop)
     }
 
     /// Writes the key after `key` (the first key with `None`) into `next`

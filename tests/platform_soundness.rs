@@ -571,6 +571,9 @@ const RDONLY_PROG: u32 = 1 << 7;
 /// each program apiary accepts loaded with its map references patched to their descriptors.
 struct Kernel {
     maps: Vec<KernelMap>,
+    /// BTF describing functions ([`sys::func_btf`]), for the function information the kernel
+    /// wants with subprograms and callbacks; `None` where it refuses the BTF.
+    btf: Option<std::os::fd::OwnedFd>,
 }
 
 /// What the kernel said of one program.
@@ -578,8 +581,8 @@ enum Opinion {
     /// Not asked: this kernel lacks the program type or a helper the program calls for it.
     Skipped,
     Accepts,
-    /// Rejected: the verifier log's reason line.
-    Rejects(String),
+    /// Rejected: the verifier log's reason line, and the log.
+    Rejects(String, String),
 }
 
 impl Kernel {
@@ -611,7 +614,10 @@ impl Kernel {
             })
             .collect();
         match maps {
-            Ok(maps) => Some(Self { maps }),
+            Ok(maps) => Some(Self {
+                maps,
+                btf: sys::btf_load(&sys::func_btf()).ok(),
+            }),
             Err(e) => {
                 assert!(
                     !apiary_conformance::kernel::required(),
@@ -651,9 +657,33 @@ impl Kernel {
             license: c"GPL",
             name: "apiary_sound",
         };
-        match sys::prog_load(&spec, 1 << 20) {
+        // Functions start at slot 0 and at every target of a local call or a code address.
+        let mut starts = vec![0u32];
+        for (i, slot) in insns.iter().enumerate() {
+            let local_call = slot.op == 0x85 && slot.src == 1;
+            let code_addr = slot.op == apiary_vm::opcode::LDDW
+                && slot.src == apiary_vm::opcode::lddw_src::CODE_ADDR;
+            if local_call || code_addr {
+                starts.push((i as i64 + 1 + i64::from(slot.imm)) as u32);
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let funcs: Vec<sys::FuncInfo> = starts
+            .iter()
+            .map(|&insn_off| sys::FuncInfo {
+                insn_off,
+                type_id: sys::FUNC_TYPE_ID,
+            })
+            .collect();
+        let with = self
+            .btf
+            .as_ref()
+            .filter(|_| funcs.len() > 1)
+            .map(|b| (b, &funcs[..]));
+        match sys::prog_load_with_funcs(&spec, with, 1 << 20) {
             Ok(_) => Opinion::Accepts,
-            Err(f) => Opinion::Rejects(reason(&f.log, &f.error)),
+            Err(f) => Opinion::Rejects(reason(&f.log, &f.error), f.log),
         }
     }
 }
@@ -686,14 +716,59 @@ fn reason(log: &str, error: &std::io::Error) -> String {
     out
 }
 
+/// The slot the kernel's log shows last before its error (the instruction it rejected).
+fn kernel_pc(log: &str) -> Option<usize> {
+    log.lines()
+        .filter_map(|l| {
+            let (pc, rest) = l.split_once(": (")?;
+            let _ = rest;
+            pc.parse().ok()
+        })
+        .last()
+}
+
+/// Packets never exceed this (apiary's largest packet and an XDP frame's tail room), so a path
+/// on which the verifier learned a larger packet size (from `data_end - data` compared with a
+/// constant) is never taken.
+const PACKET_BOUND: u64 = (apiary::context::MAX_PACKET + 4096) as u64;
+
+/// Why apiary may accept a program whose instruction `pc` the kernel rejects, when it is a
+/// matter of precision: apiary proves `pc` unreachable (a pointer difference it knows, such as
+/// `ctx - ctx` = 0, decided a branch), or reaches it only on paths where the packet would be
+/// larger than any packet (`data_end - data`, which apiary relates to the packet size, was
+/// compared with a constant beyond [`PACKET_BOUND`]). `None`: apiary reaches `pc` on a
+/// feasible path (a real difference, to be fixed or listed).
+fn apiary_precision(program: &Program, ty: &ProgramType, pc: usize) -> Option<&'static str> {
+    let (_, log) = apiary_verifier::verify_log(program, &Platform::linux(), ty, &infos());
+    let mut lines = log.lines();
+    while let Some(l) = lines.next() {
+        if l.trim_start().starts_with(&format!("{pc}: ")) {
+            let state = lines.next().unwrap_or("").trim();
+            if state == "unreachable" {
+                return Some("precision: the kernel rejects an instruction apiary proves unreachable (a branch apiary decides from a pointer difference it knows, e.g. ctx - ctx = 0)");
+            }
+            let infeasible = state.split("packet_size>=").skip(1).any(|t| {
+                let n: String = t.chars().take_while(char::is_ascii_digit).collect();
+                n.parse::<u64>().is_ok_and(|n| n > PACKET_BOUND)
+            });
+            return infeasible.then_some("precision: the kernel rejects an instruction apiary reaches only where data_end - data exceeded any packet's size (apiary relates the difference to the packet size; the kernel does not)");
+        }
+    }
+    None
+}
+
 /// Rejections by the kernel of programs apiary accepts that are policy, not safety: (a
 /// fragment of the kernel's generalised reason, why the kernel is stricter). Any other
 /// reason fails the test: it is an unsoundness to fix (and a twin in
 /// `verifier/tests/issue13_soundness.rs`) or a policy to list here.
 const KERNEL_STRICTER: &[(&str, &str)] = &[
     (
-        "missing btf func_info",
-        "loader requirement: the kernel wants BTF for programs with subprograms/callbacks; the test loads raw instructions without BTF",
+        "type=ctx expected=fp",
+        "policy: a callback's context argument (bpf_loop, for_each_map_elem) may be any pointer in apiary, whose type the callback inherits (Frame::cb_ctx); Linux takes the stack or NULL",
+    ),
+    (
+        "type=ringbuf_mem expected=fp",
+        "policy: as above, a ring-buffer record as a callback's context, released or not by the callback (tracked as a reference)",
     ),
     (
         "socket_filter: invalid bpf_context access off=N size=N",
@@ -916,9 +991,18 @@ fn accepted_platform_programs_run_safely_and_alike() {
             match kernel.judge(prog_type, &insns) {
                 Opinion::Skipped => skipped += 1,
                 Opinion::Accepts => compared += 1,
-                Opinion::Rejects(why) => {
+                Opinion::Rejects(why, log) => {
                     compared += 1;
-                    let key = format!("{}: {why}", k.ty.name);
+                    let listed = KERNEL_STRICTER.iter().any(|(m, _)| why.contains(m));
+                    let precision = if listed {
+                        None
+                    } else {
+                        kernel_pc(&log).and_then(|pc| apiary_precision(&program, &k.ty, pc))
+                    };
+                    let key = match precision {
+                        Some(p) => format!("{}: {why} => {p}", k.ty.name),
+                        None => format!("{}: {why}", k.ty.name),
+                    };
                     disagreements.entry(key).or_insert((0, text.clone())).0 += 1;
                 }
             }
@@ -997,12 +1081,16 @@ fn accepted_platform_programs_run_safely_and_alike() {
         println!("kernel: unavailable, {accepted} not compared");
     }
     for (why, (count, example)) in &disagreements {
-        let policy = KERNEL_STRICTER.iter().find(|(m, _)| why.contains(m));
+        let policy = KERNEL_STRICTER
+            .iter()
+            .find(|(m, _)| why.contains(m))
+            .map(|p| p.1);
+        let precision = why.contains(" => precision: ");
         println!(
-            "  {count:6} {why}  [{}]",
-            policy.map_or("NOT LISTED", |p| p.1)
+            "  {count:6} {why}{}",
+            policy.map_or(String::new(), |p| format!("  [{p}]"))
         );
-        if policy.is_none() {
+        if policy.is_none() && !precision {
             findings.push(format!(
                 "the kernel rejects ({why}) {count} programs apiary accepts, a reason not in KERNEL_STRICTER; the first:\n{example}"
             ));
@@ -1013,4 +1101,33 @@ fn accepted_platform_programs_run_safely_and_alike() {
         accepted >= MIN_ACCEPTED.min(programs / 10),
         "only {accepted} of {programs} programs accepted"
     );
+}
+
+/// Triage of one program (`PLATFORM_SOUNDNESS_TEXT`: a file of its assembly,
+/// `PLATFORM_SOUNDNESS_TYPE`: xdp, sched_cls or socket_filter): apiary's verdict and the
+/// kernel's log.
+#[test]
+#[ignore = "triage tool"]
+fn triage_one_program() {
+    let Ok(path) = std::env::var("PLATFORM_SOUNDNESS_TEXT") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).expect("program text");
+    let ty = std::env::var("PLATFORM_SOUNDNESS_TYPE").unwrap_or_else(|_| "xdp".into());
+    let (pt, kt) = match ty.as_str() {
+        "sched_cls" => (ProgramType::sched_cls(), probe::PROG_TYPE_SCHED_CLS),
+        "socket_filter" => (ProgramType::socket_filter(), probe::PROG_TYPE_SOCKET_FILTER),
+        _ => (ProgramType::xdp(), probe::PROG_TYPE_XDP),
+    };
+    let insns = asm::assemble(&text).expect("assembles");
+    let program = Program::new(insns.clone(), &LoadOptions::all()).expect("loads");
+    let (verdict, log) = apiary_verifier::verify_log(&program, &Platform::linux(), &pt, &infos());
+    println!("apiary: {:?}\n{log}", verdict.map(drop));
+    if let Some(kernel) = Kernel::new() {
+        match kernel.judge(kt, &insns) {
+            Opinion::Rejects(why, log) => println!("kernel rejects: {why}\n{log}"),
+            Opinion::Accepts => println!("kernel accepts"),
+            Opinion::Skipped => println!("kernel: type or helper refused here"),
+        }
+    }
 }

@@ -1131,3 +1131,43 @@ fn triage_one_program() {
         }
     }
 }
+
+/// The address-leak oracle sees leaks: programs that put the stack, context or packet
+/// address in r0, a map or the packet are rejected for XDP (unprivileged) and accepted for a
+/// privileged type with XDP's context, where runs in two worlds with their regions elsewhere
+/// give different results.
+#[test]
+fn address_leak_oracle_sees_pointer_leaks() {
+    use apiary_verifier::platform::types::XDP_MD;
+    let privileged = ProgramType::with_ctx("xdp_privileged", XDP_MD, true, false);
+    let leaks = [
+        "mov %r0, %r10\nexit\n",
+        "mov %r0, %r1\nexit\n",
+        "ldxw %r0, [%r1+0]\nexit\n",
+        "mov %r9, %r1\nstw [%r10-4], 0\nlddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, +1\nstxdw [%r0+0], %r10\nmov %r0, 0\nexit\n",
+        "ldxw %r6, [%r1+0]\nldxw %r7, [%r1+4]\nmov %r2, %r6\nadd %r2, 8\njgt %r2, %r7, +1\nstxdw [%r6+0], %r6\nmov %r0, 0\nexit\n",
+        "stxdw [%r10-8], %r10\nlddw %r1, map_idx 2\nmov %r2, %r10\nadd %r2, -8\nmov %r3, 8\nmov %r4, 0\ncall 130\nmov %r0, 0\nexit\n",
+        "stxdw [%r10-8], %r10\nldxw %r0, [%r10-8]\nexit\n",
+    ];
+    let xdp = ProgramType::xdp();
+    for text in leaks {
+        let insns = asm::assemble(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let program = Program::new(insns, &LoadOptions::all()).expect("loads");
+        let platform = Platform::linux();
+        let maps = infos();
+        assert!(
+            verify(&program, &platform, &xdp, &maps).is_err(),
+            "xdp may not leak:\n{text}"
+        );
+        if let Err(e) = verify(&program, &platform, &privileged, &maps) {
+            panic!("a privileged type may leak: {e:?}\n{text}");
+        }
+        let mut here = World::new(&program, Engine::Interp, None, 0).expect("world");
+        let mut there = World::new(&program, Engine::Interp, None, 4104).expect("world");
+        let packet = [7u8; 60];
+        let a = here.run(ContextKind::Xdp, &packet);
+        let b = there.run(ContextKind::Xdp, &packet);
+        assert!(a.r0.is_ok(), "{a:?}\n{text}");
+        assert_ne!(a, b, "the oracle misses a leak:\n{text}");
+    }
+}

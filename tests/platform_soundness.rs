@@ -969,6 +969,8 @@ fn accepted_platform_programs_run_safely_and_alike() {
         Kernel::new()
     };
     let (mut compared, mut skipped) = (0usize, 0usize);
+    // Time verifying, comparing with the kernel and preparing worlds, running.
+    let mut timing = [std::time::Duration::ZERO; 3];
     // Kernel rejections by reason: (count, first program).
     let mut disagreements: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for i in 0..programs {
@@ -978,10 +980,14 @@ fn accepted_platform_programs_run_safely_and_alike() {
         let Ok(program) = Program::new(insns.clone(), &LoadOptions::all()) else {
             continue;
         };
-        let Ok(verified) = verify(&program, &platform, &k.ty, &maps) else {
+        let t0 = std::time::Instant::now();
+        let verdict = verify(&program, &platform, &k.ty, &maps);
+        timing[0] += t0.elapsed();
+        let Ok(verified) = verdict else {
             continue;
         };
         accepted += 1;
+        let t1 = std::time::Instant::now();
         if let Some(kernel) = &kernel {
             let prog_type = match k.ctx {
                 ContextKind::Xdp => probe::PROG_TYPE_XDP,
@@ -1024,6 +1030,8 @@ fn accepted_platform_programs_run_safely_and_alike() {
             ));
             continue;
         };
+        timing[1] += t1.elapsed();
+        let t2 = std::time::Instant::now();
         for p in packets(&mut g) {
             runs += 1;
             // The checked run first: a program it shows unsound is not run unchecked (a wrong
@@ -1061,6 +1069,7 @@ fn accepted_platform_programs_run_safely_and_alike() {
                 break;
             }
         }
+        timing[2] += t2.elapsed();
         if findings.len() >= 5 {
             break;
         }
@@ -1071,7 +1080,10 @@ fn accepted_platform_programs_run_safely_and_alike() {
             );
         }
     }
-    println!("{programs} programs, {accepted} accepted, {runs} runs");
+    println!(
+        "{programs} programs, {accepted} accepted, {runs} runs; time verifying {:?}, kernel and worlds {:?}, running {:?}",
+        timing[0], timing[1], timing[2]
+    );
     if kernel.is_some() {
         let total: usize = disagreements.values().map(|d| d.0).sum();
         println!(

@@ -698,11 +698,12 @@ impl Kernel {
                 type_id: sys::FUNC_TYPE_ID,
             })
             .collect();
-        let with = self
-            .btf
-            .as_ref()
-            .filter(|_| funcs.len() > 1)
-            .map(|b| (b, &funcs[..]));
+        let with = match &self.btf {
+            _ if funcs.len() == 1 => None,
+            Some(b) => Some((b, &funcs[..])),
+            // Subprograms without BTF: the kernel would refuse them for that alone.
+            None => return Opinion::Skipped,
+        };
         match sys::prog_load_with_funcs(&spec, with, 1 << 20) {
             Ok(_) => Opinion::Accepts,
             Err(f) => Opinion::Rejects(reason(&f.log, &f.error), f.log),

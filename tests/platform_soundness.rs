@@ -997,6 +997,9 @@ fn accepted_platform_programs_run_safely_and_alike() {
     // Kernel rejections by reason: (count, first program).
     let mut disagreements: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for i in 0..programs {
+        if i > 0 && i % 250_000 == 0 {
+            eprintln!("progress: {i} programs, {accepted} accepted, {runs} runs");
+        }
         let k = kinds[i % kinds.len()];
         let text = generate(&mut g, k);
         let insns = asm::assemble(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -1112,12 +1115,6 @@ fn accepted_platform_programs_run_safely_and_alike() {
         timing[2] += t2.elapsed();
         if findings.len() >= 5 {
             break;
-        }
-        if (i + 1) % 250_000 == 0 {
-            eprintln!(
-                "progress: {} programs, {accepted} accepted, {runs} runs",
-                i + 1
-            );
         }
     }
     println!(

@@ -742,12 +742,8 @@ fn reason(log: &str, error: &std::io::Error) -> String {
 /// The slot the kernel's log shows last before its error (the instruction it rejected).
 fn kernel_pc(log: &str) -> Option<usize> {
     log.lines()
-        .filter_map(|l| {
-            let (pc, rest) = l.split_once(": (")?;
-            let _ = rest;
-            pc.parse().ok()
-        })
-        .last()
+        .rev()
+        .find_map(|l| l.split_once(": (")?.0.parse().ok())
 }
 
 /// Packets never exceed this (apiary's largest packet and an XDP frame's tail room), so a path

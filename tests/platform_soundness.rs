@@ -600,8 +600,9 @@ struct Kernel {
 
 /// What the kernel said of one program.
 enum Opinion {
-    /// Not asked: this kernel lacks the program type or a helper the program calls for it.
-    Skipped,
+    /// Not asked: this kernel lacks the program type or a helper the program calls for it, or
+    /// BTF for its functions (why).
+    Skipped(String),
     Accepts,
     /// Rejected: the verifier log's reason line, and the log.
     Rejects(String, String),
@@ -652,8 +653,8 @@ impl Kernel {
     }
 
     fn judge(&self, prog_type: u32, insns: &[Insn]) -> Opinion {
-        if probe::case(prog_type, &probe::helpers_called(insns)).is_err() {
-            return Opinion::Skipped;
+        if let Err(e) = probe::case(prog_type, &probe::helpers_called(insns)) {
+            return Opinion::Skipped(e.to_string());
         }
         let mut patched = insns.to_vec();
         for slot in &mut patched {
@@ -702,7 +703,7 @@ impl Kernel {
             _ if funcs.len() == 1 => None,
             Some(b) => Some((b, &funcs[..])),
             // Subprograms without BTF: the kernel would refuse them for that alone.
-            None => return Opinion::Skipped,
+            None => return Opinion::Skipped("the kernel refuses the function BTF".into()),
         };
         match sys::prog_load_with_funcs(&spec, with, 1 << 20) {
             Ok(_) => Opinion::Accepts,
@@ -987,7 +988,8 @@ fn accepted_platform_programs_run_safely_and_alike() {
     } else {
         Kernel::new()
     };
-    let (mut compared, mut skipped) = (0usize, 0usize);
+    let mut compared = 0usize;
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     // Time verifying, comparing with the kernel and preparing worlds, running.
     let mut timing = [std::time::Duration::ZERO; 3];
     // Kernel rejections by reason: (count, first program).
@@ -1034,7 +1036,7 @@ fn accepted_platform_programs_run_safely_and_alike() {
                 _ => probe::PROG_TYPE_SOCKET_FILTER,
             };
             match kernel.judge(prog_type, &insns) {
-                Opinion::Skipped => skipped += 1,
+                Opinion::Skipped(why) => *skipped.entry(why).or_default() += 1,
                 Opinion::Accepts => compared += 1,
                 Opinion::Rejects(why, log) => {
                     compared += 1;
@@ -1120,8 +1122,12 @@ fn accepted_platform_programs_run_safely_and_alike() {
     if kernel.is_some() {
         let total: usize = disagreements.values().map(|d| d.0).sum();
         println!(
-            "kernel: {compared} compared, {skipped} skipped (type or helper refused here), {total} rejected of those apiary accepts"
+            "kernel: {compared} compared, {} skipped, {total} rejected of those apiary accepts",
+            skipped.values().sum::<usize>()
         );
+        for (why, count) in &skipped {
+            println!("  {count:6} skipped: {why}");
+        }
     } else {
         println!("kernel: unavailable, {accepted} not compared");
     }
@@ -1169,10 +1175,23 @@ fn triage_one_program() {
     let (verdict, log) = apiary_verifier::verify_log(&program, &Platform::linux(), &pt, &infos());
     println!("apiary: {:?}\n{log}", verdict.map(drop));
     if let Some(kernel) = Kernel::new() {
+        let spec = ProgSpec {
+            prog_type: kt,
+            expected_attach_type: 0,
+            insns: &insns,
+            license: c"GPL",
+            name: "triage",
+        };
+        if let Err(f) = sys::prog_load(&spec, 1 << 20) {
+            println!(
+                "raw load (attach type 0, no BTF, maps unpatched) fails: {}\n{}",
+                f.error, f.log
+            );
+        }
         match kernel.judge(kt, &insns) {
             Opinion::Rejects(why, log) => println!("kernel rejects: {why}\n{log}"),
             Opinion::Accepts => println!("kernel accepts"),
-            Opinion::Skipped => println!("kernel: type or helper refused here"),
+            Opinion::Skipped(why) => println!("kernel: skipped: {why}"),
         }
     }
 }

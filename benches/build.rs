@@ -7,6 +7,9 @@ use std::path::Path;
 fn main() {
     let dir = Path::new("programs");
     println!("cargo:rerun-if-changed=programs/bench.h");
+    // The directory too: a program added (or removed) changes its mtime, which the per-file
+    // lines below, written by an earlier run, cannot see.
+    println!("cargo:rerun-if-changed=programs");
     let mut build = cc::Build::new();
     build
         .opt_level(2)

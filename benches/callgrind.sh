@@ -3,6 +3,7 @@
 # engine, unaffected by other load on the machine.
 #
 #   bash benches/callgrind.sh [PROGRAM] [RUNS]      (default: alu_loop 10; needs valgrind)
+#   bash benches/callgrind.sh compile [RUNS]         (JIT compile: instructions per 1,000 slots)
 #
 # Each engine is run twice, with 1 and 1 + RUNS runs; the difference divided by RUNS is the
 # cost of one run without preparation (JIT compile, VM creation) or process start-up.
@@ -15,6 +16,27 @@ RUNS=${2:-10}
 FEATURES=${FEATURES-peers}
 feature_args=()
 [ -n "$FEATURES" ] && feature_args=(--features "$FEATURES")
+
+if [ "$PROGRAM" = compile ]; then
+    # Bytecode -> Program::new -> Jit::new of the generated program of benches/engines.rs's
+    # jit_compile group, at 256 and 10,000 slots; `decode` stops after Program::new.
+    cargo build --release --quiet -p apiary-benches --bin compileone
+    bin=${CARGO_TARGET_DIR:-target}/release/compileone
+    printf '| slots | stage | instructions per 1,000 slots |\n| ---: | --- | ---: |\n'
+    for slots in 256 10000; do
+        for stage in jit decode; do
+            ir=()
+            for n in 1 $((RUNS + 1)); do
+                out=$(mktemp)
+                valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$slots" "$n" "$stage" >/dev/null 2>&1
+                ir+=("$(awk '/^summary:/ { print $2 }' "$out")")
+                rm -f "$out"
+            done
+            printf '| %s | %s | %s |\n' "$slots" "$( [ $stage = jit ] && echo 'Program::new + Jit::new' || echo 'Program::new')" "$(((ir[1] - ir[0]) * 1000 / RUNS / slots))"
+        done
+    done
+    exit 0
+fi
 
 cargo build --release --quiet -p apiary-benches "${feature_args[@]}" --bin runone
 bin=${CARGO_TARGET_DIR:-target}/release/runone

@@ -53,6 +53,15 @@ mod native {
         pub fn apiary_bench_bsearch(mem: *mut u8, len: u64) -> u64;
         pub fn apiary_bench_div_loop(mem: *mut u8, len: u64) -> u64;
         pub fn apiary_bench_helper_loop(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_str_compare(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_byte_copy(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_switch64(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_trial_div(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_log2_array(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_flow_table(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_percpu_counters(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_helper_hash(mem: *mut u8, len: u64) -> u64;
+        pub fn apiary_bench_xdp_filter(mem: *mut u8, len: u64) -> u64;
         pub fn apiary_bench_helper(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64;
     }
 }
@@ -133,8 +142,72 @@ pub const HELPER_LOOP: BenchProgram = program!(
     "10k helper calls"
 );
 
+/// Byte-wise compare of two 32 KiB halves up to a late difference, then to the end.
+pub const STR_COMPARE: BenchProgram = program!(
+    str_compare,
+    apiary_bench_str_compare,
+    str_compare_input,
+    "byte-wise compare, 2 x 32 KiB"
+);
+/// Byte-by-byte copy of 16 KiB.
+pub const BYTE_COPY: BenchProgram = program!(
+    byte_copy,
+    apiary_bench_byte_copy,
+    copy_input,
+    "byte-by-byte copy, 16 KiB"
+);
+/// A dense 64-way switch over 4 KiB of bytes (a compare tree in eBPF).
+pub const SWITCH64: BenchProgram = program!(
+    switch64,
+    apiary_bench_switch64,
+    switch_input,
+    "64-way switch over 4 KiB"
+);
+/// Trial-division prime count below 6,000.
+pub const TRIAL_DIV: BenchProgram = program!(
+    trial_div,
+    apiary_bench_trial_div,
+    small_input,
+    "trial division, primes < 6000"
+);
+/// Integer log2 of 8,192 u64.
+pub const LOG2_ARRAY: BenchProgram = program!(
+    log2_array,
+    apiary_bench_log2_array,
+    log2_input,
+    "log2 of 8192 u64"
+);
+/// A 512-entry hash table in the input: lookup and update per packet, 4,096 packets.
+pub const FLOW_TABLE: BenchProgram = program!(
+    flow_table,
+    apiary_bench_flow_table,
+    flow_input,
+    "hash lookup/update, 4096 packets"
+);
+/// Per-CPU packet and byte counters (4 CPUs x 64 classes), 8,192 events.
+pub const PERCPU_COUNTERS: BenchProgram = program!(
+    percpu_counters,
+    apiary_bench_percpu_counters,
+    percpu_input,
+    "per-CPU counters, 8192 events"
+);
+/// Two helper calls per 32-byte record, 1,024 records.
+pub const HELPER_HASH: BenchProgram = program!(
+    helper_hash,
+    apiary_bench_helper_hash,
+    helper_hash_input,
+    "2048 helper calls on packet words"
+);
+/// XDP-style drop/pass/tx decisions over the parser's 256-frame mix (echo replies rewritten).
+pub const XDP_FILTER: BenchProgram = program!(
+    xdp_filter,
+    apiary_bench_xdp_filter,
+    parser_input,
+    "XDP filter, 256 frames"
+);
+
 /// All programs, in report order.
-pub const ALL: [BenchProgram; 9] = [
+pub const ALL: [BenchProgram; 18] = [
     CALL_OVERHEAD,
     ALU_LOOP,
     ALU32_LOOP,
@@ -144,6 +217,28 @@ pub const ALL: [BenchProgram; 9] = [
     BSEARCH,
     DIV_LOOP,
     HELPER_LOOP,
+    STR_COMPARE,
+    BYTE_COPY,
+    SWITCH64,
+    TRIAL_DIV,
+    LOG2_ARRAY,
+    FLOW_TABLE,
+    PERCPU_COUNTERS,
+    HELPER_HASH,
+    XDP_FILTER,
+];
+
+/// The programs of the wider suite (issue 15 part 1): the kinds of programs users run.
+pub const WIDER: [&str; 9] = [
+    "str_compare",
+    "byte_copy",
+    "switch64",
+    "trial_div",
+    "log2_array",
+    "flow_table",
+    "percpu_counters",
+    "helper_hash",
+    "xdp_filter",
 ];
 
 /// The program with this name.
@@ -271,6 +366,80 @@ fn mem_input() -> Vec<u8> {
 
 fn checksum_input() -> Vec<u8> {
     pattern(1500)
+}
+
+fn str_compare_input() -> Vec<u8> {
+    let mut v = pattern(32768);
+    let mut b = v.clone();
+    // The first difference 7/8 of the way in, and a few more after it.
+    for i in [28_672, 29_000, 30_001, 32_000] {
+        b[i] ^= 0x5a;
+    }
+    v.append(&mut b);
+    v
+}
+
+fn copy_input() -> Vec<u8> {
+    pattern(32768)
+}
+
+fn switch_input() -> Vec<u8> {
+    let mut rng = Lcg::new(64);
+    (0..4096).map(|_| rng.next_u32() as u8).collect()
+}
+
+fn log2_input() -> Vec<u8> {
+    let mut rng = Lcg::new(2);
+    let mut out = Vec::with_capacity(8192 * 8);
+    for _ in 0..8192 {
+        // Every magnitude: a random value shifted right by a random amount (0 included).
+        let v =
+            (u64::from(rng.next_u32()) << 32 | u64::from(rng.next_u32())) >> rng.below(65).min(63);
+        let v = if rng.below(64) == 0 { 0 } else { v };
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+fn flow_input() -> Vec<u8> {
+    let mut rng = Lcg::new(5);
+    let mut out = vec![0u8; 512 * 16];
+    // 300 flows, skewed: a few heavy hitters and a long tail.
+    let flows: Vec<[u8; 16]> = (0..300)
+        .map(|_| {
+            let mut f = [0u8; 16];
+            f[..4].copy_from_slice(&(0x0a00_0000 | rng.below(1 << 16)).to_be_bytes());
+            f[4..8].copy_from_slice(&(0xc0a8_0000 | rng.below(256)).to_be_bytes());
+            f[8..10].copy_from_slice(&(rng.next_u32() as u16).to_be_bytes());
+            f[10..12].copy_from_slice(&[80u16, 443, 53, 8080][rng.below(4) as usize].to_be_bytes());
+            f[12] = [6, 17][rng.below(2) as usize];
+            f
+        })
+        .collect();
+    for _ in 0..4096 {
+        let r = rng.below(300);
+        let i = if rng.below(2) == 0 { r % 8 } else { r };
+        out.extend_from_slice(&flows[i as usize]);
+    }
+    out
+}
+
+fn percpu_input() -> Vec<u8> {
+    let mut rng = Lcg::new(9);
+    let mut out = vec![0u8; 4 * 64 * 16];
+    for _ in 0..8192 {
+        let bytes = 64 + rng.below(1437) as u16;
+        let [b0, b1] = bytes.to_be_bytes();
+        let class = rng.below(64).min(rng.below(64)) as u8;
+        let flags = u8::from(rng.below(32) == 0);
+        out.extend_from_slice(&[rng.below(4) as u8, class, b0, b1, flags, 0, 0, 0]);
+    }
+    out
+}
+
+fn helper_hash_input() -> Vec<u8> {
+    let mut rng = Lcg::new(11);
+    (0..1024 * 32).map(|_| rng.next_u32() as u8).collect()
 }
 
 fn bsearch_input() -> Vec<u8> {

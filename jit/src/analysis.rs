@@ -88,6 +88,36 @@ impl Blocks {
     }
 }
 
+/// What one pass over a program finds that several compile stages need, so that each does
+/// not walk the program again (compile time is linear in slots with a small constant).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Scan {
+    /// The program calls helpers (`call` or `callx`).
+    pub calls: bool,
+    /// The program has legacy packet loads.
+    pub packet_loads: bool,
+    /// Bit `r` set: some slot names register `r` in its raw dst or src field (conservative:
+    /// the registers a program may touch).
+    pub regs_named: u16,
+}
+
+/// One pass over `program` (see [`Scan`]).
+pub(crate) fn scan(program: &Program) -> Scan {
+    let mut s = Scan::default();
+    // Two tight loops: cheaper than one over both slices.
+    for raw in program.insns() {
+        s.regs_named |= (1 << (raw.dst & 15)) | (1 << (raw.src & 15));
+    }
+    for ins in program.instructions() {
+        match ins {
+            Instruction::Call { .. } | Instruction::CallX { .. } => s.calls = true,
+            Instruction::LoadPacket { .. } => s.packet_loads = true,
+            _ => {}
+        }
+    }
+    s
+}
+
 /// Bit mask of r1–r5 (bit `i` = eBPF register `ri`).
 pub(crate) const ARGS_MASK: u16 = 0b11_1110;
 

@@ -16,9 +16,10 @@
 //! r6→rbx, r7→r13, r8→r14, r9→r15, r10→rbp, r12 = run context; aarch64: r0–r5→x0–x5,
 //! r6–r9→x19–x22, r10→x23, x24 = run context, x18 never used).
 //!
-//! Generated code is W^X: it is assembled into ordinary memory and mapped executable (never
-//! writable) by `dynasmrt`'s `Assembler::finalize`; on aarch64 dynasmrt also cleans the data
-//! cache and invalidates the instruction cache over the code it commits.
+//! Generated code is W^X: it is assembled into ordinary memory (a `dynasmrt::VecAssembler`)
+//! and copied once into a fresh mapping that is then made executable and never writable
+//! (`lower::map_code`: one mapping per compile); on aarch64 the data cache is cleaned and the
+//! instruction cache invalidated over the code before it runs.
 
 // Without a backend for the host, the shared machinery is compiled but unused.
 #![cfg_attr(
@@ -99,6 +100,8 @@ pub(crate) struct Compiled {
     pub offsets: Vec<usize>,
     /// The context fields the code reads ([`runtime::needs`] bits).
     pub needs: u8,
+    /// The program's pre-pass, reused by [`Jit::compile`].
+    pub scan: analysis::Scan,
 }
 
 /// A program compiled to host machine code.
@@ -206,14 +209,11 @@ impl Jit {
         let body = compiled
             .code
             .ptr(dynasmrt::AssemblyOffset(compiled.offsets[0])) as u64;
-        let (mut calls, mut packet_loads) = (false, false);
-        for i in program.instructions() {
-            match i {
-                Instruction::Call { .. } | Instruction::CallX { .. } => calls = true,
-                Instruction::LoadPacket { .. } => packet_loads = true,
-                _ => {}
-            }
-        }
+        let analysis::Scan {
+            calls,
+            packet_loads,
+            ..
+        } = compiled.scan;
         let needs_table = !env.regions.is_empty() || calls;
         Ok(Self {
             program,
@@ -322,6 +322,7 @@ pub(crate) fn compile_for(
         metering: env.config.budget.is_some(),
         extra_regions: !env.regions.is_empty(),
         callbacks: callbacks_enabled(env),
+        scan: analysis::scan(program),
     };
     match arch {
         Arch::X86_64 => x86_64::compile(program, shared, flags, opts),

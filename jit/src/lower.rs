@@ -9,11 +9,13 @@ use apiary_vm::instruction::{Instruction, Size};
 use apiary_vm::memory::{FRAME_SIZE, STACK_SIZE};
 use apiary_vm::program::Program;
 use apiary_vm::Access;
-use dynasmrt::DynamicLabel;
+use dynasmrt::mmap::MutableBuffer;
+use dynasmrt::relocations::Relocation;
+use dynasmrt::{DynamicLabel, ExecutableBuffer, VecAssembler};
 
-use crate::analysis::{access_of, live_args_out, size_index, Blocks, ARGS_MASK};
+use crate::analysis::{access_of, live_args_out, size_index, Blocks, Scan, ARGS_MASK};
 use crate::runtime::{Shared, CTX_INPUT_BOUND, CTX_PACKET_BOUND};
-use crate::CompileOptions;
+use crate::{CompileOptions, JitError};
 
 /// Out-of-line code emitted after the body, the same set for every backend.
 pub(crate) enum Cold {
@@ -88,6 +90,8 @@ pub(crate) struct Flags {
     pub extra_regions: bool,
     /// The environment has callback helpers (see [`Lowering::callbacks`]).
     pub callbacks: bool,
+    /// The program's one pre-pass.
+    pub scan: Scan,
 }
 
 /// Whether `[r10 + off, r10 + off + len)` lies inside the current frame. Every frame's r10 is
@@ -113,6 +117,8 @@ pub(crate) struct Lowering<'a> {
     /// Callbacks are enabled: `lddw` code addresses load [`apiary_vm::memory::code_address`]es
     /// and helper calls end their block.
     pub callbacks: bool,
+    /// The program's pre-pass.
+    pub scan: Scan,
     pub opts: &'a CompileOptions,
     rng: u64,
     /// Per slot, r1–r5 possibly read later (computed when the program calls plain helpers).
@@ -145,18 +151,20 @@ impl<'a> Lowering<'a> {
             metering: flags.metering,
             extra_regions: flags.extra_regions,
             callbacks: flags.callbacks,
+            scan: flags.scan,
             opts,
             rng: opts.seed | 1,
             live_args: None,
         }
-        .with_liveness()
+        .with_liveness(flags.scan.calls)
     }
 
-    fn with_liveness(mut self) -> Self {
-        let plain = self.program.instructions().iter().any(|i| match *i {
-            Instruction::Call { helper } => self.plain_helper(helper).is_some(),
-            _ => false,
-        });
+    fn with_liveness(mut self, calls: bool) -> Self {
+        let plain = calls
+            && self.program.instructions().iter().any(|i| match *i {
+                Instruction::Call { helper } => self.plain_helper(helper).is_some(),
+                _ => false,
+            });
         if plain {
             self.live_args = Some(live_args_out(self.program));
         }
@@ -304,4 +312,46 @@ pub(crate) fn emit_program<B: Backend>(backend: &mut B, slots: usize) -> (usize,
     offsets.push(backend.offset());
     backend.emit_cold();
     (entry, offsets)
+}
+
+/// Code bytes reserved per slot up front: more than most slots take (x86-64 ALU and checked
+/// loads/stores average well under this), so the assembler's buffer rarely grows.
+const BYTES_PER_SLOT: usize = 24;
+/// Bytes reserved for the entry/exit stubs.
+const STUB_BYTES: usize = 512;
+
+/// A fresh assembler for a program of `slots` slots, its buffers sized up front so that
+/// emitting does not reallocate them as it goes.
+///
+/// Code is assembled into ordinary memory (`VecAssembler`, base address 0: every reference
+/// the backends emit is pc-relative, so the code does not depend on where it is mapped) and
+/// copied once into its executable mapping by [`map_code`]: one `mmap` and one `mprotect` per
+/// compile, where `dynasmrt::Assembler` maps a first page at creation and a second mapping on
+/// `commit`.
+pub(crate) fn new_assembler<R: Relocation>(slots: usize) -> VecAssembler<R> {
+    // Labels: one per leader (at most one per slot) plus a few per checked access.
+    VecAssembler::new_with_capacity(
+        0,
+        STUB_BYTES + BYTES_PER_SLOT * slots,
+        4,
+        2,
+        slots + 16,
+        8,
+        slots + 16,
+    )
+}
+
+/// Maps `code` (finished, relocations resolved) executable: written into a fresh writable
+/// mapping, which is then made read+execute (never writable and executable at once).
+pub(crate) fn map_code(code: &[u8]) -> Result<ExecutableBuffer, JitError> {
+    let mut buffer = MutableBuffer::new(code.len().max(1)).map_err(JitError::Memory)?;
+    buffer.set_len(code.len());
+    buffer.copy_from_slice(code);
+    // No-op on x86-64; on aarch64 cleans the data cache and invalidates the instruction cache
+    // over the new code (the mapping's address does not change with its protection).
+    dynasmrt::cache_control::synchronize_icache(&buffer);
+    let code = buffer.make_exec().map_err(JitError::Memory)?;
+    // `isb` on aarch64 (the running thread issues its own again at entry).
+    dynasmrt::cache_control::prepare_for_execution(&code);
+    Ok(code)
 }

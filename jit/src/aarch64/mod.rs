@@ -34,11 +34,10 @@
 //! Atomics are load-acquire/store-release exclusive loops (`ldaxr`/`stlxr`), which every
 //! ARMv8.0 core has; LSE single-instruction atomics are not used.
 //!
-//! Instruction-cache coherence: `dynasmrt` cleans the data cache and invalidates the
-//! instruction cache over every byte it commits (`dc cvau`, `ic ivau`, `dsb ish`; see
-//! `dynasmrt::cache_control::synchronize_icache`, called by `Assembler::commit`, which
-//! `finalize` runs) and issues `isb` at `finalize`; [`enter`] issues `isb` again on the running
-//! thread, which may be another core than the compiling one.
+//! Instruction-cache coherence: `crate::lower::map_code` cleans the data cache and invalidates
+//! the instruction cache over the code it maps (`dc cvau`, `ic ivau`, `dsb ish`; see
+//! `dynasmrt::cache_control::synchronize_icache`) and issues `isb`; [`enter`] issues `isb`
+//! again on the running thread, which may be another core than the compiling one.
 
 pub(crate) mod encode;
 
@@ -48,11 +47,13 @@ use apiary_vm::instruction::{
 use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
 use apiary_vm::semantics::imm_value;
-use dynasmrt::aarch64::Assembler;
+use dynasmrt::aarch64::Aarch64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use self::encode::{add_imm, at_width, logical_imm, mov_plan, A64Cond, AddImm, MovOp};
-use crate::lower::{emit_program, packet_bound_offset, Backend, Cold, Flags, Lowering};
+use crate::lower::{
+    emit_program, map_code, new_assembler, packet_bound_offset, Backend, Cold, Flags, Lowering,
+};
 use crate::runtime::{
     callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
     CTX_CALL_LIMIT, CTX_COUNT, CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC,
@@ -108,6 +109,9 @@ enum Test {
     Nonzero(u32),
 }
 
+/// Assembled into ordinary memory, mapped once at the end (see [`new_assembler`]).
+type Assembler = dynasmrt::VecAssembler<Aarch64Relocation>;
+
 struct Gen<'a> {
     ops: Assembler,
     lw: Lowering<'a>,
@@ -157,7 +161,7 @@ fn emit<'a>(
     far: Option<&'a [bool]>,
 ) -> Result<Finished, JitError> {
     let n = program.len();
-    let mut ops = Assembler::new().map_err(JitError::Memory)?;
+    let mut ops: Assembler = new_assembler(n);
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
@@ -171,6 +175,7 @@ fn emit<'a>(
     };
     let (entry, offsets) = emit_program(&mut g, n);
     Ok(Finished {
+        scan: g.lw.scan,
         ops: g.ops,
         sites: g.sites,
         entry,
@@ -181,6 +186,7 @@ fn emit<'a>(
 
 /// An emitted, not yet finalized program.
 struct Finished {
+    scan: crate::analysis::Scan,
     ops: Assembler,
     sites: Vec<(usize, DynamicLabel)>,
     entry: usize,
@@ -191,14 +197,14 @@ struct Finished {
 impl Finished {
     fn finish(self) -> Result<Compiled, JitError> {
         let Finished {
-            mut ops,
+            ops,
             entry,
             callback_entry,
             offsets,
+            scan,
             ..
         } = self;
-        ops.commit().map_err(|_| JitError::Finalize)?;
-        let code = ops.finalize().map_err(|_| JitError::Finalize)?;
+        let code = map_code(&ops.finalize().map_err(|_| JitError::Finalize)?)?;
         Ok(Compiled {
             code,
             entry,
@@ -206,6 +212,7 @@ impl Finished {
             offsets,
             // The entry stub loads the counter, the budget and both region starts.
             needs: crate::runtime::needs::ALL,
+            scan,
         })
     }
 }

@@ -32,13 +32,13 @@ use apiary_vm::instruction::{
 };
 use apiary_vm::memory::{code_address, FRAME_SIZE};
 use apiary_vm::program::Program;
-use dynasmrt::x64::Assembler;
+use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use crate::analysis::{may_write, read_before_written};
 use crate::lower::{
-    emit_program, input_bound_offset, packet_bound_offset, size_of_len, Backend, Cold, Flags,
-    Lowering,
+    emit_program, input_bound_offset, map_code, new_assembler, packet_bound_offset, size_of_len,
+    Backend, Cold, Flags, Lowering,
 };
 use crate::runtime::{
     check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
@@ -55,9 +55,21 @@ const RDX: u8 = 2;
 
 /// Host register of each eBPF register (see the table above).
 const MAP: [u8; 11] = [0, 7, 6, 2, 9, 8, 3, 13, 14, 15, 5];
+/// [`MAP`] padded to 16 entries, so that [`h`] indexes it with a 4-bit mask and no bounds check
+/// (a `Reg` is at most r10; the padding is never read).
+const MAP16: [u8; 16] = {
+    let mut m = [0u8; 16];
+    let mut i = 0;
+    while i < MAP.len() {
+        m[i] = MAP[i];
+        i += 1;
+    }
+    m
+};
 
+#[inline(always)]
 fn h(r: Reg) -> u8 {
-    MAP[r.index()]
+    MAP16[r.index() & 15]
 }
 
 macro_rules! x64 {
@@ -72,6 +84,8 @@ enum Src {
     Reg(u8),
     Imm(i32),
 }
+
+type Assembler = dynasmrt::VecAssembler<X64Relocation>;
 
 struct Gen<'a> {
     ops: Assembler,
@@ -139,7 +153,7 @@ pub(crate) fn compile(
     opts: &CompileOptions,
 ) -> Result<Compiled, JitError> {
     let n = program.len();
-    let mut ops = Assembler::new().map_err(JitError::Memory)?;
+    let mut ops: Assembler = new_assembler(n);
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
@@ -161,13 +175,14 @@ pub(crate) fn compile(
         needs,
         ..
     } = g;
-    let code = ops.finalize().map_err(|_| JitError::Finalize)?;
+    let code = map_code(&ops.finalize().map_err(|_| JitError::Finalize)?)?;
     Ok(Compiled {
         code,
         entry,
         callback_entry,
         offsets,
         needs,
+        scan: flags.scan,
     })
 }
 
@@ -191,7 +206,7 @@ impl Backend for Gen<'_> {
     /// `xor edx, edx` (exit kind OK for a normal return). The exit stub restores rsp, and
     /// resumes after that `xor` (rdx holds the exit kind), whatever the depth.
     fn prologue(&mut self) -> usize {
-        let used = used_callee_saved(self.lw.program);
+        let used = used_callee_saved(self.lw.scan.regs_named);
         let first = self.lw.labels[0];
         // Callback entry. At entry rsp = 8 (mod 16); six pushes, the saved sp and 8 bytes of
         // padding keep it at 8, so the `call` enters with rsp = 0 (mod 16), the invariant of
@@ -302,6 +317,7 @@ impl Backend for Gen<'_> {
 impl Gen<'_> {
     /// Emits slot `pc` (after its label and block count), then forgets the checked windows
     /// whose base it may write.
+    #[inline(always)]
     fn insn_tracked(&mut self, pc: usize) {
         self.insn_body(pc);
         if !self.windows.is_empty() {
@@ -551,17 +567,10 @@ const PLAIN_DIRECT: bool = !cfg!(windows);
 /// Host registers of r6–r9 (callee-saved in sysv64).
 const CALLEE_SAVED: [u8; 4] = [3, 13, 14, 15];
 
-/// Which of r6–r9 the program may touch (conservatively: any slot naming it as dst or src).
-fn used_callee_saved(program: &Program) -> [bool; 4] {
-    let mut used = [false; 4];
-    for i in program.insns() {
-        for r in [i.dst, i.src] {
-            if (6..=9).contains(&r) {
-                used[usize::from(r - 6)] = true;
-            }
-        }
-    }
-    used
+/// Which of r6–r9 the program may touch (conservatively: any slot naming it as dst or src,
+/// from [`crate::analysis::Scan::regs_named`]).
+fn used_callee_saved(regs_named: u16) -> [bool; 4] {
+    [6, 7, 8, 9].map(|r| regs_named & (1 << r) != 0)
 }
 
 impl Gen<'_> {
@@ -688,6 +697,84 @@ impl Gen<'_> {
     }
 
     fn alu(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
+        if !self.alu_fast(op, width, d, src) {
+            self.alu_general(op, width, d, src);
+        }
+    }
+
+    /// The most common ALU forms (add, sub, or, and, xor, mov; register or unblinded
+    /// immediate source), encoded by hand: one small function with no dynasm expansion, where
+    /// [`Gen::alu_general`]'s dozens of expansions make every call pay a large frame (the
+    /// compile-time profile's biggest per-slot cost). Returns whether it emitted `op`.
+    ///
+    /// Encodings (Intel SDM vol. 2): `op r/m, r` = [REX] opcode ModRM(11, src, dst);
+    /// `op r/m, imm` = [REX] 83 /digit ib when the immediate fits a byte, else 81 /digit id
+    /// (both sign-extend, as eBPF's 64-bit immediates do; 32-bit forms zero-extend the
+    /// result); `mov r/m64, imm32` = REX.W C7 /0 id; `mov r32, imm32` = [REX.B] B8+r id.
+    #[inline]
+    fn alu_fast(&mut self, op: AluOp, width: Width, d: u8, src: Operand) -> bool {
+        let w = u8::from(width == Width::W64) << 3;
+        match src {
+            Operand::Reg(r) => {
+                let opcode = match op {
+                    AluOp::Add => 0x01,
+                    AluOp::Or => 0x09,
+                    AluOp::And => 0x21,
+                    AluOp::Sub => 0x29,
+                    AluOp::Xor => 0x31,
+                    AluOp::Mov => 0x89,
+                    _ => return false,
+                };
+                let s = h(r);
+                let rex = 0x40 | w | ((s >> 3) << 2) | (d >> 3);
+                let modrm = 0xc0 | ((s & 7) << 3) | (d & 7);
+                self.bytes_with_rex(rex, &[opcode, modrm]);
+            }
+            Operand::Imm(_) if self.lw.opts.blind_constants => return false,
+            Operand::Imm(i) => {
+                let rex = 0x40 | w | (d >> 3);
+                let [i0, i1, i2, i3] = i.to_le_bytes();
+                let digit = match op {
+                    AluOp::Add => 0,
+                    AluOp::Or => 1,
+                    AluOp::And => 4,
+                    AluOp::Sub => 5,
+                    AluOp::Xor => 6,
+                    AluOp::Mov if w != 0 => {
+                        self.bytes_with_rex(rex, &[0xc7, 0xc0 | (d & 7), i0, i1, i2, i3]);
+                        return true;
+                    }
+                    AluOp::Mov => {
+                        self.bytes_with_rex(rex, &[0xb8 | (d & 7), i0, i1, i2, i3]);
+                        return true;
+                    }
+                    _ => return false,
+                };
+                let modrm = 0xc0 | (digit << 3) | (d & 7);
+                if let Ok(b) = i8::try_from(i) {
+                    self.bytes_with_rex(rex, &[0x83, modrm, b as u8]);
+                } else {
+                    self.bytes_with_rex(rex, &[0x81, modrm, i0, i1, i2, i3]);
+                }
+            }
+        }
+        true
+    }
+
+    /// Emits `rex` (unless it is the empty prefix 0x40) then `rest`. Each caller's `rest` has
+    /// a constant length, so the copies compile to a few stores (a slice of run-time length
+    /// would be a `memcpy` call per instruction).
+    #[inline(always)]
+    fn bytes_with_rex<const N: usize>(&mut self, rex: u8, rest: &[u8; N]) {
+        if rex != 0x40 {
+            self.ops.push(rex);
+        }
+        self.ops.extend(rest);
+    }
+
+    /// Every ALU form (see [`Gen::alu_fast`] for the common ones).
+    #[inline(never)]
+    fn alu_general(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
         macro_rules! binop {
             ($mn:ident, $s:expr) => {
                 match (width, $s) {
@@ -751,7 +838,7 @@ impl Gen<'_> {
             },
             AluOp::Movsx(bits) => {
                 let Operand::Reg(r) = src else {
-                    return self.alu(AluOp::Mov, width, d, src);
+                    return self.alu_general(AluOp::Mov, width, d, src);
                 };
                 let s = h(r);
                 match (width, bits) {

@@ -637,10 +637,17 @@ impl Kernel {
             })
             .collect();
         match maps {
-            Ok(maps) => Some(Self {
-                maps,
-                btf: sys::btf_load(&sys::func_btf()).ok(),
-            }),
+            Ok(maps) => {
+                let btf = sys::btf_load(&sys::func_btf())
+                    .map_err(|f| {
+                        eprintln!(
+                            "NOTICE: platform_soundness: the kernel refuses the function BTF ({}); programs with functions are skipped\n{}",
+                            f.error, f.log
+                        );
+                    })
+                    .ok();
+                Some(Self { maps, btf })
+            }
             Err(e) => {
                 assert!(
                     !apiary_conformance::kernel::required(),

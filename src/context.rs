@@ -100,40 +100,45 @@ impl ContextKind {
             | SectionType::CgroupSkb
             | SectionType::LwtIn
             | SectionType::LwtOut
-            | SectionType::LwtXmit => ContextKind::SkBuff { l2: false },
+            | SectionType::LwtXmit
+            | SectionType::LwtSeg6local
+            | SectionType::SkSkb
+            | SectionType::FlowDissector => ContextKind::SkBuff { l2: false },
             SectionType::Kprobe => ContextKind::Struct { size: 168 },
             SectionType::Tracepoint => ContextKind::Struct { size: 4096 },
             SectionType::RawTracepoint | SectionType::RawTracepointWritable => {
                 ContextKind::Struct { size: 96 }
             }
             SectionType::PerfEvent => ContextKind::Struct { size: 184 },
-            SectionType::Tracing | SectionType::Lsm => ContextKind::Struct { size: 0 },
+            // The traced function's arguments (and `fexit`'s return value) as u64s.
+            SectionType::Tracing | SectionType::Lsm | SectionType::StructOps | SectionType::Ext => {
+                ContextKind::Struct { size: 104 }
+            }
             _ => ContextKind::Mem,
         }
     }
 
-    /// The context for a command-line type name (`mem`, `xdp`, `socket_filter`, `sched_cls`,
-    /// `kprobe`, `tracepoint`, `raw_tracepoint`, `perf_event`).
+    /// The context for a command-line type name: `mem`, or a Linux type as
+    /// [`crate::platform::program_type_named`] reads it (the same names `apiary verify`
+    /// takes).
     #[must_use]
     pub fn named(name: &str) -> Option<Self> {
-        Some(match name {
-            "mem" => ContextKind::Mem,
-            "xdp" => ContextKind::Xdp,
-            "socket" | "socket_filter" => ContextKind::SkBuff { l2: false },
-            "tc" | "sched_cls" | "classifier" => ContextKind::SkBuff { l2: true },
-            "kprobe" => ContextKind::Struct { size: 168 },
-            "tracepoint" => ContextKind::Struct { size: 4096 },
-            "raw_tracepoint" => ContextKind::Struct { size: 96 },
-            "perf_event" => ContextKind::Struct { size: 184 },
-            _ => return None,
-        })
+        if name == "mem" {
+            return Some(ContextKind::Mem);
+        }
+        SectionType::named(name).map(Self::for_section_type)
     }
 
-    /// The verifier's program type for this context (`section` picks among the structure
-    /// types).
+    /// The verifier's program type for a program of type `section` run with this context:
+    /// the section's own type ([`apiary_verifier::ProgramType::for_linux`], as `apiary
+    /// verify` uses) when this is the section's context, else the type this context stands
+    /// for (a context forced with `--type`).
     #[must_use]
     pub fn verifier_type(self, section: SectionType) -> apiary_verifier::ProgramType {
         use apiary_verifier::ProgramType as V;
+        if self == Self::for_section_type(section) && self != ContextKind::Mem {
+            return V::for_linux(section);
+        }
         match self {
             ContextKind::Mem => V::mem(None),
             ContextKind::Xdp => V::xdp(),

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod context;
+pub mod kconfig;
 pub mod lowmem;
 pub mod object;
 pub mod platform;

@@ -22,9 +22,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use apiary_conformance::engine::{prepare, EngineKind, PrepareError};
-use apiary_elf::{ElfError, MapDef, MapKind as DefKind, Object, ProgramSection};
+use apiary_elf::{
+    ElfError, Kconfig, MapDef, MapKind as DefKind, Object, ParseOptions, ProgramSection,
+};
 use apiary_verifier::platform::CtxKind;
-use apiary_verifier::{verify, MapInfo, Platform, ProgramType, Rejection, Verified};
+use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::instruction::{Instruction, Lddw};
 use apiary_vm::linux::{self, LinuxOptions};
 use apiary_vm::maps::{
@@ -37,7 +39,7 @@ use apiary_vm::{
 use thiserror::Error;
 
 use crate::context::{struct_context, ContextBuffer, ContextError, ContextKind};
-use crate::platform::map_infos;
+use crate::platform::{inner_maps, map_infos};
 use crate::verified_mode;
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
@@ -57,8 +59,13 @@ pub struct ObjectOptions {
     pub maps: MapOptions,
     /// Host helpers, registered over the Linux ones (same id: the host's wins).
     pub helpers: HelperTable,
-    /// Instruction groups accepted.
+    /// Instruction groups accepted. Kfunc calls are accepted by default: libbpf objects
+    /// hold them (a weak kfunc apiary lacks becomes one, dead behind its `bpf_ksym_exists()`
+    /// guard); the verifier refuses a reachable one and engines fault on one.
     pub load: LoadOptions,
+    /// Values of the object's `__kconfig` externs (`CONFIG_*`, `LINUX_KERNEL_VERSION`, ...),
+    /// over the host's ([`crate::kconfig::host_with`]).
+    pub kconfig: Kconfig,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
     /// Forces one context for every program (else it follows each section name).
@@ -81,12 +88,38 @@ impl Default for ObjectOptions {
             linux: LinuxOptions::default(),
             maps: MapOptions::default(),
             helpers: HelperTable::new(),
-            load: LoadOptions::default(),
+            load: object_load_options(),
+            kconfig: Kconfig::new(),
             slot: 0,
             context: None,
             verified: false,
         }
     }
+}
+
+/// The instruction groups ELF objects may use by default: the defaults plus kfunc calls (see
+/// [`ObjectOptions::load`]).
+#[must_use]
+pub fn object_load_options() -> LoadOptions {
+    LoadOptions {
+        kfunc: true,
+        ..LoadOptions::default()
+    }
+}
+
+/// Parses an object as [`LoadedObject::load`] does: under `options`' limits, with the
+/// `__kconfig` externs taking the host's values and `options.kconfig` over them.
+///
+/// # Errors
+/// The [`ElfError`] of the first problem found.
+pub fn parse_object(bytes: &[u8], options: &ObjectOptions) -> Result<Object, ElfError> {
+    Object::parse_options(
+        bytes,
+        &ParseOptions {
+            limits: options.maps.limits,
+            kconfig: crate::kconfig::host_with(&options.kconfig),
+        },
+    )
 }
 
 impl ObjectOptions {
@@ -103,6 +136,9 @@ impl ObjectOptions {
 /// Why one program of an object cannot run.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum ProgramError {
+    /// The program uses a symbol that cannot be linked (the object's other programs load).
+    #[error("link: {source}")]
+    Link { source: Box<ElfError> },
     /// The relocated slots fail the load-time checks.
     #[error("load: {source}")]
     Load { source: LoadError },
@@ -336,8 +372,7 @@ impl LoadedObject {
     /// # Errors
     /// [`ObjectError::Elf`], [`ObjectError::Map`], [`ObjectError::LowMemory`].
     pub fn load(bytes: &[u8], options: &ObjectOptions) -> Result<Self, ObjectError> {
-        let object = Object::parse_with(bytes, &options.maps.limits)
-            .map_err(|source| ObjectError::Elf { source })?;
+        let object = parse_object(bytes, options).map_err(|source| ObjectError::Elf { source })?;
         Self::from_object(object, options)
     }
 
@@ -392,7 +427,7 @@ impl LoadedObject {
         };
         let mut set = ProgramSet::default();
         let mut entries = Vec::with_capacity(object.programs.len());
-        let infos = map_infos(&object);
+        let infos = ObjectMaps::of(&object);
         for p in &object.programs {
             let context = context_of(p);
             let mut entry = ProgramEntry {
@@ -403,6 +438,13 @@ impl LoadedObject {
                 proven: None,
                 maps_referenced: Vec::new(),
             };
+            if let Some(source) = &p.link_error {
+                entry.prepared = Err(ProgramError::Link {
+                    source: Box::new(source.clone()),
+                });
+                entries.push(entry);
+                continue;
+            }
             // Decoded once: the verifier proves, and the engines run, this very program.
             let program = match Program::new(p.insns.clone(), &options.load) {
                 Ok(program) => program,
@@ -606,7 +648,7 @@ impl LoadedObject {
             &self.load,
             &ty,
             &Platform::linux(),
-            &map_infos(&self.object),
+            &ObjectMaps::of(&self.object),
         ))
     }
 
@@ -881,6 +923,9 @@ impl LoadedObject {
 /// Why verification did not accept a program.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum VerifyFailure {
+    /// The program uses a symbol that cannot be linked.
+    #[error("link: {source}")]
+    Link { source: Box<ElfError> },
     /// The slots fail the load-time checks.
     #[error("{source}")]
     Load { source: LoadError },
@@ -938,17 +983,52 @@ fn proven_accesses(program: &Program, facts: &Facts) -> (usize, usize) {
         })
 }
 
+/// The verifier's view of an object's maps: each map, and the maps its maps of maps hold
+/// (without the latter a lookup through a map of maps is rejected). Loads in verified mode,
+/// [`LoadedObject::verify`] and `apiary verify` all verify against both.
+struct ObjectMaps {
+    maps: Vec<MapInfo>,
+    options: Options,
+}
+
+impl ObjectMaps {
+    fn of(object: &Object) -> Self {
+        Self {
+            maps: map_infos(object),
+            options: Options {
+                inner_maps: inner_maps(object),
+                ..Options::default()
+            },
+        }
+    }
+
+    fn verify(
+        &self,
+        program: &Program,
+        platform: &Platform,
+        ty: &ProgramType,
+    ) -> Result<Verified, Rejection> {
+        verify_with(program, platform, ty, &self.maps, &self.options).0
+    }
+}
+
 /// Verifies one program section as `ty`.
 fn verify_section(
     section: &ProgramSection,
     load: &LoadOptions,
     ty: &ProgramType,
     platform: &Platform,
-    maps: &[MapInfo],
+    maps: &ObjectMaps,
 ) -> Result<Verified, VerifyFailure> {
+    if let Some(source) = &section.link_error {
+        return Err(VerifyFailure::Link {
+            source: Box::new(source.clone()),
+        });
+    }
     let program = Program::new(section.insns.clone(), load)
         .map_err(|source| VerifyFailure::Load { source })?;
-    verify(&program, platform, ty, maps).map_err(|rejection| VerifyFailure::Rejected { rejection })
+    maps.verify(&program, platform, ty)
+        .map_err(|rejection| VerifyFailure::Rejected { rejection })
 }
 
 /// Verified mode: verifies `program` as `ty` (the type of `context`), after checking that the
@@ -958,7 +1038,7 @@ fn verify_for_context(
     ty: &ProgramType,
     context: ContextKind,
     platform: &Platform,
-    maps: &[MapInfo],
+    maps: &ObjectMaps,
 ) -> Result<Verified, ProgramError> {
     if let (CtxKind::Struct(layout), ContextKind::Struct { size }) = (ty.ctx, context) {
         if usize::try_from(layout.size).map_or(true, |needs| size < needs) {
@@ -969,9 +1049,10 @@ fn verify_for_context(
             });
         }
     }
-    verify(program, platform, ty, maps).map_err(|rejection| ProgramError::Rejected {
-        failure: Box::new(VerifyFailure::Rejected { rejection }),
-    })
+    maps.verify(program, platform, ty)
+        .map_err(|rejection| ProgramError::Rejected {
+            failure: Box::new(VerifyFailure::Rejected { rejection }),
+        })
 }
 
 fn prepare_one(

@@ -129,8 +129,11 @@ pub fn read_input(
     selection: Selection<'_>,
 ) -> Result<ProgramInput, SourceError> {
     if matches!(format, Format::Auto) && bytes.starts_with(b"\x7fELF") {
-        let object = Object::parse(bytes)?;
+        let object = crate::object::parse_object(bytes, &crate::ObjectOptions::default())?;
         let index = select(&object, selection)?;
+        if let Some(e) = &object.programs[index].link_error {
+            return Err(SourceError::Elf(e.clone()));
+        }
         let insns = object.programs[index].insns.clone();
         return Ok(ProgramInput {
             insns,

@@ -260,6 +260,7 @@ fn apiary(
             program_type: case.kind.section(),
             insns,
             maps_used: Vec::new(),
+            link_error: None,
         }],
         maps: Vec::new(),
         license: Some("GPL".into()),

@@ -64,9 +64,11 @@ pub fn conformance_helpers() -> HelperTable {
         id::MEMFROB,
         "memfrob",
         |ctx: &mut HelperContext<'_>, [ptr, len, ..]| {
-            for b in ctx.write(ptr, len)? {
-                *b ^= 42;
-            }
+            ctx.modify(ptr, len, |bytes| {
+                for b in bytes {
+                    *b ^= 42;
+                }
+            })?;
             Ok(0)
         },
     );
@@ -78,7 +80,7 @@ pub fn conformance_helpers() -> HelperTable {
         |ctx: &mut HelperContext<'_>, [a, b, ..]| {
             let sa = ctx.read_cstr(a, STRCMP_MAX)?;
             let sb = ctx.read_cstr(b, STRCMP_MAX)?;
-            Ok(strcmp_sign(sa, sb) as u64)
+            Ok(strcmp_sign(&sa, &sb) as u64)
         },
     );
     t.register(

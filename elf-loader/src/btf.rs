@@ -348,6 +348,14 @@ impl<'a> Btf<'a> {
         }
     }
 
+    /// The size of a `__kconfig` extern's type and whether it is a character array (a string
+    /// option), as libbpf decides how to store the option's value.
+    pub fn kconfig_shape(&self, id: u32) -> Result<(u64, bool), ElfError> {
+        let size = self.size_of(id)?;
+        let t = self.get(self.skip_modifiers(id)?)?;
+        Ok((size, t.kind == kind::ARRAY))
+    }
+
     /// The variables of the DATASEC named `section`, as (variable name, variable type id).
     pub fn datasec_vars(&self, section: &str) -> Result<Vec<(Cow<'a, str>, u32)>, ElfError> {
         let mut out = Vec::new();

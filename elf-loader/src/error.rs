@@ -90,8 +90,10 @@ pub enum ElfError {
         symbol: String,
         op: u8,
     },
-    /// A call to an undefined symbol that names no known Linux helper.
-    #[error("section {section} offset {offset:#x}: call to undefined symbol {symbol}, which is not a known helper")]
+    /// A call to an undefined symbol that names no known Linux helper: a kfunc, or a function
+    /// clang did not inline (`memset`) or another object defines. Fails only the programs
+    /// that reach the call ([`crate::ProgramSection::link_error`]).
+    #[error("section {section} offset {offset:#x}: call to undefined symbol {symbol}, which is not a known helper (kfuncs and functions defined outside the object cannot be linked)")]
     UnknownHelper {
         section: String,
         offset: u64,

@@ -13,6 +13,7 @@
 
 mod btf;
 pub mod error;
+pub mod externs;
 mod link;
 pub mod maps;
 pub mod object;
@@ -21,8 +22,9 @@ mod relocate;
 mod sections;
 
 pub use error::ElfError;
+pub use externs::Kconfig;
 pub use maps::{MapDef, MapKind};
-pub use object::{Object, ProgramSection};
+pub use object::{Object, ParseOptions, ProgramSection};
 pub use program_type::ProgramType;
 
 /// Parses an object file; shorthand for [`Object::parse`].

@@ -4,6 +4,10 @@
 //! and code addresses (transitively), each appended once, in discovery order; then every call
 //! and code-address displacement is recomputed for the new layout. Functions come from `FUNC`
 //! symbols; objects from older clang that only have `NOTYPE` labels are cut at global labels.
+//!
+//! Entry points: every function of a program section, static or global, and the global
+//! functions of `.text` (which PREVAIL lists as programs, and the ebpf-samples labels with it;
+//! libbpf 1.x would make them subprograms only).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -104,7 +108,10 @@ impl<'c> Linker<'c> {
                     if end > start {
                         layout.sized.insert(start, end);
                     }
-                    if s.is_global() {
+                    // Global functions are programs; so are static ones outside `.text`, as
+                    // libbpf, cilium/ebpf and PREVAIL list them (Cilium's tail-call programs
+                    // are often static). Static functions in `.text` are subprograms.
+                    if s.is_global() || section.name != ".text" {
                         globals.push((s.name.to_string(), start));
                     }
                 }
@@ -176,6 +183,9 @@ impl<'c> Linker<'c> {
                      queue: &mut VecDeque<_>|
          -> Result<(), ElfError> {
             let code = self.code.get(&f.section).ok_or_else(too_large)?;
+            if let Some((_, e)) = code.unresolved.range(f.start..f.end).next() {
+                return Err(e.clone());
+            }
             let slots = code.insns.get(f.start..f.end).ok_or_else(too_large)?;
             if out.len() + slots.len() > self.limit {
                 return Err(too_large());

@@ -5,6 +5,7 @@ use apiary_vm::opcode::{self, lddw_src};
 use apiary_vm::Limits;
 
 use crate::error::ElfError;
+use crate::externs::{self, Kconfig};
 use crate::link::Linker;
 use crate::maps::{self, MapDef};
 use crate::program_type::ProgramType;
@@ -30,6 +31,21 @@ pub struct ProgramSection {
     pub insns: Vec<Insn>,
     /// Indices into [`Object::maps`] of the maps the program refers to, sorted.
     pub maps_used: Vec<usize>,
+    /// Why the program could not be linked (then `insns` is empty): it uses a symbol apiary
+    /// cannot resolve, such as a strong kfunc or `__ksym`, a call to a function no object
+    /// section defines, or a `__kconfig` extern without a value. The object's other
+    /// programs are not affected, as one libbpf program with autoload off does not fail the
+    /// others.
+    pub link_error: Option<ElfError>,
+}
+
+/// How to parse an object: limits, and the values of the externs libbpf would resolve.
+#[derive(Clone, Debug, Default)]
+pub struct ParseOptions {
+    /// Limits on what the object asks for.
+    pub limits: Limits,
+    /// Values of `__kconfig` externs by name (see [`crate::externs`]).
+    pub kconfig: Kconfig,
 }
 
 /// A loaded object file.
@@ -60,9 +76,29 @@ impl Object {
     /// # Errors
     /// An [`ElfError`] naming the section, symbol and offset of the first problem found.
     pub fn parse_with(bytes: &[u8], limits: &Limits) -> Result<Self, ElfError> {
+        Self::parse_options(
+            bytes,
+            &ParseOptions {
+                limits: *limits,
+                kconfig: Kconfig::new(),
+            },
+        )
+    }
+
+    /// Parses, relocates and links an object file under `options`: the limits of
+    /// [`Object::parse_with`], and `__kconfig` extern values (a `.kconfig` map is added after
+    /// the object's own maps when the object declares such externs).
+    ///
+    /// # Errors
+    /// An [`ElfError`] naming the section, symbol and offset of the first problem found. A
+    /// symbol that cannot be linked fails only the programs using it
+    /// ([`ProgramSection::link_error`]).
+    pub fn parse_options(bytes: &[u8], options: &ParseOptions) -> Result<Self, ElfError> {
+        let limits = &options.limits;
         let elf = ElfFile::parse(bytes)?;
-        let table = maps::collect(&elf, limits)?;
-        let code = relocate::relocate_all(&elf, &table)?;
+        let mut table = maps::collect(&elf, limits)?;
+        let externs = externs::collect(&elf, &options.kconfig, &mut table)?;
+        let code = relocate::relocate_all(&elf, &table, &externs)?;
         let (linker, entries) = Linker::new(&elf, &code, bytes.len())?;
         if entries.len() > limits.max_programs {
             return Err(ElfError::TooMany {
@@ -77,9 +113,23 @@ impl Object {
         let mut total = 0usize;
         let mut programs = Vec::with_capacity(entries.len());
         for entry in &entries {
-            let insns = linker.link(entry)?;
-            total = total.saturating_add(insns.len());
             let section = elf.section_name(entry.function.section).to_string();
+            let insns = match linker.link(entry) {
+                Ok(insns) => insns,
+                Err(e @ (ElfError::UnknownHelper { .. } | ElfError::UnresolvedSymbol { .. })) => {
+                    programs.push(ProgramSection {
+                        program_type: ProgramType::from_section(&section),
+                        section,
+                        function: entry.name.clone(),
+                        insns: Vec::new(),
+                        maps_used: Vec::new(),
+                        link_error: Some(e),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            total = total.saturating_add(insns.len());
             if insns.len() > limits.max_insns {
                 return Err(ElfError::ProgramTooLarge {
                     section,
@@ -101,6 +151,7 @@ impl Object {
                 function: entry.name.clone(),
                 maps_used: maps_used(&insns),
                 insns,
+                link_error: None,
             });
         }
         let license = elf.sections.iter().find(|s| s.name == "license").map(|s| {

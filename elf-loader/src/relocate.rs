@@ -12,6 +12,7 @@ use apiary_vm::linux_helpers::helper_id;
 use apiary_vm::opcode::{self, call_src, lddw_src};
 
 use crate::error::ElfError;
+use crate::externs::{is_weak, Externs, KconfigSlot};
 use crate::maps::MapTable;
 use crate::sections::{ElfFile, Rel, Symbol};
 
@@ -43,12 +44,17 @@ pub(crate) struct CodeSection {
     pub insns: Vec<Insn>,
     /// Slot → link, for every local call and code address in the section.
     pub links: BTreeMap<usize, Link>,
+    /// Slot → why its symbol cannot be linked (a strong kernel symbol, a call to an undefined
+    /// function, a `__kconfig` extern without a value). Only the programs whose code includes
+    /// the slot fail; the object's other programs load.
+    pub unresolved: BTreeMap<usize, ElfError>,
 }
 
 /// Relocates every non-empty code section; the map keys are section indices.
 pub(crate) fn relocate_all(
     elf: &ElfFile<'_>,
     maps: &MapTable,
+    externs: &Externs,
 ) -> Result<BTreeMap<usize, CodeSection>, ElfError> {
     let mut out = BTreeMap::new();
     for (index, section) in elf.sections.iter().enumerate() {
@@ -89,11 +95,13 @@ pub(crate) fn relocate_all(
             name,
             insns,
             links: BTreeMap::new(),
+            unresolved: BTreeMap::new(),
         };
         let rels = relocations_by_slot(elf, index, &code)?;
         let mut cx = Relocator {
             elf,
             maps,
+            externs,
             code: &mut code,
             section: index,
         };
@@ -137,6 +145,7 @@ fn relocations_by_slot(
 struct Relocator<'e, 'a, 'c> {
     elf: &'e ElfFile<'a>,
     maps: &'e MapTable,
+    externs: &'e Externs,
     code: &'c mut CodeSection,
     section: usize,
 }
@@ -193,16 +202,11 @@ impl Relocator<'_, '_, '_> {
 
     /// `R_BPF_64_64` on an `lddw`: a map, a global variable or a function address.
     fn lddw(&mut self, slot: usize, rel: &Rel, symbol: &Symbol<'_>) -> Result<(), ElfError> {
-        let Some(section) = symbol.section else {
-            return Err(self.unresolved(
-                rel,
-                symbol,
-                "undefined or absolute symbol (extern variables and ksyms are not supported)"
-                    .into(),
-            ));
-        };
         // The instruction's imm is the addend, in bytes (plus an explicit RELA addend).
         let addend = i64::from(self.code.insns[slot].imm).saturating_add(rel.addend);
+        let Some(section) = symbol.section else {
+            return self.extern_lddw(slot, rel, symbol, addend);
+        };
         let value = i64::try_from(symbol.value)
             .map_err(|_| self.unresolved(rel, symbol, "symbol value too large".into()))?;
         let offset = value
@@ -249,6 +253,47 @@ impl Relocator<'_, '_, '_> {
         }
     }
 
+    /// An `lddw` of an undefined symbol: a `__kconfig` extern points into the `.kconfig` map;
+    /// a kernel symbol (`__ksym` variable, or a kfunc's address as `bpf_ksym_exists()` takes
+    /// it) is 0 when weak, as libbpf leaves an unresolved weak ksym, and fails the programs
+    /// using it when strong: there is no kernel to take its address from.
+    fn extern_lddw(
+        &mut self,
+        slot: usize,
+        rel: &Rel,
+        symbol: &Symbol<'_>,
+        addend: i64,
+    ) -> Result<(), ElfError> {
+        match (self.externs.slot(&symbol.name), self.externs.map) {
+            (Some(KconfigSlot::At(at)), Some(map)) => {
+                let offset = i64::from(*at).saturating_add(addend);
+                let Ok(offset) = i32::try_from(offset) else {
+                    return Err(self.unresolved(rel, symbol, "offset overflows".into()));
+                };
+                self.set_lddw(slot, lddw_src::MAP_IDX_VALUE, map, offset);
+            }
+            (Some(KconfigSlot::Missing(reason)), _) => {
+                let e = self.unresolved(rel, symbol, reason.clone());
+                self.code.unresolved.insert(slot, e);
+            }
+            _ if is_weak(symbol.bind) => {
+                self.code.insns[slot].src = 0;
+                self.code.insns[slot].imm = 0;
+                self.code.insns[slot + 1].imm = 0;
+            }
+            _ => {
+                let e = self.unresolved(
+                    rel,
+                    symbol,
+                    "a kernel symbol (__ksym), which apiary cannot resolve outside the kernel"
+                        .into(),
+                );
+                self.code.unresolved.insert(slot, e);
+            }
+        }
+        Ok(())
+    }
+
     fn set_lddw(&mut self, slot: usize, src: u8, imm: usize, next: i32) {
         let insn = &mut self.code.insns[slot];
         insn.src = src;
@@ -261,14 +306,28 @@ impl Relocator<'_, '_, '_> {
     /// `R_BPF_64_32` on a `call`: a helper by name or a local function.
     fn call(&mut self, slot: usize, rel: &Rel, symbol: &Symbol<'_>) -> Result<(), ElfError> {
         let Some(section) = symbol.section else {
-            let id = helper_id(&symbol.name).ok_or_else(|| ElfError::UnknownHelper {
-                section: self.code.name.clone(),
-                offset: rel.offset,
-                symbol: symbol.name.to_string(),
-            })?;
             let insn = &mut self.code.insns[slot];
-            insn.src = call_src::HELPER;
-            insn.imm = id as i32;
+            if let Some(id) = helper_id(&symbol.name) {
+                insn.src = call_src::HELPER;
+                insn.imm = id as i32;
+            } else if is_weak(symbol.bind) {
+                // A weak kfunc apiary cannot resolve: libbpf poisons the call so that the
+                // verifier refuses it if reachable; a kfunc call with no BTF id does the same
+                // here (the verifier refuses kfunc calls, engines fault on one), while the
+                // usual `if (bpf_ksym_exists(f))` guard makes it dead code.
+                insn.src = call_src::KFUNC;
+                insn.imm = 0;
+                insn.off = 0;
+            } else {
+                // A kfunc, or a function clang did not inline (`memset`) or another object
+                // defines: this section's programs that reach it cannot be linked.
+                let e = ElfError::UnknownHelper {
+                    section: self.code.name.clone(),
+                    offset: rel.offset,
+                    symbol: symbol.name.to_string(),
+                };
+                self.code.unresolved.insert(slot, e);
+            }
             return Ok(());
         };
         if !self.elf.sections[section].is_code() {

@@ -136,9 +136,13 @@ fn unknown_helper_names_symbol() {
         b[pos + 18] = b'x';
     });
     let Some(r) = r else { return };
+    // Only the programs reaching the call fail, each naming the symbol; the object loads.
+    let object = r.expect("the object loads");
+    assert_eq!(object.programs.len(), 1);
+    assert!(object.programs[0].insns.is_empty());
     assert_eq!(
-        r,
-        Err(ElfError::UnknownHelper {
+        object.programs[0].link_error,
+        Some(ElfError::UnknownHelper {
             section: ".text".into(),
             offset: 0x30,
             symbol: "bpf_map_lookup_elex".into()

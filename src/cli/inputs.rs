@@ -110,7 +110,7 @@ pub fn parse_object(path: &Path, bytes: &[u8]) -> Result<Option<Object>, CliErro
     if !bytes.starts_with(b"\x7fELF") {
         return Ok(None);
     }
-    Object::parse(bytes)
+    apiary::object::parse_object(bytes, &apiary::ObjectOptions::default())
         .map(Some)
         .map_err(|e| CliError::Source {
             path: path.to_owned(),

@@ -188,6 +188,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
 fn report_rejection(name: &str, failure: &VerifyFailure, context: Option<ContextKind>) {
     match failure {
         VerifyFailure::Load { source } => eprintln!("{name}: rejected: {source}"),
+        VerifyFailure::Link { source } => eprintln!("{name}: cannot be linked: {source}"),
         VerifyFailure::Rejected { rejection: r } => {
             eprintln!("{name}: rejected at instruction {}: {}", r.pc, r.reason);
             for line in format!("{}: {}\n{}", r.pc, r.instruction, r.state).lines() {

@@ -28,6 +28,8 @@ struct Job {
     function: String,
     program_type: ProgramType,
     insns: Vec<apiary::Insn>,
+    /// Why the program could not be linked, if it could not.
+    link_error: Option<String>,
 }
 
 /// The verdict on one program.
@@ -77,6 +79,7 @@ struct Setting {
     maps: Vec<MapInfo>,
     inner_maps: Vec<(u32, MapInfo)>,
     platform: Platform,
+    load: LoadOptions,
 }
 
 fn jobs(
@@ -97,6 +100,7 @@ fn jobs(
                     program_type: forced
                         .unwrap_or_else(|| ProgramType::for_object(&path, &p.section)),
                     insns: p.insns.clone(),
+                    link_error: p.link_error.as_ref().map(|e| format!("link: {e}")),
                 })
                 .collect::<Vec<_>>();
             if jobs.is_empty() && args.section.is_some() {
@@ -116,6 +120,7 @@ fn jobs(
                 maps: map_infos(&object),
                 inner_maps: inner_maps(&object),
                 platform: Platform::linux(),
+                load: apiary::object::object_load_options(),
             };
             return Ok((jobs, setting));
         }
@@ -132,11 +137,13 @@ fn jobs(
         function: String::new(),
         program_type: forced.unwrap_or_else(|| ProgramType::mem(None)),
         insns,
+        link_error: None,
     };
     let setting = Setting {
         maps: Vec::new(),
         inner_maps: Vec::new(),
         platform: Platform::conformance(),
+        load: LoadOptions::default(),
     };
     Ok((vec![job], setting))
 }
@@ -153,7 +160,11 @@ fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
         time_us: 0,
         log: None,
     };
-    let program = match Program::new(job.insns, &LoadOptions::default()) {
+    if let Some(reason) = job.link_error {
+        v.reason = Some(reason);
+        return v;
+    }
+    let program = match Program::new(job.insns, &setting.load) {
         Ok(p) => p,
         Err(e) => {
             v.pc = e.pc();

@@ -23,6 +23,7 @@ use crate::memory::{
     MAX_FRAMES, STACK_SIZE,
 };
 use crate::program::Program;
+use crate::racy;
 use crate::semantics::{alu32, alu64, condition, endian, imm_value};
 
 /// Operation codes of the lowered form. `I`/`R` = immediate/register source.
@@ -813,22 +814,19 @@ impl Interpreter {
             };
         }
         macro_rules! load {
-            ($ty:ty, $op:expr) => {{
+            ($f:ident, $size:expr, $op:expr) => {{
                 let a = addr!($op.src, $op.off);
-                check!(
-                    $op.aux & PROVEN != 0,
-                    a,
-                    std::mem::size_of::<$ty>() as u64,
-                    Access::Read
-                );
+                check!($op.aux & PROVEN != 0, a, $size, Access::Read);
                 // SAFETY: `check` proved `[a, a + size)` lies in a readable region (or, in
                 // verified mode, the verifier did: the contract of `with_facts`); by the region
                 // table's contract (memory.rs) that is live memory no Rust reference touches now.
-                unsafe { std::ptr::read_unaligned(a as *const $ty) }
+                // Programs on other threads may write it (shared maps), so the load is a
+                // racy-tolerant atomic one (`crate::racy`).
+                unsafe { racy::$f(a as *const u8) }
             }};
         }
         macro_rules! store {
-            ($ty:ty, $op:expr, $v:expr) => {{
+            ($f:ident, $ty:ty, $op:expr, $v:expr) => {{
                 let a = addr!($op.dst, $op.off);
                 check!(
                     $op.aux & PROVEN != 0,
@@ -837,7 +835,7 @@ impl Interpreter {
                     Access::Write
                 );
                 // SAFETY: as for `load!`, and the region is writable.
-                unsafe { std::ptr::write_unaligned(a as *mut $ty, $v as $ty) }
+                unsafe { racy::$f(a as *mut u8, $v as $ty) }
             }};
         }
         macro_rules! alu64i {
@@ -983,21 +981,21 @@ impl Interpreter {
                 }
                 Code::Swap64 => regs[op.dst as usize] = regs[op.dst as usize].swap_bytes(),
                 Code::Nop => {}
-                Code::LdxB => regs[op.dst as usize] = u64::from(load!(u8, op)),
-                Code::LdxH => regs[op.dst as usize] = u64::from(load!(u16, op)),
-                Code::LdxW => regs[op.dst as usize] = u64::from(load!(u32, op)),
-                Code::LdxDW => regs[op.dst as usize] = load!(u64, op),
-                Code::LdxsB => regs[op.dst as usize] = load!(i8, op) as i64 as u64,
-                Code::LdxsH => regs[op.dst as usize] = load!(i16, op) as i64 as u64,
-                Code::LdxsW => regs[op.dst as usize] = load!(i32, op) as i64 as u64,
-                Code::StB => store!(u8, op, op.imm),
-                Code::StH => store!(u16, op, op.imm),
-                Code::StW => store!(u32, op, op.imm),
-                Code::StDW => store!(u64, op, op.imm),
-                Code::StxB => store!(u8, op, regs[op.src as usize]),
-                Code::StxH => store!(u16, op, regs[op.src as usize]),
-                Code::StxW => store!(u32, op, regs[op.src as usize]),
-                Code::StxDW => store!(u64, op, regs[op.src as usize]),
+                Code::LdxB => regs[op.dst as usize] = u64::from(load!(load_u8, 1, op)),
+                Code::LdxH => regs[op.dst as usize] = u64::from(load!(load_u16, 2, op)),
+                Code::LdxW => regs[op.dst as usize] = u64::from(load!(load_u32, 4, op)),
+                Code::LdxDW => regs[op.dst as usize] = load!(load_u64, 8, op),
+                Code::LdxsB => regs[op.dst as usize] = load!(load_u8, 1, op) as i8 as i64 as u64,
+                Code::LdxsH => regs[op.dst as usize] = load!(load_u16, 2, op) as i16 as i64 as u64,
+                Code::LdxsW => regs[op.dst as usize] = load!(load_u32, 4, op) as i32 as i64 as u64,
+                Code::StB => store!(store_u8, u8, op, op.imm),
+                Code::StH => store!(store_u16, u16, op, op.imm),
+                Code::StW => store!(store_u32, u32, op, op.imm),
+                Code::StDW => store!(store_u64, u64, op, op.imm),
+                Code::StxB => store!(store_u8, u8, op, regs[op.src as usize]),
+                Code::StxH => store!(store_u16, u16, op, regs[op.src as usize]),
+                Code::StxW => store!(store_u32, u32, op, regs[op.src as usize]),
+                Code::StxDW => store!(store_u64, u64, op, regs[op.src as usize]),
                 Code::Atomic32 | Code::Atomic64 => {
                     let wide = op.code == Code::Atomic64;
                     let len: u8 = if wide { 8 } else { 4 };
@@ -1052,9 +1050,9 @@ impl Interpreter {
                     // whose caller promised the region contract for the run.
                     regs[0] = unsafe {
                         match op.aux {
-                            1 => u64::from(*(a as *const u8)),
-                            2 => u64::from(u16::from_be(std::ptr::read_unaligned(a as *const u16))),
-                            _ => u64::from(u32::from_be(std::ptr::read_unaligned(a as *const u32))),
+                            1 => u64::from(racy::load_u8(a as *const u8)),
+                            2 => u64::from(u16::from_be(racy::load_u16(a as *const u8))),
+                            _ => u64::from(u32::from_be(racy::load_u32(a as *const u8))),
                         }
                     };
                 }

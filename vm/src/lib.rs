@@ -23,6 +23,7 @@ pub mod memory;
 pub mod opcode;
 pub mod packet;
 pub mod program;
+pub mod racy;
 pub mod semantics;
 
 pub use decode::LoadOptions;

@@ -11,6 +11,11 @@
 //! outlives the table, or by [`Region::from_raw`], whose caller promises the same. So every address
 //! that passes [`RegionTable::check`] points into live memory of at least `len` bytes that no Rust
 //! reference reads or writes for the duration of the run.
+//!
+//! Region memory is *guest memory*: map regions are shared by every run of every thread, so
+//! the host side (the interpreter's loads and stores, helpers through
+//! [`crate::HelperContext`], maps) accesses it only with the racy-tolerant atomic accesses of
+//! [`crate::racy`], never through references or non-atomic accesses.
 
 use std::cell::Cell;
 
@@ -241,6 +246,13 @@ impl ExecState {
         let state = Self::new();
         state.control.set_slot(slot);
         state
+    }
+
+    /// Zeroes the stack again, as [`ExecState::new`] leaves it, keeping its address: runs that
+    /// must see the same stack addresses and the same (zero) initial bytes, such as the
+    /// engines' differential tests, reuse one state this way.
+    pub fn clear_stack(&mut self) {
+        self.stack.0.fill(0);
     }
 
     /// The stack as a region, plus its top (the entry frame's r10).

@@ -262,6 +262,8 @@ fn ringbuf_reserve_submit_consumed_by_host() {
 
 #[test]
 fn ringbuf_from_several_threads() {
+    // Fewer runs under Miri (`.ci/miri.sh`), which interprets the interpreter.
+    const RUNS: u64 = if cfg!(miri) { 8 } else { 500 };
     let s = setup(&[MapSpec::new("events", map_type::RINGBUF, 0, 0, 1 << 16)]);
     let prog = s.program(&format!(
         "mov %r6, %r1
@@ -284,7 +286,7 @@ fn ringbuf_from_several_threads() {
             let prog = Arc::clone(&prog);
             thread::spawn(move || {
                 let mut state = ExecState::new();
-                for i in 0..500u64 {
+                for i in 0..RUNS {
                     let mut input = (t << 32 | i).to_le_bytes();
                     assert_eq!(prog.run(&mut state, &mut input).result, Ok(0));
                 }
@@ -295,7 +297,7 @@ fn ringbuf_from_several_threads() {
         h.join().expect("thread");
     }
     let records = s.table.ringbuf(0).expect("ring").drain();
-    assert_eq!(records.len(), 2000);
+    assert_eq!(records.len() as u64, 4 * RUNS);
     let mut next = [0u64; 4];
     for r in records {
         let v = u64::from_le_bytes(r[..8].try_into().expect("8"));
@@ -591,6 +593,10 @@ fn snprintf_and_strncmp() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads /proc and clocks, which Miri's isolation forbids"
+)]
 fn identity_and_time_helpers() {
     let s = setup(&[]);
     let pid = s.program("call 14\nexit");
@@ -637,6 +643,9 @@ fn identity_and_time_helpers() {
 
 #[test]
 fn atomics_on_map_values_from_several_threads() {
+    // Fewer runs under Miri (`.ci/miri.sh`), which interprets the interpreter.
+    const RUNS: u64 = if cfg!(miri) { 3 } else { 250 };
+    const LOOPS: u64 = if cfg!(miri) { 10 } else { 100 };
     let s = setup(&[
         MapSpec::new("counter", map_type::ARRAY, 4, 8, 1),
         MapSpec::new("hcounter", map_type::HASH, 4, 8, 4),
@@ -664,7 +673,7 @@ fn atomics_on_map_values_from_several_threads() {
         mov %r1, 2
         lock fetch add [%r0], %r1
         add %r6, 1
-        jlt %r6, 100, again
+        jlt %r6, {LOOPS}, again
         mov %r0, 0
         exit
         {FAIL}"
@@ -674,7 +683,7 @@ fn atomics_on_map_values_from_several_threads() {
             let prog = Arc::clone(&prog);
             thread::spawn(move || {
                 let mut state = ExecState::new();
-                for _ in 0..250 {
+                for _ in 0..RUNS {
                     assert_eq!(prog.run(&mut state, &mut []).result, Ok(0));
                 }
             })
@@ -685,11 +694,11 @@ fn atomics_on_map_values_from_several_threads() {
     }
     assert_eq!(
         s.table.lookup(0, &0u32.to_le_bytes()).expect("ok"),
-        Some(100_000u64.to_le_bytes().to_vec())
+        Some((4 * RUNS * LOOPS).to_le_bytes().to_vec())
     );
     assert_eq!(
         s.table.lookup(1, &5u32.to_le_bytes()).expect("ok"),
-        Some(200_000u64.to_le_bytes().to_vec())
+        Some((8 * RUNS * LOOPS).to_le_bytes().to_vec())
     );
 }
 

@@ -19,20 +19,30 @@ const BASE: &[u32] = &[
 /// Tracing: kernel and user memory reads, the current task, stacks, perf events.
 const TRACING: &[u32] = &[
     4, 14, 15, 16, 22, 25, 27, 35, 36, 37, 45, 55, 56, 58, 67, 80, 112, 113, 114, 115,
+    // get_ns_current_pid_tgid, get_current_task_btf (`bpf_tracing_func_proto`)
+    120, 158,
 ];
+
+/// kprobes, tracepoints and perf events also get `get_attach_cookie` (174), and kprobes
+/// `get_func_ip` (173).
+const PROBE_EXTRA: &[u32] = &[173, 174];
+
+/// BTF-typed tracing programs (`tracing_prog_func_proto`) also get `get_func_ip` (173) and
+/// `get_attach_cookie` (174).
+const BTF_TRACING: &[u32] = &[173, 174];
 
 /// `__sk_buff` programs (socket filters, tc, cgroup skb). Socket filters get the tc set too:
 /// section names do not tell them apart reliably (legacy tc samples use `filter`).
 const SKB: &[u32] = &[
     9, 10, 11, 13, 17, 18, 19, 20, 21, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41,
-    43, 46, 47, 48, 50, 66, 68, 69,
+    43, 46, 47, 48, 50, 66, 68, 69, 152,
 ];
 
 /// XDP.
-const XDP: &[u32] = &[23, 25, 28, 44, 51, 54, 65, 69];
+const XDP: &[u32] = &[23, 25, 28, 44, 51, 54, 65, 69, 189];
 
 /// `sock_ops`.
-const SOCK_OPS: &[u32] = &[25, 46, 49, 53, 57, 59, 70];
+const SOCK_OPS: &[u32] = &[25, 46, 49, 53, 57, 59, 70, 142, 143, 144];
 
 /// `cgroup/sock`: the current task's ids.
 const CGROUP_SOCK: &[u32] = &[14, 15, 16, 46, 80];
@@ -40,8 +50,13 @@ const CGROUP_SOCK: &[u32] = &[14, 15, 16, 46, 80];
 /// The helper groups of the program type named `ptype`, or `None` when it has no rules.
 fn groups(ptype: &str) -> Option<&'static [&'static [u32]]> {
     Some(match ptype {
-        "kprobe" | "tracepoint" | "raw_tracepoint" | "perf_event" => &[BASE, TRACING],
-        "socket_filter" | "sched_cls" | "cgroup_skb" | "unspec" => &[BASE, SKB],
+        "kprobe" | "tracepoint" | "perf_event" => &[BASE, TRACING, PROBE_EXTRA],
+        "raw_tracepoint" => &[BASE, TRACING],
+        "tracing" | "lsm" | "struct_ops" | "ext" => &[BASE, TRACING, BTF_TRACING],
+        "socket_filter" | "sched_cls" | "cgroup_skb" | "unspec" | "sk_skb" | "lwt_in"
+        | "lwt_out" | "lwt_xmit" | "lwt_seg6local" | "flow_dissector" => &[BASE, SKB],
+        "sk_msg" | "cgroup_device" | "cgroup_sock_addr" | "lirc_mode2" | "sk_reuseport"
+        | "cgroup_sysctl" | "cgroup_sockopt" | "sk_lookup" | "syscall" | "netfilter" => &[BASE],
         "xdp" => &[BASE, XDP],
         "sock_ops" => &[BASE, SOCK_OPS],
         "cgroup_sock" => &[BASE, CGROUP_SOCK],

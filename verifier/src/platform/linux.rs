@@ -226,6 +226,30 @@ pub fn helper_table() -> Vec<(u32, P)> {
             P::new("loop", &[A, Callback, AnyPointer, A]).with_callback(CallbackKind::Loop),
         ),
         (182, P::new("strncmp", &[Mem, Size, ConstStr])),
+        // Entries added for the helpers libbpf-tools and libbpf-bootstrap call (issue 14).
+        // `bpf_get_ns_current_pid_tgid(dev, ino, struct bpf_pidns_info *, size)`.
+        (
+            120,
+            P::new("get_ns_current_pid_tgid", &[A, A, MemOut, Size]),
+        ),
+        // `bpf_redirect_neigh(ifindex, params, plen, flags)`: a tc action code.
+        (
+            152,
+            P::new("redirect_neigh", &[A, MemOrNull, SizeOrZero, A]),
+        ),
+        // The current task as a BTF pointer; apiary has no BTF pointers, so, as with
+        // `get_current_task`, it is a number (to pass to the probe_read helpers).
+        (158, P::new("get_current_task_btf", &[])),
+        (173, P::new("get_func_ip", &[Ctx])),
+        (174, P::new("get_attach_cookie", &[Ctx])),
+        // TCP header options of `sock_ops` programs: `bpf_load_hdr_opt(skops, buf, len,
+        // flags)` reads and writes `buf` (it holds the option kind to search for),
+        // `bpf_store_hdr_opt(skops, from, len, flags)`, `bpf_reserve_hdr_opt(skops, len, flags)`.
+        (142, P::new("load_hdr_opt", &[Ctx, MemInOut, Size, A])),
+        (143, P::new("store_hdr_opt", &[Ctx, Mem, Size, A])),
+        (144, P::new("reserve_hdr_opt", &[Ctx, A, A])),
+        // `bpf_xdp_load_bytes(xdp_md, offset, buf, len)`.
+        (189, P::new("xdp_load_bytes", &[Ctx, A, MemOut, Size])),
     ]
 }
 

@@ -1,5 +1,7 @@
 //! Program types: the context each receives in r1 and whether it is privileged.
 
+use apiary_elf::ProgramType as LinuxType;
+
 /// Layout of a context structure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CtxDescriptor {
@@ -94,14 +96,35 @@ pub const PERF_EVENT: CtxDescriptor = CtxDescriptor {
     writable: &[],
 };
 
-/// `struct bpf_sock_ops` (size 184 is enough for the fields in use; `reply` at 4 and
-/// `sk_txhash` at 116 are writable).
-pub const SOCK_OPS: CtxDescriptor = CtxDescriptor {
-    size: 184,
+/// BTF-typed programs (`tp_btf`, `fentry`/`fexit`, `lsm`, `struct_ops`, `iter`): r1 points to
+/// the traced function's arguments as u64s (at most 12, plus the return value for `fexit`),
+/// read-only.
+pub const TRACING_ARGS: CtxDescriptor = CtxDescriptor {
+    size: 104,
     data: None,
     end: None,
     meta: None,
-    writable: &[(4, 20), (116, 120)],
+    writable: &[],
+};
+
+/// The context of a type apiary does not model: nothing may be read or written through r1.
+pub const NO_CONTEXT: CtxDescriptor = CtxDescriptor {
+    size: 0,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[],
+};
+
+/// `struct bpf_sock_ops` (uapi, 224 bytes through `skb_hwtstamp`): `reply`/`replylong` (4..20)
+/// and `sk_txhash` (164) are writable, as `sock_ops_is_valid_access` allows. The pointer fields
+/// (`sk` 184, `skb_data` 192, `skb_data_end` 200) read as numbers here.
+pub const SOCK_OPS: CtxDescriptor = CtxDescriptor {
+    size: 224,
+    data: None,
+    end: None,
+    meta: None,
+    writable: &[(4, 20), (164, 168)],
 };
 
 /// `struct bpf_sock`: readable, some fields writable (bound_dev_if 0, mark 4, priority 8).
@@ -183,9 +206,59 @@ impl ProgramType {
         Self::with_ctx("perf_event", PERF_EVENT, true, false)
     }
 
+    /// A type apiary has no context model for: r1 may not be read through, and only the
+    /// helpers every type may call are allowed.
+    #[must_use]
+    pub const fn without_context(name: &'static str) -> Self {
+        Self::with_ctx(name, NO_CONTEXT, false, false)
+    }
+
+    /// The verifier's view of a Linux program type (as the ELF loader's section table,
+    /// [`apiary_elf::program_type::SECTION_DEFS`], gives it): its context layout, privilege
+    /// and helper rules. A section libbpf does not know is `unspec`: the `__sk_buff` context
+    /// of tc programs, as iproute2's `tc` and PREVAIL load such sections.
+    #[must_use]
+    pub const fn for_linux(t: LinuxType) -> Self {
+        match t {
+            LinuxType::Unspecified => Self::with_ctx("unspec", SK_BUFF, false, true),
+            LinuxType::SocketFilter => Self::socket_filter(),
+            LinuxType::SchedCls | LinuxType::SchedAct => Self::sched_cls(),
+            LinuxType::Xdp => Self::xdp(),
+            LinuxType::Kprobe => Self::kprobe(),
+            LinuxType::Tracepoint => Self::tracepoint(),
+            LinuxType::RawTracepoint | LinuxType::RawTracepointWritable => Self::raw_tracepoint(),
+            LinuxType::PerfEvent => Self::perf_event(),
+            LinuxType::CgroupSkb => Self::with_ctx("cgroup_skb", SK_BUFF, false, true),
+            LinuxType::SockOps => Self::with_ctx("sock_ops", SOCK_OPS, false, false),
+            LinuxType::CgroupSock => Self::with_ctx("cgroup_sock", BPF_SOCK, false, false),
+            LinuxType::SkSkb => Self::with_ctx("sk_skb", SK_BUFF, false, false),
+            LinuxType::LwtIn => Self::with_ctx("lwt_in", SK_BUFF, false, false),
+            LinuxType::LwtOut => Self::with_ctx("lwt_out", SK_BUFF, false, false),
+            LinuxType::LwtXmit => Self::with_ctx("lwt_xmit", SK_BUFF, false, false),
+            LinuxType::LwtSeg6local => Self::with_ctx("lwt_seg6local", SK_BUFF, false, false),
+            LinuxType::FlowDissector => Self::with_ctx("flow_dissector", SK_BUFF, false, false),
+            LinuxType::Tracing => Self::with_ctx("tracing", TRACING_ARGS, true, false),
+            LinuxType::Lsm => Self::with_ctx("lsm", TRACING_ARGS, true, false),
+            LinuxType::StructOps => Self::with_ctx("struct_ops", TRACING_ARGS, true, false),
+            LinuxType::Ext => Self::with_ctx("ext", TRACING_ARGS, true, false),
+            LinuxType::SkMsg => Self::without_context("sk_msg"),
+            LinuxType::CgroupDevice => Self::without_context("cgroup_device"),
+            LinuxType::CgroupSockAddr => Self::without_context("cgroup_sock_addr"),
+            LinuxType::LircMode2 => Self::without_context("lirc_mode2"),
+            LinuxType::SkReuseport => Self::without_context("sk_reuseport"),
+            LinuxType::CgroupSysctl => Self::without_context("cgroup_sysctl"),
+            LinuxType::CgroupSockopt => Self::without_context("cgroup_sockopt"),
+            LinuxType::SkLookup => Self::without_context("sk_lookup"),
+            LinuxType::Syscall => Self::without_context("syscall"),
+            LinuxType::Netfilter => Self::without_context("netfilter"),
+        }
+    }
+
     /// The type of a program in section `section` of object file `path`: as
-    /// [`ProgramType::for_section`], except that an unknown section in an object whose name
-    /// mentions `xdp` is an XDP program (Cilium's tail-call sections).
+    /// [`ProgramType::for_section`], except that a section libbpf's table does not know, in an
+    /// object whose name mentions `xdp`, is an XDP program. This is PREVAIL's rule, by which
+    /// the ebpf-samples labels were made (Cilium's `bpf_xdp*.o`: `from-netdev` and its
+    /// tail-call sections); a known section name always wins over it.
     #[must_use]
     pub fn for_object(path: &str, section: &str) -> Self {
         let t = Self::for_section(section);
@@ -197,35 +270,10 @@ impl ProgramType {
         }
     }
 
-    /// The type a Linux ELF section name implies (libbpf's prefixes). Unknown sections are
-    /// get the `__sk_buff` context of tc programs (most legacy samples are tc programs) under
-    /// the name `unspec`.
+    /// The type a Linux ELF section name implies: [`ProgramType::for_linux`] of the ELF
+    /// loader's section table entry.
     #[must_use]
     pub fn for_section(section: &str) -> Self {
-        let s = section;
-        let has = |p: &str| s.starts_with(p);
-        if has("xdp") {
-            Self::xdp()
-        } else if has("kprobe") || has("kretprobe") || has("uprobe") || has("uretprobe") {
-            Self::kprobe()
-        } else if has("raw_tracepoint") || has("raw_tp") {
-            Self::raw_tracepoint()
-        } else if has("tracepoint") || has("tp/") {
-            Self::tracepoint()
-        } else if has("perf_event") {
-            Self::perf_event()
-        } else if has("socket") || has("filter") {
-            Self::socket_filter()
-        } else if has("sockops") {
-            Self::with_ctx("sock_ops", SOCK_OPS, false, false)
-        } else if has("cgroup/sock") {
-            Self::with_ctx("cgroup_sock", BPF_SOCK, false, false)
-        } else if has("cgroup/skb") {
-            Self::with_ctx("cgroup_skb", SK_BUFF, false, true)
-        } else if has("classifier") || has("action") || has("tc") {
-            Self::sched_cls()
-        } else {
-            Self::with_ctx("unspec", SK_BUFF, false, true)
-        }
+        Self::for_linux(LinuxType::from_section(section))
     }
 }

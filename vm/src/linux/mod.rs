@@ -5,7 +5,9 @@
 //! The packet helpers (socket-buffer bytes and checksums, redirects, XDP head/meta/tail moves)
 //! are in [`net`]; they need the run's packet frame ([`crate::packet`]).
 //!
-//! Every pointer argument goes through [`HelperContext::read`] / [`HelperContext::write`]; map
+//! Every pointer argument goes through the checked copies of [`HelperContext`]
+//! ([`HelperContext::read_buf`], [`HelperContext::write_from`], ...): helpers never hold a
+//! reference into program memory, which programs on other threads may write meanwhile; map
 //! arguments are handles validated through the table (an invalid one is a
 //! [`HelperError::InvalidArgument`] fault, since Linux's verifier would have rejected the
 //! program). Operation failures are returned to the program as negative errnos, as on Linux.
@@ -24,7 +26,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::engine::{Environment, ExecConfig};
-use crate::fault::HelperError;
+use crate::fault::{Access, HelperError};
 use crate::helpers::{HelperContext, HelperResult, HelperTable};
 use crate::linux_helpers::helper_name;
 use crate::maps::{map_handle, Errno, Map, MapKind, MapTable};
@@ -186,28 +188,36 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
         id::MAP_LOOKUP_ELEM,
         Box::new(|t, ctx, [m, key, ..]| {
             let map = map(t, m)?;
-            let key = ctx.read(key, u64::from(map.spec().key_size))?;
-            if matches!(map.kind(), MapKind::OfMaps) {
-                return Ok(map.inner_map(key).map_or(0, |i| map_handle(i as usize)));
-            }
-            Ok(map.lookup(key, ctx.worker_slot()).unwrap_or(0))
+            let slot = ctx.worker_slot();
+            ctx.with_bytes(key, u64::from(map.spec().key_size), |key| {
+                if matches!(map.kind(), MapKind::OfMaps) {
+                    map.inner_map(key).map_or(0, |i| map_handle(i as usize))
+                } else {
+                    map.lookup(key, slot).unwrap_or(0)
+                }
+            })
         }),
     );
     add(
         id::MAP_UPDATE_ELEM,
         Box::new(|t, ctx, [m, key, value, flags, _]| {
             let map = map(t, m)?;
-            let key = ctx.read(key, u64::from(map.spec().key_size))?.to_vec();
-            let value = ctx.read(value, u64::from(map.spec().value_size))?.to_vec();
-            Ok(r0(map.update(&key, &value, flags, Some(ctx.worker_slot()))))
+            let slot = ctx.worker_slot();
+            let spec = map.spec();
+            ctx.with_bytes(key, u64::from(spec.key_size), |key| {
+                ctx.with_bytes(value, u64::from(spec.value_size), |value| {
+                    r0(map.update(key, value, flags, Some(slot)))
+                })
+            })?
         }),
     );
     add(
         id::MAP_DELETE_ELEM,
         Box::new(|t, ctx, [m, key, ..]| {
             let map = map(t, m)?;
-            let key = ctx.read(key, u64::from(map.spec().key_size))?;
-            Ok(r0(map.delete(key)))
+            ctx.with_bytes(key, u64::from(map.spec().key_size), |key| {
+                r0(map.delete(key))
+            })
         }),
     );
 
@@ -216,17 +226,13 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
             probe,
             Box::new(|_, ctx, [dst, size, src, ..]| {
                 let size = u64::from(size as u32);
-                let data = ctx.read(src, size).map(<[u8]>::to_vec);
-                let out = ctx.write(dst, size)?;
-                Ok(match data {
-                    Ok(d) => {
-                        out.copy_from_slice(&d);
-                        0
-                    }
-                    Err(_) => {
-                        out.fill(0);
-                        Errno::Fault.to_r0()
-                    }
+                ctx.check(dst, size, Access::Write)?;
+                Ok(if ctx.check(src, size, Access::Read).is_ok() {
+                    ctx.copy(dst, src, size)?;
+                    0
+                } else {
+                    ctx.fill(dst, size, 0)?;
+                    Errno::Fault.to_r0()
                 })
             }),
         );
@@ -243,16 +249,16 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
                 if size == 0 {
                     return Ok(0);
                 }
-                let data = ctx.read_cstr(src, size - 1).map(<[u8]>::to_vec);
-                let out = ctx.write(dst, size)?;
+                let data = ctx.read_cstr(src, size - 1);
+                ctx.check(dst, size, Access::Write)?;
                 Ok(match data {
-                    Ok(d) => {
-                        out[..d.len()].copy_from_slice(&d);
-                        out[d.len()] = 0;
-                        d.len() as u64 + 1
+                    Ok(mut d) => {
+                        d.push(0);
+                        ctx.write_from(dst, &d)?;
+                        d.len() as u64
                     }
                     Err(_) => {
-                        out.fill(0);
+                        ctx.fill(dst, size, 0)?;
                         Errno::Fault.to_r0()
                     }
                 })
@@ -295,13 +301,13 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
     add(
         id::GET_CURRENT_COMM,
         Box::new(|_, ctx, [buf, size, ..]| {
-            let out = ctx.write(buf, u64::from(size as u32))?;
-            out.fill(0);
-            if let Some(room) = out.len().checked_sub(1) {
-                let comm = host::comm();
-                let n = comm.len().min(room);
-                out[..n].copy_from_slice(&comm[..n]);
-            }
+            let size = u64::from(size as u32);
+            ctx.check(buf, size, Access::Write)?;
+            // At most the comm and its NUL are written; the rest is zeroed.
+            let comm = host::comm();
+            let n = comm.len().min(size.saturating_sub(1) as usize);
+            ctx.write_from(buf, &comm[..n])?;
+            ctx.fill(buf + n as u64, size - n as u64, 0)?;
             Ok(0)
         }),
     );
@@ -310,7 +316,7 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
     add(
         id::TRACE_PRINTK,
         Box::new(move |_, ctx, [fmt, size, a, b, c]| {
-            let raw = ctx.read(fmt, u64::from(size as u32))?;
+            let raw = ctx.read_vec(fmt, u64::from(size as u32))?;
             let fmt = raw.split(|&x| x == 0).next().unwrap_or_default().to_vec();
             Ok(match format_with(ctx, &fmt, &[a, b, c]) {
                 Some(text) => {
@@ -328,9 +334,9 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
             if data_len % 8 != 0 || data_len / 8 > MAX_SNPRINTF_ARGS {
                 return Ok(Errno::Invalid.to_r0());
             }
-            let fmt = ctx.read_cstr(fmt, MAX_STR)?.to_vec();
+            let fmt = ctx.read_cstr(fmt, MAX_STR)?;
             let args: Vec<u64> = ctx
-                .read(data, data_len)?
+                .read_vec(data, data_len)?
                 .chunks_exact(8)
                 .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
                 .collect();
@@ -340,9 +346,9 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
             let size = u64::from(size as u32);
             if size > 0 {
                 let n = (text.len() as u64).min(size - 1) as usize;
-                let dst = ctx.write(out, n as u64 + 1)?;
-                dst[..n].copy_from_slice(&text[..n]);
-                dst[n] = 0;
+                ctx.check(out, n as u64 + 1, Access::Write)?;
+                ctx.write_from(out, &text[..n])?;
+                ctx.write_from(out + n as u64, &[0])?;
             }
             Ok(text.len() as u64 + 1)
         }),
@@ -351,9 +357,9 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
         id::STRNCMP,
         Box::new(|_, ctx, [s1, s1_size, s2, ..]| {
             let n = u64::from(s1_size as u32);
-            let a = ctx.read(s1, n)?.to_vec();
+            let a = ctx.read_vec(s1, n)?;
             for (i, &x) in a.iter().enumerate() {
-                let y = ctx.read(s2.wrapping_add(i as u64), 1)?[0];
+                let [y] = ctx.read_array::<1>(s2.wrapping_add(i as u64))?;
                 if x != y {
                     return Ok(if x < y { u64::MAX } else { 1 });
                 }
@@ -445,7 +451,7 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
                 let Some(value) = map.lookup(&key, slot) else {
                     continue;
                 };
-                ctx.write(key_addr, key_size)?.copy_from_slice(&key);
+                ctx.write_from(key_addr, &key)?;
                 done += 1;
                 let args = [m, key_addr, value, cb_ctx, 0];
                 if ctx.call_function(id::FOR_EACH_MAP_ELEM, callback, args)? == 1 {
@@ -463,8 +469,8 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
             let MapKind::PerfEvents(perf) = map.kind() else {
                 return Ok(Errno::Invalid.to_r0());
             };
-            let data = ctx.read(data, size)?;
-            Ok(r0(perf.output(flags, ctx.worker_slot(), data)))
+            let data = ctx.read_vec(data, size)?;
+            Ok(r0(perf.output(flags, ctx.worker_slot(), &data)))
         }),
     );
 
@@ -472,8 +478,9 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
         id::MAP_PUSH_ELEM,
         Box::new(|t, ctx, [m, value, flags, ..]| {
             let map = map(t, m)?;
-            let value = ctx.read(value, u64::from(map.spec().value_size))?;
-            Ok(r0(map.push(value, flags)))
+            ctx.with_bytes(value, u64::from(map.spec().value_size), |value| {
+                r0(map.push(value, flags))
+            })
         }),
     );
     for (helper, remove) in [(id::MAP_POP_ELEM, true), (id::MAP_PEEK_ELEM, false)] {
@@ -484,7 +491,7 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
                 let mut buf = vec![0; map.spec().value_size as usize];
                 let result = map.pop(&mut buf, remove);
                 if result.is_ok() {
-                    ctx.write(value, buf.len() as u64)?.copy_from_slice(&buf);
+                    ctx.write_from(value, &buf)?;
                 }
                 Ok(r0(result))
             }),
@@ -498,7 +505,7 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
             let MapKind::RingBuf(rb) = map.kind() else {
                 return Ok(Errno::Invalid.to_r0());
             };
-            let data = ctx.read(data, size)?.to_vec();
+            let data = ctx.read_vec(data, size)?;
             Ok(r0(rb.output(&data)))
         }),
     );
@@ -543,10 +550,6 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
 
 /// Formats with `%s` arguments read through the context (empty when unreadable, as Linux).
 fn format_with(ctx: &HelperContext<'_>, fmt: &[u8], args: &[u64]) -> Option<Vec<u8>> {
-    let mut read_str = |addr: u64| {
-        ctx.read_cstr(addr, MAX_STR)
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default()
-    };
+    let mut read_str = |addr: u64| ctx.read_cstr(addr, MAX_STR).unwrap_or_default();
     format::format(fmt, args, &mut read_str).ok()
 }

@@ -105,12 +105,10 @@ fn is_xdp(kind: FrameKind) -> bool {
     kind == FrameKind::Xdp
 }
 
-fn put32(ctx: &mut HelperContext<'_>, addr: u64, value: u64) -> Result<(), HelperError> {
+fn put32(ctx: &HelperContext<'_>, addr: u64, value: u64) -> Result<(), HelperError> {
     // Packet addresses in context structures are 32 bits wide (the host keeps the frame below
     // 4 GiB when programs read them).
-    ctx.write(addr, 4)?
-        .copy_from_slice(&(value as u32).to_le_bytes());
-    Ok(())
+    ctx.write_from(addr, &(value as u32).to_le_bytes())
 }
 
 /// Makes `layout` the frame's and rewrites the context's packet fields to match.
@@ -170,18 +168,13 @@ fn skb_load_bytes(
 ) -> Result64 {
     let (_, l) = frame(ctx, id::SKB_LOAD_BYTES, skb, is_skb)?;
     let (offset, len) = (u64::from(offset as u32), u64::from(len as u32));
-    let data = match packet_span(&l, offset, len) {
-        Some(addr) if offset <= i32::MAX as u64 => Some(ctx.read(addr, len)?.to_vec()),
-        _ => None,
-    };
-    let out = ctx.write(to, len)?;
-    Ok(match data {
-        Some(d) => {
-            out.copy_from_slice(&d);
+    Ok(match packet_span(&l, offset, len) {
+        Some(addr) if offset <= i32::MAX as u64 => {
+            ctx.copy(to, addr, len)?;
             0
         }
-        None => {
-            out.fill(0);
+        _ => {
+            ctx.fill(to, len, 0)?;
             Errno::Fault.to_r0()
         }
     })
@@ -205,8 +198,7 @@ fn skb_store_bytes(
     let Some(addr) = packet_span(&l, offset, len) else {
         return Ok(Errno::Fault.to_r0());
     };
-    let bytes = ctx.read(from, len)?.to_vec();
-    ctx.write(addr, len)?.copy_from_slice(&bytes);
+    ctx.copy(addr, from, len)?;
     if flags & BPF_F_INVALIDATE_HASH != 0 {
         put32(ctx, l.ctx + ctx_off::SKB_HASH, 0)?;
     }
@@ -222,9 +214,9 @@ fn csum_diff(
     [from, from_size, to, to_size, seed]: [u64; 5],
 ) -> Result64 {
     let (fs, ts) = (u64::from(from_size as u32), u64::from(to_size as u32));
-    let from = ctx.read(from, fs)?.to_vec();
-    let to = ctx.read(to, ts)?;
-    Ok(u64::from(csum::diff(&from, to, seed as u32)))
+    let from = ctx.read_vec(from, fs)?;
+    let to = ctx.read_vec(to, ts)?;
+    Ok(u64::from(csum::diff(&from, &to, seed as u32)))
 }
 
 /// The checksum field a replace helper updates: its address, or the error to return.
@@ -247,13 +239,11 @@ fn replaced(check: u16, from: u64, to: u64, flags: u64) -> Option<u16> {
 }
 
 fn read16(ctx: &HelperContext<'_>, addr: u64) -> Result<u16, HelperError> {
-    let b = ctx.read(addr, 2)?;
-    Ok(u16::from_le_bytes([b[0], b[1]]))
+    Ok(u16::from_le_bytes(ctx.read_array(addr)?))
 }
 
-fn write16(ctx: &mut HelperContext<'_>, addr: u64, v: u16) -> Result<(), HelperError> {
-    ctx.write(addr, 2)?.copy_from_slice(&v.to_le_bytes());
-    Ok(())
+fn write16(ctx: &HelperContext<'_>, addr: u64, v: u16) -> Result<(), HelperError> {
+    ctx.write_from(addr, &v.to_le_bytes())
 }
 
 /// `bpf_l3_csum_replace(skb, offset, from, to, flags)`: updates the 16-bit checksum at
@@ -325,7 +315,7 @@ fn get_hash_recalc(_: &MapTable, ctx: &mut HelperContext<'_>, [skb, ..]: [u64; 5
             id: id::GET_HASH_RECALC,
         });
     };
-    let hash = flow::hash(ctx.read(l.data, l.len())?, l2, protocol);
+    let hash = flow::hash(&ctx.read_vec(l.data, l.len())?, l2, protocol);
     put32(ctx, l.ctx + ctx_off::SKB_HASH, u64::from(hash))?;
     Ok(u64::from(hash))
 }
@@ -401,8 +391,7 @@ fn xdp_adjust_head(
     }
     let meta = (l.data_meta as i64 + delta) as u64;
     if metalen > 0 {
-        let bytes = ctx.read(l.data_meta, metalen)?.to_vec();
-        ctx.write(meta, metalen)?.copy_from_slice(&bytes);
+        ctx.copy(meta, l.data_meta, metalen)?;
     }
     l.data_meta = meta;
     l.data = data as u64;
@@ -450,7 +439,7 @@ fn xdp_adjust_tail(
     l.data_end = end as u64;
     commit(ctx, frame, l)?;
     if delta > 0 {
-        ctx.write(old_end, delta as u64)?.fill(0);
+        ctx.fill(old_end, delta as u64, 0)?;
     }
     Ok(0)
 }

@@ -6,14 +6,16 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::memory::Region;
+use crate::racy;
 
 /// Alignment of map memory: every value starts 8-aligned, so 8-byte atomics work on it.
 const ALIGN: usize = 8;
 
 /// A fixed block of map memory.
 ///
-/// All access goes through raw pointers (never Rust references to the bytes), because programs
-/// on other threads may read and write the same bytes at the same time, as on Linux.
+/// All access goes through raw pointers with atomic accesses (never Rust references to the
+/// bytes, never non-atomic accesses), because programs on other threads may read and write the
+/// same bytes at the same time, as on Linux: see [`crate::racy`].
 #[derive(Debug)]
 pub struct MapMemory {
     ptr: NonNull<u8>,
@@ -21,9 +23,12 @@ pub struct MapMemory {
     layout: Layout,
 }
 
-// SAFETY: the memory is a plain byte block owned by this value; every access is a raw copy or a
-// host atomic through `&self`, with the same (racy, tearing) semantics as eBPF map memory shared
-// between CPUs. No Rust reference to the bytes is ever created.
+// SAFETY: the memory is a plain byte block owned by this value. Every access through `&self` is
+// made of atomics: racy-tolerant copies (`crate::racy`, relaxed atomic loads and stores, which
+// may tear as eBPF map memory shared between CPUs does) or the `atomic_u32` / `atomic_u64`
+// cells. No Rust reference to the bytes and no non-atomic access to them is ever created, so
+// threads sharing the block (hosts, and programs on other threads, whose engines access it the
+// same way) never race in the Rust memory model's sense.
 unsafe impl Send for MapMemory {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for MapMemory {}
@@ -91,37 +96,32 @@ impl MapMemory {
         );
     }
 
-    /// Copies `out.len()` bytes from `offset` into `out`.
+    /// Copies `out.len()` bytes from `offset` into `out` (a racy-tolerant copy: bytes that
+    /// programs write meanwhile may tear, see [`crate::racy`]).
     pub fn read(&self, offset: usize, out: &mut [u8]) {
         self.check(offset, out.len());
-        // SAFETY: `[offset, offset + len)` is inside the block (checked); `out` is a distinct Rust
-        // buffer, so the ranges do not overlap.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                self.ptr.as_ptr().add(offset),
-                out.as_mut_ptr(),
-                out.len(),
-            );
-        }
+        // SAFETY: `[offset, offset + len)` is inside the live block (checked), which is only
+        // ever accessed through raw pointers and atomics; `out` is a host buffer (it cannot point
+        // into the block: no Rust reference to the block's bytes exists).
+        unsafe { racy::copy_from_guest(self.ptr.as_ptr().add(offset), out) }
     }
 
-    /// Copies `data` into the block at `offset`.
+    /// Copies `data` into the block at `offset` (racy-tolerant, see [`crate::racy`]). `data` is
+    /// a host buffer: a program's bytes are first copied out of guest memory (helpers do so
+    /// through [`crate::HelperContext`]).
     pub fn write(&self, offset: usize, data: &[u8]) {
         self.check(offset, data.len());
-        // SAFETY: `[offset, offset + len)` is inside the block (checked). `data` may alias the
-        // block (a program passing a pointer into the same map), so `copy` (memmove) is used.
-        unsafe {
-            std::ptr::copy(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len());
-        }
+        // SAFETY: `[offset, offset + len)` is inside the live block (checked), only accessed
+        // through raw pointers and atomics; `data` is a host buffer.
+        unsafe { racy::copy_to_guest(data, self.ptr.as_ptr().add(offset)) }
     }
 
-    /// Zeroes `len` bytes at `offset`.
+    /// Zeroes `len` bytes at `offset` (racy-tolerant).
     pub fn zero(&self, offset: usize, len: usize) {
         self.check(offset, len);
-        // SAFETY: inside the block (checked).
-        unsafe {
-            std::ptr::write_bytes(self.ptr.as_ptr().add(offset), 0, len);
-        }
+        // SAFETY: inside the live block (checked), only accessed through raw pointers and
+        // atomics.
+        unsafe { racy::fill_guest(self.ptr.as_ptr().add(offset), 0, len) }
     }
 
     /// Copies `len` bytes at `offset` into a new vector.
@@ -140,7 +140,7 @@ impl MapMemory {
         self.check(offset, 4);
         assert!(offset & 3 == 0, "misaligned atomic");
         // SAFETY: in bounds and 4-aligned (the block is 8-aligned); the bytes are only accessed
-        // through raw pointers or atomics, and live as long as `&self`.
+        // through atomics (never non-atomic accesses or references), and live as long as `&self`.
         unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) }
     }
 
@@ -165,5 +165,56 @@ impl Drop for MapMemory {
     fn drop(&mut self) {
         // SAFETY: allocated in `zeroed` with exactly this layout, freed once.
         unsafe { dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_zeroes_and_atomics() {
+        let m = MapMemory::zeroed(20).expect("20 bytes");
+        assert_eq!(m.len(), 20);
+        assert_eq!(m.to_vec(0, 20), vec![0; 20]);
+        m.write(3, &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(m.to_vec(2, 11), vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
+        m.zero(5, 2);
+        assert_eq!(m.to_vec(2, 11), vec![0, 1, 2, 0, 0, 5, 6, 7, 8, 9, 0]);
+        m.atomic_u64(8).store(0, Ordering::Relaxed);
+        assert_eq!(m.atomic_u64(8).fetch_add(5, Ordering::Relaxed), 0);
+        assert_eq!(m.to_vec(8, 8), 5u64.to_ne_bytes());
+        m.atomic_u32(16).store(7, Ordering::Release);
+        assert_eq!(m.load_u32(16), 7);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside")]
+    fn out_of_bounds_copies_panic() {
+        let m = MapMemory::zeroed(8).expect("8 bytes");
+        m.write(5, &[0; 4]);
+    }
+
+    /// Host copies and atomics from several threads at once: no data race (Miri checks), and
+    /// the counter is exact.
+    #[test]
+    fn shared_between_threads() {
+        let rounds: u64 = if cfg!(miri) { 10 } else { 10_000 };
+        let m = MapMemory::zeroed(64).expect("64 bytes");
+        std::thread::scope(|s| {
+            for t in 0..3u8 {
+                let m = &m;
+                s.spawn(move || {
+                    let mut buf = [0u8; 16];
+                    for _ in 0..rounds {
+                        m.write(16 + 16 * usize::from(t), &[t + 1; 16]);
+                        m.read(16, &mut buf);
+                        m.atomic_u64(0).fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(m.atomic_u64(0).load(Ordering::Relaxed), 3 * rounds);
+        assert_eq!(m.to_vec(16, 48), [[1; 16], [2; 16], [3; 16]].concat());
     }
 }

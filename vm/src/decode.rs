@@ -868,7 +868,7 @@ mod tests {
         let mut out = vec![Instruction::LddwTail; len];
         let mut marks = Marks::new(len);
         // Stop after one slot: the slot after `pc` is a tail or padding.
-        let end = decode_run(&insns[..], pc, &mut out, &mut marks);
+        let end = decode_run(insns, pc, &mut out, &mut marks);
         if end == pc {
             return false;
         }

@@ -1,13 +1,15 @@
-//! Gate 3: the ebpf-samples corpus against `expected.tsv`. No known-bad row may be accepted;
-//! accepted `safe` and `unknown` rows are counted (floors asserted below), and the time per
-//! program is recorded.
+//! Gate 3: the ebpf-samples corpus against `expected.tsv`. No known-bad row may be accepted,
+//! and a known-bad row's rejection must carry a safety reason: a verifier panic or a resource
+//! limit (iterations, states, time) is no proof that the program is unsafe, so it fails the
+//! test (as does a panic on any row). Accepted `safe` and `unknown` rows are counted (floors
+//! asserted below), and the time per program is recorded.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use apiary_elf::Object;
 use apiary_verifier::platform::object::{inner_maps, map_infos};
-use apiary_verifier::{verify_with, Options, Platform, ProgramType};
+use apiary_verifier::{verify_with, Options, Platform, ProgramType, RejectReason};
 use apiary_vm::{LoadOptions, Program};
 
 /// Floors reached by this verifier (`safe`: 252 of 252; `unknown`: 48 of 54).
@@ -27,6 +29,10 @@ fn ebpf_samples_verdicts() {
     let mut counts: HashMap<(String, bool), usize> = HashMap::new();
     let mut bad_accepted = Vec::new();
     let mut safe_rejected = Vec::new();
+    // Rows rejected for no safety reason (a panic, a resource limit) and panics on any row.
+    let mut no_reason = Vec::new();
+    // Known-bad rows' rejections by reason kind.
+    let mut bad_reasons: HashMap<String, usize> = HashMap::new();
     let mut total_time = Duration::ZERO;
     let mut max_time = (Duration::ZERO, String::new());
     let only = std::env::var("GATE3_ONLY").ok();
@@ -45,13 +51,14 @@ fn ebpf_samples_verdicts() {
         });
         let name = format!("{file} {section}/{function}");
         let start = Instant::now();
-        let verdict: Result<(), String> = match obj
+        // `Err((message, kind))`; kind `None` when the rejection is no safety verdict.
+        let verdict: Result<(), (String, Option<String>)> = match obj
             .as_ref()
             .and_then(|o| o.program(section, function).map(|p| (o, p)))
         {
-            None => Err("load failed".into()),
+            None => Err(("load failed".into(), Some("load failed".into()))),
             Some((o, p)) => match Program::new(p.insns.clone(), &LoadOptions::default()) {
-                Err(e) => Err(format!("decode: {e}")),
+                Err(e) => Err((format!("decode: {e}"), Some("decode".into()))),
                 Ok(prog) => {
                     let maps = map_infos(o);
                     let options = Options {
@@ -59,10 +66,28 @@ fn ebpf_samples_verdicts() {
                         ..Options::default()
                     };
                     let ptype = ProgramType::for_object(file, section);
-                    verify_with(&prog, &platform, &ptype, &maps, &options)
-                        .0
-                        .map(|_| ())
-                        .map_err(|r| r.to_string())
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        verify_with(&prog, &platform, &ptype, &maps, &options).0
+                    }));
+                    match run {
+                        Err(_) => Err(("verifier panicked".into(), None)),
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(r)) => {
+                            let limit = matches!(
+                                r.reason,
+                                RejectReason::IterationLimit { .. }
+                                    | RejectReason::StateLimit { .. }
+                                    | RejectReason::Timeout { .. }
+                            );
+                            let kind = format!("{:?}", r.reason);
+                            let kind = kind
+                                .split([' ', '{', '('])
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned();
+                            Err((r.to_string(), (!limit).then_some(kind)))
+                        }
+                    }
                 }
             },
         };
@@ -73,10 +98,26 @@ fn ebpf_samples_verdicts() {
         }
         let accepted = verdict.is_ok();
         *counts.entry((truth.to_owned(), accepted)).or_default() += 1;
+        let known_bad = matches!(truth, "unsafe" | "unsafe-or-invalid" | "invalid-elf");
+        if let Err((e, kind)) = &verdict {
+            match kind {
+                None if known_bad || e == "verifier panicked" => {
+                    no_reason.push(format!("{truth} {name}: {e}"));
+                }
+                // An `unsafe` row is a valid object: refusing to load it says nothing of safety.
+                Some(k) if truth == "unsafe" && (k == "load failed" || k == "decode") => {
+                    no_reason.push(format!("{truth} {name}: {e}"));
+                }
+                Some(k) if known_bad => {
+                    *bad_reasons.entry(format!("{truth}: {k}")).or_default() += 1
+                }
+                _ => {}
+            }
+        }
         match (truth, &verdict) {
             ("unsafe" | "unsafe-or-invalid" | "invalid-elf", Ok(())) => bad_accepted.push(name),
-            ("safe", Err(e)) => safe_rejected.push(format!("{name}: {e}")),
-            ("unknown", Err(e)) if std::env::var("GATE3_VERBOSE").is_ok() => {
+            ("safe", Err((e, _))) => safe_rejected.push(format!("{name}: {e}")),
+            ("unknown", Err((e, _))) if std::env::var("GATE3_VERBOSE").is_ok() => {
                 println!("  unknown rejected {name}: {e}")
             }
             _ => {}
@@ -106,6 +147,13 @@ fn ebpf_samples_verdicts() {
     for b in &bad_accepted {
         println!("  BAD ACCEPTED {b}");
     }
+    let mut reasons: Vec<_> = bad_reasons.iter().collect();
+    reasons.sort();
+    println!("gate 3: known-bad rows rejected by reason: {reasons:?}");
+    assert!(
+        no_reason.is_empty(),
+        "rejected for no safety reason (a panic or a resource limit is no verdict): {no_reason:#?}"
+    );
     assert!(
         bad_accepted.is_empty(),
         "known-bad programs accepted: {bad_accepted:?}"

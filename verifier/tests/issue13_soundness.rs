@@ -10,7 +10,11 @@
 //! - `const-str`: `ARG_PTR_TO_CONST_STR` arguments point into constant map values with a NUL;
 //! - `null-size`: a NULL buffer for a nullable memory argument needs a size of 0;
 //! - `ref-var-off`: a reference is never dropped on the null edge of a copy that may be 0 while
-//!   the reservation is live (variable-offset spills, joins).
+//!   the reservation is live (variable-offset spills, joins);
+//! - `pointer-leak`: unprivileged types (xdp, tc, socket filters) put no address, nor bits of
+//!   one, where the host can read it (r0, maps, the packet, context fields, ring-buffer
+//!   records, helpers' scalar arguments); the leaks the platform soundness generator's
+//!   address-leak oracle (`tests/platform_soundness.rs`) tries.
 
 use apiary_verifier::platform::map_type;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
@@ -721,6 +725,70 @@ fn cases() -> Vec<Case> {
             "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nand %r0, 8\nmov %r7, %r10\nadd %r7, -16\nadd %r7, %r0\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\nstxdw [%r7+0], %r6\nldxdw %r8, [%r10-16]\njeq %r8, 0, out\nmov %r1, %r8\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
             "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nand %r0, 8\nmov %r7, %r10\nadd %r7, -16\nadd %r7, %r0\nlddw %r1, map_idx 2\nmov %r2, 8\nmov %r3, 0\ncall 131\nmov %r6, %r0\nstxdw [%r7+0], %r6\nldxdw %r8, [%r10-16]\njeq %r6, 0, out\nmov %r1, %r6\nmov %r2, 0\ncall 132\nout:\nmov %r0, 0\nexit",
             "UnreleasedReference",
+        ),
+        case(
+            "stack address in r0",
+            "pointer-leak",
+            xdp,
+            "mov %r0, %r10\nexit",
+            "mov %r0, %r10\nsub %r0, %r10\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "context address stored in a map value",
+            "pointer-leak",
+            xdp,
+            xdp_ctx("lddw %r1, map_idx 4\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, +1\nstxdw [%r0+0], %r6"),
+            xdp_ctx("lddw %r1, map_idx 4\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, +1\nstdw [%r0+0], 0"),
+            "PointerLeak",
+        ),
+        case(
+            "packet address stored in the packet",
+            "pointer-leak",
+            xdp,
+            "ldxw %r6, [%r1+0]\nldxw %r7, [%r1+4]\nmov %r2, %r6\nadd %r2, 8\njgt %r2, %r7, +1\nstxdw [%r6+0], %r6\nmov %r0, 0\nexit",
+            "ldxw %r6, [%r1+0]\nldxw %r7, [%r1+4]\nmov %r2, %r6\nadd %r2, 8\njgt %r2, %r7, +3\nmov %r3, %r7\nsub %r3, %r6\nstxdw [%r6+0], %r3\nmov %r0, 0\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "low half of a spilled stack address read back",
+            "pointer-leak",
+            xdp,
+            "stxdw [%r10-8], %r10\nldxw %r0, [%r10-8]\nexit",
+            "stxdw [%r10-8], %r10\nldxdw %r0, [%r10-8]\nmov %r0, 0\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "stack address spilled, the slot handed to bpf_ringbuf_output",
+            "pointer-leak",
+            xdp,
+            "stxdw [%r10-8], %r10\nlddw %r1, map_idx 2\nmov %r2, %r10\nadd %r2, -8\nmov %r3, 8\nmov %r4, 0\ncall 130\nmov %r0, 0\nexit",
+            "stdw [%r10-8], 0\nlddw %r1, map_idx 2\nmov %r2, %r10\nadd %r2, -8\nmov %r3, 8\nmov %r4, 0\ncall 130\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+        case(
+            "stack address as bpf_csum_diff's seed",
+            "pointer-leak",
+            tc,
+            "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\nmov %r4, 0\nmov %r5, %r10\ncall 28\nexit",
+            "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\nmov %r4, 0\nmov %r5, 7\ncall 28\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "stack address stored in a socket buffer's mark",
+            "pointer-leak",
+            tc,
+            "stxw [%r1+8], %r10\nmov %r0, 0\nexit",
+            "stw [%r1+8], 1\nmov %r0, 0\nexit",
+            "PointerLeak",
+        ),
+        case(
+            "stack and context addresses compared, the outcome in r0",
+            "pointer-leak",
+            xdp,
+            "mov %r0, 1\njgt %r10, %r1, +1\nmov %r0, 2\nexit",
+            "mov %r0, 1\nmov %r2, %r10\njgt %r10, %r2, +1\nmov %r0, 2\nexit",
+            "PointerComparison",
         ),
     ]
 }

@@ -23,6 +23,8 @@ const BPF_MAP_UPDATE_ELEM: c_long = 2;
 const BPF_MAP_GET_NEXT_KEY: c_long = 4;
 const BPF_PROG_LOAD: c_long = 5;
 const BPF_PROG_TEST_RUN: c_long = 10;
+const BPF_MAP_FREEZE: c_long = 22;
+const BPF_BTF_LOAD: c_long = 18;
 
 /// `BPF_MAP_TYPE_ARRAY`.
 pub const MAP_TYPE_ARRAY: u32 = 2;
@@ -77,6 +79,101 @@ struct ProgLoadAttr {
     prog_name: [u8; 16],
     prog_ifindex: u32,
     expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    _pad: u32,
+}
+
+/// The `BPF_BTF_LOAD` part.
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    _pad: u32,
+}
+
+/// One `struct bpf_func_info`: a function (the program or a subprogram) starting at slot
+/// `insn_off`, of BTF type `type_id` (a `BTF_KIND_FUNC`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncInfo {
+    pub insn_off: u32,
+    pub type_id: u32,
+}
+
+/// The BTF type id of the function in [`func_btf`].
+pub const FUNC_TYPE_ID: u32 = 3;
+
+/// The smallest BTF that describes functions: `int` (1), `int (void)` (2) and a static
+/// function `f` of that prototype ([`FUNC_TYPE_ID`]), for [`FuncInfo`]s of programs that
+/// have no BTF of their own (the kernel wants function information for programs with
+/// subprograms or callbacks).
+#[must_use]
+pub fn func_btf() -> Vec<u8> {
+    const KIND_INT: u32 = 1;
+    const KIND_FUNC: u32 = 12;
+    const KIND_FUNC_PROTO: u32 = 13;
+    let strings = b"\0int\0f\0";
+    let words: [u32; 10] = [
+        1, // "int"
+        KIND_INT << 24,
+        4,
+        32, // encoding 0, offset 0, 32 bits
+        0,
+        KIND_FUNC_PROTO << 24,
+        1, // returns int
+        5, // "f"
+        KIND_FUNC << 24,
+        2,
+    ];
+    let types: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xeb9f_u16.to_le_bytes());
+    out.extend_from_slice(&[1, 0]); // version, flags
+    for w in [
+        24,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strings.len() as u32,
+    ] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.extend_from_slice(&types);
+    out.extend_from_slice(strings);
+    out
+}
+
+/// Loads BTF (`BPF_BTF_LOAD`).
+///
+/// # Errors
+/// [`LoadFailure`] with the errno and the BTF log.
+pub fn btf_load(blob: &[u8]) -> Result<OwnedFd, LoadFailure> {
+    let mut log = vec![0u8; 4096];
+    let mut attr = BtfLoadAttr {
+        btf: blob.as_ptr() as u64,
+        btf_log_buf: log.as_mut_ptr() as u64,
+        btf_size: blob.len() as u32,
+        btf_log_size: log.len() as u32,
+        btf_log_level: 1,
+        ..BtfLoadAttr::default()
+    };
+    // SAFETY: a `BPF_BTF_LOAD` attribute: `btf` points to `btf_size` live bytes and
+    // `btf_log_buf` to a writable buffer of `btf_log_size` bytes; both outlive the call.
+    let result = unsafe { bpf(BPF_BTF_LOAD, &mut attr) };
+    result.and_then(owned).map_err(|error| {
+        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+        LoadFailure {
+            error,
+            log: String::from_utf8_lossy(&log[..end]).into_owned(),
+        }
+    })
 }
 
 /// The `BPF_PROG_TEST_RUN` part.
@@ -308,6 +405,20 @@ impl KernelMap {
         }
     }
 
+    /// Freezes the map (`BPF_MAP_FREEZE`): no more writes from user space, so the verifier
+    /// may treat a `BPF_F_RDONLY_PROG` map's bytes as constant (constant strings).
+    ///
+    /// # Errors
+    /// The syscall's errno.
+    pub fn freeze(&self) -> io::Result<()> {
+        let mut attr = MapElemAttr {
+            map_fd: self.fd.as_raw_fd() as u32,
+            ..MapElemAttr::default()
+        };
+        // SAFETY: `BPF_MAP_FREEZE` reads only `map_fd` from the attribute; no pointers.
+        unsafe { bpf(BPF_MAP_FREEZE, &mut attr) }.map(drop)
+    }
+
     /// Writes the key after `key` (the first key with `None`) into `next`
     /// (`BPF_MAP_GET_NEXT_KEY`); `false` when there is none.
     ///
@@ -373,16 +484,34 @@ pub struct LoadFailure {
 /// # Errors
 /// [`LoadFailure`] with the errno and the log.
 pub fn prog_load(spec: &ProgSpec<'_>, log_size: usize) -> Result<OwnedFd, LoadFailure> {
+    prog_load_with_funcs(spec, None, log_size)
+}
+
+/// As [`prog_load`], with function information: `funcs` (one per function, the first at
+/// slot 0) describing functions by types of the BTF `btf` (see [`func_btf`]).
+///
+/// # Errors
+/// [`LoadFailure`] with the errno and the log.
+pub fn prog_load_with_funcs(
+    spec: &ProgSpec<'_>,
+    funcs: Option<(&OwnedFd, &[FuncInfo])>,
+    log_size: usize,
+) -> Result<OwnedFd, LoadFailure> {
     let bytes = insns_to_bytes(spec.insns);
-    match load_once(spec, &bytes, 0) {
-        Err(_) if log_size > 0 => load_once(spec, &bytes, log_size),
+    match load_once(spec, &bytes, funcs, 0) {
+        Err(_) if log_size > 0 => load_once(spec, &bytes, funcs, log_size),
         result => result,
     }
 }
 
 /// One `BPF_PROG_LOAD` of `bytes` (the encoded slots), with a log of `log_size` bytes (none
 /// with 0), retried while the kernel asks to (`EAGAIN`: a signal or memory pressure).
-fn load_once(spec: &ProgSpec<'_>, bytes: &[u8], log_size: usize) -> Result<OwnedFd, LoadFailure> {
+fn load_once(
+    spec: &ProgSpec<'_>,
+    bytes: &[u8],
+    funcs: Option<(&OwnedFd, &[FuncInfo])>,
+    log_size: usize,
+) -> Result<OwnedFd, LoadFailure> {
     let mut log = vec![0u8; log_size];
     let mut attr = ProgLoadAttr {
         prog_type: spec.prog_type,
@@ -400,11 +529,18 @@ fn load_once(spec: &ProgSpec<'_>, bytes: &[u8], log_size: usize) -> Result<Owned
         expected_attach_type: spec.expected_attach_type,
         ..ProgLoadAttr::default()
     };
+    if let Some((btf, funcs)) = funcs {
+        attr.prog_btf_fd = btf.as_raw_fd() as u32;
+        attr.func_info_rec_size = size_of::<FuncInfo>() as u32;
+        attr.func_info = funcs.as_ptr() as u64;
+        attr.func_info_cnt = funcs.len() as u32;
+    }
     let mut tries = 0;
     let result = loop {
         // SAFETY: a `BPF_PROG_LOAD` attribute: `insns` points to `insn_cnt * 8` live bytes,
-        // `license` to a NUL-terminated string, and `log_buf` (when set) to a writable buffer of
-        // `log_size` bytes; all outlive the call.
+        // `license` to a NUL-terminated string, `log_buf` (when set) to a writable buffer of
+        // `log_size` bytes, and `func_info` (when set) to `func_info_cnt` records of
+        // `func_info_rec_size` bytes; all outlive the call.
         match unsafe { bpf(BPF_PROG_LOAD, &mut attr) } {
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) && tries < 5 => tries += 1,
             other => break other,

@@ -6,119 +6,26 @@ use apiary_elf::{Object, ProgramType};
 use apiary_vm::insn::{insns_to_bytes, Insn};
 use apiary_vm::{Instruction, LoadOptions, Program};
 
-const SHT_PROGBITS: u32 = 1;
-const SHT_SYMTAB: u32 = 2;
-const SHT_STRTAB: u32 = 3;
-const SHT_REL: u32 = 9;
-const SHF_ALLOC_EXEC: u64 = 0x2 | 0x4;
+use apiary_testkit::elf::{
+    build, rel, sym, Section, SHF_ALLOC_EXEC, SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB,
+};
 
-struct Sec {
-    name: &'static str,
+/// A section with its link, info and entry size.
+fn section(
+    name: &str,
     kind: u32,
     flags: u64,
     data: Vec<u8>,
     link: u32,
     info: u32,
     entsize: u64,
-}
-
-fn sym(name: u32, info: u8, shndx: u16, value: u64, size: u64) -> Vec<u8> {
-    let mut s = Vec::new();
-    s.extend_from_slice(&name.to_le_bytes());
-    s.push(info);
-    s.push(0);
-    s.extend_from_slice(&shndx.to_le_bytes());
-    s.extend_from_slice(&value.to_le_bytes());
-    s.extend_from_slice(&size.to_le_bytes());
-    s
-}
-
-fn rel(offset: u64, sym: u64, kind: u64) -> Vec<u8> {
-    [offset.to_le_bytes(), ((sym << 32) | kind).to_le_bytes()].concat()
-}
-
-/// Lays out an ELF64 little-endian EM_BPF relocatable object; section 0 is added.
-fn build(sections: &[Sec]) -> Vec<u8> {
-    let mut shstr = vec![0u8];
-    let mut names = Vec::new();
-    for s in sections {
-        names.push(shstr.len() as u32);
-        shstr.extend_from_slice(s.name.as_bytes());
-        shstr.push(0);
+) -> Section {
+    Section {
+        link,
+        info,
+        entsize,
+        ..Section::new(name, kind, flags, data)
     }
-    let shstr_name = shstr.len() as u32;
-    shstr.extend_from_slice(b".shstrtab\0");
-    let mut body = Vec::new();
-    let mut offsets = Vec::new();
-    for data in sections.iter().map(|s| &s.data).chain([&shstr]) {
-        while body.len() % 8 != 0 {
-            body.push(0);
-        }
-        offsets.push(64 + body.len() as u64);
-        body.extend_from_slice(data);
-    }
-    while body.len() % 8 != 0 {
-        body.push(0);
-    }
-    let shnum = sections.len() as u16 + 2;
-    let mut out = Vec::new();
-    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&1u16.to_le_bytes()); // ET_REL
-    out.extend_from_slice(&247u16.to_le_bytes()); // EM_BPF
-    out.extend_from_slice(&1u32.to_le_bytes());
-    out.extend_from_slice(&0u64.to_le_bytes()); // entry
-    out.extend_from_slice(&0u64.to_le_bytes()); // phoff
-    out.extend_from_slice(&(64 + body.len() as u64).to_le_bytes()); // shoff
-    out.extend_from_slice(&0u32.to_le_bytes());
-    for v in [64u16, 0, 0, 64, shnum, shnum - 1] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&[0u8; 64]);
-    let header = |name: u32,
-                  kind: u32,
-                  flags: u64,
-                  offset: u64,
-                  size: u64,
-                  link: u32,
-                  info: u32,
-                  entsize: u64| {
-        let mut h = Vec::new();
-        h.extend_from_slice(&name.to_le_bytes());
-        h.extend_from_slice(&kind.to_le_bytes());
-        h.extend_from_slice(&flags.to_le_bytes());
-        h.extend_from_slice(&0u64.to_le_bytes());
-        h.extend_from_slice(&offset.to_le_bytes());
-        h.extend_from_slice(&size.to_le_bytes());
-        h.extend_from_slice(&link.to_le_bytes());
-        h.extend_from_slice(&info.to_le_bytes());
-        h.extend_from_slice(&8u64.to_le_bytes());
-        h.extend_from_slice(&entsize.to_le_bytes());
-        h
-    };
-    for (i, s) in sections.iter().enumerate() {
-        out.extend(header(
-            names[i],
-            s.kind,
-            s.flags,
-            offsets[i],
-            s.data.len() as u64,
-            s.link,
-            s.info,
-            s.entsize,
-        ));
-    }
-    out.extend(header(
-        shstr_name,
-        SHT_STRTAB,
-        0,
-        offsets[sections.len()],
-        shstr.len() as u64,
-        0,
-        0,
-        0,
-    ));
-    out
 }
 
 #[test]
@@ -147,60 +54,12 @@ fn callback_address_and_helper_by_name() {
     .concat();
     let rels = [rel(0, 1, 1), rel(40, 3, 10)].concat();
     let bytes = build(&[
-        Sec {
-            name: ".text",
-            kind: SHT_PROGBITS,
-            flags: SHF_ALLOC_EXEC,
-            data: text,
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
-        Sec {
-            name: "xdp",
-            kind: SHT_PROGBITS,
-            flags: SHF_ALLOC_EXEC,
-            data: prog,
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
-        Sec {
-            name: ".relxdp",
-            kind: SHT_REL,
-            flags: 0,
-            data: rels,
-            link: 5,
-            info: 2,
-            entsize: 16,
-        },
-        Sec {
-            name: "license",
-            kind: SHT_PROGBITS,
-            flags: 0x3,
-            data: b"GPL\0".to_vec(),
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
-        Sec {
-            name: ".symtab",
-            kind: SHT_SYMTAB,
-            flags: 0,
-            data: symtab,
-            link: 6,
-            info: 2,
-            entsize: 24,
-        },
-        Sec {
-            name: ".strtab",
-            kind: SHT_STRTAB,
-            flags: 0,
-            data: strtab,
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
+        section(".text", SHT_PROGBITS, SHF_ALLOC_EXEC, text, 0, 0, 0),
+        section("xdp", SHT_PROGBITS, SHF_ALLOC_EXEC, prog, 0, 0, 0),
+        section(".relxdp", SHT_REL, 0, rels, 5, 2, 16),
+        section("license", SHT_PROGBITS, 0x3, b"GPL\0".to_vec(), 0, 0, 0),
+        section(".symtab", SHT_SYMTAB, 0, symtab, 6, 2, 24),
+        section(".strtab", SHT_STRTAB, 0, strtab, 0, 0, 0),
     ]);
     let obj = Object::parse(&bytes).expect("loads");
     assert_eq!(obj.license.as_deref(), Some("GPL"));
@@ -238,51 +97,35 @@ fn object_with(
 ) -> Vec<u8> {
     let first_global = 1u32;
     build(&[
-        Sec {
-            name: Box::leak(sec.to_owned().into_boxed_str()),
-            kind: SHT_PROGBITS,
-            flags: SHF_ALLOC_EXEC,
-            data: insns_to_bytes(code),
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
-        Sec {
-            name: Box::leak(format!(".rel{sec}").into_boxed_str()),
-            kind: SHT_REL,
-            flags: 0,
-            data: rels.to_vec(),
-            link: 4,
-            info: 1,
-            entsize: 16,
-        },
-        Sec {
-            name: ".text",
-            kind: SHT_PROGBITS,
-            flags: SHF_ALLOC_EXEC,
-            data: insns_to_bytes(text),
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
-        Sec {
-            name: ".symtab",
-            kind: SHT_SYMTAB,
-            flags: 0,
-            data: symbols.to_vec(),
-            link: 5,
-            info: first_global,
-            entsize: 24,
-        },
-        Sec {
-            name: ".strtab",
-            kind: SHT_STRTAB,
-            flags: 0,
-            data: strtab.to_vec(),
-            link: 0,
-            info: 0,
-            entsize: 0,
-        },
+        section(
+            sec,
+            SHT_PROGBITS,
+            SHF_ALLOC_EXEC,
+            insns_to_bytes(code),
+            0,
+            0,
+            0,
+        ),
+        section(&format!(".rel{sec}"), SHT_REL, 0, rels.to_vec(), 4, 1, 16),
+        section(
+            ".text",
+            SHT_PROGBITS,
+            SHF_ALLOC_EXEC,
+            insns_to_bytes(text),
+            0,
+            0,
+            0,
+        ),
+        section(
+            ".symtab",
+            SHT_SYMTAB,
+            0,
+            symbols.to_vec(),
+            5,
+            first_global,
+            24,
+        ),
+        section(".strtab", SHT_STRTAB, 0, strtab.to_vec(), 0, 0, 0),
     ])
 }
 

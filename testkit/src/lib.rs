@@ -4,10 +4,12 @@
 //! - [`coverage`]: what a test suite really compared and what it skipped, and why, written to
 //!   `target/apiary-coverage/` so that the counts are visible after `cargo test --workspace`
 //!   (libtest shows the output of failed tests only);
+//! - [`elf`]: hand-built ELF objects for loader and limit tests that must run without clang;
 //! - [`shared`]: the one way tests find the test data in `../shared` (not part of the
 //!   repository): missing data fails loudly under `CI=true` and is a recorded skip elsewhere.
 
 pub mod coverage;
+pub mod elf;
 pub mod shared;
 
 pub use coverage::Coverage;

@@ -57,10 +57,10 @@ cargo test --locked "${PROFILE_FLAGS[@]}" --target "$TARGET" -p apiary-conforman
     --lib --bins "${conformance_tests[@]}"
 
 step "objects end to end, checked and verified, examples and ebpf-samples (qemu-aarch64)"
-# The CLI tests (named cli_*) start the apiary binary directly, which needs binfmt_misc for an
-# arm64 executable: they run natively on x86-64 only.
+# The CLI's tests (crate apiary-cli) start the apiary binary directly, which needs binfmt_misc
+# for an arm64 executable: they run natively on x86-64 only.
 cargo test --locked "${PROFILE_FLAGS[@]}" --target "$TARGET" -p apiary \
-    --test examples --test verified_objects --test samples_verified -- --skip cli_
+    --test examples --test verified_objects --test samples_verified
 step "official suite through the CLI, every engine (qemu-aarch64)"
 shared=${APIARY_SHARED:-../shared}
 if [ -d "$shared/bpf_conformance/tests" ]; then

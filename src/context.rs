@@ -130,14 +130,14 @@ impl ContextKind {
     }
 
     /// The verifier's program type for a program of type `section` run with this context:
-    /// the section's own type ([`apiary_verifier::ProgramType::for_linux`], as `apiary
+    /// the section's own type ([`crate::platform::type_for_linux`], as `apiary
     /// verify` uses) when this is the section's context, else the type this context stands
     /// for (a context forced with `--type`).
     #[must_use]
     pub fn verifier_type(self, section: SectionType) -> apiary_verifier::ProgramType {
         use apiary_verifier::ProgramType as V;
         if self == Self::for_section_type(section) && self != ContextKind::Mem {
-            return V::for_linux(section);
+            return crate::platform::type_for_linux(section);
         }
         match self {
             ContextKind::Mem => V::mem(None),

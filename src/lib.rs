@@ -18,7 +18,7 @@ pub mod verified_mode;
 
 use std::sync::Arc;
 
-pub use apiary_conformance::engine::{prepare, EngineKind};
+pub use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
 pub use apiary_vm::{
     Environment, ExecConfig, ExecState, Executable, Fault, HelperTable, Insn, LoadError,
     LoadOptions, Outcome, Program,
@@ -36,7 +36,7 @@ pub enum Error {
     Source(#[from] source::SourceError),
     /// The program failed its load-time checks, or the engine could not prepare it.
     #[error(transparent)]
-    Prepare(#[from] apiary_conformance::engine::PrepareError),
+    Prepare(#[from] PrepareError),
     /// The program failed its load-time checks.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -129,8 +129,8 @@ impl Runtime {
         insns: Vec<Insn>,
         len: u64,
     ) -> Result<Box<dyn Executable>, Error> {
-        let exe = self.verify_and_prepare(insns, Some(len))?;
-        Ok(Box::new(verified_mode::ForInputLength::new(exe, len)))
+        // `prepare_verified` puts the length check in front of a program proven for one length.
+        self.verify_and_prepare(insns, Some(len))
     }
 
     fn verify_and_prepare(
@@ -138,23 +138,19 @@ impl Runtime {
         insns: Vec<Insn>,
         len: Option<u64>,
     ) -> Result<Box<dyn Executable>, Error> {
-        let program = Program::new(insns, &self.options)?;
-        let verified = apiary_verifier::verify(
-            &program,
+        let program = Arc::new(Program::new(insns, &self.options)?);
+        let verified = VerifiedProgram::verify(
+            program,
             &apiary_verifier::Platform::conformance(),
             &apiary_verifier::ProgramType::mem(len),
             &[],
         )
-        .map_err(|r| Error::Rejected(Box::new(r)))?;
-        let env = Environment::new(
-            apiary_conformance::helpers::conformance_helpers(),
-            self.config,
-        );
-        Ok(verified_mode::prepare(
-            self.engine,
-            Arc::new(program),
-            &env,
-            &verified.facts,
-        )?)
+        .map_err(Error::Rejected)?;
+        let env = Environment::new(apiary_engine::helpers::conformance_helpers(), self.config);
+        // SAFETY: the environment is the one the proof assumed: the conformance helpers
+        // implement `Platform::conformance`'s prototypes and are the only helpers; no maps and
+        // no extra regions; a `mem` program's input is any buffer (its length, when the proof
+        // is for one, is enforced by `prepare_verified`).
+        Ok(unsafe { prepare_verified(self.engine, &verified, &env) }?)
     }
 }

@@ -15,16 +15,16 @@
 //! A program that cannot be prepared (a helper apiary lacks, a feature the engine lacks) does
 //! not fail the load: its error is kept and returned when it is run or placed in a prog array.
 //! Every engine runs everything an object needs (tail calls, callbacks, legacy packet loads on
-//! the socket buffer's packet); [`ProgramError::EngineUnsupported`] remains for the kernel,
-//! which runs objects only in the comparison tests.
+//! the socket buffer's packet); the kernel is not one of them: it runs objects only in the
+//! comparison tests.
 
 use std::fmt;
 use std::sync::Arc;
 
-use apiary_conformance::engine::{prepare, EngineKind, PrepareError};
 use apiary_elf::{
     ElfError, Kconfig, MapDef, MapKind as DefKind, Object, ParseOptions, ProgramSection,
 };
+use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
 use apiary_verifier::platform::CtxKind;
 use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::instruction::{Instruction, Lddw};
@@ -40,7 +40,6 @@ use thiserror::Error;
 
 use crate::context::{struct_context, ContextBuffer, ContextError, ContextKind};
 use crate::platform::{inner_maps, map_infos};
-use crate::verified_mode;
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
 const MAX_INNER_DEPTH: usize = 4;
@@ -148,12 +147,6 @@ pub enum ProgramError {
     /// The engine refused the program (for example a helper apiary does not implement).
     #[error("{source}")]
     Prepare { source: PrepareError },
-    /// The engine lacks a feature the program needs.
-    #[error("{engine} cannot run this program: {reason}")]
-    EngineUnsupported {
-        engine: EngineKind,
-        reason: &'static str,
-    },
     /// Verified mode: the verifier did not accept the program.
     #[error("verifier: {failure}")]
     Rejected { failure: Box<VerifyFailure> },
@@ -355,17 +348,6 @@ fn spec_at_depth(def: &MapDef, depth: usize) -> MapSpec {
     }
 }
 
-fn engine_gap(engine: EngineKind) -> Option<&'static str> {
-    match engine {
-        EngineKind::Interp => None,
-        EngineKind::Kernel => {
-            Some("objects run on apiary's engines; the kernel comparison lives in the tests")
-        }
-        // Both JIT backends run tail calls, callbacks and legacy packet loads.
-        EngineKind::Jit => None,
-    }
-}
-
 impl LoadedObject {
     /// Parses `bytes` and loads the object.
     ///
@@ -447,7 +429,7 @@ impl LoadedObject {
             }
             // Decoded once: the verifier proves, and the engines run, this very program.
             let program = match Program::new(p.insns.clone(), &options.load) {
-                Ok(program) => program,
+                Ok(program) => Arc::new(program),
                 Err(source) => {
                     entry.prepared = Err(ProgramError::Load { source });
                     entries.push(entry);
@@ -455,10 +437,10 @@ impl LoadedObject {
                 }
             };
             entry.maps_referenced = maps_referenced(&program);
-            let facts = if options.verified {
+            let verified = if options.verified {
                 let ty = context.verifier_type(p.program_type);
                 match verify_for_context(&program, &ty, context, &platform, &infos) {
-                    Ok(verified) => Some(verified.facts),
+                    Ok(verified) => Some(verified),
                     Err(failure) => {
                         entry.prepared = Err(failure);
                         entries.push(entry);
@@ -468,10 +450,10 @@ impl LoadedObject {
             } else {
                 None
             };
-            if let Some(facts) = &facts {
-                entry.proven = Some(proven_accesses(&program, facts));
+            if let Some(verified) = &verified {
+                entry.proven = Some(proven_accesses(&program, verified.facts()));
             }
-            entry.prepared = prepare_one(&program, &maps, &env, options, facts.as_ref())
+            entry.prepared = prepare_one(&program, &maps, &env, options, verified.as_ref())
                 .map(|exe| set.push(exe));
             if entry.prepared.is_err() {
                 entry.proven = None;
@@ -1034,12 +1016,12 @@ fn verify_section(
 /// Verified mode: verifies `program` as `ty` (the type of `context`), after checking that the
 /// context apiary builds is at least as large as the one the verifier assumes.
 fn verify_for_context(
-    program: &Program,
+    program: &Arc<Program>,
     ty: &ProgramType,
     context: ContextKind,
     platform: &Platform,
     maps: &ObjectMaps,
-) -> Result<Verified, ProgramError> {
+) -> Result<VerifiedProgram, ProgramError> {
     if let (CtxKind::Struct(layout), ContextKind::Struct { size }) = (ty.ctx, context) {
         if usize::try_from(layout.size).map_or(true, |needs| size < needs) {
             return Err(ProgramError::ContextTooSmall {
@@ -1049,9 +1031,11 @@ fn verify_for_context(
             });
         }
     }
-    maps.verify(program, platform, ty)
+    VerifiedProgram::verify_with(Arc::clone(program), platform, ty, &maps.maps, &maps.options)
         .map_err(|rejection| ProgramError::Rejected {
-            failure: Box::new(VerifyFailure::Rejected { rejection }),
+            failure: Box::new(VerifyFailure::Rejected {
+                rejection: *rejection,
+            }),
         })
 }
 
@@ -1060,20 +1044,27 @@ fn prepare_one(
     maps: &MapTable,
     env: &Environment,
     options: &ObjectOptions,
-    facts: Option<&Facts>,
+    verified: Option<&VerifiedProgram>,
 ) -> Result<Arc<dyn Executable>, ProgramError> {
-    let bound = bind(program, maps).map_err(|source| ProgramError::Bind { source })?;
-    if let Some(reason) = engine_gap(options.engine) {
-        return Err(ProgramError::EngineUnsupported {
-            engine: options.engine,
-            reason,
-        });
-    }
-    let program = Arc::new(bound.program);
-    match facts {
-        // Binding rewrites `lddw` immediates only: the slots the facts index are unchanged.
-        Some(facts) => verified_mode::prepare(options.engine, program, env, facts),
-        None => prepare(options.engine, program, env),
+    let bind_err = |source| ProgramError::Bind { source };
+    match verified {
+        Some(verified) => {
+            // Binding rewrites `lddw` immediates only: the slots the facts index are unchanged.
+            let bound = verified.bind(maps).map_err(bind_err)?;
+            // SAFETY: the world is the one the proof assumed: `env`'s helpers are the Linux
+            // helpers, which implement `Platform::linux`'s prototypes, and in verified mode host
+            // helpers may only add ids the platform lacks (`HelperReplacesPrototype`); the
+            // program is bound to `maps`, made from the object's definitions in the object's
+            // order, as the `MapInfo`s it was verified with, and every map region is in `env`;
+            // runs get the context apiary builds for the program's context kind, which
+            // `verify_for_context` checked is at least the size the type assumes, and prog
+            // arrays only hold programs of their callers' context (`TailCallContext`).
+            unsafe { prepare_verified(options.engine, &bound, env) }
+        }
+        None => {
+            let bound = bind(program, maps).map_err(bind_err)?;
+            prepare(options.engine, Arc::new(bound.program), env)
+        }
     }
     .map(Arc::from)
     .map_err(|source| ProgramError::Prepare { source })

@@ -58,12 +58,11 @@ use apiary_conformance::kernel::probe;
 use apiary_conformance::kernel::sys::{self, KernelMap, ProgSpec};
 
 use apiary::context::{ContextBuffer, ContextKind};
+use apiary::{prepare, prepare_verified, EngineKind, VerifiedProgram};
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
 use apiary_vm::linux::{self, LinuxOptions};
 use apiary_vm::maps::{bind, map_type, MapOptions, MapSpec, MapTable};
-use apiary_vm::{
-    asm, Environment, ExecConfig, ExecState, Executable, Insn, Interpreter, LoadOptions, Program,
-};
+use apiary_vm::{asm, Environment, ExecConfig, ExecState, Executable, Insn, LoadOptions, Program};
 
 /// Programs generated (the CI slice).
 const PROGRAMS: usize = 75_000;
@@ -909,7 +908,7 @@ impl World {
     fn new(
         program: &Program,
         engine: Engine,
-        facts: Option<&apiary_vm::Facts>,
+        verified: Option<&VerifiedProgram>,
         pad: usize,
     ) -> Option<Self> {
         let mut padding = vec![vec![1u8; pad]];
@@ -928,21 +927,20 @@ impl World {
         padding.push(vec![1u8; pad / 2 + 8]);
         let state = ExecState::new();
         let program = Arc::new(bound.program);
-        let exe: Box<dyn Executable> = match (engine, facts) {
-            (Engine::Interp, None) => Box::new(Interpreter::new(program, &env).ok()?),
-            (Engine::Interp, Some(f)) => {
-                // SAFETY: `facts` come from the verifier run on this program (bound to this
-                // table, which changes no instruction count) for this program type and these
-                // maps; `env` holds this world's maps and packet region, and every run below
-                // gets this world's context over a packet placed by its buffer.
-                let exe = unsafe { Interpreter::with_facts(program, &env, f) };
-                Box::new(exe.ok()?)
-            }
-            (Engine::Jit, None) => Box::new(apiary_jit::Jit::new(program, &env).ok()?),
-            (Engine::Jit, Some(f)) => {
-                // SAFETY: as for the interpreter above.
-                let exe = unsafe { apiary_jit::Jit::with_facts(program, &env, f) };
-                Box::new(exe.ok()?)
+        let kind = match engine {
+            Engine::Interp => EngineKind::Interp,
+            Engine::Jit => EngineKind::Jit,
+        };
+        let exe = match verified {
+            None => prepare(kind, program, &env).ok()?,
+            Some(verified) => {
+                // Bound to this table: binding changes no instruction the facts index.
+                let bound = verified.bind(&table).ok()?;
+                // SAFETY: verified for this program type on `Platform::linux` with `infos()`,
+                // the maps `specs()` makes for this table in the same order; `env` holds the
+                // Linux helpers, this world's maps and packet region, and every run below gets
+                // this world's context over a packet placed by its buffer.
+                unsafe { prepare_verified(kind, &bound, &env) }.ok()?
             }
         };
         Some(Self {
@@ -1062,7 +1060,7 @@ fn accepted_platform_programs_run_safely_and_alike() {
             continue;
         };
         let t0 = std::time::Instant::now();
-        let verdict = verify(&program, &platform, &k.ty, &maps);
+        let verdict = VerifiedProgram::verify(Arc::new(program.clone()), &platform, &k.ty, &maps);
         timing[0] += t0.elapsed();
         let verified = match verdict {
             Ok(v) => v,
@@ -1128,8 +1126,8 @@ fn accepted_platform_programs_run_safely_and_alike() {
         let pad = 8 * (1 + g.below(512) as usize);
         let worlds = [
             World::new(&program, Engine::Interp, None, 0),
-            World::new(&program, Engine::Interp, Some(&verified.facts), 0),
-            World::new(&program, Engine::Jit, Some(&verified.facts), 0),
+            World::new(&program, Engine::Interp, Some(&verified), 0),
+            World::new(&program, Engine::Jit, Some(&verified), 0),
             World::new(&program, Engine::Interp, None, pad),
         ];
         let [Some(mut checked), Some(mut fast), Some(mut jit), Some(mut moved)] = worlds else {

@@ -10,7 +10,7 @@ use apiary::object::{object_load_options, parse_object};
 use apiary::platform::{inner_maps, map_infos};
 use apiary::ObjectOptions;
 use apiary_elf::{Object, ProgramType as LinuxType};
-use apiary_verifier::{verify_with, Options, Platform, ProgramType, RejectReason};
+use apiary_verifier::{verify_with, Options, Platform, RejectReason};
 use apiary_vm::Program;
 
 /// Programs the kernel accepts that apiary accepts (of 317; 250 before issue 14's loader work).
@@ -55,7 +55,7 @@ fn accepted(object: &Object, index: usize) -> Result<(), String> {
         inner_maps: inner_maps(object),
         ..Options::default()
     };
-    let ty = ProgramType::for_linux(p.program_type);
+    let ty = apiary::platform::type_for_linux(p.program_type);
     verify_with(
         &program,
         &Platform::linux(),

@@ -154,30 +154,3 @@ fn rejected_programs_cannot_run_or_be_tail_called() {
         assert_eq!(o.proven_accesses(udp), None);
     }
 }
-
-#[test]
-fn cli_runs_objects_verified_unless_told_otherwise() {
-    let frame: String = ipv4(TCP, 1, 20)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let run = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_apiary"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "examples/xdp_counter.o", "--stats", "--mem", &frame])
-            .args(extra)
-            .output()
-            .expect("apiary runs")
-    };
-    let out = run(&["--engine", "all"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("memory accesses run unchecked"),
-        "verified by default: {text}"
-    );
-    let out = run(&["--unverified"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(!text.contains("unchecked"), "checked mode: {text}");
-}

@@ -14,8 +14,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use apiary::platform::map_infos;
 use apiary_benches::corpus::{corpus_root, objects};
-use apiary_verifier::platform::object::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -45,7 +45,7 @@ fn corpus(root: &Path) -> Vec<Job> {
                     name: format!("{file} {}/{}", p.section, p.function),
                     program,
                     maps: maps.clone(),
-                    ptype: ProgramType::for_object(&file, &p.section),
+                    ptype: apiary::platform::type_for_object(&file, &p.section),
                 });
             }
         }

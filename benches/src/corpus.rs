@@ -1,5 +1,5 @@
 //! The shared ebpf-samples corpus as the verifier benchmarks see it: where it is and which files
-//! are objects (their maps' `MapInfo` comes from `apiary_verifier::platform::object`). Used by
+//! are objects (their maps' `MapInfo` comes from `apiary::platform`). Used by
 //! the `verifier` bench and the `verify_corpus` tool.
 
 use std::path::{Path, PathBuf};

@@ -18,10 +18,11 @@
 
 use std::fmt;
 
+use apiary_engine::EngineKind;
 use apiary_jit::Jit;
 use apiary_vm::{ExecState, Executable, Interpreter};
 
-use crate::verified::{VerifiedEngine, VerifiedRunner};
+use crate::verified::VerifiedRunner;
 use crate::{environment, run_native, BenchProgram};
 
 /// One engine.
@@ -180,9 +181,9 @@ pub fn prepare_bytecode(
             .map_err(|e| e.to_string()),
         EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified => {
             let kind = if engine == EngineId::ApiaryJitVerified {
-                VerifiedEngine::Jit
+                EngineKind::Jit
             } else {
-                VerifiedEngine::Interp
+                EngineKind::Interp
             };
             VerifiedRunner::new(kind, crate::decode(name, bytecode), input_len)
                 .map(|v| Runner::ApiaryVerified(v, ExecState::new()))

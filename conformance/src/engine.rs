@@ -1,6 +1,7 @@
-//! Engine selection: which execution engines a run uses, and how a [`Program`] is prepared for
-//! each. Everything else (runner, plugin, CLI) goes through [`prepare`], so adding an engine
-//! (the JIT) is one enum variant, one entry in [`EngineKind::ALL`] and one match arm.
+//! Engine selection for the test harness: apiary's own engines ([`apiary_engine::EngineKind`],
+//! prepared by [`apiary_engine::prepare`], the library's factory) plus the Linux kernel as an
+//! oracle. Everything here (runner, plugin, the CLI's raw-program runs) goes through
+//! [`prepare`]; a new apiary engine needs one variant here and one in `apiary-engine`.
 //!
 //! The kernel oracle ([`EngineKind::Kernel`]) is not in [`EngineKind::ALL`]: `all` includes it
 //! only where this process can load BPF programs ([`crate::kernel::available`], probed once),
@@ -10,18 +11,18 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use apiary_jit::{Jit, JitError};
-use apiary_vm::{Environment, Executable, Interpreter, LoadError, Program};
+use apiary_jit::JitError;
+use apiary_vm::{Environment, Executable, LoadError, Program};
 use thiserror::Error;
 
 use crate::kernel::{self, Excluded, KernelEngine, KernelError};
 
-/// One execution engine.
+/// One execution engine: one of apiary's ([`apiary_engine::EngineKind`]) or the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EngineKind {
-    /// The checked interpreter of `apiary-vm`.
+    /// The checked interpreter of `apiary-vm` ([`apiary_engine::EngineKind::Interp`]).
     Interp,
-    /// The JIT of `apiary-jit` for this host (checked mode).
+    /// The JIT of `apiary-jit` for this host, checked mode ([`apiary_engine::EngineKind::Jit`]).
     Jit,
     /// The running Linux kernel (`BPF_PROG_TEST_RUN`), where this process may load programs.
     Kernel,
@@ -45,6 +46,16 @@ impl EngineKind {
         }
     }
 
+    /// The library's engine this is, or `None` for the kernel oracle.
+    #[must_use]
+    pub const fn library(self) -> Option<apiary_engine::EngineKind> {
+        match self {
+            EngineKind::Interp => Some(apiary_engine::EngineKind::Interp),
+            EngineKind::Jit => Some(apiary_engine::EngineKind::Jit),
+            EngineKind::Kernel => None,
+        }
+    }
+
     /// The engines usable in this process: [`EngineKind::ALL`], plus the kernel when it is
     /// available (probed once per process).
     #[must_use]
@@ -54,6 +65,15 @@ impl EngineKind {
             v.push(EngineKind::Kernel);
         }
         v
+    }
+}
+
+impl From<apiary_engine::EngineKind> for EngineKind {
+    fn from(kind: apiary_engine::EngineKind) -> Self {
+        match kind {
+            apiary_engine::EngineKind::Interp => EngineKind::Interp,
+            apiary_engine::EngineKind::Jit => EngineKind::Jit,
+        }
     }
 }
 
@@ -159,6 +179,18 @@ pub enum PrepareError {
     },
 }
 
+impl From<apiary_engine::PrepareError> for PrepareError {
+    fn from(e: apiary_engine::PrepareError) -> Self {
+        match e {
+            apiary_engine::PrepareError::Load { engine, error } => PrepareError::Load {
+                engine: engine.into(),
+                error,
+            },
+            apiary_engine::PrepareError::Jit(e) => PrepareError::Jit(e),
+        }
+    }
+}
+
 /// Refusals compare by engine and load error; JIT failures (which carry I/O errors, not
 /// comparable themselves) compare by their message.
 impl PartialEq for PrepareError {
@@ -239,31 +271,16 @@ pub fn prepare_for_input(
     env: &Environment,
     input_len: Option<usize>,
 ) -> Result<Box<dyn Executable>, PrepareError> {
-    match kind {
-        EngineKind::Kernel => {
-            if let Some(excluded) = kernel::kernel_exclusion(&program) {
-                return Err(PrepareError::KernelExcluded { excluded });
-            }
-            match KernelEngine::new(program, input_len) {
-                Ok(k) => Ok(Box::new(k)),
-                Err(error) => Err(PrepareError::Kernel { error }),
-            }
-        }
-        EngineKind::Interp => match Interpreter::new(program, env) {
-            Ok(i) => Ok(Box::new(i)),
-            Err(error) => Err(PrepareError::Load {
-                engine: kind,
-                error,
-            }),
-        },
-        EngineKind::Jit => match Jit::new(program, env) {
-            Ok(j) => Ok(Box::new(j)),
-            Err(JitError::Load(error)) => Err(PrepareError::Load {
-                engine: kind,
-                error,
-            }),
-            Err(e) => Err(PrepareError::Jit(Arc::new(e))),
-        },
+    if let Some(apiary) = kind.library() {
+        return Ok(apiary_engine::prepare(apiary, program, env)?);
+    }
+    // The kernel oracle.
+    if let Some(excluded) = kernel::kernel_exclusion(&program) {
+        return Err(PrepareError::KernelExcluded { excluded });
+    }
+    match KernelEngine::new(program, input_len) {
+        Ok(k) => Ok(Box::new(k)),
+        Err(error) => Err(PrepareError::Kernel { error }),
     }
 }
 

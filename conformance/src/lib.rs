@@ -1,8 +1,9 @@
 //! apiary-conformance: runs bpf_conformance `.data` tests against apiary's engines.
 //!
 //! - [`data`]: the `.data` parser, faithful to the official one;
-//! - [`engine`]: engine selection and preparation (one match arm per engine);
-//! - [`helpers`]: helpers 0–5 as uBPF's test plugin defines them;
+//! - [`engine`]: engine selection and preparation: the library's engines plus the kernel;
+//! - [`helpers`]: helpers 0–5 as uBPF's test plugin defines them (they live in
+//!   `apiary-engine`, re-exported here);
 //! - [`runner`]: runs tests on one or all engines, judges, cross-checks and summarises;
 //! - [`plugin`]: the pieces of the `bpf-conformance-plugin` binary (argument and hex parsing),
 //!   kept in the library so they are unit-tested;
@@ -13,7 +14,7 @@
 pub mod assemble;
 pub mod data;
 pub mod engine;
-pub mod helpers;
+pub use apiary_engine::helpers;
 pub mod json;
 pub mod kernel;
 pub mod plugin;

@@ -10,7 +10,7 @@ use apiary_vm::{Environment, ExecConfig, Executable, Fault, HelperTable, Interpr
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((program, verified, mem)) = accepted_mem_program(data) else {
+    let Some((verified, mem)) = accepted_mem_program(data) else {
         return;
     };
     let env = Environment::new(
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
             budget: Some(1_000_000),
         },
     );
-    let Ok(exe) = Interpreter::new(Arc::new(program), &env) else {
+    let Ok(exe) = Interpreter::new(Arc::clone(verified.program()), &env) else {
         return;
     };
     let mut input = mem.to_vec();
@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
     match out.result {
         Ok(r0) => {
             let range = verified
+                .verified()
                 .r0
                 .expect("exit reached although the verifier found it unreachable");
             assert!(

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use apiary_conformance::runner::{agree, Observation};
 use apiary_conformance::{conformance_helpers, prepare, EngineKind, PrepareError};
-use apiary_verifier::{verify, Platform, ProgramType, Verified};
+use apiary_engine::{prepare_verified, VerifiedProgram};
+use apiary_verifier::{Platform, ProgramType};
 use apiary_vm::insn::insns_from_bytes;
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, Facts, HelperTable, Interpreter, LoadOptions,
-    Program,
+    Environment, ExecConfig, ExecState, Executable, HelperTable, LoadOptions, Program,
 };
 
 /// Budget for fuzzed runs: small, so looping programs end quickly.
@@ -84,12 +84,12 @@ fn assert_all_agree(
     }
 }
 
-/// Runs `program`, which the verifier accepted with `facts` as a `mem` program of `mem.len()`
+/// Runs `verified`'s program, which the verifier accepted as a `mem` program of `mem.len()`
 /// bytes without helpers, on the checked interpreter, the checked JIT, and the interpreter and
 /// JIT in verified mode (budget [`BUDGET`]), each on the same input at the same address and a
 /// zeroed stack at the same address. Panics with every observation when any differs.
-pub fn compare_verified(program: Program, facts: &Facts, mem: &[u8]) {
-    let program = Arc::new(program);
+pub fn compare_verified(verified: &VerifiedProgram, mem: &[u8]) {
+    let program = Arc::clone(verified.program());
     let env = Environment::new(
         HelperTable::new(),
         ExecConfig {
@@ -101,12 +101,12 @@ pub fn compare_verified(program: Program, facts: &Facts, mem: &[u8]) {
     // then refuse alike.
     let interp = prepare(EngineKind::Interp, Arc::clone(&program), &env);
     let jit = prepare(EngineKind::Jit, Arc::clone(&program), &env);
-    // SAFETY: `facts` come from the verifier run on this very program as a `mem` program of
-    // `mem.len()` bytes with no helpers, which is `env` (no helpers, no extra regions), and
-    // every run below gets an input of exactly `mem.len()` bytes.
-    let interp_v = unsafe { Interpreter::with_facts(Arc::clone(&program), &env, facts) };
+    // SAFETY: the program was verified as a `mem` program on the empty platform (no helpers,
+    // no maps), which is `env` (no helpers, no extra regions); a `mem` input is any buffer, and
+    // the length of this proof is enforced by `prepare_verified`.
+    let interp_v = unsafe { prepare_verified(apiary_engine::EngineKind::Interp, verified, &env) };
     // SAFETY: as above.
-    let jit_v = unsafe { apiary_jit::Jit::with_facts(Arc::clone(&program), &env, facts) };
+    let jit_v = unsafe { prepare_verified(apiary_engine::EngineKind::Jit, verified, &env) };
     let refused = [
         interp.is_err(),
         jit.is_err(),
@@ -126,14 +126,8 @@ pub fn compare_verified(program: Program, facts: &Facts, mem: &[u8]) {
         let engines = [
             ("interp".to_owned(), Ok(i)),
             ("jit".to_owned(), Ok(j)),
-            (
-                "interp (verified)".to_owned(),
-                Ok(Box::new(iv) as Box<dyn Executable>),
-            ),
-            (
-                "jit (verified)".to_owned(),
-                Ok(Box::new(jv) as Box<dyn Executable>),
-            ),
+            ("interp (verified)".to_owned(), Ok(iv)),
+            ("jit (verified)".to_owned(), Ok(jv)),
         ];
         assert_all_agree(&program, &engines, mem);
     }
@@ -145,7 +139,7 @@ pub const VERIFIED_MEM: usize = 16;
 /// Splits fuzz input into [`VERIFIED_MEM`] bytes of memory and a program, and verifies the
 /// program as a `mem` program of that size without helpers: `None` when the input is too short,
 /// the program does not load, or the verifier rejects it.
-pub fn accepted_mem_program(data: &[u8]) -> Option<(Program, Verified, &[u8])> {
+pub fn accepted_mem_program(data: &[u8]) -> Option<(VerifiedProgram, &[u8])> {
     if data.len() < VERIFIED_MEM {
         return None;
     }
@@ -153,12 +147,12 @@ pub fn accepted_mem_program(data: &[u8]) -> Option<(Program, Verified, &[u8])> {
     let code = &code[..code.len() - code.len() % 8];
     let insns = insns_from_bytes(code).ok()?;
     let program = Program::new(insns, &LoadOptions::default()).ok()?;
-    let verified = verify(
-        &program,
+    let verified = VerifiedProgram::verify(
+        Arc::new(program),
         &Platform::empty(),
         &ProgramType::mem(Some(VERIFIED_MEM as u64)),
         &[],
     )
     .ok()?;
-    Some((program, verified, mem))
+    Some((verified, mem))
 }

@@ -1,8 +1,8 @@
 //! Prints the per-instruction abstract states of one ebpf-samples program:
 //! `cargo run -p apiary-verifier --example dump -- FILE SECTION FUNCTION`.
 
-use apiary_verifier::platform::object::{inner_maps, map_infos};
-use apiary_verifier::{verify_with, Options, Platform, ProgramType};
+use apiary::platform::{inner_maps, map_infos};
+use apiary_verifier::{verify_with, Options, Platform};
 use apiary_vm::{LoadOptions, Program};
 
 fn main() {
@@ -35,7 +35,7 @@ fn main() {
     for (i, m) in &inner_maps {
         println!("inner map of map {i}: {m:?}");
     }
-    let ptype = ProgramType::for_object(file, section);
+    let ptype = apiary::platform::type_for_object(file, section);
     let options = Options {
         log: true,
         inner_maps,

@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use apiary::platform::{inner_maps, map_infos};
 use apiary_elf::Object;
-use apiary_verifier::platform::object::{inner_maps, map_infos};
-use apiary_verifier::{verify_with, Options, Platform, ProgramType, RejectReason};
+use apiary_verifier::{verify_with, Options, Platform, RejectReason};
 use apiary_vm::{LoadOptions, Program};
 
 /// Floors reached by this verifier (`safe`: 252 of 252; `unknown`: 48 of 54).
@@ -65,7 +65,7 @@ fn ebpf_samples_verdicts() {
                         inner_maps: inner_maps(o),
                         ..Options::default()
                     };
-                    let ptype = ProgramType::for_object(file, section);
+                    let ptype = apiary::platform::type_for_object(file, section);
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         verify_with(&prog, &platform, &ptype, &maps, &options).0
                     }));

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use apiary::platform::map_infos;
 use apiary_benches::corpus::{default_root, objects};
 use apiary_elf::Object;
-use apiary_verifier::platform::object::map_infos;
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use apiary_vm::{LoadOptions, Program};
 
@@ -63,7 +63,7 @@ fn jobs_of(file: &str, obj: &Object, unloadable: &mut usize) -> Vec<Job> {
                 function: p.function.clone(),
                 program,
                 maps: maps.clone(),
-                ptype: ProgramType::for_object(file, &p.section),
+                ptype: apiary::platform::type_for_object(file, &p.section),
             }),
             Err(_) => *unloadable += 1,
         }

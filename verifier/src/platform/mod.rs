@@ -4,7 +4,6 @@
 pub mod allow;
 pub mod helpers;
 pub mod linux;
-pub mod object;
 pub mod types;
 
 use std::collections::{BTreeMap, BTreeSet};

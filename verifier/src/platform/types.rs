@@ -1,7 +1,5 @@
 //! Program types: the context each receives in r1 and whether it is privileged.
 
-use apiary_elf::ProgramType as LinuxType;
-
 /// Layout of a context structure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CtxDescriptor {
@@ -211,69 +209,5 @@ impl ProgramType {
     #[must_use]
     pub const fn without_context(name: &'static str) -> Self {
         Self::with_ctx(name, NO_CONTEXT, false, false)
-    }
-
-    /// The verifier's view of a Linux program type (as the ELF loader's section table,
-    /// [`apiary_elf::program_type::SECTION_DEFS`], gives it): its context layout, privilege
-    /// and helper rules. A section libbpf does not know is `unspec`: the `__sk_buff` context
-    /// of tc programs, as iproute2's `tc` and PREVAIL load such sections.
-    #[must_use]
-    pub const fn for_linux(t: LinuxType) -> Self {
-        match t {
-            LinuxType::Unspecified => Self::with_ctx("unspec", SK_BUFF, false, true),
-            LinuxType::SocketFilter => Self::socket_filter(),
-            LinuxType::SchedCls | LinuxType::SchedAct => Self::sched_cls(),
-            LinuxType::Xdp => Self::xdp(),
-            LinuxType::Kprobe => Self::kprobe(),
-            LinuxType::Tracepoint => Self::tracepoint(),
-            LinuxType::RawTracepoint | LinuxType::RawTracepointWritable => Self::raw_tracepoint(),
-            LinuxType::PerfEvent => Self::perf_event(),
-            LinuxType::CgroupSkb => Self::with_ctx("cgroup_skb", SK_BUFF, false, true),
-            LinuxType::SockOps => Self::with_ctx("sock_ops", SOCK_OPS, false, false),
-            LinuxType::CgroupSock => Self::with_ctx("cgroup_sock", BPF_SOCK, false, false),
-            LinuxType::SkSkb => Self::with_ctx("sk_skb", SK_BUFF, false, false),
-            LinuxType::LwtIn => Self::with_ctx("lwt_in", SK_BUFF, false, false),
-            LinuxType::LwtOut => Self::with_ctx("lwt_out", SK_BUFF, false, false),
-            LinuxType::LwtXmit => Self::with_ctx("lwt_xmit", SK_BUFF, false, false),
-            LinuxType::LwtSeg6local => Self::with_ctx("lwt_seg6local", SK_BUFF, false, false),
-            LinuxType::FlowDissector => Self::with_ctx("flow_dissector", SK_BUFF, false, false),
-            LinuxType::Tracing => Self::with_ctx("tracing", TRACING_ARGS, true, false),
-            LinuxType::Lsm => Self::with_ctx("lsm", TRACING_ARGS, true, false),
-            LinuxType::StructOps => Self::with_ctx("struct_ops", TRACING_ARGS, true, false),
-            LinuxType::Ext => Self::with_ctx("ext", TRACING_ARGS, true, false),
-            LinuxType::SkMsg => Self::without_context("sk_msg"),
-            LinuxType::CgroupDevice => Self::without_context("cgroup_device"),
-            LinuxType::CgroupSockAddr => Self::without_context("cgroup_sock_addr"),
-            LinuxType::LircMode2 => Self::without_context("lirc_mode2"),
-            LinuxType::SkReuseport => Self::without_context("sk_reuseport"),
-            LinuxType::CgroupSysctl => Self::without_context("cgroup_sysctl"),
-            LinuxType::CgroupSockopt => Self::without_context("cgroup_sockopt"),
-            LinuxType::SkLookup => Self::without_context("sk_lookup"),
-            LinuxType::Syscall => Self::without_context("syscall"),
-            LinuxType::Netfilter => Self::without_context("netfilter"),
-        }
-    }
-
-    /// The type of a program in section `section` of object file `path`: as
-    /// [`ProgramType::for_section`], except that a section libbpf's table does not know, in an
-    /// object whose name mentions `xdp`, is an XDP program. This is PREVAIL's rule, by which
-    /// the ebpf-samples labels were made (Cilium's `bpf_xdp*.o`: `from-netdev` and its
-    /// tail-call sections); a known section name always wins over it.
-    #[must_use]
-    pub fn for_object(path: &str, section: &str) -> Self {
-        let t = Self::for_section(section);
-        let file = path.rsplit('/').next().unwrap_or(path);
-        if t.name == "unspec" && file.contains("xdp") {
-            Self::xdp()
-        } else {
-            t
-        }
-    }
-
-    /// The type a Linux ELF section name implies: [`ProgramType::for_linux`] of the ELF
-    /// loader's section table entry.
-    #[must_use]
-    pub fn for_section(section: &str) -> Self {
-        Self::for_linux(LinuxType::from_section(section))
     }
 }

@@ -2,7 +2,8 @@
 //! (legacy `maps` and BTF `.maps`, with and without `BPF_F_NO_PREALLOC`), a huge `.bss`, an
 //! over-long program. Each is refused with a precise error before anything is allocated, and
 //! the CLI exits 1 with the message while staying small. A legitimate 128 MiB array loads,
-//! runs and dumps. Objects are written here, byte by byte, so the test runs everywhere.
+//! runs and dumps. Objects are written here, byte by byte, so the test runs everywhere. (In the
+//! CLI's crate, which has the `apiary` binary; the library's checks are exercised here too.)
 
 use std::io::Read;
 use std::process::{Command, Stdio};

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use apiary::source::Selection;
-use apiary::{EngineKind, Environment, ExecConfig, ExecState, LoadOptions, Program};
-use apiary_conformance::engine::{prepare_for_input, EngineSelection, PrepareError};
+use apiary::{Environment, ExecConfig, ExecState, LoadOptions, Program};
+use apiary_conformance::engine::{prepare_for_input, EngineKind, EngineSelection, PrepareError};
 use apiary_conformance::helpers::conformance_helpers;
 use apiary_conformance::kernel::KernelError;
 use apiary_conformance::runner::{disagreement, Observation};
@@ -72,8 +72,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     if matches!(args.format, FormatArg::Auto) && run_object::is_elf(&bytes) {
         // Objects run on apiary's engines; `all` means every one of them.
         let engines = match args.engine {
-            EngineArg::All => EngineKind::ALL.to_vec(),
-            _ => selection(args.engine)?.engines(),
+            EngineArg::All => apiary::EngineKind::ALL.to_vec(),
+            EngineArg::Kernel => return Err(CliError::KernelObject { path: path.clone() }),
+            _ => selection(args.engine)?
+                .engines()
+                .into_iter()
+                .filter_map(EngineKind::library)
+                .collect(),
         };
         return run_object::run(&run_object::ObjectRunArgs {
             path,

@@ -4,10 +4,15 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// The repository root: the binary runs there, as the README's commands do.
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 fn apiary(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(repo())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -334,7 +339,7 @@ fn hostile_arguments_get_precise_errors() {
     long.extend(b"\nexit\n");
     let long = s.file("long.asm", &long);
     let non_utf8 = s.file("latin1.asm", b"mov %r0, 1 # caf\xe9\nexit\n");
-    let xdp = std::fs::read("examples/xdp_counter.o").expect("examples/xdp_counter.o");
+    let xdp = std::fs::read(repo().join("examples/xdp_counter.o")).expect("examples/xdp_counter.o");
     let truncated = s.file("truncated.o", &xdp[..200.min(xdp.len())]);
     let big = s.sparse("big.bin", 5 << 30);
     let frame = "00 ".repeat(64);

@@ -98,7 +98,7 @@ fn jobs(
                     section: p.section.clone(),
                     function: p.function.clone(),
                     program_type: forced
-                        .unwrap_or_else(|| ProgramType::for_object(&path, &p.section)),
+                        .unwrap_or_else(|| apiary::platform::type_for_object(&path, &p.section)),
                     insns: p.insns.clone(),
                     link_error: p.link_error.as_ref().map(|e| format!("link: {e}")),
                 })

@@ -62,6 +62,9 @@ pub enum CliError {
         path: PathBuf,
         source: apiary_conformance::engine::PrepareError,
     },
+    /// `--engine kernel` with an ELF object: the kernel oracle runs raw programs only.
+    #[error("{path}: --engine kernel: objects run on apiary's engines (interp, jit); the kernel comparison of objects lives in the tests")]
+    KernelObject { path: PathBuf },
     /// The engine asked for is not built into this binary.
     #[error("--engine: {0}")]
     Engine(apiary_conformance::engine::UnknownEngine),

@@ -1,0 +1,262 @@
+//! Verified mode: engines that skip the run-time checks the verifier proved redundant.
+//!
+//! The engines' `with_facts` constructors are unsafe: they trust that the facts were proven for
+//! the program they are given. This module is their only caller. It takes the facts only from a
+//! [`VerifiedProgram`], which holds the program together with what the verifier proved about it
+//! and can only be made by running the verifier on that program, so facts cannot be paired with
+//! another program by mistake. What remains for the caller of [`prepare_verified`] to vouch
+//! for is what the verifier assumed about the world around the program (helpers, maps,
+//! context), which no type here can check.
+
+use std::sync::Arc;
+
+use apiary_jit::Jit;
+use apiary_verifier::platform::CtxKind;
+use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
+use apiary_vm::maps::{bind, BindError, MapTable};
+use apiary_vm::{Environment, ExecState, Executable, Facts, Fault, Interpreter, Outcome, Program};
+
+use crate::{EngineKind, PrepareError};
+
+/// A program together with the verifier's result for it. Made only by
+/// [`VerifiedProgram::verify`] (or from one by [`VerifiedProgram::bind`], which keeps every
+/// slot the facts index), so its facts are always those of its own program.
+#[derive(Clone, Debug)]
+pub struct VerifiedProgram {
+    program: Arc<Program>,
+    verified: Verified,
+    /// `Some(n)` when the program was verified as a `mem` program of exactly `n` bytes: its
+    /// engines then refuse inputs of any other length ([`ForInputLength`]).
+    input_len: Option<u64>,
+}
+
+impl VerifiedProgram {
+    /// Runs the verifier on `program` for `program_type` on `platform`, with `maps` the maps
+    /// its `lddw` src 1/2/5/6 indices name.
+    ///
+    /// # Errors
+    /// The verifier's [`Rejection`] (pc, instruction, reason, state).
+    pub fn verify(
+        program: Arc<Program>,
+        platform: &Platform,
+        program_type: &ProgramType,
+        maps: &[MapInfo],
+    ) -> Result<Self, Box<Rejection>> {
+        Self::verify_with(program, platform, program_type, maps, &Options::default())
+    }
+
+    /// As [`VerifiedProgram::verify`], with the verifier's options (limits, the maps that maps
+    /// of maps hold).
+    ///
+    /// # Errors
+    /// The verifier's [`Rejection`].
+    pub fn verify_with(
+        program: Arc<Program>,
+        platform: &Platform,
+        program_type: &ProgramType,
+        maps: &[MapInfo],
+        options: &Options,
+    ) -> Result<Self, Box<Rejection>> {
+        let verified = verify_with(&program, platform, program_type, maps, options)
+            .0
+            .map_err(Box::new)?;
+        let input_len = match program_type.ctx {
+            CtxKind::Mem(len) => len,
+            CtxKind::Struct(_) => None,
+        };
+        Ok(Self {
+            program,
+            verified,
+            input_len,
+        })
+    }
+
+    /// The program that was verified.
+    #[must_use]
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// What the verifier proved (facts, r0's range, counters).
+    #[must_use]
+    pub const fn verified(&self) -> &Verified {
+        &self.verified
+    }
+
+    /// The facts the engines use.
+    #[must_use]
+    pub const fn facts(&self) -> &Facts {
+        &self.verified.facts
+    }
+
+    /// The only input length runs may have, when the proof is for one length.
+    #[must_use]
+    pub const fn input_len(&self) -> Option<u64> {
+        self.input_len
+    }
+
+    /// The program bound to `maps` ([`apiary_vm::maps::bind`]): map `lddw`s become handles and
+    /// value addresses. Binding rewrites `lddw` immediates only, so every slot the facts index
+    /// keeps its instruction and the facts carry over.
+    ///
+    /// # Errors
+    /// [`BindError`] when the program names a map `maps` lacks or a value out of range.
+    pub fn bind(&self, maps: &MapTable) -> Result<Self, BindError> {
+        let bound = bind(&self.program, maps)?;
+        Ok(Self {
+            program: Arc::new(bound.program),
+            verified: self.verified.clone(),
+            input_len: self.input_len,
+        })
+    }
+}
+
+/// Prepares `verified`'s program for `kind` in verified mode: the loads and stores the facts
+/// mark as proven run without the region-table check (atomics keep their alignment check).
+/// A program proven for one input length is wrapped in [`ForInputLength`].
+///
+/// # Errors
+/// [`PrepareError`] when the engine refuses the program.
+///
+/// # Safety
+/// The proof holds only in the world the verifier assumed, which the caller vouches for:
+/// - `env`'s helpers implement the prototypes of the [`Platform`] the program was verified on
+///   (for every id the program calls), and no other helper answers those ids;
+/// - map `lddw`s are either still unbound with no map regions involved, or the program was
+///   bound ([`VerifiedProgram::bind`]) to a table whose maps are those the [`MapInfo`]s
+///   described, in that order, and their regions are among `env`'s;
+/// - for a program type with a context structure, every run's input is a context of that type
+///   as apiary builds it (at least the structure's size, packet pointers inside their region).
+///   `mem` types need nothing: their input is any buffer, and a proof for one length is
+///   enforced by [`ForInputLength`].
+pub unsafe fn prepare_verified(
+    kind: EngineKind,
+    verified: &VerifiedProgram,
+    env: &Environment,
+) -> Result<Box<dyn Executable>, PrepareError> {
+    let program = Arc::clone(&verified.program);
+    let facts = &verified.verified.facts;
+    let exe: Box<dyn Executable> = match kind {
+        EngineKind::Interp => {
+            // SAFETY: the facts are the verifier's for this very program (a `VerifiedProgram`
+            // is only made by verifying its own program, and binding keeps the slots they
+            // index); the environment and the inputs are the caller's contract, stated above,
+            // which together are `Interpreter::with_facts`'s contract. Input lengths are
+            // enforced below.
+            let interp = unsafe { Interpreter::with_facts(program, env, facts) };
+            Box::new(interp.map_err(|error| PrepareError::Load {
+                engine: kind,
+                error,
+            })?)
+        }
+        EngineKind::Jit => {
+            // SAFETY: as for the interpreter: `Jit::with_facts` has the same contract.
+            let jit = unsafe { Jit::with_facts(program, env, facts) };
+            Box::new(jit.map_err(PrepareError::from_jit)?)
+        }
+    };
+    Ok(match verified.input_len {
+        Some(len) => Box::new(ForInputLength::new(exe, len)),
+        None => exe,
+    })
+}
+
+/// A program verified for inputs of exactly one length: runs with any other length are
+/// refused with [`Fault::InputLength`] before the program starts, since the proof says nothing
+/// about them.
+pub struct ForInputLength {
+    inner: Box<dyn Executable>,
+    len: u64,
+}
+
+impl ForInputLength {
+    /// Wraps an executable prepared with facts that hold for inputs of `len` bytes.
+    #[must_use]
+    pub fn new(inner: Box<dyn Executable>, len: u64) -> Self {
+        Self { inner, len }
+    }
+}
+
+impl std::fmt::Debug for ForInputLength {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForInputLength")
+            .field("engine", &self.inner.engine_name())
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl Executable for ForInputLength {
+    fn engine_name(&self) -> &'static str {
+        self.inner.engine_name()
+    }
+
+    fn program(&self) -> &Program {
+        self.inner.program()
+    }
+
+    fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        let actual = input.len() as u64;
+        if actual != self.len {
+            return Outcome {
+                result: Err(Fault::InputLength {
+                    expected: self.len,
+                    actual,
+                }),
+                instructions: None,
+            };
+        }
+        self.inner.run(state, input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apiary_vm::asm::assemble;
+    use apiary_vm::{ExecConfig, HelperTable, LoadOptions};
+
+    fn verified(text: &str, len: Option<u64>) -> VerifiedProgram {
+        let insns = assemble(text).expect("assembles");
+        let program = Program::new(insns, &LoadOptions::default()).expect("loads");
+        VerifiedProgram::verify(
+            Arc::new(program),
+            &Platform::empty(),
+            &ProgramType::mem(len),
+            &[],
+        )
+        .expect("verifies")
+    }
+
+    #[test]
+    fn a_proof_for_one_length_refuses_other_lengths_on_every_engine() {
+        let v = verified("ldxw %r0, [%r1+0]\nexit", Some(4));
+        assert_eq!(v.input_len(), Some(4));
+        assert!(v.facts().access_proven(0), "the load is proven in bounds");
+        let env = Environment::new(HelperTable::new(), ExecConfig::default());
+        for &kind in EngineKind::ALL {
+            // SAFETY: verified on the empty platform as a `mem` program: no helpers, no maps,
+            // and `env` has none; the input length is enforced by `prepare_verified`.
+            let exe = unsafe { prepare_verified(kind, &v, &env) }.expect("prepares");
+            assert_eq!(exe.run_once(&mut [1, 0, 0, 0]).result, Ok(1), "{kind}");
+            assert_eq!(
+                exe.run_once(&mut [1, 0]).result,
+                Err(Fault::InputLength {
+                    expected: 4,
+                    actual: 2
+                }),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn any_length_proofs_are_not_wrapped() {
+        let v = verified("mov %r0, %r2\nexit", None);
+        assert_eq!(v.input_len(), None);
+        let env = Environment::new(HelperTable::new(), ExecConfig::default());
+        // SAFETY: as above, for a proof that holds for every length.
+        let exe = unsafe { prepare_verified(EngineKind::Interp, &v, &env) }.expect("prepares");
+        assert_eq!(exe.run_once(&mut [0; 7]).result, Ok(7));
+    }
+}

@@ -10,6 +10,9 @@ use std::process::{Command, Stdio};
 
 use apiary::object::{LoadedObject, ObjectError, ObjectOptions};
 use apiary_elf::ElfError;
+use apiary_testkit::elf::{
+    build, sym, u32s, Section, SHT_NOBITS, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB,
+};
 use apiary_vm::maps::{map_flags, map_type, MapError, MapOptions};
 
 const HUGE: u32 = 0xffff_ffff;
@@ -43,53 +46,6 @@ struct Spec {
     bss: Option<u64>,
     /// Instructions of the one program (`r0 = 0` repeated, then `exit`); at least 2.
     insns: usize,
-}
-
-struct Sec {
-    name: &'static str,
-    kind: u32,
-    flags: u64,
-    data: Vec<u8>,
-    /// `sh_size` when it differs from the data (NOBITS).
-    size: Option<u64>,
-    link: u32,
-    info: u32,
-    entsize: u64,
-}
-
-impl Sec {
-    fn new(name: &'static str, kind: u32, flags: u64, data: Vec<u8>) -> Self {
-        Self {
-            name,
-            kind,
-            flags,
-            data,
-            size: None,
-            link: 0,
-            info: 0,
-            entsize: 0,
-        }
-    }
-}
-
-const SHT_PROGBITS: u32 = 1;
-const SHT_SYMTAB: u32 = 2;
-const SHT_STRTAB: u32 = 3;
-const SHT_NOBITS: u32 = 8;
-
-fn u32s(v: &[u32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn sym(name: u32, info: u8, shndx: u16, value: u64, size: u64) -> Vec<u8> {
-    let mut s = Vec::new();
-    s.extend_from_slice(&name.to_le_bytes());
-    s.push(info);
-    s.push(0);
-    s.extend_from_slice(&shndx.to_le_bytes());
-    s.extend_from_slice(&value.to_le_bytes());
-    s.extend_from_slice(&size.to_le_bytes());
-    s
 }
 
 /// BTF for `.maps`: one `struct { int (*type)[T]; int (*key_size)[K]; ... }` variable per map.
@@ -163,8 +119,8 @@ fn object(spec: &Spec) -> Vec<u8> {
         at
     };
     let mut secs = vec![
-        Sec::new("xdp", SHT_PROGBITS, 0x6, code.clone()),
-        Sec::new("license", SHT_PROGBITS, 0x3, b"GPL\0".to_vec()),
+        Section::new("xdp", SHT_PROGBITS, 0x6, code.clone()),
+        Section::new("license", SHT_PROGBITS, 0x3, b"GPL\0".to_vec()),
     ];
     let mut symbols = vec![sym(0, 0, 0, 0, 0), sym(1, 0x12, 1, 0, code.len() as u64)];
     if !spec.legacy.is_empty() {
@@ -174,98 +130,34 @@ fn object(spec: &Spec) -> Vec<u8> {
             data.extend(u32s(&[d.map_type, d.key, d.value, d.max, d.flags]));
             symbols.push(sym(name_of(name), 0x11, index, i as u64 * 20, 20));
         }
-        secs.push(Sec::new("maps", SHT_PROGBITS, 0x3, data));
+        secs.push(Section::new("maps", SHT_PROGBITS, 0x3, data));
     }
     if !spec.btf.is_empty() {
         let index = secs.len() as u16 + 1;
         for (i, (name, _)) in spec.btf.iter().enumerate() {
             symbols.push(sym(name_of(name), 0x11, index, i as u64 * 40, 40));
         }
-        secs.push(Sec::new(
+        secs.push(Section::new(
             ".maps",
             SHT_PROGBITS,
             0x3,
             vec![0; 40 * spec.btf.len()],
         ));
-        secs.push(Sec::new(".BTF", SHT_PROGBITS, 0, btf(&spec.btf)));
+        secs.push(Section::new(".BTF", SHT_PROGBITS, 0, btf(&spec.btf)));
     }
     if let Some(size) = spec.bss {
-        let mut s = Sec::new(".bss", SHT_NOBITS, 0x3, Vec::new());
+        let mut s = Section::new(".bss", SHT_NOBITS, 0x3, Vec::new());
         s.size = Some(size);
         secs.push(s);
     }
     let strtab_index = secs.len() as u32 + 2;
-    let mut symtab = Sec::new(".symtab", SHT_SYMTAB, 0, symbols.concat());
+    let mut symtab = Section::new(".symtab", SHT_SYMTAB, 0, symbols.concat());
     symtab.link = strtab_index;
     symtab.info = 1;
     symtab.entsize = 24;
     secs.push(symtab);
-    secs.push(Sec::new(".strtab", SHT_STRTAB, 0, strtab));
+    secs.push(Section::new(".strtab", SHT_STRTAB, 0, strtab));
     build(&secs)
-}
-
-/// Lays out an ELF64 little-endian EM_BPF relocatable object; section 0 and `.shstrtab`
-/// (last) are added.
-fn build(sections: &[Sec]) -> Vec<u8> {
-    let mut shstr = vec![0u8];
-    let mut names = Vec::new();
-    for s in sections {
-        names.push(shstr.len() as u32);
-        shstr.extend_from_slice(s.name.as_bytes());
-        shstr.push(0);
-    }
-    let shstr_name = shstr.len() as u32;
-    shstr.extend_from_slice(b".shstrtab\0");
-    let mut body = Vec::new();
-    let mut offsets = Vec::new();
-    for data in sections.iter().map(|s| &s.data).chain([&shstr]) {
-        while body.len() % 8 != 0 {
-            body.push(0);
-        }
-        offsets.push(64 + body.len() as u64);
-        body.extend_from_slice(data);
-    }
-    while body.len() % 8 != 0 {
-        body.push(0);
-    }
-    let shnum = sections.len() as u16 + 2;
-    let mut out = Vec::new();
-    out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&1u16.to_le_bytes()); // ET_REL
-    out.extend_from_slice(&247u16.to_le_bytes()); // EM_BPF
-    out.extend_from_slice(&1u32.to_le_bytes());
-    out.extend_from_slice(&0u64.to_le_bytes()); // entry
-    out.extend_from_slice(&0u64.to_le_bytes()); // phoff
-    out.extend_from_slice(&(64 + body.len() as u64).to_le_bytes()); // shoff
-    out.extend_from_slice(&0u32.to_le_bytes());
-    for v in [64u16, 0, 0, 64, shnum, shnum - 1] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&[0u8; 64]);
-    let mut header = |name: u32, s: Option<&Sec>, offset: u64, size: u64| {
-        out.extend_from_slice(&name.to_le_bytes());
-        out.extend_from_slice(&s.map_or(SHT_STRTAB, |s| s.kind).to_le_bytes());
-        out.extend_from_slice(&s.map_or(0, |s| s.flags).to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes());
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&size.to_le_bytes());
-        out.extend_from_slice(&s.map_or(0, |s| s.link).to_le_bytes());
-        out.extend_from_slice(&s.map_or(0, |s| s.info).to_le_bytes());
-        out.extend_from_slice(&8u64.to_le_bytes());
-        out.extend_from_slice(&s.map_or(0, |s| s.entsize).to_le_bytes());
-    };
-    for (i, s) in sections.iter().enumerate() {
-        let size = s.size.unwrap_or(s.data.len() as u64);
-        header(names[i], Some(s), offsets[i], size);
-    }
-    header(
-        shstr_name,
-        None,
-        offsets[sections.len()],
-        shstr.len() as u64,
-    );
-    out
 }
 
 fn options() -> ObjectOptions {

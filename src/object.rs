@@ -19,6 +19,7 @@
 //! comparison tests.
 
 use std::fmt;
+use std::io;
 use std::sync::Arc;
 
 use apiary_elf::{
@@ -178,7 +179,7 @@ pub enum ObjectError {
     },
     /// No memory below 4 GiB for packet contexts.
     #[error("packet buffer below 4 GiB: {source}")]
-    LowMemory { source: std::io::Error },
+    LowMemory { source: io::Error },
     /// No program has this name.
     #[error("no program {wanted:?}; the object has: {available}")]
     NoSuchProgram { wanted: String, available: String },
@@ -689,7 +690,7 @@ impl LoadedObject {
             (ContextKind::Xdp | ContextKind::SkBuff { .. }, None) => {
                 // Cannot happen: the buffer exists when any program has a packet context.
                 return Err(ObjectError::LowMemory {
-                    source: std::io::Error::other("no packet buffer"),
+                    source: io::Error::other("no packet buffer"),
                 });
             }
         };
@@ -834,6 +835,108 @@ impl LoadedObject {
         (0..self.maps.len())
             .filter_map(|i| self.dump_map(i))
             .collect()
+    }
+
+    /// Writes map `index`'s contents exactly as [`LoadedObject::dump_maps`] lists them, one
+    /// element at a time: arrays and key/value maps are walked twice (once to count, once to
+    /// write) and nothing is collected, so a map of any size is listed in constant memory
+    /// (`apiary run --dump-maps`). Returns `false` when there is no map `index`.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn write_map_dump(&self, index: usize, out: &mut dyn io::Write) -> io::Result<bool> {
+        let Some(map) = self.maps.get(index) else {
+            return Ok(false);
+        };
+        let spec = map.spec();
+        let streamed = matches!(map.kind(), MapKind::Plain | MapKind::OfMaps)
+            && !matches!(spec.map_type, map_type::QUEUE | map_type::STACK);
+        if !streamed {
+            if let Some(d) = self.dump_map(index) {
+                write!(out, "{d}")?;
+            }
+            return Ok(true);
+        }
+        let per_slot = matches!(
+            spec.map_type,
+            map_type::PERCPU_ARRAY | map_type::PERCPU_HASH
+        );
+        let array = matches!(spec.map_type, map_type::ARRAY | map_type::PERCPU_ARRAY);
+        write!(out, "{}", MapHeader::new(index, spec))?;
+        let mut listed = 0usize;
+        let counted = self.visit_listed(index, array, &mut |_, _| {
+            listed += 1;
+            Ok(())
+        });
+        match counted {
+            Ok(()) => {}
+            Err(ListStop::Map(e)) => {
+                writeln!(out, ": {e}")?;
+                return Ok(true);
+            }
+            Err(ListStop::Write(e)) => return Err(e),
+        }
+        let elements = spec.max_entries as usize;
+        if !array || listed == elements {
+            writeln!(out, ": {} entries", if array { elements } else { listed })?;
+        } else {
+            writeln!(
+                out,
+                ": {elements} entries ({} all-zero not shown)",
+                elements - listed
+            )?;
+        }
+        let written = self.visit_listed(index, array, &mut |k, v| {
+            write!(out, "{}", EntryLines::new(spec, per_slot, k, v))
+        });
+        match written {
+            Ok(()) => {}
+            Err(ListStop::Map(e)) => writeln!(out, "  (listing stopped: {e})")?,
+            Err(ListStop::Write(e)) => return Err(e),
+        }
+        Ok(true)
+    }
+
+    /// Calls `each` with every listed (key, value) of map `index`, in listing order: an array's
+    /// non-zero elements by index, or every key of a key/value map in iteration order (at most
+    /// `max_entries` steps). Both passes of [`LoadedObject::write_map_dump`] see the same keys.
+    fn visit_listed(
+        &self,
+        index: usize,
+        array: bool,
+        each: &mut EntrySink<'_>,
+    ) -> Result<(), ListStop> {
+        let max_entries = self.maps.get(index).map_or(0, |m| m.spec().max_entries);
+        if array {
+            for i in 0..max_entries {
+                let key = i.to_le_bytes();
+                if let Some(v) = self.maps.lookup(index, &key).map_err(ListStop::Map)? {
+                    if v.iter().any(|&b| b != 0) {
+                        each(&key, &v).map_err(ListStop::Write)?;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let mut key = self.maps.next_key(index, None).map_err(ListStop::Map)?;
+        let mut steps = 0u64;
+        while let Some(k) = key {
+            if steps > u64::from(max_entries) {
+                break;
+            }
+            steps += 1;
+            if let Some(v) = self.maps.lookup(index, &k).map_err(ListStop::Map)? {
+                each(&k, &v).map_err(ListStop::Write)?;
+            }
+            key = self.maps.next_key(index, Some(&k)).map_err(ListStop::Map)?;
+        }
+        Ok(())
+    }
+
+    /// The number of maps (indices for [`LoadedObject::write_map_dump`]).
+    #[must_use]
+    pub fn map_count(&self) -> usize {
+        self.maps.len()
     }
 
     fn dump_map(&self, index: usize) -> Option<MapDump> {
@@ -1070,6 +1173,15 @@ fn prepare_one(
     .map_err(|source| ProgramError::Prepare { source })
 }
 
+/// What a map listing pass does with each (key, value).
+type EntrySink<'a> = dyn FnMut(&[u8], &[u8]) -> io::Result<()> + 'a;
+
+/// Why a streamed map listing stopped: the map (listed as a message) or the writer (returned).
+enum ListStop {
+    Map(MapError),
+    Write(io::Error),
+}
+
 /// One map's contents, for printing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapDump {
@@ -1136,26 +1248,30 @@ pub fn map_type_name(t: u32) -> &'static str {
 
 impl MapDump {
     fn write_entries(&self, f: &mut fmt::Formatter<'_>, entries: &[Entry]) -> fmt::Result {
-        let s = &self.spec;
-        let stride = s.value_stride().max(1);
         for (k, v) in entries {
-            if self.per_slot {
-                writeln!(f, "  {}:", hex(k))?;
-                for (slot, chunk) in v.chunks(stride).enumerate() {
-                    let shown = &chunk[..(s.value_size as usize).min(chunk.len())];
-                    writeln!(f, "    slot {slot}: {}", hex(shown))?;
-                }
-            } else {
-                writeln!(f, "  {}: {}", hex(k), hex(v))?;
-            }
+            write!(f, "{}", EntryLines::new(&self.spec, self.per_slot, k, v))?;
         }
         Ok(())
     }
 }
 
-impl fmt::Display for MapDump {
+/// The first line of a map's listing, up to the colon: `map INDEX NAME (TYPE, key K B, value
+/// V B, max N[, read-only])`. The one place this format is written (whole dumps and streamed
+/// ones alike).
+struct MapHeader<'a> {
+    index: usize,
+    spec: &'a MapSpec,
+}
+
+impl<'a> MapHeader<'a> {
+    const fn new(index: usize, spec: &'a MapSpec) -> Self {
+        Self { index, spec }
+    }
+}
+
+impl fmt::Display for MapHeader<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.spec;
+        let s = self.spec;
         write!(
             f,
             "map {} {} ({}, key {} B, value {} B, max {}{})",
@@ -1170,7 +1286,48 @@ impl fmt::Display for MapDump {
             } else {
                 ""
             }
-        )?;
+        )
+    }
+}
+
+/// The lines of one key/value entry (per-CPU kinds: one line per slot).
+struct EntryLines<'a> {
+    spec: &'a MapSpec,
+    per_slot: bool,
+    key: &'a [u8],
+    value: &'a [u8],
+}
+
+impl<'a> EntryLines<'a> {
+    const fn new(spec: &'a MapSpec, per_slot: bool, key: &'a [u8], value: &'a [u8]) -> Self {
+        Self {
+            spec,
+            per_slot,
+            key,
+            value,
+        }
+    }
+}
+
+impl fmt::Display for EntryLines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.per_slot {
+            writeln!(f, "  {}:", hex(self.key))?;
+            let stride = self.spec.value_stride().max(1);
+            for (slot, chunk) in self.value.chunks(stride).enumerate() {
+                let shown = &chunk[..(self.spec.value_size as usize).min(chunk.len())];
+                writeln!(f, "    slot {slot}: {}", hex(shown))?;
+            }
+            Ok(())
+        } else {
+            writeln!(f, "  {}: {}", hex(self.key), hex(self.value))
+        }
+    }
+}
+
+impl fmt::Display for MapDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", MapHeader::new(self.index, &self.spec))?;
         match &self.contents {
             MapContents::Entries(e) => {
                 writeln!(f, ": {} entries", e.len())?;

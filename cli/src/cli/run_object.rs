@@ -61,6 +61,43 @@ fn parse_tail_call(arg: &str) -> Result<(&str, u32, &str), CliError> {
     Ok((map, index, program))
 }
 
+/// Forwards what is written to `inner` and keeps a digest of it, so that engines' map
+/// listings can be compared without holding them.
+struct DigestWriter<'a, W: Write> {
+    inner: &'a mut W,
+    hasher: std::collections::hash_map::DefaultHasher,
+}
+
+impl<'a, W: Write> DigestWriter<'a, W> {
+    fn new(inner: &'a mut W) -> Self {
+        Self {
+            inner,
+            hasher: std::collections::hash_map::DefaultHasher::new(),
+        }
+    }
+
+    /// The underlying writer, for bytes that are not part of the digest (an engine's prefix).
+    fn inner(&mut self) -> &mut W {
+        self.inner
+    }
+
+    fn finish(self) -> u64 {
+        std::hash::Hasher::finish(&self.hasher)
+    }
+}
+
+impl<W: Write> Write for DigestWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        std::hash::Hasher::write(&mut self.hasher, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
@@ -84,7 +121,8 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     };
     // Read once the program's context (its input limit) is known.
     let mut mem: Option<Vec<u8>> = None;
-    let mut results: Vec<(EngineKind, RunOutput, Vec<String>)> = Vec::new();
+    // Each engine's object stays loaded until its maps are listed (streamed, see below).
+    let mut results: Vec<(EngineKind, RunOutput, LoadedObject)> = Vec::new();
     let mut proven = None;
     let mut stdout = std::io::stdout().lock();
     for &engine in &args.engines {
@@ -122,15 +160,13 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             }
         };
         let out = loaded.run(index, input).map_err(object_err(path))?;
-        let dumps = if args.dump_maps {
-            loaded.dump_maps().iter().map(ToString::to_string).collect()
-        } else {
-            Vec::new()
-        };
-        results.push((engine, out, dumps));
+        results.push((engine, out, loaded));
     }
     let several = results.len() > 1;
-    for (engine, out, dumps) in &results {
+    // A digest of each engine's map listing, compared across engines: the listings are
+    // streamed to stdout (a map of any size in constant memory), never held.
+    let mut map_digests = Vec::with_capacity(results.len());
+    for (engine, out, loaded) in &results {
         let prefix = if several {
             format!("{engine}: ")
         } else {
@@ -153,8 +189,13 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         if args.dump_mem {
             let _ = writeln!(stdout, "{prefix}mem = {}", hex(&out.data));
         }
-        for d in dumps {
-            let _ = write!(stdout, "{prefix}{d}");
+        if args.dump_maps {
+            let mut sink = DigestWriter::new(&mut stdout);
+            for index in 0..loaded.map_count() {
+                let _ = write!(sink.inner(), "{prefix}");
+                let _ = loaded.write_map_dump(index, &mut sink);
+            }
+            map_digests.push(sink.finish());
         }
     }
     if let (true, Some((n, all))) = (args.stats, proven) {
@@ -163,15 +204,15 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             "verified: {n} of {all} memory accesses run unchecked"
         );
     }
-    let (_, first, first_maps) = &results[0];
+    let (_, first, _) = &results[0];
     let counts_differ =
         |a: Option<u64>, b: Option<u64>| matches!((a, b), (Some(x), Some(y)) if x != y);
-    let disagree = results.iter().any(|(_, o, m)| {
-        o.outcome.result != first.outcome.result
-            || o.data != first.data
-            || m != first_maps
-            || counts_differ(o.outcome.instructions, first.outcome.instructions)
-    });
+    let disagree = map_digests.iter().any(|d| Some(d) != map_digests.first())
+        || results.iter().any(|(_, o, _)| {
+            o.outcome.result != first.outcome.result
+                || o.data != first.data
+                || counts_differ(o.outcome.instructions, first.outcome.instructions)
+        });
     if disagree {
         eprintln!("error: engines disagree");
         return Ok(ExitCode::FAILURE);

@@ -11,7 +11,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use apiary_jit::JitError;
 use apiary_vm::{Environment, Executable, LoadError, Program};
 use thiserror::Error;
 
@@ -153,17 +152,9 @@ impl FromStr for EngineSelection {
 /// Why a program could not be prepared for an engine.
 #[derive(Clone, Debug, Error)]
 pub enum PrepareError {
-    /// The engine refused the program (for example a call to a helper the environment lacks).
-    #[error("{engine}: {error}")]
-    Load {
-        /// The engine.
-        engine: EngineKind,
-        /// What it refused.
-        error: LoadError,
-    },
-    /// The JIT could not compile the program for a reason other than a load error.
-    #[error("jit: {0}")]
-    Jit(Arc<JitError>),
+    /// The interpreter or the JIT could not take the program (the library's own error).
+    #[error(transparent)]
+    Engine(#[from] apiary_engine::PrepareError),
     /// The kernel oracle is unavailable, or its verifier rejected the program (the error
     /// carries the log), or a syscall failed.
     #[error("kernel: {error}")]
@@ -179,34 +170,11 @@ pub enum PrepareError {
     },
 }
 
-impl From<apiary_engine::PrepareError> for PrepareError {
-    fn from(e: apiary_engine::PrepareError) -> Self {
-        match e {
-            apiary_engine::PrepareError::Load { engine, error } => PrepareError::Load {
-                engine: engine.into(),
-                error,
-            },
-            apiary_engine::PrepareError::Jit(e) => PrepareError::Jit(e),
-        }
-    }
-}
-
-/// Refusals compare by engine and load error; JIT failures (which carry I/O errors, not
-/// comparable themselves) compare by their message.
+/// Library refusals compare as the library's errors do; kernel exclusions by exclusion and pc.
 impl PartialEq for PrepareError {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (
-                PrepareError::Load {
-                    engine: a,
-                    error: e,
-                },
-                PrepareError::Load {
-                    engine: b,
-                    error: f,
-                },
-            ) => a == b && e == f,
-            (PrepareError::Jit(a), PrepareError::Jit(b)) => a.to_string() == b.to_string(),
+            (PrepareError::Engine(a), PrepareError::Engine(b)) => a == b,
             (PrepareError::Kernel { error: a }, PrepareError::Kernel { error: b }) => a == b,
             (
                 PrepareError::KernelExcluded { excluded: a },
@@ -225,8 +193,8 @@ impl PrepareError {
     #[must_use]
     pub const fn load_error(&self) -> Option<&LoadError> {
         match self {
-            PrepareError::Load { error, .. } => Some(error),
-            PrepareError::Jit(_)
+            PrepareError::Engine(apiary_engine::PrepareError::Load { error, .. }) => Some(error),
+            PrepareError::Engine(apiary_engine::PrepareError::Jit(_))
             | PrepareError::Kernel { .. }
             | PrepareError::KernelExcluded { .. } => None,
         }

@@ -16,19 +16,11 @@
 //!   records, helpers' scalar arguments); the leaks the platform soundness generator's
 //!   address-leak oracle (`tests/platform_soundness.rs`) tries.
 
-use apiary_verifier::platform::map_type;
-use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
-use apiary_vm::{asm, LoadOptions, Program};
+mod common;
 
-struct Case {
-    name: &'static str,
-    class: &'static str,
-    ptype: ProgramType,
-    unsafe_asm: String,
-    safe_asm: String,
-    /// The expected variant of [`RejectReason`] (its name, as in `Debug`).
-    expect: &'static str,
-}
+use apiary_verifier::platform::map_type;
+use apiary_verifier::{MapInfo, ProgramType};
+use common::twins::{self, Case};
 
 const fn map(map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapInfo {
     MapInfo {
@@ -75,14 +67,7 @@ fn case(
     safe_asm: impl Into<String>,
     expect: &'static str,
 ) -> Case {
-    Case {
-        name,
-        class,
-        ptype,
-        unsafe_asm: unsafe_asm.into(),
-        safe_asm: safe_asm.into(),
-        expect,
-    }
+    Case::new(name, class, ptype, MAPS, unsafe_asm, safe_asm, expect)
 }
 
 /// xdp/tc: r9 = ctx, r6 = data, r7 = data_end (fields at `d`/`e`), 14 bytes proven, then
@@ -793,58 +778,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn program(text: &str) -> Result<Program, String> {
-    let insns = asm::assemble(text).map_err(|e| format!("assemble: {e}"))?;
-    Program::new(insns, &LoadOptions::all()).map_err(|e| format!("load: {e}"))
-}
-
-/// The variant name of a rejection reason (`OutOfBounds`, `UninitRegister`, ...).
-fn variant(r: &RejectReason) -> String {
-    let d = format!("{r:?}");
-    d.split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn verdict(c: &Case, text: &str) -> Result<(), String> {
-    let p = program(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", c.name));
-    verify(&p, &Platform::linux(), &c.ptype, MAPS)
-        .map(|_| ())
-        .map_err(|r| format!("{}|{r}", variant(&r.reason)))
-}
-
 #[test]
 fn issue13_unsafe_programs_rejected_safe_twins_accepted() {
-    let cases = cases();
-    let mut failures = Vec::new();
-    let mut by_class: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
-    for c in &cases {
-        let u = verdict(c, &c.unsafe_asm);
-        let s = verdict(c, &c.safe_asm);
-        let sound = matches!(&u, Err(e) if e.split('|').next() == Some(c.expect));
-        let e = by_class.entry(c.class).or_default();
-        e.0 += 1;
-        e.1 += usize::from(sound && s.is_ok());
-        if !sound || s.is_err() {
-            failures.push(format!(
-                "[{}] {}\n  unsafe -> {} (want {})\n  safe   -> {}",
-                c.class,
-                c.name,
-                match &u {
-                    Ok(()) => "ACCEPTED".to_string(),
-                    Err(e) => format!("rejected {e}"),
-                },
-                c.expect,
-                match &s {
-                    Ok(()) => "accepted".to_string(),
-                    Err(e) => format!("REJECTED {e}"),
-                },
-            ));
-        }
-    }
-    for (class, (n, ok)) in &by_class {
-        println!("  {class:18} {ok}/{n}");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    twins::check(&cases(), 0);
 }

@@ -3,44 +3,23 @@
 //! variant is compared, not the message), every safe twin must be accepted.
 //!
 //! Cases the verifier gets wrong stay in the table with a flag:
-//! - [`Flag::KnownUnsound`]: the unsafe program is accepted (a soundness bug) or is rejected only
+//! - [`twins::Flag::KnownUnsound`]: the unsafe program is accepted (a soundness bug) or is rejected only
 //!   for an unrelated reason;
-//! - [`Flag::KnownGap`]: the safe twin is rejected (a precision gap).
+//! - [`twins::Flag::KnownGap`]: the safe twin is rejected (a precision gap).
 //!
 //! Flagged cases are printed loudly and do not fail the test; a flagged case that now behaves
 //! as it should is reported as fixed (remove the flag). Unflagged cases that misbehave fail it.
 
+mod common;
+
 use apiary_verifier::platform::map_type;
-use apiary_verifier::{verify, MapInfo, Platform, ProgramType, RejectReason};
-use apiary_vm::{asm, LoadOptions, Program};
+use apiary_verifier::{MapInfo, ProgramType};
+use common::twins::{self, Case};
 
 /// Minimum number of cases in the table.
 const MIN_CASES: usize = 216;
-/// Most cases flagged [`Flag::KnownGap`] (none at present: a new gap needs a reason).
+/// Most cases flagged [`twins::Flag::KnownGap`] (none at present: a new gap needs a reason).
 const MAX_KNOWN_GAPS: usize = 0;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flag {
-    None,
-    /// The verifier accepts the unsafe program (or rejects it for another reason).
-    #[allow(dead_code)] // no case is flagged at present
-    KnownUnsound(&'static str),
-    /// The verifier rejects the safe twin.
-    #[allow(dead_code)] // no case is flagged at present
-    KnownGap(&'static str),
-}
-
-struct Case {
-    name: &'static str,
-    class: &'static str,
-    ptype: ProgramType,
-    maps: &'static [MapInfo],
-    unsafe_asm: String,
-    safe_asm: String,
-    /// The expected variant of [`RejectReason`] (its name, as in `Debug`).
-    expect: &'static str,
-    flag: Flag,
-}
 
 const fn map(map_type: u32, key_size: u32, value_size: u32, max_entries: u32, ro: bool) -> MapInfo {
     MapInfo {
@@ -78,37 +57,11 @@ fn case(
     safe_asm: impl Into<String>,
     expect: &'static str,
 ) -> Case {
-    Case {
-        name,
-        class,
-        ptype,
-        maps: MAPS,
-        unsafe_asm: unsafe_asm.into(),
-        safe_asm: safe_asm.into(),
-        expect,
-        flag: Flag::None,
-    }
-}
-
-impl Case {
-    #[allow(dead_code)] // no case is flagged at present
-    fn flag(mut self, f: Flag) -> Self {
-        self.flag = f;
-        self
-    }
+    Case::new(name, class, ptype, MAPS, unsafe_asm, safe_asm, expect)
 }
 
 fn mem(n: u64) -> ProgramType {
     ProgramType::mem(Some(n))
-}
-
-/// The variant name of a rejection reason (`OutOfBounds`, `UninitRegister`, ...).
-fn variant(r: &RejectReason) -> String {
-    let d = format!("{r:?}");
-    d.split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// A program with a `map_lookup_elem(map, &key)` and `body` on the non-null path (r0 = value).
@@ -2104,18 +2057,6 @@ fn relational_loops() -> Vec<Case> {
     ]
 }
 
-fn program(text: &str) -> Result<Program, String> {
-    let insns = asm::assemble(text).map_err(|e| format!("assemble: {e}"))?;
-    Program::new(insns, &LoadOptions::all()).map_err(|e| format!("load: {e}"))
-}
-
-fn verdict(c: &Case, text: &str) -> Result<(), String> {
-    let p = program(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", c.name));
-    verify(&p, &Platform::linux(), &c.ptype, c.maps)
-        .map(|_| ())
-        .map_err(|r| format!("{}|{r}", variant(&r.reason)))
-}
-
 #[test]
 fn unsafe_programs_are_rejected_and_safe_twins_accepted() {
     let cases = cases();
@@ -2124,94 +2065,5 @@ fn unsafe_programs_are_rejected_and_safe_twins_accepted() {
         "only {} cases (want >= {MIN_CASES})",
         cases.len()
     );
-    let mut failures = Vec::new();
-    let mut loud = Vec::new();
-    let mut by_class: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
-    let mut right_reason = 0;
-    let mut twins_ok = 0;
-    for c in &cases {
-        let u = verdict(c, &c.unsafe_asm);
-        let s = verdict(c, &c.safe_asm);
-        let sound = match &u {
-            Ok(()) => false,
-            Err(e) => e.split('|').next() == Some(c.expect),
-        };
-        let precise = s.is_ok();
-        right_reason += usize::from(sound);
-        twins_ok += usize::from(precise);
-        let e = by_class.entry(c.class).or_default();
-        e.0 += 1;
-        e.1 += usize::from(sound && precise);
-        let describe = |what: &str| {
-            format!(
-                "[{}] {}: {what}\n  unsafe -> {}\n  safe   -> {}",
-                c.class,
-                c.name,
-                match &u {
-                    Ok(()) => "ACCEPTED".to_string(),
-                    Err(e) => format!("rejected {e}"),
-                },
-                match &s {
-                    Ok(()) => "accepted".to_string(),
-                    Err(e) => format!("REJECTED {e}"),
-                },
-            )
-        };
-        match c.flag {
-            Flag::None => {
-                if !sound {
-                    failures.push(describe(&format!(
-                        "unsafe program not rejected with {}",
-                        c.expect
-                    )));
-                }
-                if !precise {
-                    failures.push(describe("safe twin rejected"));
-                }
-            }
-            Flag::KnownUnsound(note) => {
-                if sound {
-                    loud.push(describe(&format!("FIXED? flagged known_unsound ({note})")));
-                } else {
-                    loud.push(describe(&format!("KNOWN UNSOUND: {note}")));
-                }
-                if !precise {
-                    failures.push(describe("safe twin rejected"));
-                }
-            }
-            Flag::KnownGap(note) => {
-                if precise {
-                    loud.push(describe(&format!("FIXED? flagged known_gap ({note})")));
-                } else {
-                    loud.push(describe(&format!("KNOWN GAP: {note}")));
-                }
-                if !sound {
-                    failures.push(describe(&format!(
-                        "unsafe program not rejected with {}",
-                        c.expect
-                    )));
-                }
-            }
-        }
-    }
-    println!(
-        "{} cases: {right_reason} unsafe rejected with the expected reason, {twins_ok} safe twins accepted",
-        cases.len()
-    );
-    let gaps = cases
-        .iter()
-        .filter(|c| matches!(c.flag, Flag::KnownGap(_)))
-        .count();
-    // `gaps <= MAX` reads as always true to clippy while the bound is 0.
-    assert!(
-        gaps < MAX_KNOWN_GAPS + 1,
-        "{gaps} known gaps (at most {MAX_KNOWN_GAPS})"
-    );
-    for (class, (n, ok)) in &by_class {
-        println!("  {class:14} {ok}/{n}");
-    }
-    for l in &loud {
-        println!("!!!!!!!! {l}");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    twins::check(&cases, MAX_KNOWN_GAPS);
 }

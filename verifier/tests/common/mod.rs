@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod twins;
+
 use apiary_verifier::{verify, verify_log, MapInfo, Platform, ProgramType, RejectReason, Verified};
 use apiary_vm::{asm, LoadOptions, Program};
 

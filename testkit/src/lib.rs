@@ -5,14 +5,17 @@
 //!   `target/apiary-coverage/` so that the counts are visible after `cargo test --workspace`
 //!   (libtest shows the output of failed tests only);
 //! - [`elf`]: hand-built ELF objects for loader and limit tests that must run without clang;
+//! - [`rng`]: the random program generators' seeded xorshift;
 //! - [`shared`]: the one way tests find the test data in `../shared` (not part of the
 //!   repository): missing data fails loudly under `CI=true` and is a recorded skip elsewhere.
 
 pub mod coverage;
 pub mod elf;
+pub mod rng;
 pub mod shared;
 
 pub use coverage::Coverage;
+pub use rng::Rng;
 
 /// Whether this run is CI's (`CI=true` or `CI=1`, as CI services set it): there, anything a
 /// test could not run is a failure, not a skip.

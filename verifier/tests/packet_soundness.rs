@@ -8,6 +8,7 @@
 //!
 //! `PACKET_SOUNDNESS_SEED` picks another seed, `PACKET_SOUNDNESS_PROGRAMS` another count.
 
+use apiary_testkit::Rng;
 use apiary_verifier::{verify, Platform, ProgramType};
 use apiary_vm::instruction::{Instruction, Operand, Reg};
 use apiary_vm::semantics;
@@ -23,23 +24,6 @@ const MIN_SHARE_PERCENT: usize = 20;
 const DATA: u64 = 0x1000_0000;
 const CTX: u64 = 0x2000_0000;
 const STACK_TOP: u64 = 0x3000_0000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
 
 /// One site: r4 = data + offset, r6 = `good` when `r4 + k <= data_end`, `bad` otherwise.
 fn site(g: &mut Rng, n: usize, out: &mut String) {
@@ -264,7 +248,7 @@ fn accepted_packet_programs_stay_in_bounds() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(PROGRAMS);
-    let mut g = Rng(seed | 1);
+    let mut g = Rng::new(seed);
     let (mut accepted, mut failures) = (0usize, Vec::new());
     for _ in 0..programs {
         let text = program(&mut g);
@@ -281,8 +265,12 @@ fn accepted_packet_programs_stay_in_bounds() {
                 1 => g.below(300),
                 _ => 30 + g.below(30),
             } as usize;
-            let packet: Vec<u8> = (0..len).map(|_| g.next() as u8).collect();
-            let fields = [g.next() as u32, g.next() as u32, g.next() as u32];
+            let packet: Vec<u8> = (0..len).map(|_| g.next_u64() as u8).collect();
+            let fields = [
+                g.next_u64() as u32,
+                g.next_u64() as u32,
+                g.next_u64() as u32,
+            ];
             let mut m = Machine {
                 packet: &packet,
                 fields,

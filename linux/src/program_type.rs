@@ -1,6 +1,6 @@
-//! Program types from section names, by libbpf's section table ([`SECTION_DEFS`]), with the
-//! prefix rules of libbpf 0.x for the names older objects use. The type decides the context
-//! layout and helper set a verifier applies, so a name the table does not know stays
+//! Program types (Linux `enum bpf_prog_type`) and libbpf's section table ([`SECTION_DEFS`]),
+//! with the prefix rules of libbpf 0.x for the names older objects use. The type decides the
+//! context layout and helper set a verifier applies, so a name the table does not know stays
 //! [`ProgramType::Unspecified`] rather than being guessed (never from a file name).
 
 /// A program type (Linux `enum bpf_prog_type`).
@@ -325,6 +325,18 @@ impl ProgramType {
             .or_else(|| SectionDef::find(name).map(|d| d.program_type))
     }
 
+    /// The type with Linux `enum bpf_prog_type` value `id`.
+    #[must_use]
+    pub fn from_id(id: u32) -> Option<Self> {
+        Self::ALL.get(usize::try_from(id).ok()?).copied()
+    }
+
+    /// The type whose libbpf name ([`ProgramType::name`]) is `name` (no section names).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.name() == name)
+    }
+
     /// The Linux `enum bpf_prog_type` value.
     #[must_use]
     pub const fn linux_id(self) -> u32 {
@@ -363,6 +375,48 @@ impl ProgramType {
             ProgramType::Syscall => 31,
             ProgramType::Netfilter => 32,
         }
+    }
+}
+
+/// A set of program types (one bit per Linux type id): which types may call a helper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TypeSet(u64);
+
+impl TypeSet {
+    /// No type.
+    pub const EMPTY: Self = Self(0);
+    /// Every type.
+    pub const ALL: Self = Self::of(&ProgramType::ALL);
+
+    /// The set of `types`.
+    #[must_use]
+    pub const fn of(types: &[ProgramType]) -> Self {
+        let mut bits = 0u64;
+        let mut i = 0;
+        while i < types.len() {
+            bits |= 1 << types[i].linux_id();
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    /// Both sets together.
+    #[must_use]
+    pub const fn or(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether `t` is in the set.
+    #[must_use]
+    pub const fn contains(self, t: ProgramType) -> bool {
+        self.0 & (1 << t.linux_id()) != 0
+    }
+
+    /// The types in the set, in id order.
+    pub fn iter(self) -> impl Iterator<Item = ProgramType> {
+        ProgramType::ALL
+            .into_iter()
+            .filter(move |t| self.contains(*t))
     }
 }
 
@@ -431,6 +485,14 @@ mod tests {
             }
         }
         assert_eq!(T::named("tc"), Some(T::SchedCls));
+        assert_eq!(T::from_id(6), Some(T::Xdp));
+        assert_eq!(T::from_id(33), None);
+        assert_eq!(T::from_name("sched_cls"), Some(T::SchedCls));
+        assert_eq!(T::from_name("tc"), None);
+        let set = super::TypeSet::of(&[T::Xdp, T::Netfilter]);
+        assert!(set.contains(T::Xdp) && set.contains(T::Netfilter) && !set.contains(T::Kprobe));
+        assert_eq!(set.iter().count(), 2);
+        assert_eq!(super::TypeSet::ALL.iter().count(), T::ALL.len());
         assert_eq!(T::named("nonsense"), None);
     }
 }

@@ -40,7 +40,7 @@ use apiary_vm::{
 use thiserror::Error;
 
 use crate::context::{struct_context, ContextBuffer, ContextError, ContextKind};
-use crate::platform::{inner_maps, map_infos};
+use crate::platform::{inner_maps, map_infos, program_setting, TypeChoice};
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
 const MAX_INNER_DEPTH: usize = 4;
@@ -68,7 +68,11 @@ pub struct ObjectOptions {
     pub kconfig: Kconfig,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
-    /// Forces one context for every program (else it follows each section name).
+    /// Forces one program type for every program, its context and the verifier's type
+    /// together (else each follows its section name; `apiary run --type`).
+    pub program_type: Option<TypeChoice>,
+    /// Forces one context for every program, under the type the context implies
+    /// ([`ContextKind::verifier_type`]); `program_type` wins over it.
     pub context: Option<ContextKind>,
     /// Verified mode: every program is verified at load for its context's program type
     /// (Linux platform, the object's maps); a rejected program cannot run
@@ -91,6 +95,7 @@ impl Default for ObjectOptions {
             load: object_load_options(),
             kconfig: Kconfig::new(),
             slot: 0,
+            program_type: None,
             context: None,
             verified: false,
         }
@@ -258,6 +263,8 @@ struct ProgramEntry {
     section: String,
     function: String,
     context: ContextKind,
+    /// The verifier's type of the program (with `context`, from [`program_setting`]).
+    ty: ProgramType,
     /// Index in the program set, or why the program cannot run.
     prepared: Result<usize, ProgramError>,
     /// Verified mode: how many memory accesses run unchecked, of how many.
@@ -376,11 +383,9 @@ impl LoadedObject {
         }
         let maps = Arc::new(table);
         let context_of = |p: &ProgramSection| {
-            options
-                .context
-                .unwrap_or_else(|| ContextKind::for_section_type(p.program_type))
+            program_setting(p.program_type, options.program_type, options.context)
         };
-        let buffer = if object.programs.iter().any(|p| context_of(p).has_packet()) {
+        let buffer = if object.programs.iter().any(|p| context_of(p).0.has_packet()) {
             Some(ContextBuffer::new().map_err(|source| ObjectError::LowMemory { source })?)
         } else {
             None
@@ -412,11 +417,12 @@ impl LoadedObject {
         let mut entries = Vec::with_capacity(object.programs.len());
         let infos = ObjectMaps::of(&object);
         for p in &object.programs {
-            let context = context_of(p);
+            let (context, ty) = context_of(p);
             let mut entry = ProgramEntry {
                 section: p.section.clone(),
                 function: p.function.clone(),
                 context,
+                ty,
                 prepared: Ok(0),
                 proven: None,
                 maps_referenced: Vec::new(),
@@ -439,7 +445,6 @@ impl LoadedObject {
             };
             entry.maps_referenced = maps_referenced(&program);
             let verified = if options.verified {
-                let ty = context.verifier_type(p.program_type);
                 match verify_for_context(&program, &ty, context, &platform, &infos) {
                     Ok(verified) => Some(verified),
                     Err(failure) => {
@@ -625,7 +630,7 @@ impl LoadedObject {
             .get(index)
             .ok_or(ObjectError::NoProgramIndex { index })?;
         let section = &self.object.programs[index];
-        let ty = entry.context.verifier_type(section.program_type);
+        let ty = entry.ty;
         Ok(verify_section(
             section,
             &self.load,
@@ -753,12 +758,7 @@ impl LoadedObject {
         m: usize,
         target: usize,
     ) -> Result<(), ObjectError> {
-        let type_name = |i: usize| {
-            self.entries[i]
-                .context
-                .verifier_type(self.object.programs[i].program_type)
-                .name
-        };
+        let type_name = |i: usize| self.entries[i].ty.name;
         let found = self.entries[target].context;
         for (caller, e) in self.entries.iter().enumerate() {
             if e.context != found && e.maps_referenced.binary_search(&m).is_ok() {

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use apiary::object::{LoadedObject, ObjectOptions, ProgramError, RunOutput, VerifyFailure};
+use apiary::platform::{choose_type, TypeChoice};
 use apiary::{ContextKind, EngineKind};
 
 use super::inputs::{read_mem, MemArg};
@@ -110,14 +111,34 @@ fn hex(bytes: &[u8]) -> String {
 /// and map contents must agree.
 pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     let path = args.path;
-    let context = match args.context {
+    let forced = match args.context {
         Some(name) => Some(
-            ContextKind::named(name).ok_or_else(|| CliError::ProgramType {
+            TypeChoice::named(name).ok_or_else(|| CliError::ProgramType {
                 name: name.to_owned(),
                 available: apiary::platform::PROGRAM_TYPE_NAMES,
             })?,
         ),
         None => None,
+    };
+    // The program's type is chosen as `apiary verify` chooses it (`choose_type`: `--type`,
+    // else the section, with the same rule for sections libbpf does not know), from the
+    // selected program's section, and given to every program of the object (its tail-call
+    // targets run in the same context).
+    let parse_options = ObjectOptions::default();
+    let object = apiary::object::parse_object(args.bytes, &parse_options)
+        .map_err(|source| object_err(path)(apiary::ObjectError::Elf { source }))?;
+    let selection = apiary::source::Selection {
+        section: args.section,
+        function: args.function,
+    };
+    let program_type = match apiary::source::select(&object, selection) {
+        Ok(index) => Some(choose_type(
+            &path.to_string_lossy(),
+            &object.programs[index].section,
+            forced,
+        )),
+        // The load below reports the selection error as it always has.
+        Err(_) => forced,
     };
     // Read once the program's context (its input limit) is known.
     let mut mem: Option<Vec<u8>> = None;
@@ -128,7 +149,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     for &engine in &args.engines {
         let options = ObjectOptions {
             budget: args.budget,
-            context,
+            program_type,
             verified: !args.unverified,
             load: apiary::LoadOptions {
                 callx: args.callx,
@@ -136,13 +157,14 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             },
             ..ObjectOptions::for_engine(engine)
         };
-        let mut loaded = LoadedObject::load(args.bytes, &options).map_err(object_err(path))?;
+        let mut loaded =
+            LoadedObject::from_object(object.clone(), &options).map_err(object_err(path))?;
         let index = loaded
             .select(args.section, args.function)
             .map_err(object_err(path))?;
         let name = loaded.program_name(index).unwrap_or_default();
         if let Some(ProgramError::Rejected { failure }) = loaded.program_error(index) {
-            report_rejection(&name, failure, loaded.context(index));
+            report_rejection(&name, failure, program_type);
             return Ok(ExitCode::FAILURE);
         }
         for spec in args.tail_calls {
@@ -226,7 +248,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
 
 /// Prints a verifier rejection as `apiary verify` does, plus how to run anyway (and, for a
 /// section name that implies no program type, how to choose one).
-fn report_rejection(name: &str, failure: &VerifyFailure, context: Option<ContextKind>) {
+fn report_rejection(name: &str, failure: &VerifyFailure, program_type: Option<TypeChoice>) {
     match failure {
         VerifyFailure::Load { source } => eprintln!("{name}: rejected: {source}"),
         VerifyFailure::Link { source } => eprintln!("{name}: cannot be linked: {source}"),
@@ -237,11 +259,11 @@ fn report_rejection(name: &str, failure: &VerifyFailure, context: Option<Context
             }
         }
     }
-    if context == Some(ContextKind::Mem) {
+    if program_type == Some(TypeChoice::Linux(apiary::platform::LinuxType::Unspecified)) {
         eprintln!(
-            "(the section name implies no program type, so the program was verified as plain \
-             memory (r1 = input, r2 = its length); --type {} chooses one)",
-            apiary::platform::PROGRAM_TYPE_NAMES.replace(", ", "|")
+            "(libbpf's section table does not know the section name, so the program was \
+             verified as `unspec`, a tc program's __sk_buff; --type chooses its type: {})",
+            apiary::platform::PROGRAM_TYPE_NAMES
         );
     }
     eprintln!("(the verifier rejected the program; --unverified runs it in checked mode)");

@@ -554,8 +554,7 @@ mod catalogue_tests {
                 Ok(()) => implemented += 1,
                 Err(LoadError::HelperUnavailable { pc: 0, id, name }) => {
                     assert_eq!((id, name), (h.id, h.name));
-                    let message =
-                        LoadError::HelperUnavailable { pc: 0, id, name }.to_string();
+                    let message = LoadError::HelperUnavailable { pc: 0, id, name }.to_string();
                     assert!(message.contains(h.name) && message.contains("not available"));
                     unavailable += 1;
                 }

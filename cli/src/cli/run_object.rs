@@ -146,6 +146,10 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     let mut results: Vec<(EngineKind, RunOutput, LoadedObject)> = Vec::new();
     let mut proven = None;
     let mut stdout = std::io::stdout().lock();
+    if let (true, Some(t)) = (args.stats, program_type) {
+        // Before any run, so that the choice shows even for a program that cannot run.
+        let _ = writeln!(stdout, "type = {}", t.name());
+    }
     for &engine in &args.engines {
         let options = ObjectOptions {
             budget: args.budget,

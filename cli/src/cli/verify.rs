@@ -36,6 +36,8 @@ struct Job {
 struct Verdict {
     section: String,
     function: String,
+    /// The program type it was verified as ([`choose_type`]).
+    program_type: &'static str,
     accepted: bool,
     pc: Option<usize>,
     reason: Option<String>,
@@ -152,6 +154,7 @@ fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
     let mut v = Verdict {
         section: job.section,
         function: job.function,
+        program_type: job.program_type.name,
         accepted: false,
         pc: None,
         reason: None,
@@ -202,6 +205,7 @@ fn print(verdicts: &[Verdict], json: bool) {
             object(vec![
                 ("section", Value::Str(v.section.clone())),
                 ("function", Value::Str(v.function.clone())),
+                ("type", Value::Str(v.program_type.to_owned())),
                 ("accepted", Value::Bool(v.accepted)),
                 ("pc", v.pc.map_or(Value::Null, |pc| Value::Num(pc as u64))),
                 ("reason", v.reason.clone().map_or(Value::Null, Value::Str)),

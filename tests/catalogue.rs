@@ -63,6 +63,11 @@ fn helpers_of_kernel_accepted_programs_are_allowed_for_their_type() {
             }
         }
     }
-    assert!(wrong.is_empty(), "{} calls:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} calls:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     cov.finish();
 }

@@ -20,23 +20,16 @@ const LOOKUP_MAPS: &[u32] = &[
     mt::XSKMAP,
 ];
 /// Lookups also accept maps of maps (they return an inner map or null).
-const LOOKUP_OR_OUTER_MAPS: &[u32] = &[
-    mt::HASH,
-    mt::ARRAY,
-    mt::PERCPU_HASH,
-    mt::PERCPU_ARRAY,
-    mt::LRU_HASH,
-    mt::LRU_PERCPU_HASH,
-    mt::LPM_TRIE,
-    mt::SOCKMAP,
-    mt::SOCKHASH,
-    mt::DEVMAP,
-    mt::DEVMAP_HASH,
-    mt::CPUMAP,
-    mt::XSKMAP,
-    mt::ARRAY_OF_MAPS,
-    mt::HASH_OF_MAPS,
-];
+const LOOKUP_OR_OUTER_MAPS: &[u32] = &{
+    let mut all = [mt::HASH_OF_MAPS; LOOKUP_MAPS.len() + 2];
+    all[LOOKUP_MAPS.len()] = mt::ARRAY_OF_MAPS;
+    let mut i = 0;
+    while i < LOOKUP_MAPS.len() {
+        all[i] = LOOKUP_MAPS[i];
+        i += 1;
+    }
+    all
+};
 const PROG: &[u32] = &[mt::PROG_ARRAY];
 const PERCPU_MAPS: &[u32] = &[mt::PERCPU_HASH, mt::PERCPU_ARRAY, mt::LRU_PERCPU_HASH];
 const PERF: &[u32] = &[mt::PERF_EVENT_ARRAY];

@@ -260,6 +260,10 @@ fn register_implemented(h: &mut HelperTable, table: &Arc<MapTable>, options: &Li
         Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Coarse))),
     );
     add(
+        id::KTIME_GET_TAI_NS,
+        Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Tai))),
+    );
+    add(
         id::GET_PRANDOM_U32,
         Box::new(|_, _, _| Ok(u64::from(host::prandom_u32()))),
     );

@@ -9,12 +9,18 @@
 //! ```
 
 pub mod context;
+pub mod dump;
+pub mod error;
+pub mod instance;
 pub mod kconfig;
 pub mod lowmem;
+pub mod module;
 pub mod object;
 pub mod platform;
 pub mod source;
+pub mod store;
 pub mod verified_mode;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -25,8 +31,14 @@ pub use apiary_vm::{
 };
 use thiserror::Error;
 
+pub use bytemuck;
 pub use context::ContextKind;
-pub use object::{LoadedObject, ObjectError, ObjectOptions, RunOutput};
+pub use error::{ObjectError, ProgramError, VerifyFailure};
+pub use instance::Instance;
+pub use module::{Config, MapId, Module, ProgramId};
+pub use object::{LoadedObject, ObjectOptions};
+pub use store::{RunOutput, Store};
+pub use views::{Array, HashMap, PerCpuArray, PerCpuHashMap, ProgArray, RingBuf};
 
 /// Why a program could not be made ready to run.
 #[derive(Debug, Error)]

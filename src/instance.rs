@@ -3,7 +3,7 @@
 //! An instance creates the module's maps (one [`MapTable`], shared with every thread), builds
 //! the Linux helper environment over them (plus the host's helpers), prepares every program
 //! on its engine once, and owns the context buffers its stores lease for packet programs
-//! ([`ContextPool`]): their regions are part of the environment the programs were prepared
+//! (`ContextPool`): their regions are part of the environment the programs were prepared
 //! with, so the memory a run may reach is the instance's, never a store's own mapping.
 //!
 //! Everything here is immutable after [`Instance::new`] except through the maps, so

@@ -8,6 +8,11 @@
 //! assert_eq!(prog.run_once(&mut [1, 2, 3]).result, Ok(3));
 //! ```
 
+#![deny(missing_docs)]
+
+// The variant fields of `ContextKind` and `ContextError` are described by their variants; the
+// module belongs to the Linux-catalogue work, which documents them field by field.
+#[allow(missing_docs)]
 pub mod context;
 pub mod dump;
 pub mod error;

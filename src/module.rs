@@ -183,8 +183,9 @@ struct Entry {
     function: String,
     section_type: SectionType,
     context: ContextKind,
-    /// The decoded program, or why it cannot be (link or load error).
-    program: Result<Arc<Program>, ProgramError>,
+    /// The decoded program, or why it cannot be ([`VerifyFailure::Link`] or
+    /// [`VerifyFailure::Load`]: the failures before verification).
+    program: Result<Arc<Program>, VerifyFailure>,
     /// The maps the program's `lddw`s refer to (so may tail-call through), sorted.
     maps_referenced: Vec<usize>,
     /// The verifier's verdict, computed once.
@@ -320,12 +321,12 @@ impl Module {
                     .context
                     .unwrap_or_else(|| ContextKind::for_section_type(p.program_type));
                 let program = match &p.link_error {
-                    Some(source) => Err(ProgramError::Link {
+                    Some(source) => Err(VerifyFailure::Link {
                         source: Box::new(source.clone()),
                     }),
                     None => Program::new(p.insns.clone(), &config.load)
                         .map(Arc::new)
-                        .map_err(|source| ProgramError::Load { source }),
+                        .map_err(|source| VerifyFailure::Load { source }),
                 };
                 Entry {
                     section: p.section.clone(),
@@ -440,9 +441,9 @@ impl Module {
     /// [`ObjectError::NoProgramIndex`], or [`ObjectError::Program`] with the link or load error.
     pub fn program(&self, id: ProgramId) -> Result<&Arc<Program>, ObjectError> {
         let e = self.entry(id)?;
-        e.program.as_ref().map_err(|source| ObjectError::Program {
+        e.program.as_ref().map_err(|failure| ObjectError::Program {
             program: self.name(id).unwrap_or_default(),
-            source: source.clone(),
+            source: program_error(failure),
         })
     }
 
@@ -553,14 +554,7 @@ impl Module {
     fn verdict_at(&self, index: usize) -> &Result<VerifiedProgram, VerifyFailure> {
         let e = &self.programs[index];
         e.verdict.get_or_init(|| match &e.program {
-            Err(ProgramError::Link { source }) => Err(VerifyFailure::Link {
-                source: source.clone(),
-            }),
-            Err(ProgramError::Load { source }) => Err(VerifyFailure::Load {
-                source: source.clone(),
-            }),
-            // Only link and load errors are made before verification.
-            Err(_) => unreachable_failure(),
+            Err(failure) => Err(failure.clone()),
             Ok(program) => VerifiedProgram::verify_with(
                 Arc::clone(program),
                 &Platform::linux(),
@@ -586,25 +580,12 @@ impl Module {
             .as_ref()
             .map_err(|failure| ObjectError::Program {
                 program: self.name(id).unwrap_or_default(),
-                source: match failure {
-                    VerifyFailure::Link { source } => ProgramError::Link {
-                        source: source.clone(),
-                    },
-                    VerifyFailure::Load { source } => ProgramError::Load {
-                        source: source.clone(),
-                    },
-                    VerifyFailure::Rejected { .. } => ProgramError::Rejected {
-                        failure: Box::new(failure.clone()),
-                    },
-                },
+                source: program_error(failure),
             })
     }
 
-    /// The verdict as [`VerifyFailure`] (for callers that print rejections).
-    ///
-    /// # Errors
-    /// [`ObjectError::NoProgramIndex`].
-    pub fn verdict(
+    /// The verdict, for [`crate::LoadedObject::verify`]'s nested form.
+    pub(crate) fn verdict(
         &self,
         id: ProgramId,
     ) -> Result<Result<&VerifiedProgram, &VerifyFailure>, ObjectError> {
@@ -616,19 +597,17 @@ impl Module {
     /// it cannot run), else the decoded one.
     pub(crate) fn runnable(&self, id: ProgramId) -> Result<Runnable<'_>, ProgramError> {
         let e = &self.programs[id.index()];
-        let program = e.program.as_ref().map_err(Clone::clone)?;
+        let program = e.program.as_ref().map_err(program_error)?;
         if !self.config.verified {
             return Ok(Runnable::Checked(program));
         }
         if let Some(too_small) = &e.too_small {
             return Err(too_small.clone());
         }
-        match self.verdict_at(id.index()) {
-            Ok(v) => Ok(Runnable::Verified(v)),
-            Err(failure) => Err(ProgramError::Rejected {
-                failure: Box::new(failure.clone()),
-            }),
-        }
+        self.verdict_at(id.index())
+            .as_ref()
+            .map(Runnable::Verified)
+            .map_err(program_error)
     }
 
     /// Verified mode: `(proven, accesses)` of program `id` (see
@@ -650,12 +629,20 @@ pub(crate) enum Runnable<'a> {
     Verified(&'a VerifiedProgram),
 }
 
-/// A verdict for a program whose decoding failed with something other than a link or load
-/// error, which cannot happen: kept as a load-free rejection-less failure.
-fn unreachable_failure() -> Result<VerifiedProgram, VerifyFailure> {
-    Err(VerifyFailure::Load {
-        source: apiary_vm::LoadError::Empty,
-    })
+/// Why a program cannot run, for a verification failure: link and load errors are the
+/// program's own, a rejection is the verifier's.
+fn program_error(failure: &VerifyFailure) -> ProgramError {
+    match failure {
+        VerifyFailure::Link { source } => ProgramError::Link {
+            source: source.clone(),
+        },
+        VerifyFailure::Load { source } => ProgramError::Load {
+            source: source.clone(),
+        },
+        VerifyFailure::Rejected { .. } => ProgramError::Rejected {
+            failure: Box::new(failure.clone()),
+        },
+    }
 }
 
 impl Entry {

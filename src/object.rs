@@ -239,7 +239,7 @@ impl LoadedObject {
             .map(ProgramId::index)
     }
 
-    /// The verifier's verdict on program `index` (see [`Module::verdict`]; computed once).
+    /// The verifier's verdict on program `index` (see [`Module::verify`]; computed once).
     ///
     /// # Errors
     /// [`ObjectError::NoProgramIndex`]; the verdict itself is the inner result.

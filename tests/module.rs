@@ -227,3 +227,87 @@ fn raw_programs_are_modules_too() {
     let out = instance.run(&mut store, prog, &[0; 4]).expect("runs");
     assert!(out.outcome.result.is_err(), "checked mode faults");
 }
+
+/// A module built from a hand-made object: one raw program over a per-CPU array.
+fn per_cpu_module(config: &Config) -> Module {
+    use apiary_elf::{MapDef, MapKind, Object, ProgramSection, ProgramType};
+    let text = "stw [%r10-4], 0
+        lddw %r1, map_idx 0
+        mov %r2, %r10
+        add %r2, -4
+        call 1
+        jeq %r0, 0, fail
+        mov %r1, 1
+        lock add [%r0], %r1
+        call 8
+        exit
+        fail:
+        mov %r0, -1
+        exit";
+    let insns = apiary::source::read_program(text.as_bytes(), apiary::source::Format::Asm)
+        .expect("assembles");
+    let object = Object {
+        programs: vec![ProgramSection {
+            section: "count".into(),
+            function: "count".into(),
+            program_type: ProgramType::Unspecified,
+            insns,
+            maps_used: vec![0],
+            link_error: None,
+        }],
+        maps: vec![MapDef {
+            name: "per_cpu".into(),
+            map_type: apiary_vm::maps::map_type::PERCPU_ARRAY,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+            flags: 0,
+            inner: None,
+            inner_index: None,
+            pinning: 0,
+            kind: MapKind::User,
+            initial: Vec::new(),
+        }],
+        license: None,
+    };
+    Module::from_object(config, object).expect("module")
+}
+
+/// Each store runs as its own worker slot: `bpf_get_smp_processor_id` returns it, and the
+/// per-CPU view shows each thread's count in its slot.
+#[test]
+fn stores_run_as_their_slots() {
+    let slots = 4u32;
+    let mut config = Config::new();
+    config.maps.nr_slots = slots;
+    let module = Arc::new(per_cpu_module(&config));
+    let prog = module.find("count").expect("program");
+    let map = module.map("per_cpu").expect("map");
+    assert!(module.verify(prog).is_ok(), "verified with its map");
+    for &engine in EngineKind::ALL {
+        let instance = Instance::new(Arc::clone(&module), engine).expect("instance");
+        std::thread::scope(|s| {
+            for slot in 0..slots {
+                let instance = &instance;
+                s.spawn(move || {
+                    let mut store = Store::with_slot(instance, slot).expect("store");
+                    for _ in 0..=slot {
+                        let out = instance.run(&mut store, prog, &[]).expect("runs");
+                        assert_eq!(out.r0(), Some(u64::from(slot)), "{engine}");
+                    }
+                });
+            }
+        });
+        let counts = instance
+            .per_cpu_array::<u64>(map)
+            .expect("view")
+            .get(0)
+            .expect("lookup");
+        let want: Vec<u64> = (1..=u64::from(slots)).collect();
+        assert_eq!(counts, want, "{engine}");
+        assert!(matches!(
+            instance.array::<u64>(map),
+            Err(ObjectError::WrongMapKind { .. })
+        ));
+    }
+}

@@ -34,6 +34,7 @@ const MAX_INNER_DEPTH: usize = 4;
 /// A program of a [`Module`] (and of every instance made from it): an index into the module's
 /// programs, valid for the module that gave it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
 pub struct ProgramId(pub u32);
 
 impl ProgramId {
@@ -47,6 +48,7 @@ impl ProgramId {
 /// A map of a [`Module`] (the maps of every instance are made in the module's order): an
 /// index, valid for the module that gave it out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
 pub struct MapId(pub u32);
 
 impl MapId {

@@ -4,7 +4,10 @@
 //! the Linux helper environment over them (plus the host's helpers), prepares every program
 //! on its engine once, and owns the context buffers its stores lease for packet programs
 //! (`ContextPool`): their regions are part of the environment the programs were prepared
-//! with, so the memory a run may reach is the instance's, never a store's own mapping.
+//! with, so the memory a run may reach is the instance's, never a store's own mapping. (So a
+//! checked-mode program may reach the packet of another store of the same instance; the host
+//! copies packets with racy-tolerant copies, [`crate::lowmem`], and isolating stores is the job
+//! of the per-instance memory window.)
 //!
 //! Everything here is immutable after [`Instance::new`] except through the maps, so
 //! [`Instance::run`] takes `&self`: an instance is `Send + Sync` and cheap to clone (an `Arc`),

@@ -4,9 +4,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use apiary::object::{LoadedObject, ObjectOptions, ProgramError, RunOutput, VerifyFailure};
-use apiary::platform::{choose_type, TypeChoice};
-use apiary::{ContextKind, EngineKind};
+use std::sync::Arc;
+
+use apiary::platform::{choose_type, LinuxType, TypeChoice};
+use apiary::{
+    Config, ContextKind, EngineKind, Instance, Module, ProgramError, RunOutput, Store,
+    VerifyFailure,
+};
 
 use super::inputs::{read_mem, MemArg};
 use super::CliError;
@@ -120,13 +124,24 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         ),
         None => None,
     };
+    let mut config = Config {
+        budget: args.budget,
+        verified: !args.unverified,
+        load: apiary::LoadOptions {
+            callx: args.callx,
+            ..apiary::LoadOptions::default()
+        },
+        // One store per engine.
+        stores: 1,
+        ..Config::default()
+    };
+    let object = config
+        .parse_object(args.bytes)
+        .map_err(|source| object_err(path)(apiary::ObjectError::Elf { source }))?;
     // The program's type is chosen as `apiary verify` chooses it (`choose_type`: `--type`,
     // else the section, with the same rule for sections libbpf does not know), from the
     // selected program's section, and given to every program of the object (its tail-call
     // targets run in the same context).
-    let parse_options = ObjectOptions::default();
-    let object = apiary::object::parse_object(args.bytes, &parse_options)
-        .map_err(|source| object_err(path)(apiary::ObjectError::Elf { source }))?;
     let selection = apiary::source::Selection {
         section: args.section,
         function: args.function,
@@ -137,56 +152,51 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
             &object.programs[index].section,
             forced,
         )),
-        // The load below reports the selection error as it always has.
+        // `Module::select` below reports the selection error.
         Err(_) => forced,
     };
+    config.program_type = program_type;
+    if let (true, Some(t)) = (args.stats, program_type) {
+        // Before anything runs, so that the choice shows even for a program that cannot run.
+        println!("type = {}", t.name());
+    }
+    // Parsed, decoded and (in verified mode) verified once, for every engine.
+    let module = Arc::new(Module::from_object(&config, object).map_err(object_err(path))?);
+    let prog = module
+        .select(args.section, args.function)
+        .map_err(object_err(path))?;
+    let name = module.name(prog).unwrap_or_default();
+    let kind = module.context(prog).unwrap_or(ContextKind::Mem);
     // Read once the program's context (its input limit) is known.
     let mut mem: Option<Vec<u8>> = None;
-    // Each engine's object stays loaded until its maps are listed (streamed, see below).
-    let mut results: Vec<(EngineKind, RunOutput, LoadedObject)> = Vec::new();
+    // Each engine's instance stays alive until its maps are listed (streamed, see below).
+    let mut results: Vec<(EngineKind, RunOutput, Instance)> = Vec::new();
     let mut proven = None;
     let mut stdout = std::io::stdout().lock();
-    if let (true, Some(t)) = (args.stats, program_type) {
-        // Before any run, so that the choice shows even for a program that cannot run.
-        let _ = writeln!(stdout, "type = {}", t.name());
-    }
     for &engine in &args.engines {
-        let options = ObjectOptions {
-            budget: args.budget,
-            program_type,
-            verified: !args.unverified,
-            load: apiary::LoadOptions {
-                callx: args.callx,
-                ..apiary::LoadOptions::default()
-            },
-            ..ObjectOptions::for_engine(engine)
-        };
-        let mut loaded =
-            LoadedObject::from_object(object.clone(), &options).map_err(object_err(path))?;
-        let index = loaded
-            .select(args.section, args.function)
-            .map_err(object_err(path))?;
-        let name = loaded.program_name(index).unwrap_or_default();
-        if let Some(ProgramError::Rejected { failure }) = loaded.program_error(index) {
+        let instance = Instance::new(Arc::clone(&module), engine).map_err(object_err(path))?;
+        if let Some(ProgramError::Rejected { failure }) = instance.program_error(prog) {
             report_rejection(&name, failure, program_type);
             return Ok(ExitCode::FAILURE);
         }
         for spec in args.tail_calls {
             let (map, slot, program) = parse_tail_call(spec)?;
-            loaded
+            let map = module.map(map).map_err(object_err(path))?;
+            let program = module.find(program).map_err(object_err(path))?;
+            instance
                 .set_tail_call(map, slot, program)
                 .map_err(object_err(path))?;
         }
-        proven = loaded.proven_accesses(index);
+        proven = instance.proven_accesses(prog);
         let input = match &mut mem {
             Some(m) => m,
-            None => {
-                let kind = loaded.context(index).unwrap_or(ContextKind::Mem);
-                mem.insert(read_mem(args.mem, kind.max_input(), kind.input_name())?)
-            }
+            None => mem.insert(read_mem(args.mem, kind.max_input(), kind.input_name())?),
         };
-        let out = loaded.run(index, input).map_err(object_err(path))?;
-        results.push((engine, out, loaded));
+        let mut store = Store::new(&instance).map_err(object_err(path))?;
+        let out = instance
+            .run(&mut store, prog, input)
+            .map_err(object_err(path))?;
+        results.push((engine, out, instance));
     }
     let several = results.len() > 1;
     // A digest of each engine's map listing, compared across engines: the listings are
@@ -217,7 +227,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         }
         if args.dump_maps {
             let mut sink = DigestWriter::new(&mut stdout);
-            for index in 0..loaded.map_count() {
+            for index in 0..loaded.maps().len() {
                 let _ = write!(sink.inner(), "{prefix}");
                 let _ = loaded.write_map_dump(index, &mut sink);
             }
@@ -263,7 +273,7 @@ fn report_rejection(name: &str, failure: &VerifyFailure, program_type: Option<Ty
             }
         }
     }
-    if program_type == Some(TypeChoice::Linux(apiary::platform::LinuxType::Unspecified)) {
+    if program_type == Some(TypeChoice::Linux(LinuxType::Unspecified)) {
         eprintln!(
             "(libbpf's section table does not know the section name, so the program was \
              verified as `unspec`, a tc program's __sk_buff; --type chooses its type: {})",

@@ -16,7 +16,7 @@ use apiary_elf::{
     ProgramType as SectionType,
 };
 use apiary_engine::VerifiedProgram;
-use apiary_verifier::platform::CtxKind;
+use apiary_verifier::platform::{CtxKind, HelperProto};
 use apiary_verifier::{MapInfo, Options, Platform, ProgramType};
 use apiary_vm::helpers::HelperResult;
 use apiary_vm::instruction::{Instruction, Lddw};
@@ -73,6 +73,12 @@ pub struct Config {
     pub maps: MapOptions,
     /// Host helpers, registered over the Linux ones (same id: the host's wins, unverified only).
     pub helpers: HelperTable,
+    /// Verifier prototypes of host helpers ([`Config::with_helper_prototype`], which is unsafe:
+    /// so this field is private): in verified
+    /// mode a program may call a host helper only if it has one here. The embedder vouches
+    /// that the helper does what its prototype says (reads only the memory the prototype
+    /// lets it read, writes only what it lets it write).
+    pub(crate) prototypes: Vec<(u32, HelperProto)>,
     /// Instruction groups accepted.
     pub load: LoadOptions,
     /// Values of an object's `__kconfig` externs over the host's ([`crate::kconfig::host_with`]).
@@ -101,6 +107,7 @@ impl Default for Config {
             linux: LinuxOptions::default(),
             maps: MapOptions::default(),
             helpers: HelperTable::new(),
+            prototypes: Vec::new(),
             load: crate::object::object_load_options(),
             kconfig: Kconfig::new(),
             slot: 0,
@@ -161,6 +168,33 @@ impl Config {
     {
         self.helpers.register(id, name, func);
         self
+    }
+
+    /// Gives host helper `id` a prototype the verifier uses (see [`Config::prototypes`]);
+    /// register the helper itself with [`Config::with_helper`].
+    ///
+    /// # Safety
+    /// Verified mode runs proven accesses without checks, trusting the prototype: the helper
+    /// registered under `id` must read at most the memory its memory arguments describe,
+    /// write only `MemOut`/`MemInOut`/`MapValueOut` memory within the sizes given, and return
+    /// what `proto.ret` says (a pointer return only as the prototype allows). A helper that
+    /// goes through [`HelperContext`]'s checked copies cannot touch memory outside the run's
+    /// regions, but its results still feed the proof.
+    #[must_use]
+    pub unsafe fn with_helper_prototype(mut self, id: u32, proto: HelperProto) -> Self {
+        self.prototypes.retain(|(i, _)| *i != id);
+        self.prototypes.push((id, proto));
+        self
+    }
+
+    /// The verifier's platform: Linux's helpers plus the host helpers' prototypes.
+    #[must_use]
+    pub fn platform(&self) -> Platform {
+        let mut platform = Platform::linux();
+        for (id, proto) in &self.prototypes {
+            platform.set_helper(*id, *proto);
+        }
+        platform
     }
 
     /// Parses an object under this configuration's limits, with the `__kconfig` externs taking
@@ -559,7 +593,7 @@ impl Module {
             Err(failure) => Err(failure.clone()),
             Ok(program) => VerifiedProgram::verify_with(
                 Arc::clone(program),
-                &Platform::linux(),
+                &self.config.platform(),
                 &e.verifier_type(),
                 &self.map_infos,
                 &self.verifier_options,

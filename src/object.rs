@@ -85,6 +85,7 @@ impl ObjectOptions {
             linux: self.linux.clone(),
             maps: self.maps,
             helpers: self.helpers.clone(),
+            prototypes: Vec::new(),
             load: self.load,
             kconfig: self.kconfig.clone(),
             slot: self.slot,

@@ -73,12 +73,11 @@ pub struct Config {
     pub maps: MapOptions,
     /// Host helpers, registered over the Linux ones (same id: the host's wins, unverified only).
     pub helpers: HelperTable,
-    /// Verifier prototypes of host helpers ([`Config::with_helper_prototype`], which is unsafe:
-    /// so this field is private): in verified
+    /// Verifier prototypes of host helpers ([`Config::with_helper_prototype`]): in verified
     /// mode a program may call a host helper only if it has one here. The embedder vouches
     /// that the helper does what its prototype says (reads only the memory the prototype
     /// lets it read, writes only what it lets it write).
-    pub(crate) prototypes: Vec<(u32, HelperProto)>,
+    pub prototypes: HostPrototypes,
     /// Instruction groups accepted.
     pub load: LoadOptions,
     /// Values of an object's `__kconfig` externs over the host's ([`crate::kconfig::host_with`]).
@@ -107,7 +106,7 @@ impl Default for Config {
             linux: LinuxOptions::default(),
             maps: MapOptions::default(),
             helpers: HelperTable::new(),
-            prototypes: Vec::new(),
+            prototypes: HostPrototypes::default(),
             load: crate::object::object_load_options(),
             kconfig: Kconfig::new(),
             slot: 0,
@@ -182,8 +181,8 @@ impl Config {
     /// regions, but its results still feed the proof.
     #[must_use]
     pub unsafe fn with_helper_prototype(mut self, id: u32, proto: HelperProto) -> Self {
-        self.prototypes.retain(|(i, _)| *i != id);
-        self.prototypes.push((id, proto));
+        self.prototypes.0.retain(|(i, _)| *i != id);
+        self.prototypes.0.push((id, proto));
         self
     }
 
@@ -191,7 +190,7 @@ impl Config {
     #[must_use]
     pub fn platform(&self) -> Platform {
         let mut platform = Platform::linux();
-        for (id, proto) in &self.prototypes {
+        for (id, proto) in &self.prototypes.0 {
             platform.set_helper(*id, *proto);
         }
         platform
@@ -210,6 +209,19 @@ impl Config {
                 kconfig: crate::kconfig::host_with(&self.kconfig),
             },
         )
+    }
+}
+
+/// The verifier prototypes of host helpers: filled only by the unsafe
+/// [`Config::with_helper_prototype`] (the embedder vouches for each helper), so the field
+/// that holds them can be public without letting safe code forge a promise.
+#[derive(Clone, Debug, Default)]
+pub struct HostPrototypes(Vec<(u32, HelperProto)>);
+
+impl HostPrototypes {
+    /// The helper ids that have a prototype.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|(id, _)| *id)
     }
 }
 

@@ -1,7 +1,9 @@
 //! `apiary_config`: how modules are loaded (verified or checked, budget, limits, kconfig
 //! values, host helpers with their verifier prototypes).
 
+use std::collections::BTreeSet;
 use std::ffi::{c_char, c_void};
+use std::sync::{Mutex, PoisonError};
 
 use apiary_verifier::platform::{Arg, HelperProto, Ret};
 use apiary_vm::{Access, HelperContext, HelperError, Limits};
@@ -119,7 +121,10 @@ fn arg_kind(kind: u8, index: usize) -> Result<Arg, Box<apiary_error>> {
         other => {
             return Err(apiary_error::new(
                 APIARY_ERROR_INVALID_ARGUMENT,
-                format!("helper prototype: argument r{} has unknown kind {other}", index + 1),
+                format!(
+                    "helper prototype: argument r{} has unknown kind {other}",
+                    index + 1
+                ),
             ))
         }
     })
@@ -133,11 +138,17 @@ fn check_proto(args: &[Arg; 5]) -> Result<(), Box<apiary_error>> {
         let next_is_size = matches!(args.get(i + 1), Some(Arg::Size | Arg::SizeOrZero));
         let is_size = matches!(a, Arg::Size | Arg::SizeOrZero);
         let prev_is_mem = i > 0
-            && matches!(args[i - 1], Arg::Mem | Arg::MemOrNull | Arg::MemOut | Arg::MemInOut);
+            && matches!(
+                args[i - 1],
+                Arg::Mem | Arg::MemOrNull | Arg::MemOut | Arg::MemInOut
+            );
         if (is_mem && !next_is_size) || (is_size && !prev_is_mem) {
             return Err(apiary_error::new(
                 APIARY_ERROR_INVALID_ARGUMENT,
-                format!("helper prototype: r{} must pair a memory argument with the size after it", i + 1),
+                format!(
+                    "helper prototype: r{} must pair a memory argument with the size after it",
+                    i + 1
+                ),
             ));
         }
     }
@@ -167,6 +178,20 @@ fn check_memory_args(
     Ok(())
 }
 
+/// `name` with the `'static` lifetime the verifier's prototypes need: each distinct name is
+/// allocated once per process and kept in a global set (so memory is bounded by the distinct
+/// helper names registered, and stays reachable).
+fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
 /// A new configuration with the defaults of `apiary run`: verified mode, a budget of 10^8
 /// instructions per run, the default limits, 8 stores per instance. Free it with
 /// [`apiary_config_free`].
@@ -194,7 +219,10 @@ pub unsafe extern "C" fn apiary_config_free(config: *mut apiary_config) {
 /// # Safety
 /// `config` is NULL or a live configuration no other thread uses.
 #[no_mangle]
-pub unsafe extern "C" fn apiary_config_set_verified(config: *mut apiary_config, verified: bool) -> *mut apiary_error {
+pub unsafe extern "C" fn apiary_config_set_verified(
+    config: *mut apiary_config,
+    verified: bool,
+) -> *mut apiary_error {
     guard(|| {
         // SAFETY: the caller's contract.
         unsafe { arg_mut(config, "config") }?.config.verified = verified;
@@ -208,7 +236,10 @@ pub unsafe extern "C" fn apiary_config_set_verified(config: *mut apiary_config, 
 /// # Safety
 /// As [`apiary_config_set_verified`].
 #[no_mangle]
-pub unsafe extern "C" fn apiary_config_set_budget(config: *mut apiary_config, budget: u64) -> *mut apiary_error {
+pub unsafe extern "C" fn apiary_config_set_budget(
+    config: *mut apiary_config,
+    budget: u64,
+) -> *mut apiary_error {
     guard(|| {
         // SAFETY: the caller's contract.
         unsafe { arg_mut(config, "config") }?.config.budget = (budget != 0).then_some(budget);
@@ -222,10 +253,16 @@ pub unsafe extern "C" fn apiary_config_set_budget(config: *mut apiary_config, bu
 /// # Safety
 /// As [`apiary_config_set_verified`].
 #[no_mangle]
-pub unsafe extern "C" fn apiary_config_set_stores(config: *mut apiary_config, stores: usize) -> *mut apiary_error {
+pub unsafe extern "C" fn apiary_config_set_stores(
+    config: *mut apiary_config,
+    stores: usize,
+) -> *mut apiary_error {
     guard(|| {
         if stores == 0 || stores > 4096 {
-            return Err(apiary_error::new(APIARY_ERROR_INVALID_ARGUMENT, format!("stores must be 1..=4096, not {stores}")));
+            return Err(apiary_error::new(
+                APIARY_ERROR_INVALID_ARGUMENT,
+                format!("stores must be 1..=4096, not {stores}"),
+            ));
         }
         // SAFETY: the caller's contract.
         unsafe { arg_mut(config, "config") }?.config.stores = stores;
@@ -246,9 +283,16 @@ pub unsafe extern "C" fn apiary_config_set_kconfig(
     guard(|| {
         // SAFETY: the caller's contract.
         let (config, name, value) = unsafe {
-            (arg_mut(config, "config")?, str_arg(name, "name")?, str_arg(value, "value")?)
+            (
+                arg_mut(config, "config")?,
+                str_arg(name, "name")?,
+                str_arg(value, "value")?,
+            )
         };
-        config.config.kconfig.insert(name.to_owned(), value.to_owned());
+        config
+            .config
+            .kconfig
+            .insert(name.to_owned(), value.to_owned());
         Ok(())
     })
 }
@@ -340,12 +384,16 @@ pub unsafe extern "C" fn apiary_config_add_helper(
             // SAFETY: `func` is the registered C helper; its memory arguments were checked
             // against the run's regions just above, and the registering code vouched for the
             // rest (the header's contract).
-            Ok(unsafe { func(values[0], values[1], values[2], values[3], values[4], user.0) })
+            Ok(unsafe {
+                func(
+                    values[0], values[1], values[2], values[3], values[4], user.0,
+                )
+            })
         });
         *config = match proto {
             Some(_) => {
                 let proto = HelperProto {
-                    name: Box::leak(name.to_owned().into_boxed_str()),
+                    name: intern(name),
                     args,
                     ret: Ret::Scalar,
                     reallocates_packet: false,

@@ -59,8 +59,10 @@ pub(crate) fn null_argument(what: &str) -> Box<apiary_error> {
 /// `error` is NULL or an error returned by this library and not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn apiary_error_code(error: *const apiary_error) -> u32 {
-    // SAFETY: the caller's contract.
-    crate::guard_value(APIARY_OK, || unsafe { error.as_ref() }.map_or(APIARY_OK, |e| e.code))
+    crate::guard_value(APIARY_OK, || {
+        // SAFETY: the caller's contract.
+        unsafe { error.as_ref() }.map_or(APIARY_OK, |e| e.code)
+    })
 }
 
 /// The error's message, NUL-terminated UTF-8, owned by the error (valid until

@@ -98,7 +98,11 @@ unsafe fn str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Box<api
 ///
 /// # Safety
 /// `ptr` is NULL or points to `len` readable bytes that stay valid and unmodified for `'a`.
-unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], Box<apiary_error>> {
+unsafe fn bytes_arg<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8], Box<apiary_error>> {
     if len == 0 {
         return Ok(&[]);
     }

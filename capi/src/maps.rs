@@ -100,7 +100,8 @@ pub unsafe extern "C" fn apiary_map_lookup(
 ) -> *mut apiary_error {
     guard(|| {
         // SAFETY: the caller's contract.
-        let (instance, key) = unsafe { (arg(instance, "instance")?, bytes_arg(key, key_len, "key")?) };
+        let (instance, key) =
+            unsafe { (arg(instance, "instance")?, bytes_arg(key, key_len, "key")?) };
         if found.is_null() {
             return Err(crate::error::null_argument("found"));
         }
@@ -166,13 +167,10 @@ pub unsafe extern "C" fn apiary_map_delete(
 ) -> *mut apiary_error {
     guard(|| {
         // SAFETY: the caller's contract.
-        let (instance, key) = unsafe { (arg(instance, "instance")?, bytes_arg(key, key_len, "key")?) };
+        let (instance, key) =
+            unsafe { (arg(instance, "instance")?, bytes_arg(key, key_len, "key")?) };
         let index = map_id(instance, map)?;
-        instance
-            .instance
-            .maps()
-            .delete(index, key)
-            .map_err(map_err)
+        instance.instance.maps().delete(index, key).map_err(map_err)
     })
 }
 
@@ -246,7 +244,10 @@ pub unsafe extern "C" fn apiary_ringbuf_consume(
         let callback = callback.ok_or_else(|| crate::error::null_argument("callback"))?;
         let index = map_id(instance, map)?;
         let ring = instance.instance.maps().ringbuf(index).ok_or_else(|| {
-            apiary_error::new(APIARY_ERROR_INVALID_ARGUMENT, format!("map {map} is not a ring buffer"))
+            apiary_error::new(
+                APIARY_ERROR_INVALID_ARGUMENT,
+                format!("map {map} is not a ring buffer"),
+            )
         })?;
         let mut count = 0usize;
         let mut stop = false;

@@ -131,8 +131,10 @@ pub unsafe extern "C" fn apiary_module_free(module: *mut apiary_module) {
 /// `module` NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn apiary_module_program_count(module: *const apiary_module) -> u32 {
-    // SAFETY: the caller's contract.
-    guard_value(0, || unsafe { module.as_ref() }.map_or(0, |m| m.names.len() as u32))
+    guard_value(0, || {
+        // SAFETY: the caller's contract.
+        unsafe { module.as_ref() }.map_or(0, |m| m.names.len() as u32)
+    })
 }
 
 /// The name of program `id` (owned by the module, valid until it is freed), or NULL.
@@ -140,7 +142,10 @@ pub unsafe extern "C" fn apiary_module_program_count(module: *const apiary_modul
 /// # Safety
 /// `module` NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn apiary_module_program_name(module: *const apiary_module, id: u32) -> *const c_char {
+pub unsafe extern "C" fn apiary_module_program_name(
+    module: *const apiary_module,
+    id: u32,
+) -> *const c_char {
     guard_value(std::ptr::null(), || {
         // SAFETY: the caller's contract.
         unsafe { module.as_ref() }
@@ -206,7 +211,9 @@ pub struct apiary_verdict {
 }
 
 fn c_string(s: &str) -> *mut c_char {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default().into_raw()
+    CString::new(s.replace('\0', "\\0"))
+        .unwrap_or_default()
+        .into_raw()
 }
 
 /// Verifies program `id` (once per module: in verified mode it was verified at load) and

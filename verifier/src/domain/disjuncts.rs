@@ -27,6 +27,7 @@ fn tag(v: &Val) -> u8 {
     match v {
         Val::Uninit => 0,
         Val::Scalar(_) | Val::PacketLen(_) => 1,
+        Val::Kernel(_) => 30,
         Val::MapPtr(_) => 2,
         Val::Func(_) => 3,
         Val::Ptr(p) => 4 + 2 * region_tag(&p.region) + u8::from(p.null.is_some()),

@@ -55,6 +55,9 @@ pub enum Ret {
     MapValueOrNull,
     /// A ring-buffer record of the size given by the second argument (a constant), or null.
     RingbufOrNull,
+    /// A kernel object of a BTF type (Linux's `RET_PTR_TO_BTF_ID`), possibly null: a number
+    /// the program may also load through, with probe reads (`domain::Val::Kernel`).
+    BtfPtr,
 }
 
 /// A helper prototype.

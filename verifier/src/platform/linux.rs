@@ -237,9 +237,12 @@ pub fn helper_table() -> Vec<(u32, P)> {
             152,
             P::new("redirect_neigh", &[A, MemOrNull, SizeOrZero, A]),
         ),
-        // The current task as a BTF pointer; apiary has no BTF pointers, so, as with
-        // `get_current_task`, it is a number (to pass to the probe_read helpers).
-        (158, P::new("get_current_task_btf", &[])),
+        // The current task as a BTF pointer: a number that loads may go through (probe reads,
+        // checked at run time), see `Ret::BtfPtr`.
+        (
+            158,
+            P::new("get_current_task_btf", &[]).returns(Ret::BtfPtr),
+        ),
         (173, P::new("get_func_ip", &[Ctx])),
         (174, P::new("get_attach_cookie", &[Ctx])),
         // TCP header options of `sock_ops` programs: `bpf_load_hdr_opt(skops, buf, len,

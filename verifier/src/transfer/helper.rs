@@ -339,6 +339,7 @@ pub fn finish(
     let id = (pc as u32).wrapping_add(1);
     let r0 = match proto.ret {
         Ret::Scalar => Val::TOP,
+        Ret::BtfPtr => Val::Kernel(Scalar::TOP),
         Ret::Range(lo, hi) => Val::Scalar(Scalar::urange(lo, hi)),
         Ret::MapValueOrNull => {
             let m = info.map.ok_or_else(|| bad(proto, 0, "no map".into()))?;

@@ -27,9 +27,10 @@ const TRACING: &[u32] = &[
 /// `get_func_ip` (173).
 const PROBE_EXTRA: &[u32] = &[173, 174];
 
-/// BTF-typed tracing programs (`tracing_prog_func_proto`) also get `get_func_ip` (173) and
-/// `get_attach_cookie` (174).
-const BTF_TRACING: &[u32] = &[173, 174];
+/// BTF-typed tracing programs (`tracing_prog_func_proto`) also get `get_func_ip` (173),
+/// `get_attach_cookie` (174) and `get_socket_cookie` (46) of a socket given as a BTF pointer
+/// (its prototype there: `linux::btf_typed_table`).
+const BTF_TRACING: &[u32] = &[173, 174, 46];
 
 /// `__sk_buff` programs (socket filters, tc, cgroup skb). Socket filters get the tc set too:
 /// section names do not tell them apart reliably (legacy tc samples use `filter`).

@@ -31,6 +31,10 @@ pub enum Arg {
     SizeOrZero,
     /// The context pointer, at offset 0.
     Ctx,
+    /// A kernel object of a BTF type (Linux's `ARG_PTR_TO_BTF_ID*`: a socket, a task): a
+    /// BTF pointer (`domain::Val::Kernel`) and nothing else. The helper reads the object with
+    /// its own checks.
+    BtfPtr,
     /// A function address (`lddw` src 4) of a callback.
     Callback,
     /// A non-null ring-buffer record at offset 0; the helper releases it.

@@ -256,6 +256,15 @@ pub fn helper_table() -> Vec<(u32, P)> {
     ]
 }
 
+/// Prototypes that differ in BTF-typed program types (`tp_btf`, `fentry`/`fexit`, `iter`,
+/// `lsm`: Linux's `tracing_prog_func_proto`), where the helper takes a kernel object as a BTF
+/// pointer instead of the context: `bpf_get_socket_cookie(struct sock *)`
+/// (`bpf_get_socket_ptr_cookie_proto`).
+#[must_use]
+pub fn btf_typed_table() -> Vec<(u32, P)> {
+    vec![(46, P::new("get_socket_cookie", &[BtfPtr]))]
+}
+
 /// The bpf_conformance helpers (uBPF numbering). They access memory through checked helper
 /// contexts, so their pointer arguments only need to be pointers.
 #[must_use]

@@ -60,6 +60,15 @@ pub fn check_args(
                 }
             }
             Arg::AnyPointer => {}
+            Arg::BtfPtr => {
+                if !matches!(v, Val::Kernel(_)) {
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("expected a BTF pointer, found {}", type_name(&v)),
+                    ));
+                }
+            }
             Arg::Map(allowed) => {
                 let m = match v {
                     Val::MapPtr(m)

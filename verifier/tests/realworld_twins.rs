@@ -16,12 +16,27 @@
 
 mod common;
 
-use apiary_verifier::platform::types::TRACING_ARGS;
+use apiary_verifier::platform::types::{SOCK_OPS, TRACING_ARGS};
 use apiary_verifier::{verify, MapInfo, Platform, ProgramType};
 use common::twins::{check, Case};
 use common::{map, program};
 
 const MAPS: &[MapInfo] = &[];
+
+/// Map 0: socket local storage (`BPF_MAP_TYPE_SK_STORAGE`) of 8-byte values.
+const SK_MAPS: &[MapInfo] = &[MapInfo {
+    map_type: 24,
+    key_size: 4,
+    value_size: 8,
+    max_entries: 0,
+    flags: 1,
+    readonly: false,
+    last_nul: None,
+}];
+
+fn sock_ops() -> ProgramType {
+    ProgramType::with_ctx("sock_ops", SOCK_OPS, false, false)
+}
 
 fn tracing() -> ProgramType {
     ProgramType::with_ctx("tracing", TRACING_ARGS, true, false)
@@ -192,6 +207,109 @@ fn btf_ptr() -> Vec<Case> {
     ]
 }
 
+fn socket_storage() -> Vec<Case> {
+    // sk_storage_get(map 0, sk, value, flags), sk from `sk_from` (r6 = ctx).
+    let get = |sk_from: &str, value: &str| {
+        format!(
+            "mov %r6, %r1\n{sk_from}\njne %r2, 0, +2\nmov %r0, 1\nexit\nlddw %r1, map_idx 0\n{value}\nmov %r4, 1\ncall 107\nmov %r0, 1\nexit"
+        )
+    };
+    let sk = "ldxdw %r2, [%r6+184]";
+    let null = "mov %r3, 0";
+    let on_stack = "stdw [%r10-8], 0\nmov %r3, %r10\nadd %r3, -8";
+    let c = |name, unsafe_asm: String, safe_asm: String, expect| {
+        Case::new(
+            name,
+            "sk-storage",
+            sock_ops(),
+            SK_MAPS,
+            unsafe_asm,
+            safe_asm,
+            expect,
+        )
+    };
+    vec![
+        c(
+            "sk_storage_get of bpf_sock_ops.skb_data (a number)",
+            get("ldxdw %r2, [%r6+192]", null),
+            get(sk, null),
+            "HelperArg",
+        ),
+        c(
+            "sk_storage_get of a 4-byte read of bpf_sock_ops.sk",
+            get("ldxw %r2, [%r6+184]", null),
+            get(sk, on_stack),
+            "HelperArg",
+        ),
+        c(
+            "sk_storage_get's initial value a non-null number",
+            get(sk, "mov %r3, 8"),
+            get(sk, on_stack),
+            "HelperArg",
+        ),
+        c(
+            "sk_storage_get's initial value shorter than the map's values",
+            get(sk, "stw [%r10-4], 0\nmov %r3, %r10\nadd %r3, -4"),
+            get(sk, on_stack),
+            "HelperArg",
+        ),
+        c(
+            "sk_storage_get's initial value uninitialised",
+            get(sk, "mov %r3, %r10\nadd %r3, -16"),
+            get(sk, on_stack),
+            "HelperArg",
+        ),
+        c(
+            "store through bpf_sock_ops.sk",
+            "ldxdw %r2, [%r1+184]\njeq %r2, 0, +1\nstw [%r2+0], 1\nmov %r0, 1\nexit".into(),
+            "ldxdw %r2, [%r1+184]\njeq %r2, 0, +1\nldxw %r3, [%r2+0]\nmov %r0, 1\nexit".into(),
+            "InvalidType",
+        ),
+    ]
+}
+
+fn seq_file() -> Vec<Case> {
+    // An `iter` program: ctx->meta (8 bytes at 0), meta->seq (8 bytes at 0).
+    let write = |seq: &str| {
+        format!("ldxdw %r2, [%r1+0]\n{seq}\nstdw [%r10-8], 7\nmov %r2, %r10\nadd %r2, -8\nmov %r3, 8\ncall 127\nmov %r0, 0\nexit")
+    };
+    let seq = "ldxdw %r1, [%r2+0]";
+    vec![
+        case(
+            "seq_write to a plain number",
+            "btf-helper-arg",
+            tracing(),
+            &write("mov %r1, 4096"),
+            &write(seq),
+            "HelperArg",
+        ),
+        case(
+            "seq_write to the context",
+            "btf-helper-arg",
+            tracing(),
+            &write(""),
+            &write(seq),
+            "HelperArg",
+        ),
+        case(
+            "seq_write of more bytes than the buffer",
+            "btf-helper-arg",
+            tracing(),
+            &write(seq).replace("mov %r3, 8", "mov %r3, 16"),
+            &write(seq),
+            "HelperArg",
+        ),
+        case(
+            "get_task_stack of bpf_get_current_task's number",
+            "btf-helper-arg",
+            tracing(),
+            "call 35\nmov %r1, %r0\nmov %r2, %r10\nadd %r2, -64\nmov %r3, 64\nmov %r4, 0\ncall 141\nmov %r0, 0\nexit",
+            "call 158\nmov %r1, %r0\nmov %r2, %r10\nadd %r2, -64\nmov %r3, 64\nmov %r4, 0\ncall 141\nmov %r0, 0\nexit",
+            "HelperArg",
+        ),
+    ]
+}
+
 fn atomic_alignment() -> Vec<Case> {
     // r1 = input + (byte & 7) * 80: a multiple of 16 (the product's known low bits).
     let at = |off: i32, size: &str| {
@@ -256,6 +374,8 @@ fn realworld_twins() {
     cases.extend(btf_ptr());
     cases.extend(btf_helper_arg());
     cases.extend(atomic_alignment());
+    cases.extend(socket_storage());
+    cases.extend(seq_file());
     check(&cases, 0);
 }
 

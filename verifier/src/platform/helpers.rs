@@ -17,6 +17,9 @@ pub enum Arg {
     MapValue,
     /// A pointer to `value_size` writable bytes (the helper fills them).
     MapValueOut,
+    /// As [`Arg::MapValue`], or null (Linux's `ARG_PTR_TO_MAP_VALUE_OR_NULL`: the initial
+    /// value of `bpf_sk_storage_get`).
+    MapValueOrNull,
     /// A pointer to readable, initialised memory; its size is the next argument.
     Mem,
     /// As [`Arg::Mem`], or a null pointer when the size is zero.

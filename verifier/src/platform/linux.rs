@@ -251,6 +251,33 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (142, P::new("load_hdr_opt", &[Ctx, MemInOut, Size, A])),
         (143, P::new("store_hdr_opt", &[Ctx, Mem, Size, A])),
         (144, P::new("reserve_hdr_opt", &[Ctx, A, A])),
+        // Socket local storage: `bpf_sk_storage_get(map, sk, value, flags)` and
+        // `bpf_sk_storage_delete(map, sk)`, the socket a BTF pointer (`Arg::BtfPtr`: a
+        // `tp_btf`/`fentry` argument, `bpf_sock_ops.sk`).
+        (
+            107,
+            P::new(
+                "sk_storage_get",
+                &[Map(&[mt::SK_STORAGE]), BtfPtr, MapValueOrNull, A],
+            )
+            .returns(Ret::MapValueOrNull),
+        ),
+        (
+            108,
+            P::new("sk_storage_delete", &[Map(&[mt::SK_STORAGE]), BtfPtr]),
+        ),
+        // `iter` programs write to their `seq_file` (a BTF pointer, `ctx->meta->seq`):
+        // `bpf_seq_printf(seq, fmt, fmt_size, data, data_len)`, `bpf_seq_write(seq, data, len)`.
+        (
+            126,
+            P::new("seq_printf", &[BtfPtr, Mem, Size, MemOrNull, SizeOrZero]),
+        ),
+        (127, P::new("seq_write", &[BtfPtr, Mem, SizeOrZero])),
+        // `bpf_get_task_stack(task, buf, size, flags)`: the task a BTF pointer.
+        (
+            141,
+            P::new("get_task_stack", &[BtfPtr, MemOut, SizeOrZero, A]),
+        ),
         // `bpf_xdp_load_bytes(xdp_md, offset, buf, len)`.
         (189, P::new("xdp_load_bytes", &[Ctx, A, MemOut, Size])),
     ]

@@ -35,6 +35,7 @@ pub mod map_type {
     pub const QUEUE: u32 = 22;
     pub const STACK: u32 = 23;
     pub const DEVMAP_HASH: u32 = 25;
+    pub const SK_STORAGE: u32 = 24;
     pub const RINGBUF: u32 = 27;
     pub const BLOOM_FILTER: u32 = 30;
 }

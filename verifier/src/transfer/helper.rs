@@ -95,7 +95,8 @@ pub fn check_args(
                 }
                 info.map.get_or_insert(m);
             }
-            Arg::MapKey | Arg::MapValue | Arg::MapValueOut => {
+            Arg::MapValueOrNull if v.scalar().is_some_and(|z| z.as_const() == Some(0)) => {}
+            Arg::MapKey | Arg::MapValue | Arg::MapValueOut | Arg::MapValueOrNull => {
                 let m = info
                     .map
                     .ok_or_else(|| bad(proto, i, "no map argument before".into()))?;

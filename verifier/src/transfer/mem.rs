@@ -254,7 +254,9 @@ pub fn load(
                 (g, _) => g,
             }
         }
-        Region::Ctx if size == Size::DW && btf_typed(env) => Val::Kernel(Scalar::TOP),
+        Region::Ctx if size == Size::DW && (btf_typed(env) || kernel_field(env, t.lo)) => {
+            Val::Kernel(Scalar::TOP)
+        }
         Region::Ctx => ctx_load(env, t.lo, size)?,
         _ => sized_scalar(size, sign_extend),
     };
@@ -267,6 +269,14 @@ pub fn load(
 /// ...): each 8-byte slot may be a kernel pointer ([`Val::Kernel`]).
 fn btf_typed(env: &Env<'_>) -> bool {
     matches!(env.ptype.name, "tracing" | "lsm" | "struct_ops" | "ext")
+}
+
+/// Context fields that hold a kernel object pointer in a context that is otherwise not
+/// BTF-typed: `bpf_sock_ops.sk` (offset 184, Linux's `PTR_TO_SOCKET_OR_NULL`), read-only in
+/// apiary's descriptor. Its value is a [`Val::Kernel`], for the helpers that take a socket
+/// (`bpf_sk_storage_get`) and for probe reads through it.
+fn kernel_field(env: &Env<'_>, off: i64) -> bool {
+    env.ptype.name == "sock_ops" && off == 184
 }
 
 fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {

@@ -328,6 +328,16 @@ impl<'a> Analyzer<'a> {
             run.over[m] = None;
         }
         let entered = Self::pre(f, run, h);
+        // An outermost loop of a few trips is first run trip by trip, within small budgets
+        // (`unroll_first`); the loop is then done, recorded as reached and terminating.
+        if self.soft == 0 && self.nest == 1 {
+            if let Some(s) = entered.clone() {
+                if self.unroll_first(f, run, h, body, &members, s) {
+                    self.heads_reached.insert(f.cfg.blocks[h].start);
+                    return Ok(());
+                }
+            }
+        }
         let mut head = match entered.clone() {
             Some(s) => s,
             None => {

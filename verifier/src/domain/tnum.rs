@@ -121,6 +121,7 @@ impl Tnum {
     /// one). It keeps what matters for alignment: a product of a multiple of 2^i and a
     /// multiple of 2^j has its i + j low bits known zero (`idx * 80` is a multiple of 16).
     #[must_use]
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, o: Self) -> Self {
         let known = self.value.wrapping_mul(o.value);
         let mut unknown = Self::constant(0);

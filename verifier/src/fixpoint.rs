@@ -697,3 +697,32 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 }
+
+impl Analyzer<'_> {
+    /// After the analysis: every loop head reached in a final pass needs a proven exit test.
+    ///
+    /// # Errors
+    /// [`RejectReason::UnboundedLoop`] naming the loop head.
+    pub fn check_termination(&self) -> Result<(), Rejection> {
+        for f in self.funcs.values() {
+            for l in &f.loops {
+                if !self.heads_reached.contains(&l.head_pc) {
+                    continue;
+                }
+                let proven = l
+                    .tests
+                    .iter()
+                    .any(|t| self.cand_ok.get(t).copied() == Some(true));
+                let proven = proven || self.unroll_ok.get(&l.head_pc) == Some(&true);
+                if !proven {
+                    return Err(self.rejection(
+                        l.head_pc,
+                        RejectReason::UnboundedLoop { head: l.head_pc },
+                        &State::entry(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

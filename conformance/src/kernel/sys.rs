@@ -24,6 +24,7 @@ const BPF_MAP_GET_NEXT_KEY: c_long = 4;
 const BPF_PROG_LOAD: c_long = 5;
 const BPF_PROG_TEST_RUN: c_long = 10;
 const BPF_MAP_FREEZE: c_long = 22;
+const BPF_MAP_LOOKUP_BATCH: c_long = 24;
 const BPF_BTF_LOAD: c_long = 18;
 
 /// `BPF_MAP_TYPE_ARRAY`.
@@ -60,6 +61,20 @@ struct MapElemAttr {
     _pad: u32,
     key: u64,
     value: u64,
+    flags: u64,
+}
+
+/// The `BPF_MAP_*_BATCH` part.
+#[repr(C)]
+#[derive(Default)]
+struct MapBatchAttr {
+    in_batch: u64,
+    out_batch: u64,
+    keys: u64,
+    values: u64,
+    count: u32,
+    map_fd: u32,
+    elem_flags: u64,
     flags: u64,
 }
 
@@ -458,6 +473,64 @@ impl KernelMap {
             )
         }?;
         Ok(value)
+    }
+
+    /// Every (key, value) of the map in the kernel's order, read `BPF_MAP_LOOKUP_BATCH` at a
+    /// time (one call per `chunk` elements instead of two per element). Per-CPU values come
+    /// as [`KernelMap::lookup_per_cpu`] returns them.
+    ///
+    /// # Errors
+    /// The number of possible CPUs cannot be read (per-CPU maps); the syscall's errno
+    /// (`EINVAL` from kernels or map types without batch support).
+    pub fn entries_batched(&self, chunk: u32) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let key_size = self.key_size as usize;
+        let value_size = if PER_CPU_MAP_TYPES.contains(&self.map_type) {
+            (self.value_size as usize).next_multiple_of(8) * possible_cpus()?
+        } else {
+            self.value_size as usize
+        };
+        let chunk = chunk.max(1);
+        let mut keys = vec![0u8; key_size * chunk as usize];
+        let mut values = vec![0u8; value_size * chunk as usize];
+        // The batch tokens: the kernel writes the position to resume from into `out_batch`.
+        // Hash maps use a bucket index (u32) and arrays a key, so a key-sized (at least 8
+        // bytes) token fits both.
+        let token_size = key_size.max(8);
+        let mut token_in = vec![0u8; token_size];
+        let mut token_out = vec![0u8; token_size];
+        let mut first = true;
+        let mut out = Vec::new();
+        loop {
+            let mut attr = MapBatchAttr {
+                in_batch: if first { 0 } else { token_in.as_ptr() as u64 },
+                out_batch: token_out.as_mut_ptr() as u64,
+                keys: keys.as_mut_ptr() as u64,
+                values: values.as_mut_ptr() as u64,
+                count: chunk,
+                map_fd: self.fd.as_raw_fd() as u32,
+                ..MapBatchAttr::default()
+            };
+            // SAFETY: a `BPF_MAP_LOOKUP_BATCH` attribute: `keys` and `values` are live,
+            // writable buffers of `count` keys and values of the sizes the kernel copies for
+            // this map (per-CPU values included), `in_batch` (after the first call) and
+            // `out_batch` point to live tokens at least as large as the kernel's (a key or a
+            // u32 bucket index); all outlive the call.
+            let result = unsafe { bpf(BPF_MAP_LOOKUP_BATCH, &mut attr) };
+            let n = (attr.count as usize).min(chunk as usize);
+            for i in 0..n {
+                out.push((
+                    keys[i * key_size..(i + 1) * key_size].to_vec(),
+                    values[i * value_size..(i + 1) * value_size].to_vec(),
+                ));
+            }
+            match result {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(out),
+                Err(e) => return Err(e),
+            }
+            std::mem::swap(&mut token_in, &mut token_out);
+            first = false;
+        }
     }
 
     /// Freezes the map (`BPF_MAP_FREEZE`): no more writes from user space, so the verifier

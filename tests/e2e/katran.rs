@@ -64,7 +64,11 @@ pub fn vip_meta(flags: u32, vip_num: u32) -> Vec<u8> {
 /// `struct real_definition` (20 bytes: address, flags, padding).
 pub fn real_definition(addr: Addr) -> Vec<u8> {
     let mut v = addr.bytes16().to_vec();
-    v.push(if matches!(addr, Addr::V6(_)) { F_IPV6 } else { 0 });
+    v.push(if matches!(addr, Addr::V6(_)) {
+        F_IPV6
+    } else {
+        0
+    });
     v.extend_from_slice(&[0, 0, 0]);
     v
 }

@@ -336,7 +336,10 @@ impl KernelMap {
     ///
     /// # Errors
     /// The syscall's errno.
-    pub fn create_with_inner(spec: &MapSpec<'_>, inner: Option<BorrowedFd<'_>>) -> io::Result<Self> {
+    pub fn create_with_inner(
+        spec: &MapSpec<'_>,
+        inner: Option<BorrowedFd<'_>>,
+    ) -> io::Result<Self> {
         let mut attr = MapCreateAttr {
             map_type: spec.map_type,
             key_size: spec.key_size,

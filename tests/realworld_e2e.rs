@@ -28,7 +28,7 @@ const GATEWAY_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0xaa];
 /// Clock readings in Katran's maps: `fallback_cache` values' `atime` (UDP flows) and the
 /// new-connection rate window in `stats` (its start time, and its count, which restarts when
 /// the window's one second passes between two sides' runs). Compared as present or absent.
-fn katran_clock_fields(map: &str, key: &[u8], value: &mut Vec<u8>) {
+fn katran_clock_fields(map: &str, key: &[u8], value: &mut [u8]) {
     let present = |b: &[u8]| u8::from(b.iter().any(|&x| x != 0));
     match map {
         "fallback_cache" => {

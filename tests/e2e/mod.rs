@@ -63,7 +63,7 @@ const PER_CPU: [u32; 3] = [5, 6, 10];
 
 /// Rewrites a (map name, key, value) before comparison; for fields that hold clock readings
 /// (apiary's and the kernel's runs read `CLOCK_MONOTONIC` at different instants).
-pub type Normalize = fn(&str, &[u8], &mut Vec<u8>);
+pub type Normalize = fn(&str, &[u8], &mut [u8]);
 
 /// A map's contents as compared: sorted (key, value), per-CPU values summed.
 type Contents = Vec<(Vec<u8>, Vec<u8>)>;
@@ -99,7 +99,7 @@ pub struct E2e {
 }
 
 /// Keeps values as they are.
-pub fn identity(_: &str, _: &[u8], _: &mut Vec<u8>) {}
+pub fn identity(_: &str, _: &[u8], _: &mut [u8]) {}
 
 impl E2e {
     /// Loads `function` of `../shared/realworld/<rel>` everywhere it can run, as a program of

@@ -546,6 +546,7 @@ fn libbpf_bootstrap_tc_matches_the_kernel() {
     packets.push(tcp6(client6(1), vip6(), 1, 443, SYN));
     packets.push(eth(ETH_ARP, &[0u8; 28]));
     packets.push(eth(ETH_IPV4, &[0x45; 10]));
+    packets.push(eth(ETH_IPV6, &[0x60; 20]));
     packets.push(eth(ETH_IPV4, &[]));
     for (i, p) in packets.iter().enumerate() {
         let out = e.expect(&format!("packet {i}"), p, TC_ACT_OK);

@@ -548,3 +548,40 @@ fn diff(ours: &Contents, theirs: &Contents, a: &str, b: &str) -> String {
     }
     s
 }
+
+#[test]
+fn per_cpu_values_are_summed_cpu_by_cpu() {
+    let def = MapDef {
+        name: "m".into(),
+        map_type: map_type::PERCPU_ARRAY,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 1,
+        flags: 0,
+        inner: None,
+        inner_index: None,
+        pinning: 0,
+        kind: apiary_elf::MapKind::User,
+        initial: Vec::new(),
+    };
+    // Two CPUs, 4-byte values padded to 8.
+    let all = [1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0];
+    assert_eq!(sum_per_cpu(&def, &all), vec![3, 1, 0, 0]);
+}
+
+#[test]
+fn the_kernel_test_run_limits_are_known() {
+    const XDP: u32 = 6;
+    const SCHED_CLS: u32 = 3;
+    assert!(test_run_refuses(XDP, &[0; 13]).is_some());
+    assert!(test_run_refuses(XDP, &[0; 14]).is_none());
+    let mut v4 = vec![0u8; 14 + 19];
+    v4[12..14].copy_from_slice(&[0x08, 0x00]);
+    assert!(test_run_refuses(SCHED_CLS, &v4).is_some());
+    assert!(test_run_refuses(XDP, &v4).is_none());
+    v4.push(0);
+    assert!(test_run_refuses(SCHED_CLS, &v4).is_none());
+    let mut v6 = vec![0u8; 14 + 39];
+    v6[12..14].copy_from_slice(&[0x86, 0xdd]);
+    assert!(test_run_refuses(SCHED_CLS, &v6).is_some());
+}

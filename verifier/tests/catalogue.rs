@@ -54,18 +54,18 @@ fn permissions_follow_the_catalogue() {
 
 #[test]
 fn a_linux_helper_without_a_prototype_is_named() {
-    // `bpf_get_task_stack` (141) takes a BTF task pointer apiary cannot type.
-    let r = common::run("call 141\nexit", &ProgramType::kprobe(), &[]).expect_err("rejected");
+    // `bpf_find_vma` (180) takes a BTF task pointer and a callback apiary cannot type.
+    let r = common::run("call 180\nexit", &ProgramType::kprobe(), &[]).expect_err("rejected");
     assert_eq!(
         r,
         RejectReason::NoPrototype {
-            id: 141,
-            helper: "bpf_get_task_stack"
+            id: 180,
+            helper: "bpf_find_vma"
         }
     );
     assert_eq!(
         r.to_string(),
-        "helper bpf_get_task_stack (141) has no prototype in apiary"
+        "helper bpf_find_vma (180) has no prototype in apiary"
     );
     // An id Linux does not have is unknown.
     let r = common::run("call 4000\nexit", &ProgramType::kprobe(), &[]).expect_err("rejected");

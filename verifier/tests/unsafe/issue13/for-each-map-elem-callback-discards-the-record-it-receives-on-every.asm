@@ -1,0 +1,47 @@
+# name: for_each_map_elem callback discards the record it receives, on every element
+# class: callback-effects
+# type: kprobe
+# expect: UninitRegister
+# unsafe:
+lddw %r1, map_idx 2
+mov %r2, 8
+mov %r3, 0
+call 131
+mov %r6, %r0
+jeq %r6, 0, out
+lddw %r1, map_idx 5
+lddw %r2, code_addr cb
+mov %r3, %r6
+mov %r4, 0
+call 164
+out:
+mov %r0, 0
+exit
+cb:
+mov %r1, %r4
+mov %r2, 0
+call 133
+mov %r0, 0
+exit
+# safe:
+lddw %r1, map_idx 2
+mov %r2, 8
+mov %r3, 0
+call 131
+mov %r6, %r0
+jeq %r6, 0, out
+lddw %r1, map_idx 5
+lddw %r2, code_addr cb
+mov %r3, %r6
+mov %r4, 0
+call 164
+mov %r1, %r6
+mov %r2, 0
+call 132
+out:
+mov %r0, 0
+exit
+cb:
+stdw [%r4+0], 1
+mov %r0, 0
+exit

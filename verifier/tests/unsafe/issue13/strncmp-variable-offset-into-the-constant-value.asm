@@ -1,0 +1,30 @@
+# name: strncmp: variable offset into the constant value
+# class: const-str
+# type: kprobe
+# expect: HelperArg
+# unsafe:
+mov %r9, %r1
+stdw [%r10-16], 0
+call 7
+and %r0, 7
+lddw %r3, map_idx_value 3, 0
+add %r3, %r0
+mov %r1, %r10
+add %r1, -16
+mov %r2, 8
+call 182
+mov %r0, 0
+exit
+# safe:
+mov %r9, %r1
+stdw [%r10-16], 0
+call 7
+and %r0, 7
+lddw %r3, map_idx_value 3, 0
+add %r3, 7
+mov %r1, %r10
+add %r1, -16
+mov %r2, 8
+call 182
+mov %r0, 0
+exit

@@ -1,0 +1,30 @@
+# name: tc: skb_store_bytes from the context into the packet
+# class: ctx-as-mem
+# type: sched_cls
+# expect: HelperArg
+# unsafe:
+mov %r6, %r1
+stdw [%r10-16], 0
+stw [%r10-4], 0
+mov %r1, %r6
+mov %r2, 0
+mov %r3, %r6
+add %r3, 76
+mov %r4, 8
+mov %r5, 0
+call 9
+mov %r0, 0
+exit
+# safe:
+mov %r6, %r1
+stdw [%r10-16], 0
+stw [%r10-4], 0
+mov %r1, %r6
+mov %r2, 0
+mov %r3, %r10
+add %r3, -16
+mov %r4, 8
+mov %r5, 0
+call 9
+mov %r0, 0
+exit

@@ -1,0 +1,42 @@
+# name: bound proven on another variable-offset pointer
+# class: packet
+# type: xdp
+# expect: OutOfBounds
+# unsafe:
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+ldxw %r5, [%r1+12]
+ldxw %r6, [%r1+16]
+and %r5, 255
+and %r6, 255
+mov %r4, %r2
+add %r4, %r5
+mov %r7, %r4
+add %r7, 1
+jgt %r7, %r3, drop
+mov %r8, %r2
+add %r8, %r6
+ldxb %r0, [%r8+0]
+exit
+drop:
+mov %r0, 1
+exit
+# safe:
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+ldxw %r5, [%r1+12]
+ldxw %r6, [%r1+16]
+and %r5, 255
+and %r6, 255
+mov %r4, %r2
+add %r4, %r5
+mov %r7, %r4
+add %r7, 1
+jgt %r7, %r3, drop
+mov %r8, %r2
+add %r8, %r6
+ldxb %r0, [%r4+0]
+exit
+drop:
+mov %r0, 1
+exit

@@ -1,0 +1,19 @@
+# name: loop counter reset in the body
+# class: loop
+# type: mem 8
+# expect: UnboundedLoop
+# unsafe:
+mov %r0, 0
+mov %r1, 0
+loop:
+mov %r1, 0
+add %r1, 1
+jlt %r1, 10, loop
+exit
+# safe:
+mov %r0, 0
+mov %r1, 0
+loop:
+add %r1, 1
+jlt %r1, 10, loop
+exit

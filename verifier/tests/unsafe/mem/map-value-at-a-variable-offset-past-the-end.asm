@@ -1,0 +1,32 @@
+# name: map value at a variable offset past the end
+# class: map-value
+# type: xdp
+# expect: OutOfBounds
+# unsafe:
+stw [%r10-4], 0
+lddw %r1, map_idx 4
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+ldxb %r5, [%r0+0]
+and %r5, 127
+add %r0, %r5
+ldxb %r5, [%r0+0]
+out:
+mov %r0, 0
+exit
+# safe:
+stw [%r10-4], 0
+lddw %r1, map_idx 4
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+ldxb %r5, [%r0+0]
+and %r5, 63
+add %r0, %r5
+ldxb %r5, [%r0+0]
+out:
+mov %r0, 0
+exit

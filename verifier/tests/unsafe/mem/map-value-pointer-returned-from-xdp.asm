@@ -1,0 +1,27 @@
+# name: map value pointer returned from xdp
+# class: ptr-leak
+# type: xdp
+# expect: PointerLeak
+# unsafe:
+stw [%r10-4], 0
+lddw %r1, map_idx 0
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+exit
+out:
+mov %r0, 0
+exit
+# safe:
+stw [%r10-4], 0
+lddw %r1, map_idx 0
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+mov %r0, 2
+exit
+out:
+mov %r0, 0
+exit

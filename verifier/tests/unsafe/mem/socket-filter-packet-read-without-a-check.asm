@@ -1,0 +1,18 @@
+# name: socket filter packet read without a check
+# class: packet
+# type: socket_filter
+# expect: OutOfBounds
+# unsafe:
+ldxw %r2, [%r1+76]
+ldxb %r0, [%r2+0]
+exit
+# safe:
+ldxw %r2, [%r1+76]
+ldxw %r3, [%r1+80]
+mov %r4, %r2
+add %r4, 1
+jgt %r4, %r3, +2
+ldxb %r0, [%r2+0]
+exit
+mov %r0, 0
+exit

@@ -1,0 +1,34 @@
+# name: spilled index overwritten at a variable offset
+# class: bounds
+# type: mem 16
+# expect: OutOfBounds
+# unsafe:
+ldxb %r6, [%r1+0]
+and %r6, 7
+stxdw [%r10-16], %r6
+stxdw [%r10-8], %r6
+ldxb %r2, [%r1+1]
+and %r2, 8
+mov %r3, %r10
+add %r3, -16
+add %r3, %r2
+stdw [%r3+0], 1000
+ldxdw %r6, [%r10-16]
+add %r1, %r6
+ldxb %r0, [%r1+0]
+exit
+# safe:
+ldxb %r6, [%r1+0]
+and %r6, 7
+stxdw [%r10-16], %r6
+stxdw [%r10-8], %r6
+ldxb %r2, [%r1+1]
+and %r2, 8
+mov %r3, %r10
+add %r3, -16
+add %r3, %r2
+stdw [%r3+0], 10
+ldxdw %r6, [%r10-16]
+add %r1, %r6
+ldxb %r0, [%r1+0]
+exit

@@ -1,0 +1,11 @@
+# name: stack pointer returned from xdp
+# class: ptr-leak
+# type: xdp
+# expect: PointerLeak
+# unsafe:
+mov %r0, %r10
+exit
+# safe:
+mov %r0, %r10
+sub %r0, %r10
+exit

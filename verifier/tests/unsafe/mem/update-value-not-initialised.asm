@@ -1,0 +1,27 @@
+# name: update value not initialised
+# class: helper-arg
+# type: xdp
+# expect: HelperArg
+# unsafe:
+stw [%r10-4], 0
+lddw %r1, map_idx 0
+mov %r2, %r10
+add %r2, -4
+mov %r3, %r10
+add %r3, -16
+mov %r4, 0
+call 2
+mov %r0, 0
+exit
+# safe:
+stw [%r10-4], 0
+stdw [%r10-16], 0
+lddw %r1, map_idx 0
+mov %r2, %r10
+add %r2, -4
+mov %r3, %r10
+add %r3, -16
+mov %r4, 0
+call 2
+mov %r0, 0
+exit

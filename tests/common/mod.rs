@@ -6,6 +6,8 @@ pub mod kernel;
 use std::path::PathBuf;
 
 /// The examples' test frames and IP protocol numbers, from the one packet builder.
+// Each test binary uses a part of them.
+#[allow(unused_imports)]
 pub use apiary_testkit::packet::{
     arp_frame as arp, ipv4_frame as ipv4, IPPROTO_ICMP as ICMP, IPPROTO_TCP as TCP,
     IPPROTO_UDP as UDP,

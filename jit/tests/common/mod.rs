@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use apiary_jit::{Jit, JitOptions};
+use apiary_testkit_engines::{Harness, World};
 use apiary_vm::fault::HelperError;
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, HelperTable, Insn, Interpreter, LoadOptions,
-    Outcome, Program,
+    Environment, ExecConfig, Executable, HelperTable, Insn, Interpreter, LoadOptions, Outcome,
+    Program,
 };
 
 /// Instruction builders (raw encodings, ISA.md / RFC 9669).
@@ -217,8 +218,18 @@ pub fn program(insns: &[Insn]) -> Arc<Program> {
     Arc::new(Program::new(insns.to_vec(), &LoadOptions::all()).expect("test program must load"))
 }
 
-/// Runs `program` on both engines over the same memory (same stack and input addresses) and
-/// asserts identical outcomes and input buffers. `reset` restores extra regions between runs.
+/// Puts the extra regions back before each engine runs.
+struct Reset<'a>(&'a mut dyn FnMut());
+
+impl World for Reset<'_> {
+    fn reset(&mut self) {
+        (self.0)();
+    }
+}
+
+/// Runs `program` on the interpreter and the JIT (compiled with `options`) through the
+/// engine-agreement harness (same input and stack addresses, the whole state compared) and
+/// returns the agreed outcome. `reset` restores extra regions before each engine's run.
 pub fn diff_with(
     program: &Arc<Program>,
     input: &[u8],
@@ -229,26 +240,20 @@ pub fn diff_with(
     let interp = Interpreter::new(Arc::clone(program), env).expect("interpreter accepts");
     let jit = Jit::with_options(Arc::clone(program), env, options).expect("jit compiles");
     assert_eq!(jit.engine_name(), "jit");
-    let mut buf = input.to_vec();
-    reset();
-    let mut state = ExecState::new();
-    let stack_a = state.stack_region().start;
-    let expected = interp.run(&mut state, &mut buf);
-    let after_interp = buf.clone();
-    buf.copy_from_slice(input);
-    reset();
-    // The same state for the JIT, its stack zeroed again: the stack address (and so every
-    // pointer value the program computes from r10) is the interpreter run's, whatever the
-    // allocator does on other threads.
-    state.clear_stack();
-    assert_eq!(state.stack_region().start, stack_a);
-    let got = jit.run(&mut state, &mut buf);
-    assert_eq!(
-        got, expected,
-        "JIT and interpreter disagree (input {input:?})"
-    );
-    assert_eq!(buf, after_interp, "input buffers differ after the run");
-    Some(got)
+    let name = if options.blind_constants {
+        "jit (blinded)"
+    } else {
+        "jit"
+    };
+    let agreement = Harness::new()
+        .engine("interp", Ok(Box::new(interp)))
+        .engine(name, Ok(Box::new(jit)))
+        .run_with(input, &mut Reset(reset));
+    agreement.assert_agree(&format_args!(
+        "input {input:?}\nprogram {:?}",
+        program.insns()
+    ));
+    agreement.outcome()
 }
 
 pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {

@@ -144,7 +144,7 @@ impl World for NoWorld {}
 /// One engine taking part.
 struct Engine {
     name: String,
-    exe: Result<Box<dyn Executable>, Refusal>,
+    exe: Result<Arc<dyn Executable>, Refusal>,
     /// An oracle (the kernel): its r0, fault-or-not and refusals are compared, not its
     /// instruction count (it reports none) nor memory (it runs on its own copy).
     oracle: bool,
@@ -174,9 +174,19 @@ impl Harness {
     /// Adds an apiary engine, prepared (or refused) by the caller.
     #[must_use]
     pub fn engine(
-        mut self,
+        self,
         name: impl Into<String>,
         exe: Result<Box<dyn Executable>, Refusal>,
+    ) -> Self {
+        self.shared_engine(name, exe.map(Arc::from))
+    }
+
+    /// Adds an apiary engine the caller shares (a program also used in a `ProgramSet`).
+    #[must_use]
+    pub fn shared_engine(
+        mut self,
+        name: impl Into<String>,
+        exe: Result<Arc<dyn Executable>, Refusal>,
     ) -> Self {
         self.engines.push(Engine {
             name: name.into(),
@@ -196,7 +206,7 @@ impl Harness {
     ) -> Self {
         self.engines.push(Engine {
             name: name.into(),
-            exe,
+            exe: exe.map(Arc::from),
             oracle: true,
         });
         self

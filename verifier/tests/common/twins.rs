@@ -1,10 +1,11 @@
-//! The unsafe-twin cases' one runner. Each case is a data file, `tests/unsafe/<table>/<name>.asm`:
+//! The unsafe-twin cases' one runner. Each case is a data file, `tests/unsafe/<table>/<name>.twin`:
 //! an unsafe program the verifier must reject with an expected reason and its safe twin (the
 //! smallest change that makes it safe) it must accept. A table is a folder whose `maps` file
 //! lists the maps every case in it sees (by `lddw map_idx`).
 //!
-//! A case file is assembler text with a header of `#` comments, so that it is also a program
-//! `apiary verify` reads as it stands:
+//! A case file is a header of `#` comments (the assembler's comment syntax) and the two
+//! programs, each after its marker line. (`.twin`, not `.asm`: the file holds two programs, and
+//! pairs that differ in one line are data, not code repeated.)
 //!
 //! ```text
 //! # name: r0 never written
@@ -257,7 +258,7 @@ pub fn load_table(table: &str) -> Vec<Case> {
             e.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
                 .path()
         })
-        .filter(|p| p.extension().is_some_and(|x| x == "asm"))
+        .filter(|p| p.extension().is_some_and(|x| x == "twin"))
         .collect();
     files.sort();
     files
@@ -294,9 +295,9 @@ pub fn write_table(dir: &Path, cases: &[Case]) -> std::io::Result<()> {
         let n = seen.entry(stem.clone()).or_default();
         *n += 1;
         let file = if *n == 1 {
-            format!("{stem}.asm")
+            format!("{stem}.twin")
         } else {
-            format!("{stem}-{n}.asm")
+            format!("{stem}-{n}.twin")
         };
         std::fs::write(dir.join(file), c.to_text())?;
     }

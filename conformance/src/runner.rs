@@ -204,16 +204,8 @@ impl fmt::Display for Observation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Observation::Refused(e) => write!(f, "refused: {e}"),
-            Observation::Ran(o) => {
-                match o.result {
-                    Ok(r0) => write!(f, "r0 = {r0:#x}")?,
-                    Err(fault) => write!(f, "fault: {fault}")?,
-                }
-                if let Some(n) = o.instructions {
-                    write!(f, " after {n} instructions")?;
-                }
-                Ok(())
-            }
+            // As the harness prints a run.
+            Observation::Ran(o) => Seen::Ran(*o).fmt(f),
         }
     }
 }

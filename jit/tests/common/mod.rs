@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use apiary_jit::{Jit, JitOptions};
-use apiary_testkit_engines::{Harness, World};
+use apiary_testkit_engines::{Harness, NoWorld, World};
 use apiary_vm::fault::HelperError;
+use apiary_vm::memory::Region;
 use apiary_vm::{
     Environment, ExecConfig, Executable, HelperTable, Insn, Interpreter, LoadOptions, Outcome,
     Program,
@@ -218,24 +219,75 @@ pub fn program(insns: &[Insn]) -> Arc<Program> {
     Arc::new(Program::new(insns.to_vec(), &LoadOptions::all()).expect("test program must load"))
 }
 
-/// Puts the extra regions back before each engine runs.
-struct Reset<'a>(&'a mut dyn FnMut());
+/// Two leaked extra regions, one read-only (filled with `ro_fill`) and one writable (zeroed),
+/// put back before each engine's run and compared after it (the harness's [`World`]).
+pub struct Extra {
+    ro: *mut u8,
+    rw: *mut u8,
+    len: usize,
+    ro_fill: u8,
+    regions: Arc<[Region]>,
+}
 
-impl World for Reset<'_> {
+impl Extra {
+    /// Leaks the two regions of `len` bytes (they must outlive every run using them).
+    pub fn new(len: usize, ro_fill: u8) -> Self {
+        let ro: &'static mut [u8] = Box::leak(vec![ro_fill; len].into_boxed_slice());
+        let rw: &'static mut [u8] = Box::leak(vec![0u8; len].into_boxed_slice());
+        let (ro_ptr, rw_ptr) = (ro.as_mut_ptr(), rw.as_mut_ptr());
+        Self {
+            ro: ro_ptr,
+            rw: rw_ptr,
+            len,
+            ro_fill,
+            regions: Arc::from(vec![Region::readable(ro), Region::writable(rw)]),
+        }
+    }
+
+    /// Their addresses (read-only, writable).
+    pub fn addrs(&self) -> (u64, u64) {
+        (self.ro as u64, self.rw as u64)
+    }
+
+    /// Their regions, for an [`Environment`].
+    pub fn regions(&self) -> Arc<[Region]> {
+        Arc::clone(&self.regions)
+    }
+}
+
+impl World for Extra {
     fn reset(&mut self) {
-        (self.0)();
+        // SAFETY: both buffers were leaked by `new` (live for the rest of the process), `len`
+        // bytes each, reached only through raw pointers (the regions' and these), on the test's
+        // thread, and no run is under way.
+        unsafe {
+            std::ptr::write_bytes(self.ro, self.ro_fill, self.len);
+            std::ptr::write_bytes(self.rw, 0, self.len);
+        }
+    }
+
+    fn snapshot(&mut self) -> Vec<u8> {
+        // SAFETY: as in `reset`; the bytes are initialised and copied out at once.
+        let (ro, rw) = unsafe {
+            (
+                std::slice::from_raw_parts(self.ro, self.len),
+                std::slice::from_raw_parts(self.rw, self.len),
+            )
+        };
+        [ro, rw].concat()
     }
 }
 
 /// Runs `program` on the interpreter and the JIT (compiled with `options`) through the
-/// engine-agreement harness (same input and stack addresses, the whole state compared) and
-/// returns the agreed outcome. `reset` restores extra regions before each engine's run.
+/// engine-agreement harness (same input and stack addresses, the whole state compared, and
+/// `world`: put back before each engine's run and compared after) and returns the agreed
+/// outcome.
 pub fn diff_with(
     program: &Arc<Program>,
     input: &[u8],
     env: &Environment,
     options: JitOptions,
-    reset: &mut dyn FnMut(),
+    world: &mut dyn World,
 ) -> Option<Outcome> {
     let interp = Interpreter::new(Arc::clone(program), env).expect("interpreter accepts");
     let jit = Jit::with_options(Arc::clone(program), env, options).expect("jit compiles");
@@ -248,7 +300,7 @@ pub fn diff_with(
     let agreement = Harness::new()
         .engine("interp", Ok(Box::new(interp)))
         .engine(name, Ok(Box::new(jit)))
-        .run_with(input, &mut Reset(reset));
+        .run_with(input, world);
     agreement.assert_agree(&format_args!(
         "input {input:?}\nprogram {:?}",
         program.insns()
@@ -259,7 +311,7 @@ pub fn diff_with(
 pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {
     let p = program(insns);
     let plain =
-        diff_with(&p, input, env, JitOptions::default(), &mut || {}).expect("same stack address");
+        diff_with(&p, input, env, JitOptions::default(), &mut NoWorld).expect("same stack address");
     // Blinded code is compared with the interpreter too (its own buffers, so pointer values
     // may differ from the plain run's).
     diff_with(
@@ -269,7 +321,7 @@ pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {
         JitOptions {
             blind_constants: true,
         },
-        &mut || {},
+        &mut NoWorld,
     )
     .expect("same stack address");
     plain

@@ -523,6 +523,20 @@ mod tests {
         ));
     }
 
+    /// Each engine starts from the same zeroed stack and the same input: a program that reads
+    /// what it then overwrites sees the same bytes on every engine.
+    #[test]
+    fn every_engine_starts_from_a_zeroed_stack_and_the_input() {
+        let p = program(
+            "ldxdw %r0, [%r10-8]\nstdw [%r10-8], 1\nldxb %r2, [%r1+0]\nadd %r0, %r2\n\
+             stb [%r1+0], 9\nexit",
+        );
+        let a = all(&p, &env(None)).run(&[4]);
+        a.assert_agree(&"stack and input");
+        assert_eq!(a.outcome().map(|o| o.result), Some(Ok(4)));
+        assert!(a.runs.iter().all(|r| r.input == [9]));
+    }
+
     /// A run that differs in any part of the state is a disagreement: the harness can fail.
     #[test]
     fn any_difference_is_a_disagreement() {

@@ -21,7 +21,21 @@
 //! ```
 //!
 //! [`Case::to_text`] writes this format and [`parse`] reads it, so that a table still written
-//! as Rust can be converted with [`write_table`] instead of being retyped.
+//! as Rust can be converted with [`write_table`] instead of being retyped: in the file holding
+//! the table (its `cases()` returning [`Case`]s), run once
+//!
+//! ```text
+//! #[test]
+//! #[ignore = "converter"]
+//! fn export_table() {
+//!     twins::write_table(&twins::table_dir("NAME"), &cases()).unwrap();
+//! }
+//! ```
+//!
+//! with `cargo test -p apiary-verifier --test FILE -- --ignored export_table`, write the table's
+//! `maps` file (its maps by `map_idx`), add `table("NAME", FLOOR, 0)` to `unsafe_twins.rs` and
+//! delete the Rust table. The mem and issue-13 tables were converted that way, with a check that
+//! every file read back equals its Rust case.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -16,32 +16,12 @@ use apiary_vm::{
 pub mod b {
     use apiary_vm::Insn;
 
-    pub const ADD: u8 = 0x00;
-    pub const SUB: u8 = 0x10;
-    pub const MUL: u8 = 0x20;
-    pub const DIV: u8 = 0x30;
-    pub const OR: u8 = 0x40;
-    pub const AND: u8 = 0x50;
-    pub const LSH: u8 = 0x60;
-    pub const RSH: u8 = 0x70;
-    pub const NEG: u8 = 0x80;
-    pub const MOD: u8 = 0x90;
-    pub const XOR: u8 = 0xa0;
-    pub const MOV: u8 = 0xb0;
-    pub const ARSH: u8 = 0xc0;
+    pub use apiary_vm::opcode::alu::{
+        ADD, AND, ARSH, DIV, LSH, MOD, MOV, MUL, NEG, OR, RSH, SUB, XOR,
+    };
     pub const ALU_OPS: [u8; 12] = [ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, MOD, XOR, MOV, ARSH];
 
-    pub const JEQ: u8 = 0x10;
-    pub const JGT: u8 = 0x20;
-    pub const JGE: u8 = 0x30;
-    pub const JSET: u8 = 0x40;
-    pub const JNE: u8 = 0x50;
-    pub const JSGT: u8 = 0x60;
-    pub const JSGE: u8 = 0x70;
-    pub const JLT: u8 = 0xa0;
-    pub const JLE: u8 = 0xb0;
-    pub const JSLT: u8 = 0xc0;
-    pub const JSLE: u8 = 0xd0;
+    pub use apiary_vm::opcode::jmp::{JEQ, JGE, JGT, JLE, JLT, JNE, JSET, JSGE, JSGT, JSLE, JSLT};
     pub const CONDS: [u8; 11] = [JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE];
 
     /// Sizes: W, H, B, DW.

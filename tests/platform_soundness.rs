@@ -816,7 +816,7 @@ const SOCKET_PACKET: &str = "invalid bpf_context access off=N size=N";
 /// Rejections by the kernel of programs apiary accepts that are policy, not safety: (how the
 /// kernel's generalised reason ends, why the kernel is stricter). Any other
 /// reason fails the test: it is an unsoundness to fix (and a twin in
-/// `verifier/tests/issue13_soundness.rs`) or a policy to list here.
+/// `verifier/tests/unsafe/issue13/`) or a policy to list here.
 const KERNEL_STRICTER: &[(&str, &str)] = &[
     (
         "type=ctx expected=fp",

@@ -20,6 +20,7 @@ use std::fmt;
 
 use apiary_engine::EngineKind;
 use apiary_jit::Jit;
+use apiary_testkit_engines::{Agreement, Harness, Tally};
 use apiary_vm::{ExecState, Executable, Interpreter};
 
 use crate::verified::VerifiedRunner;
@@ -222,16 +223,48 @@ pub struct Checked {
     pub runner: Result<Runner, String>,
 }
 
+/// apiary's engines on `p` and `input` through the engine-agreement harness: the checked
+/// interpreter and JIT, metered (the instruction count compared too), and, when the verifier
+/// accepts the program for this input length, both in verified mode. The whole state (r0 or
+/// fault, count, input, stack) must agree; the peers and the native twin are compared by r0
+/// in [`check_all`].
+#[must_use]
+pub fn apiary_agreement(p: &BenchProgram, input: &[u8]) -> Agreement {
+    let program = crate::program(p);
+    // A budget far above any benchmark's work: it only turns metering on.
+    let env = environment(Some(u64::MAX));
+    let harness = Harness::checked(&program, &env);
+    match crate::verified::verify(program, input.len()) {
+        // SAFETY: `verify` proves the program on `crate::verified::platform()`, whose only
+        // helper is the pure bench helper `environment` registers; no maps; `input` is the
+        // length proven (and `prepare_verified` checks it).
+        Ok(v) => unsafe { harness.verified(&v, &env) },
+        Err(_) => harness,
+    }
+    .run(input)
+}
+
 /// Prepares `p` for every built engine, runs each once on the program's input and compares r0
 /// with the native twin. Engines that cannot prepare or run it get `Err(reason)` ("n/a").
+/// apiary's engines are first compared with each other on their whole state
+/// ([`apiary_agreement`]), counted in `tally`.
 ///
 /// # Panics
-/// If an engine runs the program and returns a different r0 than native: a wrong result is a
-/// bug to fix, not a figure to report.
+/// If an engine runs the program and returns a different r0 than native, or apiary's engines
+/// disagree: a wrong result is a bug to fix, not a figure to report.
 #[must_use]
-pub fn check_all(p: &BenchProgram) -> Vec<Checked> {
+pub fn check_all_tallied(p: &BenchProgram, tally: &mut Tally) -> Vec<Checked> {
     let input = (p.input)();
     let expected = run_native(p, &mut input.clone());
+    let agreement = apiary_agreement(p, &input);
+    agreement.assert_agree(&p.name);
+    tally.add(&agreement);
+    assert_eq!(
+        agreement.outcome().map(|o| o.result),
+        Some(Ok(expected)),
+        "{}: apiary against native",
+        p.name
+    );
     EngineId::ALL
         .into_iter()
         .filter(|e| e.built())
@@ -248,6 +281,12 @@ pub fn check_all(p: &BenchProgram) -> Vec<Checked> {
             Checked { engine, runner }
         })
         .collect()
+}
+
+/// [`check_all_tallied`] without a record (the benchmarks' pre-timing check).
+#[must_use]
+pub fn check_all(p: &BenchProgram) -> Vec<Checked> {
+    check_all_tallied(p, &mut Tally::new("benches_check_all"))
 }
 
 /// The peer runtimes (feature `peers`).

@@ -33,10 +33,20 @@ impl std::fmt::Debug for VerifiedRunner {
 
 /// The platform the benchmark programs are verified on: helper 1 is [`crate::helper`], a pure
 /// function of five numbers returning a number.
-fn platform() -> Platform {
+pub(crate) fn platform() -> Platform {
     let mut p = Platform::empty();
     p.set_helper(1, HelperProto::new("bench_helper", &[Arg::Anything; 5]));
     p
+}
+
+/// Verifies `program` as a `mem` program of `len` bytes on [`platform`].
+///
+/// # Errors
+/// The verifier's rejection, as text.
+pub(crate) fn verify(program: Arc<Program>, len: usize) -> Result<VerifiedProgram, String> {
+    let ptype = ProgramType::mem(Some(len as u64));
+    VerifiedProgram::verify(program, &platform(), &ptype, &[])
+        .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
 }
 
 impl VerifiedRunner {
@@ -45,9 +55,7 @@ impl VerifiedRunner {
     /// # Errors
     /// The verifier's rejection or the engine's refusal, as text ("n/a" in the report).
     pub fn new(engine: EngineKind, program: Arc<Program>, len: usize) -> Result<Self, String> {
-        let ptype = ProgramType::mem(Some(len as u64));
-        let verified = VerifiedProgram::verify(program, &platform(), &ptype, &[])
-            .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))?;
+        let verified = verify(program, len)?;
         let env = environment(None);
         // SAFETY: `environment` registers helper 1 only, as `platform` declares it (a pure
         // function of five numbers returning a number, touching no memory); no maps, no extra

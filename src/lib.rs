@@ -13,6 +13,7 @@ pub mod kconfig;
 pub mod lowmem;
 pub mod object;
 pub mod platform;
+pub mod sandbox;
 pub mod source;
 pub mod verified_mode;
 

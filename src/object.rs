@@ -25,7 +25,10 @@ use std::sync::Arc;
 use apiary_elf::{
     ElfError, Kconfig, MapDef, MapKind as DefKind, Object, ParseOptions, ProgramSection,
 };
-use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
+use apiary_engine::{
+    prepare, prepare_verified, prepare_verified_unsandboxed, EngineKind, PrepareError,
+    VerifiedProgram,
+};
 use apiary_verifier::platform::CtxKind;
 use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::instruction::{Instruction, Lddw};
@@ -78,6 +81,11 @@ pub struct ObjectOptions {
     /// only holds programs with the context of the programs that tail-call through it
     /// ([`ObjectError::TailCallContext`]), as in Linux.
     pub verified: bool,
+    /// Verified mode without the sandbox window, for objects the embedder trusts: proven
+    /// accesses run unconfined, so a verifier bug can reach host memory. By default (`false`)
+    /// verified objects are sandboxed: their maps, globals, context, packet and stacks live in
+    /// one window and unchecked accesses are confined to it ([`crate::sandbox`]).
+    pub unsandboxed: bool,
 }
 
 impl Default for ObjectOptions {
@@ -93,6 +101,7 @@ impl Default for ObjectOptions {
             slot: 0,
             context: None,
             verified: false,
+            unsandboxed: false,
         }
     }
 }
@@ -364,7 +373,26 @@ impl LoadedObject {
     /// # Errors
     /// As [`LoadedObject::load`], without the parsing.
     pub fn from_object(object: Object, options: &ObjectOptions) -> Result<Self, ObjectError> {
-        let mut table = MapTable::new(options.maps);
+        let context_of = |p: &ProgramSection| {
+            options
+                .context
+                .unwrap_or_else(|| ContextKind::for_section_type(p.program_type))
+        };
+        let packet = object.programs.iter().any(|p| context_of(p).has_packet());
+        let specs: Vec<MapSpec> = object.maps.iter().map(map_spec).collect();
+        let window = if options.verified && !options.unsandboxed {
+            let buffer = packet.then_some(ContextBuffer::LEN);
+            Some(
+                crate::sandbox::object_window(&specs, &options.maps, buffer)
+                    .map_err(|source| ObjectError::LowMemory { source })?,
+            )
+        } else {
+            None
+        };
+        let mut table = MapTable::new(MapOptions {
+            window: window.clone(),
+            ..options.maps.clone()
+        });
         for (index, def) in object.maps.iter().enumerate() {
             table
                 .create(&map_spec(def))
@@ -375,13 +403,11 @@ impl LoadedObject {
                 })?;
         }
         let maps = Arc::new(table);
-        let context_of = |p: &ProgramSection| {
-            options
-                .context
-                .unwrap_or_else(|| ContextKind::for_section_type(p.program_type))
-        };
-        let buffer = if object.programs.iter().any(|p| context_of(p).has_packet()) {
-            Some(ContextBuffer::new().map_err(|source| ObjectError::LowMemory { source })?)
+        let buffer = if packet {
+            Some(
+                ContextBuffer::new_in(window.as_ref())
+                    .map_err(|source| ObjectError::LowMemory { source })?,
+            )
         } else {
             None
         };
@@ -402,6 +428,7 @@ impl LoadedObject {
             regions.push(r);
         }
         let env = Environment {
+            window,
             helpers: Arc::new(helpers),
             regions: Arc::from(regions),
             config: ExecConfig {
@@ -1162,7 +1189,13 @@ fn prepare_one(
             // runs get the context apiary builds for the program's context kind, which
             // `verify_for_context` checked is at least the size the type assumes, and prog
             // arrays only hold programs of their callers' context (`TailCallContext`).
-            unsafe { prepare_verified(options.engine, &bound, env) }
+            unsafe {
+                if options.unsandboxed {
+                    prepare_verified_unsandboxed(options.engine, &bound, env)
+                } else {
+                    prepare_verified(options.engine, &bound, env)
+                }
+            }
         }
         None => {
             let bound = bind(program, maps).map_err(bind_err)?;

@@ -898,6 +898,7 @@ impl World {
         let mut regions = table.regions();
         regions.extend(buffer.packet_region());
         let env = Environment {
+            window: None,
             helpers: Arc::new(linux::helpers(&table, &LinuxOptions::default())),
             regions: Arc::from(regions),
             config: ExecConfig {

@@ -723,6 +723,7 @@ fn extra_regions_read_write_and_permissions() {
     let mut env = env(Some(10_000));
     env.regions = Arc::from(vec![Region::readable(ro), Region::writable(rw)]);
     let env_off = Environment {
+        window: None,
         config: ExecConfig { budget: None },
         ..env.clone()
     };

@@ -31,6 +31,10 @@ pub struct Environment {
     pub regions: Arc<[Region]>,
     /// Metering.
     pub config: ExecConfig,
+    /// The sandbox window every region lies in, when the program's memory was allocated in one
+    /// (maps through `MapOptions::window`). Sandboxed verified mode confines unchecked
+    /// accesses to it; `None` with no regions: the engine makes a private window.
+    pub window: Option<Arc<apiary_window::Window>>,
 }
 
 impl Environment {
@@ -41,6 +45,7 @@ impl Environment {
             helpers: Arc::new(helpers),
             regions: Arc::from(Vec::new()),
             config,
+            window: None,
         }
     }
 

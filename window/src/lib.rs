@@ -42,6 +42,11 @@ use std::sync::{Arc, Mutex};
 /// Granule of placement and of guards: 64 KiB covers 4 KiB, 16 KiB and 64 KiB pages.
 pub const GRAIN: usize = 64 * 1024;
 
+/// Bytes mapped past the window's end, with the window's protection: a confined address is at
+/// most `base + size - 1`, and an access of up to 8 bytes there runs up to 7 bytes beyond the
+/// end, which must still be this window's memory (never another mapping).
+pub const TAIL: usize = GRAIN;
+
 /// Smallest window: one grain for a region plus its guards.
 pub const MIN_SIZE: usize = 4 * GRAIN;
 
@@ -139,9 +144,12 @@ impl Window {
             Commit::OnDemand => libc::PROT_NONE,
             Commit::ReadZero => libc::PROT_READ | libc::PROT_WRITE,
         };
+        let mapped = size
+            .checked_add(TAIL)
+            .ok_or_else(|| invalid("window size overflows"))?;
         let base = match placement {
-            Placement::Anywhere => map_aligned(size, prot)?,
-            Placement::Below4G => map_low(size, prot)?,
+            Placement::Anywhere => map_aligned(size, mapped, prot)?,
+            Placement::Below4G => map_low(size, mapped, prot)?,
         };
         Ok(Arc::new(Self {
             base,
@@ -211,7 +219,9 @@ impl Window {
     fn lock(&self) -> std::sync::MutexGuard<'_, Space> {
         // A poisoned lock only means a panic elsewhere while holding it; the state is a few
         // integers, always consistent between statements.
-        self.space.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.space
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Allocates `len` zeroed bytes (at least one byte; [`GRAIN`]-aligned, with guards around),
@@ -225,10 +235,7 @@ impl Window {
             len,
             size: self.size,
         };
-        let rounded = len
-            .max(1)
-            .checked_next_multiple_of(GRAIN)
-            .ok_or(full)?;
+        let rounded = len.max(1).checked_next_multiple_of(GRAIN).ok_or(full)?;
         let offset = {
             let mut space = self.lock();
             let reuse = space.free.iter().position(|&(_, l)| l >= rounded);
@@ -295,7 +302,7 @@ impl Drop for Window {
         // SAFETY: exactly the mapping `new` created; no allocation outlives the window (each
         // holds an `Arc` to it), so nothing refers to its memory any more.
         unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.size);
+            libc::munmap(self.base.as_ptr().cast(), self.size + TAIL);
         }
     }
 }
@@ -364,10 +371,11 @@ fn flags() -> libc::c_int {
     libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE
 }
 
-/// Maps `2 * size`, keeps the `size`-aligned `size` bytes inside it, unmaps the rest.
-fn map_aligned(size: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
+/// Maps `size + mapped`, keeps the `mapped` bytes from the first `size`-aligned address inside
+/// it, unmaps the rest.
+fn map_aligned(size: usize, mapped: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
     let span = size
-        .checked_mul(2)
+        .checked_add(mapped)
         .ok_or_else(|| invalid("window size overflows"))?;
     // SAFETY: a fresh anonymous mapping at a kernel-chosen address touches no existing memory.
     let p = unsafe { libc::mmap(std::ptr::null_mut(), span, prot, flags(), -1, 0) };
@@ -377,29 +385,29 @@ fn map_aligned(size: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
     let start = p as usize;
     let aligned = start.next_multiple_of(size);
     let head = aligned - start;
-    let tail = span - head - size;
+    let tail = span - head - mapped;
     // SAFETY: both ranges are parts of the mapping just made, outside the kept window.
     unsafe {
         if head > 0 {
             libc::munmap(p, head);
         }
         if tail > 0 {
-            libc::munmap((aligned + size) as *mut libc::c_void, tail);
+            libc::munmap((aligned + mapped) as *mut libc::c_void, tail);
         }
     }
     NonNull::new(aligned as *mut u8).ok_or_else(|| invalid("null window"))
 }
 
-/// Maps `size` bytes at a `size`-aligned address below 4 GiB (never at 0 and never replacing a
-/// mapping: `MAP_FIXED_NOREPLACE`, and a result elsewhere is unmapped).
-fn map_low(size: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
+/// Maps `mapped` bytes at a `size`-aligned address below 4 GiB (never at 0 and never replacing
+/// a mapping: `MAP_FIXED_NOREPLACE`, and a result elsewhere is unmapped).
+fn map_low(size: usize, mapped: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
     const LIMIT: usize = 1 << 32;
     if size > LIMIT / 2 {
         return Err(invalid("a window below 4 GiB is at most 2 GiB"));
     }
     // From 256 MiB up (below that live non-PIE binaries and their heaps), then what is left.
     let first = (0x1000_0000usize).next_multiple_of(size);
-    let hints = (first..LIMIT)
+    let hints = (first..LIMIT - mapped + 1)
         .step_by(size)
         .chain((size..first).step_by(size));
     for hint in hints {
@@ -407,7 +415,7 @@ fn map_low(size: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
         let p = unsafe {
             libc::mmap(
                 hint as *mut libc::c_void,
-                size,
+                mapped,
                 prot,
                 flags() | libc::MAP_FIXED_NOREPLACE,
                 -1,
@@ -422,7 +430,7 @@ fn map_low(size: usize, prot: libc::c_int) -> io::Result<NonNull<u8>> {
         }
         // An old kernel took the hint as a hint only: not ours to keep.
         // SAFETY: the mapping was just made by this call.
-        unsafe { libc::munmap(p, size) };
+        unsafe { libc::munmap(p, mapped) };
     }
     Err(io::Error::new(
         io::ErrorKind::OutOfMemory,
@@ -449,11 +457,22 @@ mod tests {
         let w = Window::sandbox(1 << 20, Placement::Anywhere).expect("window");
         assert_eq!(w.size(), 1 << 20);
         assert_eq!(w.base() % (1 << 20), 0);
-        for addr in [0u64, u64::MAX, 0xdead_beef, w.base() - 1, w.base() + (5 << 20)] {
+        for addr in [
+            0u64,
+            u64::MAX,
+            0xdead_beef,
+            w.base() - 1,
+            w.base() + (5 << 20),
+        ] {
             assert!(w.contains(w.confine(addr), 1), "{addr:#x}");
         }
         let a = w.alloc(100).expect("room");
         assert_eq!(w.confine(a.addr() + 5), a.addr() + 5, "identity inside");
+        // The last confined address takes an 8-byte access (the tail).
+        let last = w.confine(u64::MAX);
+        assert_eq!(last, w.base() + w.size() as u64 - 1);
+        // SAFETY: the tail is mapped read-write with the window.
+        unsafe { std::ptr::write_unaligned(last as *mut u64, 5) };
         poke(a.addr() + 99, 7);
         assert_eq!(peek(a.addr() + 99), 7);
         // Gaps are readable (read-zero policy) and zero.
@@ -481,7 +500,7 @@ mod tests {
     #[test]
     fn low_windows_lie_below_4g() {
         let w = Window::sandbox(1 << 24, Placement::Below4G).expect("low window");
-        assert!(w.base() + w.size() as u64 <= 1 << 32);
+        assert!(w.base() + (w.size() + TAIL) as u64 <= 1 << 32);
         assert_eq!(w.base() % (1 << 24), 0);
         assert!(Window::sandbox(1 << 32, Placement::Below4G).is_err());
     }

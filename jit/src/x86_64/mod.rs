@@ -52,6 +52,7 @@ use crate::{CompileOptions, Compiled, JitError};
 const RAX: u8 = 0;
 const RCX: u8 = 1;
 const RDX: u8 = 2;
+const R11: u8 = 11;
 
 /// Host register of each eBPF register (see the table above).
 const MAP: [u8; 11] = [0, 7, 6, 2, 9, 8, 3, 13, 14, 15, 5];
@@ -451,7 +452,7 @@ impl Gen<'_> {
                 off,
             } => {
                 self.check_direct(pc, src, off);
-                let (b, o) = (h(src), i32::from(off));
+                let (b, o) = self.confined(pc, h(src), i32::from(off));
                 let d = h(dst);
                 match (size, sign_extend) {
                     (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [Rq(b) + o]),
@@ -470,7 +471,8 @@ impl Gen<'_> {
                 src,
             } => {
                 self.check_direct(pc, dst, off);
-                self.store(size, src, h(dst), i32::from(off));
+                let (b, o) = self.confined(pc, h(dst), i32::from(off));
+                self.store(size, src, b, o);
             }
             Instruction::Atomic {
                 size,
@@ -1013,6 +1015,27 @@ impl Gen<'_> {
     /// other region's test, the slow path and the fault record.
     fn check_direct(&mut self, pc: usize, base: Reg, off: i16) {
         self.check(pc, base, i32::from(off), true);
+    }
+
+    /// The operand `[b + o]` of the load or store at `pc`, or, when the access is confined
+    /// (sandboxed verified mode, [`crate::lower::MemCheck::confine`]), `[r11]` with
+    /// `r11 = base | ((b + o) & mask)`: the address computed, masked into the window and
+    /// rebased (an `and` and an `or` with the window's constants, held in r10 when they do
+    /// not fit an immediate). Unchecked accesses use no other scratch, so r10 and r11 are free.
+    fn confined(&mut self, pc: usize, b: u8, o: i32) -> (u8, i32) {
+        let Some(c) = self.lw.mem_check(pc).and_then(|c| c.confine) else {
+            return (b, o);
+        };
+        x64!(self.ops ; lea r11, [Rq(b) + o]);
+        if let Ok(mask) = i32::try_from(c.mask) {
+            x64!(self.ops ; and r11, mask);
+        } else if c.mask == u64::from(u32::MAX) {
+            x64!(self.ops ; mov r11d, r11d);
+        } else {
+            x64!(self.ops ; mov r10, QWORD c.mask as i64 ; and r11, r10);
+        }
+        x64!(self.ops ; mov r10, QWORD c.base as i64 ; or r11, r10);
+        (R11, 0)
     }
 
     /// Whether an earlier check in this block already covered `[base + off, + len)` for this

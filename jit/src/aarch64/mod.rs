@@ -1093,6 +1093,24 @@ impl Gen<'_> {
         let Some(check) = self.lw.mem_check(pc) else {
             return;
         };
+        if let Some(c) = check.confine {
+            // Sandboxed verified mode: x9 = base | (x9 & mask), into the window whatever the
+            // address (the mask is 2^k - 1, always a logical immediate; the base may not be).
+            if logical_imm(c.mask, true) {
+                let mask = c.mask;
+                a64!(self.ops ; and x9, x9, #mask);
+            } else {
+                self.mov_const(true, T0, c.mask);
+                a64!(self.ops ; and x9, x9, x10);
+            }
+            if logical_imm(c.base, true) {
+                let base = c.base;
+                a64!(self.ops ; orr x9, x9, #base);
+            } else {
+                self.mov_const(true, T0, c.base);
+                a64!(self.ops ; orr x9, x9, x10);
+            }
+        }
         if check.bounds {
             let ok = self.new_label();
             let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);

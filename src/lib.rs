@@ -19,7 +19,10 @@ pub mod verified_mode;
 
 use std::sync::Arc;
 
-pub use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
+pub use apiary_engine::{
+    prepare, prepare_verified, prepare_verified_unsandboxed, EngineKind, PrepareError,
+    VerifiedProgram,
+};
 pub use apiary_vm::{
     Environment, ExecConfig, ExecState, Executable, Fault, HelperTable, Insn, LoadError,
     LoadOptions, Outcome, Program,

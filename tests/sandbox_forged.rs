@@ -8,7 +8,7 @@
 //! A control run proves the harness can fail: the same kind of program, unsandboxed, does
 //! overwrite a canary.
 //!
-//! `APIARY_SANDBOX_PROGRAMS=N` sets the programs per setup (default 12,500: with four setups,
+//! `APIARY_SANDBOX_PROGRAMS=N` sets the programs per setup (default 25,000: with four setups,
 //! 10⁵ programs in a `cargo test`).
 
 use std::sync::Arc;
@@ -116,7 +116,7 @@ fn programs_per_setup() -> u64 {
     std::env::var("APIARY_SANDBOX_PROGRAMS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(12_500)
+        .unwrap_or(25_000)
 }
 
 #[test]

@@ -152,7 +152,14 @@ fn confined_accesses_stay_in_the_window() {
     let window = Window::sandbox(1 << 20, Placement::Anywhere).expect("window");
     let canary = vec![0x5au8; 64];
     let c = canary.as_ptr() as u64;
-    for wild in [0u64, 8, u64::MAX - 2, c, c + 8, window.base() + (1 << 20) + 16] {
+    for wild in [
+        0u64,
+        8,
+        u64::MAX - 2,
+        c,
+        c + 8,
+        window.base() + (1 << 20) + 16,
+    ] {
         let text = format!(
             "lddw %r1, {wild:#x}\nstdw [%r1+3], 77\nldxdw %r0, [%r1+3]\nlddw %r2, {c:#x}\n\
              stxdw [%r2+32], %r0\nldxb %r3, [%r2+1]\nexit\n"
@@ -171,6 +178,9 @@ fn confined_accesses_stay_in_the_window() {
         // SAFETY: `landed..+8` is inside the live read-write window (the tail covers its end).
         let v = unsafe { std::ptr::read_unaligned(landed as *const u64) };
         assert_eq!(v, 77, "{wild:#x}: the store landed at its confined address");
-        assert!(canary.iter().all(|&b| b == 0x5a), "{wild:#x}: host canary untouched");
+        assert!(
+            canary.iter().all(|&b| b == 0x5a),
+            "{wild:#x}: host canary untouched"
+        );
     }
 }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use apiary_engine::{prepare_verified, EngineKind, VerifiedProgram};
+use apiary_engine::{prepare_verified, prepare_verified_unsandboxed, EngineKind, VerifiedProgram};
 use apiary_verifier::platform::{Arg, HelperProto};
 use apiary_verifier::{Platform, ProgramType};
 use apiary_vm::{ExecState, Executable, Program};
@@ -45,6 +45,20 @@ impl VerifiedRunner {
     /// # Errors
     /// The verifier's rejection or the engine's refusal, as text ("n/a" in the report).
     pub fn new(engine: EngineKind, program: Arc<Program>, len: usize) -> Result<Self, String> {
+        Self::with_sandbox(engine, program, len, true)
+    }
+
+    /// As [`VerifiedRunner::new`], sandboxed (the library's default: proven accesses confined
+    /// to the program's window, the input copied into it per run) or not.
+    ///
+    /// # Errors
+    /// As [`VerifiedRunner::new`].
+    pub fn with_sandbox(
+        engine: EngineKind,
+        program: Arc<Program>,
+        len: usize,
+        sandboxed: bool,
+    ) -> Result<Self, String> {
         let ptype = ProgramType::mem(Some(len as u64));
         let verified = VerifiedProgram::verify(program, &platform(), &ptype, &[])
             .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))?;
@@ -53,8 +67,14 @@ impl VerifiedRunner {
         // function of five numbers returning a number, touching no memory); no maps, no extra
         // regions; the input of a `mem` program is any buffer, and its length is enforced by
         // `prepare_verified` for this proof of `len` bytes.
-        let exe =
-            unsafe { prepare_verified(engine, &verified, &env) }.map_err(|e| e.to_string())?;
+        let exe = unsafe {
+            if sandboxed {
+                prepare_verified(engine, &verified, &env)
+            } else {
+                prepare_verified_unsandboxed(engine, &verified, &env)
+            }
+        }
+        .map_err(|e| e.to_string())?;
         Ok(Self { exe, len })
     }
 

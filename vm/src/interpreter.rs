@@ -847,8 +847,10 @@ impl Interpreter {
                 let mut a = addr!($op.src, $op.off);
                 check!($op.aux & PROVEN != 0, a, $size, Access::Read);
                 // SAFETY: `check` proved `[a, a + size)` lies in a readable region (or, in
-                // verified mode, the verifier did: the contract of `with_facts`); by the region
-                // table's contract (memory.rs) that is live memory no Rust reference touches now.
+                // verified mode, the verifier did: the contract of `with_facts`; sandboxed, `a`
+                // was confined into the window, mapped read-write whole: the contract of
+                // `with_facts_confined`); by the region table's contract (memory.rs) that is live
+                // memory no Rust reference touches now.
                 // Programs on other threads may write it (shared maps), so the load is a
                 // racy-tolerant atomic one (`crate::racy`).
                 unsafe { racy::$f(a as *const u8) }

@@ -150,7 +150,7 @@ fn confined_accesses_stay_in_the_window() {
     use apiary_vm::window::{Placement, Window};
     use apiary_vm::Confinement;
     let window = Window::sandbox(1 << 20, Placement::Anywhere).expect("window");
-    let canary = vec![0x5au8; 64];
+    let canary = [0x5au8; 64];
     let c = canary.as_ptr() as u64;
     for wild in [
         0u64,

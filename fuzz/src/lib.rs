@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use apiary_conformance::runner::{agree, Observation};
 use apiary_conformance::{conformance_helpers, prepare, EngineKind, PrepareError};
-use apiary_engine::{prepare_verified, VerifiedProgram};
+use apiary_engine::{prepare_verified_unsandboxed, VerifiedProgram};
 use apiary_verifier::{Platform, ProgramType};
 use apiary_vm::insn::insns_from_bytes;
 use apiary_vm::{
@@ -103,10 +103,15 @@ pub fn compare_verified(verified: &VerifiedProgram, mem: &[u8]) {
     let jit = prepare(EngineKind::Jit, Arc::clone(&program), &env);
     // SAFETY: the program was verified as a `mem` program on the empty platform (no helpers,
     // no maps), which is `env` (no helpers, no extra regions); a `mem` input is any buffer, and
-    // the length of this proof is enforced by `prepare_verified`.
-    let interp_v = unsafe { prepare_verified(apiary_engine::EngineKind::Interp, verified, &env) };
+    // the length of this proof is enforced by `prepare_verified`. Unsandboxed: the runs must
+    // see the same stack and input addresses as the checked ones (sandboxed runs move both into
+    // the window); the sandbox itself is tested by `tests/sandbox_forged.rs`.
+    let interp_v = unsafe {
+        prepare_verified_unsandboxed(apiary_engine::EngineKind::Interp, verified, &env)
+    };
     // SAFETY: as above.
-    let jit_v = unsafe { prepare_verified(apiary_engine::EngineKind::Jit, verified, &env) };
+    let jit_v =
+        unsafe { prepare_verified_unsandboxed(apiary_engine::EngineKind::Jit, verified, &env) };
     let refused = [
         interp.is_err(),
         jit.is_err(),

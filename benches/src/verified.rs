@@ -78,6 +78,12 @@ impl VerifiedRunner {
         Ok(Self { exe, len })
     }
 
+    /// The program's sandbox window, when it runs sandboxed.
+    #[must_use]
+    pub fn window(&self) -> Option<&Arc<apiary_vm::window::Window>> {
+        self.exe.window()
+    }
+
     /// Runs on `input`: r0, or the fault (an input of another length is refused unrun).
     ///
     /// # Errors

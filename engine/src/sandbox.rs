@@ -105,6 +105,10 @@ impl Executable for Sandboxed {
         self.inner.program()
     }
 
+    fn window(&self) -> Option<&Arc<Window>> {
+        Some(&self.window)
+    }
+
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         if state.move_stack_to(&self.window).is_err() {
             return full(STACK_SIZE);

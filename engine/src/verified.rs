@@ -271,6 +271,10 @@ impl Executable for ForInputLength {
         self.inner.program()
     }
 
+    fn window(&self) -> Option<&Arc<Window>> {
+        self.inner.window()
+    }
+
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         let actual = input.len() as u64;
         if actual != self.len {

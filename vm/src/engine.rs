@@ -86,6 +86,13 @@ pub trait Executable: Send + Sync {
     /// stack in `state`.
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome;
 
+    /// The sandbox window this program's unchecked accesses are confined to (sandboxed
+    /// verified mode), if any. An embedder that places each run's input in it
+    /// ([`ExecState::window_input`]) saves the copy in and out of the window per run.
+    fn window(&self) -> Option<&Arc<apiary_window::Window>> {
+        None
+    }
+
     /// Runs once with a fresh [`ExecState`].
     fn run_once(&self, input: &mut [u8]) -> Outcome {
         self.run(&mut ExecState::new(), input)

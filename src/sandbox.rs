@@ -13,10 +13,10 @@ use apiary_vm::window::{size_for, Placement, Window, GRAIN};
 /// states' stacks and 4 MiB of input copies (each block grain-rounded with a guard).
 const RUN_ROOM: usize = 64 * (STACK_SIZE.next_multiple_of(GRAIN) + GRAIN) + (4 << 20);
 
-/// A window for an object with maps `specs` (under `options`) and, when `packet`, a context
-/// buffer of `buffer` bytes: below 4 GiB then, since `__sk_buff` and `xdp_md` hold 32-bit
+/// A window for an instance with maps `specs` (under `options`) and `buffers` context buffers
+/// ([`crate::context::ContextBuffer::LEN`] bytes each): below 4 GiB when there are any, since `__sk_buff` and `xdp_md` hold 32-bit
 /// packet addresses. Sized as the smallest power of two holding everything the maps may come
-/// to hold (their [`apiary_vm::Limits`]-bounded cost), the buffer and [`RUN_ROOM`]; virtual
+/// to hold (their [`apiary_vm::Limits`]-bounded cost), the buffers and [`RUN_ROOM`]; virtual
 /// (`MAP_NORESERVE`), so resident memory stays what is touched. Specs whose limits fail are
 /// left out here: creating them fails with the precise error.
 ///
@@ -26,16 +26,20 @@ const RUN_ROOM: usize = 64 * (STACK_SIZE.next_multiple_of(GRAIN) + GRAIN) + (4 <
 pub(crate) fn object_window(
     specs: &[MapSpec],
     options: &MapOptions,
-    packet: Option<usize>,
+    buffers: usize,
 ) -> io::Result<Arc<Window>> {
     let maps: u64 = specs
         .iter()
         .filter_map(|s| window_bytes(std::slice::from_ref(s), options).ok())
         .fold(0, u64::saturating_add);
     let maps = usize::try_from(maps).unwrap_or(usize::MAX);
-    let size = size_for([maps, packet.unwrap_or(0)], RUN_ROOM)
+    let lens = std::iter::once(maps).chain(std::iter::repeat_n(
+        crate::context::ContextBuffer::LEN,
+        buffers,
+    ));
+    let size = size_for(lens, RUN_ROOM)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "window size overflows"))?;
-    let placement = if packet.is_some() {
+    let placement = if buffers > 0 {
         Placement::Below4G
     } else {
         Placement::Anywhere

@@ -110,7 +110,8 @@ pub fn parse_object(path: &Path, bytes: &[u8]) -> Result<Option<Object>, CliErro
     if !bytes.starts_with(b"\x7fELF") {
         return Ok(None);
     }
-    apiary::object::parse_object(bytes, &apiary::ObjectOptions::default())
+    apiary::Config::default()
+        .parse_object(bytes)
         .map(Some)
         .map_err(|e| CliError::Source {
             path: path.to_owned(),

@@ -33,10 +33,15 @@ pub enum EngineId {
     ApiaryInterp,
     /// apiary's x86-64 JIT (checked mode).
     ApiaryJit,
-    /// apiary's interpreter in verified mode (proven accesses unchecked).
+    /// apiary's interpreter in verified mode (proven accesses unchecked, confined to the
+    /// sandbox window: the default).
     ApiaryInterpVerified,
-    /// apiary's JIT in verified mode (proven accesses unchecked).
+    /// apiary's JIT in verified mode (proven accesses unchecked, confined to the window).
     ApiaryJitVerified,
+    /// apiary's interpreter in unsandboxed verified mode (proven accesses unconfined).
+    ApiaryInterpUnsandboxed,
+    /// apiary's JIT in unsandboxed verified mode.
+    ApiaryJitUnsandboxed,
     /// rbpf 0.3 interpreter (`EbpfVmRaw::execute_program`).
     RbpfInterp,
     /// rbpf 0.3 x86-64 JIT (`jit_compile` + `execute_program_jit`).
@@ -51,11 +56,13 @@ pub enum EngineId {
 
 impl EngineId {
     /// Every engine, in report order.
-    pub const ALL: [EngineId; 9] = [
+    pub const ALL: [EngineId; 11] = [
         EngineId::ApiaryInterp,
         EngineId::ApiaryJit,
         EngineId::ApiaryInterpVerified,
         EngineId::ApiaryJitVerified,
+        EngineId::ApiaryInterpUnsandboxed,
+        EngineId::ApiaryJitUnsandboxed,
         EngineId::RbpfInterp,
         EngineId::RbpfJit,
         EngineId::UbpfInterp,
@@ -71,6 +78,8 @@ impl EngineId {
             EngineId::ApiaryJit => "apiary_jit",
             EngineId::ApiaryInterpVerified => "apiary_interp_verified",
             EngineId::ApiaryJitVerified => "apiary_jit_verified",
+            EngineId::ApiaryInterpUnsandboxed => "apiary_interp_unsandboxed",
+            EngineId::ApiaryJitUnsandboxed => "apiary_jit_unsandboxed",
             EngineId::RbpfInterp => "rbpf_interp",
             EngineId::RbpfJit => "rbpf_jit",
             EngineId::UbpfInterp => "ubpf_interp",
@@ -89,6 +98,8 @@ impl EngineId {
                     | EngineId::ApiaryJit
                     | EngineId::ApiaryInterpVerified
                     | EngineId::ApiaryJitVerified
+                    | EngineId::ApiaryInterpUnsandboxed
+                    | EngineId::ApiaryJitUnsandboxed
                     | EngineId::Native
             )
     }
@@ -180,13 +191,23 @@ pub fn prepare_bytecode(
         EngineId::ApiaryJit => Jit::new(crate::decode(name, bytecode), &environment(None))
             .map(|j| Runner::ApiaryJit(j, ExecState::new()))
             .map_err(|e| e.to_string()),
-        EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified => {
-            let kind = if engine == EngineId::ApiaryJitVerified {
+        EngineId::ApiaryInterpVerified
+        | EngineId::ApiaryJitVerified
+        | EngineId::ApiaryInterpUnsandboxed
+        | EngineId::ApiaryJitUnsandboxed => {
+            let kind = if matches!(
+                engine,
+                EngineId::ApiaryJitVerified | EngineId::ApiaryJitUnsandboxed
+            ) {
                 EngineKind::Jit
             } else {
                 EngineKind::Interp
             };
-            VerifiedRunner::new(kind, crate::decode(name, bytecode), input_len)
+            let sandboxed = matches!(
+                engine,
+                EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified
+            );
+            VerifiedRunner::with_sandbox(kind, crate::decode(name, bytecode), input_len, sandboxed)
                 .map(|v| Runner::ApiaryVerified(v, ExecState::new()))
         }
         #[cfg(feature = "peers")]

@@ -40,7 +40,10 @@ fn every_program_agrees_with_native() {
                 EngineId::ApiaryInterp | EngineId::ApiaryJit | EngineId::Native
             ) || (matches!(
                 c.engine,
-                EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified
+                EngineId::ApiaryInterpVerified
+                    | EngineId::ApiaryJitVerified
+                    | EngineId::ApiaryInterpUnsandboxed
+                    | EngineId::ApiaryJitUnsandboxed
             ) && VERIFIED.contains(&p.name))
                 || (c.engine == EngineId::UbpfInterp || c.engine == EngineId::UbpfJit)
                 || (c.engine == EngineId::RbpfInterp);

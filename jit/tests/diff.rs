@@ -722,6 +722,7 @@ fn extra_regions_read_write_and_permissions() {
     let mut env = env(Some(10_000));
     env.regions = extra.regions();
     let env_off = Environment {
+        window: None,
         config: ExecConfig { budget: None },
         ..env.clone()
     };

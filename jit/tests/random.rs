@@ -309,6 +309,7 @@ fn random_programs_agree() {
             return Ok(());
         };
         let env = Environment {
+            window: None,
             helpers: Arc::clone(&helpers),
             regions: if flags & 1 == 0 {
                 Arc::clone(&regions)

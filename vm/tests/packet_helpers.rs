@@ -88,6 +88,7 @@ fn run(text: &str, kind: FrameKind, packet: &[u8]) -> Run {
     let mut regions = table.regions().to_vec();
     regions.push(Region::writable(&mut buf));
     let env = Environment {
+        window: None,
         helpers: Arc::new(linux::helpers(&table, &LinuxOptions::default())),
         regions: Arc::from(regions),
         config: ExecConfig {

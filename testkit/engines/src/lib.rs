@@ -18,7 +18,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
+use apiary_engine::{
+    prepare, prepare_verified_unsandboxed, EngineKind, PrepareError, VerifiedProgram,
+};
 use apiary_jit::{Jit, JitError, JitOptions};
 use apiary_testkit::Coverage;
 use apiary_vm::{Environment, ExecState, Executable, Outcome, Program};
@@ -251,14 +253,17 @@ impl Harness {
     /// Adds every engine of the library in verified mode, trusting `verified`'s facts.
     ///
     /// # Safety
-    /// As [`prepare_verified`]: `env` must be the environment `verified` was proven against
+    /// As [`apiary_engine::prepare_verified`]: `env` must be the environment `verified` was proven against
     /// (its helpers behave as the platform's prototypes say, its maps are the ones described)
     /// and every input the harness runs must be one the program type allows.
     #[must_use]
     pub unsafe fn verified(mut self, verified: &VerifiedProgram, env: &Environment) -> Self {
         for &kind in EngineKind::ALL {
-            // SAFETY: the caller's contract is `prepare_verified`'s.
-            let exe = unsafe { prepare_verified(kind, verified, env) };
+            // SAFETY: the caller's contract is `prepare_verified`'s. Unsandboxed: the harness
+            // compares the input and stack at the addresses every engine shares, which a
+            // sandboxed engine would move into its window (`tests/sandbox_forged.rs` and
+            // `tests/sandbox_objects.rs` test the sandbox itself).
+            let exe = unsafe { prepare_verified_unsandboxed(kind, verified, env) };
             self = self.engine(
                 format!("{kind} (verified)"),
                 exe.map_err(|e| Refusal::from(&e)),

@@ -51,6 +51,8 @@ pub struct ObjectOptions {
     pub context: Option<ContextKind>,
     /// Verified mode ([`Config::verified`]); off by default here.
     pub verified: bool,
+    /// Verified mode without the sandbox window ([`Config::unsandboxed`]).
+    pub unsandboxed: bool,
 }
 
 impl Default for ObjectOptions {
@@ -67,6 +69,7 @@ impl Default for ObjectOptions {
             program_type: None,
             context: None,
             verified: false,
+            unsandboxed: false,
         }
     }
 }
@@ -87,7 +90,7 @@ impl ObjectOptions {
         Config {
             budget: self.budget,
             linux: self.linux.clone(),
-            maps: self.maps,
+            maps: self.maps.clone(),
             helpers: self.helpers.clone(),
             prototypes: crate::module::HostPrototypes::default(),
             load: self.load,
@@ -96,6 +99,7 @@ impl ObjectOptions {
             program_type: self.program_type,
             context: self.context,
             verified: self.verified,
+            unsandboxed: self.unsandboxed,
             stores: 1,
         }
     }

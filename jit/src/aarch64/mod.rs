@@ -274,6 +274,34 @@ impl<'a> Target<'a> for Gen<'a> {
         self.access_x9(op);
     }
 
+    /// x9 = `base + off`, then `x9 = (x9 & mask) | base` (the mask 2^k - 1 is always a logical
+    /// immediate; the base may need x10), then the access at x9.
+    fn confined_access(
+        &mut self,
+        _pc: usize,
+        c: apiary_vm::Confinement,
+        base: Reg,
+        off: i16,
+        op: MemOp,
+    ) {
+        self.address(base, off);
+        if logical_imm(c.mask, true) {
+            let mask = c.mask;
+            a64!(self.ops ; and x9, x9, #mask);
+        } else {
+            self.mov_const(true, T0, c.mask);
+            a64!(self.ops ; and x9, x9, x10);
+        }
+        if logical_imm(c.base, true) {
+            let b = c.base;
+            a64!(self.ops ; orr x9, x9, #b);
+        } else {
+            self.mov_const(true, T0, c.base);
+            a64!(self.ops ; orr x9, x9, x10);
+        }
+        self.access_x9(op);
+    }
+
     fn jump_to(&mut self, label: DynamicLabel) {
         a64!(self.ops ; b =>label);
     }

@@ -52,6 +52,7 @@ use crate::{CompileOptions, Compiled, JitError};
 const RAX: u8 = 0;
 const RCX: u8 = 1;
 const RDX: u8 = 2;
+const R11: u8 = 11;
 
 /// Host register of each eBPF register (see the table above).
 const MAP: [u8; 11] = [0, 7, 6, 2, 9, 8, 3, 13, 14, 15, 5];
@@ -243,6 +244,34 @@ impl<'a> Target<'a> for Gen<'a> {
             x64!(self.ops ; lea r11, [Rq(b) + o]);
         }
         self.access_at(b, o, op);
+    }
+
+    /// `r11 = base | ((b + o) & mask)`, then the access at `[r11]`: an `and` and an `or` with
+    /// the window's constants (immediates when they fit, else through r10). Unchecked accesses
+    /// use no other scratch, so r10 and r11 are free; atomics already address `[r11]`.
+    fn confined_access(
+        &mut self,
+        _pc: usize,
+        c: apiary_vm::Confinement,
+        base: Reg,
+        off: i16,
+        op: MemOp,
+    ) {
+        let (b, o) = (h(base), i32::from(off));
+        x64!(self.ops ; lea r11, [Rq(b) + o]);
+        if let Ok(mask) = i32::try_from(c.mask) {
+            x64!(self.ops ; and r11, mask);
+        } else if c.mask == u64::from(u32::MAX) {
+            x64!(self.ops ; mov r11d, r11d);
+        } else {
+            x64!(self.ops ; mov r10, QWORD c.mask as i64 ; and r11, r10);
+        }
+        if let Ok(base) = i32::try_from(c.base) {
+            x64!(self.ops ; or r11, base);
+        } else {
+            x64!(self.ops ; mov r10, QWORD c.base as i64 ; or r11, r10);
+        }
+        self.access_at(R11, 0, op);
     }
 
     fn jump_to(&mut self, label: DynamicLabel) {

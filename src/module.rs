@@ -26,7 +26,7 @@ use apiary_vm::{Facts, HelperContext, HelperTable, Insn, LoadOptions, Program};
 
 use crate::context::ContextKind;
 use crate::error::{ObjectError, ProgramError, VerifyFailure};
-use crate::platform::{inner_maps, map_infos};
+use crate::platform::{inner_maps, map_infos, program_setting, TypeChoice};
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
 const MAX_INNER_DEPTH: usize = 4;
@@ -84,8 +84,12 @@ pub struct Config {
     pub kconfig: Kconfig,
     /// The worker slot ("CPU") a store runs as unless told otherwise ([`crate::Store::with_slot`]).
     pub slot: u32,
-    /// Forces one context for every program (else it follows each section name; raw programs
-    /// get [`ContextKind::Mem`]).
+    /// Forces one program type for every program, its context and the verifier's type
+    /// together (`apiary run --type`, chosen by [`crate::platform::choose_type`]); else each
+    /// follows its section name, and raw programs are [`TypeChoice::Mem`].
+    pub program_type: Option<TypeChoice>,
+    /// Forces one context for every program, under the type the context implies
+    /// ([`ContextKind::verifier_type`]); `program_type` wins over it.
     pub context: Option<ContextKind>,
     /// Verified mode: every program is verified when the module is built, for its context's
     /// program type (Linux platform, the module's maps); a rejected program cannot run
@@ -115,6 +119,7 @@ impl Default for Config {
             load: crate::object::object_load_options(),
             kconfig: Kconfig::new(),
             slot: 0,
+            program_type: None,
             context: None,
             verified: true,
             unsandboxed: false,
@@ -141,6 +146,13 @@ impl Config {
     #[must_use]
     pub const fn with_verified(mut self, verified: bool) -> Self {
         self.verified = verified;
+        self
+    }
+
+    /// Forces one program type for every program (its context and verifier type).
+    #[must_use]
+    pub const fn with_program_type(mut self, program_type: TypeChoice) -> Self {
+        self.program_type = Some(program_type);
         self
     }
 
@@ -235,7 +247,8 @@ impl HostPrototypes {
 struct Entry {
     section: String,
     function: String,
-    section_type: SectionType,
+    /// The verifier's type (with `context`, from [`program_setting`]).
+    ty: ProgramType,
     context: ContextKind,
     /// The decoded program, or why it cannot be ([`VerifyFailure::Link`] or
     /// [`VerifyFailure::Load`]: the failures before verification).
@@ -322,6 +335,17 @@ impl Module {
     /// # Errors
     /// As [`Module::from_object`].
     pub fn from_insns(config: &Config, name: &str, insns: Vec<Insn>) -> Result<Self, ObjectError> {
+        // A raw program has no section to choose its type: plain memory unless told otherwise.
+        let raw;
+        let config = if config.program_type.is_none() && config.context.is_none() {
+            raw = Config {
+                program_type: Some(TypeChoice::Mem),
+                ..config.clone()
+            };
+            &raw
+        } else {
+            config
+        };
         let object = Object {
             programs: vec![ProgramSection {
                 section: name.to_owned(),
@@ -371,9 +395,8 @@ impl Module {
             .programs
             .iter()
             .map(|p| {
-                let context = config
-                    .context
-                    .unwrap_or_else(|| ContextKind::for_section_type(p.program_type));
+                let (context, ty) =
+                    program_setting(p.program_type, config.program_type, config.context);
                 let program = match &p.link_error {
                     Some(source) => Err(VerifyFailure::Link {
                         source: Box::new(source.clone()),
@@ -385,7 +408,7 @@ impl Module {
                 Entry {
                     section: p.section.clone(),
                     function: p.function.clone(),
-                    section_type: p.program_type,
+                    ty,
                     context,
                     maps_referenced: program.as_deref().map(maps_referenced).unwrap_or_default(),
                     program,
@@ -701,7 +724,7 @@ fn program_error(failure: &VerifyFailure) -> ProgramError {
 
 impl Entry {
     fn verifier_type(&self) -> ProgramType {
-        self.context.verifier_type(self.section_type)
+        self.ty
     }
 }
 

@@ -22,6 +22,7 @@ pub use crate::store::RunOutput;
 use crate::context::ContextKind;
 use crate::instance::Instance;
 use crate::module::{Config, MapId, Module, ProgramId};
+use crate::platform::TypeChoice;
 use crate::store::Store;
 
 /// How to load an object with [`LoadedObject`]: a [`Config`] plus the engine (see
@@ -44,7 +45,9 @@ pub struct ObjectOptions {
     pub kconfig: Kconfig,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
-    /// Forces one context for every program.
+    /// Forces one program type for every program ([`Config::program_type`]).
+    pub program_type: Option<TypeChoice>,
+    /// Forces one context for every program ([`Config::context`]).
     pub context: Option<ContextKind>,
     /// Verified mode ([`Config::verified`]); off by default here.
     pub verified: bool,
@@ -63,6 +66,7 @@ impl Default for ObjectOptions {
             load: object_load_options(),
             kconfig: Kconfig::new(),
             slot: 0,
+            program_type: None,
             context: None,
             verified: false,
             unsandboxed: false,
@@ -92,6 +96,7 @@ impl ObjectOptions {
             load: self.load,
             kconfig: self.kconfig.clone(),
             slot: self.slot,
+            program_type: self.program_type,
             context: self.context,
             verified: self.verified,
             unsandboxed: self.unsandboxed,

@@ -56,7 +56,7 @@ fn accepted(object: &Object, index: usize) -> Result<(), String> {
         inner_maps: inner_maps(object),
         ..Options::default()
     };
-    let ty = apiary::platform::type_for_linux(p.program_type);
+    let ty = apiary::platform::TypeChoice::Linux(p.program_type).verifier_type();
     verify_with(
         &program,
         &Platform::linux(),

@@ -17,7 +17,8 @@ pub mod externs;
 mod link;
 pub mod maps;
 pub mod object;
-pub mod program_type;
+/// Program types and libbpf's section table: the Linux catalogue's ([`apiary_linux`]).
+pub use apiary_linux::program_type;
 mod relocate;
 mod sections;
 

@@ -100,7 +100,9 @@ enum Command {
         /// (repeatable).
         #[arg(long = "tail-call", value_name = "MAP:INDEX=PROGRAM")]
         tail_calls: Vec<String>,
-        /// ELF objects: the program type (context) to use instead of the section name's.
+        /// ELF objects: the program type (its context and verifier rules) instead of the one
+        /// the section name gives; chosen as `apiary verify` chooses it (`mem`, a libbpf type
+        /// name such as `xdp` or `sched_cls`, or a section name such as `tc` or `fentry`).
         #[arg(long = "type")]
         program_type: Option<String>,
         /// Accept `callx` (0x8d), an extension outside RFC 9669.
@@ -123,7 +125,8 @@ enum Command {
         /// ELF objects: only the programs of this section.
         #[arg(long)]
         section: Option<String>,
-        /// Program type (default: from the ELF section name; `mem` for raw programs).
+        /// Program type (default: from the ELF section name, as `apiary run` chooses it;
+        /// `mem` for raw programs).
         #[arg(long = "type")]
         program_type: Option<String>,
         /// Print a JSON list of verdicts.

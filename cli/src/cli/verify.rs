@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use apiary::platform::{inner_maps, map_infos, program_type_named, PROGRAM_TYPE_NAMES};
+use apiary::platform::{choose_type, inner_maps, map_infos, TypeChoice, PROGRAM_TYPE_NAMES};
 use apiary::{LoadOptions, Program};
 use apiary_conformance::json::{array, object, Value};
-use apiary_verifier::{verify_log, verify_with, MapInfo, Options, Platform, ProgramType};
+use apiary_verifier::{verify_log_with, verify_with, MapInfo, Options, Platform, ProgramType};
 
 use super::inputs::{parse_object, parse_program, read_file};
 use super::{CliError, FormatArg};
@@ -36,6 +36,8 @@ struct Job {
 struct Verdict {
     section: String,
     function: String,
+    /// The program type it was verified as ([`choose_type`]).
+    program_type: &'static str,
     accepted: bool,
     pc: Option<usize>,
     reason: Option<String>,
@@ -48,7 +50,7 @@ struct Verdict {
 pub fn verify(args: &VerifyArgs<'_>) -> Result<ExitCode, CliError> {
     let forced = match args.program_type {
         Some(name) => Some(
-            program_type_named(name).ok_or_else(|| CliError::ProgramType {
+            TypeChoice::named(name).ok_or_else(|| CliError::ProgramType {
                 name: name.to_owned(),
                 available: PROGRAM_TYPE_NAMES,
             })?,
@@ -84,7 +86,7 @@ struct Setting {
 
 fn jobs(
     args: &VerifyArgs<'_>,
-    forced: Option<ProgramType>,
+    forced: Option<TypeChoice>,
 ) -> Result<(Vec<Job>, Setting), CliError> {
     let bytes = read_file(args.path)?;
     if matches!(args.format, FormatArg::Auto) {
@@ -97,8 +99,7 @@ fn jobs(
                 .map(|p| Job {
                     section: p.section.clone(),
                     function: p.function.clone(),
-                    program_type: forced
-                        .unwrap_or_else(|| apiary::platform::type_for_object(&path, &p.section)),
+                    program_type: choose_type(&path, &p.section, forced).verifier_type(),
                     insns: p.insns.clone(),
                     link_error: p.link_error.as_ref().map(|e| format!("link: {e}")),
                 })
@@ -135,7 +136,7 @@ fn jobs(
     let job = Job {
         section: String::new(),
         function: String::new(),
-        program_type: forced.unwrap_or_else(|| ProgramType::mem(None)),
+        program_type: forced.unwrap_or(TypeChoice::Mem).verifier_type(),
         insns,
         link_error: None,
     };
@@ -153,6 +154,7 @@ fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
     let mut v = Verdict {
         section: job.section,
         function: job.function,
+        program_type: job.program_type.name,
         accepted: false,
         pc: None,
         reason: None,
@@ -173,15 +175,16 @@ fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
         }
     };
     let start = std::time::Instant::now();
+    // One set of options with or without the log: maps of maps are described either way.
+    let options = Options {
+        inner_maps: setting.inner_maps.clone(),
+        ..Options::default()
+    };
     let result = if log {
-        let (r, text) = verify_log(&program, platform, &job.program_type, maps);
+        let (r, text) = verify_log_with(&program, platform, &job.program_type, maps, &options);
         v.log = Some(text);
         r
     } else {
-        let options = Options {
-            inner_maps: setting.inner_maps.clone(),
-            ..Options::default()
-        };
         verify_with(&program, platform, &job.program_type, maps, &options).0
     };
     v.time_us = start.elapsed().as_micros() as u64;
@@ -202,6 +205,7 @@ fn print(verdicts: &[Verdict], json: bool) {
             object(vec![
                 ("section", Value::Str(v.section.clone())),
                 ("function", Value::Str(v.function.clone())),
+                ("type", Value::Str(v.program_type.to_owned())),
                 ("accepted", Value::Bool(v.accepted)),
                 ("pc", v.pc.map_or(Value::Null, |pc| Value::Num(pc as u64))),
                 ("reason", v.reason.clone().map_or(Value::Null, Value::Str)),

@@ -66,6 +66,10 @@ pub struct ObjectOptions {
     /// Values of the object's `__kconfig` externs (`CONFIG_*`, `LINUX_KERNEL_VERSION`, ...),
     /// over the host's ([`crate::kconfig::host_with`]).
     pub kconfig: Kconfig,
+    /// The target BTF that CO-RE relocations are resolved against (raw BTF or an ELF file with
+    /// `.BTF`); `None`: the running kernel's `/sys/kernel/btf/vmlinux` where it exists, as
+    /// libbpf does.
+    pub target_btf: Option<Arc<[u8]>>,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
     /// Forces one context for every program (else it follows each section name).
@@ -90,6 +94,7 @@ impl Default for ObjectOptions {
             helpers: HelperTable::new(),
             load: object_load_options(),
             kconfig: Kconfig::new(),
+            target_btf: None,
             slot: 0,
             context: None,
             verified: false,

@@ -107,10 +107,19 @@ pub fn parse_selected(
 
 /// An ELF object from the bytes of a file argument, or `None` when they are not ELF.
 pub fn parse_object(path: &Path, bytes: &[u8]) -> Result<Option<Object>, CliError> {
+    parse_object_with(path, bytes, &apiary::ObjectOptions::default())
+}
+
+/// [`parse_object`] under `options` (kconfig overrides, target BTF).
+pub fn parse_object_with(
+    path: &Path,
+    bytes: &[u8],
+    options: &apiary::ObjectOptions,
+) -> Result<Option<Object>, CliError> {
     if !bytes.starts_with(b"\x7fELF") {
         return Ok(None);
     }
-    apiary::object::parse_object(bytes, &apiary::ObjectOptions::default())
+    apiary::object::parse_object(bytes, options)
         .map(Some)
         .map_err(|e| CliError::Source {
             path: path.to_owned(),

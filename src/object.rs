@@ -118,13 +118,34 @@ pub fn object_load_options() -> LoadOptions {
 /// # Errors
 /// The [`ElfError`] of the first problem found.
 pub fn parse_object(bytes: &[u8], options: &ObjectOptions) -> Result<Object, ElfError> {
+    let target_btf = match &options.target_btf {
+        Some(b) => Some(Arc::new(apiary_elf::TargetBtf::parse(b.clone())?)),
+        None => host_btf(),
+    };
     Object::parse_options(
         bytes,
         &ParseOptions {
             limits: options.maps.limits,
             kconfig: crate::kconfig::host_with(&options.kconfig),
+            target_btf,
         },
     )
+}
+
+/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), parsed once per process: the default
+/// CO-RE target, as for libbpf. `None` where the kernel has no BTF (the objects then keep their
+/// compile-time layout).
+#[must_use]
+pub fn host_btf() -> Option<Arc<apiary_elf::TargetBtf>> {
+    static HOST: std::sync::OnceLock<Option<Arc<apiary_elf::TargetBtf>>> =
+        std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+        apiary_elf::TargetBtf::parse(bytes.into())
+            .ok()
+            .map(Arc::new)
+    })
+    .clone()
 }
 
 impl ObjectOptions {

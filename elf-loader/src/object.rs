@@ -46,6 +46,9 @@ pub struct ParseOptions {
     pub limits: Limits,
     /// Values of `__kconfig` externs by name (see [`crate::externs`]).
     pub kconfig: Kconfig,
+    /// The BTF CO-RE relocations are resolved against ([`crate::co_re`]); `None` leaves the
+    /// object's own (compile-time) layout in place.
+    pub target_btf: Option<std::sync::Arc<crate::co_re::TargetBtf>>,
 }
 
 /// A loaded object file.
@@ -81,6 +84,7 @@ impl Object {
             &ParseOptions {
                 limits: *limits,
                 kconfig: Kconfig::new(),
+                target_btf: None,
             },
         )
     }
@@ -98,7 +102,10 @@ impl Object {
         let elf = ElfFile::parse(bytes)?;
         let mut table = maps::collect(&elf, limits)?;
         let externs = externs::collect(&elf, &options.kconfig, &mut table)?;
-        let code = relocate::relocate_all(&elf, &table, &externs)?;
+        let mut code = relocate::relocate_all(&elf, &table, &externs)?;
+        if let Some(target) = &options.target_btf {
+            crate::co_re::apply(&elf, &mut code, target)?;
+        }
         let (linker, entries) = Linker::new(&elf, &code, bytes.len())?;
         if entries.len() > limits.max_programs {
             return Err(ElfError::TooMany {

@@ -562,13 +562,11 @@ fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<u64>)>
         }
         let value = match r.kind {
             relo::FIELD_BYTE_OFFSET..=relo::FIELD_RSHIFT_U64 => {
-                let (steps, lf) = local_field(l, r.type_id, &access)?;
+                let (steps, _) = local_field(l, r.type_id, &access)?;
                 let Some(tf) = target_field(l, &steps, &tb, c) else {
                     continue;
                 };
                 let (v, sz) = field_value(&tb, tf, r.kind)?;
-                let lsz = field_value(l, lf, relo::FIELD_BYTE_SIZE).map(|(s, _)| s);
-                let _ = lsz;
                 (v, Some(sz))
             }
             relo::TYPE_ID_TARGET | relo::TYPE_EXISTS | relo::TYPE_SIZE => {
@@ -639,7 +637,7 @@ fn patch(insns: &mut [Insn], slot: usize, value: u64, field_size: Option<u64>) -
             true
         }
         // LDX, ST, STX: the offset (and the size when the field's size changed).
-        0x01 | 0x02 | 0x03 => {
+        0x01..=0x03 => {
             let Ok(off) = i16::try_from(value as i64) else {
                 return false;
             };

@@ -300,3 +300,87 @@ fn realworld_verdicts_agree_with_the_live_kernel_through_libbpf() {
         "apiary accepts {pass} of the live kernel's {kernel_pass}, below the floor {floor}"
     );
 }
+
+/// An `Insn` as the same 8 bytes libbpf holds.
+fn raw(i: &apiary_vm::Insn) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    b[0] = i.op;
+    b[1] = (i.src << 4) | (i.dst & 0x0f);
+    b[2..4].copy_from_slice(&i.off.to_le_bytes());
+    b[4..8].copy_from_slice(&i.imm.to_le_bytes());
+    b
+}
+
+/// apiary's relocated programs (CO-RE against the running kernel's BTF) against libbpf's
+/// (`bpf_object__prepare`), slot by slot over each entry function: equal except where the two
+/// legitimately differ (`lddw` map and global-data references are fds for libbpf and indices for
+/// apiary; calls are numbered differently once subprograms are appended).
+#[test]
+fn core_relocations_agree_with_libbpf() {
+    let Some(root) = apiary_testkit::shared::corpus("realworld") else {
+        return;
+    };
+    let mut coverage = Coverage::new("realworld.core_vs_libbpf").expect_comparisons(true);
+    if let Err(why) = libbpf::usable() {
+        assert!(
+            !apiary_conformance::kernel::required(),
+            "APIARY_REQUIRE_KERNEL=1 but the kernel cannot be used: {why}"
+        );
+        coverage.skip(format!("kernel unusable: {why}"));
+        println!("{}", coverage.finish());
+        return;
+    }
+    let table = std::fs::read_to_string(root.join("expected.tsv")).expect("expected.tsv");
+    let mut files: Vec<String> = rows(&table).into_iter().map(|r| r.file).collect();
+    files.dedup();
+    let mut differ = Vec::new();
+    for file in &files {
+        let path = root.join(file);
+        let bytes = std::fs::read(&path).expect("object");
+        let object = parse_object(&bytes, &ObjectOptions::default()).expect("loads");
+        let theirs = match libbpf::relocated(&path, &LibbpfOptions::default()) {
+            Ok(t) => t,
+            Err(e) => {
+                coverage.add_skipped(environment_class(&e), object.programs.len() as u64);
+                continue;
+            }
+        };
+        for t in theirs {
+            let Some(ours) = object.program(&t.section, &t.function) else {
+                differ.push(format!("{file} {}: not listed by apiary", t.function));
+                continue;
+            };
+            if ours.link_error.is_some() {
+                coverage.skip("apiary: program not linked");
+                continue;
+            }
+            let mut slot = 0;
+            let mut bad = None;
+            while slot < ours.insns.len().min(t.insns.len()) {
+                let (a, b) = (raw(&ours.insns[slot]), t.insns[slot]);
+                if a[0] == 0x18 {
+                    slot += 2;
+                    continue;
+                }
+                if a[0] == 0x85 {
+                    slot += 1;
+                    continue;
+                }
+                if a != b {
+                    bad = Some(format!("slot {slot}: apiary {a:02x?}, libbpf {b:02x?}"));
+                    break;
+                }
+                slot += 1;
+            }
+            coverage.compared();
+            if let Some(b) = bad {
+                differ.push(format!("{file} {}:{}: {b}", t.section, t.function));
+            }
+        }
+    }
+    println!("{}", coverage.finish());
+    assert!(
+        differ.is_empty(),
+        "relocated programs differ from libbpf's: {differ:#?}"
+    );
+}

@@ -391,6 +391,64 @@ pub fn verdicts(path: &Path, options: &LibbpfOptions<'_>) -> Result<Vec<ProgramO
     Ok(out)
 }
 
+/// One program's instructions as libbpf would load them (relocated: CO-RE applied, subprograms
+/// appended, map references as file descriptors), raw 8-byte slots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelocatedProgram {
+    /// The ELF section.
+    pub section: String,
+    /// The function.
+    pub function: String,
+    /// The slots, as `struct bpf_insn` bytes.
+    pub insns: Vec<[u8; 8]>,
+}
+
+/// Every program of the object at `path` as libbpf prepares it for loading
+/// (`bpf_object__prepare`: relocations, CO-RE against the kernel's BTF or `options.btf`, maps
+/// created, nothing loaded): an oracle for apiary's own relocation and CO-RE.
+///
+/// # Errors
+/// libbpf cannot open or prepare the object (its reason).
+pub fn relocated(
+    path: &Path,
+    options: &LibbpfOptions<'_>,
+) -> Result<Vec<RelocatedProgram>, String> {
+    let _guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // SAFETY: as in `verdicts`.
+    unsafe { sys::libbpf_set_print(Some(print)) };
+    take_log();
+    let args = OpenArgs::new(path, options)?;
+    let obj = args.open()?;
+    prepare_maps(&obj);
+    // SAFETY: `obj.0` is open and neither prepared nor loaded.
+    if unsafe { sys::bpf_object__prepare(obj.0) } != 0 {
+        return Err(pre_verifier_reason(&take_log()));
+    }
+    let mut out = Vec::new();
+    for (section, function, p) in programs(&obj) {
+        // SAFETY: `p` is a program of the prepared object; libbpf returns its `insn_cnt`
+        // instructions (or NULL), valid until the object is closed, and they are copied here.
+        let insns = unsafe {
+            let n = sys::bpf_program__insn_cnt(p);
+            let ptr = sys::bpf_program__insns(p);
+            if ptr.is_null() {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(ptr.cast::<[u8; 8]>(), n as usize).to_vec()
+            }
+        };
+        out.push(RelocatedProgram {
+            section,
+            function,
+            insns,
+        });
+    }
+    take_log();
+    Ok(out)
+}
+
 /// Whether this process can load programs with libbpf at all (a socket filter returning 0,
 /// loaded through `bpf_prog_load`), and if not, why.
 ///

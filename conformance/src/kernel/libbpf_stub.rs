@@ -69,3 +69,25 @@ pub fn verdicts(_path: &Path, _options: &LibbpfOptions<'_>) -> Result<Vec<Progra
 pub fn usable() -> Result<(), String> {
     Err(WHY.to_owned())
 }
+
+/// One program's instructions as libbpf would load them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelocatedProgram {
+    /// The ELF section.
+    pub section: String,
+    /// The function.
+    pub function: String,
+    /// The slots, as `struct bpf_insn` bytes.
+    pub insns: Vec<[u8; 8]>,
+}
+
+/// Always an error here.
+///
+/// # Errors
+/// Always: the oracle is not built for this target.
+pub fn relocated(
+    _path: &Path,
+    _options: &LibbpfOptions<'_>,
+) -> Result<Vec<RelocatedProgram>, String> {
+    Err(WHY.to_owned())
+}

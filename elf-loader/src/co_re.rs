@@ -52,6 +52,22 @@ mod relo {
 
 /// Deepest nesting followed when comparing types.
 const MAX_DEPTH: usize = 32;
+/// Type visits allowed per relocation: nesting is bounded by [`MAX_DEPTH`], but fan-out (many
+/// anonymous members, many prototype parameters) could make a hostile BTF exponential.
+const FUEL: u32 = 100_000;
+
+thread_local! {
+    static FUEL_LEFT: std::cell::Cell<u32> = const { std::cell::Cell::new(FUEL) };
+}
+
+/// Spends one type visit of the current relocation's budget; false once it is spent.
+fn burn() -> bool {
+    FUEL_LEFT.with(|f| {
+        let left = f.get();
+        f.set(left.saturating_sub(1));
+        left > 0
+    })
+}
 
 /// A target BTF: the bytes, its parsed types, and the type ids by essential name.
 pub struct TargetBtf {
@@ -321,7 +337,7 @@ fn member_offset(parent: &Type, raw: u32) -> (u64, u32) {
 /// Finds member `name` in composite `id` of the target, through anonymous members; returns the
 /// member's type, its bit offset within `id`, and its bitfield size.
 fn find_member(btf: &Btf<'_>, id: u32, name: &str, depth: usize) -> Option<(u32, u64, u32)> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !burn() {
         return None;
     }
     let (_, t) = skip(btf, id)?;
@@ -348,7 +364,7 @@ fn find_member(btf: &Btf<'_>, id: u32, name: &str, depth: usize) -> Option<(u32,
 
 /// libbpf's `bpf_core_fields_are_compat`.
 fn fields_compat(l: &Btf<'_>, lid: u32, t: &Btf<'_>, tid: u32, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !burn() {
         return false;
     }
     let (Some((_, lt)), Some((_, tt))) = (skip(l, lid), skip(t, tid)) else {
@@ -379,7 +395,7 @@ fn fields_compat(l: &Btf<'_>, lid: u32, t: &Btf<'_>, tid: u32, depth: usize) -> 
 
 /// libbpf's `bpf_core_types_are_compat` (for type-based relocations).
 fn types_compat(l: &Btf<'_>, lid: u32, t: &Btf<'_>, tid: u32, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !burn() {
         return false;
     }
     let (Some((_, lt)), Some((_, tt))) = (skip(l, lid), skip(t, tid)) else {
@@ -490,25 +506,30 @@ fn field_value(btf: &Btf<'_>, f: Field, relo_kind: u32) -> Option<(u64, u64)> {
         _ => 0,
     };
     let size = size_of(btf, f.type_id)?;
-    let old_bitfield = int_bits != 0 && u64::from(int_bits) != size * 8;
-    let (mut byte_sz, mut byte_off, bit_sz) = if f.bitfield == 0 && !old_bitfield {
-        (size, f.bit_off / 8, size * 8)
+    let bits8 = size.checked_mul(8)?;
+    let old_bitfield = int_bits != 0 && u64::from(int_bits) != bits8;
+    let (byte_sz, byte_off, bit_sz) = if f.bitfield == 0 && !old_bitfield {
+        (size, f.bit_off / 8, bits8)
     } else {
-        let bits = if f.bitfield != 0 {
+        // The smallest power-of-two load, from the field type's size up, holding every bit.
+        let bit_sz = u64::from(if f.bitfield != 0 {
             f.bitfield
         } else {
             int_bits
-        };
-        let sz = size.max(1);
-        (sz, f.bit_off / 8 / sz * sz, u64::from(bits))
-    };
-    while f.bit_off + bit_sz - byte_off * 8 > byte_sz * 8 {
-        if byte_sz >= 8 {
-            return None;
+        });
+        let end = f.bit_off.checked_add(bit_sz)?;
+        let mut byte_sz = size.max(1);
+        let mut byte_off = f.bit_off / 8 / byte_sz * byte_sz;
+        while end - byte_off * 8 > byte_sz.checked_mul(8)? {
+            if byte_sz >= 8 {
+                return None;
+            }
+            byte_sz *= 2;
+            byte_off = f.bit_off / 8 / byte_sz * byte_sz;
         }
-        byte_sz *= 2;
-        byte_off = f.bit_off / 8 / byte_sz * byte_sz;
-    }
+        (byte_sz, byte_off, bit_sz)
+    };
+    let end = f.bit_off.checked_add(bit_sz)?;
     let signed = match t.detail {
         Detail::Int(enc) => (enc >> 24) & 1 != 0,
         Detail::Enum(_) => t.kflag,
@@ -519,7 +540,7 @@ fn field_value(btf: &Btf<'_>, f: Field, relo_kind: u32) -> Option<(u64, u64)> {
         relo::FIELD_BYTE_SIZE => byte_sz,
         relo::FIELD_EXISTS => 1,
         relo::FIELD_SIGNED => u64::from(signed),
-        relo::FIELD_LSHIFT_U64 => 64u64.checked_sub(f.bit_off + bit_sz - byte_off * 8)?,
+        relo::FIELD_LSHIFT_U64 => 64u64.checked_sub(end - byte_off * 8)?,
         relo::FIELD_RSHIFT_U64 => 64u64.checked_sub(bit_sz)?,
         _ => return None,
     };
@@ -529,6 +550,7 @@ fn field_value(btf: &Btf<'_>, f: Field, relo_kind: u32) -> Option<(u64, u64)> {
 /// The target value of one relocation, with the field's size for load/store patching; `None`
 /// when it cannot be resolved.
 fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<u64>)> {
+    FUEL_LEFT.with(|f| f.set(FUEL));
     let tb = t.btf();
     if r.kind == relo::TYPE_ID_LOCAL {
         return Some((u64::from(r.type_id), None));

@@ -66,10 +66,10 @@ pub struct ObjectOptions {
     /// Values of the object's `__kconfig` externs (`CONFIG_*`, `LINUX_KERNEL_VERSION`, ...),
     /// over the host's ([`crate::kconfig::host_with`]).
     pub kconfig: Kconfig,
-    /// The target BTF that CO-RE relocations are resolved against (raw BTF or an ELF file with
-    /// `.BTF`); `None`: the running kernel's `/sys/kernel/btf/vmlinux` where it exists, as
-    /// libbpf does.
-    pub target_btf: Option<Arc<[u8]>>,
+    /// The target BTF that CO-RE relocations are resolved against
+    /// ([`apiary_elf::TargetBtf::parse`]: raw BTF or an ELF file with `.BTF`); `None`: the
+    /// running kernel's `/sys/kernel/btf/vmlinux` where it exists ([`host_btf`]), as libbpf does.
+    pub target_btf: Option<Arc<apiary_elf::TargetBtf>>,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
     /// Forces one context for every program (else it follows each section name).
@@ -118,10 +118,7 @@ pub fn object_load_options() -> LoadOptions {
 /// # Errors
 /// The [`ElfError`] of the first problem found.
 pub fn parse_object(bytes: &[u8], options: &ObjectOptions) -> Result<Object, ElfError> {
-    let target_btf = match &options.target_btf {
-        Some(b) => Some(Arc::new(apiary_elf::TargetBtf::parse(b.clone())?)),
-        None => host_btf(),
-    };
+    let target_btf = options.target_btf.clone().or_else(host_btf);
     Object::parse_options(
         bytes,
         &ParseOptions {

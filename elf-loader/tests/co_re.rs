@@ -8,29 +8,14 @@ use std::sync::Arc;
 use apiary_elf::co_re::POISON;
 use apiary_elf::{Object, ParseOptions, TargetBtf};
 use apiary_testkit::elf::{
-    build, sym, u32s, Section, SHF_ALLOC_EXEC, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB,
+    btf, btf_ext_core, btf_info as info, build, sym, Section, SHF_ALLOC_EXEC, SHT_PROGBITS,
+    SHT_STRTAB, SHT_SYMTAB,
 };
 use apiary_vm::insn::{insns_to_bytes, Insn};
 
 const INT: u32 = 1;
 const STRUCT: u32 = 4;
 const ENUM: u32 = 6;
-
-const fn info(kind: u32, vlen: u32, kflag: bool) -> u32 {
-    (kflag as u32) << 31 | (kind << 24) | vlen
-}
-
-/// Raw BTF from type words and a string table.
-fn btf(types: &[u32], strings: &[u8]) -> Vec<u8> {
-    let type_len = (types.len() * 4) as u32;
-    let mut b = Vec::new();
-    b.extend_from_slice(&0xeb9f_u16.to_le_bytes());
-    b.extend_from_slice(&[1, 0]);
-    b.extend_from_slice(&u32s(&[24, 0, type_len, type_len, strings.len() as u32]));
-    b.extend_from_slice(&u32s(types));
-    b.extend_from_slice(strings);
-    b
-}
 
 // 1 int, 5 s, 7 a, 9 b, 11 d, 13 s___old, 21 e, 23 E1, 26 E2, 29 kprobe/x, 38 0:0, 42 1,
 // 44 0:2, 48 0, 50 0:1.
@@ -89,15 +74,7 @@ fn object() -> Vec<u8> {
         Insn::new(0xb7, 6, 0, 0, 8),
         Insn::new(0x95, 0, 0, 0, 0),
     ]);
-    let mut core = u32s(&[16, 29, RELOS.len() as u32]);
-    for r in RELOS {
-        core.extend_from_slice(&u32s(&r));
-    }
-    let mut ext = Vec::new();
-    ext.extend_from_slice(&0xeb9f_u16.to_le_bytes());
-    ext.extend_from_slice(&[1, 0]);
-    ext.extend_from_slice(&u32s(&[32, 0, 0, 0, 0, 0, core.len() as u32]));
-    ext.extend_from_slice(&core);
+    let ext = btf_ext_core(29, &RELOS);
     let symtab = [sym(0, 0, 0, 0, 0), sym(1, 0x12, 1, 0, 56)].concat();
     build(&[
         Section::new("kprobe/x", SHT_PROGBITS, SHF_ALLOC_EXEC, prog),

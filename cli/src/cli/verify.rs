@@ -108,7 +108,13 @@ fn object_options(args: &VerifyArgs<'_>) -> Result<apiary::ObjectOptions, CliErr
         apiary_elf::externs::parse_kconfig(&text, &mut options.kconfig);
     }
     if let Some(path) = args.btf {
-        options.target_btf = Some(read_file(path)?.into());
+        let btf = apiary_elf::TargetBtf::parse(read_file(path)?.into()).map_err(|e| {
+            CliError::Source {
+                path: path.to_owned(),
+                source: apiary::source::SourceError::Elf(e),
+            }
+        })?;
+        options.target_btf = Some(std::sync::Arc::new(btf));
     }
     Ok(options)
 }
@@ -243,6 +249,14 @@ fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
         v.reason = Some(reason);
         return v;
     }
+    // Slots holding libbpf's CO-RE poison call, to explain a rejection there.
+    let poisoned: Vec<usize> = job
+        .insns
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.op == 0x85 && i.src == 0 && i.imm == apiary_elf::co_re::POISON)
+        .map(|(pc, _)| pc)
+        .collect();
     let program = match Program::new(job.insns, &setting.load) {
         Ok(p) => p,
         Err(e) => {
@@ -268,7 +282,16 @@ fn judge(job: Job, setting: &Setting, log: bool) -> Verdict {
         Ok(_) => v.accepted = true,
         Err(r) => {
             v.pc = Some(r.pc);
-            v.reason = Some(r.reason.to_string());
+            v.reason = Some(if poisoned.contains(&r.pc) {
+                // As libbpf explains the kernel's "invalid func unknown#195896080".
+                format!(
+                    "a CO-RE relocation that could not be resolved against the target BTF is \
+                     reached (its instruction was poisoned, as libbpf does): {}",
+                    r.reason
+                )
+            } else {
+                r.reason.to_string()
+            });
             v.detail = Some(format!("{}: {}\n{}", r.pc, r.instruction, r.state));
         }
     }
@@ -300,7 +323,18 @@ fn disagrees(v: &Verdict) -> bool {
         .is_some_and(|k| k != v.accepted)
 }
 
+/// Writes the verdicts to standard output; a closed pipe (`| head`) ends the output quietly
+/// instead of panicking as `println!` would.
 fn print(verdicts: &[Verdict], json: bool) {
+    use std::io::Write as _;
+    let text = render(verdicts, json);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// The verdicts as `apiary verify` prints them.
+fn render(verdicts: &[Verdict], json: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     if json {
         let items = verdicts.iter().map(|v| {
             let mut fields = vec![
@@ -316,8 +350,8 @@ fn print(verdicts: &[Verdict], json: bool) {
             }
             object(fields)
         });
-        println!("{}", array(items));
-        return;
+        let _ = writeln!(out, "{}", array(items));
+        return out;
     }
     // Disagreements with the kernel first (a stable partition keeps the object's order).
     let (first, rest): (Vec<&Verdict>, Vec<&Verdict>) = verdicts.iter().partition(|v| disagrees(v));
@@ -326,7 +360,8 @@ fn print(verdicts: &[Verdict], json: bool) {
             .iter()
             .filter(|v| v.kernel.as_ref().and_then(Outcome::accepted).is_some())
             .count();
-        println!(
+        let _ = writeln!(
+            out,
             "kernel: {} of {judged} kernel verdicts differ from apiary's ({} programs without a kernel verdict)",
             first.len(),
             verdicts.len() - judged
@@ -334,7 +369,7 @@ fn print(verdicts: &[Verdict], json: bool) {
     }
     for v in first.into_iter().chain(rest) {
         if let Some(log) = &v.log {
-            print!("{log}");
+            out.push_str(log);
         }
         let name = if v.section.is_empty() {
             "program".to_owned()
@@ -344,32 +379,36 @@ fn print(verdicts: &[Verdict], json: bool) {
             format!("{}:{}", v.section, v.function)
         };
         if v.accepted {
-            println!("{name}: accepted ({} us)", v.time_us);
+            let _ = writeln!(out, "{name}: accepted ({} us)", v.time_us);
         } else {
             let at =
                 v.pc.map(|pc| format!(" at instruction {pc}"))
                     .unwrap_or_default();
-            println!(
+            let _ = writeln!(
+                out,
                 "{name}: rejected{at}: {}",
                 v.reason.as_deref().unwrap_or("?")
             );
             if let Some(d) = &v.detail {
                 for line in d.lines() {
-                    println!("    {line}");
+                    let _ = writeln!(out, "    {line}");
                 }
             }
         }
         match &v.kernel {
             None => {}
-            Some(Outcome::Accepted) => println!("    kernel: accepted{}", mark(v)),
+            Some(Outcome::Accepted) => {
+                let _ = writeln!(out, "    kernel: accepted{}", mark(v));
+            }
             Some(Outcome::Rejected { reason }) => {
-                println!("    kernel: rejected: {reason}{}", mark(v));
+                let _ = writeln!(out, "    kernel: rejected: {reason}{}", mark(v));
             }
             Some(Outcome::Environment { reason }) => {
-                println!("    kernel: no verdict (environment): {reason}");
+                let _ = writeln!(out, "    kernel: no verdict (environment): {reason}");
             }
         }
     }
+    out
 }
 
 /// Flags a kernel verdict that differs from apiary's.

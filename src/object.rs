@@ -118,13 +118,13 @@ pub fn object_load_options() -> LoadOptions {
 /// # Errors
 /// The [`ElfError`] of the first problem found.
 pub fn parse_object(bytes: &[u8], options: &ObjectOptions) -> Result<Object, ElfError> {
-    let target_btf = options.target_btf.clone().or_else(host_btf);
     Object::parse_options(
         bytes,
         &ParseOptions {
             limits: options.maps.limits,
             kconfig: crate::kconfig::host_with(&options.kconfig),
-            target_btf,
+            target_btf: options.target_btf.clone(),
+            default_target_btf: Some(host_btf),
         },
     )
 }

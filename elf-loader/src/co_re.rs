@@ -717,6 +717,18 @@ pub struct CoreStats {
     pub poisoned: usize,
 }
 
+/// Whether the object has a `.BTF.ext` with a non-empty CO-RE part (header only; a malformed
+/// one is reported by [`apply`]).
+pub(crate) fn has_relocations(elf: &ElfFile<'_>) -> bool {
+    elf.sections
+        .iter()
+        .find(|s| s.name == ".BTF.ext")
+        .is_some_and(|s| {
+            u32_at(s.data, 4).is_ok_and(|hdr_len| hdr_len >= 32)
+                && u32_at(s.data, 28).is_ok_and(|len| len > 0)
+        })
+}
+
 /// Applies the object's CO-RE relocations to its code sections against `target`.
 ///
 /// # Errors

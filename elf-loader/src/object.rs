@@ -49,6 +49,9 @@ pub struct ParseOptions {
     /// The BTF CO-RE relocations are resolved against ([`crate::co_re`]); `None` leaves the
     /// object's own (compile-time) layout in place.
     pub target_btf: Option<std::sync::Arc<crate::co_re::TargetBtf>>,
+    /// Where to get a target when `target_btf` is `None`, asked only for an object that has
+    /// CO-RE relocations (reading the kernel's BTF costs a few milliseconds and megabytes).
+    pub default_target_btf: Option<fn() -> Option<std::sync::Arc<crate::co_re::TargetBtf>>>,
 }
 
 /// A loaded object file.
@@ -85,6 +88,7 @@ impl Object {
                 limits: *limits,
                 kconfig: Kconfig::new(),
                 target_btf: None,
+                default_target_btf: None,
             },
         )
     }
@@ -103,8 +107,14 @@ impl Object {
         let mut table = maps::collect(&elf, limits)?;
         let externs = externs::collect(&elf, &options.kconfig, &mut table)?;
         let mut code = relocate::relocate_all(&elf, &table, &externs)?;
-        if let Some(target) = &options.target_btf {
-            crate::co_re::apply(&elf, &mut code, target)?;
+        if crate::co_re::has_relocations(&elf) {
+            let target = options
+                .target_btf
+                .clone()
+                .or_else(|| options.default_target_btf.and_then(|f| f()));
+            if let Some(target) = target {
+                crate::co_re::apply(&elf, &mut code, &target)?;
+            }
         }
         let (linker, entries) = Linker::new(&elf, &code, bytes.len())?;
         if entries.len() > limits.max_programs {

@@ -127,9 +127,14 @@ fn ask_kernel(args: &VerifyArgs<'_>, verdicts: &mut [Verdict]) -> Result<(), Cli
             path: args.path.to_owned(),
         });
     }
+    let names: Vec<(String, String)> = verdicts
+        .iter()
+        .map(|v| (v.section.clone(), v.function.clone()))
+        .collect();
     let options = LibbpfOptions {
         kconfig: args.kconfig,
         btf: args.btf,
+        only: Some(&names),
     };
     match libbpf::verdicts(args.path, &options) {
         Ok(outcomes) => {

@@ -69,6 +69,8 @@ pub struct LibbpfOptions<'a> {
     pub kconfig: Option<&'a Path>,
     /// A target BTF for CO-RE instead of `/sys/kernel/btf/vmlinux`.
     pub btf: Option<&'a Path>,
+    /// Only these programs, as (section, function) (`None`: every program).
+    pub only: Option<&'a [(String, String)]>,
 }
 
 /// Serialises every libbpf call made here (the print callback is process-global).

@@ -50,6 +50,8 @@ pub struct LibbpfOptions<'a> {
     pub kconfig: Option<&'a Path>,
     /// A target BTF for CO-RE.
     pub btf: Option<&'a Path>,
+    /// Only these programs, as (section, function) (`None`: every program).
+    pub only: Option<&'a [(String, String)]>,
 }
 
 const WHY: &str = "the libbpf kernel oracle is built for x86-64 only";

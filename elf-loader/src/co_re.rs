@@ -549,7 +549,7 @@ fn field_value(btf: &Btf<'_>, f: Field, relo_kind: u32) -> Option<(u64, u64)> {
 
 /// The target value of one relocation, with the field's size for load/store patching; `None`
 /// when it cannot be resolved.
-fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<u64>)> {
+fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<Resize>)> {
     FUEL_LEFT.with(|f| f.set(FUEL));
     let tb = t.btf();
     if r.kind == relo::TYPE_ID_LOCAL {
@@ -573,7 +573,7 @@ fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<u64>)>
         .ok()?;
     let candidates = t.by_name.get(essential(&lname))?;
     let local_kind = get(l, r.type_id)?.kind;
-    let mut result: Option<(u64, Option<u64>)> = None;
+    let mut result: Option<(u64, Option<Resize>)> = None;
     for &c in candidates {
         let Some(ct) = get(&tb, c) else { continue };
         let same_kind = ct.kind == local_kind
@@ -584,12 +584,22 @@ fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<u64>)>
         }
         let value = match r.kind {
             relo::FIELD_BYTE_OFFSET..=relo::FIELD_RSHIFT_U64 => {
-                let (steps, _) = local_field(l, r.type_id, &access)?;
+                let (steps, lf) = local_field(l, r.type_id, &access)?;
                 let Some(tf) = target_field(l, &steps, &tb, c) else {
                     continue;
                 };
-                let (v, sz) = field_value(&tb, tf, r.kind)?;
-                (v, Some(sz))
+                let (v, target) = field_value(&tb, tf, r.kind)?;
+                let resize = if r.kind == relo::FIELD_BYTE_OFFSET {
+                    let (_, local) = field_value(l, lf, r.kind)?;
+                    Some(Resize {
+                        local,
+                        target,
+                        adjustable: tf.bitfield != 0 || adjustable(&tb, tf.type_id),
+                    })
+                } else {
+                    None
+                };
+                (v, resize)
             }
             relo::TYPE_ID_TARGET | relo::TYPE_EXISTS | relo::TYPE_SIZE => {
                 if !types_compat(l, r.type_id, &tb, c, 0) {
@@ -643,8 +653,37 @@ fn resolve(l: &Btf<'_>, t: &TargetBtf, r: &Record) -> Option<(u64, Option<u64>)>
     result
 }
 
+/// A field byte offset's field sizes: a load or store of the field follows a size change only
+/// when it loaded the whole local field and the field is an integer, enum or pointer that can be
+/// widened or narrowed without changing its value (libbpf's `fail_memsz_adjust`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Resize {
+    local: u64,
+    target: u64,
+    adjustable: bool,
+}
+
+/// Whether a load of the field of type `id` may change size with it.
+fn adjustable(btf: &Btf<'_>, id: u32) -> bool {
+    skip(btf, id).is_some_and(|(_, t)| match t.detail {
+        Detail::Int(enc) => (enc >> 24) & 1 == 0,
+        Detail::Enum(_) => true,
+        _ => t.kind == kind::PTR,
+    })
+}
+
+fn size_code(bytes: u64) -> Option<u8> {
+    match bytes {
+        1 => Some(0x10),
+        2 => Some(0x08),
+        4 => Some(0x00),
+        8 => Some(0x18),
+        _ => None,
+    }
+}
+
 /// Writes `value` into the instruction at `slot`, as libbpf's `bpf_core_patch_insn`.
-fn patch(insns: &mut [Insn], slot: usize, value: u64, field_size: Option<u64>) -> bool {
+fn patch(insns: &mut [Insn], slot: usize, value: u64, resize: Option<Resize>) -> bool {
     let Some(insn) = insns.get(slot).copied() else {
         return false;
     };
@@ -663,21 +702,18 @@ fn patch(insns: &mut [Insn], slot: usize, value: u64, field_size: Option<u64>) -
             let Ok(off) = i16::try_from(value as i64) else {
                 return false;
             };
-            insns[slot].off = off;
-            if let Some(sz) = field_size {
-                let size_bits = match sz {
-                    1 => Some(0x10),
-                    2 => Some(0x08),
-                    4 => Some(0x00),
-                    8 => Some(0x18),
-                    _ => None,
-                };
-                let mode = insn.op & 0xe0;
-                // Plain memory loads and stores only (not atomics, not sign-extending loads).
-                if let (Some(bits), 0x60) = (size_bits, mode) {
-                    insns[slot].op = (insn.op & !0x18) | bits;
+            if let Some(r) = resize.filter(|r| r.local != r.target) {
+                // Plain memory loads and stores of the whole field only (not atomics, not
+                // sign-extending loads); anything else cannot follow the field (libbpf refuses).
+                let whole = size_code(r.local) == Some(insn.op & 0x18);
+                match size_code(r.target) {
+                    Some(bits) if whole && r.adjustable && insn.op & 0xe0 == 0x60 => {
+                        insns[slot].op = (insn.op & !0x18) | bits;
+                    }
+                    _ => return false,
                 }
             }
+            insns[slot].off = off;
             true
         }
         // LD: the 64-bit immediate of an lddw.
@@ -938,7 +974,20 @@ mod tests {
                 imm: 0,
             },
         ];
-        assert!(patch(&mut insns, 0, 8, Some(8)));
+        let grow = |adjustable| Resize {
+            local: 4,
+            target: 8,
+            adjustable,
+        };
+        assert!(
+            !patch(&mut insns, 0, 8, Some(grow(false))),
+            "a struct or signed field"
+        );
+        assert_eq!(insns[0], ldx, "left for the poison");
+        let mut half = insns.clone();
+        half[0].op = 0x69; // a 2-byte load of the 4-byte field
+        assert!(!patch(&mut half, 0, 8, Some(grow(true))), "a partial load");
+        assert!(patch(&mut insns, 0, 8, Some(grow(true))));
         assert_eq!(
             (insns[0].off, insns[0].op),
             (8, 0x79),

@@ -1,18 +1,25 @@
 //! (e) A bounded loop: `cargo run --example bounded_loop` counts the set bits of a packet.
 
-use apiary::object::{LoadedObject, ObjectOptions};
-use apiary::EngineKind;
+use std::sync::Arc;
+
+use apiary::{Config, EngineKind, Instance, Module};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let module = Arc::new(Module::from_elf(
+        &Config::new(),
+        include_bytes!("bounded_loop.o"),
+    )?);
+    let prog = module.find("popcount")?;
+    let bss = module.map(".bss")?;
     for engine in [EngineKind::Interp, EngineKind::Jit] {
-        let mut obj = LoadedObject::load(
-            include_bytes!("bounded_loop.o"),
-            &ObjectOptions::for_engine(engine),
-        )?;
-        let prog = obj.program("popcount")?;
+        let instance = Instance::new(Arc::clone(&module), engine)?;
         let packet: Vec<u8> = (0u8..=255).collect();
-        let out = obj.run(prog, &packet)?;
-        let bits = obj.lookup(".bss", &0u32.to_le_bytes())?.unwrap_or_default();
+        let out = instance.run(&mut instance.store()?, prog, &packet)?;
+        // Global data is one array element of the section's size: raw bytes.
+        let bits = instance
+            .maps()
+            .lookup(bss.index(), &0u32.to_le_bytes())?
+            .unwrap_or_default();
         println!(
             "{engine}: {:?} bits, {} after {} instructions",
             bits.first()

@@ -3,21 +3,20 @@
 #[path = "support/packets.rs"]
 mod packets;
 
-use apiary::object::{LoadedObject, ObjectOptions};
-use apiary::EngineKind;
+use apiary::{Config, EngineKind, Instance, Module};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut obj = LoadedObject::load(
-        include_bytes!("ringbuf_events.o"),
-        &ObjectOptions::for_engine(EngineKind::Jit),
-    )?;
-    let prog = obj.program("produce_events")?;
+    let module = Module::from_elf(&Config::new(), include_bytes!("ringbuf_events.o"))?;
+    let prog = module.find("produce_events")?;
+    let events = module.map("events")?;
+    let instance = Instance::new(module, EngineKind::Jit)?;
+    let mut store = instance.store()?;
     for (proto, src) in [(6, 1), (17, 2), (1, 3)] {
-        obj.run(prog, &packets::ipv4(proto, src, 16))?;
+        instance.run(&mut store, prog, &packets::ipv4(proto, src, 16))?;
     }
     // A frame that is not IPv4: its reserved record is discarded.
-    obj.run(prog, &[0u8; 14])?;
-    for record in obj.ringbuf_records("events")? {
+    instance.run(&mut store, prog, &[0u8; 14])?;
+    for record in instance.ring_buf(events)?.drain() {
         println!(
             "event #{}: {} bytes from {}.{}.{}.{}, protocol {}, ttl {}",
             packets::le(&record[0..8]),

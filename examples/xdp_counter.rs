@@ -6,30 +6,32 @@
 #[path = "support/packets.rs"]
 mod packets;
 
-use apiary::object::{LoadedObject, ObjectOptions};
-use apiary::EngineKind;
+use std::sync::Arc;
+
+use apiary::{Config, EngineKind, Instance, Module};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Parsed and verified once; each engine's instance prepares the programs for itself.
+    let module = Arc::new(Module::from_elf(
+        &Config::new(),
+        include_bytes!("xdp_counter.o"),
+    )?);
+    let prog = module.find("count_by_protocol")?;
+    let proto_counts = module.map("proto_counts")?;
     for engine in [EngineKind::Interp, EngineKind::Jit] {
-        let mut obj = LoadedObject::load(
-            include_bytes!("xdp_counter.o"),
-            &ObjectOptions::for_engine(engine),
-        )?;
-        let prog = obj.program("count_by_protocol")?;
+        let instance = Instance::new(Arc::clone(&module), engine)?;
+        let mut store = instance.store()?;
         for (proto, payload) in [(6, 20), (17, 8), (1, 8), (6, 200)] {
-            let out = obj.run(prog, &packets::ipv4(proto, 1, payload))?;
+            let out = instance.run(&mut store, prog, &packets::ipv4(proto, 1, payload))?;
             println!(
                 "{engine}: protocol {proto:3}: {}",
                 out.action().unwrap_or("?")
             );
         }
-        for (key, value) in obj.entries("proto_counts")? {
-            println!(
-                "{engine}: protocol {:3}: {} packets, {} bytes",
-                packets::le(&key),
-                packets::le(&value[..8]),
-                packets::le(&value[8..])
-            );
+        // `struct counters { u64 packets; u64 bytes; }` by `u32` protocol.
+        let counts = instance.hash_map::<u32, [u64; 2]>(proto_counts)?;
+        for (proto, [packets, bytes]) in counts.entries()? {
+            println!("{engine}: protocol {proto:3}: {packets} packets, {bytes} bytes");
         }
     }
     Ok(())

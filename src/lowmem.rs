@@ -119,11 +119,12 @@ impl LowMemory {
         if at.checked_add(bytes.len()).is_none_or(|end| end > self.len) {
             return false;
         }
-        // SAFETY: `[at, at + bytes.len())` lies inside the live mapping (checked above), which
-        // no Rust reference aliases (`&mut self`), and `bytes` is a distinct Rust buffer.
-        unsafe {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), (self.addr + at) as *mut u8, bytes.len());
-        }
+        // SAFETY: `[at, at + bytes.len())` lies inside the live, writable mapping (checked
+        // above), which no Rust reference aliases while the copy runs (`&mut self`), and
+        // `bytes` is a distinct Rust buffer. The copy is racy-tolerant (`apiary_vm::racy`): the
+        // packet region is registered for every program of the instance, so a program run by
+        // another store on another thread may touch these bytes.
+        unsafe { apiary_vm::racy::copy_to_guest(bytes, (self.addr + at) as *mut u8) };
         true
     }
 
@@ -132,8 +133,9 @@ impl LowMemory {
         if at.checked_add(len).is_none_or(|end| end > self.len) {
             return false;
         }
-        // SAFETY: as in `write`: the range is inside the mapping, exclusively borrowed.
-        unsafe { std::ptr::write_bytes((self.addr + at) as *mut u8, 0, len) };
+        // SAFETY: as in `write`: the range is inside the mapping, no reference aliases it, and
+        // the fill is racy-tolerant.
+        unsafe { apiary_vm::racy::fill_guest((self.addr + at) as *mut u8, 0, len) };
         true
     }
 
@@ -144,11 +146,10 @@ impl LowMemory {
             return None;
         }
         let mut out = vec![0u8; len];
-        // SAFETY: the range is inside the live mapping (checked above); runs (the only other
-        // writers) need `&mut` access to the owner, so none is in progress.
-        unsafe {
-            std::ptr::copy_nonoverlapping((self.addr + at) as *const u8, out.as_mut_ptr(), len);
-        }
+        // SAFETY: the range is inside the live mapping (checked above) and no reference
+        // aliases it during the copy; programs of other stores may write it concurrently (see
+        // `write`), so the copy is racy-tolerant; `out` is a distinct Rust buffer.
+        unsafe { apiary_vm::racy::copy_from_guest((self.addr + at) as *const u8, &mut out) };
         Some(out)
     }
 

@@ -25,10 +25,18 @@ pub enum Format {
 pub enum SourceError {
     /// A hex string holds a character that is not a hex digit or separator.
     #[error("hex input: invalid character {found:?} at byte {offset}")]
-    HexDigit { offset: usize, found: char },
+    HexDigit {
+        /// Byte offset of the character.
+        offset: usize,
+        /// The character.
+        found: char,
+    },
     /// A hex string has an odd number of digits in one token.
     #[error("hex input: token at byte {offset} has an odd number of digits")]
-    HexOdd { offset: usize },
+    HexOdd {
+        /// Byte offset of the token.
+        offset: usize,
+    },
     /// The program text does not assemble.
     #[error("assembly: {0}")]
     Asm(#[from] AsmError),
@@ -38,19 +46,35 @@ pub enum SourceError {
     /// Format detection: the bytes are neither text (not UTF-8, but no NUL byte either, as
     /// bytecode nearly always has) nor whole bytecode slots.
     #[error("neither assembly text (not UTF-8 at byte {offset}) nor raw bytecode ({source}); --format chooses one")]
-    Undetected { offset: usize, source: LoadError },
+    Undetected {
+        /// The first byte that is not UTF-8.
+        offset: usize,
+        /// Why the bytes are not bytecode either.
+        source: LoadError,
+    },
     /// Assembly and hex must be UTF-8 text.
     #[error("text input (assembly or hex) is not UTF-8 (byte {offset})")]
-    NotText { offset: usize },
+    NotText {
+        /// The first byte that is not UTF-8.
+        offset: usize,
+    },
     /// The ELF object could not be loaded.
     #[error("ELF: {0}")]
     Elf(#[from] apiary_elf::ElfError),
     /// The ELF object has no program matching the selection.
     #[error("ELF: no program {wanted}; the object has: {available}")]
-    NoSuchProgram { wanted: String, available: String },
+    NoSuchProgram {
+        /// The selection.
+        wanted: String,
+        /// The programs there are.
+        available: String,
+    },
     /// The ELF object has several programs and none was selected.
     #[error("ELF: the object has several programs, choose one with --section: {available}")]
-    Ambiguous { available: String },
+    Ambiguous {
+        /// The programs there are.
+        available: String,
+    },
 }
 
 /// A program read from a file: its slots, and for an ELF object the object it came from and

@@ -8,13 +8,16 @@
 //! Programs calling helpers whose results differ from run to run (clocks, random numbers) are
 //! left out and counted, as are those `expected.tsv` calls unsafe (they leak pointers into
 //! maps, whose values differ from engine to engine); the test fails when too few programs ran.
+//!
+//! Each object is verified once per context tried: the verified module serves the probe and
+//! both engines' instances.
 
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use apiary::object::{LoadedObject, ObjectOptions, RunOutput};
-use apiary::{ContextKind, EngineKind};
+use apiary::{Config, ContextKind, EngineKind, Instance, Module, ProgramId, RunOutput, Store};
 use apiary_vm::instruction::Instruction;
 use apiary_vm::{LoadOptions, Program};
 use common::{arp, ipv4, ICMP, TCP, UDP};
@@ -98,9 +101,14 @@ fn inputs() -> Vec<Vec<u8>> {
 }
 
 /// What one run left: the outcome (or why it could not run), the data, and every map.
-fn observe(o: &mut LoadedObject, index: usize, input: &[u8]) -> String {
-    let run: Result<RunOutput, String> = o.run(index, input).map_err(|e| e.to_string());
-    let maps: Vec<String> = o.dump_maps().iter().map(ToString::to_string).collect();
+fn observe(o: &mut (Instance, Store), id: ProgramId, input: &[u8]) -> String {
+    let (instance, store) = o;
+    let run: Result<RunOutput, String> = instance.run(store, id, input).map_err(|e| e.to_string());
+    let maps: Vec<String> = instance
+        .dump_maps()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     match run {
         Ok(out) => format!(
             "{:?} data {:02x?} maps {maps:?}",
@@ -130,35 +138,43 @@ fn verified_runs_match_checked_runs_on_the_samples() {
         let Ok(bytes) = std::fs::read(path) else {
             continue;
         };
-        let load = |engine, verified, context| {
-            LoadedObject::load(
-                &bytes,
-                &ObjectOptions {
-                    verified,
-                    context,
-                    ..ObjectOptions::for_engine(engine)
-                },
-            )
-            .ok()
+        let module = |verified, context| {
+            let config = Config {
+                verified,
+                context,
+                stores: 1,
+                ..Config::default()
+            };
+            Module::from_elf(&config, &bytes).ok().map(Arc::new)
+        };
+        let instance = |module: &Arc<Module>, engine| {
+            let instance = Instance::new(Arc::clone(module), engine).ok()?;
+            let store = Store::new(&instance).ok()?;
+            Some((instance, store))
         };
         // The section's own context first; sections apiary does not know (Cilium's "2/1",
         // PREVAIL's "test") may be tc or XDP programs, as `apiary run --type` would say.
-        let probes: Vec<(Option<ContextKind>, LoadedObject)> = CONTEXTS
+        let probes: Vec<(Option<ContextKind>, Arc<Module>, Instance)> = CONTEXTS
             .iter()
-            .filter_map(|&c| Some((c, load(EngineKind::Interp, true, c)?)))
+            .filter_map(|&c| {
+                let m = module(true, c)?;
+                let (i, _) = instance(&m, EngineKind::Interp)?;
+                Some((c, m, i))
+            })
             .collect();
-        let Some((_, first)) = probes.first() else {
+        let Some((_, first, _)) = probes.first() else {
             continue;
         };
-        let mut sessions: [Option<Vec<LoadedObject>>; CONTEXTS.len()] = Default::default();
-        for index in 0..first.len() {
-            let Some((context, probe)) = probes
+        let mut sessions: [Option<Vec<(Instance, Store)>>; CONTEXTS.len()] = Default::default();
+        for id in first.programs() {
+            let index = id.index();
+            let Some((context, verified, probe)) = probes
                 .iter()
-                .find(|(_, p)| p.program_error(index).is_none())
+                .find(|(_, _, p)| p.program_error(id).is_none())
             else {
                 let texts: Vec<String> = probes
                     .iter()
-                    .filter_map(|(_, p)| Some(p.program_error(index)?.to_string()))
+                    .filter_map(|(_, _, p)| Some(p.program_error(id)?.to_string()))
                     .collect();
                 let missing = texts.iter().find_map(|t| {
                     let (_, id) = t.split_once("unknown helper ")?;
@@ -176,7 +192,7 @@ fn verified_runs_match_checked_runs_on_the_samples() {
                 refused += 1;
                 continue;
             };
-            let section = &probe.object().programs[index];
+            let section = &verified.object().programs[index];
             let file = path
                 .strip_prefix(&dir)
                 .map(|p| p.to_string_lossy().into_owned())
@@ -190,26 +206,29 @@ fn verified_runs_match_checked_runs_on_the_samples() {
                 unrepeatable += 1;
                 continue;
             }
-            if let Some((n, all)) = probe.proven_accesses(index) {
+            if let Some((n, all)) = probe.proven_accesses(id) {
                 proven = (proven.0 + n, proven.1 + all);
             }
-            let name = probe.program_name(index).unwrap_or_default();
-            // One set of loaded objects per context, shared by its programs: every setup sees
-            // the same runs in the same order, so the maps stay comparable.
+            let name = verified.name(id).unwrap_or_default();
+            // One set of instances per context, shared by its programs: every setup sees the
+            // same runs in the same order, so the maps stay comparable. The verified setups
+            // share the module verified for the probe.
             let slot = CONTEXTS.iter().position(|c| c == context).unwrap_or(0);
             let loaded = sessions[slot].get_or_insert_with(|| {
                 setups
                     .iter()
-                    .map(|&(engine, verified)| {
-                        load(engine, verified, *context).expect("loaded once already")
+                    .map(|&(engine, is_verified)| {
+                        let m = if is_verified {
+                            Arc::clone(verified)
+                        } else {
+                            module(false, *context).expect("parsed once already")
+                        };
+                        instance(&m, engine).expect("instantiated once already")
                     })
                     .collect()
             });
             for input in inputs() {
-                let seen: Vec<String> = loaded
-                    .iter_mut()
-                    .map(|o| observe(o, index, &input))
-                    .collect();
+                let seen: Vec<String> = loaded.iter_mut().map(|o| observe(o, id, &input)).collect();
                 for (s, setup) in seen.iter().zip(&setups).skip(1) {
                     assert_eq!(
                         s,

@@ -4,9 +4,10 @@
 //! (every record consumed exactly once, contents intact), and host reads racing with program
 //! atomics. Everything is checked after the threads join.
 //!
-//! `LoadedObject::run` takes `&mut self` (one context buffer and run state per object), so the
-//! test works at the engine level: one shared [`MapTable`], one prepared program per engine
-//! shared by every thread (`Executable: Send + Sync`), one [`ExecState`] per thread.
+//! The test works at the engine level, below the embedding API: one shared [`MapTable`], one
+//! prepared program per engine shared by every thread (`Executable: Send + Sync`), one
+//! [`ExecState`] per thread, and the two engines mixed on one table. `tests/module.rs` runs
+//! an object the embedders' way (one `Instance`, a `Store` per thread).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,7 +4,7 @@
 //! ```text
 //! bpf-conformance-plugin [MEM] [--engine interp|all] [--program HEX] [--debug] [--elf]
 //! ```
-//! `MEM` is argv[1] iff it does not start with `--`; the program comes from `--program` or
+//! `MEM` is `argv[1]` iff it does not start with `--`; the program comes from `--program` or
 //! stdin, as whitespace-separated hex bytes (`"b7  00  00  ..."`). On success r0 is printed as
 //! `{:x}` and the exit code is 0; a load error, fault or engine disagreement prints one line and
 //! exits 1. Everything is in the library so it can be tested without spawning processes.
@@ -21,7 +21,7 @@ use crate::runner::{disagreement, execute, Observation, RunConfig};
 /// The parsed command line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// Input memory hex (argv[1] when it does not start with `--`).
+    /// Input memory hex (`argv[1]` when it does not start with `--`).
     pub memory: Option<String>,
     /// Engines to run.
     pub engines: EngineSelection,

@@ -10,7 +10,7 @@
 //!   strong one fails only the programs that use it.
 //! - Kernel symbols (`__ksym` variables and kfuncs) do not exist outside the kernel: a weak one
 //!   is 0 (so `bpf_ksym_exists()` is false and the guarded code is dead), a strong one fails the
-//!   programs that use it (see [`crate::relocate`]).
+//!   programs that use it (see `crate::relocate`).
 
 use std::collections::BTreeMap;
 

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! apiary-engine: the engines a program runs on, behind one factory the library owns.
 //!
 //! - [`EngineKind`]: apiary's own engines (the interpreter and the JIT). The Linux kernel

@@ -7,8 +7,9 @@
 //! refuse what it cannot hold rather than allocate it.
 #![no_main]
 
-use apiary::object::{LoadedObject, ObjectOptions};
-use apiary::EngineKind;
+use std::sync::Arc;
+
+use apiary::{Config, EngineKind, Instance, Module, Store};
 use libfuzzer_sys::fuzz_target;
 
 /// An Ethernet + IPv4 + UDP frame's worth of bytes: enough for packet programs to get past
@@ -23,17 +24,25 @@ const PACKET: [u8; 64] = {
 
 fuzz_target!(|data: &[u8]| {
     // Checked mode on the interpreter, verified mode on the JIT: the two ends of the options.
+    // Each module is parsed (and verified) once; the run goes through an instance and a store
+    // as embedders' runs do.
     for (engine, verified) in [(EngineKind::Interp, false), (EngineKind::Jit, true)] {
-        let options = ObjectOptions {
-            budget: Some(10_000),
-            verified,
-            ..ObjectOptions::for_engine(engine)
-        };
-        let Ok(mut object) = LoadedObject::load(data, &options) else {
+        let config = Config::new()
+            .with_budget(Some(10_000))
+            .with_verified(verified)
+            .with_stores(1);
+        let Ok(module) = Module::from_elf(&config, data) else {
             return;
         };
-        for index in 0..object.len() {
-            let _ = object.run(index, &PACKET);
+        let module = Arc::new(module);
+        let Ok(instance) = Instance::new(Arc::clone(&module), engine) else {
+            return;
+        };
+        let Ok(mut store) = Store::new(&instance) else {
+            return;
+        };
+        for prog in module.programs() {
+            let _ = instance.run(&mut store, prog, &PACKET);
         }
     }
 });

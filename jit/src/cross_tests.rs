@@ -81,8 +81,7 @@ fn imms() -> Vec<i32> {
     v
 }
 
-#[test]
-fn every_form_and_immediate_encodes_on_every_backend() {
+pub(crate) fn every_form_program() -> Vec<Insn> {
     let imms = imms();
     let mut body = Vec::new();
     // ALU: every operation, both widths, immediate and register forms (signed div/mod too).
@@ -188,6 +187,12 @@ fn every_form_and_immediate_encodes_on_every_backend() {
     let back = -(insns.len() as i16);
     insns.push(Insn::new(0xa5, 9, 0, back, 3));
     insns.push(Insn::new(0x95, 0, 0, 0, 0));
+    insns
+}
+
+#[test]
+fn every_form_and_immediate_encodes_on_every_backend() {
+    let insns = every_form_program();
     for arch in ARCHS {
         for budget in [None, Some(1000)] {
             for regions in [false, true] {
@@ -203,7 +208,7 @@ fn every_form_and_immediate_encodes_on_every_backend() {
 /// `n` slots: a conditional jump over 32,000 memory-access slots (over 1 MiB of aarch64
 /// code), a conditional backward loop as long, and fault stubs several MiB after the accesses
 /// they belong to. The same shape as `tests/diff.rs`'s run of it.
-fn far_program(n: usize) -> Vec<Insn> {
+pub(crate) fn far_program(n: usize) -> Vec<Insn> {
     let span = 32_000i16;
     let mut v = vec![
         Insn::new(0xb7, 0, 0, 0, 0),       // mov r0, 0

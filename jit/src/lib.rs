@@ -3,7 +3,8 @@
 //! their pc, instruction counts).
 //!
 //! Layout: `analysis` (blocks, metering costs, fault-site facts), `lower` (the per-compilation
-//! lowering state, the ISA-independent decisions and the driver) and `runtime` (the run
+//! lowering state and the ISA-independent decisions), `driver` (the one `match` over
+//! instructions, calling a backend's `driver::Target` per operation) and `runtime` (the run
 //! context, the trampolines generated code calls — `extern "sysv64"` on x86-64, `extern "C"`
 //! on aarch64 — and exit records → outcomes) are shared by every backend. `x86_64` and
 //! `aarch64` are the backends (dynasm). Both code generators are compiled on every host (so
@@ -30,6 +31,7 @@
 #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
 mod aarch64;
 mod analysis;
+mod driver;
 mod lower;
 mod runtime;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]

@@ -1,9 +1,9 @@
 //! ISA-independent lowering shared by the backends: the per-compilation state (block
 //! structure, slot labels, pending out-of-line stubs, blinding keys), the decisions that do not
 //! depend on the host instruction set (which accesses are checked and how, where the budget is
-//! tested, how much a run that stops mid-block gives back, which helper index a `call` uses) and
-//! the driver that walks the program. A backend owns an assembler and a [`Lowering`], and turns
-//! each decision into its own instructions.
+//! tested, how much a run that stops mid-block gives back, which helper index a `call` uses).
+//! A backend owns an assembler and a [`Lowering`]; [`crate::driver`] walks the program and
+//! calls the backend, which turns each decision into its own instructions.
 
 use apiary_vm::instruction::{Instruction, Size};
 use apiary_vm::memory::{FRAME_SIZE, STACK_SIZE};
@@ -286,32 +286,6 @@ impl<'a> Lowering<'a> {
             with_addr,
         });
     }
-}
-
-/// What the shared driver needs from a backend.
-pub(crate) trait Backend {
-    /// Current code offset.
-    fn offset(&self) -> usize;
-    /// Emits the entry and exit stubs; returns the entry offset.
-    fn prologue(&mut self) -> usize;
-    /// Emits slot `pc` (its label and block count first when it leads a block).
-    fn insn(&mut self, pc: usize);
-    /// Emits the pending out-of-line stubs.
-    fn emit_cold(&mut self);
-}
-
-/// Emits a whole program: stubs, every slot, out-of-line code. Returns the entry offset and
-/// the offset of each slot plus the end of the body.
-pub(crate) fn emit_program<B: Backend>(backend: &mut B, slots: usize) -> (usize, Vec<usize>) {
-    let entry = backend.prologue();
-    let mut offsets = Vec::with_capacity(slots + 1);
-    for pc in 0..slots {
-        offsets.push(backend.offset());
-        backend.insn(pc);
-    }
-    offsets.push(backend.offset());
-    backend.emit_cold();
-    (entry, offsets)
 }
 
 /// Code bytes reserved per slot up front: more than most slots take (x86-64 ALU and checked

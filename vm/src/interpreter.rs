@@ -1,6 +1,6 @@
 //! The interpreter: checked mode (every memory access tested against the run's region table).
 //!
-//! A [`Program`] is lowered once into a flat array of [`Op`]s: one operation code per
+//! A [`Program`] is lowered once into a flat array of `Op`s: one operation code per
 //! (operation, width, operand kind), immediates pre-extended, helper ids resolved to table
 //! indices, jump targets as slot indices. The run loop is a single `match` on that code (a jump
 //! table), with no allocation and, when metering is off, no per-instruction bookkeeping.

@@ -107,19 +107,20 @@ pub fn parse_selected(
 
 /// An ELF object from the bytes of a file argument, or `None` when they are not ELF.
 pub fn parse_object(path: &Path, bytes: &[u8]) -> Result<Option<Object>, CliError> {
-    parse_object_with(path, bytes, &apiary::ObjectOptions::default())
+    parse_object_with(path, bytes, &apiary::Config::default())
 }
 
-/// [`parse_object`] under `options` (kconfig overrides, target BTF).
+/// [`parse_object`] under `config` (kconfig overrides, CO-RE target).
 pub fn parse_object_with(
     path: &Path,
     bytes: &[u8],
-    options: &apiary::ObjectOptions,
+    config: &apiary::Config,
 ) -> Result<Option<Object>, CliError> {
     if !bytes.starts_with(b"\x7fELF") {
         return Ok(None);
     }
-    apiary::object::parse_object(bytes, options)
+    config
+        .parse_object(bytes)
         .map(Some)
         .map_err(|e| CliError::Source {
             path: path.to_owned(),

@@ -4,8 +4,12 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use apiary::object::{LoadedObject, ObjectOptions, ProgramError, RunOutput, VerifyFailure};
-use apiary::{ContextKind, EngineKind};
+use std::sync::Arc;
+
+use apiary::{
+    Config, ContextKind, EngineKind, Instance, Module, ProgramError, RunOutput, Store,
+    VerifyFailure,
+};
 
 use super::inputs::{read_mem, MemArg};
 use super::CliError;
@@ -119,48 +123,55 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         ),
         None => None,
     };
+    let config = Config {
+        budget: args.budget,
+        context,
+        verified: !args.unverified,
+        load: apiary::LoadOptions {
+            callx: args.callx,
+            ..apiary::LoadOptions::default()
+        },
+        // One store per engine.
+        stores: 1,
+        ..Config::default()
+    };
+    // Parsed, decoded and (in verified mode) verified once, for every engine.
+    let module = Arc::new(Module::from_elf(&config, args.bytes).map_err(object_err(path))?);
+    let prog = module
+        .select(args.section, args.function)
+        .map_err(object_err(path))?;
+    let name = module.name(prog).unwrap_or_default();
+    let kind = module.context(prog).unwrap_or(ContextKind::Mem);
     // Read once the program's context (its input limit) is known.
     let mut mem: Option<Vec<u8>> = None;
-    // Each engine's object stays loaded until its maps are listed (streamed, see below).
-    let mut results: Vec<(EngineKind, RunOutput, LoadedObject)> = Vec::new();
+    // Each engine's instance stays alive until its maps are listed (streamed, see below).
+    let mut results: Vec<(EngineKind, RunOutput, Instance)> = Vec::new();
     let mut proven = None;
     let mut stdout = std::io::stdout().lock();
     for &engine in &args.engines {
-        let options = ObjectOptions {
-            budget: args.budget,
-            context,
-            verified: !args.unverified,
-            load: apiary::LoadOptions {
-                callx: args.callx,
-                ..apiary::LoadOptions::default()
-            },
-            ..ObjectOptions::for_engine(engine)
-        };
-        let mut loaded = LoadedObject::load(args.bytes, &options).map_err(object_err(path))?;
-        let index = loaded
-            .select(args.section, args.function)
-            .map_err(object_err(path))?;
-        let name = loaded.program_name(index).unwrap_or_default();
-        if let Some(ProgramError::Rejected { failure }) = loaded.program_error(index) {
-            report_rejection(&name, failure, loaded.context(index));
+        let instance = Instance::new(Arc::clone(&module), engine).map_err(object_err(path))?;
+        if let Some(ProgramError::Rejected { failure }) = instance.program_error(prog) {
+            report_rejection(&name, failure, Some(kind));
             return Ok(ExitCode::FAILURE);
         }
         for spec in args.tail_calls {
             let (map, slot, program) = parse_tail_call(spec)?;
-            loaded
+            let map = module.map(map).map_err(object_err(path))?;
+            let program = module.find(program).map_err(object_err(path))?;
+            instance
                 .set_tail_call(map, slot, program)
                 .map_err(object_err(path))?;
         }
-        proven = loaded.proven_accesses(index);
+        proven = instance.proven_accesses(prog);
         let input = match &mut mem {
             Some(m) => m,
-            None => {
-                let kind = loaded.context(index).unwrap_or(ContextKind::Mem);
-                mem.insert(read_mem(args.mem, kind.max_input(), kind.input_name())?)
-            }
+            None => mem.insert(read_mem(args.mem, kind.max_input(), kind.input_name())?),
         };
-        let out = loaded.run(index, input).map_err(object_err(path))?;
-        results.push((engine, out, loaded));
+        let mut store = Store::new(&instance).map_err(object_err(path))?;
+        let out = instance
+            .run(&mut store, prog, input)
+            .map_err(object_err(path))?;
+        results.push((engine, out, instance));
     }
     let several = results.len() > 1;
     // A digest of each engine's map listing, compared across engines: the listings are
@@ -191,7 +202,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         }
         if args.dump_maps {
             let mut sink = DigestWriter::new(&mut stdout);
-            for index in 0..loaded.map_count() {
+            for index in 0..loaded.maps().len() {
                 let _ = write!(sink.inner(), "{prefix}");
                 let _ = loaded.write_map_dump(index, &mut sink);
             }

@@ -101,8 +101,8 @@ struct Setting {
 }
 
 /// The loader options of `--kconfig` and `--btf`.
-fn object_options(args: &VerifyArgs<'_>) -> Result<apiary::ObjectOptions, CliError> {
-    let mut options = apiary::ObjectOptions::default();
+fn object_options(args: &VerifyArgs<'_>) -> Result<apiary::Config, CliError> {
+    let mut options = apiary::Config::default();
     if let Some(path) = args.kconfig {
         let text = String::from_utf8_lossy(&read_file(path)?).into_owned();
         apiary_elf::externs::parse_kconfig(&text, &mut options.kconfig);

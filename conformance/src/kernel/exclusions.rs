@@ -2,7 +2,7 @@
 //! gives a different meaning to) what RFC 9669 and apiary define. Each entry is matched on the
 //! program's decoded instructions (one instruction, or the control-flow or call graph they
 //! form), never on a file name, and carries the reason. The runner
-//! skips the kernel for a matching program ("skipped for kernel: <reason>") and still runs and
+//! skips the kernel for a matching program ("skipped for kernel: \<reason\>") and still runs and
 //! cross-checks every other engine.
 //!
 //! Everything else the kernel verifier rejects is reported as a refusal with its log, and is

@@ -3,7 +3,7 @@
 //! `CAP_BPF` + `CAP_NET_ADMIN`).
 //!
 //! - [`sys`]: the raw `bpf(2)` calls;
-//! - [`oracle`]: [`KernelEngine`], the `Executable` (prologue, result map, availability probe);
+//! - [`oracle`](mod@oracle): [`KernelEngine`], the `Executable` (prologue, result map, availability probe);
 //! - [`exclusions`]: the documented places where Linux and RFC 9669 part ways, matched on
 //!   instructions, which the runner skips for the kernel;
 //! - [`probe`]: what the running kernel supports (program types, helpers per type, test runs,

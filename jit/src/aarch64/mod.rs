@@ -42,18 +42,17 @@
 pub(crate) mod encode;
 
 use apiary_vm::instruction::{
-    AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
+    AluOp, AtomicOp, ByteOrder, Cond, Operand, PacketAddr, Reg, Size, Width,
 };
-use apiary_vm::memory::{code_address, FRAME_SIZE};
+use apiary_vm::memory::FRAME_SIZE;
 use apiary_vm::program::Program;
 use apiary_vm::semantics::imm_value;
 use dynasmrt::aarch64::Aarch64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use self::encode::{add_imm, at_width, logical_imm, mov_plan, A64Cond, AddImm, MovOp};
-use crate::lower::{
-    emit_program, map_code, new_assembler, packet_bound_offset, Backend, Cold, Flags, Lowering,
-};
+use crate::driver::{emit_program, fault, MemOp, Target};
+use crate::lower::{map_code, new_assembler, packet_bound_offset, Cold, Flags, Lowering, MemCheck};
 use crate::runtime::{
     callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
     CTX_CALL_LIMIT, CTX_COUNT, CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC,
@@ -299,7 +298,9 @@ impl Gen<'_> {
     }
 }
 
-impl Backend for Gen<'_> {
+impl<'a> Target<'a> for Gen<'a> {
+    const PLAIN_DIRECT: bool = true;
+
     fn offset(&self) -> usize {
         self.ops.offset().0
     }
@@ -354,140 +355,150 @@ impl Backend for Gen<'_> {
         start
     }
 
-    fn insn(&mut self, pc: usize) {
-        if self.lw.blocks.leader[pc] {
-            let l = self.lw.labels[pc];
-            a64!(self.ops ; =>l);
+    fn lw(&self) -> &Lowering<'a> {
+        &self.lw
+    }
+
+    fn lw_mut(&mut self) -> &mut Lowering<'a> {
+        &mut self.lw
+    }
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    fn bind(&mut self, label: DynamicLabel) {
+        a64!(self.ops ; =>label);
+    }
+
+    fn count_block(&mut self, cost: u64) {
+        self.add_const(true, 25, 25, cost);
+    }
+
+    fn alu(&mut self, op: AluOp, width: Width, dst: Reg, src: Operand) {
+        self.alu_op(op, width, h(dst), src);
+    }
+
+    fn neg(&mut self, width: Width, dst: Reg) {
+        let d = h(dst);
+        match width {
+            Width::W64 => a64!(self.ops ; neg X(d), X(d)),
+            Width::W32 => a64!(self.ops ; neg W(d), W(d)),
         }
-        if let Some(c) = self.lw.block_cost(pc) {
-            self.add_const(true, 25, 25, c);
-        }
-        match self.lw.ins(pc) {
-            Instruction::Alu {
-                op,
-                width,
-                dst,
-                src,
-            } => self.alu(op, width, h(dst), src),
-            Instruction::Neg { width, dst } => {
-                let d = h(dst);
-                match width {
-                    Width::W64 => a64!(self.ops ; neg X(d), X(d)),
-                    Width::W32 => a64!(self.ops ; neg W(d), W(d)),
-                }
-            }
-            Instruction::Endian { order, bits, dst } => self.endian(order, bits, h(dst)),
-            Instruction::Load {
-                size,
-                sign_extend,
-                dst,
-                src,
-                off,
-            } => {
-                self.address(pc, src, off);
-                let d = h(dst);
-                match (size, sign_extend) {
-                    (Size::B, false) => a64!(self.ops ; ldrb W(d), [x9]),
-                    (Size::H, false) => a64!(self.ops ; ldrh W(d), [x9]),
-                    (Size::W, false) => a64!(self.ops ; ldr W(d), [x9]),
-                    (Size::DW, _) => a64!(self.ops ; ldr X(d), [x9]),
-                    (Size::B, true) => a64!(self.ops ; ldrsb X(d), [x9]),
-                    (Size::H, true) => a64!(self.ops ; ldrsh X(d), [x9]),
-                    (Size::W, true) => a64!(self.ops ; ldrsw X(d), [x9]),
-                }
-            }
-            Instruction::Store {
-                size,
-                dst,
-                off,
-                src,
-            } => {
-                self.address(pc, dst, off);
-                self.store(size, src);
-            }
-            Instruction::Atomic {
-                size,
-                op,
-                fetch,
-                dst,
-                src,
-                off,
-            } => {
-                self.address(pc, dst, off);
-                self.atomic(size, op, fetch, h(src));
-            }
-            Instruction::LoadImm64 { dst, value } => match value {
-                Lddw::Imm(v) => self.load_imm64(h(dst), v),
-                Lddw::CodeAddr(target) if self.lw.callbacks => {
-                    self.load_imm64(h(dst), code_address(target));
+    }
+
+    fn byte_swap(&mut self, order: ByteOrder, bits: u8, dst: Reg) {
+        self.endian(order, bits, h(dst));
+    }
+
+    fn load_imm64(&mut self, dst: Reg, value: u64) {
+        self.imm64(h(dst), value);
+    }
+
+    fn packet_load(&mut self, pc: usize, size: Size, addr: PacketAddr, imm: i32) {
+        self.packet(pc, size, addr, imm);
+    }
+
+    fn checked_access(&mut self, pc: usize, check: MemCheck, base: Reg, off: i16, op: MemOp) {
+        self.address(base, off);
+        self.check(pc, check);
+        self.access_x9(op);
+    }
+
+    fn unchecked_access(&mut self, _pc: usize, base: Reg, off: i16, op: MemOp) {
+        self.address(base, off);
+        self.access_x9(op);
+    }
+
+    fn jump_to(&mut self, label: DynamicLabel) {
+        a64!(self.ops ; b =>label);
+    }
+
+    fn compare(&mut self, cond: Cond, width: Width, dst: Reg, src: Operand) {
+        let d = h(dst);
+        let w64 = width == Width::W64;
+        let s = self.operand(width, src);
+        if cond == Cond::Set {
+            match s {
+                Src::Imm(v) if logical_imm(v, w64) => {
+                    if w64 {
+                        a64!(self.ops ; tst X(d), #v);
+                    } else {
+                        a64!(self.ops ; tst W(d), #v as u32);
+                    }
                 }
                 _ => {
-                    let l = self.fault(pc, exit::UNSUPPORTED, false);
-                    a64!(self.ops ; b =>l);
+                    let r = match s {
+                        Src::Reg(r) => r,
+                        Src::Imm(v) => {
+                            self.mov_const(w64, T0, v);
+                            T0
+                        }
+                    };
+                    if w64 {
+                        a64!(self.ops ; tst X(d), X(r));
+                    } else {
+                        a64!(self.ops ; tst W(d), W(r));
+                    }
                 }
-            },
-            Instruction::LoadPacket { size, addr, imm } => self.packet(pc, size, addr, imm),
-            Instruction::Ja { target } => {
-                let t = self.lw.labels[target];
-                if self.lw.checks_budget_on_jump(pc, target) {
-                    self.budget_check(pc);
-                }
-                a64!(self.ops ; b =>t);
             }
-            Instruction::Jump {
-                cond,
-                width,
-                dst,
-                src,
-                target,
-            } => self.jump(pc, cond, width, h(dst), src, target),
-            Instruction::Call { helper } if self.lw.plain_helper(helper).is_some() => {
-                let f = self.lw.plain_helper(helper).map_or(0, |f| f as usize);
-                self.plain_call(pc, f);
+        } else {
+            match s {
+                Src::Imm(v) => self.cmp_const(w64, d, v),
+                Src::Reg(r) if w64 => a64!(self.ops ; cmp X(d), X(r)),
+                Src::Reg(r) => a64!(self.ops ; cmp W(d), W(r)),
             }
-            Instruction::Call { helper } => {
-                let index = self.lw.helper_index(helper);
-                self.helper_call(
-                    pc,
-                    helper_trampoline as *const () as usize,
-                    Src::Imm(index as u64),
-                );
-            }
-            Instruction::CallX { reg } => {
-                if self.lw.checks_budget_on_call() {
-                    self.budget_check(pc);
-                }
-                self.helper_call(pc, callx_trampoline as *const () as usize, Src::Reg(h(reg)));
-            }
-            Instruction::CallLocal { target } => {
-                if self.lw.checks_budget_on_call() {
-                    self.budget_check(pc);
-                }
-                let depth = self.fault(pc, exit::CALL_DEPTH, false);
-                let t = self.lw.labels[target];
-                a64!(self.ops
-                    ; ldr x10, [x24, #ctx(CTX_CALL_LIMIT)]
-                    ; cmp x23, x10
-                );
-                self.branch(Test::Cond(A64Cond::Lo), depth);
-                a64!(self.ops
-                    ; stp x19, x20, [sp, #-48]!
-                    ; stp x21, x22, [sp, #16]
-                    ; stp x23, x30, [sp, #32]
-                    ; sub x23, x23, #FRAME_SIZE as u32
-                    ; bl =>t
-                    ; ldp x23, x30, [sp, #32]
-                    ; ldp x21, x22, [sp, #16]
-                    ; ldp x19, x20, [sp], #48
-                );
-            }
-            Instruction::CallKfunc { .. } => {
-                let l = self.fault(pc, exit::UNSUPPORTED, false);
-                a64!(self.ops ; b =>l);
-            }
-            Instruction::Exit => a64!(self.ops ; ret),
-            Instruction::LddwTail => {}
         }
+    }
+
+    fn branch_if(&mut self, cond: Cond, holds: bool, label: DynamicLabel) {
+        let c = A64Cond::of(cond);
+        self.branch(Test::Cond(if holds { c } else { c.invert() }), label);
+    }
+
+    /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
+    fn budget_check(&mut self, pc: usize) {
+        let l = fault(self, pc, exit::BUDGET, false);
+        a64!(self.ops ; cmp x25, x26);
+        self.branch(Test::Cond(A64Cond::Hi), l);
+    }
+
+    fn plain_helper_call(&mut self, pc: usize, func: usize) {
+        self.plain_call(pc, func);
+    }
+
+    fn helper_call(&mut self, pc: usize, index: usize) {
+        self.trampoline_call(
+            pc,
+            helper_trampoline as *const () as usize,
+            Src::Imm(index as u64),
+        );
+    }
+
+    fn callx(&mut self, pc: usize, reg: Reg) {
+        self.trampoline_call(pc, callx_trampoline as *const () as usize, Src::Reg(h(reg)));
+    }
+
+    fn local_call(&mut self, depth: DynamicLabel, target: DynamicLabel) {
+        a64!(self.ops
+            ; ldr x10, [x24, #ctx(CTX_CALL_LIMIT)]
+            ; cmp x23, x10
+        );
+        self.branch(Test::Cond(A64Cond::Lo), depth);
+        a64!(self.ops
+            ; stp x19, x20, [sp, #-48]!
+            ; stp x21, x22, [sp, #16]
+            ; stp x23, x30, [sp, #32]
+            ; sub x23, x23, #FRAME_SIZE as u32
+            ; bl =>target
+            ; ldp x23, x30, [sp, #32]
+            ; ldp x21, x22, [sp, #16]
+            ; ldp x19, x20, [sp], #48
+        );
+    }
+
+    fn exit(&mut self) {
+        a64!(self.ops ; ret);
     }
 
     fn emit_cold(&mut self) {
@@ -566,17 +577,6 @@ impl Backend for Gen<'_> {
 }
 
 impl Gen<'_> {
-    fn new_label(&mut self) -> DynamicLabel {
-        self.ops.new_dynamic_label()
-    }
-
-    /// A cold fault stub for `pc`; returns its label.
-    fn fault(&mut self, pc: usize, kind: u64, with_addr: bool) -> DynamicLabel {
-        let label = self.new_label();
-        self.lw.push_fault(label, pc, kind, with_addr);
-        label
-    }
-
     /// A conditional branch to `target`, in the far form when the relaxation pass said so.
     fn branch(&mut self, test: Test, target: DynamicLabel) {
         let seq = self.seq;
@@ -779,16 +779,9 @@ impl Gen<'_> {
         }
     }
 
-    /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
-    fn budget_check(&mut self, pc: usize) {
-        let l = self.fault(pc, exit::BUDGET, false);
-        a64!(self.ops ; cmp x25, x26);
-        self.branch(Test::Cond(A64Cond::Hi), l);
-    }
-
     /// Calls a trampoline `(ctx, arg, pc)` with r1–r5 stored in the context (the helper's
     /// arguments), restoring them afterwards: r1–r5 survive helper calls.
-    fn helper_call(&mut self, pc: usize, func: usize, arg: Src) {
+    fn trampoline_call(&mut self, pc: usize, func: usize, arg: Src) {
         let leave = self.new_label();
         self.lw.cold.push(Cold::Leave { label: leave, pc });
         a64!(self.ops
@@ -910,7 +903,7 @@ impl Gen<'_> {
         }
     }
 
-    fn alu(&mut self, op: AluOp, width: Width, d: u32, src: Operand) {
+    fn alu_op(&mut self, op: AluOp, width: Width, d: u32, src: Operand) {
         let w64 = width == Width::W64;
         macro_rules! reg3 {
             ($mn:ident, $s:expr) => {
@@ -990,7 +983,7 @@ impl Gen<'_> {
             },
             AluOp::Movsx(bits) => {
                 let Operand::Reg(r) = src else {
-                    return self.alu(AluOp::Mov, width, d, src);
+                    return self.alu_op(AluOp::Mov, width, d, src);
                 };
                 let s = h(r);
                 match (w64, bits) {
@@ -1072,7 +1065,7 @@ impl Gen<'_> {
         }
     }
 
-    fn load_imm64(&mut self, d: u32, v: u64) {
+    fn imm64(&mut self, d: u32, v: u64) {
         if self.lw.opts.blind_constants {
             self.blinded_imm_to_t0(true, v);
             a64!(self.ops ; mov X(d), x10);
@@ -1081,8 +1074,8 @@ impl Gen<'_> {
         }
     }
 
-    /// Computes `base + off` into x9 and checks the access of the instruction at `pc`.
-    fn address(&mut self, pc: usize, base: Reg, off: i16) {
+    /// Computes `base + off` into x9.
+    fn address(&mut self, base: Reg, off: i16) {
         let b = h(base);
         let off = i64::from(off) as u64;
         if off == 0 {
@@ -1090,12 +1083,13 @@ impl Gen<'_> {
         } else {
             self.add_const(true, ADDR, b, off);
         }
-        let Some(check) = self.lw.mem_check(pc) else {
-            return;
-        };
+    }
+
+    /// The bounds and alignment tests of the access of slot `pc` at x9, as `check` says.
+    fn check(&mut self, pc: usize, check: MemCheck) {
         if check.bounds {
             let ok = self.new_label();
-            let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
+            let fault = fault(self, pc, exit::OUT_OF_BOUNDS, true);
             a64!(self.ops ; sub x11, x9, x27);
             self.cmp_const(true, T1, check.stack_bound);
             let bound = ctx(check.input_bound_off);
@@ -1122,10 +1116,39 @@ impl Gen<'_> {
             a64!(self.ops ; =>ok);
         }
         if check.align {
-            let mis = self.fault(pc, exit::MISALIGNED, true);
+            let mis = fault(self, pc, exit::MISALIGNED, true);
             let mask = u64::from(check.len) - 1;
             a64!(self.ops ; tst x9, #mask);
             self.branch(Test::Cond(A64Cond::Ne), mis);
+        }
+    }
+
+    /// The access `op` itself at `[x9]`, after any check.
+    fn access_x9(&mut self, op: MemOp) {
+        match op {
+            MemOp::Load {
+                size,
+                sign_extend,
+                dst,
+            } => {
+                let d = h(dst);
+                match (size, sign_extend) {
+                    (Size::B, false) => a64!(self.ops ; ldrb W(d), [x9]),
+                    (Size::H, false) => a64!(self.ops ; ldrh W(d), [x9]),
+                    (Size::W, false) => a64!(self.ops ; ldr W(d), [x9]),
+                    (Size::DW, _) => a64!(self.ops ; ldr X(d), [x9]),
+                    (Size::B, true) => a64!(self.ops ; ldrsb X(d), [x9]),
+                    (Size::H, true) => a64!(self.ops ; ldrsh X(d), [x9]),
+                    (Size::W, true) => a64!(self.ops ; ldrsw X(d), [x9]),
+                }
+            }
+            MemOp::Store { size, src } => self.store(size, src),
+            MemOp::Atomic {
+                size,
+                op,
+                fetch,
+                src,
+            } => self.atomic(size, op, fetch, h(src)),
         }
     }
 
@@ -1268,53 +1291,6 @@ impl Gen<'_> {
             Size::B => a64!(self.ops ; ldrb w0, [x9]),
             Size::H => a64!(self.ops ; ldrh w0, [x9] ; rev16 w0, w0),
             _ => a64!(self.ops ; ldr w0, [x9] ; rev w0, w0),
-        }
-    }
-
-    fn jump(&mut self, pc: usize, cond: Cond, width: Width, d: u32, src: Operand, target: usize) {
-        let w64 = width == Width::W64;
-        let s = self.operand(width, src);
-        if cond == Cond::Set {
-            match s {
-                Src::Imm(v) if logical_imm(v, w64) => {
-                    if w64 {
-                        a64!(self.ops ; tst X(d), #v);
-                    } else {
-                        a64!(self.ops ; tst W(d), #v as u32);
-                    }
-                }
-                _ => {
-                    let r = match s {
-                        Src::Reg(r) => r,
-                        Src::Imm(v) => {
-                            self.mov_const(w64, T0, v);
-                            T0
-                        }
-                    };
-                    if w64 {
-                        a64!(self.ops ; tst X(d), X(r));
-                    } else {
-                        a64!(self.ops ; tst W(d), W(r));
-                    }
-                }
-            }
-        } else {
-            match s {
-                Src::Imm(v) => self.cmp_const(w64, d, v),
-                Src::Reg(r) if w64 => a64!(self.ops ; cmp X(d), X(r)),
-                Src::Reg(r) => a64!(self.ops ; cmp W(d), W(r)),
-            }
-        }
-        let c = A64Cond::of(cond);
-        let t = self.lw.labels[target];
-        if self.lw.checks_budget_on_jump(pc, target) {
-            // Taken: check the budget, then jump. Not taken: skip both.
-            let skip = self.new_label();
-            self.branch(Test::Cond(c.invert()), skip);
-            self.budget_check(pc);
-            a64!(self.ops ; b =>t ; =>skip);
-        } else {
-            self.branch(Test::Cond(c), t);
         }
     }
 

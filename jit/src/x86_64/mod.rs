@@ -28,17 +28,18 @@
 //! [`check_access`] slow path (only emitted when the environment has extra regions).
 
 use apiary_vm::instruction::{
-    AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
+    AluOp, AtomicOp, ByteOrder, Cond, Instruction, Operand, PacketAddr, Reg, Size, Width,
 };
-use apiary_vm::memory::{code_address, FRAME_SIZE};
+use apiary_vm::memory::FRAME_SIZE;
 use apiary_vm::program::Program;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use crate::analysis::{may_write, read_before_written};
+use crate::driver::{emit_program, fault, lower_slot, MemOp, Target};
 use crate::lower::{
-    emit_program, input_bound_offset, map_code, new_assembler, packet_bound_offset, size_of_len,
-    Backend, Cold, Flags, Lowering,
+    input_bound_offset, map_code, new_assembler, packet_bound_offset, size_of_len, Cold, Flags,
+    Lowering, MemCheck,
 };
 use crate::runtime::{
     check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
@@ -186,7 +187,9 @@ pub(crate) fn compile(
     })
 }
 
-impl Backend for Gen<'_> {
+impl<'a> Target<'a> for Gen<'a> {
+    const PLAIN_DIRECT: bool = PLAIN_DIRECT;
+
     fn offset(&self) -> usize {
         self.ops.offset().0
     }
@@ -295,17 +298,168 @@ impl Backend for Gen<'_> {
         main
     }
 
-    fn insn(&mut self, pc: usize) {
-        if self.lw.blocks.leader[pc] {
-            let l = self.lw.labels[pc];
-            x64!(self.ops ; =>l);
-            self.windows.clear();
+    fn block_start(&mut self) {
+        self.windows.clear();
+    }
+
+    fn count_block(&mut self, cost: u64) {
+        self.needs |= needs::METER;
+        x64!(self.ops ; add QWORD [r12 + CTX_COUNT], cost as i32);
+    }
+
+    /// Forgets the checked windows whose base slot `pc` may write.
+    #[inline(always)]
+    fn after_slot(&mut self, pc: usize) {
+        if !self.windows.is_empty() {
+            let written = may_write(&self.lw.ins(pc));
+            self.windows.retain(|w| written & (1 << w.base) == 0);
         }
-        if let Some(c) = self.lw.block_cost(pc) {
-            self.needs |= needs::METER;
-            x64!(self.ops ; add QWORD [r12 + CTX_COUNT], c as i32);
+    }
+
+    fn lw(&self) -> &Lowering<'a> {
+        &self.lw
+    }
+
+    fn lw_mut(&mut self) -> &mut Lowering<'a> {
+        &mut self.lw
+    }
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    fn bind(&mut self, label: DynamicLabel) {
+        x64!(self.ops ; =>label);
+    }
+
+    fn alu(&mut self, op: AluOp, width: Width, dst: Reg, src: Operand) {
+        let d = h(dst);
+        if !self.alu_fast(op, width, d, src) {
+            self.alu_general(op, width, d, src);
         }
-        self.insn_tracked(pc);
+    }
+
+    fn neg(&mut self, width: Width, dst: Reg) {
+        let d = h(dst);
+        match width {
+            Width::W64 => x64!(self.ops ; neg Rq(d)),
+            Width::W32 => x64!(self.ops ; neg Rd(d)),
+        }
+    }
+
+    fn byte_swap(&mut self, order: ByteOrder, bits: u8, dst: Reg) {
+        self.endian(order, bits, h(dst));
+    }
+
+    fn load_imm64(&mut self, dst: Reg, value: u64) {
+        self.imm64(h(dst), value);
+    }
+
+    fn packet_load(&mut self, pc: usize, size: Size, addr: PacketAddr, imm: i32) {
+        self.packet(pc, size, addr, imm);
+    }
+
+    /// Loads and stores address `[base + off]` directly (the address is only formed out of
+    /// line, see [`Gen::check`]); atomics work on r11.
+    fn checked_access(&mut self, pc: usize, check: MemCheck, base: Reg, off: i16, op: MemOp) {
+        let (b, o) = (h(base), i32::from(off));
+        if let MemOp::Atomic { .. } = op {
+            x64!(self.ops ; lea r11, [Rq(b) + o]);
+            self.check(pc, check, base, o, false);
+        } else {
+            self.check(pc, check, base, o, true);
+        }
+        self.access_at(b, o, op);
+    }
+
+    fn unchecked_access(&mut self, _pc: usize, base: Reg, off: i16, op: MemOp) {
+        let (b, o) = (h(base), i32::from(off));
+        if let MemOp::Atomic { .. } = op {
+            x64!(self.ops ; lea r11, [Rq(b) + o]);
+        }
+        self.access_at(b, o, op);
+    }
+
+    fn jump_to(&mut self, label: DynamicLabel) {
+        x64!(self.ops ; jmp =>label);
+    }
+
+    fn compare(&mut self, cond: Cond, width: Width, dst: Reg, src: Operand) {
+        let d = h(dst);
+        let s = self.operand(width, src);
+        macro_rules! cmpop {
+            ($mn:ident) => {
+                match (width, s) {
+                    (Width::W64, Src::Reg(s)) => x64!(self.ops ; $mn Rq(d), Rq(s)),
+                    (Width::W32, Src::Reg(s)) => x64!(self.ops ; $mn Rd(d), Rd(s)),
+                    (Width::W64, Src::Imm(i)) => x64!(self.ops ; $mn Rq(d), i),
+                    (Width::W32, Src::Imm(i)) => x64!(self.ops ; $mn Rd(d), i),
+                }
+            };
+        }
+        if cond == Cond::Set {
+            cmpop!(test);
+        } else {
+            cmpop!(cmp);
+        }
+    }
+
+    fn branch_if(&mut self, cond: Cond, holds: bool, label: DynamicLabel) {
+        let c = if holds {
+            X86Cond::from(cond)
+        } else {
+            cond.negate_x86()
+        };
+        self.jcc(c, label);
+    }
+
+    /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
+    fn budget_check(&mut self, pc: usize) {
+        let l = fault(self, pc, exit::BUDGET, false);
+        self.needs |= needs::METER;
+        x64!(self.ops
+            ; mov r11, [r12 + CTX_COUNT]
+            ; cmp r11, [r12 + CTX_BUDGET]
+            ; ja =>l
+        );
+    }
+
+    fn plain_helper_call(&mut self, pc: usize, func: usize) {
+        self.plain_call(pc, func);
+    }
+
+    fn helper_call(&mut self, pc: usize, index: usize) {
+        let site = ((pc as u64) << 32) | (index as u64 & 0xffff_ffff);
+        self.trampoline_call(pc, x86_trampolines().0, site);
+    }
+
+    fn callx(&mut self, pc: usize, reg: Reg) {
+        x64!(self.ops ; mov [r12 + CTX_RET], Rq(h(reg)));
+        self.trampoline_call(pc, x86_trampolines().1, (pc as u64) << 32);
+    }
+
+    fn local_call(&mut self, depth: DynamicLabel, target: DynamicLabel) {
+        self.needs |= needs::CALLS;
+        x64!(self.ops
+            ; cmp rbp, [r12 + CTX_CALL_LIMIT]
+            ; jb =>depth
+            ; push rbx
+            ; push r13
+            ; push r14
+            ; push r15
+            ; push rbp
+            ; sub rbp, FRAME_SIZE as i32
+            ; call =>target
+            ; pop rbp
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop rbx
+        );
+    }
+
+    fn exit(&mut self) {
+        x64!(self.ops ; ret);
     }
 
     fn emit_cold(&mut self) {
@@ -315,17 +469,6 @@ impl Backend for Gen<'_> {
 }
 
 impl Gen<'_> {
-    /// Emits slot `pc` (after its label and block count), then forgets the checked windows
-    /// whose base it may write.
-    #[inline(always)]
-    fn insn_tracked(&mut self, pc: usize) {
-        self.insn_body(pc);
-        if !self.windows.is_empty() {
-            let written = may_write(&self.lw.ins(pc));
-            self.windows.retain(|w| written & (1 << w.base) == 0);
-        }
-    }
-
     /// The end of `pc`'s block if it is at most [`COPY_MAX`] slots on.
     fn short_block_end(&self, pc: usize) -> Option<usize> {
         let leader = &self.lw.blocks.leader;
@@ -345,7 +488,8 @@ impl Gen<'_> {
             x64!(self.ops ; =>c.label);
             self.windows = c.windows;
             for q in c.start..c.end {
-                self.insn_tracked(q);
+                lower_slot(self, q);
+                self.after_slot(q);
             }
             if c.end < self.lw.blocks.leader.len() {
                 let next = self.lw.labels[c.end];
@@ -424,140 +568,6 @@ impl Gen<'_> {
             ; jae =>copy
         );
     }
-
-    /// Emits slot `pc` (after its label and block count).
-    fn insn_body(&mut self, pc: usize) {
-        let ins = self.lw.ins(pc);
-        match ins {
-            Instruction::Alu {
-                op,
-                width,
-                dst,
-                src,
-            } => self.alu(op, width, h(dst), src),
-            Instruction::Neg { width, dst } => {
-                let d = h(dst);
-                match width {
-                    Width::W64 => x64!(self.ops ; neg Rq(d)),
-                    Width::W32 => x64!(self.ops ; neg Rd(d)),
-                }
-            }
-            Instruction::Endian { order, bits, dst } => self.endian(order, bits, h(dst)),
-            Instruction::Load {
-                size,
-                sign_extend,
-                dst,
-                src,
-                off,
-            } => {
-                self.check_direct(pc, src, off);
-                let (b, o) = (h(src), i32::from(off));
-                let d = h(dst);
-                match (size, sign_extend) {
-                    (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [Rq(b) + o]),
-                    (Size::H, false) => x64!(self.ops ; movzx Rd(d), WORD [Rq(b) + o]),
-                    (Size::W, false) => x64!(self.ops ; mov Rd(d), DWORD [Rq(b) + o]),
-                    (Size::DW, _) => x64!(self.ops ; mov Rq(d), QWORD [Rq(b) + o]),
-                    (Size::B, true) => x64!(self.ops ; movsx Rq(d), BYTE [Rq(b) + o]),
-                    (Size::H, true) => x64!(self.ops ; movsx Rq(d), WORD [Rq(b) + o]),
-                    (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [Rq(b) + o]),
-                }
-            }
-            Instruction::Store {
-                size,
-                dst,
-                off,
-                src,
-            } => {
-                self.check_direct(pc, dst, off);
-                self.store(size, src, h(dst), i32::from(off));
-            }
-            Instruction::Atomic {
-                size,
-                op,
-                fetch,
-                dst,
-                src,
-                off,
-            } => {
-                self.address(pc, dst, off);
-                self.atomic(size, op, fetch, h(src));
-            }
-            Instruction::LoadImm64 { dst, value } => match value {
-                Lddw::Imm(v) => self.load_imm64(h(dst), v),
-                Lddw::CodeAddr(target) if self.lw.callbacks => {
-                    self.load_imm64(h(dst), code_address(target));
-                }
-                _ => {
-                    let l = self.fault(pc, exit::UNSUPPORTED, false);
-                    x64!(self.ops ; jmp =>l);
-                }
-            },
-            Instruction::LoadPacket { size, addr, imm } => self.packet(pc, size, addr, imm),
-            Instruction::Ja { target } => {
-                let t = self.lw.labels[target];
-                if self.lw.checks_budget_on_jump(pc, target) {
-                    self.budget_check(pc);
-                }
-                x64!(self.ops ; jmp =>t);
-            }
-            Instruction::Jump {
-                cond,
-                width,
-                dst,
-                src,
-                target,
-            } => self.jump(pc, cond, width, h(dst), src, target),
-            Instruction::Call { helper }
-                if PLAIN_DIRECT && self.lw.plain_helper(helper).is_some() =>
-            {
-                let f = self.lw.plain_helper(helper).map_or(0, |f| f as usize);
-                self.plain_call(pc, f);
-            }
-            Instruction::Call { helper } => {
-                let index = self.lw.helper_index(helper);
-                let site = ((pc as u64) << 32) | (index as u64 & 0xffff_ffff);
-                self.helper_call(pc, x86_trampolines().0, site);
-            }
-            Instruction::CallX { reg } => {
-                if self.lw.checks_budget_on_call() {
-                    self.budget_check(pc);
-                }
-                x64!(self.ops ; mov [r12 + CTX_RET], Rq(h(reg)));
-                self.helper_call(pc, x86_trampolines().1, (pc as u64) << 32);
-            }
-            Instruction::CallLocal { target } => {
-                if self.lw.checks_budget_on_call() {
-                    self.budget_check(pc);
-                }
-                let depth = self.fault(pc, exit::CALL_DEPTH, false);
-                let t = self.lw.labels[target];
-                self.needs |= needs::CALLS;
-                x64!(self.ops
-                    ; cmp rbp, [r12 + CTX_CALL_LIMIT]
-                    ; jb =>depth
-                    ; push rbx
-                    ; push r13
-                    ; push r14
-                    ; push r15
-                    ; push rbp
-                    ; sub rbp, FRAME_SIZE as i32
-                    ; call =>t
-                    ; pop rbp
-                    ; pop r15
-                    ; pop r14
-                    ; pop r13
-                    ; pop rbx
-                );
-            }
-            Instruction::CallKfunc { .. } => {
-                let l = self.fault(pc, exit::UNSUPPORTED, false);
-                x64!(self.ops ; jmp =>l);
-            }
-            Instruction::Exit => x64!(self.ops ; ret),
-            Instruction::LddwTail => {}
-        }
-    }
 }
 
 /// Whether plain helpers are called directly: their `extern "C"` ABI is sysv64 on every
@@ -582,36 +592,14 @@ impl Gen<'_> {
         debug_assert_eq!(self.ops.offset().0 - before, 2);
     }
 
-    fn new_label(&mut self) -> DynamicLabel {
-        self.ops.new_dynamic_label()
-    }
-
     fn next_key(&mut self) -> i32 {
         self.lw.next_key()
-    }
-
-    /// A cold fault stub for `pc`; returns its label.
-    fn fault(&mut self, pc: usize, kind: u64, with_addr: bool) -> DynamicLabel {
-        let label = self.new_label();
-        self.lw.push_fault(label, pc, kind, with_addr);
-        label
-    }
-
-    /// Faults with `BudgetExhausted` at `pc` if the count exceeds the budget.
-    fn budget_check(&mut self, pc: usize) {
-        let l = self.fault(pc, exit::BUDGET, false);
-        self.needs |= needs::METER;
-        x64!(self.ops
-            ; mov r11, [r12 + CTX_COUNT]
-            ; cmp r11, [r12 + CTX_BUDGET]
-            ; ja =>l
-        );
     }
 
     /// Calls a trampoline `(r1, r2, r3, ctx, r5, r4, site) -> Ret` (see
     /// [`crate::runtime::x86_helper`]), keeping r1–r5 on the host stack: r1–r5 survive
     /// helper calls. Five pushes and the `site` argument keep rsp 16-byte aligned.
-    fn helper_call(&mut self, pc: usize, func: usize, site: u64) {
+    fn trampoline_call(&mut self, pc: usize, func: usize, site: u64) {
         let leave = self.new_label();
         self.lw.cold.push(Cold::Leave { label: leave, pc });
         if self.lw.callbacks {
@@ -693,12 +681,6 @@ impl Gen<'_> {
                 Src::Reg(RCX)
             }
             Operand::Imm(i) => Src::Imm(i),
-        }
-    }
-
-    fn alu(&mut self, op: AluOp, width: Width, d: u8, src: Operand) {
-        if !self.alu_fast(op, width, d, src) {
-            self.alu_general(op, width, d, src);
         }
     }
 
@@ -984,7 +966,7 @@ impl Gen<'_> {
         }
     }
 
-    fn load_imm64(&mut self, d: u8, v: u64) {
+    fn imm64(&mut self, d: u8, v: u64) {
         if self.lw.opts.blind_constants {
             let key = self.lw.next_key64();
             let b = v ^ key;
@@ -998,23 +980,6 @@ impl Gen<'_> {
         }
     }
 
-    /// Computes `base + off` into r11 and checks the access of the instruction at `pc`: the
-    /// likely region inline (the stack for an r10 base, else the input), the other region and
-    /// the slow path out of line.
-    fn address(&mut self, pc: usize, base: Reg, off: i16) {
-        let b = h(base);
-        let off = i32::from(off);
-        x64!(self.ops ; lea r11, [Rq(b) + off]);
-        self.check(pc, base, off, false);
-    }
-
-    /// Checks the load or store at `pc` (no alignment test), whose code addresses
-    /// `[base + off]` directly: the address is only computed (into r11) out of line, for the
-    /// other region's test, the slow path and the fault record.
-    fn check_direct(&mut self, pc: usize, base: Reg, off: i16) {
-        self.check(pc, base, i32::from(off), true);
-    }
-
     /// Whether an earlier check in this block already covered `[base + off, + len)` for this
     /// access kind (the window lies in one region, so any window inside it does too).
     fn covered(&self, base: Reg, off: i32, len: u8, write: bool) -> bool {
@@ -1026,11 +991,8 @@ impl Gen<'_> {
 
     /// The bounds (and alignment) test of the access at `pc` to `[base + off]`; with `direct`
     /// the address is not in r11 yet (see [`Gen::check_direct`]).
-    fn check(&mut self, pc: usize, base: Reg, off: i32, direct: bool) {
+    fn check(&mut self, pc: usize, check: MemCheck, base: Reg, off: i32, direct: bool) {
         let b = h(base);
-        let Some(check) = self.lw.mem_check(pc) else {
-            return;
-        };
         let covered = check.bounds && self.covered(base, off, check.len, check.write);
         let hull = (direct && check.bounds && !covered && !check.r10_base && !self.no_hull)
             .then(|| self.hull(pc, base, off, check.len))
@@ -1049,7 +1011,7 @@ impl Gen<'_> {
             // The inline test reads one region, the out-of-line one the other.
             self.needs |= needs::STACK | needs::INPUT;
             let ok = self.new_label();
-            let fault = self.fault(pc, exit::OUT_OF_BOUNDS, true);
+            let fault = fault(self, pc, exit::OUT_OF_BOUNDS, true);
             let second = self.new_label();
             let stack_bound = check.stack_bound as i32;
             let bound_off = check.input_bound_off;
@@ -1097,9 +1059,39 @@ impl Gen<'_> {
             x64!(self.ops ; =>ok);
         }
         if check.align {
-            let mis = self.fault(pc, exit::MISALIGNED, true);
+            let mis = fault(self, pc, exit::MISALIGNED, true);
             let mask = i32::from(check.len) - 1;
             x64!(self.ops ; test r11d, mask ; jnz =>mis);
+        }
+    }
+
+    /// The access `op` itself, after any check: loads and stores address `[b + o]`, atomics
+    /// `[r11]` (already computed).
+    fn access_at(&mut self, b: u8, o: i32, op: MemOp) {
+        match op {
+            MemOp::Load {
+                size,
+                sign_extend,
+                dst,
+            } => {
+                let d = h(dst);
+                match (size, sign_extend) {
+                    (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [Rq(b) + o]),
+                    (Size::H, false) => x64!(self.ops ; movzx Rd(d), WORD [Rq(b) + o]),
+                    (Size::W, false) => x64!(self.ops ; mov Rd(d), DWORD [Rq(b) + o]),
+                    (Size::DW, _) => x64!(self.ops ; mov Rq(d), QWORD [Rq(b) + o]),
+                    (Size::B, true) => x64!(self.ops ; movsx Rq(d), BYTE [Rq(b) + o]),
+                    (Size::H, true) => x64!(self.ops ; movsx Rq(d), WORD [Rq(b) + o]),
+                    (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [Rq(b) + o]),
+                }
+            }
+            MemOp::Store { size, src } => self.store(size, src, b, o),
+            MemOp::Atomic {
+                size,
+                op,
+                fetch,
+                src,
+            } => self.atomic(size, op, fetch, h(src)),
         }
     }
 
@@ -1237,37 +1229,6 @@ impl Gen<'_> {
             Size::B => x64!(self.ops ; movzx eax, BYTE [r11]),
             Size::H => x64!(self.ops ; movzx eax, WORD [r11] ; rol ax, 8),
             _ => x64!(self.ops ; mov eax, DWORD [r11] ; bswap eax),
-        }
-    }
-
-    fn jump(&mut self, pc: usize, cond: Cond, width: Width, d: u8, src: Operand, target: usize) {
-        let s = self.operand(width, src);
-        macro_rules! cmpop {
-            ($mn:ident) => {
-                match (width, s) {
-                    (Width::W64, Src::Reg(s)) => x64!(self.ops ; $mn Rq(d), Rq(s)),
-                    (Width::W32, Src::Reg(s)) => x64!(self.ops ; $mn Rd(d), Rd(s)),
-                    (Width::W64, Src::Imm(i)) => x64!(self.ops ; $mn Rq(d), i),
-                    (Width::W32, Src::Imm(i)) => x64!(self.ops ; $mn Rd(d), i),
-                }
-            };
-        }
-        if cond == Cond::Set {
-            cmpop!(test);
-        } else {
-            cmpop!(cmp);
-        }
-        let backward = self.lw.checks_budget_on_jump(pc, target);
-        if backward {
-            // Taken: check the budget, then jump. Not taken: skip both.
-            let skip = self.new_label();
-            self.jcc(cond.negate_x86(), skip);
-            self.budget_check(pc);
-            let t = self.lw.labels[target];
-            x64!(self.ops ; jmp =>t ; =>skip);
-        } else {
-            let t = self.lw.labels[target];
-            self.jcc(X86Cond::from(cond), t);
         }
     }
 

@@ -12,7 +12,7 @@
 //! **Where relations come from.**
 //! - `mov dst, src` (64-bit): `dst - src ∈ [0, 0]`, and every relation of `src` is copied to
 //!   `dst` (the two hold the same value).
-//! - At a join ([`lines`]), typically of a loop's entry state with the state after its first
+//! - At a join (`lines`), typically of a loop's entry state with the state after its first
 //!   trip: when both registers are constants in both states, the line through the two points
 //!   is a relation that holds in both, so it holds in their join.
 //!
@@ -141,7 +141,7 @@ pub enum Mode {
     Widen,
     /// A loop head joined with a state coming back: the head's relations (hull), the lines
     /// through constants of both, and the returning state's relations only while the head
-    /// holds constants they move ([`fresh_at_head`]), so that the inclusion test
+    /// holds constants they move (`fresh_at_head`), so that the inclusion test
     /// `head.join_at_head(back) == head` can succeed.
     Head,
 }

@@ -62,7 +62,7 @@ impl PerfEventArray {
     }
 
     /// `bpf_perf_event_output`: appends `data` to the ring `flags` names (its low 32 bits:
-    /// an index, or [`CURRENT_CPU`] for the ring of worker `slot`).
+    /// an index, or `CURRENT_CPU` for the ring of worker `slot`).
     ///
     /// # Errors
     /// `EINVAL` for unknown flag bits, `E2BIG` for an index out of range, `ENOSPC` when the

@@ -316,7 +316,9 @@ fn prepare_one(
             // Binding rewrites `lddw` immediates only: the slots the facts index are unchanged.
             let bound = verified.bind(maps).map_err(bind_err)?;
             // SAFETY: the world is the one the proof assumed: `env`'s helpers are the Linux
-            // helpers, which implement `Platform::linux`'s prototypes, and in verified mode host
+            // helpers, which implement `Platform::linux`'s prototypes, plus host helpers whose
+            // prototypes the embedder vouched for (`Config::with_helper_prototype` is unsafe),
+            // and in verified mode host
             // helpers may only add ids the platform lacks (`Module::from_object` refuses
             // others); the program is bound to `maps`, made from the module's definitions in
             // the module's order, as the `MapInfo`s it was verified with, and every map region

@@ -245,7 +245,7 @@ pub use bytemuck;
 pub use context::ContextKind;
 pub use error::{ObjectError, ProgramError, VerifyFailure};
 pub use instance::Instance;
-pub use module::{Config, MapId, Module, ProgramId};
+pub use module::{Config, HostPrototypes, MapId, Module, ProgramId};
 pub use object::{LoadedObject, ObjectOptions};
 pub use store::{RunOutput, Store};
 pub use views::{Array, HashMap, PerCpuArray, PerCpuHashMap, ProgArray, RingBuf};

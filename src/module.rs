@@ -16,7 +16,7 @@ use apiary_elf::{
     ProgramType as SectionType,
 };
 use apiary_engine::VerifiedProgram;
-use apiary_verifier::platform::CtxKind;
+use apiary_verifier::platform::{CtxKind, HelperProto};
 use apiary_verifier::{MapInfo, Options, Platform, ProgramType};
 use apiary_vm::helpers::HelperResult;
 use apiary_vm::instruction::{Instruction, Lddw};
@@ -73,6 +73,11 @@ pub struct Config {
     pub maps: MapOptions,
     /// Host helpers, registered over the Linux ones (same id: the host's wins, unverified only).
     pub helpers: HelperTable,
+    /// Verifier prototypes of host helpers ([`Config::with_helper_prototype`]): in verified
+    /// mode a program may call a host helper only if it has one here. The embedder vouches
+    /// that the helper does what its prototype says (reads only the memory the prototype
+    /// lets it read, writes only what it lets it write).
+    pub prototypes: HostPrototypes,
     /// Instruction groups accepted.
     pub load: LoadOptions,
     /// Values of an object's `__kconfig` externs over the host's ([`crate::kconfig::host_with`]).
@@ -105,6 +110,7 @@ impl Default for Config {
             linux: LinuxOptions::default(),
             maps: MapOptions::default(),
             helpers: HelperTable::new(),
+            prototypes: HostPrototypes::default(),
             load: crate::object::object_load_options(),
             kconfig: Kconfig::new(),
             target_btf: None,
@@ -168,6 +174,33 @@ impl Config {
         self
     }
 
+    /// Gives host helper `id` a prototype the verifier uses (see [`Config::prototypes`]);
+    /// register the helper itself with [`Config::with_helper`].
+    ///
+    /// # Safety
+    /// Verified mode runs proven accesses without checks, trusting the prototype: the helper
+    /// registered under `id` must read at most the memory its memory arguments describe,
+    /// write only `MemOut`/`MemInOut`/`MapValueOut` memory within the sizes given, and return
+    /// what `proto.ret` says (a pointer return only as the prototype allows). A helper that
+    /// goes through [`HelperContext`]'s checked copies cannot touch memory outside the run's
+    /// regions, but its results still feed the proof.
+    #[must_use]
+    pub unsafe fn with_helper_prototype(mut self, id: u32, proto: HelperProto) -> Self {
+        self.prototypes.0.retain(|(i, _)| *i != id);
+        self.prototypes.0.push((id, proto));
+        self
+    }
+
+    /// The verifier's platform: Linux's helpers plus the host helpers' prototypes.
+    #[must_use]
+    pub fn platform(&self) -> Platform {
+        let mut platform = Platform::linux();
+        for (id, proto) in &self.prototypes.0 {
+            platform.set_helper(*id, *proto);
+        }
+        platform
+    }
+
     /// Parses an object under this configuration's limits, with the `__kconfig` externs taking
     /// the host's values and [`Config::kconfig`] over them.
     ///
@@ -199,6 +232,19 @@ pub fn host_btf() -> Option<Arc<apiary_elf::TargetBtf>> {
             .map(Arc::new)
     })
     .clone()
+}
+
+/// The verifier prototypes of host helpers: filled only by the unsafe
+/// [`Config::with_helper_prototype`] (the embedder vouches for each helper), so the field
+/// that holds them can be public without letting safe code forge a promise.
+#[derive(Clone, Debug, Default)]
+pub struct HostPrototypes(Vec<(u32, HelperProto)>);
+
+impl HostPrototypes {
+    /// The helper ids that have a prototype.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|(id, _)| *id)
+    }
 }
 
 /// One program of a module.
@@ -581,7 +627,7 @@ impl Module {
             Err(failure) => Err(failure.clone()),
             Ok(program) => VerifiedProgram::verify_with(
                 Arc::clone(program),
-                &Platform::linux(),
+                &self.config.platform(),
                 &e.verifier_type(),
                 &self.map_infos,
                 &self.verifier_options,

@@ -88,6 +88,7 @@ impl ObjectOptions {
             linux: self.linux.clone(),
             maps: self.maps,
             helpers: self.helpers.clone(),
+            prototypes: crate::module::HostPrototypes::default(),
             load: self.load,
             kconfig: self.kconfig.clone(),
             target_btf: self.target_btf.clone(),

@@ -12,7 +12,7 @@
 //! Map sizes that a tool's userspace sets at run time (`max_entries` 0) are filled in as kcheck
 //! does, and pinning is switched off so nothing is left under `/sys/fs/bpf`.
 //!
-//! libbpf keeps one global print callback; every use here holds [`LOCK`], so concurrent callers
+//! libbpf keeps one global print callback; every use here holds one lock, so concurrent callers
 //! (test threads) take turns and each sees only its own messages.
 
 use std::ffi::{c_char, c_int, CStr, CString};

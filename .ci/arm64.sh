@@ -61,6 +61,12 @@ step "objects end to end, checked and verified, examples and ebpf-samples (qemu-
 # for an arm64 executable: they run natively on x86-64 only.
 cargo test --locked "${PROFILE_FLAGS[@]}" --target "$TARGET" -p apiary \
     --test examples --test verified_objects --test samples_verified
+
+step "real-world packet programs (Katran, libbpf-bootstrap tc) on both engines (qemu-aarch64)"
+# The kernel side is a recorded skip under qemu-user; the aarch64 JIT is compared with the
+# interpreter on every packet and map.
+APIARY_REQUIRE_KERNEL=0 cargo test --locked "${PROFILE_FLAGS[@]}" --target "$TARGET" -p apiary \
+    --test realworld_e2e
 step "official suite through the CLI, every engine (qemu-aarch64)"
 shared=${APIARY_SHARED:-../shared}
 if [ -d "$shared/bpf_conformance/tests" ]; then

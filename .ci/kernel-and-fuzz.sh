@@ -23,7 +23,7 @@ APIARY_REQUIRE_KERNEL=1 cargo test --release --locked -p apiary-conformance \
     --test kernel_official --test kernel_random -- --nocapture
 APIARY_REQUIRE_KERNEL=1 cargo test --release --locked -p apiary-conformance --lib kernel
 APIARY_REQUIRE_KERNEL=1 cargo test --release --locked -p apiary \
-    --test kernel_packet_helpers --test kernel_examples
+    --test kernel_packet_helpers --test kernel_examples --test realworld_e2e
 bash .ci/coverage-summary
 
 step "official suite through the CLI with the kernel (exclusions shown)"

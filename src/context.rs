@@ -247,8 +247,24 @@ impl ContextBuffer {
     /// # Errors
     /// The `mmap` error when no memory below 4 GiB is available.
     pub fn new() -> std::io::Result<Self> {
+        Self::new_in(None)
+    }
+
+    /// Bytes a buffer takes.
+    pub const LEN: usize = CTX_SPACE + PACKET_REGION_LEN;
+
+    /// Maps the buffer in `window` (below 4 GiB; sandboxed verified mode) or on its own.
+    ///
+    /// # Errors
+    /// The `mmap` error, or no room in the window.
+    pub fn new_in(
+        window: Option<&std::sync::Arc<apiary_vm::window::Window>>,
+    ) -> std::io::Result<Self> {
         Ok(Self {
-            mem: LowMemory::new(CTX_SPACE + PACKET_REGION_LEN)?,
+            mem: match window {
+                Some(w) => LowMemory::in_window(w, Self::LEN)?,
+                None => LowMemory::new(Self::LEN)?,
+            },
         })
     }
 

@@ -16,9 +16,10 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use apiary_engine::{prepare, prepare_verified, EngineKind};
+use apiary_engine::{prepare, prepare_verified, prepare_verified_unsandboxed, EngineKind};
 use apiary_vm::linux;
 use apiary_vm::maps::{bind, MapTable};
+use apiary_vm::window::Window;
 use apiary_vm::{Environment, ExecConfig, Executable, ProgramSet, Region};
 
 use crate::context::ContextBuffer;
@@ -35,12 +36,12 @@ pub(crate) struct ContextPool {
 }
 
 impl ContextPool {
-    fn new(size: usize) -> Result<(Self, Vec<Region>), ObjectError> {
+    fn new(size: usize, window: Option<&Arc<Window>>) -> Result<(Self, Vec<Region>), ObjectError> {
         let mut buffers = Vec::with_capacity(size);
         let mut regions = Vec::with_capacity(size);
         for _ in 0..size {
-            let buffer =
-                ContextBuffer::new().map_err(|source| ObjectError::LowMemory { source })?;
+            let buffer = ContextBuffer::new_in(window)
+                .map_err(|source| ObjectError::LowMemory { source })?;
             regions.extend(buffer.packet_region());
             buffers.push(buffer);
         }
@@ -112,7 +113,24 @@ impl Instance {
     pub fn new(module: impl Into<Arc<Module>>, engine: EngineKind) -> Result<Self, ObjectError> {
         let module: Arc<Module> = module.into();
         let config = module.config();
-        let mut table = MapTable::new(config.maps);
+        let packets = module
+            .programs()
+            .any(|id| module.context(id).is_some_and(|c| c.has_packet()));
+        let buffers = if packets { config.stores.max(1) } else { 0 };
+        // Sandboxed verified mode (the default): everything the programs can reach in one
+        // window (below 4 GiB when there are packet contexts).
+        let window = if config.verified && !config.unsandboxed {
+            Some(
+                crate::sandbox::object_window(module.map_specs(), &config.maps, buffers)
+                    .map_err(|source| ObjectError::LowMemory { source })?,
+            )
+        } else {
+            None
+        };
+        let mut table = MapTable::new(apiary_vm::maps::MapOptions {
+            window: window.clone(),
+            ..config.maps.clone()
+        });
         for (index, spec) in module.map_specs().iter().enumerate() {
             table.create(spec).map_err(|source| ObjectError::Map {
                 index,
@@ -121,11 +139,8 @@ impl Instance {
             })?;
         }
         let maps = Arc::new(table);
-        let packets = module
-            .programs()
-            .any(|id| module.context(id).is_some_and(|c| c.has_packet()));
         let (pool, packet_regions) = if packets {
-            let (pool, regions) = ContextPool::new(config.stores.max(1))?;
+            let (pool, regions) = ContextPool::new(buffers, window.as_ref())?;
             (Some(pool), regions)
         } else {
             (None, Vec::new())
@@ -138,6 +153,7 @@ impl Instance {
         let mut regions: Vec<Region> = maps.regions();
         regions.extend(packet_regions);
         let env = Environment {
+            window,
             helpers: Arc::new(helpers),
             regions: Arc::from(regions),
             config: ExecConfig {
@@ -326,7 +342,13 @@ fn prepare_one(
             // which the module checked is at least the size the type assumes (`too_small`),
             // and prog arrays only hold programs of their callers' context
             // (`check_tail_call_context`).
-            unsafe { prepare_verified(engine, &bound, env) }
+            unsafe {
+                if module.config().unsandboxed {
+                    prepare_verified_unsandboxed(engine, &bound, env)
+                } else {
+                    prepare_verified(engine, &bound, env)
+                }
+            }
         }
         Runnable::Checked(program) => {
             let bound = bind(program, maps).map_err(bind_err)?;

@@ -227,6 +227,7 @@ pub mod lowmem;
 pub mod module;
 pub mod object;
 pub mod platform;
+pub mod sandbox;
 pub mod source;
 pub mod store;
 pub mod verified_mode;
@@ -234,7 +235,10 @@ pub mod views;
 
 use std::sync::Arc;
 
-pub use apiary_engine::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
+pub use apiary_engine::{
+    prepare, prepare_verified, prepare_verified_unsandboxed, EngineKind, PrepareError,
+    VerifiedProgram,
+};
 pub use apiary_vm::{
     Environment, ExecConfig, ExecState, Executable, Fault, HelperTable, Insn, LoadError,
     LoadOptions, Outcome, Program,

@@ -6,6 +6,10 @@
 //! where an address fits in 32 bits. [`LowMemory`] maps anonymous memory there: with
 //! `MAP_32BIT` on x86-64, elsewhere with `MAP_FIXED_NOREPLACE` at a few low hint addresses.
 //!
+//! In sandboxed verified mode the memory is instead a block of the object's sandbox window
+//! ([`LowMemory::in_window`]), which then lies below 4 GiB itself: everything a program can
+//! reach must be in the window, and the packet's addresses must fit the context's 32-bit fields.
+//!
 //! This is the only module of the crate with `unsafe` code: the mapping, its unmapping, and the
 //! raw copies in and out of it.
 
@@ -34,6 +38,8 @@ const HINTS: &[usize] = &[
 pub struct LowMemory {
     addr: usize,
     len: usize,
+    /// The window block this memory is, when it is one (unmapped with the window, not here).
+    block: Option<apiary_vm::window::Allocation>,
 }
 
 // SAFETY: the mapping is plain memory owned by this value; nothing in it is tied to a thread.
@@ -70,6 +76,32 @@ impl LowMemory {
         ))
     }
 
+    /// A block of at least `len` zeroed bytes in `window`, which must lie below 4 GiB.
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::InvalidInput`] when the window is not below 4 GiB,
+    /// [`io::ErrorKind::OutOfMemory`] when it is full.
+    pub fn in_window(
+        window: &std::sync::Arc<apiary_vm::window::Window>,
+        len: usize,
+    ) -> io::Result<Self> {
+        let len = len.max(1).next_multiple_of(ROUND);
+        let block = window
+            .alloc(len)
+            .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
+        if block.addr() + len as u64 > 1 << 32 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the sandbox window of a packet context must lie below 4 GiB",
+            ));
+        }
+        Ok(Self {
+            addr: block.addr() as usize,
+            len,
+            block: Some(block),
+        })
+    }
+
     /// One `mmap` attempt; the mapping is kept only if it ends below 4 GiB.
     fn try_map(hint: usize, len: usize, extra: libc::c_int) -> Option<Self> {
         // SAFETY: an anonymous private mapping touches no existing memory: with a zero hint or
@@ -90,6 +122,7 @@ impl LowMemory {
         let mem = Self {
             addr: ptr as usize,
             len,
+            block: None,
         };
         // Dropping `mem` unmaps a mapping that landed too high (old kernels ignore
         // MAP_FIXED_NOREPLACE and treat the hint as a hint).
@@ -204,6 +237,10 @@ impl LowMemory {
 
 impl Drop for LowMemory {
     fn drop(&mut self) {
+        if self.block.is_some() {
+            // A window block: returned to its window when the field drops.
+            return;
+        }
         // SAFETY: `addr..addr + len` is exactly the mapping this value created and owns; no
         // slice or region of it outlives the owner (see `region`).
         unsafe {
@@ -230,5 +267,20 @@ mod tests {
         let r = m.region(0, 16, true).expect("region");
         assert_eq!(r.start, m.addr());
         assert!(m.region(m.len(), 1, false).is_none());
+    }
+
+    #[test]
+    fn window_blocks() {
+        use apiary_vm::window::{Placement, Window};
+        let low = Window::sandbox(1 << 22, Placement::Below4G).expect("low window");
+        let mut m = LowMemory::in_window(&low, 5000).expect("block");
+        assert!(low.contains(m.addr(), m.len() as u64));
+        assert!(m.write(0, &[1, 2]));
+        drop(m);
+        assert_eq!(low.in_use(), 0, "returned to the window");
+        let high = Window::sandbox(1 << 22, Placement::Anywhere).expect("window");
+        if high.base() >= 1 << 32 {
+            assert!(LowMemory::in_window(&high, 10).is_err());
+        }
     }
 }

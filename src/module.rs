@@ -98,6 +98,11 @@ pub struct Config {
     /// ([`ObjectError::HelperReplacesPrototype`]), and a prog array only holds programs of the
     /// context of the programs that tail-call through it ([`ObjectError::TailCallContext`]).
     pub verified: bool,
+    /// Verified mode *without* the sandbox window, for programs the embedder trusts: proven
+    /// accesses run unconfined, so a verifier bug can reach host memory. By default (`false`)
+    /// verified instances are sandboxed: their maps, globals, context buffers and run stacks
+    /// live in one window and unchecked accesses are confined to it ([`crate::sandbox`]).
+    pub unsandboxed: bool,
     /// How many stores may hold a context buffer of one instance at once (packet programs
     /// only: each store leases one buffer below 4 GiB from its instance).
     pub stores: usize,
@@ -117,6 +122,7 @@ impl Default for Config {
             slot: 0,
             context: None,
             verified: true,
+            unsandboxed: false,
             stores: 8,
         }
     }

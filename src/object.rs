@@ -50,6 +50,8 @@ pub struct ObjectOptions {
     pub context: Option<ContextKind>,
     /// Verified mode ([`Config::verified`]); off by default here.
     pub verified: bool,
+    /// Verified mode without the sandbox window ([`Config::unsandboxed`]).
+    pub unsandboxed: bool,
 }
 
 impl Default for ObjectOptions {
@@ -66,6 +68,7 @@ impl Default for ObjectOptions {
             slot: 0,
             context: None,
             verified: false,
+            unsandboxed: false,
         }
     }
 }
@@ -86,7 +89,7 @@ impl ObjectOptions {
         Config {
             budget: self.budget,
             linux: self.linux.clone(),
-            maps: self.maps,
+            maps: self.maps.clone(),
             helpers: self.helpers.clone(),
             prototypes: crate::module::HostPrototypes::default(),
             load: self.load,
@@ -95,6 +98,7 @@ impl ObjectOptions {
             slot: self.slot,
             context: self.context,
             verified: self.verified,
+            unsandboxed: self.unsandboxed,
             stores: 1,
         }
     }

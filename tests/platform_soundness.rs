@@ -816,7 +816,7 @@ const SOCKET_PACKET: &str = "invalid bpf_context access off=N size=N";
 /// Rejections by the kernel of programs apiary accepts that are policy, not safety: (how the
 /// kernel's generalised reason ends, why the kernel is stricter). Any other
 /// reason fails the test: it is an unsoundness to fix (and a twin in
-/// `verifier/tests/issue13_soundness.rs`) or a policy to list here.
+/// `verifier/tests/unsafe/issue13/`) or a policy to list here.
 const KERNEL_STRICTER: &[(&str, &str)] = &[
     (
         "type=ctx expected=fp",
@@ -892,12 +892,23 @@ impl World {
         pad: usize,
     ) -> Option<Self> {
         let mut padding = vec![vec![1u8; pad]];
-        let table = Arc::new(MapTable::from_specs(&specs(), MapOptions::default()).ok()?);
+        // Verified worlds are sandboxed (the default): maps and packet buffer in one window
+        // below 4 GiB (the context's packet fields are 32-bit), as `LoadedObject` makes them.
+        let window = verified.map(|_| {
+            apiary_vm::window::Window::sandbox(1 << 24, apiary_vm::window::Placement::Below4G)
+                .expect("a sandbox window below 4 GiB")
+        });
+        let options = MapOptions {
+            window: window.clone(),
+            ..MapOptions::default()
+        };
+        let table = Arc::new(MapTable::from_specs(&specs(), options).ok()?);
         let bound = bind(program, &table).ok()?;
-        let buffer = ContextBuffer::new().expect("memory below 4 GiB");
+        let buffer = ContextBuffer::new_in(window.as_ref()).expect("memory below 4 GiB");
         let mut regions = table.regions();
         regions.extend(buffer.packet_region());
         let env = Environment {
+            window,
             helpers: Arc::new(linux::helpers(&table, &LinuxOptions::default())),
             regions: Arc::from(regions),
             config: ExecConfig {
@@ -920,7 +931,7 @@ impl World {
                 // the maps `specs()` makes for this table in the same order; `env` holds the
                 // Linux helpers, this world's maps and packet region, and every run below gets
                 // this world's context over a packet placed by its buffer.
-                unsafe { prepare_verified(kind, &bound, &env) }.ok()?
+                unsafe { prepare_verified(kind, &bound, &env) }.expect("prepares sandboxed")
             }
         };
         Some(Self {

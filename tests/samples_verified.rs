@@ -143,6 +143,11 @@ fn verified_runs_match_checked_runs_on_the_samples() {
                 verified,
                 context,
                 stores: 1,
+                // Up to nine of these instances are alive at once, and sandboxed instances with
+                // packet contexts need their (Cilium-sized: 1 GiB) window below 4 GiB, which
+                // holds three. This suite compares proofs with checked runs; the sandbox's
+                // equivalence on objects is `tests/sandbox_objects.rs`'s.
+                unsandboxed: true,
                 ..Config::default()
             };
             Module::from_elf(&config, &bytes).ok().map(Arc::new)

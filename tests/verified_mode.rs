@@ -1,29 +1,36 @@
 //! Verified mode against checked mode: every `.data` program the verifier accepts gives the
-//! same r0, fault and instruction count when its proven accesses run unchecked. Also the cheap
+//! same r0, fault, instruction count, input and stack when its proven accesses run unchecked
+//! (the engine-agreement harness, `apiary-testkit-engines`). Also the cheap
 //! soundness check the verifier's facts must pass: no accepted program faults on its input.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use apiary::{EngineKind, Executable, LoadOptions, Runtime};
+use apiary::{EngineKind, LoadOptions, Runtime};
 use apiary_conformance::assemble::slots;
 use apiary_conformance::data::{parse_file, Parsed};
 use apiary_conformance::helpers::conformance_helpers;
-use apiary_vm::{Environment, ExecConfig, Interpreter, Program};
+use apiary_testkit_engines::{Harness, Tally};
+use apiary_vm::{Environment, ExecConfig, Program};
 
 const BUDGET: u64 = 10_000_000;
 
-/// Runs every test of `dir` both ways; returns (accepted by the verifier, total run).
-fn compare_dir(dir: &Path, engine: EngineKind) -> (usize, usize) {
-    let runtime = Runtime::new(engine)
-        .with_budget(BUDGET)
-        .with_options(LoadOptions::all());
+/// Runs every test of `dir` in checked mode (interpreter and JIT) and in verified mode (the
+/// runtime's interpreter and JIT) through the engine-agreement harness; returns (accepted by
+/// the verifier, total run). Every accepted program must agree on everything and not fault.
+fn compare_dir(dir: &Path, suite: &str) -> (usize, usize) {
+    let runtimes = [EngineKind::Interp, EngineKind::Jit].map(|engine| {
+        Runtime::new(engine)
+            .with_budget(BUDGET)
+            .with_options(LoadOptions::all())
+    });
     let env = Environment::new(
         conformance_helpers(),
         ExecConfig {
             budget: Some(BUDGET),
         },
     );
+    let mut tally = Tally::new(suite);
     let (mut accepted, mut total) = (0, 0);
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("test dir")
@@ -48,37 +55,40 @@ fn compare_dir(dir: &Path, engine: EngineKind) -> (usize, usize) {
             continue;
         };
         total += 1;
-        let verified = match runtime.load_verified_for_len(insns, case.mem.len() as u64) {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("  not verified: {}: {e}", case.name);
-                continue;
+        let mut harness = Harness::checked(&Arc::new(program), &env);
+        let mut refused = None;
+        for runtime in &runtimes {
+            match runtime.load_verified_for_len(insns.clone(), case.mem.len() as u64) {
+                Ok(v) => harness = harness.engine(format!("{} (verified)", v.engine_name()), Ok(v)),
+                Err(e) => refused = Some(e),
             }
-        };
+        }
+        if let Some(e) = refused {
+            eprintln!("  not verified: {}: {e}", case.name);
+            tally.skip("not verified");
+            continue;
+        }
         accepted += 1;
-        let checked = Interpreter::new(Arc::new(program), &env).expect("prepared");
-        let (mut a, mut b) = (case.mem.clone(), case.mem.clone());
-        let (x, y) = (checked.run_once(&mut a), verified.run_once(&mut b));
-        assert_eq!(x, y, "{}: checked and verified runs differ", path.display());
-        assert_eq!(a, b, "{}: memory differs", path.display());
+        let agreement = harness.run(&case.mem);
+        agreement.assert_agree(&path.display());
+        tally.add(&agreement);
+        let result = agreement.outcome().map(|o| o.result);
         assert!(
-            x.result.is_ok(),
-            "{}: accepted program faulted: {:?}",
-            path.display(),
-            x.result
+            matches!(result, Some(Ok(_))),
+            "{}: accepted program faulted: {result:?}",
+            path.display()
         );
     }
+    eprintln!("{}", tally.finish());
     (accepted, total)
 }
 
 #[test]
 fn own_tests_agree_in_verified_mode() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/tests/data");
-    for engine in [EngineKind::Interp, EngineKind::Jit] {
-        let (accepted, total) = compare_dir(&dir, engine);
-        eprintln!("own .data tests, {engine}: {accepted} of {total} accepted and identical in verified mode");
-        assert!(accepted > 100, "only {accepted} of {total} accepted");
-    }
+    let (accepted, total) = compare_dir(&dir, "verified_mode_own");
+    eprintln!("own .data tests: {accepted} of {total} accepted and identical in verified mode");
+    assert!(accepted > 100, "only {accepted} of {total} accepted");
 }
 
 #[test]
@@ -86,11 +96,9 @@ fn official_suite_agrees_in_verified_mode() {
     let Some(dir) = apiary_testkit::shared::corpus("bpf_conformance/tests") else {
         return;
     };
-    for engine in [EngineKind::Interp, EngineKind::Jit] {
-        let (accepted, total) = compare_dir(&dir, engine);
-        eprintln!("official suite, {engine}: {accepted} of {total} accepted and identical in verified mode");
-        assert!(accepted >= 300, "only {accepted} of {total} accepted");
-    }
+    let (accepted, total) = compare_dir(&dir, "verified_mode_official");
+    eprintln!("official suite: {accepted} of {total} accepted and identical in verified mode");
+    assert!(accepted >= 300, "only {accepted} of {total} accepted");
 }
 
 #[test]

@@ -20,6 +20,7 @@ use std::fmt;
 
 use apiary_engine::EngineKind;
 use apiary_jit::Jit;
+use apiary_testkit_engines::{Agreement, Harness, Tally};
 use apiary_vm::{ExecState, Executable, Interpreter};
 
 use crate::verified::VerifiedRunner;
@@ -32,10 +33,15 @@ pub enum EngineId {
     ApiaryInterp,
     /// apiary's x86-64 JIT (checked mode).
     ApiaryJit,
-    /// apiary's interpreter in verified mode (proven accesses unchecked).
+    /// apiary's interpreter in verified mode (proven accesses unchecked, confined to the
+    /// sandbox window: the default).
     ApiaryInterpVerified,
-    /// apiary's JIT in verified mode (proven accesses unchecked).
+    /// apiary's JIT in verified mode (proven accesses unchecked, confined to the window).
     ApiaryJitVerified,
+    /// apiary's interpreter in unsandboxed verified mode (proven accesses unconfined).
+    ApiaryInterpUnsandboxed,
+    /// apiary's JIT in unsandboxed verified mode.
+    ApiaryJitUnsandboxed,
     /// rbpf 0.3 interpreter (`EbpfVmRaw::execute_program`).
     RbpfInterp,
     /// rbpf 0.3 x86-64 JIT (`jit_compile` + `execute_program_jit`).
@@ -50,11 +56,13 @@ pub enum EngineId {
 
 impl EngineId {
     /// Every engine, in report order.
-    pub const ALL: [EngineId; 9] = [
+    pub const ALL: [EngineId; 11] = [
         EngineId::ApiaryInterp,
         EngineId::ApiaryJit,
         EngineId::ApiaryInterpVerified,
         EngineId::ApiaryJitVerified,
+        EngineId::ApiaryInterpUnsandboxed,
+        EngineId::ApiaryJitUnsandboxed,
         EngineId::RbpfInterp,
         EngineId::RbpfJit,
         EngineId::UbpfInterp,
@@ -70,6 +78,8 @@ impl EngineId {
             EngineId::ApiaryJit => "apiary_jit",
             EngineId::ApiaryInterpVerified => "apiary_interp_verified",
             EngineId::ApiaryJitVerified => "apiary_jit_verified",
+            EngineId::ApiaryInterpUnsandboxed => "apiary_interp_unsandboxed",
+            EngineId::ApiaryJitUnsandboxed => "apiary_jit_unsandboxed",
             EngineId::RbpfInterp => "rbpf_interp",
             EngineId::RbpfJit => "rbpf_jit",
             EngineId::UbpfInterp => "ubpf_interp",
@@ -88,6 +98,8 @@ impl EngineId {
                     | EngineId::ApiaryJit
                     | EngineId::ApiaryInterpVerified
                     | EngineId::ApiaryJitVerified
+                    | EngineId::ApiaryInterpUnsandboxed
+                    | EngineId::ApiaryJitUnsandboxed
                     | EngineId::Native
             )
     }
@@ -179,13 +191,23 @@ pub fn prepare_bytecode(
         EngineId::ApiaryJit => Jit::new(crate::decode(name, bytecode), &environment(None))
             .map(|j| Runner::ApiaryJit(j, ExecState::new()))
             .map_err(|e| e.to_string()),
-        EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified => {
-            let kind = if engine == EngineId::ApiaryJitVerified {
+        EngineId::ApiaryInterpVerified
+        | EngineId::ApiaryJitVerified
+        | EngineId::ApiaryInterpUnsandboxed
+        | EngineId::ApiaryJitUnsandboxed => {
+            let kind = if matches!(
+                engine,
+                EngineId::ApiaryJitVerified | EngineId::ApiaryJitUnsandboxed
+            ) {
                 EngineKind::Jit
             } else {
                 EngineKind::Interp
             };
-            VerifiedRunner::new(kind, crate::decode(name, bytecode), input_len)
+            let sandboxed = matches!(
+                engine,
+                EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified
+            );
+            VerifiedRunner::with_sandbox(kind, crate::decode(name, bytecode), input_len, sandboxed)
                 .map(|v| Runner::ApiaryVerified(v, ExecState::new()))
         }
         #[cfg(feature = "peers")]
@@ -222,16 +244,48 @@ pub struct Checked {
     pub runner: Result<Runner, String>,
 }
 
+/// apiary's engines on `p` and `input` through the engine-agreement harness: the checked
+/// interpreter and JIT, metered (the instruction count compared too), and, when the verifier
+/// accepts the program for this input length, both in verified mode. The whole state (r0 or
+/// fault, count, input, stack) must agree; the peers and the native twin are compared by r0
+/// in [`check_all`].
+#[must_use]
+pub fn apiary_agreement(p: &BenchProgram, input: &[u8]) -> Agreement {
+    let program = crate::program(p);
+    // A budget far above any benchmark's work: it only turns metering on.
+    let env = environment(Some(u64::MAX));
+    let harness = Harness::checked(&program, &env);
+    match crate::verified::verify(program, input.len()) {
+        // SAFETY: `verify` proves the program on `crate::verified::platform()`, whose only
+        // helper is the pure bench helper `environment` registers; no maps; `input` is the
+        // length proven (and `prepare_verified` checks it).
+        Ok(v) => unsafe { harness.verified(&v, &env) },
+        Err(_) => harness,
+    }
+    .run(input)
+}
+
 /// Prepares `p` for every built engine, runs each once on the program's input and compares r0
 /// with the native twin. Engines that cannot prepare or run it get `Err(reason)` ("n/a").
+/// apiary's engines are first compared with each other on their whole state
+/// ([`apiary_agreement`]), counted in `tally`.
 ///
 /// # Panics
-/// If an engine runs the program and returns a different r0 than native: a wrong result is a
-/// bug to fix, not a figure to report.
+/// If an engine runs the program and returns a different r0 than native, or apiary's engines
+/// disagree: a wrong result is a bug to fix, not a figure to report.
 #[must_use]
-pub fn check_all(p: &BenchProgram) -> Vec<Checked> {
+pub fn check_all_tallied(p: &BenchProgram, tally: &mut Tally) -> Vec<Checked> {
     let input = (p.input)();
     let expected = run_native(p, &mut input.clone());
+    let agreement = apiary_agreement(p, &input);
+    agreement.assert_agree(&p.name);
+    tally.add(&agreement);
+    assert_eq!(
+        agreement.outcome().map(|o| o.result),
+        Some(Ok(expected)),
+        "{}: apiary against native",
+        p.name
+    );
     EngineId::ALL
         .into_iter()
         .filter(|e| e.built())
@@ -248,6 +302,12 @@ pub fn check_all(p: &BenchProgram) -> Vec<Checked> {
             Checked { engine, runner }
         })
         .collect()
+}
+
+/// [`check_all_tallied`] without a record (the benchmarks' pre-timing check).
+#[must_use]
+pub fn check_all(p: &BenchProgram) -> Vec<Checked> {
+    check_all_tallied(p, &mut Tally::new("benches_check_all"))
 }
 
 /// The peer runtimes (feature `peers`).

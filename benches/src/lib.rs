@@ -14,6 +14,10 @@
 
 use std::sync::Arc;
 
+use apiary_testkit::packet::{
+    Eth, Icmp, Ipv4, Ipv6, Layer, Packet, Tcp, Udp, Vlan, ETH_P_ARP, IPPROTO_ICMP, IPPROTO_ICMPV6,
+    IPPROTO_TCP, IPPROTO_UDP,
+};
 use apiary_vm::insn::insns_from_bytes;
 use apiary_vm::{
     Environment, ExecConfig, Executable, HelperTable, Interpreter, LoadOptions, Program,
@@ -459,74 +463,84 @@ fn record(out: &mut Vec<u8>, frame: &[u8]) {
     out.extend_from_slice(frame);
 }
 
-fn ethernet(ethertype: u16, vlan: Option<u16>, rng: &mut Lcg) -> Vec<u8> {
-    let mut f = Vec::with_capacity(128);
-    for _ in 0..12 {
-        f.push(rng.next_u32() as u8);
+/// An Ethernet header with random addresses, 802.1Q-tagged with `vlan`, announcing `ethertype`
+/// (`None`: the IP layer pushed next).
+fn ethernet(ethertype: Option<u16>, vlan: Option<u16>, rng: &mut Lcg) -> Packet {
+    let mut mac = [0u8; 12];
+    mac.iter_mut().for_each(|b| *b = rng.next_u32() as u8);
+    let mut eth = Eth {
+        dst: mac[..6].try_into().unwrap_or_default(),
+        src: mac[6..].try_into().unwrap_or_default(),
+        ethertype,
+    };
+    match vlan {
+        None => Packet::new().eth(eth),
+        Some(tci) => {
+            eth.ethertype = None;
+            Packet::new()
+                .eth(eth)
+                .push(Layer::Vlan(Vlan { tci, ethertype }))
+        }
     }
-    if let Some(tci) = vlan {
-        f.extend_from_slice(&0x8100u16.to_be_bytes());
-        f.extend_from_slice(&tci.to_be_bytes());
-    }
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f
 }
 
-fn l4_header(proto: u8, rng: &mut Lcg, payload: usize) -> Vec<u8> {
-    let mut h = Vec::new();
-    match proto {
-        17 => {
-            let (sport, dport): (u16, u16) = match rng.below(3) {
-                0 => (rng.next_u32() as u16, 53),
-                1 => (rng.next_u32() as u16, 4789),
-                _ => (rng.next_u32() as u16, rng.next_u32() as u16),
+/// A transport header for `proto` (UDP to DNS, VXLAN or anywhere; TCP to 443 with assorted
+/// flags; else an ICMP echo request) and `payload` random bytes.
+fn l4_header(p: Packet, proto: u8, rng: &mut Lcg, payload: usize) -> Packet {
+    let p = match proto {
+        IPPROTO_UDP => {
+            let sport = rng.next_u32() as u16;
+            let dport = match rng.below(3) {
+                0 => 53,
+                1 => 4789,
+                _ => rng.next_u32() as u16,
             };
-            h.extend_from_slice(&sport.to_be_bytes());
-            h.extend_from_slice(&dport.to_be_bytes());
-            h.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
-            h.extend_from_slice(&[0, 0]);
+            p.udp(Udp { sport, dport })
         }
-        6 => {
-            h.extend_from_slice(&(rng.next_u32() as u16).to_be_bytes());
-            h.extend_from_slice(&[0x01, 0xbb]);
-            h.extend_from_slice(&rng.next_u32().to_be_bytes());
-            h.extend_from_slice(&rng.next_u32().to_be_bytes());
-            h.push(0x50);
-            h.push([0x02, 0x10, 0x18, 0x11, 0x14][rng.below(5) as usize]);
-            h.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
-        }
-        _ => {
-            h.extend_from_slice(&[8, 0, 0, 0]);
-            h.extend_from_slice(&rng.next_u32().to_be_bytes());
-        }
-    }
-    h.extend((0..payload).map(|_| rng.next_u32() as u8));
-    h
+        IPPROTO_TCP => p.tcp(Tcp {
+            sport: rng.next_u32() as u16,
+            dport: 443,
+            seq: rng.next_u32(),
+            ack: rng.next_u32(),
+            flags: [0x02, 0x10, 0x18, 0x11, 0x14][rng.below(5) as usize],
+            window: 0xffff,
+        }),
+        _ => p.icmp(Icmp {
+            ty: 8,
+            code: 0,
+            rest: rng.next_u32().to_be_bytes(),
+        }),
+    };
+    let bytes: Vec<u8> = (0..payload).map(|_| rng.next_u32() as u8).collect();
+    p.payload(&bytes)
 }
 
-fn ipv4(proto: u8, options: bool, frag: u16, ttl: u8, l4: &[u8], rng: &mut Lcg) -> Vec<u8> {
-    let ihl = if options { 6 } else { 5 };
-    let mut h = vec![0x40 | ihl, 0];
-    h.extend_from_slice(&((usize::from(ihl) * 4 + l4.len()) as u16).to_be_bytes());
-    h.extend_from_slice(&(rng.next_u32() as u16).to_be_bytes());
-    h.extend_from_slice(&frag.to_be_bytes());
-    h.extend_from_slice(&[ttl, proto, 0, 0]);
-    h.extend_from_slice(&rng.next_u32().to_be_bytes());
-    h.extend_from_slice(&rng.next_u32().to_be_bytes());
-    if options {
-        h.extend_from_slice(&[1, 1, 1, 0]);
-    }
-    h.extend_from_slice(l4);
-    h
+fn ipv4(p: Packet, proto: u8, options: bool, frag: u16, ttl: u8, rng: &mut Lcg) -> Packet {
+    p.ipv4(Ipv4 {
+        id: rng.next_u32() as u16,
+        frag,
+        ttl,
+        proto: Some(proto),
+        src: rng.next_u32().to_be_bytes(),
+        dst: rng.next_u32().to_be_bytes(),
+        options: if options {
+            vec![1, 1, 1, 0]
+        } else {
+            Vec::new()
+        },
+        ..Ipv4::default()
+    })
 }
 
-fn ipv6(next: u8, l4: &[u8], rng: &mut Lcg) -> Vec<u8> {
-    let mut h = vec![0x60, 0, 0, 0];
-    h.extend_from_slice(&(l4.len() as u16).to_be_bytes());
-    h.extend_from_slice(&[next, 64]);
-    h.extend((0..32).map(|_| rng.next_u32() as u8));
-    h.extend_from_slice(l4);
-    h
+fn ipv6(p: Packet, next: u8, rng: &mut Lcg) -> Packet {
+    let mut a = [0u8; 32];
+    a.iter_mut().for_each(|b| *b = rng.next_u32() as u8);
+    p.ipv6(Ipv6 {
+        next: Some(next),
+        src: a[..16].try_into().unwrap_or_default(),
+        dst: a[16..].try_into().unwrap_or_default(),
+        ..Ipv6::default()
+    })
 }
 
 /// 256 frames of many kinds, each one parser record.
@@ -539,66 +553,49 @@ fn parser_input() -> Vec<u8> {
         let vlan = matches!(kind, 0 | 5 | 10).then(|| (rng.next_u32() & 0x0fff) as u16);
         let frame = match kind {
             0..=2 | 10 => {
-                let l4 = l4_header(17, &mut rng, payload);
-                let mut f = ethernet(0x0800, vlan, &mut rng);
-                f.extend(ipv4(17, false, 0x4000, 64, &l4, &mut rng));
-                f
+                let f = ethernet(None, vlan, &mut rng);
+                let f = ipv4(f, IPPROTO_UDP, false, 0x4000, 64, &mut rng);
+                l4_header(f, IPPROTO_UDP, &mut rng, payload).build()
             }
             3 | 4 | 11 => {
-                let l4 = l4_header(6, &mut rng, payload);
-                let mut f = ethernet(0x0800, vlan, &mut rng);
-                f.extend(ipv4(
-                    6,
-                    kind == 11,
-                    0,
-                    1 + (kind as u8 % 3) * 60,
-                    &l4,
-                    &mut rng,
-                ));
-                f
+                let f = ethernet(None, vlan, &mut rng);
+                let ttl = 1 + (kind as u8 % 3) * 60;
+                let f = ipv4(f, IPPROTO_TCP, kind == 11, 0, ttl, &mut rng);
+                l4_header(f, IPPROTO_TCP, &mut rng, payload).build()
             }
             5 => {
-                let l4 = l4_header(1, &mut rng, payload);
-                let mut f = ethernet(0x0800, vlan, &mut rng);
-                f.extend(ipv4(1, false, 0x2000 | 0x10, 64, &l4, &mut rng));
-                f
+                let f = ethernet(None, vlan, &mut rng);
+                let f = ipv4(f, IPPROTO_ICMP, false, 0x2000 | 0x10, 64, &mut rng);
+                l4_header(f, IPPROTO_ICMP, &mut rng, payload).build()
             }
-            6 | 7 => {
-                let proto = if kind == 6 { 17 } else { 6 };
-                let l4 = l4_header(proto, &mut rng, payload);
-                let mut f = ethernet(0x86dd, vlan, &mut rng);
-                f.extend(ipv6(proto, &l4, &mut rng));
-                f
-            }
-            8 => {
-                let l4 = l4_header(58, &mut rng, payload);
-                let mut f = ethernet(0x86dd, vlan, &mut rng);
-                f.extend(ipv6(58, &l4, &mut rng));
-                f
+            6..=8 => {
+                let proto = [IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMPV6][kind as usize - 6];
+                let f = ipv6(ethernet(None, vlan, &mut rng), proto, &mut rng);
+                l4_header(f, proto, &mut rng, payload).build()
             }
             9 => {
-                let mut f = ethernet(0x0806, vlan, &mut rng);
-                f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1 + (rng.below(3) as u8)]);
-                f.extend((0..20).map(|_| rng.next_u32() as u8));
-                f
+                let f = ethernet(Some(ETH_P_ARP), vlan, &mut rng);
+                let mut arp = vec![0, 1, 8, 0, 6, 4, 0, 1 + (rng.below(3) as u8)];
+                arp.extend((0..20).map(|_| rng.next_u32() as u8));
+                f.payload(&arp).build()
             }
             12 => {
                 // Truncated or malformed: a short frame, or IPv4 with a bad version.
                 if rng.below(2) == 0 {
                     (0..rng.below(14)).map(|_| rng.next_u32() as u8).collect()
                 } else {
-                    let l4 = l4_header(17, &mut rng, payload);
-                    let mut f = ethernet(0x0800, vlan, &mut rng);
-                    let mut ip = ipv4(17, false, 0, 64, &l4, &mut rng);
-                    ip[0] = 0x55;
-                    f.extend(ip);
+                    let f = ethernet(None, vlan, &mut rng);
+                    let l2 = if vlan.is_some() { 18 } else { 14 };
+                    let f = ipv4(f, IPPROTO_UDP, false, 0, 64, &mut rng);
+                    let mut f = l4_header(f, IPPROTO_UDP, &mut rng, payload).build();
+                    f[l2] = 0x55;
                     f
                 }
             }
             _ => {
-                let mut f = ethernet(0x88cc, vlan, &mut rng);
-                f.extend((0..payload).map(|_| rng.next_u32() as u8));
-                f
+                let f = ethernet(Some(0x88cc), vlan, &mut rng);
+                let bytes: Vec<u8> = (0..payload).map(|_| rng.next_u32() as u8).collect();
+                f.payload(&bytes).build()
             }
         };
         record(&mut out, &frame);

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use apiary_engine::{prepare_verified, EngineKind, VerifiedProgram};
+use apiary_engine::{prepare_verified, prepare_verified_unsandboxed, EngineKind, VerifiedProgram};
 use apiary_verifier::platform::{Arg, HelperProto};
 use apiary_verifier::{Platform, ProgramType};
 use apiary_vm::{ExecState, Executable, Program};
@@ -33,10 +33,20 @@ impl std::fmt::Debug for VerifiedRunner {
 
 /// The platform the benchmark programs are verified on: helper 1 is [`crate::helper`], a pure
 /// function of five numbers returning a number.
-fn platform() -> Platform {
+pub(crate) fn platform() -> Platform {
     let mut p = Platform::empty();
     p.set_helper(1, HelperProto::new("bench_helper", &[Arg::Anything; 5]));
     p
+}
+
+/// Verifies `program` as a `mem` program of `len` bytes on [`platform`].
+///
+/// # Errors
+/// The verifier's rejection, as text.
+pub(crate) fn verify(program: Arc<Program>, len: usize) -> Result<VerifiedProgram, String> {
+    let ptype = ProgramType::mem(Some(len as u64));
+    VerifiedProgram::verify(program, &platform(), &ptype, &[])
+        .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
 }
 
 impl VerifiedRunner {
@@ -45,17 +55,41 @@ impl VerifiedRunner {
     /// # Errors
     /// The verifier's rejection or the engine's refusal, as text ("n/a" in the report).
     pub fn new(engine: EngineKind, program: Arc<Program>, len: usize) -> Result<Self, String> {
-        let ptype = ProgramType::mem(Some(len as u64));
-        let verified = VerifiedProgram::verify(program, &platform(), &ptype, &[])
-            .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))?;
+        Self::with_sandbox(engine, program, len, true)
+    }
+
+    /// As [`VerifiedRunner::new`], sandboxed (the library's default: proven accesses confined
+    /// to the program's window, the input copied into it per run) or not.
+    ///
+    /// # Errors
+    /// As [`VerifiedRunner::new`].
+    pub fn with_sandbox(
+        engine: EngineKind,
+        program: Arc<Program>,
+        len: usize,
+        sandboxed: bool,
+    ) -> Result<Self, String> {
+        let verified = verify(program, len)?;
         let env = environment(None);
         // SAFETY: `environment` registers helper 1 only, as `platform` declares it (a pure
         // function of five numbers returning a number, touching no memory); no maps, no extra
         // regions; the input of a `mem` program is any buffer, and its length is enforced by
         // `prepare_verified` for this proof of `len` bytes.
-        let exe =
-            unsafe { prepare_verified(engine, &verified, &env) }.map_err(|e| e.to_string())?;
+        let exe = unsafe {
+            if sandboxed {
+                prepare_verified(engine, &verified, &env)
+            } else {
+                prepare_verified_unsandboxed(engine, &verified, &env)
+            }
+        }
+        .map_err(|e| e.to_string())?;
         Ok(Self { exe, len })
+    }
+
+    /// The program's sandbox window, when it runs sandboxed.
+    #[must_use]
+    pub fn window(&self) -> Option<&Arc<apiary_vm::window::Window>> {
+        self.exe.window()
     }
 
     /// Runs on `input`: r0, or the fault (an input of another length is refused unrun).

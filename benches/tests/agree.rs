@@ -2,9 +2,10 @@
 //! same r0 on apiary's interpreter, apiary's JIT and natively (and on rbpf and uBPF, where they
 //! can run it, with the `peers` feature). No timing here.
 
-use apiary_benches::engines::{check_all, prepare_bytecode, EngineId};
+use apiary_benches::engines::{check_all, check_all_tallied, prepare_bytecode, EngineId};
 use apiary_benches::generated::generated_program;
 use apiary_benches::{by_name, helper, native_helper, program, slots, ALL, WIDER};
+use apiary_testkit_engines::Tally;
 
 /// The programs apiary's verifier accepts, so that they run in verified mode. The others
 /// (parser and xdp_filter: a record offset is the previous offset plus a length read from the
@@ -29,16 +30,20 @@ const VERIFIED: [&str; 14] = [
 
 #[test]
 fn every_program_agrees_with_native() {
+    let mut tally = Tally::new("benches_agree");
     for p in ALL {
-        // `check_all` panics on any disagreement.
-        let checked = check_all(&p);
+        // `check_all_tallied` panics on any disagreement.
+        let checked = check_all_tallied(&p, &mut tally);
         for c in &checked {
             let must_run = matches!(
                 c.engine,
                 EngineId::ApiaryInterp | EngineId::ApiaryJit | EngineId::Native
             ) || (matches!(
                 c.engine,
-                EngineId::ApiaryInterpVerified | EngineId::ApiaryJitVerified
+                EngineId::ApiaryInterpVerified
+                    | EngineId::ApiaryJitVerified
+                    | EngineId::ApiaryInterpUnsandboxed
+                    | EngineId::ApiaryJitUnsandboxed
             ) && VERIFIED.contains(&p.name))
                 || (c.engine == EngineId::UbpfInterp || c.engine == EngineId::UbpfJit)
                 || (c.engine == EngineId::RbpfInterp);
@@ -53,6 +58,7 @@ fn every_program_agrees_with_native() {
             }
         }
     }
+    println!("{}", tally.finish());
 }
 
 #[test]

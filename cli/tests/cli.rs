@@ -647,3 +647,33 @@ fn mem_comes_from_a_file_hex_or_standard_input() {
         "r0 = 1 (0x1)\n"
     );
 }
+
+/// A reader that closes the pipe early (`apiary disasm prog.o | head -1`) ends the tool
+/// quietly, by `SIGPIPE`, never with a panic message.
+#[test]
+fn closed_stdout_pipe_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let object = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/xdp_counter.o");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apiary"))
+        .args(["disasm", object])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apiary starts");
+    // Close the only read end at once: every write the tool makes meets a closed pipe.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .expect("reads stderr");
+    let status = child.wait().expect("apiary ends");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(
+        status.code() != Some(101),
+        "exit status {status:?} is a panic's"
+    );
+}

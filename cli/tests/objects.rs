@@ -8,16 +8,10 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// An Ethernet + IPv4 + TCP frame (source 10.0.0.1, 20 payload bytes) as hex, as the root's
-/// `tests/common::ipv4(TCP, 1, 20)` builds it.
+/// An Ethernet + IPv4 + TCP frame (source 10.0.0.1, 20 payload bytes) as hex: the root's
+/// example tests' frame.
 fn tcp_frame() -> String {
-    let mut f = vec![0xff; 6];
-    f.extend_from_slice(&[0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x00]);
-    f.extend_from_slice(&[
-        0x45, 0x00, 0x00, 40, 0x00, 0x01, 0x00, 0x00, 64, 6, 0x00, 0x00,
-    ]);
-    f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
-    f.extend((0..20).map(|i: usize| (i * 7 + 3) as u8));
+    let f = apiary_testkit::packet::ipv4_frame(apiary_testkit::packet::IPPROTO_TCP, 1, 20);
     f.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -194,7 +194,9 @@ impl PrepareError {
     pub const fn load_error(&self) -> Option<&LoadError> {
         match self {
             PrepareError::Engine(apiary_engine::PrepareError::Load { error, .. }) => Some(error),
-            PrepareError::Engine(apiary_engine::PrepareError::Jit(_))
+            PrepareError::Engine(
+                apiary_engine::PrepareError::Jit(_) | apiary_engine::PrepareError::Sandbox { .. },
+            )
             | PrepareError::Kernel { .. }
             | PrepareError::KernelExcluded { .. } => None,
         }

@@ -1,15 +1,18 @@
 //! Runs `.data` tests on one or several engines and judges them.
 //!
 //! Per test: parse, assemble (or take the raw slots), load with [`LoadOptions::all`] (callx
-//! on), prepare each selected engine, run it on a private copy of the memory under an
-//! instruction budget (so a looping test ends), and compare the full 64-bit r0.
+//! on), prepare each selected engine, run each through the engine-agreement harness
+//! (`apiary-testkit-engines`: the same input buffer and stack, at the same addresses, restored
+//! before each engine) under an instruction budget (so a looping test ends), and compare the
+//! full 64-bit r0.
 //!
 //! Verdict rules (they mirror the official runner, see CONFORMANCE.md §3.3):
 //! - a test with `-- error` passes when assembling, loading, preparing or running fails;
 //! - otherwise a parse, assembly, load or prepare failure is an [`Verdict::Error`], and a
 //!   wrong value or a fault is a [`Verdict::Failed`];
 //! - with several engines the observations (r0, or fault kind and pc, and the instruction
-//!   count) must be identical, else the test is a [`Verdict::Disagreement`], counted as failed.
+//!   count, and between apiary's engines the input and stack afterwards) must be identical,
+//!   else the test is a [`Verdict::Disagreement`], counted as failed.
 //!
 //! The kernel oracle is judged the same way, with three differences (see [`agree`]): it reports
 //! no instruction count, so counts are compared only between engines that report them; its
@@ -21,6 +24,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use apiary_testkit_engines::{agree as testkit_agree, Harness, Refusal, Seen};
 use apiary_vm::{Environment, ExecConfig, Fault, HelperError, Insn, LoadOptions, Outcome, Program};
 use thiserror::Error;
 
@@ -200,16 +204,8 @@ impl fmt::Display for Observation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Observation::Refused(e) => write!(f, "refused: {e}"),
-            Observation::Ran(o) => {
-                match o.result {
-                    Ok(r0) => write!(f, "r0 = {r0:#x}")?,
-                    Err(fault) => write!(f, "fault: {fault}")?,
-                }
-                if let Some(n) = o.instructions {
-                    write!(f, " after {n} instructions")?;
-                }
-                Ok(())
-            }
+            // As the harness prints a run.
+            Observation::Ran(o) => Seen::Ran(*o).fmt(f),
         }
     }
 }
@@ -243,8 +239,10 @@ fn without_addresses(f: Fault) -> Fault {
     }
 }
 
-/// Runs a loaded program on each engine, each on its own copy of `mem`. Engines are prepared
-/// knowing the input length, so the kernel verifier's verdict is a refusal here.
+/// Runs a loaded program on each engine through the engine-agreement harness
+/// (`apiary-testkit-engines`): one input buffer and one stack, at the same addresses, for every
+/// engine. Engines are prepared knowing the input length, so the kernel verifier's verdict is a
+/// refusal here.
 #[must_use]
 pub fn execute(
     program: &Arc<Program>,
@@ -252,48 +250,93 @@ pub fn execute(
     engines: &[EngineKind],
     env: &Environment,
 ) -> Vec<(EngineKind, Observation)> {
-    engines
-        .iter()
-        .map(|&kind| {
-            let obs = match prepare_for_input(kind, Arc::clone(program), env, Some(mem.len())) {
-                Err(e) => Observation::Refused(e),
-                Ok(exe) => {
-                    let mut copy = mem.to_vec();
-                    Observation::Ran(exe.run_once(&mut copy))
+    execute_compared(program, mem, engines, env).0
+}
+
+/// Each engine's observation, and the details when they disagree.
+pub type Compared = (Vec<(EngineKind, Observation)>, Option<String>);
+
+/// As [`execute`], with the harness's comparison of the whole state: `Some(details)` when
+/// apiary's engines that ran differ in r0, fault (addresses included), instruction count,
+/// input or stack afterwards, or any engine disagrees as [`disagreement`] judges.
+#[must_use]
+pub fn execute_compared(
+    program: &Arc<Program>,
+    mem: &[u8],
+    engines: &[EngineKind],
+    env: &Environment,
+) -> Compared {
+    let mut harness = Harness::new();
+    let mut refused = Vec::with_capacity(engines.len());
+    for &kind in engines {
+        let prepared = prepare_for_input(kind, Arc::clone(program), env, Some(mem.len()));
+        let (exe, err) = match prepared {
+            Ok(exe) => (Ok(exe), None),
+            Err(e) => (Err(refusal(&e)), Some(e)),
+        };
+        harness = if kind.library().is_some() {
+            harness.engine(kind.name(), exe)
+        } else {
+            harness.oracle(kind.name(), exe)
+        };
+        refused.push((kind, err));
+    }
+    let agreement = harness.run(mem);
+    let observations: Vec<(EngineKind, Observation)> = refused
+        .into_iter()
+        .zip(&agreement.runs)
+        .map(|((kind, err), run)| {
+            let obs = match (err, &run.seen) {
+                (Some(e), _) => Observation::Refused(e),
+                (None, Seen::Ran(o)) => Observation::Ran(*o),
+                (None, Seen::Refused(_)) => {
+                    unreachable!("the harness runs every engine that was prepared")
                 }
             };
             (kind, obs)
         })
-        .collect()
+        .collect();
+    let details = disagreement(&observations).or_else(|| agreement.disagreement());
+    (observations, details)
 }
 
-/// Whether two engines' observations agree: the same r0, or the same fault kind and pc (host
-/// addresses aside), or a refusal for the same load error; instruction counts are compared only
-/// when both engines report one (the kernel does not). A kernel verifier rejection agrees with
-/// any fault or refusal of the other engine, never with a value.
+/// The harness's view of a refusal: a kernel exclusion does not take part, a kernel verifier
+/// rejection agrees with any failure, other refusals compare by their load error.
+fn refusal(e: &PrepareError) -> Refusal {
+    match e {
+        PrepareError::KernelExcluded { excluded } => Refusal::Excluded(excluded.to_string()),
+        e if e.is_kernel_rejection() => Refusal::Rejected(e.to_string()),
+        e => Refusal::Load(
+            e.load_error()
+                .map_or_else(|| e.to_string(), ToString::to_string),
+        ),
+    }
+}
+
+/// Whether two engines' observations agree: the harness's rule ([`testkit_agree`]) on their
+/// host-address-free forms (observations made apart, on different buffers, as the CLI makes
+/// them, differ in fault addresses only), with instruction counts compared when both engines
+/// report one (the kernel does not). A kernel verifier rejection agrees with any fault or
+/// refusal of the other engine, never with a value.
 #[must_use]
 pub fn agree(a: &Observation, b: &Observation) -> bool {
-    let rejected =
-        |o: &Observation| matches!(o, Observation::Refused(e) if e.is_kernel_rejection());
-    let failed = |o: &Observation| {
+    let seen = |o: &Observation| match o {
+        Observation::Ran(out) => Seen::Ran(Outcome {
+            result: out.result.map_err(without_addresses),
+            instructions: out.instructions,
+        }),
+        Observation::Refused(e) => Seen::Refused(refusal(e)),
+    };
+    let counts = |o: &Observation| {
         matches!(
             o,
-            Observation::Refused(_) | Observation::Ran(Outcome { result: Err(_), .. })
+            Observation::Ran(Outcome {
+                instructions: Some(_),
+                ..
+            })
         )
     };
-    if rejected(a) || rejected(b) {
-        return failed(a) && failed(b);
-    }
-    match (a.comparable(), b.comparable()) {
-        (Comparable::Ran(x), Comparable::Ran(y)) => {
-            x.result == y.result
-                && match (x.instructions, y.instructions) {
-                    (Some(m), Some(n)) => m == n,
-                    _ => true,
-                }
-        }
-        (x, y) => x == y,
-    }
+    testkit_agree(&seen(a), &seen(b), counts(a) && counts(b))
 }
 
 /// `None` when every engine observed the same thing (see [`agree`]; engines skipped by a kernel
@@ -396,8 +439,13 @@ pub fn observe(
     case: &TestCase,
     config: &RunConfig,
 ) -> Result<Vec<(EngineKind, Observation)>, String> {
+    Ok(observe_compared(case, config)?.0)
+}
+
+/// As [`observe`], with [`execute_compared`]'s verdict on the whole state.
+fn observe_compared(case: &TestCase, config: &RunConfig) -> Result<Compared, String> {
     let program = Arc::new(load_test(case, &config.load_options)?);
-    Ok(execute(
+    Ok(execute_compared(
         &program,
         &case.mem,
         &config.engines.engines(),
@@ -409,7 +457,7 @@ pub fn observe(
 #[must_use]
 pub fn run_case(case: &TestCase, config: &RunConfig) -> TestReport {
     let engines = config.engines.engines();
-    let observations = match observe(case, config) {
+    let (observations, details) = match observe_compared(case, config) {
         Ok(o) => o,
         Err(message) => {
             let v = if case.expected.error.is_some() {
@@ -426,7 +474,7 @@ pub fn run_case(case: &TestCase, config: &RunConfig) -> TestReport {
         .collect();
     // The combined verdict: that of the first engine taking part (an excluded kernel does not),
     // or the skip when no engine took part.
-    let verdict = match disagreement(&observations) {
+    let verdict = match details {
         Some(details) => Verdict::Disagreement { details },
         None => observations
             .iter()

@@ -17,6 +17,7 @@
 //! arm in each of [`prepare`] and [`prepare_verified`].
 
 pub mod helpers;
+pub mod sandbox;
 mod verified;
 
 use std::fmt;
@@ -27,7 +28,10 @@ use apiary_jit::{Jit, JitError};
 use apiary_vm::{Environment, Executable, Interpreter, LoadError, Program};
 use thiserror::Error;
 
-pub use verified::{prepare_verified, ForInputLength, VerifiedProgram};
+pub use sandbox::Sandboxed;
+pub use verified::{
+    prepare_verified, prepare_verified_unsandboxed, ForInputLength, VerifiedProgram,
+};
 
 /// One of apiary's engines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,6 +96,13 @@ pub enum PrepareError {
     /// The JIT could not compile the program for a reason other than a load error.
     #[error("jit: {0}")]
     Jit(Arc<JitError>),
+    /// Sandboxed verified mode could not confine the program: the environment's regions are
+    /// not all in one sandbox window, or no window could be mapped.
+    #[error("sandbox: {reason}")]
+    Sandbox {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Refusals compare by engine and load error; JIT failures (which carry I/O errors, not
@@ -110,6 +121,7 @@ impl PartialEq for PrepareError {
                 },
             ) => a == b && e == f,
             (PrepareError::Jit(a), PrepareError::Jit(b)) => a.to_string() == b.to_string(),
+            (PrepareError::Sandbox { reason: a }, PrepareError::Sandbox { reason: b }) => a == b,
             _ => false,
         }
     }
@@ -124,7 +136,7 @@ impl PrepareError {
     pub const fn load_error(&self) -> Option<&LoadError> {
         match self {
             PrepareError::Load { error, .. } => Some(error),
-            PrepareError::Jit(_) => None,
+            PrepareError::Jit(_) | PrepareError::Sandbox { .. } => None,
         }
     }
 

@@ -14,8 +14,12 @@ use apiary_jit::Jit;
 use apiary_verifier::platform::CtxKind;
 use apiary_verifier::{verify_with, MapInfo, Options, Platform, ProgramType, Rejection, Verified};
 use apiary_vm::maps::{bind, BindError, MapTable};
-use apiary_vm::{Environment, ExecState, Executable, Facts, Fault, Interpreter, Outcome, Program};
+use apiary_vm::window::Window;
+use apiary_vm::{
+    Confinement, Environment, ExecState, Executable, Facts, Fault, Interpreter, Outcome, Program,
+};
 
+use crate::sandbox::{window_for, Sandboxed};
 use crate::{EngineKind, PrepareError};
 
 /// A program together with the verifier's result for it. Made only by
@@ -71,6 +75,32 @@ impl VerifiedProgram {
         })
     }
 
+    /// A program with *forged* facts: every load, store and atomic is treated as proven.
+    ///
+    /// This exists only to test the sandbox (sandboxed verified mode must keep even a program
+    /// whose every proof is wrong inside its window) and is hidden from the documentation.
+    ///
+    /// # Safety
+    /// Every access of the program runs unchecked: preparing it with
+    /// [`prepare_verified_unsandboxed`] lets it read and write any host address. Only
+    /// [`prepare_verified`] (sandboxed) keeps it confined.
+    #[doc(hidden)]
+    #[must_use]
+    pub unsafe fn forged(program: Arc<Program>, input_len: Option<u64>) -> Self {
+        let len = program.instructions().len();
+        Self {
+            program,
+            verified: Verified {
+                facts: Facts {
+                    access_in_bounds: vec![true; len],
+                },
+                r0: None,
+                stats: apiary_verifier::Stats::default(),
+            },
+            input_len,
+        }
+    }
+
     /// The program that was verified.
     #[must_use]
     pub fn program(&self) -> &Arc<Program> {
@@ -111,15 +141,20 @@ impl VerifiedProgram {
     }
 }
 
-/// Prepares `verified`'s program for `kind` in verified mode: the loads and stores the facts
-/// mark as proven run without the region-table check (atomics keep their alignment check).
-/// A program proven for one input length is wrapped in [`ForInputLength`].
+/// Prepares `verified`'s program for `kind` in **sandboxed** verified mode: the loads, stores
+/// (and, in the interpreter, atomics) the facts mark as proven run without the region-table
+/// check, confined to the environment's sandbox window ([`crate::sandbox`]): even a wrong
+/// proof reaches only memory in the window, never the host's. The window is `env.window`
+/// (every region must lie in it), or a private one when `env` has no regions. A program proven
+/// for one input length is wrapped in [`ForInputLength`].
 ///
 /// # Errors
-/// [`PrepareError`] when the engine refuses the program.
+/// [`PrepareError`] when the engine refuses the program; [`PrepareError::Sandbox`] when the
+/// environment's regions are not in one window.
 ///
 /// # Safety
-/// The proof holds only in the world the verifier assumed, which the caller vouches for:
+/// The proof holds only in the world the verifier assumed, which the caller vouches for (a
+/// world that differs makes the program misbehave, but inside its window only):
 /// - `env`'s helpers implement the prototypes of the [`Platform`] the program was verified on
 ///   (for every id the program calls), and no other helper answers those ids;
 /// - map `lddw`s are either still unbound with no map regions involved, or the program was
@@ -134,26 +169,67 @@ pub unsafe fn prepare_verified(
     verified: &VerifiedProgram,
     env: &Environment,
 ) -> Result<Box<dyn Executable>, PrepareError> {
+    let window = window_for(env)?;
+    // SAFETY: the caller's contract is this function's; the window is the environment's (its
+    // regions checked inside it) or a fresh private one, mapped read-write whole (read-zero
+    // policy) and kept alive by the `Sandboxed` wrapper as long as the engine.
+    unsafe { prepare_in(kind, verified, env, Some(window)) }
+}
+
+/// Prepares `verified`'s program in **unsandboxed** verified mode, for programs the embedder
+/// trusts: proven accesses run unchecked at whatever address the program computes, so a wrong
+/// proof (a verifier bug) can read or write any host memory. Prefer [`prepare_verified`].
+///
+/// # Errors
+/// [`PrepareError`] when the engine refuses the program.
+///
+/// # Safety
+/// As [`prepare_verified`], and the facts must be right: nothing confines a wrong one.
+pub unsafe fn prepare_verified_unsandboxed(
+    kind: EngineKind,
+    verified: &VerifiedProgram,
+    env: &Environment,
+) -> Result<Box<dyn Executable>, PrepareError> {
+    // SAFETY: the caller's contract.
+    unsafe { prepare_in(kind, verified, env, None) }
+}
+
+/// # Safety
+/// As [`prepare_verified`]; with `window`, it must be mapped read-write whole.
+unsafe fn prepare_in(
+    kind: EngineKind,
+    verified: &VerifiedProgram,
+    env: &Environment,
+    window: Option<Arc<Window>>,
+) -> Result<Box<dyn Executable>, PrepareError> {
     let program = Arc::clone(&verified.program);
     let facts = &verified.verified.facts;
+    let confine = window
+        .as_deref()
+        .map_or(Confinement::NONE, Confinement::window);
     let exe: Box<dyn Executable> = match kind {
         EngineKind::Interp => {
             // SAFETY: the facts are the verifier's for this very program (a `VerifiedProgram`
             // is only made by verifying its own program, and binding keeps the slots they
-            // index); the environment and the inputs are the caller's contract, stated above,
-            // which together are `Interpreter::with_facts`'s contract. Input lengths are
-            // enforced below.
-            let interp = unsafe { Interpreter::with_facts(program, env, facts) };
+            // index) or forged by a caller who took `forged`'s contract; the environment and
+            // the inputs are the caller's contract, stated above, which together are
+            // `Interpreter::with_facts`'s contract. The confinement is the identity or a window
+            // mapped whole, which `Sandboxed` keeps alive. Input lengths are enforced below.
+            let interp = unsafe { Interpreter::with_facts_confined(program, env, facts, confine) };
             Box::new(interp.map_err(|error| PrepareError::Load {
                 engine: kind,
                 error,
             })?)
         }
         EngineKind::Jit => {
-            // SAFETY: as for the interpreter: `Jit::with_facts` has the same contract.
-            let jit = unsafe { Jit::with_facts(program, env, facts) };
+            // SAFETY: as for the interpreter: `Jit::with_facts_confined` has the same contract.
+            let jit = unsafe { Jit::with_facts_confined(program, env, facts, confine) };
             Box::new(jit.map_err(PrepareError::from_jit)?)
         }
+    };
+    let exe: Box<dyn Executable> = match window {
+        Some(w) => Box::new(Sandboxed::new(exe, w)),
+        None => exe,
     };
     Ok(match verified.input_len {
         Some(len) => Box::new(ForInputLength::new(exe, len)),
@@ -193,6 +269,10 @@ impl Executable for ForInputLength {
 
     fn program(&self) -> &Program {
         self.inner.program()
+    }
+
+    fn window(&self) -> Option<&Arc<Window>> {
+        self.inner.window()
     }
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {

@@ -7,20 +7,25 @@
 //! refuse what it cannot hold rather than allocate it.
 #![no_main]
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use apiary::{Config, EngineKind, Instance, Module, Store};
+use apiary_testkit::packet::{Eth, Ipv4, Packet, Udp};
 use libfuzzer_sys::fuzz_target;
 
-/// An Ethernet + IPv4 + UDP frame's worth of bytes: enough for packet programs to get past
-/// their bounds checks.
-const PACKET: [u8; 64] = {
-    let mut p = [0u8; 64];
-    p[12] = 0x08;
-    p[14] = 0x45;
-    p[23] = 17;
-    p
-};
+/// An Ethernet + IPv4 + UDP frame of 64 bytes: enough for packet programs to get past their
+/// bounds checks.
+static PACKET: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    Packet::new()
+        .eth(Eth::default())
+        .ipv4(Ipv4::default())
+        .udp(Udp {
+            sport: 1024,
+            dport: 53,
+        })
+        .payload(&[0; 64 - 42])
+        .build()
+});
 
 fuzz_target!(|data: &[u8]| {
     // Checked mode on the interpreter, verified mode on the JIT: the two ends of the options.

@@ -3,7 +3,7 @@
 //! stops in the middle of a block, and the static description of every fault site.
 
 use apiary_vm::fault::Access;
-use apiary_vm::instruction::{AluOp, Instruction, Operand, PacketAddr, Reg, Size};
+use apiary_vm::instruction::{Instruction, RegSet, Size};
 use apiary_vm::program::Program;
 
 /// The metering cost of the second slot of an `lddw`: none, an `lddw` counts one (as
@@ -119,47 +119,7 @@ pub(crate) fn scan(program: &Program) -> Scan {
 }
 
 /// Bit mask of r1–r5 (bit `i` = eBPF register `ri`).
-pub(crate) const ARGS_MASK: u16 = 0b11_1110;
-
-fn bit(r: Reg) -> u16 {
-    1 << r.index()
-}
-
-fn operand_bit(src: Operand) -> u16 {
-    match src {
-        Operand::Reg(r) => bit(r),
-        Operand::Imm(_) => 0,
-    }
-}
-
-/// Registers slot `ins` may read (`use`, over-approximated) and surely writes (`def`,
-/// under-approximated: a write only some paths make is not a definition).
-fn use_def(ins: &Instruction) -> (u16, u16) {
-    match *ins {
-        Instruction::Alu { op, dst, src, .. } => match op {
-            AluOp::Mov | AluOp::Movsx(_) => (operand_bit(src), bit(dst)),
-            _ => (bit(dst) | operand_bit(src), bit(dst)),
-        },
-        Instruction::Neg { dst, .. } | Instruction::Endian { dst, .. } => (bit(dst), bit(dst)),
-        Instruction::Load { dst, src, .. } => (bit(src), bit(dst)),
-        Instruction::Store { dst, src, .. } => (bit(dst) | operand_bit(src), 0),
-        Instruction::Atomic { dst, src, .. } => (bit(dst) | bit(src) | 1, 0),
-        Instruction::LoadImm64 { dst, .. } => (0, bit(dst)),
-        Instruction::LoadPacket { addr, .. } => match addr {
-            PacketAddr::Ind(r) => (bit(r), 1),
-            PacketAddr::Abs => (0, 1),
-        },
-        Instruction::Jump { dst, src, .. } => (bit(dst) | operand_bit(src), 0),
-        Instruction::Ja { .. } | Instruction::LddwTail => (0, 0),
-        // Helper calls read r1–r5 and keep them; r0 is the result.
-        Instruction::Call { .. } => (ARGS_MASK, 1),
-        Instruction::CallX { reg } => (ARGS_MASK | bit(reg), 1),
-        // The callee reads r1–r5 and may leave them changed (no definition claimed).
-        Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } => (0x7ff, 0),
-        // What an exit reads is its successor set's business (see `live_args_out`).
-        Instruction::Exit => (1, 0),
-    }
-}
+pub(crate) const ARGS_MASK: u16 = RegSet::ARGS.bits();
 
 /// For every slot: the subset of r1–r5 ([`ARGS_MASK`] bits) that may be read after the slot
 /// before being overwritten (backward liveness over the whole program). An `exit` of the entry
@@ -178,7 +138,10 @@ pub(crate) fn live_args_out(program: &Program) -> Vec<u16> {
     } else {
         program.functions().first().map_or(0, |f| f.end)
     };
-    let ud: Vec<(u16, u16)> = ins.iter().map(use_def).collect();
+    let ud: Vec<(u16, u16)> = ins
+        .iter()
+        .map(|i| (i.reads().bits(), i.writes().bits()))
+        .collect();
     let mut live_in = vec![0u16; n];
     let mut live_out = vec![0u16; n];
     loop {
@@ -206,26 +169,6 @@ pub(crate) fn live_args_out(program: &Program) -> Vec<u16> {
     }
 }
 
-/// The registers (bit `i` = `ri`) slot `ins` may write (over-approximated).
-pub(crate) fn may_write(ins: &Instruction) -> u16 {
-    match *ins {
-        Instruction::Alu { dst, .. }
-        | Instruction::Neg { dst, .. }
-        | Instruction::Endian { dst, .. }
-        | Instruction::Load { dst, .. }
-        | Instruction::LoadImm64 { dst, .. } => bit(dst),
-        Instruction::Atomic { src, .. } => bit(src) | 1,
-        Instruction::Store { .. }
-        | Instruction::Ja { .. }
-        | Instruction::Jump { .. }
-        | Instruction::LddwTail
-        | Instruction::Exit => 0,
-        // Helper calls keep r1–r5 (the code after a plain helper call reads none it clobbered).
-        Instruction::LoadPacket { .. } | Instruction::Call { .. } | Instruction::CallX { .. } => 1,
-        Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } => 0x7ff,
-    }
-}
-
 /// The registers (bit `i` = `ri`) the program may read before writing them, on the path from
 /// slot 0: those the entry must zero. The path is followed while it is straight-line; at the
 /// first jump, call or exit every register not yet written counts as read.
@@ -233,9 +176,8 @@ pub(crate) fn read_before_written(program: &Program) -> u16 {
     let mut written = 0u16;
     let mut read = 0u16;
     for ins in program.instructions() {
-        let (u, d) = use_def(ins);
-        read |= u & !written;
-        written |= d;
+        read |= ins.reads().bits() & !written;
+        written |= ins.writes().bits();
         if matches!(
             ins,
             Instruction::Ja { .. }

@@ -34,6 +34,7 @@ fn compile(arch: Arch, insns: &[Insn], env: &Environment, blind: bool) -> Compil
         blind_constants: blind,
         seed: 0x1234_5678,
         proven_safe: None,
+        confine: None,
     };
     let shared = shared_for(&p, env);
     compile_for(arch, &p, &shared, env, &opts).expect("compiles")

@@ -87,6 +87,17 @@ pub(crate) trait Target<'a> {
     /// it safe (unchecked mode) or it lies in the current stack frame. The one place an
     /// unchecked address is formed.
     fn unchecked_access(&mut self, pc: usize, base: Reg, off: i16, op: MemOp);
+    /// The unchecked access `op` of slot `pc` in sandboxed verified mode: at
+    /// `confine.apply(base + off)` (`base | ((base + off) & mask)`), inside the sandbox window
+    /// whatever the address ([`MemCheck::confine`]).
+    fn confined_access(
+        &mut self,
+        pc: usize,
+        confine: apiary_vm::Confinement,
+        base: Reg,
+        off: i16,
+        op: MemOp,
+    );
 
     /// Unconditional jump to `label`.
     fn jump_to(&mut self, label: DynamicLabel);
@@ -269,6 +280,9 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
 fn access<'a, T: Target<'a>>(t: &mut T, pc: usize, base: Reg, off: i16, op: MemOp) {
     match t.lw().mem_check(pc) {
         Some(check) if check.bounds || check.align => t.checked_access(pc, check, base, off, op),
+        Some(MemCheck {
+            confine: Some(c), ..
+        }) => t.confined_access(pc, c, base, off, op),
         _ => t.unchecked_access(pc, base, off, op),
     }
 }

@@ -91,6 +91,9 @@ pub(crate) struct CompileOptions {
     /// permitted and (for atomics) aligned, so no check is emitted. Reached through
     /// [`Jit::with_facts`] (which never marks atomics) and this crate's tests.
     pub proven_safe: Option<Vec<bool>>,
+    /// Sandboxed verified mode: proven accesses outside the current frame go to
+    /// `confine.apply(addr)` ([`apiary_vm::Confinement`]); `None` (or the identity): as computed.
+    pub confine: Option<apiary_vm::Confinement>,
 }
 
 /// Generated code and where each slot's code starts.
@@ -160,6 +163,7 @@ impl Jit {
             blind_constants: options.blind_constants,
             seed,
             proven_safe: None,
+            confine: None,
         };
         Self::compile(program, env, &opts)
     }
@@ -179,6 +183,28 @@ impl Jit {
         env: &Environment,
         facts: &apiary_vm::Facts,
     ) -> Result<Self, JitError> {
+        // SAFETY: the caller's contract; the identity confinement adds nothing to it.
+        unsafe { Self::with_facts_confined(program, env, facts, apiary_vm::Confinement::NONE) }
+    }
+
+    /// [`Jit::with_facts`] with every unchecked access confined: a proven load or store whose
+    /// address is not a fixed offset into the current stack frame accesses
+    /// `confine.apply(addr)` (two instructions), so a wrong fact reaches only the window.
+    /// Atomics stay checked, as in [`Jit::with_facts`].
+    ///
+    /// # Errors
+    /// As [`Jit::new`].
+    ///
+    /// # Safety
+    /// As [`Jit::with_facts`] for the program's correctness; for memory safety it is enough that
+    /// `[base, base + mask + 1 + 7)` is mapped read-write while the code lives (an
+    /// `apiary_window::Window` with the read-zero policy, kept alive by the caller).
+    pub unsafe fn with_facts_confined(
+        program: Arc<Program>,
+        env: &Environment,
+        facts: &apiary_vm::Facts,
+        confine: apiary_vm::Confinement,
+    ) -> Result<Self, JitError> {
         let proven = program
             .instructions()
             .iter()
@@ -189,6 +215,7 @@ impl Jit {
             blind_constants: false,
             seed: 0,
             proven_safe: Some(proven),
+            confine: (!confine.is_none()).then_some(confine),
         };
         Self::compile(program, env, &opts)
     }

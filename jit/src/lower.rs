@@ -59,6 +59,8 @@ pub(crate) struct MemCheck {
     pub input_bound_off: i32,
     /// The base register is r10 (the stack is the likely region).
     pub r10_base: bool,
+    /// Sandboxed verified mode: the unchecked access goes to `confine.apply(addr)`.
+    pub confine: Option<apiary_vm::Confinement>,
 }
 
 /// Context offset of the input bound for accesses of `size` bytes.
@@ -268,6 +270,13 @@ impl<'a> Lowering<'a> {
             r10_base: base.index() == 10,
             stack_bound: (STACK_SIZE + 1) as u64 - u64::from(len),
             input_bound_off: input_bound_offset(size_of_len(len)),
+            // A fixed offset into the current frame cannot leave the stack (r10 is never
+            // written by programs); every other unchecked access is confined.
+            confine: if checked || frame {
+                None
+            } else {
+                self.opts.confine
+            },
         })
     }
 

@@ -142,3 +142,45 @@ fn blinding_hides_immediates() {
     assert_eq!(plain.run_once(&mut []).result, Ok(expected));
     assert_eq!(blinded.run_once(&mut []).result, Ok(expected));
 }
+
+/// Sandboxed verified mode: with every access "proven" (forged) and a confinement, wild loads
+/// and stores land inside the window, never at the address computed (a host canary here).
+#[test]
+fn confined_accesses_stay_in_the_window() {
+    use apiary_vm::window::{Placement, Window};
+    use apiary_vm::Confinement;
+    let window = Window::sandbox(1 << 20, Placement::Anywhere).expect("window");
+    let canary = [0x5au8; 64];
+    let c = canary.as_ptr() as u64;
+    for wild in [
+        0u64,
+        8,
+        u64::MAX - 2,
+        c,
+        c + 8,
+        window.base() + (1 << 20) + 16,
+    ] {
+        let text = format!(
+            "lddw %r1, {wild:#x}\nstdw [%r1+3], 77\nldxdw %r0, [%r1+3]\nlddw %r2, {c:#x}\n\
+             stxdw [%r2+32], %r0\nldxb %r3, [%r2+1]\nexit\n"
+        );
+        let insns = apiary_vm::asm::assemble(&text).expect("assembles");
+        let p = program(&insns);
+        let opts = CompileOptions {
+            proven_safe: Some(vec![true; p.len()]),
+            confine: Some(Confinement::window(&window)),
+            ..CompileOptions::default()
+        };
+        let jit = Jit::compile(Arc::clone(&p), &env(None), &opts).expect("compiles");
+        assert_eq!(jit.run_once(&mut []).result, Ok(77), "{wild:#x}");
+        let landed = window.confine(wild.wrapping_add(3));
+        assert!(window.contains(landed, 8));
+        // SAFETY: `landed..+8` is inside the live read-write window (the tail covers its end).
+        let v = unsafe { std::ptr::read_unaligned(landed as *const u64) };
+        assert_eq!(v, 77, "{wild:#x}: the store landed at its confined address");
+        assert!(
+            canary.iter().all(|&b| b == 0x5a),
+            "{wild:#x}: host canary untouched"
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use apiary_jit::{Jit, JitOptions};
+use apiary_testkit_engines::NoWorld;
 use apiary_vm::fault::{Access, Fault, Unsupported};
 use apiary_vm::memory::Region;
 use apiary_vm::{Environment, ExecConfig, Executable, Insn};
@@ -716,13 +717,12 @@ fn counts_at_faults_mid_block() {
 
 #[test]
 fn extra_regions_read_write_and_permissions() {
-    let ro: &'static mut [u8] = Box::leak(vec![0x5au8; 64].into_boxed_slice());
-    let rw: &'static mut [u8] = Box::leak(vec![0u8; 64].into_boxed_slice());
-    let ro_addr = ro.as_ptr() as u64;
-    let rw_addr = rw.as_ptr() as u64;
+    let mut extra = Extra::new(64, 0x5a);
+    let (ro_addr, rw_addr) = extra.addrs();
     let mut env = env(Some(10_000));
-    env.regions = Arc::from(vec![Region::readable(ro), Region::writable(rw)]);
+    env.regions = extra.regions();
     let env_off = Environment {
+        window: None,
         config: ExecConfig { budget: None },
         ..env.clone()
     };
@@ -777,15 +777,6 @@ fn extra_regions_read_write_and_permissions() {
             w.push(exit());
             for prog_v in [&v, &w] {
                 let p = program(prog_v);
-                let ro_ptr = ro_addr as *mut u8;
-                let rw_ptr = rw_addr as *mut u8;
-                let mut reset = || {
-                    // SAFETY: the leaked buffers are only accessed by the runs in this thread.
-                    unsafe {
-                        std::ptr::write_bytes(ro_ptr, 0x5a, 64);
-                        std::ptr::write_bytes(rw_ptr, 0, 64);
-                    }
-                };
                 for blind in [false, true] {
                     diff_with(
                         &p,
@@ -794,7 +785,7 @@ fn extra_regions_read_write_and_permissions() {
                         JitOptions {
                             blind_constants: blind,
                         },
-                        &mut reset,
+                        &mut extra,
                     )
                     .expect("same stack");
                 }
@@ -1109,7 +1100,13 @@ fn long_blocks_of_input_accesses_stay_linear() {
         v.push(exit());
         let p = program(&v);
         let jit = Jit::new(Arc::clone(&p), &env(None)).expect("compiles");
-        diff_with(&p, &[7u8; 8], &env(None), JitOptions::default(), &mut || {});
+        diff_with(
+            &p,
+            &[7u8; 8],
+            &env(None),
+            JitOptions::default(),
+            &mut NoWorld,
+        );
         jit.code_size()
     };
     let small = size_of(2_000);

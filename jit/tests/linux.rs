@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use apiary_jit::Jit;
+use apiary_testkit_engines::Harness;
 use apiary_vm::asm::assemble;
 use apiary_vm::maps::{bind, map_type, MapSpec};
 use apiary_vm::{ExecState, Executable, Interpreter, LoadOptions, Outcome, Program, ProgramSet};
@@ -27,16 +28,16 @@ impl Setup {
     }
 }
 
-/// Runs on both engines (fresh states) and requires identical outcomes; returns it.
+/// Runs on both engines through the engine-agreement harness (same input and stack, the whole
+/// state compared); returns the agreed outcome.
 fn agree(s: &Setup, text: &str, budget: Option<u64>, input: &[u8]) -> Outcome {
     let (i, j) = s.both(text, budget);
-    let mut a = input.to_vec();
-    let mut b = input.to_vec();
-    let oi = i.run(&mut ExecState::new(), &mut a);
-    let oj = j.run(&mut ExecState::new(), &mut b);
-    assert_eq!(oi, oj, "interp vs jit on:\n{text}");
-    assert_eq!(a, b, "memory");
-    oi
+    let a = Harness::new()
+        .shared_engine("interp", Ok(i))
+        .shared_engine("jit", Ok(j))
+        .run(input);
+    a.assert_agree(&text);
+    a.outcome().expect("both ran")
 }
 
 /// Callbacks (both backends).

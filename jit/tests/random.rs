@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use apiary_jit::JitOptions;
-use apiary_vm::memory::Region;
 use apiary_vm::{Environment, ExecConfig, Insn, LoadOptions, Program};
 use common::b::*;
 use common::*;
@@ -274,10 +273,10 @@ static REJECTED: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn random_programs_agree() {
-    let ro: &'static mut [u8] = Box::leak(vec![0u8; 72].into_boxed_slice());
-    let rw: &'static mut [u8] = Box::leak(vec![0u8; 72].into_boxed_slice());
-    let (ro_addr, rw_addr) = (ro.as_ptr() as u64, rw.as_ptr() as u64);
-    let regions: Arc<[Region]> = Arc::from(vec![Region::readable(ro), Region::writable(rw)]);
+    // proptest's closure is `Fn`: the regions are borrowed mutably per case.
+    let extra = std::cell::RefCell::new(Extra::new(72, 0x3c));
+    let (ro_addr, rw_addr) = extra.borrow().addrs();
+    let regions = extra.borrow().regions();
     let strategy = (
         prop::collection::vec(any::<Raw>(), 1..20),
         1usize..=3,
@@ -310,6 +309,7 @@ fn random_programs_agree() {
             return Ok(());
         };
         let env = Environment {
+            window: None,
             helpers: Arc::clone(&helpers),
             regions: if flags & 1 == 0 {
                 Arc::clone(&regions)
@@ -318,19 +318,11 @@ fn random_programs_agree() {
             },
             config: ExecConfig { budget },
         };
-        let (ro_ptr, rw_ptr) = (ro_addr as *mut u8, rw_addr as *mut u8);
-        let mut reset = || {
-            // SAFETY: the leaked buffers are only accessed by runs on this thread.
-            unsafe {
-                std::ptr::write_bytes(ro_ptr, 0x3c, 72);
-                std::ptr::write_bytes(rw_ptr, 0, 72);
-            }
-        };
         let p = Arc::new(p);
         let opts = JitOptions {
             blind_constants: flags & 6 == 6,
         };
-        if let Some(outcome) = diff_with(&p, &input, &env, opts, &mut reset) {
+        if let Some(outcome) = diff_with(&p, &input, &env, opts, &mut *extra.borrow_mut()) {
             RAN.fetch_add(1, Ordering::Relaxed);
             let kind = match outcome.result {
                 Ok(_) => "ok".to_owned(),

@@ -5,12 +5,15 @@
 //!   `target/apiary-coverage/` so that the counts are visible after `cargo test --workspace`
 //!   (libtest shows the output of failed tests only);
 //! - [`elf`]: hand-built ELF objects for loader and limit tests that must run without clang;
+//! - [`packet`]: test packets (Ethernet, VLAN, IPv4/IPv6, TCP/UDP/ICMP) with their lengths and
+//!   checksums;
 //! - [`rng`]: the random program generators' seeded xorshift;
 //! - [`shared`]: the one way tests find the test data in `../shared` (not part of the
 //!   repository): missing data fails loudly under `CI=true` and is a recorded skip elsewhere.
 
 pub mod coverage;
 pub mod elf;
+pub mod packet;
 pub mod rng;
 pub mod shared;
 

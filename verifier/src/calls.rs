@@ -119,7 +119,7 @@ impl Analyzer<'_> {
         let proto = *self
             .env
             .platform
-            .helper(id)
+            .helper_for(self.env.ptype.name, id)
             .ok_or(RejectReason::UnknownHelper { id })?;
         if !self.env.platform.allowed(self.env.ptype.name, id) {
             return Err(RejectReason::HelperNotAllowed {

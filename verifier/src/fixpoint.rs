@@ -328,6 +328,16 @@ impl<'a> Analyzer<'a> {
             run.over[m] = None;
         }
         let entered = Self::pre(f, run, h);
+        // An outermost loop of a few trips is first run trip by trip, within small budgets
+        // (`unroll_first`); the loop is then done, recorded as reached and terminating.
+        if self.soft == 0 && self.nest == 1 {
+            if let Some(s) = entered.clone() {
+                if self.unroll_first(f, run, h, body, &members, s) {
+                    self.heads_reached.insert(f.cfg.blocks[h].start);
+                    return Ok(());
+                }
+            }
+        }
         let mut head = match entered.clone() {
             Some(s) => s,
             None => {
@@ -658,9 +668,14 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// `exit`. Only the main program's r0 must be initialised here (Linux checks r0 at the exit
+    /// of the main program and of callbacks, whose result the callback rule checks in
+    /// `calls`): a subprogram may return nothing (a `void` static function), so its r0 goes
+    /// back to the caller as it is, and an uninitialised r0 is rejected only where the caller
+    /// reads it.
     fn exit(&mut self, run: &mut Run, s: &State) -> Result<(), RejectReason> {
-        let r0 = transfer::read(s, Reg::R0)?;
         if s.depth() == 0 {
+            let r0 = transfer::read(s, Reg::R0)?;
             if r0.scalar().is_none() && !self.env.privileged() {
                 return Err(RejectReason::PointerLeak {
                     detail: "pointer returned in r0",
@@ -678,6 +693,35 @@ impl<'a> Analyzer<'a> {
                 None => s.clone(),
                 Some(e) => e.join(s, None),
             });
+        }
+        Ok(())
+    }
+}
+
+impl Analyzer<'_> {
+    /// After the analysis: every loop head reached in a final pass needs a proven exit test.
+    ///
+    /// # Errors
+    /// [`RejectReason::UnboundedLoop`] naming the loop head.
+    pub fn check_termination(&self) -> Result<(), Rejection> {
+        for f in self.funcs.values() {
+            for l in &f.loops {
+                if !self.heads_reached.contains(&l.head_pc) {
+                    continue;
+                }
+                let proven = l
+                    .tests
+                    .iter()
+                    .any(|t| self.cand_ok.get(t).copied() == Some(true));
+                let proven = proven || self.unroll_ok.get(&l.head_pc) == Some(&true);
+                if !proven {
+                    return Err(self.rejection(
+                        l.head_pc,
+                        RejectReason::UnboundedLoop { head: l.head_pc },
+                        &State::entry(),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -5,14 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use apiary_vm::instruction::{AluOp, AtomicOp, Cond, Instruction, Lddw, Operand, Reg, Width};
+use apiary_vm::instruction::{AluOp, Cond, Instruction, Lddw, Operand, Reg, RegSet, Width};
 use apiary_vm::semantics::imm_value;
 use apiary_vm::Program;
 
 use crate::cfg::Cfg;
 use crate::domain::scalar_cmp::{negate, swap};
 use crate::domain::State;
-use crate::error::{RejectReason, Rejection};
 use crate::termination_rel;
 use crate::wto::{nodes, Elem};
 
@@ -56,21 +55,19 @@ enum Write {
     Other,
 }
 
-/// The registers `ins` writes.
+/// The registers `ins` writes as a verifier following the kernel sees them: what it may write
+/// plus what Linux leaves undefined (r1–r5 after calls and legacy packet loads), from the one
+/// def/use of [`Instruction`].
 pub fn written(ins: &Instruction, out: &mut Vec<Reg>) {
-    let mut w = Vec::new();
-    writes(ins, &mut w);
-    out.extend(w.into_iter().map(|(r, _)| r));
+    out.extend(kernel_writes(ins).iter());
 }
 
+fn kernel_writes(ins: &Instruction) -> RegSet {
+    ins.may_write().union(ins.linux_scratch())
+}
+
+/// The writes of `ins` ([`written`]), `add`/`sub` of an immediate as a constant step.
 fn writes(ins: &Instruction, out: &mut Vec<(Reg, Write)>) {
-    let clobber = |out: &mut Vec<(Reg, Write)>| {
-        for r in 0..=5 {
-            if let Some(r) = Reg::new(r) {
-                out.push((r, Write::Other));
-            }
-        }
-    };
     match *ins {
         Instruction::Alu {
             op: AluOp::Add,
@@ -84,26 +81,7 @@ fn writes(ins: &Instruction, out: &mut Vec<(Reg, Write)>) {
             dst,
             src: Operand::Imm(c),
         } => out.push((dst, Write::Step(-i64::from(c), width))),
-        Instruction::Alu { dst, .. }
-        | Instruction::Neg { dst, .. }
-        | Instruction::Endian { dst, .. }
-        | Instruction::Load { dst, .. }
-        | Instruction::LoadImm64 { dst, .. } => {
-            out.push((dst, Write::Other));
-        }
-        Instruction::Atomic {
-            op: AtomicOp::Cmpxchg,
-            ..
-        } => out.push((Reg::R0, Write::Other)),
-        Instruction::Atomic { fetch, op, src, .. } if fetch || op == AtomicOp::Xchg => {
-            out.push((src, Write::Other))
-        }
-        Instruction::Call { .. }
-        | Instruction::CallLocal { .. }
-        | Instruction::CallKfunc { .. }
-        | Instruction::CallX { .. }
-        | Instruction::LoadPacket { .. } => clobber(out),
-        _ => {}
+        _ => out.extend(kernel_writes(ins).iter().map(|r| (r, Write::Other))),
     }
 }
 
@@ -546,34 +524,5 @@ pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
                 }
         }
         _ => false,
-    }
-}
-
-impl crate::fixpoint::Analyzer<'_> {
-    /// After the analysis: every loop head reached in a final pass needs a proven exit test.
-    ///
-    /// # Errors
-    /// [`RejectReason::UnboundedLoop`] naming the loop head.
-    pub fn check_termination(&self) -> Result<(), Rejection> {
-        for f in self.funcs.values() {
-            for l in &f.loops {
-                if !self.heads_reached.contains(&l.head_pc) {
-                    continue;
-                }
-                let proven = l
-                    .tests
-                    .iter()
-                    .any(|t| self.cand_ok.get(t).copied() == Some(true));
-                let proven = proven || self.unroll_ok.get(&l.head_pc) == Some(&true);
-                if !proven {
-                    return Err(self.rejection(
-                        l.head_pc,
-                        RejectReason::UnboundedLoop { head: l.head_pc },
-                        &State::entry(),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 }

@@ -14,8 +14,6 @@
 //! This proves loops such as the end-around-carry fold of an Internet checksum
 //! (`r6 = r0 >> 16; if r6 == 0 exit; r0 = (r0 & 0xffff) + r6`), whose value shrinks each trip.
 
-use apiary_vm::instruction::{Instruction, Operand};
-
 use crate::domain::{Scalar, State, Val};
 use crate::fixpoint::{Analyzer, FuncInfo, Run};
 use crate::wto::Elem;
@@ -25,52 +23,15 @@ const MAX_TRIPS: u32 = 160;
 /// Most instructions visited by the trips of one loop.
 const MAX_VISITS: u64 = 40_000;
 
-fn reads(ins: &Instruction, out: &mut [bool; 11]) {
-    let op = |o: &Operand, out: &mut [bool; 11]| {
-        if let Operand::Reg(r) = o {
-            out[r.index()] = true;
-        }
-    };
-    match ins {
-        Instruction::Alu { dst, src, .. } => {
-            out[dst.index()] = true;
-            op(src, out);
-        }
-        Instruction::Neg { dst, .. } | Instruction::Endian { dst, .. } => out[dst.index()] = true,
-        Instruction::Jump { dst, src, .. } => {
-            out[dst.index()] = true;
-            op(src, out);
-        }
-        Instruction::Load { src, .. } => out[src.index()] = true,
-        Instruction::Store { dst, src, .. } => {
-            out[dst.index()] = true;
-            op(src, out);
-        }
-        Instruction::Atomic { dst, src, .. } => {
-            out[dst.index()] = true;
-            out[src.index()] = true;
-        }
-        Instruction::Call { .. }
-        | Instruction::CallLocal { .. }
-        | Instruction::CallKfunc { .. }
-        | Instruction::CallX { .. }
-        | Instruction::LoadPacket { .. } => {
-            for r in out.iter_mut().take(6).skip(1) {
-                *r = true;
-            }
-        }
-        Instruction::Exit => out[0] = true,
-        _ => {}
-    }
-}
-
 /// Registers read anywhere in the loop (the ones worth splitting on).
 fn loop_reads(an: &Analyzer<'_>, f: &FuncInfo, members: &[usize]) -> [bool; 11] {
     let mut out = [false; 11];
     for &b in members {
         let blk = &f.cfg.blocks[b];
         for ins in &an.env.program.instructions()[blk.start..blk.end] {
-            reads(ins, &mut out);
+            for r in ins.reads().iter() {
+                out[r.index()] = true;
+            }
         }
     }
     out

@@ -24,6 +24,10 @@ use crate::wto::Elem;
 pub const MAX_TRIPS: u32 = 128;
 /// Most instructions visited by all the trips of one loop.
 pub const MAX_VISITS: u64 = 100_000;
+/// Budgets of the first try, before any invariant is computed (see [`Analyzer::unroll_first`]).
+pub const FIRST_TRIPS: u32 = 16;
+/// Most instructions visited by the first try.
+pub const FIRST_VISITS: u64 = 16_000;
 
 impl Analyzer<'_> {
     /// Runs the loop with head block `h` trip by trip from `entry` (see the module comment).
@@ -38,6 +42,53 @@ impl Analyzer<'_> {
         body: &[Elem],
         members: &[usize],
         entry: State,
+    ) -> bool {
+        self.unroll_within(f, run, h, body, members, entry, MAX_TRIPS, MAX_VISITS)
+    }
+
+    /// A first try of [`Analyzer::unroll_fully`] on an outermost loop, within small budgets,
+    /// before its invariant is sought. A loop of a few trips whose body branches a lot (bcc's
+    /// `ksnoop`: 6 trips, a dozen flag tests each) costs far less run trip by trip than
+    /// ascending passes over every path until the invariant stabilises, which may then fail
+    /// anyway (a counter and an offset advancing by unrelated strides) and fall back to the
+    /// trips. The result is the same analysis the second chance would make, so it is as sound;
+    /// on failure everything it recorded is undone and the loop is analysed as before.
+    pub(crate) fn unroll_first(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        h: usize,
+        body: &[Elem],
+        members: &[usize],
+        entry: State,
+    ) -> bool {
+        let saved = (
+            self.facts.clone(),
+            self.cand_ok.clone(),
+            self.unroll_ok.clone(),
+        );
+        if self.unroll_within(f, run, h, body, members, entry, FIRST_TRIPS, FIRST_VISITS) {
+            return true;
+        }
+        (self.facts, self.cand_ok, self.unroll_ok) = saved;
+        for &m in members {
+            run.outs[m] = [Parts::default(), Parts::default()];
+            run.over[m] = None;
+        }
+        false
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn unroll_within(
+        &mut self,
+        f: &FuncInfo,
+        run: &mut Run,
+        h: usize,
+        body: &[Elem],
+        members: &[usize],
+        entry: State,
+        max_trips: u32,
+        max_visits: u64,
     ) -> bool {
         // Edges leaving the loop, and edges back to its head.
         let mut exits: Vec<(usize, usize)> = Vec::new();
@@ -56,7 +107,7 @@ impl Analyzer<'_> {
         let mut out: Vec<Parts> = vec![Parts::default(); exits.len()];
         let start = self.counters.visited;
         let mut s = entry;
-        for _ in 0..MAX_TRIPS {
+        for _ in 0..max_trips {
             for &m in members {
                 run.outs[m] = [Parts::default(), Parts::default()];
                 run.over[m] = None;
@@ -65,7 +116,8 @@ impl Analyzer<'_> {
             if self.vertex(f, run, h).is_err() || self.elems(f, run, body).is_err() {
                 return false;
             }
-            if self.counters.visited - start > MAX_VISITS {
+            self.counters.iterations += 1;
+            if self.counters.visited - start > max_visits {
                 return false;
             }
             for (k, &(p, e)) in exits.iter().enumerate() {

@@ -31,6 +31,10 @@ pub struct Environment {
     pub regions: Arc<[Region]>,
     /// Metering.
     pub config: ExecConfig,
+    /// The sandbox window every region lies in, when the program's memory was allocated in one
+    /// (maps through `MapOptions::window`). Sandboxed verified mode confines unchecked
+    /// accesses to it; `None` with no regions: the engine makes a private window.
+    pub window: Option<Arc<apiary_window::Window>>,
 }
 
 impl Environment {
@@ -41,6 +45,7 @@ impl Environment {
             helpers: Arc::new(helpers),
             regions: Arc::from(Vec::new()),
             config,
+            window: None,
         }
     }
 
@@ -80,6 +85,13 @@ pub trait Executable: Send + Sync {
     /// Runs once: r1 = address of `input` (0 if it is empty), r2 = its length, r10 = top of the
     /// stack in `state`.
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome;
+
+    /// The sandbox window this program's unchecked accesses are confined to (sandboxed
+    /// verified mode), if any. An embedder that places each run's input in it
+    /// ([`ExecState::window_input`]) saves the copy in and out of the window per run.
+    fn window(&self) -> Option<&Arc<apiary_window::Window>> {
+        None
+    }
 
     /// Runs once with a fresh [`ExecState`].
     fn run_once(&self, input: &mut [u8]) -> Outcome {

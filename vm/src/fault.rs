@@ -110,6 +110,10 @@ pub enum Fault {
     /// it would void the verifier's proof, so it does not start (reported at pc 0).
     #[error("input of {actual} bytes, but the program was verified for {expected}")]
     InputLength { expected: u64, actual: u64 },
+    /// A sandboxed run could not place its stack or its input copy (`len` bytes) in its
+    /// sandbox window, which is full; the program does not start (reported at pc 0).
+    #[error("no room for {len} bytes in the sandbox window")]
+    SandboxFull { len: u64 },
     /// The instruction has no run-time meaning in this engine's platform.
     #[error("instruction {pc}: unsupported {what}")]
     Unsupported { pc: usize, what: Unsupported },
@@ -128,7 +132,7 @@ impl Fault {
             | Fault::Helper { pc, .. }
             | Fault::HelperPanicked { pc, .. }
             | Fault::Unsupported { pc, .. } => *pc,
-            Fault::InputLength { .. } => 0,
+            Fault::InputLength { .. } | Fault::SandboxFull { .. } => 0,
         }
     }
 }

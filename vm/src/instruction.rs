@@ -320,3 +320,205 @@ impl Instruction {
         matches!(self, Instruction::Ja { .. } | Instruction::Jump { .. })
     }
 }
+
+/// A set of eBPF registers r0–r10 (bit `i` = `ri`): what an instruction reads or writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RegSet(u16);
+
+impl RegSet {
+    /// No register.
+    pub const EMPTY: RegSet = RegSet(0);
+    /// r0–r10.
+    pub const ALL: RegSet = RegSet(0x7ff);
+    /// r1–r5: helper and function arguments.
+    pub const ARGS: RegSet = RegSet(0b11_1110);
+    /// r0–r5: the registers a call may change (result and arguments).
+    pub const CALLER_SAVED: RegSet = RegSet(0b11_1111);
+
+    /// The set of one register.
+    #[must_use]
+    pub const fn of(r: Reg) -> RegSet {
+        RegSet(1 << r.0)
+    }
+
+    /// The set from a mask (bit `i` = `ri`; bits above r10 are dropped).
+    #[must_use]
+    pub const fn from_bits(bits: u16) -> RegSet {
+        RegSet(bits & 0x7ff)
+    }
+
+    /// The mask (bit `i` = `ri`).
+    #[must_use]
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// Whether `r` is in the set.
+    #[must_use]
+    pub const fn contains(self, r: Reg) -> bool {
+        self.0 & (1 << r.0) != 0
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Both sets.
+    #[must_use]
+    pub const fn union(self, other: RegSet) -> RegSet {
+        RegSet(self.0 | other.0)
+    }
+
+    /// This set without `other`'s registers.
+    #[must_use]
+    pub const fn minus(self, other: RegSet) -> RegSet {
+        RegSet(self.0 & !other.0)
+    }
+
+    /// The registers in ascending order.
+    pub fn iter(self) -> impl Iterator<Item = Reg> {
+        (0..Reg::COUNT as u8)
+            .filter(move |&i| self.0 & (1 << i) != 0)
+            .map(Reg)
+    }
+}
+
+impl std::ops::BitOr for RegSet {
+    type Output = RegSet;
+    fn bitor(self, rhs: RegSet) -> RegSet {
+        self.union(rhs)
+    }
+}
+
+impl std::ops::BitOrAssign for RegSet {
+    fn bitor_assign(&mut self, rhs: RegSet) {
+        *self = self.union(rhs);
+    }
+}
+
+impl Operand {
+    /// The register an operand reads, if any.
+    #[must_use]
+    pub const fn regs(self) -> RegSet {
+        match self {
+            Operand::Reg(r) => RegSet::of(r),
+            Operand::Imm(_) => RegSet::EMPTY,
+        }
+    }
+}
+
+/// Def/use: which registers an instruction reads and writes, as apiary's engines run it (the
+/// one definition the JIT's liveness, the verifier's termination proofs and its unrolling
+/// use). Helper calls (`call`, `callx`) read r1–r5 and write only r0: apiary keeps r1–r5
+/// across them; what Linux leaves undefined instead is [`Instruction::linux_scratch`].
+impl Instruction {
+    /// The registers the instruction may read (over-approximated: a read on some path counts).
+    /// A local call (and a kfunc call, which no engine runs) reads every register: the callee
+    /// sees r0–r10 as the caller left them.
+    #[must_use]
+    pub const fn reads(&self) -> RegSet {
+        match *self {
+            Instruction::Alu {
+                op: AluOp::Mov | AluOp::Movsx(_),
+                src,
+                ..
+            } => src.regs(),
+            Instruction::Alu { dst, src, .. }
+            | Instruction::Jump { dst, src, .. }
+            | Instruction::Store { dst, src, .. } => RegSet::of(dst).union(src.regs()),
+            Instruction::Neg { dst, .. } | Instruction::Endian { dst, .. } => RegSet::of(dst),
+            Instruction::Load { src, .. } => RegSet::of(src),
+            // `cmpxchg` compares with r0.
+            Instruction::Atomic {
+                op: AtomicOp::Cmpxchg,
+                dst,
+                src,
+                ..
+            } => RegSet::of(dst)
+                .union(RegSet::of(src))
+                .union(RegSet::of(Reg::R0)),
+            Instruction::Atomic { dst, src, .. } => RegSet::of(dst).union(RegSet::of(src)),
+            Instruction::LoadPacket {
+                addr: PacketAddr::Ind(r),
+                ..
+            } => RegSet::of(r),
+            Instruction::LoadPacket {
+                addr: PacketAddr::Abs,
+                ..
+            }
+            | Instruction::LoadImm64 { .. }
+            | Instruction::Ja { .. }
+            | Instruction::LddwTail => RegSet::EMPTY,
+            Instruction::Call { .. } => RegSet::ARGS,
+            Instruction::CallX { reg } => RegSet::ARGS.union(RegSet::of(reg)),
+            Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } => RegSet::ALL,
+            Instruction::Exit => RegSet::of(Reg::R0),
+        }
+    }
+
+    /// The registers every normal completion of the instruction writes (under-approximated:
+    /// a write only some paths make is left out). A local call writes none for sure: the
+    /// callee may leave r0–r5 as they were.
+    #[must_use]
+    pub const fn writes(&self) -> RegSet {
+        match *self {
+            Instruction::Alu { dst, .. }
+            | Instruction::Neg { dst, .. }
+            | Instruction::Endian { dst, .. }
+            | Instruction::Load { dst, .. }
+            | Instruction::LoadImm64 { dst, .. } => RegSet::of(dst),
+            // `cmpxchg` returns the old value in r0; other fetching forms and `xchg` in `src`.
+            Instruction::Atomic {
+                op: AtomicOp::Cmpxchg,
+                ..
+            } => RegSet::of(Reg::R0),
+            Instruction::Atomic {
+                op: AtomicOp::Xchg,
+                src,
+                ..
+            } => RegSet::of(src),
+            Instruction::Atomic {
+                fetch: true, src, ..
+            } => RegSet::of(src),
+            Instruction::Atomic { fetch: false, .. } => RegSet::EMPTY,
+            Instruction::LoadPacket { .. }
+            | Instruction::Call { .. }
+            | Instruction::CallX { .. } => RegSet::of(Reg::R0),
+            Instruction::CallLocal { .. }
+            | Instruction::CallKfunc { .. }
+            | Instruction::Store { .. }
+            | Instruction::Ja { .. }
+            | Instruction::Jump { .. }
+            | Instruction::Exit
+            | Instruction::LddwTail => RegSet::EMPTY,
+        }
+    }
+
+    /// The registers the instruction may write (over-approximated): [`Instruction::writes`]
+    /// plus r0–r5 for a local or kfunc call (the callee's r6–r9 are restored, r10 is
+    /// read-only).
+    #[must_use]
+    pub const fn may_write(&self) -> RegSet {
+        match *self {
+            Instruction::CallLocal { .. } | Instruction::CallKfunc { .. } => RegSet::CALLER_SAVED,
+            _ => self.writes(),
+        }
+    }
+
+    /// The registers Linux leaves undefined after the instruction where apiary keeps them:
+    /// r1–r5 after every call and legacy packet load. A verifier that follows the kernel
+    /// treats them as written.
+    #[must_use]
+    pub const fn linux_scratch(&self) -> RegSet {
+        match *self {
+            Instruction::Call { .. }
+            | Instruction::CallX { .. }
+            | Instruction::CallLocal { .. }
+            | Instruction::CallKfunc { .. }
+            | Instruction::LoadPacket { .. } => RegSet::ARGS,
+            _ => RegSet::EMPTY,
+        }
+    }
+}

@@ -19,8 +19,8 @@ use crate::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Size, Width,
 };
 use crate::memory::{
-    code_address, code_target, ExecState, FunctionCaller, Region, RegionTable, FRAME_SIZE,
-    MAX_FRAMES, STACK_SIZE,
+    code_address, code_target, Confinement, ExecState, FunctionCaller, Region, RegionTable,
+    FRAME_SIZE, MAX_FRAMES, STACK_SIZE,
 };
 use crate::program::Program;
 use crate::racy;
@@ -212,6 +212,8 @@ pub struct Interpreter {
     unsupported: Vec<Unsupported>,
     regions: Arc<[Region]>,
     config: ExecConfig,
+    /// Where proven accesses are confined (identity unless sandboxed).
+    confine: Confinement,
     /// Whether callbacks are enabled (the environment has `bpf_loop` or
     /// `bpf_for_each_map_elem`): `lddw` code addresses then load [`code_address`]es and helpers
     /// may call program functions.
@@ -240,7 +242,7 @@ impl Interpreter {
     /// # Errors
     /// [`LoadError::UnknownHelper`] when the program calls a helper `env` does not provide.
     pub fn new(program: Arc<Program>, env: &Environment) -> Result<Self, LoadError> {
-        Self::prepare(program, env, None)
+        Self::prepare(program, env, None, Confinement::NONE)
     }
 
     /// Prepares `program` in verified mode: the loads, stores and atomics that `facts` mark as
@@ -259,13 +261,35 @@ impl Interpreter {
         env: &Environment,
         facts: &Facts,
     ) -> Result<Self, LoadError> {
-        Self::prepare(program, env, Some(facts))
+        Self::prepare(program, env, Some(facts), Confinement::NONE)
+    }
+
+    /// [`Interpreter::with_facts`] with every proven load, store and atomic confined:
+    /// it accesses `confine.apply(addr)` (sandboxed verified mode: a wrong fact then reaches only
+    /// memory inside the window, never outside it).
+    ///
+    /// # Errors
+    /// As [`Interpreter::new`].
+    ///
+    /// # Safety
+    /// As [`Interpreter::with_facts`] for the program's *correctness*; for memory safety it is
+    /// enough that every address of `[base, base + mask + 1 + 7)` is mapped read-write for as
+    /// long as the interpreter lives (an `apiary_window::Window` with the read-zero policy, kept
+    /// alive by the caller).
+    pub unsafe fn with_facts_confined(
+        program: Arc<Program>,
+        env: &Environment,
+        facts: &Facts,
+        confine: Confinement,
+    ) -> Result<Self, LoadError> {
+        Self::prepare(program, env, Some(facts), confine)
     }
 
     fn prepare(
         program: Arc<Program>,
         env: &Environment,
         facts: Option<&Facts>,
+        confine: Confinement,
     ) -> Result<Self, LoadError> {
         env.check_helpers(&program)?;
         let callbacks = CALLBACK_HELPERS
@@ -305,6 +329,7 @@ impl Interpreter {
             unsupported,
             regions: Arc::clone(&env.regions),
             config: env.config,
+            confine,
             callbacks,
         })
     }
@@ -801,9 +826,13 @@ impl Interpreter {
                 regs[$base as usize].wrapping_add($off as i64 as u64)
             };
         }
+        let confine = self.confine;
+        // A proven access is confined (identity outside sandboxed mode); others are checked.
         macro_rules! check {
-            ($proven:expr, $addr:expr, $len:expr, $access:expr) => {
-                if !$proven && !mem.check($addr, $len, $access) {
+            ($proven:expr, $addr:ident, $len:expr, $access:expr) => {
+                if $proven {
+                    $addr = confine.apply($addr);
+                } else if !mem.check($addr, $len, $access) {
                     fault!(Fault::OutOfBounds {
                         pc: pc - 1,
                         addr: $addr,
@@ -815,11 +844,13 @@ impl Interpreter {
         }
         macro_rules! load {
             ($f:ident, $size:expr, $op:expr) => {{
-                let a = addr!($op.src, $op.off);
+                let mut a = addr!($op.src, $op.off);
                 check!($op.aux & PROVEN != 0, a, $size, Access::Read);
                 // SAFETY: `check` proved `[a, a + size)` lies in a readable region (or, in
-                // verified mode, the verifier did: the contract of `with_facts`); by the region
-                // table's contract (memory.rs) that is live memory no Rust reference touches now.
+                // verified mode, the verifier did: the contract of `with_facts`; sandboxed, `a`
+                // was confined into the window, mapped read-write whole: the contract of
+                // `with_facts_confined`); by the region table's contract (memory.rs) that is live
+                // memory no Rust reference touches now.
                 // Programs on other threads may write it (shared maps), so the load is a
                 // racy-tolerant atomic one (`crate::racy`).
                 unsafe { racy::$f(a as *const u8) }
@@ -827,7 +858,7 @@ impl Interpreter {
         }
         macro_rules! store {
             ($f:ident, $ty:ty, $op:expr, $v:expr) => {{
-                let a = addr!($op.dst, $op.off);
+                let mut a = addr!($op.dst, $op.off);
                 check!(
                     $op.aux & PROVEN != 0,
                     a,
@@ -999,7 +1030,7 @@ impl Interpreter {
                 Code::Atomic32 | Code::Atomic64 => {
                     let wide = op.code == Code::Atomic64;
                     let len: u8 = if wide { 8 } else { 4 };
-                    let a = addr!(op.dst, op.off);
+                    let mut a = addr!(op.dst, op.off);
                     check!(
                         op.aux & ATOMIC_PROVEN != 0,
                         a,

@@ -26,6 +26,7 @@ pub mod program;
 pub mod racy;
 pub mod semantics;
 
+pub use apiary_window as window;
 pub use decode::LoadOptions;
 pub use engine::{Environment, ExecConfig, Executable, NoSuchProgram, Outcome, ProgramSet};
 pub use error::LoadError;
@@ -37,6 +38,6 @@ pub use instruction::{Instruction, Reg};
 pub use interpreter::Interpreter;
 pub use limits::Limits;
 pub use maps::{MapSpec, MapTable};
-pub use memory::{ExecState, Region, RunControl};
+pub use memory::{Confinement, ExecState, Region, RunControl};
 pub use packet::{FrameKind, FrameLayout, PacketFrame, Redirect};
 pub use program::Program;

@@ -18,6 +18,9 @@
 //! [`crate::racy`], never through references or non-atomic accesses.
 
 use std::cell::Cell;
+use std::sync::Arc;
+
+use apiary_window::{Allocation, Window, WindowFull};
 
 use crate::fault::{Access, HelperError};
 use crate::packet::{FrameLayout, PacketFrame};
@@ -80,6 +83,48 @@ impl Region {
     #[must_use]
     pub const fn contains(&self, addr: u64, len: u64) -> bool {
         addr >= self.start && len <= self.len && addr - self.start <= self.len - len
+    }
+}
+
+/// Where verified code's unchecked accesses are confined (sandboxed verified mode): every proven
+/// load, store and atomic goes to `base | (addr & mask)`, which is `addr` itself for addresses
+/// inside the window and some address inside it otherwise. [`Confinement::NONE`] (base 0, all
+/// bits) is the identity: unsandboxed verified mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Confinement {
+    /// The window's base (a multiple of `mask + 1`).
+    pub base: u64,
+    /// The window's size less one (a power of two less one).
+    pub mask: u64,
+}
+
+impl Confinement {
+    /// No confinement (the identity).
+    pub const NONE: Self = Self {
+        base: 0,
+        mask: u64::MAX,
+    };
+
+    /// Confinement to `window`.
+    #[must_use]
+    pub fn window(window: &Window) -> Self {
+        Self {
+            base: window.base(),
+            mask: window.mask(),
+        }
+    }
+
+    /// Whether this is the identity.
+    #[must_use]
+    pub const fn is_none(&self) -> bool {
+        self.base == 0 && self.mask == u64::MAX
+    }
+
+    /// `addr` confined.
+    #[inline(always)]
+    #[must_use]
+    pub const fn apply(&self, addr: u64) -> u64 {
+        self.base | (addr & self.mask)
     }
 }
 
@@ -218,9 +263,38 @@ pub trait FunctionCaller {
 /// bytes).
 #[derive(Debug)]
 pub struct ExecState {
-    stack: Box<StackMemory>,
+    stack: Stack,
     control: RunControl,
     packet: Option<Region>,
+    /// A sandboxed run's copy of an input that lies outside its window (see
+    /// [`ExecState::window_input`]).
+    input: Option<Allocation>,
+}
+
+/// Where a state's stack lives: the heap, or a sandbox window (sandboxed verified mode, whose
+/// confined accesses must reach the stack).
+#[derive(Debug)]
+enum Stack {
+    Heap(Box<StackMemory>),
+    Window(Allocation),
+}
+
+impl Stack {
+    fn start(&self) -> u64 {
+        match self {
+            Stack::Heap(b) => b.0.as_ptr() as u64,
+            Stack::Window(a) => a.addr(),
+        }
+    }
+
+    fn region(&mut self) -> Region {
+        match self {
+            Stack::Heap(b) => Region::writable(&mut b.0),
+            // SAFETY: the allocation is `STACK_SIZE` committed bytes of a live window, owned by
+            // this state (exclusively borrowed here) and alive as long as it is.
+            Stack::Window(a) => unsafe { Region::from_raw(a.addr(), STACK_SIZE as u64, true) },
+        }
+    }
 }
 
 impl Default for ExecState {
@@ -234,10 +308,47 @@ impl ExecState {
     #[must_use]
     pub fn new() -> Self {
         Self {
-            stack: Box::new(StackMemory([0; STACK_SIZE])),
+            stack: Stack::Heap(Box::new(StackMemory([0; STACK_SIZE]))),
             control: RunControl::default(),
             packet: None,
+            input: None,
         }
+    }
+
+    /// Whether the stack lies inside `window`.
+    #[must_use]
+    pub fn stack_in(&self, window: &Window) -> bool {
+        window.contains(self.stack.start(), STACK_SIZE as u64)
+    }
+
+    /// Moves the stack into `window` (zeroed) unless it is already there. Sandboxed engines call
+    /// this before a run, so any state works with them.
+    ///
+    /// # Errors
+    /// [`WindowFull`] when the window has no room for a stack.
+    pub fn move_stack_to(&mut self, window: &Arc<Window>) -> Result<(), WindowFull> {
+        if !self.stack_in(window) {
+            self.stack = Stack::Window(window.alloc(STACK_SIZE)?);
+        }
+        Ok(())
+    }
+
+    /// A buffer of `len` bytes in `window` owned by this state (reused while it is large enough
+    /// and in that window), for a sandboxed run's copy of an input that lies outside the window.
+    /// Returns its address; the bytes are the state's until the next call or its drop.
+    ///
+    /// # Errors
+    /// [`WindowFull`] when the window has no room.
+    pub fn window_input(&mut self, window: &Arc<Window>, len: usize) -> Result<u64, WindowFull> {
+        let fits = self
+            .input
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a.window(), window) && a.len() >= len);
+        if !fits {
+            self.input = None;
+            self.input = Some(window.alloc(len)?);
+        }
+        Ok(self.input.as_ref().map_or(0, Allocation::addr))
     }
 
     /// A fresh state for worker slot `slot` (the "CPU" per-CPU maps index by).
@@ -252,13 +363,18 @@ impl ExecState {
     /// must see the same stack addresses and the same (zero) initial bytes, such as the
     /// engines' differential tests, reuse one state this way.
     pub fn clear_stack(&mut self) {
-        self.stack.0.fill(0);
+        match &mut self.stack {
+            Stack::Heap(b) => b.0.fill(0),
+            // SAFETY: the stack's `STACK_SIZE` bytes are committed memory of a live window owned
+            // by this exclusively borrowed state; no run is in progress.
+            Stack::Window(a) => unsafe { std::ptr::write_bytes(a.ptr().as_ptr(), 0, STACK_SIZE) },
+        }
     }
 
     /// The stack as a region, plus its top (the entry frame's r10).
     #[must_use]
     pub fn stack_region(&mut self) -> Region {
-        Region::writable(&mut self.stack.0)
+        self.stack.region()
     }
 
     /// The run's control cells.
@@ -308,7 +424,7 @@ impl ExecState {
     /// [`RegionTable::with_control`]).
     #[must_use]
     pub fn split(&mut self) -> (Region, &RunControl) {
-        (Region::writable(&mut self.stack.0), &self.control)
+        (self.stack.region(), &self.control)
     }
 }
 

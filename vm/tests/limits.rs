@@ -12,6 +12,7 @@ fn options() -> MapOptions {
         nr_slots: 4,
         perf_ring_bytes: 4096,
         limits: Limits::default(),
+        window: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use apiary_testkit::packet::{self, checksum, Eth, Ipv4, Packet};
 use apiary_vm::asm::assemble;
 use apiary_vm::linux::{self, host, LinuxOptions};
 use apiary_vm::maps::{bind, map_type, MapOptions, MapSpec, MapTable};
@@ -87,6 +88,7 @@ fn run(text: &str, kind: FrameKind, packet: &[u8]) -> Run {
     let mut regions = table.regions().to_vec();
     regions.push(Region::writable(&mut buf));
     let env = Environment {
+        window: None,
         helpers: Arc::new(linux::helpers(&table, &LinuxOptions::default())),
         regions: Arc::from(regions),
         config: ExecConfig {
@@ -250,28 +252,23 @@ fn csum_diff_sizes_and_values() {
     );
 }
 
-/// A 20-byte IPv4 header after an Ethernet header, with a correct checksum.
+/// A 20-byte IPv4 header (UDP, DF, id 0x1c46) after an Ethernet header, with a correct
+/// checksum, and 8 bytes of zeros.
 fn ipv4_frame() -> Vec<u8> {
-    let mut p = vec![0u8; 14 + 20 + 8];
-    p[12] = 0x08;
-    let ip: [u8; 20] = [
-        0x45, 0, 0, 28, 0x1c, 0x46, 0x40, 0, 0x40, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-    ];
-    p[14..34].copy_from_slice(&ip);
-    let sum = ip_checksum(&p[14..34]);
-    p[24..26].copy_from_slice(&sum.to_be_bytes());
-    p
-}
-
-fn ip_checksum(h: &[u8]) -> u16 {
-    let mut s: u32 = 0;
-    for c in h.chunks(2) {
-        s += u32::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
+    Packet::new()
+        .eth(Eth {
+            dst: [0; 6],
+            src: [0; 6],
+            ethertype: None,
+        })
+        .ipv4(Ipv4 {
+            id: 0x1c46,
+            frag: 0x4000,
+            proto: Some(packet::IPPROTO_UDP),
+            ..Ipv4::default()
+        })
+        .payload(&[0; 8])
+        .build()
 }
 
 #[test]
@@ -288,7 +285,7 @@ fn l3_csum_replace_keeps_the_header_valid() {
     assert_eq!(r.r0(), 0);
     let mut q = r.packet();
     q[22] = 0x3f;
-    assert_eq!(ip_checksum(&q[14..34]), 0);
+    assert_eq!(checksum(&q[14..34]), 0);
     // Odd and too-large offsets, past the end, bad sizes, unknown flags.
     assert_eq!(run(&text(2, 25), TC, &p).r0(), EFAULT);
     assert_eq!(run(&text(2, 0x10000), TC, &p).r0(), EFAULT);
@@ -305,7 +302,7 @@ fn l3_csum_replace_keeps_the_header_valid() {
     assert_eq!(r.r0(), 0);
     let mut q = r.packet();
     q[29] = 9;
-    assert_eq!(ip_checksum(&q[14..34]), 0);
+    assert_eq!(checksum(&q[14..34]), 0);
 }
 
 #[test]

@@ -228,8 +228,89 @@ fn main() {
         }
     }
 
+    // Sandbox cost: verified sandboxed vs unsandboxed vs checked, per program.
+    let mut sandbox_ratios: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
+    for (label, checked, sandboxed, unsandboxed) in [
+        (
+            "interp",
+            EngineId::ApiaryInterp,
+            EngineId::ApiaryInterpVerified,
+            EngineId::ApiaryInterpUnsandboxed,
+        ),
+        (
+            "jit",
+            EngineId::ApiaryJit,
+            EngineId::ApiaryJitVerified,
+            EngineId::ApiaryJitUnsandboxed,
+        ),
+    ] {
+        let rows: Vec<_> = ALL
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.name,
+                    run(p.name, checked)?,
+                    run(p.name, sandboxed)?,
+                    run(p.name, unsandboxed)?,
+                ))
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n## Sandbox cost, {label}: verified sandboxed vs unsandboxed vs checked (ns per run)\n"
+        );
+        let _ = writeln!(
+            out,
+            "| program | checked | verified unsandboxed | verified sandboxed | sandboxed ÷ unsandboxed | sandboxed ÷ checked |"
+        );
+        let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
+        let (mut over_unsandboxed, mut over_checked) = (Vec::new(), Vec::new());
+        for (name, c, s, u) in rows {
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {:.3}× | {:.3}× |",
+                fmt_ns(c),
+                fmt_ns(u),
+                fmt_ns(s),
+                s / u,
+                s / c
+            );
+            over_unsandboxed.push(s / u);
+            over_checked.push(s / c);
+        }
+        let g = |v: &[f64]| (v.iter().map(|r| r.ln()).sum::<f64>() / v.len() as f64).exp();
+        let _ = writeln!(
+            out,
+            "| **geomean** | | | | {:.3}× | {:.3}× |",
+            g(&over_unsandboxed),
+            g(&over_checked)
+        );
+        sandbox_ratios.push((label, over_unsandboxed, over_checked));
+    }
+
     // Targets.
     let _ = writeln!(out, "\n## Targets\n");
+    for (label, over_unsandboxed, over_checked) in &sandbox_ratios {
+        let g = (over_unsandboxed.iter().map(|r| r.ln()).sum::<f64>()
+            / over_unsandboxed.len() as f64)
+            .exp();
+        let _ = writeln!(
+            out,
+            "- sandboxed verified {label} ≤ 5% geomean over unsandboxed: {} ({:+.1}%)",
+            verdict(g <= 1.05),
+            (g - 1.0) * 100.0
+        );
+        let slower = over_checked.iter().filter(|&&r| r > 1.0).count();
+        let _ = writeln!(
+            out,
+            "- sandboxed verified {label} never slower than checked: {} ({slower} of {} programs slower)",
+            verdict(slower == 0),
+            over_checked.len()
+        );
+    }
     for (ours_id, label) in [
         (EngineId::ApiaryJit, "apiary JIT (checked)"),
         (EngineId::ApiaryJitVerified, "apiary JIT (verified)"),

@@ -35,6 +35,8 @@ pub struct RunArgs {
     pub stats: bool,
     pub dump_mem: bool,
     pub unverified: bool,
+    pub unsandboxed: bool,
+    pub forge_proofs: bool,
     pub dump_maps: bool,
     pub tail_calls: Vec<String>,
     pub program_type: Option<String>,
@@ -70,6 +72,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     // Read once: the program may come from standard input.
     let bytes = read_file(path)?;
     if matches!(args.format, FormatArg::Auto) && run_object::is_elf(&bytes) {
+        if args.forge_proofs {
+            return Err(CliError::RawOnly {
+                option: "--forge-proofs",
+                path: path.clone(),
+            });
+        }
         // Objects run on apiary's engines; `all` means every one of them.
         let engines = match args.engine {
             EngineArg::All => apiary::EngineKind::ALL.to_vec(),
@@ -90,6 +98,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             budget: args.budget,
             callx: args.callx,
             unverified: args.unverified,
+            unsandboxed: args.unsandboxed,
             stats: args.stats,
             dump_mem: args.dump_mem,
             dump_maps: args.dump_maps,
@@ -133,7 +142,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         } else {
             String::new()
         };
-        let exe = match prepare_for_input(kind, Arc::clone(&program), &env, Some(mem.len())) {
+        let prepared = if args.forge_proofs {
+            prepare_forged(kind, &program, &env, path)?
+        } else {
+            prepare_for_input(kind, Arc::clone(&program), &env, Some(mem.len()))
+        };
+        let exe = match prepared {
             Ok(exe) => exe,
             // With several engines, an input past the kernel oracle's size limit leaves the
             // kernel out: the others still run and are compared.
@@ -207,6 +221,28 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     })
 }
 
+/// `--forge-proofs`: `program` with every access "proven", prepared sandboxed on one of apiary's
+/// engines (the kernel has no such mode).
+fn prepare_forged(
+    kind: EngineKind,
+    program: &Arc<Program>,
+    env: &Environment,
+    path: &Path,
+) -> Result<Result<Box<dyn apiary::Executable>, PrepareError>, CliError> {
+    let Some(engine) = kind.library() else {
+        return Err(CliError::RawOnly {
+            option: "--forge-proofs with --engine kernel (apiary's engines only)",
+            path: path.to_owned(),
+        });
+    };
+    // SAFETY: forged facts are prepared sandboxed only: every unchecked access is confined to
+    // the program's private window (no regions here), which is what this option tests.
+    let forged = unsafe { apiary::VerifiedProgram::forged(Arc::clone(program), None) };
+    // SAFETY: as above; the environment has no regions and the conformance helpers check
+    // their own accesses.
+    Ok(unsafe { apiary::prepare_verified(engine, &forged, env) }.map_err(PrepareError::Engine))
+}
+
 /// A raw program has no sections, maps or context type: the options about those are errors
 /// rather than silently ignored.
 fn refuse_object_options(path: &Path, args: &RunArgs) -> Result<(), CliError> {
@@ -215,6 +251,7 @@ fn refuse_object_options(path: &Path, args: &RunArgs) -> Result<(), CliError> {
         ("--function", args.function.is_some()),
         ("--type", args.program_type.is_some()),
         ("--unverified", args.unverified),
+        ("--unsandboxed", args.unsandboxed),
         ("--dump-maps", args.dump_maps),
         ("--tail-call", !args.tail_calls.is_empty()),
     ];

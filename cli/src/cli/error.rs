@@ -47,6 +47,9 @@ pub enum CliError {
     /// An option of ELF objects given with a program that is not one.
     #[error("{option}: applies to ELF objects only, and {path} is not one")]
     ObjectOnly { option: &'static str, path: PathBuf },
+    /// An option of raw programs given with an ELF object (or an engine it does not apply to).
+    #[error("{option}: applies to raw programs on apiary's engines only ({path})")]
+    RawOnly { option: &'static str, path: PathBuf },
     /// `apiary conformance` found no test that could run.
     #[error("{path}: no test ran ({why})")]
     NoTests { path: PathBuf, why: String },

@@ -82,6 +82,17 @@ enum Command {
         /// accesses the verifier proved safe are not checked again at run time).
         #[arg(long)]
         unverified: bool,
+        /// ELF objects: verified mode *without* the sandbox window, for programs you trust.
+        /// By default verified programs are sandboxed: maps, globals, context, packet and stack
+        /// live in one window, and every unchecked access is confined to it, so a verifier bug
+        /// cannot reach the rest of the process.
+        #[arg(long, conflicts_with = "unverified")]
+        unsandboxed: bool,
+        /// Raw programs, for testing the sandbox only: treat *every* load, store and atomic as
+        /// proven safe (no verifier, no checks) and run sandboxed, so wild accesses stay in the
+        /// program's window instead of faulting. Exists only to test the sandbox.
+        #[arg(long, hide = true)]
+        forge_proofs: bool,
         /// ELF objects: print every map's contents after the run (ring buffers are consumed).
         #[arg(long)]
         dump_maps: bool,
@@ -193,6 +204,8 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             engine,
             budget,
             unverified,
+            unsandboxed,
+            forge_proofs,
             dump_maps,
             tail_calls,
             program_type,
@@ -211,6 +224,8 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             stats,
             dump_mem,
             unverified,
+            unsandboxed,
+            forge_proofs,
             dump_maps,
             tail_calls,
             program_type,

@@ -25,6 +25,7 @@ pub struct ObjectRunArgs<'a> {
     pub budget: Option<u64>,
     pub callx: bool,
     pub unverified: bool,
+    pub unsandboxed: bool,
     pub stats: bool,
     pub dump_mem: bool,
     pub dump_maps: bool,
@@ -127,6 +128,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         budget: args.budget,
         context,
         verified: !args.unverified,
+        unsandboxed: args.unsandboxed,
         load: apiary::LoadOptions {
             callx: args.callx,
             ..apiary::LoadOptions::default()

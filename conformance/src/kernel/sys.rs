@@ -24,6 +24,7 @@ const BPF_MAP_GET_NEXT_KEY: c_long = 4;
 const BPF_PROG_LOAD: c_long = 5;
 const BPF_PROG_TEST_RUN: c_long = 10;
 const BPF_MAP_FREEZE: c_long = 22;
+const BPF_MAP_LOOKUP_BATCH: c_long = 24;
 const BPF_BTF_LOAD: c_long = 18;
 
 /// `BPF_MAP_TYPE_ARRAY`.
@@ -60,6 +61,20 @@ struct MapElemAttr {
     _pad: u32,
     key: u64,
     value: u64,
+    flags: u64,
+}
+
+/// The `BPF_MAP_*_BATCH` part.
+#[repr(C)]
+#[derive(Default)]
+struct MapBatchAttr {
+    in_batch: u64,
+    out_batch: u64,
+    keys: u64,
+    values: u64,
+    count: u32,
+    map_fd: u32,
+    elem_flags: u64,
     flags: u64,
 }
 
@@ -267,6 +282,12 @@ pub enum BufferMismatch {
         /// The map's `enum bpf_map_type`.
         map_type: u32,
     },
+    /// A per-CPU read ([`KernelMap::lookup_per_cpu`]) of a map that is not per CPU.
+    #[error("per-CPU read of map type {map_type}, which is not per CPU")]
+    NotPerCpu {
+        /// The map's `enum bpf_map_type`.
+        map_type: u32,
+    },
 }
 
 impl From<BufferMismatch> for io::Error {
@@ -307,16 +328,30 @@ impl KernelMap {
     /// # Errors
     /// The syscall's errno.
     pub fn create(spec: &MapSpec<'_>) -> io::Result<Self> {
+        Self::create_with_inner(spec, None)
+    }
+
+    /// Creates a map; a map of maps (`ARRAY_OF_MAPS`, `HASH_OF_MAPS`) takes the template its
+    /// inner maps must match as `inner` (the kernel refuses one without it).
+    ///
+    /// # Errors
+    /// The syscall's errno.
+    pub fn create_with_inner(
+        spec: &MapSpec<'_>,
+        inner: Option<BorrowedFd<'_>>,
+    ) -> io::Result<Self> {
         let mut attr = MapCreateAttr {
             map_type: spec.map_type,
             key_size: spec.key_size,
             value_size: spec.value_size,
             max_entries: spec.max_entries,
             map_flags: spec.flags,
+            inner_map_fd: inner.map_or(0, |fd| fd.as_raw_fd() as u32),
             map_name: name16(spec.name),
             ..MapCreateAttr::default()
         };
-        // SAFETY: a `BPF_MAP_CREATE` attribute; it holds no pointers.
+        // SAFETY: a `BPF_MAP_CREATE` attribute; it holds no pointers (the inner map is a
+        // descriptor, borrowed for the call).
         let fd = owned(unsafe { bpf(BPF_MAP_CREATE, &mut attr) }?)?;
         Ok(Self {
             fd,
@@ -405,6 +440,102 @@ impl KernelMap {
         }
     }
 
+    /// Reads the value at `key` of a per-CPU map (`PERCPU_ARRAY`, `PERCPU_HASH`,
+    /// `LRU_PERCPU_HASH`): one value per possible CPU, each padded to 8 bytes, CPU 0 first (the
+    /// layout the kernel copies out, `round_up(value_size, 8) * possible CPUs` bytes).
+    ///
+    /// # Errors
+    /// [`BufferMismatch`] for a key of the wrong size or a map that is not per CPU; the
+    /// number of possible CPUs cannot be read; the syscall's errno (`ENOENT`: absent).
+    pub fn lookup_per_cpu(&self, key: &[u8]) -> io::Result<Vec<u8>> {
+        if !PER_CPU_MAP_TYPES.contains(&self.map_type) {
+            return Err(BufferMismatch::NotPerCpu {
+                map_type: self.map_type,
+            }
+            .into());
+        }
+        if key.len() != self.key_size as usize {
+            return Err(BufferMismatch::Size {
+                buffer: Buffer::Key,
+                len: key.len(),
+                expected: self.key_size,
+            }
+            .into());
+        }
+        let stride = (self.value_size as usize).next_multiple_of(8);
+        let mut value = vec![0u8; stride * possible_cpus()?];
+        // SAFETY: `key` is live and exactly the key size; `value` is live and writable for
+        // `round_up(value_size, 8)` bytes per possible CPU, which is what the kernel copies for
+        // a per-CPU map.
+        unsafe {
+            self.elem(
+                BPF_MAP_LOOKUP_ELEM,
+                key.as_ptr() as u64,
+                value.as_mut_ptr() as u64,
+                0,
+            )
+        }?;
+        Ok(value)
+    }
+
+    /// Every (key, value) of the map in the kernel's order, read `BPF_MAP_LOOKUP_BATCH` at a
+    /// time (one call per `chunk` elements instead of two per element). Per-CPU values come
+    /// as [`KernelMap::lookup_per_cpu`] returns them.
+    ///
+    /// # Errors
+    /// The number of possible CPUs cannot be read (per-CPU maps); the syscall's errno
+    /// (`EINVAL` from kernels or map types without batch support).
+    pub fn entries_batched(&self, chunk: u32) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let key_size = self.key_size as usize;
+        let value_size = if PER_CPU_MAP_TYPES.contains(&self.map_type) {
+            (self.value_size as usize).next_multiple_of(8) * possible_cpus()?
+        } else {
+            self.value_size as usize
+        };
+        let chunk = chunk.max(1);
+        let mut keys = vec![0u8; key_size * chunk as usize];
+        let mut values = vec![0u8; value_size * chunk as usize];
+        // The batch tokens: the kernel writes the position to resume from into `out_batch`.
+        // Hash maps use a bucket index (u32) and arrays a key, so a key-sized (at least 8
+        // bytes) token fits both.
+        let token_size = key_size.max(8);
+        let mut token_in = vec![0u8; token_size];
+        let mut token_out = vec![0u8; token_size];
+        let mut first = true;
+        let mut out = Vec::new();
+        loop {
+            let mut attr = MapBatchAttr {
+                in_batch: if first { 0 } else { token_in.as_ptr() as u64 },
+                out_batch: token_out.as_mut_ptr() as u64,
+                keys: keys.as_mut_ptr() as u64,
+                values: values.as_mut_ptr() as u64,
+                count: chunk,
+                map_fd: self.fd.as_raw_fd() as u32,
+                ..MapBatchAttr::default()
+            };
+            // SAFETY: a `BPF_MAP_LOOKUP_BATCH` attribute: `keys` and `values` are live,
+            // writable buffers of `count` keys and values of the sizes the kernel copies for
+            // this map (per-CPU values included), `in_batch` (after the first call) and
+            // `out_batch` point to live tokens at least as large as the kernel's (a key or a
+            // u32 bucket index); all outlive the call.
+            let result = unsafe { bpf(BPF_MAP_LOOKUP_BATCH, &mut attr) };
+            let n = (attr.count as usize).min(chunk as usize);
+            for i in 0..n {
+                out.push((
+                    keys[i * key_size..(i + 1) * key_size].to_vec(),
+                    values[i * value_size..(i + 1) * value_size].to_vec(),
+                ));
+            }
+            match result {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(out),
+                Err(e) => return Err(e),
+            }
+            std::mem::swap(&mut token_in, &mut token_out);
+            first = false;
+        }
+    }
+
     /// Freezes the map (`BPF_MAP_FREEZE`): no more writes from user space, so the verifier
     /// may treat a `BPF_F_RDONLY_PROG` map's bytes as constant (constant strings).
     ///
@@ -451,6 +582,29 @@ impl AsRawFd for KernelMap {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
+}
+
+/// The number of possible CPUs (`/sys/devices/system/cpu/possible`, as libbpf counts them):
+/// per-CPU map values hold one value for each.
+///
+/// # Errors
+/// The file cannot be read or does not hold a CPU list (`0-3`, `0,2-5`).
+pub fn possible_cpus() -> io::Result<usize> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
+    cpu_list_count(text.trim())
+        .ok_or_else(|| io::Error::other(format!("malformed possible CPU list {text:?}")))
+}
+
+/// The highest CPU of a list such as `0-3,5` plus one (per-CPU values are indexed by CPU
+/// number, so a hole still takes a slot), or `None` when malformed.
+fn cpu_list_count(list: &str) -> Option<usize> {
+    let mut highest = None;
+    for part in list.split(',') {
+        let last = part.rsplit('-').next()?;
+        let n: usize = last.trim().parse().ok()?;
+        highest = highest.max(Some(n));
+    }
+    highest.and_then(|h| h.checked_add(1))
 }
 
 /// What `BPF_PROG_LOAD` takes.
@@ -585,4 +739,20 @@ pub fn prog_test_run(prog: &OwnedFd, data_in: &[u8], data_out: &mut [u8]) -> io:
         retval: attr.retval,
         data_size_out: attr.data_size_out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_list_count;
+
+    #[test]
+    fn possible_cpu_lists_count_up_to_the_highest_cpu() {
+        assert_eq!(cpu_list_count("0"), Some(1));
+        assert_eq!(cpu_list_count("0-3"), Some(4));
+        assert_eq!(cpu_list_count("0,2-5"), Some(6));
+        assert_eq!(cpu_list_count("0-1,7"), Some(8));
+        assert_eq!(cpu_list_count(""), None);
+        assert_eq!(cpu_list_count("0-x"), None);
+        assert_eq!(cpu_list_count("18446744073709551615"), None);
+    }
 }

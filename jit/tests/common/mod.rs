@@ -4,42 +4,24 @@
 use std::sync::Arc;
 
 use apiary_jit::{Jit, JitOptions};
+use apiary_testkit_engines::{Harness, NoWorld, World};
 use apiary_vm::fault::HelperError;
+use apiary_vm::memory::Region;
 use apiary_vm::{
-    Environment, ExecConfig, ExecState, Executable, HelperTable, Insn, Interpreter, LoadOptions,
-    Outcome, Program,
+    Environment, ExecConfig, Executable, HelperTable, Insn, Interpreter, LoadOptions, Outcome,
+    Program,
 };
 
 /// Instruction builders (raw encodings, ISA.md / RFC 9669).
 pub mod b {
     use apiary_vm::Insn;
 
-    pub const ADD: u8 = 0x00;
-    pub const SUB: u8 = 0x10;
-    pub const MUL: u8 = 0x20;
-    pub const DIV: u8 = 0x30;
-    pub const OR: u8 = 0x40;
-    pub const AND: u8 = 0x50;
-    pub const LSH: u8 = 0x60;
-    pub const RSH: u8 = 0x70;
-    pub const NEG: u8 = 0x80;
-    pub const MOD: u8 = 0x90;
-    pub const XOR: u8 = 0xa0;
-    pub const MOV: u8 = 0xb0;
-    pub const ARSH: u8 = 0xc0;
+    pub use apiary_vm::opcode::alu::{
+        ADD, AND, ARSH, DIV, LSH, MOD, MOV, MUL, NEG, OR, RSH, SUB, XOR,
+    };
     pub const ALU_OPS: [u8; 12] = [ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, MOD, XOR, MOV, ARSH];
 
-    pub const JEQ: u8 = 0x10;
-    pub const JGT: u8 = 0x20;
-    pub const JGE: u8 = 0x30;
-    pub const JSET: u8 = 0x40;
-    pub const JNE: u8 = 0x50;
-    pub const JSGT: u8 = 0x60;
-    pub const JSGE: u8 = 0x70;
-    pub const JLT: u8 = 0xa0;
-    pub const JLE: u8 = 0xb0;
-    pub const JSLT: u8 = 0xc0;
-    pub const JSLE: u8 = 0xd0;
+    pub use apiary_vm::opcode::jmp::{JEQ, JGE, JGT, JLE, JLT, JNE, JSET, JSGE, JSGT, JSLE, JSLT};
     pub const CONDS: [u8; 11] = [JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE];
 
     /// Sizes: W, H, B, DW.
@@ -217,44 +199,99 @@ pub fn program(insns: &[Insn]) -> Arc<Program> {
     Arc::new(Program::new(insns.to_vec(), &LoadOptions::all()).expect("test program must load"))
 }
 
-/// Runs `program` on both engines over the same memory (same stack and input addresses) and
-/// asserts identical outcomes and input buffers. `reset` restores extra regions between runs.
+/// Two leaked extra regions, one read-only (filled with `ro_fill`) and one writable (zeroed),
+/// put back before each engine's run and compared after it (the harness's [`World`]).
+pub struct Extra {
+    ro: *mut u8,
+    rw: *mut u8,
+    len: usize,
+    ro_fill: u8,
+    regions: Arc<[Region]>,
+}
+
+impl Extra {
+    /// Leaks the two regions of `len` bytes (they must outlive every run using them).
+    pub fn new(len: usize, ro_fill: u8) -> Self {
+        let ro: &'static mut [u8] = Box::leak(vec![ro_fill; len].into_boxed_slice());
+        let rw: &'static mut [u8] = Box::leak(vec![0u8; len].into_boxed_slice());
+        let (ro_ptr, rw_ptr) = (ro.as_mut_ptr(), rw.as_mut_ptr());
+        Self {
+            ro: ro_ptr,
+            rw: rw_ptr,
+            len,
+            ro_fill,
+            regions: Arc::from(vec![Region::readable(ro), Region::writable(rw)]),
+        }
+    }
+
+    /// Their addresses (read-only, writable).
+    pub fn addrs(&self) -> (u64, u64) {
+        (self.ro as u64, self.rw as u64)
+    }
+
+    /// Their regions, for an [`Environment`].
+    pub fn regions(&self) -> Arc<[Region]> {
+        Arc::clone(&self.regions)
+    }
+}
+
+impl World for Extra {
+    fn reset(&mut self) {
+        // SAFETY: both buffers were leaked by `new` (live for the rest of the process), `len`
+        // bytes each, reached only through raw pointers (the regions' and these), on the test's
+        // thread, and no run is under way.
+        unsafe {
+            std::ptr::write_bytes(self.ro, self.ro_fill, self.len);
+            std::ptr::write_bytes(self.rw, 0, self.len);
+        }
+    }
+
+    fn snapshot(&mut self) -> Vec<u8> {
+        // SAFETY: as in `reset`; the bytes are initialised and copied out at once.
+        let (ro, rw) = unsafe {
+            (
+                std::slice::from_raw_parts(self.ro, self.len),
+                std::slice::from_raw_parts(self.rw, self.len),
+            )
+        };
+        [ro, rw].concat()
+    }
+}
+
+/// Runs `program` on the interpreter and the JIT (compiled with `options`) through the
+/// engine-agreement harness (same input and stack addresses, the whole state compared, and
+/// `world`: put back before each engine's run and compared after) and returns the agreed
+/// outcome.
 pub fn diff_with(
     program: &Arc<Program>,
     input: &[u8],
     env: &Environment,
     options: JitOptions,
-    reset: &mut dyn FnMut(),
+    world: &mut dyn World,
 ) -> Option<Outcome> {
     let interp = Interpreter::new(Arc::clone(program), env).expect("interpreter accepts");
     let jit = Jit::with_options(Arc::clone(program), env, options).expect("jit compiles");
     assert_eq!(jit.engine_name(), "jit");
-    let mut buf = input.to_vec();
-    reset();
-    let mut state = ExecState::new();
-    let stack_a = state.stack_region().start;
-    let expected = interp.run(&mut state, &mut buf);
-    let after_interp = buf.clone();
-    buf.copy_from_slice(input);
-    reset();
-    // The same state for the JIT, its stack zeroed again: the stack address (and so every
-    // pointer value the program computes from r10) is the interpreter run's, whatever the
-    // allocator does on other threads.
-    state.clear_stack();
-    assert_eq!(state.stack_region().start, stack_a);
-    let got = jit.run(&mut state, &mut buf);
-    assert_eq!(
-        got, expected,
-        "JIT and interpreter disagree (input {input:?})"
-    );
-    assert_eq!(buf, after_interp, "input buffers differ after the run");
-    Some(got)
+    let name = if options.blind_constants {
+        "jit (blinded)"
+    } else {
+        "jit"
+    };
+    let agreement = Harness::new()
+        .engine("interp", Ok(Box::new(interp)))
+        .engine(name, Ok(Box::new(jit)))
+        .run_with(input, world);
+    agreement.assert_agree(&format_args!(
+        "input {input:?}\nprogram {:?}",
+        program.insns()
+    ));
+    agreement.outcome()
 }
 
 pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {
     let p = program(insns);
     let plain =
-        diff_with(&p, input, env, JitOptions::default(), &mut || {}).expect("same stack address");
+        diff_with(&p, input, env, JitOptions::default(), &mut NoWorld).expect("same stack address");
     // Blinded code is compared with the interpreter too (its own buffers, so pointer values
     // may differ from the plain run's).
     diff_with(
@@ -264,7 +301,7 @@ pub fn diff(insns: &[Insn], input: &[u8], env: &Environment) -> Outcome {
         JitOptions {
             blind_constants: true,
         },
-        &mut || {},
+        &mut NoWorld,
     )
     .expect("same stack address");
     plain

@@ -27,6 +27,7 @@ fn tag(v: &Val) -> u8 {
     match v {
         Val::Uninit => 0,
         Val::Scalar(_) | Val::PacketLen(_) => 1,
+        Val::Kernel(_) => 30,
         Val::MapPtr(_) => 2,
         Val::Func(_) => 3,
         Val::Ptr(p) => 4 + 2 * region_tag(&p.region) + u8::from(p.null.is_some()),
@@ -97,6 +98,10 @@ impl Parts {
     pub fn push(&mut self, s: State) {
         let h = hash(&s);
         if !self.has(h, &s) {
+            // States are large (about 1.5 KiB): grow by more than one at a time.
+            if self.states.len() == self.states.capacity() {
+                self.states.reserve(self.states.len().max(4));
+            }
             self.states.push(s);
             self.hashes.push(h);
         }
@@ -108,6 +113,8 @@ impl Parts {
             std::mem::swap(self, o);
             return;
         }
+        self.states.reserve(o.states.len());
+        self.hashes.reserve(o.states.len());
         if take {
             for (s, h) in o.states.drain(..).zip(o.hashes.drain(..)) {
                 if !self.has(h, &s) {

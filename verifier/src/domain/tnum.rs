@@ -115,6 +115,35 @@ impl Tnum {
         }
     }
 
+    /// Product (wrapping), as the published sound tnum multiplication: the known product of the
+    /// known parts, plus, for each bit of `self` that is one or unknown, `o` shifted there
+    /// with its bits made unknown (only its unknown bits when that bit of `self` is a known
+    /// one). It keeps what matters for alignment: a product of a multiple of 2^i and a
+    /// multiple of 2^j has its i + j low bits known zero (`idx * 80` is a multiple of 16).
+    #[must_use]
+    #[allow(clippy::should_implement_trait)]
+    pub fn mul(self, o: Self) -> Self {
+        let known = self.value.wrapping_mul(o.value);
+        let mut unknown = Self::constant(0);
+        let (mut a, mut b) = (self, o);
+        while a.value != 0 || a.mask != 0 {
+            if a.value & 1 == 1 {
+                unknown = unknown.add(Self {
+                    value: 0,
+                    mask: b.mask,
+                });
+            } else if a.mask & 1 == 1 {
+                unknown = unknown.add(Self {
+                    value: 0,
+                    mask: b.value | b.mask,
+                });
+            }
+            a = a.rsh(1);
+            b = b.lsh(1);
+        }
+        Self::constant(known).add(unknown)
+    }
+
     /// Left shift by a known count (< 64).
     #[must_use]
     pub fn lsh(self, s: u32) -> Self {
@@ -241,5 +270,41 @@ mod tests {
         assert!(Tnum::range(5, 5).is_const());
         assert_eq!(Tnum::UNKNOWN.union(Tnum::constant(1)), Tnum::UNKNOWN);
         assert!(Tnum::constant(1).intersect(Tnum::constant(2)).is_none());
+    }
+
+    #[test]
+    fn mul_keeps_alignment() {
+        let idx = Tnum::range(0, 9);
+        let p = idx.mul(Tnum::constant(80));
+        assert_eq!(p.value & 0xf, 0);
+        assert_eq!(p.mask & 0xf, 0, "{p:?}");
+        for x in 0..10u64 {
+            assert!(p.contains(x * 80));
+        }
+    }
+
+    /// A member of `t` chosen by the bits of `pick`.
+    fn member(t: Tnum, pick: u64) -> u64 {
+        t.value | (pick & t.mask)
+    }
+
+    fn tnum_of(v: u64, m: u64) -> Tnum {
+        Tnum {
+            value: v & !m,
+            mask: m,
+        }
+    }
+
+    proptest::proptest! {
+        /// Soundness: the product of any members is a member of the product.
+        #[test]
+        fn mul_is_sound(av: u64, am: u64, bv: u64, bm: u64, pa: u64, pb: u64, narrow: bool) {
+            // Narrow masks too, so that mostly-known operands are tried.
+            let (am, bm) = if narrow { (am & 0xff, bm & 0x0f0f) } else { (am, bm) };
+            let (a, b) = (tnum_of(av, am), tnum_of(bv, bm));
+            let (x, y) = (member(a, pa), member(b, pb));
+            let p = a.mul(b);
+            proptest::prop_assert!(p.contains(x.wrapping_mul(y)), "{a:?} * {b:?} = {p:?} misses {x} * {y}");
+        }
     }
 }

@@ -69,6 +69,19 @@ pub enum Val {
     MapPtr(u32),
     /// The address of the function starting at this slot.
     Func(usize),
+    /// A number that may be a kernel pointer of a BTF type (Linux's `PTR_TO_BTF_ID`): an
+    /// 8-byte argument of a BTF-typed context (`tp_btf`, `fentry`/`fexit`, `lsm`, `iter`,
+    /// `struct_ops`), `bpf_get_current_task_btf`'s result, or an 8-byte field read through
+    /// one. Linux knows from BTF which of these are pointers and turns loads through them into
+    /// probe reads (`BPF_PROBE_MEM`: a fault reads 0). apiary does not read the kernel's BTF;
+    /// it keeps such a value a number for every other use (arithmetic, comparisons, stores,
+    /// helper arguments that take anything) and, in addition, lets the program *load* through
+    /// it. Those loads are never proven ([`apiary_vm::Facts`] leave them checked), so the
+    /// engines check them at run time against the run's regions: in userspace no kernel object
+    /// is mapped, and such a load faults unless it lands in a region the run may read. Stores,
+    /// atomics and memory arguments of helpers through it are rejected, as Linux rejects them
+    /// for untrusted BTF pointers.
+    Kernel(Scalar),
 }
 
 impl Val {
@@ -85,7 +98,7 @@ impl Val {
     #[must_use]
     pub const fn scalar(&self) -> Option<&Scalar> {
         match self {
-            Val::Scalar(s) | Val::PacketLen(s) => Some(s),
+            Val::Scalar(s) | Val::PacketLen(s) | Val::Kernel(s) => Some(s),
             _ => None,
         }
     }
@@ -120,9 +133,11 @@ impl Val {
         }
         match (self, o) {
             (Val::PacketLen(a), Val::PacketLen(b)) => Val::PacketLen(f(a, b)),
-            (Val::Scalar(a) | Val::PacketLen(a), Val::Scalar(b) | Val::PacketLen(b)) => {
-                Val::Scalar(f(a, b))
-            }
+            (Val::Kernel(a), Val::Kernel(b)) => Val::Kernel(f(a, b)),
+            (
+                Val::Scalar(a) | Val::PacketLen(a) | Val::Kernel(a),
+                Val::Scalar(b) | Val::PacketLen(b) | Val::Kernel(b),
+            ) => Val::Scalar(f(a, b)),
             (Val::Ptr(p), Val::Ptr(q)) => join_ptr(p, q, &f).map_or(Val::Uninit, Val::Ptr),
             (Val::Ptr(p), Val::Scalar(s)) | (Val::Scalar(s), Val::Ptr(p))
                 if s.as_const() == Some(0)
@@ -207,6 +222,7 @@ impl fmt::Display for Val {
             Val::Uninit => write!(f, "uninit"),
             Val::Scalar(s) => write!(f, "{}", ScalarText(s)),
             Val::PacketLen(s) => write!(f, "pkt_len {}", ScalarText(s)),
+            Val::Kernel(s) => write!(f, "btf_ptr {}", ScalarText(s)),
             Val::MapPtr(m) => write!(f, "map_ptr({m})"),
             Val::Func(pc) => write!(f, "func({pc})"),
             Val::Ptr(p) => {

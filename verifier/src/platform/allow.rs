@@ -19,17 +19,19 @@ const BASE: &[u32] = &[
 /// Tracing: kernel and user memory reads, the current task, stacks, perf events.
 const TRACING: &[u32] = &[
     4, 14, 15, 16, 22, 25, 27, 35, 36, 37, 45, 55, 56, 58, 67, 80, 112, 113, 114, 115,
-    // get_ns_current_pid_tgid, get_current_task_btf (`bpf_tracing_func_proto`)
-    120, 158,
+    // get_ns_current_pid_tgid, get_current_task_btf, get_task_stack (`bpf_tracing_func_proto`)
+    120, 158, 141,
 ];
 
 /// kprobes, tracepoints and perf events also get `get_attach_cookie` (174), and kprobes
 /// `get_func_ip` (173).
 const PROBE_EXTRA: &[u32] = &[173, 174];
 
-/// BTF-typed tracing programs (`tracing_prog_func_proto`) also get `get_func_ip` (173) and
-/// `get_attach_cookie` (174).
-const BTF_TRACING: &[u32] = &[173, 174];
+/// BTF-typed tracing programs (`tracing_prog_func_proto`) also get `get_func_ip` (173),
+/// `get_attach_cookie` (174), `get_socket_cookie` (46) of a socket given as a BTF pointer
+/// (its prototype there: `linux::btf_typed_table`), socket local storage (107, 108) and the
+/// `iter` programs' `seq_printf`/`seq_write` (126, 127).
+const BTF_TRACING: &[u32] = &[173, 174, 46, 107, 108, 126, 127];
 
 /// `__sk_buff` programs (socket filters, tc, cgroup skb). Socket filters get the tc set too:
 /// section names do not tell them apart reliably (legacy tc samples use `filter`).
@@ -42,7 +44,7 @@ const SKB: &[u32] = &[
 const XDP: &[u32] = &[23, 25, 28, 44, 51, 54, 65, 69, 189];
 
 /// `sock_ops`.
-const SOCK_OPS: &[u32] = &[25, 46, 49, 53, 57, 59, 70, 142, 143, 144];
+const SOCK_OPS: &[u32] = &[25, 46, 49, 53, 57, 59, 70, 107, 108, 142, 143, 144];
 
 /// `cgroup/sock`: the current task's ids.
 const CGROUP_SOCK: &[u32] = &[14, 15, 16, 46, 80];

@@ -17,6 +17,9 @@ pub enum Arg {
     MapValue,
     /// A pointer to `value_size` writable bytes (the helper fills them).
     MapValueOut,
+    /// As [`Arg::MapValue`], or null (Linux's `ARG_PTR_TO_MAP_VALUE_OR_NULL`: the initial
+    /// value of `bpf_sk_storage_get`).
+    MapValueOrNull,
     /// A pointer to readable, initialised memory; its size is the next argument.
     Mem,
     /// As [`Arg::Mem`], or a null pointer when the size is zero.
@@ -31,6 +34,10 @@ pub enum Arg {
     SizeOrZero,
     /// The context pointer, at offset 0.
     Ctx,
+    /// A kernel object of a BTF type (Linux's `ARG_PTR_TO_BTF_ID*`: a socket, a task): a
+    /// BTF pointer (`domain::Val::Kernel`) and nothing else. The helper reads the object with
+    /// its own checks.
+    BtfPtr,
     /// A function address (`lddw` src 4) of a callback.
     Callback,
     /// A non-null ring-buffer record at offset 0; the helper releases it.
@@ -55,6 +62,9 @@ pub enum Ret {
     MapValueOrNull,
     /// A ring-buffer record of the size given by the second argument (a constant), or null.
     RingbufOrNull,
+    /// A kernel object of a BTF type (Linux's `RET_PTR_TO_BTF_ID`), possibly null: a number
+    /// the program may also load through, with probe reads (`domain::Val::Kernel`).
+    BtfPtr,
 }
 
 /// A helper prototype.

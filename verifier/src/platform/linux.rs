@@ -237,9 +237,12 @@ pub fn helper_table() -> Vec<(u32, P)> {
             152,
             P::new("redirect_neigh", &[A, MemOrNull, SizeOrZero, A]),
         ),
-        // The current task as a BTF pointer; apiary has no BTF pointers, so, as with
-        // `get_current_task`, it is a number (to pass to the probe_read helpers).
-        (158, P::new("get_current_task_btf", &[])),
+        // The current task as a BTF pointer: a number that loads may go through (probe reads,
+        // checked at run time), see `Ret::BtfPtr`.
+        (
+            158,
+            P::new("get_current_task_btf", &[]).returns(Ret::BtfPtr),
+        ),
         (173, P::new("get_func_ip", &[Ctx])),
         (174, P::new("get_attach_cookie", &[Ctx])),
         // TCP header options of `sock_ops` programs: `bpf_load_hdr_opt(skops, buf, len,
@@ -248,9 +251,45 @@ pub fn helper_table() -> Vec<(u32, P)> {
         (142, P::new("load_hdr_opt", &[Ctx, MemInOut, Size, A])),
         (143, P::new("store_hdr_opt", &[Ctx, Mem, Size, A])),
         (144, P::new("reserve_hdr_opt", &[Ctx, A, A])),
+        // Socket local storage: `bpf_sk_storage_get(map, sk, value, flags)` and
+        // `bpf_sk_storage_delete(map, sk)`, the socket a BTF pointer (`Arg::BtfPtr`: a
+        // `tp_btf`/`fentry` argument, `bpf_sock_ops.sk`).
+        (
+            107,
+            P::new(
+                "sk_storage_get",
+                &[Map(&[mt::SK_STORAGE]), BtfPtr, MapValueOrNull, A],
+            )
+            .returns(Ret::MapValueOrNull),
+        ),
+        (
+            108,
+            P::new("sk_storage_delete", &[Map(&[mt::SK_STORAGE]), BtfPtr]),
+        ),
+        // `iter` programs write to their `seq_file` (a BTF pointer, `ctx->meta->seq`):
+        // `bpf_seq_printf(seq, fmt, fmt_size, data, data_len)`, `bpf_seq_write(seq, data, len)`.
+        (
+            126,
+            P::new("seq_printf", &[BtfPtr, Mem, Size, MemOrNull, SizeOrZero]),
+        ),
+        (127, P::new("seq_write", &[BtfPtr, Mem, SizeOrZero])),
+        // `bpf_get_task_stack(task, buf, size, flags)`: the task a BTF pointer.
+        (
+            141,
+            P::new("get_task_stack", &[BtfPtr, MemOut, SizeOrZero, A]),
+        ),
         // `bpf_xdp_load_bytes(xdp_md, offset, buf, len)`.
         (189, P::new("xdp_load_bytes", &[Ctx, A, MemOut, Size])),
     ]
+}
+
+/// Prototypes that differ in BTF-typed program types (`tp_btf`, `fentry`/`fexit`, `iter`,
+/// `lsm`: Linux's `tracing_prog_func_proto`), where the helper takes a kernel object as a BTF
+/// pointer instead of the context: `bpf_get_socket_cookie(struct sock *)`
+/// (`bpf_get_socket_ptr_cookie_proto`).
+#[must_use]
+pub fn btf_typed_table() -> Vec<(u32, P)> {
+    vec![(46, P::new("get_socket_cookie", &[BtfPtr]))]
 }
 
 /// The bpf_conformance helpers (uBPF numbering). They access memory through checked helper

@@ -35,6 +35,7 @@ pub mod map_type {
     pub const QUEUE: u32 = 22;
     pub const STACK: u32 = 23;
     pub const DEVMAP_HASH: u32 = 25;
+    pub const SK_STORAGE: u32 = 24;
     pub const RINGBUF: u32 = 27;
     pub const BLOOM_FILTER: u32 = 30;
 }
@@ -72,6 +73,8 @@ pub struct Platform {
     linux: bool,
     /// Helpers set with [`Platform::set_helper`]: callable from every type.
     custom: BTreeSet<u32>,
+    /// Linux prototypes that BTF-typed program types see instead ([`linux::btf_typed_table`]).
+    btf_typed: BTreeMap<u32, HelperProto>,
 }
 
 impl Platform {
@@ -88,6 +91,7 @@ impl Platform {
         for (id, proto) in linux::helper_table() {
             p.helpers.insert(id, proto);
         }
+        p.btf_typed = linux::btf_typed_table().into_iter().collect();
         p.linux = true;
         p
     }
@@ -119,5 +123,19 @@ impl Platform {
     #[must_use]
     pub fn helper(&self, id: u32) -> Option<&HelperProto> {
         self.helpers.get(&id)
+    }
+
+    /// The prototype of helper `id` as a program of type `ptype` (its name) sees it: Linux
+    /// gives a few helpers another prototype in BTF-typed types (`tracing`, `lsm`), where they
+    /// take a kernel object instead of the context ([`linux::btf_typed_table`]). A helper the
+    /// embedder set keeps its one prototype.
+    #[must_use]
+    pub fn helper_for(&self, ptype: &str, id: u32) -> Option<&HelperProto> {
+        if !self.custom.contains(&id) && matches!(ptype, "tracing" | "lsm" | "struct_ops" | "ext") {
+            if let Some(p) = self.btf_typed.get(&id) {
+                return Some(p);
+            }
+        }
+        self.helper(id)
     }
 }

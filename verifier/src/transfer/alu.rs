@@ -56,15 +56,30 @@ pub fn alu(
     }
     let a = read(s, dst)?;
     let result = match (&a, &b) {
-        (Val::Scalar(x) | Val::PacketLen(x), Val::Scalar(y) | Val::PacketLen(y)) => {
-            Val::Scalar(scalar_ops::alu(op, width, x, y))
+        // A BTF pointer moved by a constant (a field's address, `&task->comm`) is still one, as
+        // Linux keeps `PTR_TO_BTF_ID` with a constant offset; any other arithmetic makes it a
+        // plain number.
+        (Val::Kernel(x), Val::Scalar(y))
+            if width == Width::W64
+                && matches!(op, AluOp::Add | AluOp::Sub)
+                && y.as_const().is_some() =>
+        {
+            Val::Kernel(scalar_ops::alu(op, width, x, y))
         }
-        (Val::Ptr(p), Val::Scalar(y) | Val::PacketLen(y)) if width == Width::W64 => match op {
-            AluOp::Add => ptr_add(pc, s, p, y, src_reg(src), false)?,
-            AluOp::Sub => ptr_add(pc, s, p, y, src_reg(src), true)?,
-            _ => return Err(arith(format!("{op:?} on {}", type_name(&a)))),
-        },
-        (Val::Scalar(x) | Val::PacketLen(x), Val::Ptr(p))
+        (
+            Val::Scalar(x) | Val::PacketLen(x) | Val::Kernel(x),
+            Val::Scalar(y) | Val::PacketLen(y) | Val::Kernel(y),
+        ) => Val::Scalar(scalar_ops::alu(op, width, x, y)),
+        (Val::Ptr(p), Val::Scalar(y) | Val::PacketLen(y) | Val::Kernel(y))
+            if width == Width::W64 =>
+        {
+            match op {
+                AluOp::Add => ptr_add(pc, s, p, y, src_reg(src), false)?,
+                AluOp::Sub => ptr_add(pc, s, p, y, src_reg(src), true)?,
+                _ => return Err(arith(format!("{op:?} on {}", type_name(&a)))),
+            }
+        }
+        (Val::Scalar(x) | Val::PacketLen(x) | Val::Kernel(x), Val::Ptr(p))
             if width == Width::W64 && op == AluOp::Add =>
         {
             ptr_add(pc, s, p, x, Some(dst), false)?

@@ -179,10 +179,11 @@ fn comparable(a: &Region, b: &Region) -> bool {
 
 fn set_scalar(t: &mut State, r: Reg, old: &Val, new: Scalar, width: Width) {
     let len = matches!(old, Val::PacketLen(_));
-    t.regs[r.index()] = if len {
-        Val::PacketLen(new)
-    } else {
-        Val::Scalar(new)
+    t.regs[r.index()] = match old {
+        Val::PacketLen(_) => Val::PacketLen(new),
+        // A null test keeps a BTF pointer one.
+        Val::Kernel(_) => Val::Kernel(new),
+        _ => Val::Scalar(new),
     };
     if len {
         let known = match width {

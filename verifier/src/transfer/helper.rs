@@ -60,6 +60,15 @@ pub fn check_args(
                 }
             }
             Arg::AnyPointer => {}
+            Arg::BtfPtr => {
+                if !matches!(v, Val::Kernel(_)) {
+                    return Err(bad(
+                        proto,
+                        i,
+                        format!("expected a BTF pointer, found {}", type_name(&v)),
+                    ));
+                }
+            }
             Arg::Map(allowed) => {
                 let m = match v {
                     Val::MapPtr(m)
@@ -86,7 +95,8 @@ pub fn check_args(
                 }
                 info.map.get_or_insert(m);
             }
-            Arg::MapKey | Arg::MapValue | Arg::MapValueOut => {
+            Arg::MapValueOrNull if v.scalar().is_some_and(|z| z.as_const() == Some(0)) => {}
+            Arg::MapKey | Arg::MapValue | Arg::MapValueOut | Arg::MapValueOrNull => {
                 let m = info
                     .map
                     .ok_or_else(|| bad(proto, i, "no map argument before".into()))?;
@@ -339,6 +349,7 @@ pub fn finish(
     let id = (pc as u32).wrapping_add(1);
     let r0 = match proto.ret {
         Ret::Scalar => Val::TOP,
+        Ret::BtfPtr => Val::Kernel(Scalar::TOP),
         Ret::Range(lo, hi) => Val::Scalar(Scalar::urange(lo, hi)),
         Ret::MapValueOrNull => {
             let m = info.map.ok_or_else(|| bad(proto, 0, "no map".into()))?;

@@ -218,6 +218,17 @@ pub fn load(
     off: i16,
 ) -> Result<bool, RejectReason> {
     let v = read(s, src)?;
+    if let Val::Kernel(_) = v {
+        // A probe read through a BTF pointer ([`Val::Kernel`]): never proven, so the engines
+        // check it at run time. What it reads is a number, or (8 bytes: a pointer field, as far
+        // as apiary knows without the kernel's BTF) possibly another BTF pointer.
+        s.regs[dst.index()] = if size == Size::DW {
+            Val::Kernel(Scalar::TOP)
+        } else {
+            sized_scalar(size, sign_extend)
+        };
+        return Ok(false);
+    }
     let n = i64::from(size.bytes());
     let t = check(env, s, src.number(), &v, i64::from(off), n, Kind::Read)?;
     let val = match t.ptr.region {
@@ -243,11 +254,29 @@ pub fn load(
                 (g, _) => g,
             }
         }
+        Region::Ctx if size == Size::DW && (btf_typed(env) || kernel_field(env, t.lo)) => {
+            Val::Kernel(Scalar::TOP)
+        }
         Region::Ctx => ctx_load(env, t.lo, size)?,
         _ => sized_scalar(size, sign_extend),
     };
     s.regs[dst.index()] = val;
     Ok(t.table_region)
+}
+
+/// Whether the program type's context holds BTF-typed arguments (Linux's tracing, LSM,
+/// `struct_ops` and extension programs: `tp_btf`, `fentry`/`fexit`/`fmod_ret`, `iter`, `lsm`,
+/// ...): each 8-byte slot may be a kernel pointer ([`Val::Kernel`]).
+fn btf_typed(env: &Env<'_>) -> bool {
+    matches!(env.ptype.name, "tracing" | "lsm" | "struct_ops" | "ext")
+}
+
+/// Context fields that hold a kernel object pointer in a context that is otherwise not
+/// BTF-typed: `bpf_sock_ops.sk` (offset 184, Linux's `PTR_TO_SOCKET_OR_NULL`), read-only in
+/// apiary's descriptor. Its value is a [`Val::Kernel`], for the helpers that take a socket
+/// (`bpf_sk_storage_get`) and for probe reads through it.
+fn kernel_field(env: &Env<'_>, off: i64) -> bool {
+    env.ptype.name == "sock_ops" && off == 184
 }
 
 fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {

@@ -174,6 +174,7 @@ pub fn type_name(v: &Val) -> String {
     match v {
         Val::Uninit => "uninit".into(),
         Val::Scalar(_) | Val::PacketLen(_) => "number".into(),
+        Val::Kernel(_) => "ptr_to_btf_id".into(),
         Val::MapPtr(_) => "map_ptr".into(),
         Val::Func(_) => "func".into(),
         Val::Ptr(p) => match p.region {

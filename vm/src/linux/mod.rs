@@ -144,6 +144,7 @@ pub fn environment(
         helpers: Arc::new(helpers(table, options)),
         regions: Arc::from(table.regions()),
         config,
+        window: table.options().window.clone(),
     }
 }
 

@@ -2,8 +2,12 @@
 //! loads, stores and atomics through [`Region`]s) and the host (raw copies).
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::cell::RefCell;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use apiary_window::{Allocation, Window};
 
 use crate::memory::Region;
 use crate::racy;
@@ -20,7 +24,31 @@ const ALIGN: usize = 8;
 pub struct MapMemory {
     ptr: NonNull<u8>,
     len: usize,
-    layout: Layout,
+    backing: Backing,
+}
+
+/// Where a block came from: the heap, or a sandbox window ([`crate::maps::MapOptions::window`]).
+#[derive(Debug)]
+enum Backing {
+    Heap(Layout),
+    /// Returned to its window (pages to the OS) when dropped.
+    Window(#[allow(dead_code)] Allocation),
+}
+
+thread_local! {
+    /// The window maps being created on this thread allocate from ([`with_source`]).
+    static SOURCE: RefCell<Option<Arc<Window>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (which creates maps) with `window` as the allocation source of every
+/// [`MapMemory::zeroed`] it makes. Scoped per thread so that map constructors keep their
+/// signatures; [`crate::maps::MapTable`] and [`crate::maps::create_map`] set it from
+/// [`crate::maps::MapOptions::window`].
+pub(crate) fn with_source<R>(window: Option<&Arc<Window>>, f: impl FnOnce() -> R) -> R {
+    let old = SOURCE.with(|s| s.replace(window.cloned()));
+    let out = f();
+    SOURCE.with(|s| *s.borrow_mut() = old);
+    out
 }
 
 // SAFETY: the memory is a plain byte block owned by this value. Every access through `&self` is
@@ -53,12 +81,32 @@ impl MapMemory {
     /// [`AllocError`] when `len` overflows a layout or the allocation fails.
     pub fn zeroed(len: usize) -> Result<Self, AllocError> {
         let err = AllocError { bytes: len };
+        if let Some(window) = SOURCE.with(|s| s.borrow().clone()) {
+            return Self::in_window(&window, len);
+        }
         let size = len.max(ALIGN).checked_next_multiple_of(ALIGN).ok_or(err)?;
         let layout = Layout::from_size_align(size, ALIGN).map_err(|_| err)?;
         // SAFETY: `layout` has a non-zero size.
         let raw = unsafe { alloc_zeroed(layout) };
         let ptr = NonNull::new(raw).ok_or(err)?;
-        Ok(Self { ptr, len, layout })
+        Ok(Self {
+            ptr,
+            len,
+            backing: Backing::Heap(layout),
+        })
+    }
+
+    /// `len` zeroed bytes in `window` (committed, with guards around: see `apiary_window`).
+    ///
+    /// # Errors
+    /// [`AllocError`] when the window has no room left.
+    pub fn in_window(window: &Arc<Window>, len: usize) -> Result<Self, AllocError> {
+        let a = window.alloc(len).map_err(|_| AllocError { bytes: len })?;
+        Ok(Self {
+            ptr: a.ptr(),
+            len,
+            backing: Backing::Window(a),
+        })
     }
 
     /// Length in bytes.
@@ -163,8 +211,10 @@ impl MapMemory {
 
 impl Drop for MapMemory {
     fn drop(&mut self) {
-        // SAFETY: allocated in `zeroed` with exactly this layout, freed once.
-        unsafe { dealloc(self.ptr.as_ptr(), self.layout) }
+        if let Backing::Heap(layout) = self.backing {
+            // SAFETY: allocated in `zeroed` with exactly this layout, freed once.
+            unsafe { dealloc(self.ptr.as_ptr(), layout) }
+        }
     }
 }
 
@@ -193,6 +243,19 @@ mod tests {
     fn out_of_bounds_copies_panic() {
         let m = MapMemory::zeroed(8).expect("8 bytes");
         m.write(5, &[0; 4]);
+    }
+
+    #[test]
+    fn window_source() {
+        let w = Window::sandbox(1 << 20, apiary_window::Placement::Anywhere).expect("window");
+        let m = with_source(Some(&w), || MapMemory::zeroed(100)).expect("room");
+        assert!(w.contains(m.addr(0), 100));
+        m.write(0, &[9; 100]);
+        assert_eq!(m.to_vec(98, 2), vec![9, 9]);
+        let h = MapMemory::zeroed(8).expect("heap");
+        assert!(!w.contains(h.addr(0), 8), "the source is scoped");
+        drop(m);
+        assert_eq!(w.in_use(), 0);
     }
 
     /// Host copies and atomics from several threads at once: no data race (Miri checks), and

@@ -437,7 +437,7 @@ pub const fn map_handle(index: usize) -> u64 {
 }
 
 /// Settings shared by the maps of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct MapOptions {
     /// Worker slots ("CPUs") of per-CPU maps and perf event arrays; slot ids are taken modulo this.
     pub nr_slots: u32,
@@ -445,7 +445,26 @@ pub struct MapOptions {
     pub perf_ring_bytes: usize,
     /// Bounds on what definitions may ask for (checked before anything is allocated).
     pub limits: Limits,
+    /// Allocation source of the memory programs can point into (array and hash values, per-CPU
+    /// slots, ring buffer data): a sandbox window, so that verified code confined to the window
+    /// still reaches its maps; `None`: the heap.
+    pub window: Option<Arc<apiary_window::Window>>,
 }
+
+/// Options compare by value, and windows by identity.
+impl PartialEq for MapOptions {
+    fn eq(&self, o: &Self) -> bool {
+        self.nr_slots == o.nr_slots
+            && self.perf_ring_bytes == o.perf_ring_bytes
+            && self.limits == o.limits
+            && match (&self.window, &o.window) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
+    }
+}
+
+impl Eq for MapOptions {}
 
 impl Default for MapOptions {
     fn default() -> Self {
@@ -454,6 +473,7 @@ impl Default for MapOptions {
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             perf_ring_bytes: 64 * 1024,
             limits: Limits::default(),
+            window: None,
         }
     }
 }
@@ -470,6 +490,10 @@ pub fn create_map(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>, 
 }
 
 fn create_unchecked(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>, MapError> {
+    memory::with_source(options.window.as_ref(), || create_in(spec, options))
+}
+
+fn create_in(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>, MapError> {
     let spec = spec.clone();
     let nr_slots = options.nr_slots.max(1);
     Ok(match spec.map_type {
@@ -497,6 +521,25 @@ fn create_unchecked(spec: &MapSpec, options: &MapOptions) -> Result<Arc<dyn Map>
             })
         }
     })
+}
+
+/// Bytes of window a set of maps needs at most: each map's cost (what it may come to hold,
+/// [`Limits`]-checked) plus room for its blocks' guards. For sizing a sandbox window before the
+/// maps are created in it ([`MapOptions::window`]).
+///
+/// # Errors
+/// As [`create_map`]'s limit checks ([`MapError::TooLarge`]).
+pub fn window_bytes(specs: &[MapSpec], options: &MapOptions) -> Result<u64, MapError> {
+    let mut total = 0u64;
+    for spec in specs {
+        let (cost, _) = cost::map_cost(spec, options)?;
+        // A map makes at most a few blocks (values, per-slot copies, a slot index), each
+        // grain-rounded with a guard after it.
+        total = total
+            .saturating_add(cost)
+            .saturating_add(4 * 2 * apiary_window::GRAIN as u64);
+    }
+    Ok(total)
 }
 
 /// The maps of one object (or of any set of programs sharing them), by index.

@@ -1,0 +1,133 @@
+//! Sandboxed verified mode: verified code whose unchecked accesses are confined to a window.
+//!
+//! A wrong proof (a verifier bug) lets verified code access an address no region allows. The
+//! engines, prepared with a [`Confinement`], send every unchecked load, store and atomic to
+//! `base | (addr & mask)`: inside the window whatever the address. [`Sandboxed`] makes sure
+//! every run's stack and input are in that window too (the maps, global data and packet
+//! buffer were allocated there by the loader), so correct programs behave exactly as
+//! unsandboxed, and wrong ones can only touch their own instance's memory.
+
+use std::sync::Arc;
+
+use apiary_vm::memory::STACK_SIZE;
+use apiary_vm::window::{Placement, Window};
+use apiary_vm::{Environment, ExecState, Executable, Fault, Outcome, Program};
+
+use crate::PrepareError;
+
+/// Size of the private window of a program whose environment has no regions (raw programs):
+/// virtual only (`MAP_NORESERVE`); room for many threads' stacks and input copies.
+pub const PRIVATE_WINDOW: usize = 1 << 26;
+
+/// The window `env`'s verified programs are confined to: the environment's, if every region
+/// lies in it; a fresh private window when the environment has no regions.
+///
+/// # Errors
+/// [`PrepareError::Sandbox`] when a region lies outside the window, or there are regions but no
+/// window (maps allocated on the heap: allocate them through `MapOptions::window`, or use the
+/// unsandboxed variant), or the private window cannot be mapped.
+pub fn window_for(env: &Environment) -> Result<Arc<Window>, PrepareError> {
+    match &env.window {
+        Some(w) => {
+            if let Some(r) = env.regions.iter().find(|r| !w.contains(r.start, r.len)) {
+                return Err(PrepareError::Sandbox {
+                    reason: format!(
+                        "region {:#x}+{} lies outside the sandbox window {:#x}+{}",
+                        r.start,
+                        r.len,
+                        w.base(),
+                        w.size()
+                    ),
+                });
+            }
+            Ok(Arc::clone(w))
+        }
+        None if env.regions.is_empty() => Window::sandbox(PRIVATE_WINDOW, Placement::Anywhere)
+            .map_err(|e| PrepareError::Sandbox {
+                reason: format!("cannot map a sandbox window: {e}"),
+            }),
+        None => Err(PrepareError::Sandbox {
+            reason: format!(
+                "the environment has {} regions but no sandbox window (allocate maps through \
+                 MapOptions::window, or prepare unsandboxed)",
+                env.regions.len()
+            ),
+        }),
+    }
+}
+
+/// An engine prepared with its accesses confined to `window`, whose runs have their stack and
+/// input in the window: the state's stack is moved there before the first run, and an input
+/// outside the window is copied into a buffer of the state in it (and back after the run).
+pub struct Sandboxed {
+    inner: Box<dyn Executable>,
+    window: Arc<Window>,
+}
+
+impl Sandboxed {
+    /// Wraps `inner`, prepared confined to `window` (which this keeps alive: the engine's code
+    /// holds its address).
+    #[must_use]
+    pub fn new(inner: Box<dyn Executable>, window: Arc<Window>) -> Self {
+        Self { inner, window }
+    }
+
+    /// The window.
+    #[must_use]
+    pub fn window(&self) -> &Arc<Window> {
+        &self.window
+    }
+}
+
+impl std::fmt::Debug for Sandboxed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandboxed")
+            .field("engine", &self.inner.engine_name())
+            .field("base", &format_args!("{:#x}", self.window.base()))
+            .field("size", &self.window.size())
+            .finish()
+    }
+}
+
+fn full(len: usize) -> Outcome {
+    Outcome {
+        result: Err(Fault::SandboxFull { len: len as u64 }),
+        instructions: None,
+    }
+}
+
+impl Executable for Sandboxed {
+    fn engine_name(&self) -> &'static str {
+        self.inner.engine_name()
+    }
+
+    fn program(&self) -> &Program {
+        self.inner.program()
+    }
+
+    fn window(&self) -> Option<&Arc<Window>> {
+        Some(&self.window)
+    }
+
+    fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        if state.move_stack_to(&self.window).is_err() {
+            return full(STACK_SIZE);
+        }
+        let len = input.len();
+        if len == 0 || self.window.contains(input.as_ptr() as u64, len as u64) {
+            return self.inner.run(state, input);
+        }
+        let Ok(addr) = state.window_input(&self.window, len) else {
+            return full(len);
+        };
+        // SAFETY: `addr..addr + len` is a committed block of the window owned by `state` (its
+        // input buffer), which the state never reads or writes itself and keeps until the next
+        // `window_input` call: it lives through this run and is used by nothing else meanwhile.
+        // It is distinct from `input` (which lies outside the window).
+        let copy = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) };
+        copy.copy_from_slice(input);
+        let out = self.inner.run(state, copy);
+        input.copy_from_slice(copy);
+        out
+    }
+}

@@ -82,6 +82,10 @@ pub struct Config {
     pub load: LoadOptions,
     /// Values of an object's `__kconfig` externs over the host's ([`crate::kconfig::host_with`]).
     pub kconfig: Kconfig,
+    /// The target BTF that CO-RE relocations are resolved against
+    /// ([`apiary_elf::TargetBtf::parse`]: raw BTF or an ELF file with `.BTF`); `None`: the
+    /// running kernel's `/sys/kernel/btf/vmlinux` where it exists ([`host_btf`]), as libbpf does.
+    pub target_btf: Option<Arc<apiary_elf::TargetBtf>>,
     /// The worker slot ("CPU") a store runs as unless told otherwise ([`crate::Store::with_slot`]).
     pub slot: u32,
     /// Forces one program type for every program, its context and the verifier's type
@@ -118,6 +122,7 @@ impl Default for Config {
             prototypes: HostPrototypes::default(),
             load: crate::object::object_load_options(),
             kconfig: Kconfig::new(),
+            target_btf: None,
             slot: 0,
             program_type: None,
             context: None,
@@ -225,9 +230,26 @@ impl Config {
             &ParseOptions {
                 limits: self.maps.limits,
                 kconfig: crate::kconfig::host_with(&self.kconfig),
+                target_btf: self.target_btf.clone(),
+                default_target_btf: Some(host_btf),
             },
         )
     }
+}
+
+/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), parsed once per process and only for
+/// objects with CO-RE relocations: the default CO-RE target, as for libbpf. `None` where the
+/// kernel has no BTF (objects then keep their compile-time layout).
+#[must_use]
+pub fn host_btf() -> Option<Arc<apiary_elf::TargetBtf>> {
+    static HOST: OnceLock<Option<Arc<apiary_elf::TargetBtf>>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+        apiary_elf::TargetBtf::parse(bytes.into())
+            .ok()
+            .map(Arc::new)
+    })
+    .clone()
 }
 
 /// The verifier prototypes of host helpers: filled only by the unsafe

@@ -43,6 +43,8 @@ pub struct ObjectOptions {
     pub load: LoadOptions,
     /// Values of the object's `__kconfig` externs over the host's.
     pub kconfig: Kconfig,
+    /// The CO-RE target ([`Config::target_btf`]).
+    pub target_btf: Option<Arc<apiary_elf::TargetBtf>>,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
     /// Forces one program type for every program ([`Config::program_type`]).
@@ -65,6 +67,7 @@ impl Default for ObjectOptions {
             helpers: HelperTable::new(),
             load: object_load_options(),
             kconfig: Kconfig::new(),
+            target_btf: None,
             slot: 0,
             program_type: None,
             context: None,
@@ -95,6 +98,7 @@ impl ObjectOptions {
             prototypes: crate::module::HostPrototypes::default(),
             load: self.load,
             kconfig: self.kconfig.clone(),
+            target_btf: self.target_btf.clone(),
             slot: self.slot,
             program_type: self.program_type,
             context: self.context,

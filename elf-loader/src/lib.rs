@@ -12,6 +12,7 @@
 //! symbol and offset; nothing panics.
 
 mod btf;
+pub mod co_re;
 pub mod error;
 pub mod externs;
 mod link;
@@ -22,6 +23,7 @@ pub use apiary_linux::program_type;
 mod relocate;
 mod sections;
 
+pub use co_re::{CoreStats, TargetBtf};
 pub use error::ElfError;
 pub use externs::Kconfig;
 pub use maps::{MapDef, MapKind};

@@ -135,6 +135,18 @@ enum Command {
         /// Print the abstract state before each instruction.
         #[arg(long)]
         log: bool,
+        /// ELF objects: also load each program alone into the running kernel with libbpf (maps
+        /// created, CO-RE against the kernel's BTF) and show both verdicts, disagreements first.
+        #[arg(long)]
+        kernel: bool,
+        /// A kernel configuration file (`CONFIG_X=y` lines) for `__kconfig` externs, over the
+        /// host's configuration.
+        #[arg(long, value_name = "FILE")]
+        kconfig: Option<PathBuf>,
+        /// The target BTF for CO-RE relocations: raw BTF (like /sys/kernel/btf/vmlinux, the
+        /// default) or an ELF file with a .BTF section.
+        #[arg(long, value_name = "FILE")]
+        btf: Option<PathBuf>,
     },
     /// Assemble a program to raw bytecode (or hex).
     Asm {
@@ -228,6 +240,9 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             program_type,
             json,
             log,
+            kernel,
+            kconfig,
+            btf,
         } => verify::verify(&verify::VerifyArgs {
             path: &program,
             format,
@@ -235,6 +250,9 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             program_type: program_type.as_deref(),
             json,
             log,
+            kernel,
+            kconfig: kconfig.as_deref(),
+            btf: btf.as_deref(),
         }),
         Command::Asm { input, output, hex } => commands::asm(&input, output.as_deref(), hex),
         Command::Disasm {

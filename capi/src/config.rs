@@ -316,6 +316,30 @@ pub unsafe extern "C" fn apiary_config_set_kconfig(
     })
 }
 
+/// The target BTF for CO-RE relocations: a file of raw BTF (like `/sys/kernel/btf/vmlinux`)
+/// or an ELF object with a `.BTF` section. Without one, objects with CO-RE relocations are
+/// relocated against the running kernel's BTF where it exists, as libbpf does.
+///
+/// # Safety
+/// As [`apiary_config_set_verified`]; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn apiary_config_set_btf(
+    config: *mut apiary_config,
+    path: *const c_char,
+) -> *mut apiary_error {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (config, path) = unsafe { (arg_mut(config, "config")?, str_arg(path, "path")?) };
+        let bytes = std::fs::read(path).map_err(|e| {
+            apiary_error::new(crate::error::APIARY_ERROR_IO, format!("{path}: {e}"))
+        })?;
+        let btf = apiary_elf::TargetBtf::parse(bytes.into())
+            .map_err(|e| apiary_error::new(1, format!("{path}: {e}")))?;
+        config.config.target_btf = Some(std::sync::Arc::new(btf));
+        Ok(())
+    })
+}
+
 /// Writes the default limits to `out`.
 ///
 /// # Safety

@@ -79,6 +79,14 @@ static void null_arguments(void)
     EXPECT_ERROR(apiary_run(NULL, NULL, 0, NULL, 0, NULL, 0, NULL), APIARY_ERROR_NULL_ARGUMENT,
                  "instance");
     EXPECT_ERROR(apiary_config_set_stores(c, 0), APIARY_ERROR_INVALID_ARGUMENT, "stores");
+    EXPECT_ERROR(apiary_config_set_btf(c, "/nonexistent/vmlinux"), APIARY_ERROR_IO, "nonexistent");
+    EXPECT_ERROR(apiary_config_set_btf(c, NULL), APIARY_ERROR_NULL_ARGUMENT, "path");
+    EXPECT_ERROR(apiary_config_set_btf(c, "/dev/null"), 1, "/dev/null");
+    FILE *vmlinux = fopen("/sys/kernel/btf/vmlinux", "rb");
+    if (vmlinux) { /* the running kernel's BTF, where the host has it */
+        fclose(vmlinux);
+        OK(apiary_config_set_btf(c, "/sys/kernel/btf/vmlinux"));
+    }
     EXPECT_ERROR(apiary_config_add_helper(c, 1, "h", NULL, NULL, NULL), APIARY_ERROR_NULL_ARGUMENT,
                  "func");
     struct apiary_helper_proto bad = {{APIARY_ARG_MEM, APIARY_ARG_ANYTHING}};

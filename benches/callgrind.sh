@@ -76,18 +76,25 @@ if [ "$PROGRAM" = sandbox ]; then
     if [ ${#programs[@]} -eq 0 ]; then
         mapfile -t programs < <("$bin" 2>&1 | awk '/programs:/ { for (i = 2; i <= NF; i++) print $i }')
     fi
-    printf '| program | engine | checked | sandboxed | unsandboxed | sandboxed / unsandboxed |\n'
-    printf '| --- | --- | ---: | ---: | ---: | ---: |\n'
+    ratio() { # A B -> A / B, or n/a
+        if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ && $2 -gt 0 ]]; then
+            awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'
+        else
+            echo n/a
+        fi
+    }
+    # "in window": the input lies in the program's window (runone's ENGINE@window), as for an
+    # embedder that allocates its buffers there; "copied": a heap input, copied in and out of
+    # the window every run.
+    printf '| program | engine | checked | sandboxed, copied | sandboxed, in window | unsandboxed | copied / unsandboxed | in window / unsandboxed |\n'
+    printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
     for p in "${programs[@]}"; do
         for e in interp jit; do
             c=$(per_run "$p" "apiary_$e")
             s=$(per_run "$p" "apiary_${e}_verified")
+            w=$(per_run "$p" "apiary_${e}_verified@window")
             u=$(per_run "$p" "apiary_${e}_unsandboxed")
-            ratio=n/a
-            if [[ $s =~ ^[0-9]+$ && $u =~ ^[0-9]+$ && $u -gt 0 ]]; then
-                ratio=$(awk -v s="$s" -v u="$u" 'BEGIN { printf "%.3f", s / u }')
-            fi
-            printf '| %s | %s | %s | %s | %s | %s |\n' "$p" "$e" "$c" "$s" "$u" "$ratio"
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$p" "$e" "$c" "$s" "$w" "$u" "$(ratio "$s" "$u")" "$(ratio "$w" "$u")"
         done
     done
     exit 0

@@ -60,7 +60,8 @@ step "objects end to end, checked and verified, examples and ebpf-samples (qemu-
 # The CLI's tests (crate apiary-cli) start the apiary binary directly, which needs binfmt_misc
 # for an arm64 executable: they run natively on x86-64 only.
 cargo test --locked "${PROFILE_FLAGS[@]}" --target "$TARGET" -p apiary \
-    --test examples --test verified_objects --test samples_verified
+    --test examples --test verified_objects --test samples_verified \
+    --test sandbox_objects --test sandbox_forged
 
 step "real-world packet programs (Katran, libbpf-bootstrap tc) on both engines (qemu-aarch64)"
 # The kernel side is a recorded skip under qemu-user; the aarch64 JIT is compared with the

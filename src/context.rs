@@ -17,7 +17,8 @@
 //! of Linux's `BPF_PROG_TEST_RUN`, up to [`XDP_FRAME_SIZE`] minus [`XDP_TAIL_RESERVE`] at its
 //! end (`bpf_xdp_adjust_tail`). The run's output packet is the adjusted one.
 
-use apiary_elf::ProgramType as SectionType;
+use apiary_linux::context::{sk_buff, xdp_md, RunContext};
+use apiary_linux::ProgramType as LinuxType;
 use apiary_vm::{ExecState, FrameKind, FrameLayout, Redirect, Region};
 
 use crate::lowmem::LowMemory;
@@ -46,27 +47,6 @@ const PACKET_REGION_LEN: usize = XDP_HEADROOM + MAX_PACKET;
 /// Ethernet header length; socket filters see the packet from the network header.
 const ETH_HLEN: usize = 14;
 
-/// `struct xdp_md` field offsets and size.
-mod xdp_md {
-    pub const DATA: usize = 0;
-    pub const DATA_END: usize = 4;
-    pub const DATA_META: usize = 8;
-    pub const INGRESS_IFINDEX: usize = 12;
-    pub const SIZE: usize = 24;
-}
-
-/// `struct __sk_buff` field offsets and size (the fields apiary fills in).
-mod sk_buff {
-    pub const LEN: usize = 0;
-    pub const PROTOCOL: usize = 16;
-    pub const IFINDEX: usize = 40;
-    pub const DATA: usize = 76;
-    pub const DATA_END: usize = 80;
-    pub const DATA_META: usize = 140;
-    pub const WIRE_LEN: usize = 160;
-    pub const SIZE: usize = 192;
-}
-
 /// The interface index test runs use (the loopback device, as `BPF_PROG_TEST_RUN`).
 const LOOPBACK_IFINDEX: u32 = 1;
 
@@ -90,67 +70,42 @@ pub enum ContextKind {
 }
 
 impl ContextKind {
-    /// The context of a program from the type its section name implies.
+    /// The context a program of Linux type `t` runs with: the catalogue's
+    /// ([`apiary_linux::ProgramType::info`]), so that it is the context the verifier checked
+    /// the program against.
     #[must_use]
-    pub const fn for_section_type(t: SectionType) -> Self {
-        match t {
-            SectionType::Xdp => ContextKind::Xdp,
-            SectionType::SchedCls | SectionType::SchedAct => ContextKind::SkBuff { l2: true },
-            SectionType::SocketFilter
-            | SectionType::CgroupSkb
-            | SectionType::LwtIn
-            | SectionType::LwtOut
-            | SectionType::LwtXmit
-            | SectionType::LwtSeg6local
-            | SectionType::SkSkb
-            | SectionType::FlowDissector => ContextKind::SkBuff { l2: false },
-            SectionType::Kprobe => ContextKind::Struct { size: 168 },
-            SectionType::Tracepoint => ContextKind::Struct { size: 4096 },
-            SectionType::RawTracepoint | SectionType::RawTracepointWritable => {
-                ContextKind::Struct { size: 96 }
-            }
-            SectionType::PerfEvent => ContextKind::Struct { size: 184 },
-            // The traced function's arguments (and `fexit`'s return value) as u64s.
-            SectionType::Tracing | SectionType::Lsm | SectionType::StructOps | SectionType::Ext => {
-                ContextKind::Struct { size: 104 }
-            }
-            _ => ContextKind::Mem,
-        }
-    }
-
-    /// The context for a command-line type name: `mem`, or a Linux type as
-    /// [`crate::platform::program_type_named`] reads it (the same names `apiary verify`
-    /// takes).
-    #[must_use]
-    pub fn named(name: &str) -> Option<Self> {
-        if name == "mem" {
-            return Some(ContextKind::Mem);
-        }
-        SectionType::named(name).map(Self::for_section_type)
-    }
-
-    /// The verifier's program type for a program of type `section` run with this context:
-    /// the section's own type ([`crate::platform::type_for_linux`], as `apiary
-    /// verify` uses) when this is the section's context, else the type this context stands
-    /// for (a context forced with `--type`).
-    #[must_use]
-    pub fn verifier_type(self, section: SectionType) -> apiary_verifier::ProgramType {
-        use apiary_verifier::ProgramType as V;
-        if self == Self::for_section_type(section) && self != ContextKind::Mem {
-            return crate::platform::type_for_linux(section);
-        }
-        match self {
-            ContextKind::Mem => V::mem(None),
-            ContextKind::Xdp => V::xdp(),
-            ContextKind::SkBuff { l2: false } => V::socket_filter(),
-            ContextKind::SkBuff { l2: true } => V::sched_cls(),
-            ContextKind::Struct { size } => match (section, size) {
-                (SectionType::Tracepoint, _) | (_, 4096) => V::tracepoint(),
-                (SectionType::PerfEvent, _) | (_, 184) => V::perf_event(),
-                (SectionType::Kprobe, _) | (_, 168) => V::kprobe(),
-                _ => V::raw_tracepoint(),
+    pub const fn for_linux(t: LinuxType) -> Self {
+        match t.info().run {
+            RunContext::Mem => ContextKind::Mem,
+            RunContext::Xdp => ContextKind::Xdp,
+            RunContext::SkBuff { l2 } => ContextKind::SkBuff { l2 },
+            RunContext::Struct { size } => ContextKind::Struct {
+                size: size as usize,
             },
         }
+    }
+
+    /// The verifier's program type for a program of Linux type `t` run with this context:
+    /// `t` itself when this is `t`'s context ([`ContextKind::for_linux`]), else the first Linux
+    /// type (in id order) that runs with this context, and for a structure no type has, a raw
+    /// tracepoint's read-only arguments; [`ContextKind::Mem`] forced on a type with a context is
+    /// the `mem` type. Only a
+    /// context forced through [`crate::object::ObjectOptions::context`] differs from its
+    /// program's; `apiary verify` and `apiary run` choose a type, not a context
+    /// ([`crate::platform::choose_type`]).
+    #[must_use]
+    pub fn verifier_type(self, t: LinuxType) -> apiary_verifier::ProgramType {
+        use apiary_verifier::ProgramType as V;
+        if self == Self::for_linux(t) {
+            return V::linux(t);
+        }
+        if self == ContextKind::Mem {
+            return V::mem(None);
+        }
+        LinuxType::ALL
+            .into_iter()
+            .find(|&other| Self::for_linux(other) == self)
+            .map_or_else(V::raw_tracepoint, V::linux)
     }
 
     /// The largest input a run of this context takes: the packet limit for packet contexts
@@ -353,7 +308,7 @@ impl ContextBuffer {
             ContextKind::Xdp => {
                 let p = self.place_packet(input)?;
                 let layout = self.layout(FrameKind::Xdp, p);
-                let mut ctx = [0u8; xdp_md::SIZE];
+                let mut ctx = [0u8; xdp_md::SIZE as usize];
                 let data = self.addr32(p.at);
                 let end = self.addr32(p.at + p.len);
                 put32(&mut ctx, xdp_md::DATA, data);
@@ -362,7 +317,7 @@ impl ContextBuffer {
                 put32(&mut ctx, xdp_md::INGRESS_IFINDEX, LOOPBACK_IFINDEX);
                 self.mem.write(0, &ctx);
                 self.set_frame(state, layout);
-                Ok((xdp_md::SIZE, Some(p)))
+                Ok((xdp_md::SIZE as usize, Some(p)))
             }
             ContextKind::SkBuff { l2 } => {
                 if input.len() < ETH_HLEN {
@@ -383,7 +338,7 @@ impl ContextBuffer {
                     },
                     p,
                 );
-                let mut ctx = [0u8; sk_buff::SIZE];
+                let mut ctx = [0u8; sk_buff::SIZE as usize];
                 let start = self.addr32(p.at);
                 put32(&mut ctx, sk_buff::LEN, p.len as u32);
                 put32(&mut ctx, sk_buff::PROTOCOL, protocol);
@@ -395,7 +350,7 @@ impl ContextBuffer {
                 self.mem.write(0, &ctx);
                 self.mem.set_packet(state, p.at, p.len);
                 self.set_frame(state, layout);
-                Ok((sk_buff::SIZE, Some(p)))
+                Ok((sk_buff::SIZE as usize, Some(p)))
             }
             ContextKind::Mem | ContextKind::Struct { .. } => Ok((0, None)),
         }
@@ -434,7 +389,8 @@ impl ContextBuffer {
     }
 }
 
-fn put32(buf: &mut [u8], at: usize, v: u32) {
+fn put32(buf: &mut [u8], at: u32, v: u32) {
+    let at = at as usize;
     if let Some(b) = buf.get_mut(at..at + 4) {
         b.copy_from_slice(&v.to_le_bytes());
     }
@@ -503,7 +459,7 @@ mod tests {
             MAX_PACKET + ETH_HLEN
         );
         assert_eq!(
-            ContextKind::named("kprobe").map(ContextKind::max_input),
+            crate::platform::TypeChoice::named("kprobe").map(|t| t.context().max_input()),
             Some(168)
         );
         assert_eq!(ContextKind::Struct { size: 0 }.max_input(), MAX_MEM);

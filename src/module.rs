@@ -26,7 +26,7 @@ use apiary_vm::{Facts, HelperContext, HelperTable, Insn, LoadOptions, Program};
 
 use crate::context::ContextKind;
 use crate::error::{ObjectError, ProgramError, VerifyFailure};
-use crate::platform::{inner_maps, map_infos};
+use crate::platform::{inner_maps, map_infos, program_setting, TypeChoice};
 
 /// Deepest map-of-maps nesting converted (deeper inner templates are dropped).
 const MAX_INNER_DEPTH: usize = 4;
@@ -82,10 +82,18 @@ pub struct Config {
     pub load: LoadOptions,
     /// Values of an object's `__kconfig` externs over the host's ([`crate::kconfig::host_with`]).
     pub kconfig: Kconfig,
+    /// The target BTF that CO-RE relocations are resolved against
+    /// ([`apiary_elf::TargetBtf::parse`]: raw BTF or an ELF file with `.BTF`); `None`: the
+    /// running kernel's `/sys/kernel/btf/vmlinux` where it exists ([`host_btf`]), as libbpf does.
+    pub target_btf: Option<Arc<apiary_elf::TargetBtf>>,
     /// The worker slot ("CPU") a store runs as unless told otherwise ([`crate::Store::with_slot`]).
     pub slot: u32,
-    /// Forces one context for every program (else it follows each section name; raw programs
-    /// get [`ContextKind::Mem`]).
+    /// Forces one program type for every program, its context and the verifier's type
+    /// together (`apiary run --type`, chosen by [`crate::platform::choose_type`]); else each
+    /// follows its section name, and raw programs are [`TypeChoice::Mem`].
+    pub program_type: Option<TypeChoice>,
+    /// Forces one context for every program, under the type the context implies
+    /// ([`ContextKind::verifier_type`]); `program_type` wins over it.
     pub context: Option<ContextKind>,
     /// Verified mode: every program is verified when the module is built, for its context's
     /// program type (Linux platform, the module's maps); a rejected program cannot run
@@ -114,7 +122,9 @@ impl Default for Config {
             prototypes: HostPrototypes::default(),
             load: crate::object::object_load_options(),
             kconfig: Kconfig::new(),
+            target_btf: None,
             slot: 0,
+            program_type: None,
             context: None,
             verified: true,
             unsandboxed: false,
@@ -141,6 +151,13 @@ impl Config {
     #[must_use]
     pub const fn with_verified(mut self, verified: bool) -> Self {
         self.verified = verified;
+        self
+    }
+
+    /// Forces one program type for every program (its context and verifier type).
+    #[must_use]
+    pub const fn with_program_type(mut self, program_type: TypeChoice) -> Self {
+        self.program_type = Some(program_type);
         self
     }
 
@@ -213,9 +230,26 @@ impl Config {
             &ParseOptions {
                 limits: self.maps.limits,
                 kconfig: crate::kconfig::host_with(&self.kconfig),
+                target_btf: self.target_btf.clone(),
+                default_target_btf: Some(host_btf),
             },
         )
     }
+}
+
+/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), parsed once per process and only for
+/// objects with CO-RE relocations: the default CO-RE target, as for libbpf. `None` where the
+/// kernel has no BTF (objects then keep their compile-time layout).
+#[must_use]
+pub fn host_btf() -> Option<Arc<apiary_elf::TargetBtf>> {
+    static HOST: OnceLock<Option<Arc<apiary_elf::TargetBtf>>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+        apiary_elf::TargetBtf::parse(bytes.into())
+            .ok()
+            .map(Arc::new)
+    })
+    .clone()
 }
 
 /// The verifier prototypes of host helpers: filled only by the unsafe
@@ -235,7 +269,8 @@ impl HostPrototypes {
 struct Entry {
     section: String,
     function: String,
-    section_type: SectionType,
+    /// The verifier's type (with `context`, from [`program_setting`]).
+    ty: ProgramType,
     context: ContextKind,
     /// The decoded program, or why it cannot be ([`VerifyFailure::Link`] or
     /// [`VerifyFailure::Load`]: the failures before verification).
@@ -322,6 +357,17 @@ impl Module {
     /// # Errors
     /// As [`Module::from_object`].
     pub fn from_insns(config: &Config, name: &str, insns: Vec<Insn>) -> Result<Self, ObjectError> {
+        // A raw program has no section to choose its type: plain memory unless told otherwise.
+        let raw;
+        let config = if config.program_type.is_none() && config.context.is_none() {
+            raw = Config {
+                program_type: Some(TypeChoice::Mem),
+                ..config.clone()
+            };
+            &raw
+        } else {
+            config
+        };
         let object = Object {
             programs: vec![ProgramSection {
                 section: name.to_owned(),
@@ -371,9 +417,8 @@ impl Module {
             .programs
             .iter()
             .map(|p| {
-                let context = config
-                    .context
-                    .unwrap_or_else(|| ContextKind::for_section_type(p.program_type));
+                let (context, ty) =
+                    program_setting(p.program_type, config.program_type, config.context);
                 let program = match &p.link_error {
                     Some(source) => Err(VerifyFailure::Link {
                         source: Box::new(source.clone()),
@@ -385,7 +430,7 @@ impl Module {
                 Entry {
                     section: p.section.clone(),
                     function: p.function.clone(),
-                    section_type: p.program_type,
+                    ty,
                     context,
                     maps_referenced: program.as_deref().map(maps_referenced).unwrap_or_default(),
                     program,
@@ -701,7 +746,7 @@ fn program_error(failure: &VerifyFailure) -> ProgramError {
 
 impl Entry {
     fn verifier_type(&self) -> ProgramType {
-        self.context.verifier_type(self.section_type)
+        self.ty
     }
 }
 

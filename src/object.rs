@@ -22,6 +22,7 @@ pub use crate::store::RunOutput;
 use crate::context::ContextKind;
 use crate::instance::Instance;
 use crate::module::{Config, MapId, Module, ProgramId};
+use crate::platform::TypeChoice;
 use crate::store::Store;
 
 /// How to load an object with [`LoadedObject`]: a [`Config`] plus the engine (see
@@ -42,9 +43,13 @@ pub struct ObjectOptions {
     pub load: LoadOptions,
     /// Values of the object's `__kconfig` externs over the host's.
     pub kconfig: Kconfig,
+    /// The CO-RE target ([`Config::target_btf`]).
+    pub target_btf: Option<Arc<apiary_elf::TargetBtf>>,
     /// The worker slot ("CPU") runs use.
     pub slot: u32,
-    /// Forces one context for every program.
+    /// Forces one program type for every program ([`Config::program_type`]).
+    pub program_type: Option<TypeChoice>,
+    /// Forces one context for every program ([`Config::context`]).
     pub context: Option<ContextKind>,
     /// Verified mode ([`Config::verified`]); off by default here.
     pub verified: bool,
@@ -62,7 +67,9 @@ impl Default for ObjectOptions {
             helpers: HelperTable::new(),
             load: object_load_options(),
             kconfig: Kconfig::new(),
+            target_btf: None,
             slot: 0,
+            program_type: None,
             context: None,
             verified: false,
             unsandboxed: false,
@@ -91,7 +98,9 @@ impl ObjectOptions {
             prototypes: crate::module::HostPrototypes::default(),
             load: self.load,
             kconfig: self.kconfig.clone(),
+            target_btf: self.target_btf.clone(),
             slot: self.slot,
+            program_type: self.program_type,
             context: self.context,
             verified: self.verified,
             unsandboxed: self.unsandboxed,

@@ -1,14 +1,17 @@
 //! Glue between the ELF loader's view of an object and the verifier's platform: map
-//! definitions become `MapInfo`, section names become program types. This layer knows both
+//! definitions become `MapInfo`, sections become program types ([`choose_type`], the one way
+//! `apiary verify` and `apiary run` choose them). This layer knows both
 //! crates (the verifier does not depend on the ELF loader), so every place that verifies a
 //! loaded object (the facade, the CLI, the corpus benches and tests) takes the conversion
 //! from here: what makes a map read-only for programs is decided once.
 
 use apiary_elf::maps::BPF_F_RDONLY_PROG;
-use apiary_elf::ProgramType as LinuxType;
 use apiary_elf::{MapDef, MapKind, Object};
-use apiary_verifier::platform::types::{BPF_SOCK, SK_BUFF, SOCK_OPS, TRACING_ARGS};
+/// A Linux program type, from the catalogue ([`apiary_linux`]).
+pub use apiary_linux::ProgramType as LinuxType;
 use apiary_verifier::{MapInfo, ProgramType};
+
+use crate::context::ContextKind;
 
 /// A map definition as the verifier sees it: `.rodata` sections and maps with
 /// `BPF_F_RDONLY_PROG` are read-only; a `.rodata` section's bytes are known (constant
@@ -58,84 +61,104 @@ pub fn inner_maps(object: &Object) -> Vec<(u32, MapInfo)> {
         .collect()
 }
 
-/// The verifier's view of a Linux program type (as the ELF loader's section table,
-/// [`apiary_elf::program_type::SECTION_DEFS`], gives it): its context layout, privilege
-/// and helper rules. A section libbpf does not know is `unspec`: the `__sk_buff` context
-/// of tc programs, as iproute2's `tc` and PREVAIL load such sections.
-#[must_use]
-pub const fn type_for_linux(t: LinuxType) -> ProgramType {
-    match t {
-        LinuxType::Unspecified => ProgramType::with_ctx("unspec", SK_BUFF, false, true),
-        LinuxType::SocketFilter => ProgramType::socket_filter(),
-        LinuxType::SchedCls | LinuxType::SchedAct => ProgramType::sched_cls(),
-        LinuxType::Xdp => ProgramType::xdp(),
-        LinuxType::Kprobe => ProgramType::kprobe(),
-        LinuxType::Tracepoint => ProgramType::tracepoint(),
-        LinuxType::RawTracepoint | LinuxType::RawTracepointWritable => {
-            ProgramType::raw_tracepoint()
+/// A program type as a user names it (`--type`) and as both `apiary verify` and `apiary run`
+/// choose it ([`choose_type`]): the plain memory type of raw programs, or a Linux type from
+/// the catalogue, which gives both the verifier's type ([`TypeChoice::verifier_type`]) and
+/// the context a run builds ([`TypeChoice::context`]), so the two always agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeChoice {
+    /// r1 = the input memory, r2 = its length.
+    Mem,
+    /// A Linux program type.
+    Linux(LinuxType),
+}
+
+impl TypeChoice {
+    /// The type named `name`: `mem`, a Linux type by libbpf's name for it (`xdp`, `sched_cls`,
+    /// `tracing`, `lsm`, ...) or a section name libbpf's table knows (`tc`, `socket`, `fentry`,
+    /// `tp_btf`, ...), as [`apiary_linux::ProgramType::named`] reads it.
+    #[must_use]
+    pub fn named(name: &str) -> Option<Self> {
+        if name == "mem" {
+            return Some(TypeChoice::Mem);
         }
-        LinuxType::PerfEvent => ProgramType::perf_event(),
-        LinuxType::CgroupSkb => ProgramType::with_ctx("cgroup_skb", SK_BUFF, false, true),
-        LinuxType::SockOps => ProgramType::with_ctx("sock_ops", SOCK_OPS, false, false),
-        LinuxType::CgroupSock => ProgramType::with_ctx("cgroup_sock", BPF_SOCK, false, false),
-        LinuxType::SkSkb => ProgramType::with_ctx("sk_skb", SK_BUFF, false, false),
-        LinuxType::LwtIn => ProgramType::with_ctx("lwt_in", SK_BUFF, false, false),
-        LinuxType::LwtOut => ProgramType::with_ctx("lwt_out", SK_BUFF, false, false),
-        LinuxType::LwtXmit => ProgramType::with_ctx("lwt_xmit", SK_BUFF, false, false),
-        LinuxType::LwtSeg6local => ProgramType::with_ctx("lwt_seg6local", SK_BUFF, false, false),
-        LinuxType::FlowDissector => ProgramType::with_ctx("flow_dissector", SK_BUFF, false, false),
-        LinuxType::Tracing => ProgramType::with_ctx("tracing", TRACING_ARGS, true, false),
-        LinuxType::Lsm => ProgramType::with_ctx("lsm", TRACING_ARGS, true, false),
-        LinuxType::StructOps => ProgramType::with_ctx("struct_ops", TRACING_ARGS, true, false),
-        LinuxType::Ext => ProgramType::with_ctx("ext", TRACING_ARGS, true, false),
-        LinuxType::SkMsg => ProgramType::without_context("sk_msg"),
-        LinuxType::CgroupDevice => ProgramType::without_context("cgroup_device"),
-        LinuxType::CgroupSockAddr => ProgramType::without_context("cgroup_sock_addr"),
-        LinuxType::LircMode2 => ProgramType::without_context("lirc_mode2"),
-        LinuxType::SkReuseport => ProgramType::without_context("sk_reuseport"),
-        LinuxType::CgroupSysctl => ProgramType::without_context("cgroup_sysctl"),
-        LinuxType::CgroupSockopt => ProgramType::without_context("cgroup_sockopt"),
-        LinuxType::SkLookup => ProgramType::without_context("sk_lookup"),
-        LinuxType::Syscall => ProgramType::without_context("syscall"),
-        LinuxType::Netfilter => ProgramType::without_context("netfilter"),
+        LinuxType::named(name).map(TypeChoice::Linux)
+    }
+
+    /// The verifier's view of the type: its context layout, privilege and helper rules (the
+    /// catalogue's).
+    #[must_use]
+    pub const fn verifier_type(self) -> ProgramType {
+        match self {
+            TypeChoice::Mem => ProgramType::mem(None),
+            TypeChoice::Linux(t) => ProgramType::linux(t),
+        }
+    }
+
+    /// The context a run of the type builds.
+    #[must_use]
+    pub const fn context(self) -> ContextKind {
+        match self {
+            TypeChoice::Mem => ContextKind::Mem,
+            TypeChoice::Linux(t) => ContextKind::for_linux(t),
+        }
+    }
+
+    /// The type's name (`mem`, or libbpf's name of the Linux type).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            TypeChoice::Mem => "mem",
+            TypeChoice::Linux(t) => t.name(),
+        }
     }
 }
 
-/// The type of a program in section `section` of object file `path`: as
-/// [`type_for_section`], except that a section libbpf's table does not know, in an
-/// object whose name mentions `xdp`, is an XDP program. This is PREVAIL's rule, by which
-/// the ebpf-samples labels were made (Cilium's `bpf_xdp*.o`: `from-netdev` and its
-/// tail-call sections); a known section name always wins over it.
+/// The type of the program in section `section` of the object file `path`, the one way
+/// `apiary verify` and `apiary run` choose it: the type the user forced (`--type`), else the
+/// type libbpf's section table gives the section ([`apiary_linux::SECTION_DEFS`]).
+///
+/// A section libbpf's table does not know (iproute2 and Cilium sections such as
+/// `from-netdev` or `2/1`, whose type their loader is told) is `unspec`, the `__sk_buff`
+/// context of tc programs as iproute2's `tc` and PREVAIL load such sections; except that in an
+/// object whose file name mentions `xdp` it is XDP. That last rule is PREVAIL's, by which the
+/// ebpf-samples labels were made (Cilium's `bpf_xdp*.o`: `from-netdev` and its tail-call
+/// sections); it never overrides a section libbpf knows or a `--type`.
 #[must_use]
-pub fn type_for_object(path: &str, section: &str) -> ProgramType {
-    let t = type_for_section(section);
+pub fn choose_type(path: &str, section: &str, forced: Option<TypeChoice>) -> TypeChoice {
+    if let Some(t) = forced {
+        return t;
+    }
+    let t = LinuxType::from_section(section);
     let file = path.rsplit('/').next().unwrap_or(path);
-    if t.name == "unspec" && file.contains("xdp") {
-        ProgramType::xdp()
+    if t == LinuxType::Unspecified && file.contains("xdp") {
+        TypeChoice::Linux(LinuxType::Xdp)
     } else {
-        t
+        TypeChoice::Linux(t)
     }
 }
 
-/// The type a Linux ELF section name implies: [`type_for_linux`] of the ELF
-/// loader's section table entry.
-#[must_use]
-pub fn type_for_section(section: &str) -> ProgramType {
-    type_for_linux(LinuxType::from_section(section))
-}
+/// Names accepted by [`TypeChoice::named`] (besides section names), for messages.
+pub const PROGRAM_TYPE_NAMES: &str = "mem, or a Linux program type (xdp, socket_filter, \
+    sched_cls, sched_act, kprobe, tracepoint, raw_tracepoint, perf_event, tracing, lsm, \
+    struct_ops, cgroup_skb, cgroup_sock, sock_ops, sk_skb, sk_msg, lwt_in, lwt_out, lwt_xmit, \
+    flow_dissector, ...) or a section name libbpf knows (tc, socket, fentry, tp_btf, ...)";
 
-/// A program type by its command-line name: `mem`, or a Linux type by libbpf's name for it
-/// (`xdp`, `sched_cls`, `tracing`, `lsm`, ...) or by a section name libbpf's table knows
-/// (`tc`, `socket`, `fentry`, `tp_btf`, ...), as [`apiary_elf::ProgramType::named`] reads it.
+/// The context and the verifier's type of a program whose section gives Linux type `section`,
+/// under an object's options: a forced type gives both; else a forced context runs under the
+/// type it implies ([`ContextKind::verifier_type`]); else the section's type gives both.
 #[must_use]
-pub fn program_type_named(name: &str) -> Option<ProgramType> {
-    if name == "mem" {
-        return Some(ProgramType::mem(None));
+pub fn program_setting(
+    section: LinuxType,
+    forced_type: Option<TypeChoice>,
+    forced_context: Option<ContextKind>,
+) -> (ContextKind, ProgramType) {
+    match (forced_type, forced_context) {
+        (Some(t), _) => (t.context(), t.verifier_type()),
+        (None, Some(c)) => (c, c.verifier_type(section)),
+        (None, None) => {
+            let t = TypeChoice::Linux(section);
+            (t.context(), t.verifier_type())
+        }
     }
-    apiary_elf::ProgramType::named(name).map(type_for_linux)
 }
-
-/// Names accepted by [`program_type_named`] (besides section names).
-pub const PROGRAM_TYPE_NAMES: &str = "mem, xdp, socket_filter, sched_cls, sched_act, kprobe, \
-    tracepoint, raw_tracepoint, perf_event, tracing, lsm, struct_ops, cgroup_skb, cgroup_sock, \
-    sock_ops, sk_skb, lwt_in, lwt_out, lwt_xmit, flow_dissector";

@@ -280,6 +280,8 @@ fn stores_run_as_their_slots() {
     let slots = 4u32;
     let mut config = Config::new();
     config.maps.nr_slots = slots;
+    // The hand-built section names no type (`unspec` would be a tc program): plain memory.
+    config.program_type = Some(apiary::platform::TypeChoice::Mem);
     let module = Arc::new(per_cpu_module(&config));
     let prog = module.find("count").expect("program");
     let map = module.map("per_cpu").expect("map");

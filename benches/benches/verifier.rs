@@ -45,7 +45,7 @@ fn corpus(root: &Path) -> Vec<Job> {
                     name: format!("{file} {}/{}", p.section, p.function),
                     program,
                     maps: maps.clone(),
-                    ptype: apiary::platform::type_for_object(&file, &p.section),
+                    ptype: apiary::platform::choose_type(&file, &p.section, None).verifier_type(),
                 });
             }
         }

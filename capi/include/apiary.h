@@ -239,6 +239,15 @@ void apiary_config_free(struct apiary_config *config);
 // `config` is NULL or a live configuration no other thread uses.
 struct apiary_error *apiary_config_set_verified(struct apiary_config *config, bool verified);
 
+// Verified mode only: `true` asks, by name, for the *unsandboxed* variant, for programs the
+// embedder trusts (proven accesses then run unconfined at whatever address the program
+// computed). The default, `false`, keeps every program's memory in one reserved window per
+// instance and confines unchecked accesses to it, so a verifier bug cannot reach host memory.
+//
+// # Safety
+// As [`apiary_config_set_verified`].
+struct apiary_error *apiary_config_set_unsandboxed(struct apiary_config *config, bool unsandboxed);
+
 // Instruction budget per run; 0 turns metering off. A run that exceeds it ends with fault
 // `APIARY_FAULT_BUDGET_EXHAUSTED`.
 //

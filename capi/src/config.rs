@@ -230,6 +230,25 @@ pub unsafe extern "C" fn apiary_config_set_verified(
     })
 }
 
+/// Verified mode only: `true` asks, by name, for the *unsandboxed* variant, for programs the
+/// embedder trusts (proven accesses then run unconfined at whatever address the program
+/// computed). The default, `false`, keeps every program's memory in one reserved window per
+/// instance and confines unchecked accesses to it, so a verifier bug cannot reach host memory.
+///
+/// # Safety
+/// As [`apiary_config_set_verified`].
+#[no_mangle]
+pub unsafe extern "C" fn apiary_config_set_unsandboxed(
+    config: *mut apiary_config,
+    unsandboxed: bool,
+) -> *mut apiary_error {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { arg_mut(config, "config") }?.config.unsandboxed = unsandboxed;
+        Ok(())
+    })
+}
+
 /// Instruction budget per run; 0 turns metering off. A run that exceeds it ends with fault
 /// `APIARY_FAULT_BUDGET_EXHAUSTED`.
 ///

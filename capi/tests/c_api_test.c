@@ -130,6 +130,24 @@ static void raw_programs(void)
     }
     apiary_module_free(m);
 
+    /* The unsandboxed variant, asked for by name, gives the same result. */
+    OK(apiary_config_set_unsandboxed(c, true));
+    OK(apiary_module_from_asm(c, "mov %r0, %r2\nadd %r0, 40\nexit", &m));
+    {
+        struct apiary_instance *inst = NULL;
+        struct apiary_store *store = NULL;
+        OK(apiary_instance_new(m, APIARY_ENGINE_JIT, &inst));
+        OK(apiary_store_new(inst, 0, &store));
+        uint8_t in[2] = {40, 2};
+        struct apiary_run_result r;
+        OK(apiary_run(inst, store, 0, in, 2, NULL, 0, &r));
+        EXPECT(r.fault == APIARY_FAULT_NONE && r.r0 == 42);
+        apiary_store_free(store);
+        apiary_instance_free(inst);
+    }
+    apiary_module_free(m);
+    OK(apiary_config_set_unsandboxed(c, false));
+
     /* Checked mode: an out-of-bounds read is a fault with its pc and address. */
     OK(apiary_config_set_verified(c, false));
     OK(apiary_config_set_budget(c, 1000));

@@ -1,4 +1,4 @@
-//! Just enough of `.BTF` to read BTF-defined maps (`SEC(".maps")`).
+//! `.BTF`, as BTF-defined maps (`SEC(".maps")`) and CO-RE relocations ([`crate::core`]) need it.
 //!
 //! libbpf's `__uint(name, N)` macro declares a member `int (*name)[N]`: the value is the
 //! element count of the pointed-to array. `__type(name, T)` declares `T *name`: the value is
@@ -21,7 +21,7 @@ const MAGIC: u16 = 0xeb9f;
 const MAX_CHAIN: usize = 32;
 
 /// Kinds (`BTF_KIND_*`).
-mod kind {
+pub(crate) mod kind {
     pub const INT: u32 = 1;
     pub const PTR: u32 = 2;
     pub const ARRAY: u32 = 3;
@@ -48,6 +48,8 @@ mod kind {
 pub(crate) struct Member {
     pub name_off: u32,
     pub type_id: u32,
+    /// Bit offset, or with the struct's kind flag: bitfield size << 24 | bit offset.
+    pub offset: u32,
 }
 
 /// A DATASEC entry: a variable and its place in the section.
@@ -67,6 +69,12 @@ pub(crate) enum Detail {
     },
     Members(Vec<Member>),
     Datasec(Vec<SecInfo>),
+    /// An integer's encoding word (signedness, bit offset, bits).
+    Int(u32),
+    /// Enumerators: (name offset, value).
+    Enum(Vec<(u32, i64)>),
+    /// A function prototype's parameter types.
+    Params(Vec<u32>),
 }
 
 /// One BTF type record.
@@ -74,6 +82,8 @@ pub(crate) enum Detail {
 pub(crate) struct Type {
     pub name_off: u32,
     pub kind: u32,
+    /// The info word's kind flag (bitfield offsets in structs; signed enums).
+    pub kflag: bool,
     /// `size` for sized kinds, `type` for reference kinds.
     pub size_or_type: u32,
     pub detail: Detail,
@@ -83,8 +93,8 @@ pub(crate) struct Type {
 #[derive(Debug)]
 pub(crate) struct Btf<'a> {
     /// Index 0 is `void`.
-    types: Vec<Type>,
-    strings: &'a [u8],
+    pub types: Cow<'a, [Type]>,
+    pub strings: &'a [u8],
 }
 
 /// A map definition read from a `.maps` variable's struct type.
@@ -188,6 +198,7 @@ impl<'a> Btf<'a> {
         let mut types = vec![Type {
             name_off: 0,
             kind: 0,
+            kflag: false,
             size_or_type: 0,
             detail: Detail::Other,
         }];
@@ -204,10 +215,7 @@ impl<'a> Btf<'a> {
             let vlen = (info & 0xffff) as usize;
             let kind = (info >> 24) & 0x1f;
             let detail = match kind {
-                kind::INT => {
-                    r.skip(1, 4)?;
-                    Detail::Other
-                }
+                kind::INT => Detail::Int(r.u32()?),
                 kind::PTR
                 | kind::FWD
                 | kind::TYPEDEF
@@ -232,22 +240,56 @@ impl<'a> Btf<'a> {
                     for _ in 0..vlen {
                         let name_off = r.u32()?;
                         let type_id = r.u32()?;
-                        let _offset = r.u32()?;
-                        members.push(Member { name_off, type_id });
+                        let offset = r.u32()?;
+                        members.push(Member {
+                            name_off,
+                            type_id,
+                            offset,
+                        });
                     }
                     Detail::Members(members)
                 }
                 kind::ENUM => {
+                    let start = r.pos;
                     r.skip(vlen, 8)?;
-                    Detail::Other
+                    r.pos = start;
+                    let signed = info >> 31 != 0;
+                    let mut values = Vec::with_capacity(vlen);
+                    for _ in 0..vlen {
+                        let name = r.u32()?;
+                        let v = r.u32()?;
+                        let v = if signed {
+                            i64::from(v as i32)
+                        } else {
+                            i64::from(v)
+                        };
+                        values.push((name, v));
+                    }
+                    Detail::Enum(values)
                 }
                 kind::ENUM64 => {
+                    let start = r.pos;
                     r.skip(vlen, 12)?;
-                    Detail::Other
+                    r.pos = start;
+                    let mut values = Vec::with_capacity(vlen);
+                    for _ in 0..vlen {
+                        let name = r.u32()?;
+                        let lo = r.u32()?;
+                        let hi = r.u32()?;
+                        values.push((name, (u64::from(hi) << 32 | u64::from(lo)) as i64));
+                    }
+                    Detail::Enum(values)
                 }
                 kind::FUNC_PROTO => {
+                    let start = r.pos;
                     r.skip(vlen, 8)?;
-                    Detail::Other
+                    r.pos = start;
+                    let mut params = Vec::with_capacity(vlen);
+                    for _ in 0..vlen {
+                        let _name = r.u32()?;
+                        params.push(r.u32()?);
+                    }
+                    Detail::Params(params)
                 }
                 kind::VAR | kind::DECL_TAG => {
                     r.skip(1, 4)?;
@@ -271,14 +313,18 @@ impl<'a> Btf<'a> {
             types.push(Type {
                 name_off,
                 kind,
+                kflag: info >> 31 != 0,
                 size_or_type,
                 detail,
             });
         }
-        Ok(Self { types, strings })
+        Ok(Self {
+            types: Cow::Owned(types),
+            strings,
+        })
     }
 
-    fn get(&self, id: u32) -> Result<&Type, ElfError> {
+    pub(crate) fn get(&self, id: u32) -> Result<&Type, ElfError> {
         self.types.get(id as usize).ok_or_else(|| {
             bad(
                 0,
@@ -298,7 +344,7 @@ impl<'a> Btf<'a> {
     }
 
     /// Follows typedef/const/volatile/restrict/type-tag modifiers to the underlying type id.
-    fn skip_modifiers(&self, mut id: u32) -> Result<u32, ElfError> {
+    pub(crate) fn skip_modifiers(&self, mut id: u32) -> Result<u32, ElfError> {
         for _ in 0..MAX_CHAIN {
             let t = self.get(id)?;
             match t.kind {
@@ -359,7 +405,7 @@ impl<'a> Btf<'a> {
     /// The variables of the DATASEC named `section`, as (variable name, variable type id).
     pub fn datasec_vars(&self, section: &str) -> Result<Vec<(Cow<'a, str>, u32)>, ElfError> {
         let mut out = Vec::new();
-        for t in &self.types {
+        for t in self.types.iter() {
             let Detail::Datasec(vars) = &t.detail else {
                 continue;
             };

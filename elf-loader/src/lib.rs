@@ -12,15 +12,18 @@
 //! symbol and offset; nothing panics.
 
 mod btf;
+pub mod co_re;
 pub mod error;
 pub mod externs;
 mod link;
 pub mod maps;
 pub mod object;
-pub mod program_type;
+/// Program types and libbpf's section table: the Linux catalogue's ([`apiary_linux`]).
+pub use apiary_linux::program_type;
 mod relocate;
 mod sections;
 
+pub use co_re::{CoreStats, TargetBtf};
 pub use error::ElfError;
 pub use externs::Kconfig;
 pub use maps::{MapDef, MapKind};

@@ -14,11 +14,11 @@ use crate::error::ElfError;
 use crate::sections::ElfFile;
 
 /// `BPF_MAP_TYPE_ARRAY`, which backs global data.
-pub const MAP_TYPE_ARRAY: u32 = 2;
+pub use apiary_linux::map_type::ARRAY as MAP_TYPE_ARRAY;
 /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
-pub const MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+pub use apiary_linux::map_type::ARRAY_OF_MAPS as MAP_TYPE_ARRAY_OF_MAPS;
 /// `BPF_MAP_TYPE_HASH_OF_MAPS`.
-pub const MAP_TYPE_HASH_OF_MAPS: u32 = 13;
+pub use apiary_linux::map_type::HASH_OF_MAPS as MAP_TYPE_HASH_OF_MAPS;
 /// `BPF_F_RDONLY_PROG`: the program may not write the map (set on `.rodata`).
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 /// `BPF_F_MMAPABLE`: libbpf sets it on global data maps.

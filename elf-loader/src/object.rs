@@ -46,6 +46,12 @@ pub struct ParseOptions {
     pub limits: Limits,
     /// Values of `__kconfig` externs by name (see [`crate::externs`]).
     pub kconfig: Kconfig,
+    /// The BTF CO-RE relocations are resolved against ([`crate::co_re`]); `None` leaves the
+    /// object's own (compile-time) layout in place.
+    pub target_btf: Option<std::sync::Arc<crate::co_re::TargetBtf>>,
+    /// Where to get a target when `target_btf` is `None`, asked only for an object that has
+    /// CO-RE relocations (reading the kernel's BTF costs a few milliseconds and megabytes).
+    pub default_target_btf: Option<fn() -> Option<std::sync::Arc<crate::co_re::TargetBtf>>>,
 }
 
 /// A loaded object file.
@@ -81,6 +87,8 @@ impl Object {
             &ParseOptions {
                 limits: *limits,
                 kconfig: Kconfig::new(),
+                target_btf: None,
+                default_target_btf: None,
             },
         )
     }
@@ -98,7 +106,16 @@ impl Object {
         let elf = ElfFile::parse(bytes)?;
         let mut table = maps::collect(&elf, limits)?;
         let externs = externs::collect(&elf, &options.kconfig, &mut table)?;
-        let code = relocate::relocate_all(&elf, &table, &externs)?;
+        let mut code = relocate::relocate_all(&elf, &table, &externs)?;
+        if crate::co_re::has_relocations(&elf) {
+            let target = options
+                .target_btf
+                .clone()
+                .or_else(|| options.default_target_btf.and_then(|f| f()));
+            if let Some(target) = target {
+                crate::co_re::apply(&elf, &mut code, &target)?;
+            }
+        }
         let (linker, entries) = Linker::new(&elf, &code, bytes.len())?;
         if entries.len() > limits.max_programs {
             return Err(ElfError::TooMany {

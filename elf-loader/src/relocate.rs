@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use apiary_linux::helper_id;
 use apiary_vm::insn::{insns_from_bytes, Insn};
-use apiary_vm::linux_helpers::helper_id;
 use apiary_vm::opcode::{self, call_src, lddw_src};
 
 use crate::error::ElfError;

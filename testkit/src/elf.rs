@@ -150,6 +150,44 @@ pub fn build_for(machine: u16, sections: &[Section]) -> Vec<u8> {
     out
 }
 
+/// Raw BTF (`.BTF`, or a target BTF file like `/sys/kernel/btf/vmlinux`) from its type section
+/// as little-endian words and its string section.
+#[must_use]
+pub fn btf(types: &[u32], strings: &[u8]) -> Vec<u8> {
+    let type_len = (types.len() * 4) as u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xeb9f_u16.to_le_bytes());
+    b.extend_from_slice(&[1, 0]);
+    b.extend_from_slice(&u32s(&[24, 0, type_len, type_len, strings.len() as u32]));
+    b.extend_from_slice(&u32s(types));
+    b.extend_from_slice(strings);
+    b
+}
+
+/// A BTF type's info word: kind, member count, kind flag.
+#[must_use]
+pub const fn btf_info(kind: u32, vlen: u32, kflag: bool) -> u32 {
+    ((kflag as u32) << 31) | (kind << 24) | vlen
+}
+
+/// A `.BTF.ext` section with only CO-RE relocations, all for the section named at string offset
+/// `section` of `.BTF`: records of (instruction byte offset, local type id, access string
+/// offset, relocation kind), as clang writes them.
+#[must_use]
+pub fn btf_ext_core(section: u32, records: &[[u32; 4]]) -> Vec<u8> {
+    let mut core = u32s(&[16, section, records.len() as u32]);
+    for r in records {
+        core.extend_from_slice(&u32s(r));
+    }
+    let mut ext = Vec::new();
+    ext.extend_from_slice(&0xeb9f_u16.to_le_bytes());
+    ext.extend_from_slice(&[1, 0]);
+    // hdr_len 32; func_info, line_info empty; core_relo at offset 0.
+    ext.extend_from_slice(&u32s(&[32, 0, 0, 0, 0, 0, core.len() as u32]));
+    ext.extend_from_slice(&core);
+    ext
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,7 @@ fn main() {
     for (i, m) in &inner_maps {
         println!("inner map of map {i}: {m:?}");
     }
-    let ptype = apiary::platform::type_for_object(file, section);
+    let ptype = apiary::platform::choose_type(file, section, None).verifier_type();
     let options = Options {
         log: true,
         inner_maps,

@@ -120,7 +120,7 @@ impl Analyzer<'_> {
             .env
             .platform
             .helper_for(self.env.ptype.name, id)
-            .ok_or(RejectReason::UnknownHelper { id })?;
+            .ok_or_else(|| self.env.platform.missing(id))?;
         if !self.env.platform.allowed(self.env.ptype.name, id) {
             return Err(RejectReason::HelperNotAllowed {
                 id,

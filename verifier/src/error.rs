@@ -48,6 +48,9 @@ pub enum RejectReason {
     /// An unknown helper id.
     #[error("unknown helper {id}")]
     UnknownHelper { id: u32 },
+    /// A Linux helper apiary's verifier has no prototype for (so cannot check a call to).
+    #[error("helper {helper} ({id}) has no prototype in apiary")]
+    NoPrototype { id: u32, helper: &'static str },
     /// A helper the program type may not call.
     #[error("helper {id} ({helper}) may not be called by {program_type} programs")]
     HelperNotAllowed {

@@ -171,16 +171,22 @@ pub fn verify_log(
     program_type: &ProgramType,
     maps: &[MapInfo],
 ) -> (Result<Verified, Rejection>, String) {
-    let (r, log) = verify_with(
-        program,
-        platform,
-        program_type,
-        maps,
-        &Options {
-            log: true,
-            ..Options::default()
-        },
-    );
+    verify_log_with(program, platform, program_type, maps, &Options::default())
+}
+
+/// [`verify_log`] with options (maps of maps' inner maps, limits); the log is always on.
+pub fn verify_log_with(
+    program: &Program,
+    platform: &Platform,
+    program_type: &ProgramType,
+    maps: &[MapInfo],
+    options: &Options,
+) -> (Result<Verified, Rejection>, String) {
+    let options = Options {
+        log: true,
+        ..options.clone()
+    };
+    let (r, log) = verify_with(program, platform, program_type, maps, &options);
     let mut out = String::new();
     for (pc, ins) in program.instructions().iter().enumerate() {
         if *ins == Instruction::LddwTail {

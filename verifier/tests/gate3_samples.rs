@@ -65,7 +65,7 @@ fn ebpf_samples_verdicts() {
                         inner_maps: inner_maps(o),
                         ..Options::default()
                     };
-                    let ptype = apiary::platform::type_for_object(file, section);
+                    let ptype = apiary::platform::choose_type(file, section, None).verifier_type();
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         verify_with(&prog, &platform, &ptype, &maps, &options).0
                     }));

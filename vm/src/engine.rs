@@ -52,12 +52,20 @@ impl Environment {
     /// Checks that every helper the program calls by id exists.
     ///
     /// # Errors
-    /// [`LoadError::UnknownHelper`] naming the first call to a missing helper.
+    /// [`LoadError::UnknownHelper`] naming the first call to a missing helper, or
+    /// [`LoadError::HelperUnavailable`] when the table marks it as not available here.
     pub fn check_helpers(&self, program: &Program) -> Result<(), LoadError> {
         for (pc, ins) in program.instructions().iter().enumerate() {
             if let Instruction::Call { helper } = *ins {
                 if self.helpers.get(helper).is_none() {
-                    return Err(LoadError::UnknownHelper { pc, id: helper });
+                    return Err(match self.helpers.unavailable(helper) {
+                        Some(name) => LoadError::HelperUnavailable {
+                            pc,
+                            id: helper,
+                            name,
+                        },
+                        None => LoadError::UnknownHelper { pc, id: helper },
+                    });
                 }
             }
         }

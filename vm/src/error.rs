@@ -106,6 +106,14 @@ pub enum LoadError {
     /// A call to a helper id the environment does not provide.
     #[error("instruction {pc}: call to unknown helper {id}")]
     UnknownHelper { pc: usize, id: u32 },
+    /// A call to a helper the platform defines but this environment cannot provide (a Linux
+    /// helper that means nothing in userspace: kernel sockets, cgroups, LSM hooks, ...).
+    #[error("instruction {pc}: helper {name} ({id}) is not available in userspace")]
+    HelperUnavailable {
+        pc: usize,
+        id: u32,
+        name: &'static str,
+    },
     /// An instruction of an optional group that the load options leave disabled.
     #[error("instruction {pc}: opcode {op:#04x} needs the {group} group, which is disabled")]
     GroupDisabled { pc: usize, op: u8, group: Group },
@@ -128,6 +136,7 @@ impl LoadError {
             | LoadError::JumpAcrossFunctions { pc, .. }
             | LoadError::FallsThrough { pc, .. }
             | LoadError::UnknownHelper { pc, .. }
+            | LoadError::HelperUnavailable { pc, .. }
             | LoadError::GroupDisabled { pc, .. } => Some(*pc),
         }
     }

@@ -55,6 +55,10 @@ impl fmt::Debug for Helper {
 #[derive(Clone, Debug, Default)]
 pub struct HelperTable {
     by_id: BTreeMap<u32, Helper>,
+    /// Helpers the platform defines but this table cannot provide (Linux helpers that mean
+    /// nothing in userspace), by id with their names: a program calling one is refused at
+    /// prepare time with the name, not as an unknown id.
+    unavailable: BTreeMap<u32, &'static str>,
 }
 
 impl HelperTable {
@@ -99,6 +103,22 @@ impl HelperTable {
             },
         );
         self
+    }
+
+    /// Records that helper `id` (`name`) exists on the platform but is not available here;
+    /// a helper registered under `id` takes precedence.
+    pub fn mark_unavailable(&mut self, id: u32, name: &'static str) -> &mut Self {
+        self.unavailable.insert(id, name);
+        self
+    }
+
+    /// The name of helper `id` if it is marked unavailable and not registered.
+    #[must_use]
+    pub fn unavailable(&self, id: u32) -> Option<&'static str> {
+        match self.by_id.get(&id) {
+            Some(_) => None,
+            None => self.unavailable.get(&id).copied(),
+        }
     }
 
     /// The helper with this id.

@@ -63,7 +63,7 @@ fn jobs_of(file: &str, obj: &Object, unloadable: &mut usize) -> Vec<Job> {
                 function: p.function.clone(),
                 program,
                 maps: maps.clone(),
-                ptype: apiary::platform::type_for_object(file, &p.section),
+                ptype: apiary::platform::choose_type(file, &p.section, None).verifier_type(),
             }),
             Err(_) => *unloadable += 1,
         }

@@ -107,10 +107,19 @@ pub fn parse_selected(
 
 /// An ELF object from the bytes of a file argument, or `None` when they are not ELF.
 pub fn parse_object(path: &Path, bytes: &[u8]) -> Result<Option<Object>, CliError> {
+    parse_object_with(path, bytes, &apiary::Config::default())
+}
+
+/// [`parse_object`] under `config` (kconfig overrides, CO-RE target).
+pub fn parse_object_with(
+    path: &Path,
+    bytes: &[u8],
+    config: &apiary::Config,
+) -> Result<Option<Object>, CliError> {
     if !bytes.starts_with(b"\x7fELF") {
         return Ok(None);
     }
-    apiary::Config::default()
+    config
         .parse_object(bytes)
         .map(Some)
         .map_err(|e| CliError::Source {

@@ -100,7 +100,9 @@ enum Command {
         /// (repeatable).
         #[arg(long = "tail-call", value_name = "MAP:INDEX=PROGRAM")]
         tail_calls: Vec<String>,
-        /// ELF objects: the program type (context) to use instead of the section name's.
+        /// ELF objects: the program type (its context and verifier rules) instead of the one
+        /// the section name gives; chosen as `apiary verify` chooses it (`mem`, a libbpf type
+        /// name such as `xdp` or `sched_cls`, or a section name such as `tc` or `fentry`).
         #[arg(long = "type")]
         program_type: Option<String>,
         /// Accept `callx` (0x8d), an extension outside RFC 9669.
@@ -123,7 +125,8 @@ enum Command {
         /// ELF objects: only the programs of this section.
         #[arg(long)]
         section: Option<String>,
-        /// Program type (default: from the ELF section name; `mem` for raw programs).
+        /// Program type (default: from the ELF section name, as `apiary run` chooses it;
+        /// `mem` for raw programs).
         #[arg(long = "type")]
         program_type: Option<String>,
         /// Print a JSON list of verdicts.
@@ -132,6 +135,18 @@ enum Command {
         /// Print the abstract state before each instruction.
         #[arg(long)]
         log: bool,
+        /// ELF objects: also load each program alone into the running kernel with libbpf (maps
+        /// created, CO-RE against the kernel's BTF) and show both verdicts, disagreements first.
+        #[arg(long)]
+        kernel: bool,
+        /// A kernel configuration file (`CONFIG_X=y` lines) for `__kconfig` externs, over the
+        /// host's configuration.
+        #[arg(long, value_name = "FILE")]
+        kconfig: Option<PathBuf>,
+        /// The target BTF for CO-RE relocations: raw BTF (like /sys/kernel/btf/vmlinux, the
+        /// default) or an ELF file with a .BTF section.
+        #[arg(long, value_name = "FILE")]
+        btf: Option<PathBuf>,
     },
     /// Assemble a program to raw bytecode (or hex).
     Asm {
@@ -225,6 +240,9 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             program_type,
             json,
             log,
+            kernel,
+            kconfig,
+            btf,
         } => verify::verify(&verify::VerifyArgs {
             path: &program,
             format,
@@ -232,6 +250,9 @@ pub fn execute(args: Args) -> Result<ExitCode, CliError> {
             program_type: program_type.as_deref(),
             json,
             log,
+            kernel,
+            kconfig: kconfig.as_deref(),
+            btf: btf.as_deref(),
         }),
         Command::Asm { input, output, hex } => commands::asm(&input, output.as_deref(), hex),
         Command::Disasm {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use apiary::platform::{choose_type, LinuxType, TypeChoice};
 use apiary::{
     Config, ContextKind, EngineKind, Instance, Module, ProgramError, RunOutput, Store,
     VerifyFailure,
@@ -115,18 +116,17 @@ fn hex(bytes: &[u8]) -> String {
 /// and map contents must agree.
 pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     let path = args.path;
-    let context = match args.context {
+    let forced = match args.context {
         Some(name) => Some(
-            ContextKind::named(name).ok_or_else(|| CliError::ProgramType {
+            TypeChoice::named(name).ok_or_else(|| CliError::ProgramType {
                 name: name.to_owned(),
                 available: apiary::platform::PROGRAM_TYPE_NAMES,
             })?,
         ),
         None => None,
     };
-    let config = Config {
+    let mut config = Config {
         budget: args.budget,
-        context,
         verified: !args.unverified,
         unsandboxed: args.unsandboxed,
         load: apiary::LoadOptions {
@@ -137,8 +137,33 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
         stores: 1,
         ..Config::default()
     };
+    let object = config
+        .parse_object(args.bytes)
+        .map_err(|source| object_err(path)(apiary::ObjectError::Elf { source }))?;
+    // The program's type is chosen as `apiary verify` chooses it (`choose_type`: `--type`,
+    // else the section, with the same rule for sections libbpf does not know), from the
+    // selected program's section, and given to every program of the object (its tail-call
+    // targets run in the same context).
+    let selection = apiary::source::Selection {
+        section: args.section,
+        function: args.function,
+    };
+    let program_type = match apiary::source::select(&object, selection) {
+        Ok(index) => Some(choose_type(
+            &path.to_string_lossy(),
+            &object.programs[index].section,
+            forced,
+        )),
+        // `Module::select` below reports the selection error.
+        Err(_) => forced,
+    };
+    config.program_type = program_type;
+    if let (true, Some(t)) = (args.stats, program_type) {
+        // Before anything runs, so that the choice shows even for a program that cannot run.
+        println!("type = {}", t.name());
+    }
     // Parsed, decoded and (in verified mode) verified once, for every engine.
-    let module = Arc::new(Module::from_elf(&config, args.bytes).map_err(object_err(path))?);
+    let module = Arc::new(Module::from_object(&config, object).map_err(object_err(path))?);
     let prog = module
         .select(args.section, args.function)
         .map_err(object_err(path))?;
@@ -153,7 +178,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
     for &engine in &args.engines {
         let instance = Instance::new(Arc::clone(&module), engine).map_err(object_err(path))?;
         if let Some(ProgramError::Rejected { failure }) = instance.program_error(prog) {
-            report_rejection(&name, failure, Some(kind));
+            report_rejection(&name, failure, program_type);
             return Ok(ExitCode::FAILURE);
         }
         for spec in args.tail_calls {
@@ -239,7 +264,7 @@ pub fn run(args: &ObjectRunArgs<'_>) -> Result<ExitCode, CliError> {
 
 /// Prints a verifier rejection as `apiary verify` does, plus how to run anyway (and, for a
 /// section name that implies no program type, how to choose one).
-fn report_rejection(name: &str, failure: &VerifyFailure, context: Option<ContextKind>) {
+fn report_rejection(name: &str, failure: &VerifyFailure, program_type: Option<TypeChoice>) {
     match failure {
         VerifyFailure::Load { source } => eprintln!("{name}: rejected: {source}"),
         VerifyFailure::Link { source } => eprintln!("{name}: cannot be linked: {source}"),
@@ -250,11 +275,11 @@ fn report_rejection(name: &str, failure: &VerifyFailure, context: Option<Context
             }
         }
     }
-    if context == Some(ContextKind::Mem) {
+    if program_type == Some(TypeChoice::Linux(LinuxType::Unspecified)) {
         eprintln!(
-            "(the section name implies no program type, so the program was verified as plain \
-             memory (r1 = input, r2 = its length); --type {} chooses one)",
-            apiary::platform::PROGRAM_TYPE_NAMES.replace(", ", "|")
+            "(libbpf's section table does not know the section name, so the program was \
+             verified as `unspec`, a tc program's __sk_buff; --type chooses its type: {})",
+            apiary::platform::PROGRAM_TYPE_NAMES
         );
     }
     eprintln!("(the verifier rejected the program; --unverified runs it in checked mode)");

@@ -8,10 +8,17 @@
 //!   instructions, which the runner skips for the kernel;
 //! - [`probe`]: what the running kernel supports (program types, helpers per type, test runs,
 //!   map types), asked once per process, so that tests skip what a host cannot run;
+//! - [`libbpf`]: the kernel's verdict per program of an ELF object, loaded with libbpf as
+//!   users' tools load it (`apiary verify --kernel`);
 //! - [`gen`]: a generator of random programs the kernel verifier accepts, for differential runs.
 
 pub mod exclusions;
 pub mod gen;
+#[cfg(target_arch = "x86_64")]
+pub mod libbpf;
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "libbpf_stub.rs"]
+pub mod libbpf;
 pub mod oracle;
 pub mod probe;
 pub mod sys;

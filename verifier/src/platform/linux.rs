@@ -20,24 +20,18 @@ const LOOKUP_MAPS: &[u32] = &[
     mt::XSKMAP,
 ];
 /// Lookups also accept maps of maps (they return an inner map or null).
-const LOOKUP_OR_OUTER_MAPS: &[u32] = &[
-    mt::HASH,
-    mt::ARRAY,
-    mt::PERCPU_HASH,
-    mt::PERCPU_ARRAY,
-    mt::LRU_HASH,
-    mt::LRU_PERCPU_HASH,
-    mt::LPM_TRIE,
-    mt::SOCKMAP,
-    mt::SOCKHASH,
-    mt::DEVMAP,
-    mt::DEVMAP_HASH,
-    mt::CPUMAP,
-    mt::XSKMAP,
-    mt::ARRAY_OF_MAPS,
-    mt::HASH_OF_MAPS,
-];
+const LOOKUP_OR_OUTER_MAPS: &[u32] = &{
+    let mut all = [mt::HASH_OF_MAPS; LOOKUP_MAPS.len() + 2];
+    all[LOOKUP_MAPS.len()] = mt::ARRAY_OF_MAPS;
+    let mut i = 0;
+    while i < LOOKUP_MAPS.len() {
+        all[i] = LOOKUP_MAPS[i];
+        i += 1;
+    }
+    all
+};
 const PROG: &[u32] = &[mt::PROG_ARRAY];
+const PERCPU_MAPS: &[u32] = &[mt::PERCPU_HASH, mt::PERCPU_ARRAY, mt::LRU_PERCPU_HASH];
 const PERF: &[u32] = &[mt::PERF_EVENT_ARRAY];
 const RING: &[u32] = &[mt::RINGBUF];
 const QUEUES: &[u32] = &[mt::QUEUE, mt::STACK, mt::BLOOM_FILTER];
@@ -280,6 +274,33 @@ pub fn helper_table() -> Vec<(u32, P)> {
         ),
         // `bpf_xdp_load_bytes(xdp_md, offset, buf, len)`.
         (189, P::new("xdp_load_bytes", &[Ctx, A, MemOut, Size])),
+        // Helpers whose arguments are all numbers, the context, or memory with its size,
+        // stated from their uapi descriptions (the catalogue's list, issue 12).
+        (79, P::new("skb_cgroup_id", &[Ctx])),
+        (83, P::new("skb_ancestor_cgroup_id", &[Ctx, A])),
+        (97, P::new("skb_ecn_set_ce", &[Ctx])),
+        (109, P::new("send_signal", &[A])),
+        (117, P::new("send_signal_thread", &[A])),
+        (123, P::new("get_current_ancestor_cgroup_id", &[A])),
+        (135, P::new("csum_level", &[Ctx, A])),
+        (151, P::new("skb_cgroup_classid", &[Ctx])),
+        (155, P::new("redirect_peer", &[A, A])),
+        (166, P::new("sys_bpf", &[A, Mem, Size])),
+        (168, P::new("sys_close", &[A])),
+        (176, P::new("get_branch_snapshot", &[MemOut, SizeOrZero, A])),
+        (185, P::new("get_func_arg_cnt", &[Ctx])),
+        (186, P::new("get_retval", &[])),
+        (187, P::new("set_retval", &[A])),
+        (188, P::new("xdp_get_buff_len", &[Ctx])),
+        // `bpf_xdp_store_bytes(xdp_md, offset, buf, len)`: reads `buf`; the packet's bytes
+        // change in place (its bounds do not move).
+        (190, P::new("xdp_store_bytes", &[Ctx, A, Mem, Size])),
+        (
+            195,
+            P::new("map_lookup_percpu_elem", &[Map(PERCPU_MAPS), MapKey, A])
+                .returns(Ret::MapValueOrNull),
+        ),
+        (208, P::new("ktime_get_tai_ns", &[])),
     ]
 }
 
@@ -306,4 +327,16 @@ pub fn conformance_table() -> Vec<(u32, P)> {
         (4, P::new("strcmp_ext", &[Str, Str])),
         (5, unwind),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    /// Prototypes are keyed by the Linux catalogue's ids: each names the catalogue's helper.
+    #[test]
+    fn prototypes_name_the_catalogued_helper() {
+        for (id, proto) in super::helper_table() {
+            let helper = apiary_linux::helper(id).unwrap_or_else(|| panic!("{id} not catalogued"));
+            assert_eq!(proto.name, helper.short_name(), "helper {id}");
+        }
+    }
 }

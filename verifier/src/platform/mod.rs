@@ -1,7 +1,6 @@
 //! What the verifier is told about the world outside the program: the program type (its context
 //! layout and privilege), the helpers (prototypes by id), and the maps.
 
-pub mod allow;
 pub mod helpers;
 pub mod linux;
 pub mod types;
@@ -9,36 +8,12 @@ pub mod types;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use helpers::{Arg, HelperProto, Ret};
+
+use crate::RejectReason;
 pub use types::{CtxDescriptor, CtxKind, ProgramType};
 
-/// Linux map type ids used by the prototypes.
-pub mod map_type {
-    #![allow(missing_docs)]
-    pub const HASH: u32 = 1;
-    pub const ARRAY: u32 = 2;
-    pub const PROG_ARRAY: u32 = 3;
-    pub const PERF_EVENT_ARRAY: u32 = 4;
-    pub const PERCPU_HASH: u32 = 5;
-    pub const PERCPU_ARRAY: u32 = 6;
-    pub const STACK_TRACE: u32 = 7;
-    pub const CGROUP_ARRAY: u32 = 8;
-    pub const LRU_HASH: u32 = 9;
-    pub const LRU_PERCPU_HASH: u32 = 10;
-    pub const LPM_TRIE: u32 = 11;
-    pub const ARRAY_OF_MAPS: u32 = 12;
-    pub const HASH_OF_MAPS: u32 = 13;
-    pub const DEVMAP: u32 = 14;
-    pub const SOCKMAP: u32 = 15;
-    pub const CPUMAP: u32 = 16;
-    pub const XSKMAP: u32 = 17;
-    pub const SOCKHASH: u32 = 18;
-    pub const QUEUE: u32 = 22;
-    pub const STACK: u32 = 23;
-    pub const DEVMAP_HASH: u32 = 25;
-    pub const SK_STORAGE: u32 = 24;
-    pub const RINGBUF: u32 = 27;
-    pub const BLOOM_FILTER: u32 = 30;
-}
+/// Linux map type ids (the catalogue's, [`apiary_linux::map_types`]).
+pub use apiary_linux::map_type;
 
 /// A map, as the caller describes it. Indexed by the `lddw` map index (src 5/6), or by the
 /// `imm` of a src 1 "map fd" load, which is treated as an index into the same table.
@@ -113,10 +88,30 @@ impl Platform {
         self
     }
 
-    /// Whether a program of type `ptype` (its name) may call helper `id`.
+    /// Whether a program of type `ptype` (its name) may call helper `id`: on the Linux
+    /// platform, as the catalogue's helper list says for a Linux type name
+    /// ([`apiary_linux::Helper::allowed`]); types of other names (`mem`, an embedder's) may
+    /// call every helper, as may every type the helpers set with [`Platform::set_helper`].
     #[must_use]
     pub fn allowed(&self, ptype: &str, id: u32) -> bool {
-        !self.linux || self.custom.contains(&id) || allow::allowed(ptype, id)
+        if !self.linux || self.custom.contains(&id) {
+            return true;
+        }
+        match apiary_linux::ProgramType::from_name(ptype) {
+            Some(t) => apiary_linux::helper(id).is_some_and(|h| h.allowed_for(t)),
+            None => true,
+        }
+    }
+
+    /// Why a call to helper `id`, which has no prototype here, is refused: a Linux helper
+    /// apiary has no prototype for is named ([`RejectReason::NoPrototype`]); any other id is
+    /// unknown.
+    #[must_use]
+    pub fn missing(&self, id: u32) -> RejectReason {
+        match apiary_linux::helper(id).filter(|_| self.linux) {
+            Some(h) => RejectReason::NoPrototype { id, helper: h.name },
+            None => RejectReason::UnknownHelper { id },
+        }
     }
 
     /// The prototype of helper `id`.

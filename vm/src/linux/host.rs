@@ -16,6 +16,8 @@ pub enum Clock {
     Boot,
     /// `CLOCK_MONOTONIC_COARSE` (`bpf_ktime_get_coarse_ns`).
     Coarse,
+    /// `CLOCK_TAI` (`bpf_ktime_get_tai_ns`): international atomic time.
+    Tai,
 }
 
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
@@ -43,6 +45,7 @@ pub fn ktime_ns(clock: Clock) -> u64 {
             Clock::Monotonic => 1,
             Clock::Coarse => 6,
             Clock::Boot => 7,
+            Clock::Tai => 11,
         };
         let mut ts = sys::Timespec {
             tv_sec: 0,

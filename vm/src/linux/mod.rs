@@ -96,42 +96,8 @@ pub struct LinuxOptions {
     pub trace: TraceSink,
 }
 
-/// Linux helper ids this module implements.
-pub mod id {
-    pub const MAP_LOOKUP_ELEM: u32 = 1;
-    pub const MAP_UPDATE_ELEM: u32 = 2;
-    pub const MAP_DELETE_ELEM: u32 = 3;
-    pub const PROBE_READ: u32 = 4;
-    pub const KTIME_GET_NS: u32 = 5;
-    pub const TRACE_PRINTK: u32 = 6;
-    pub const GET_PRANDOM_U32: u32 = 7;
-    pub const GET_SMP_PROCESSOR_ID: u32 = 8;
-    pub const TAIL_CALL: u32 = 12;
-    pub const GET_CURRENT_PID_TGID: u32 = 14;
-    pub const GET_CURRENT_UID_GID: u32 = 15;
-    pub const GET_CURRENT_COMM: u32 = 16;
-    pub const PERF_EVENT_OUTPUT: u32 = 25;
-    pub const PROBE_READ_STR: u32 = 45;
-    pub const MAP_PUSH_ELEM: u32 = 87;
-    pub const MAP_POP_ELEM: u32 = 88;
-    pub const MAP_PEEK_ELEM: u32 = 89;
-    pub const PROBE_READ_USER: u32 = 112;
-    pub const PROBE_READ_KERNEL: u32 = 113;
-    pub const PROBE_READ_USER_STR: u32 = 114;
-    pub const PROBE_READ_KERNEL_STR: u32 = 115;
-    pub const JIFFIES64: u32 = 118;
-    pub const KTIME_GET_BOOT_NS: u32 = 125;
-    pub const RINGBUF_OUTPUT: u32 = 130;
-    pub const RINGBUF_RESERVE: u32 = 131;
-    pub const RINGBUF_SUBMIT: u32 = 132;
-    pub const RINGBUF_DISCARD: u32 = 133;
-    pub const RINGBUF_QUERY: u32 = 134;
-    pub const KTIME_GET_COARSE_NS: u32 = 160;
-    pub const FOR_EACH_MAP_ELEM: u32 = 164;
-    pub const SNPRINTF: u32 = 165;
-    pub const LOOP: u32 = 181;
-    pub const STRNCMP: u32 = 182;
-}
+/// Linux helper ids by name, from the Linux catalogue.
+pub use apiary_linux::helpers::id;
 
 /// An environment for programs bound to `table`: the Linux helpers, every map region, `config`.
 #[must_use]
@@ -177,8 +143,19 @@ fn map(table: &MapTable, handle: u64) -> Result<&Arc<dyn Map>, HelperError> {
 type LinuxHelper =
     Box<dyn Fn(&MapTable, &mut HelperContext<'_>, [u64; 5]) -> HelperResult + Send + Sync>;
 
-/// Adds the Linux helpers for `table` to `h` (replacing helpers with the same ids).
+/// Adds the Linux helpers for `table` to `h` (replacing helpers with the same ids), and marks
+/// every other helper of the Linux catalogue as not available in userspace, so that a program
+/// calling one is refused at prepare time by the helper's name.
 pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptions) {
+    register_implemented(h, table, options);
+    for helper in apiary_linux::HELPERS {
+        if h.get(helper.id).is_none() {
+            h.mark_unavailable(helper.id, helper.name);
+        }
+    }
+}
+
+fn register_implemented(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptions) {
     let mut add = |id: u32, f: LinuxHelper| {
         let t = Arc::clone(table);
         let name = helper_name(id).unwrap_or("unknown");
@@ -282,6 +259,10 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
     add(
         id::KTIME_GET_COARSE_NS,
         Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Coarse))),
+    );
+    add(
+        id::KTIME_GET_TAI_NS,
+        Box::new(|_, _, _| Ok(host::ktime_ns(Clock::Tai))),
     );
     add(
         id::GET_PRANDOM_U32,
@@ -553,4 +534,44 @@ pub fn register(h: &mut HelperTable, table: &Arc<MapTable>, options: &LinuxOptio
 fn format_with(ctx: &HelperContext<'_>, fmt: &[u8], args: &[u64]) -> Option<Vec<u8>> {
     let mut read_str = |addr: u64| ctx.read_cstr(addr, MAX_STR).unwrap_or_default();
     format::format(fmt, args, &mut read_str).ok()
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+    use crate::maps::MapOptions;
+    use crate::{LoadError, LoadOptions, Program};
+
+    fn calling(helper: i32) -> Program {
+        let insns = crate::asm::assemble(&format!("call {helper}\nexit"))
+            .unwrap_or_else(|e| panic!("assembles: {e}"));
+        Program::new(insns, &LoadOptions::default()).unwrap_or_else(|e| panic!("loads: {e}"))
+    }
+
+    /// Every catalogued helper is either implemented or refused at prepare time by name.
+    #[test]
+    fn every_catalogued_helper_is_implemented_or_named_unavailable() {
+        let table = Arc::new(MapTable::new(MapOptions::default()));
+        let env = environment(&table, &LinuxOptions::default(), ExecConfig::default());
+        let (mut implemented, mut unavailable) = (0, 0);
+        for h in apiary_linux::HELPERS {
+            match env.check_helpers(&calling(h.id as i32)) {
+                Ok(()) => implemented += 1,
+                Err(LoadError::HelperUnavailable { pc: 0, id, name }) => {
+                    assert_eq!((id, name), (h.id, h.name));
+                    let message = LoadError::HelperUnavailable { pc: 0, id, name }.to_string();
+                    assert!(message.contains(h.name) && message.contains("not available"));
+                    unavailable += 1;
+                }
+                Err(e) => panic!("{}: {e}", h.name),
+            }
+        }
+        assert_eq!(implemented + unavailable, 211);
+        assert!(implemented >= 40, "{implemented} implemented");
+        // An id Linux does not have stays unknown.
+        assert!(matches!(
+            env.check_helpers(&calling(212)),
+            Err(LoadError::UnknownHelper { id: 212, .. })
+        ));
+    }
 }

@@ -21,20 +21,7 @@ use crate::packet::{FrameKind, FrameLayout, PacketFrame, Redirect};
 
 use super::{csum, flow, map, LinuxHelper};
 
-/// Helper ids of this module.
-pub mod id {
-    pub const SKB_STORE_BYTES: u32 = 9;
-    pub const L3_CSUM_REPLACE: u32 = 10;
-    pub const L4_CSUM_REPLACE: u32 = 11;
-    pub const REDIRECT: u32 = 23;
-    pub const SKB_LOAD_BYTES: u32 = 26;
-    pub const CSUM_DIFF: u32 = 28;
-    pub const GET_HASH_RECALC: u32 = 34;
-    pub const XDP_ADJUST_HEAD: u32 = 44;
-    pub const REDIRECT_MAP: u32 = 51;
-    pub const XDP_ADJUST_META: u32 = 54;
-    pub const XDP_ADJUST_TAIL: u32 = 65;
-}
+use super::id;
 
 /// Flags of `bpf_skb_store_bytes`.
 const BPF_F_RECOMPUTE_CSUM: u64 = 1 << 0;
@@ -68,16 +55,17 @@ const XDP_FRAME_SIZE: u64 = 40;
 /// Largest XDP metadata (`skb_shared_info.meta_len` is a u8).
 const MAX_META: u64 = 255;
 
-/// Offsets in the context structures.
+/// Offsets in the context structures (the Linux catalogue's, widened for address arithmetic).
 mod ctx_off {
-    pub const XDP_DATA: u64 = 0;
-    pub const XDP_DATA_END: u64 = 4;
-    pub const XDP_DATA_META: u64 = 8;
-    pub const SKB_LEN: u64 = 0;
-    pub const SKB_HASH: u64 = 68;
-    pub const SKB_DATA: u64 = 76;
-    pub const SKB_DATA_END: u64 = 80;
-    pub const SKB_DATA_META: u64 = 140;
+    use apiary_linux::context::{sk_buff, xdp_md};
+    pub const XDP_DATA: u64 = xdp_md::DATA as u64;
+    pub const XDP_DATA_END: u64 = xdp_md::DATA_END as u64;
+    pub const XDP_DATA_META: u64 = xdp_md::DATA_META as u64;
+    pub const SKB_LEN: u64 = sk_buff::LEN as u64;
+    pub const SKB_HASH: u64 = sk_buff::HASH as u64;
+    pub const SKB_DATA: u64 = sk_buff::DATA as u64;
+    pub const SKB_DATA_END: u64 = sk_buff::DATA_END as u64;
+    pub const SKB_DATA_META: u64 = sk_buff::DATA_META as u64;
 }
 
 /// The frame of a run whose context (`r1`) is `ctx_arg`, if it is of kind `want`.

@@ -52,35 +52,8 @@ pub use prog_array::ProgArray;
 pub use queue::{QueueMap, QueueOrder};
 pub use ringbuf::RingBuf;
 
-/// Linux `enum bpf_map_type` ids of the kinds apiary implements.
-pub mod map_type {
-    /// `BPF_MAP_TYPE_HASH`.
-    pub const HASH: u32 = 1;
-    /// `BPF_MAP_TYPE_ARRAY`.
-    pub const ARRAY: u32 = 2;
-    /// `BPF_MAP_TYPE_PROG_ARRAY`.
-    pub const PROG_ARRAY: u32 = 3;
-    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
-    pub const PERF_EVENT_ARRAY: u32 = 4;
-    /// `BPF_MAP_TYPE_PERCPU_HASH`.
-    pub const PERCPU_HASH: u32 = 5;
-    /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
-    pub const PERCPU_ARRAY: u32 = 6;
-    /// `BPF_MAP_TYPE_LRU_HASH`.
-    pub const LRU_HASH: u32 = 9;
-    /// `BPF_MAP_TYPE_LPM_TRIE`.
-    pub const LPM_TRIE: u32 = 11;
-    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
-    pub const ARRAY_OF_MAPS: u32 = 12;
-    /// `BPF_MAP_TYPE_HASH_OF_MAPS`.
-    pub const HASH_OF_MAPS: u32 = 13;
-    /// `BPF_MAP_TYPE_QUEUE`.
-    pub const QUEUE: u32 = 22;
-    /// `BPF_MAP_TYPE_STACK`.
-    pub const STACK: u32 = 23;
-    /// `BPF_MAP_TYPE_RINGBUF`.
-    pub const RINGBUF: u32 = 27;
-}
+/// Linux `enum bpf_map_type` ids, from the Linux catalogue ([`apiary_linux::map_types`]).
+pub use apiary_linux::map_type;
 
 /// `bpf_map_update_elem` flags.
 pub mod update_flags {

@@ -1,44 +1,45 @@
-//! Program types from section names, by libbpf's section table ([`SECTION_DEFS`]), with the
-//! prefix rules of libbpf 0.x for the names older objects use. The type decides the context
-//! layout and helper set a verifier applies, so a name the table does not know stays
+//! Program types (Linux `enum bpf_prog_type`) and libbpf's section table ([`SECTION_DEFS`]),
+//! with the prefix rules of libbpf 0.x for the names older objects use. The type decides the
+//! context layout and helper set a verifier applies, so a name the table does not know stays
 //! [`ProgramType::Unspecified`] rather than being guessed (never from a file name).
 
-/// A program type (Linux `enum bpf_prog_type`).
+/// A program type (Linux `enum bpf_prog_type`; the discriminant is the Linux id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
 pub enum ProgramType {
-    Unspecified,
-    SocketFilter,
-    Kprobe,
-    SchedCls,
-    SchedAct,
-    Tracepoint,
-    Xdp,
-    PerfEvent,
-    CgroupSkb,
-    CgroupSock,
-    LwtIn,
-    LwtOut,
-    LwtXmit,
-    SockOps,
-    SkSkb,
-    CgroupDevice,
-    SkMsg,
-    RawTracepoint,
-    CgroupSockAddr,
-    LwtSeg6local,
-    LircMode2,
-    SkReuseport,
-    FlowDissector,
-    CgroupSysctl,
-    RawTracepointWritable,
-    CgroupSockopt,
-    Tracing,
-    StructOps,
-    Ext,
-    Lsm,
-    SkLookup,
-    Syscall,
-    Netfilter,
+    Unspecified = 0,
+    SocketFilter = 1,
+    Kprobe = 2,
+    SchedCls = 3,
+    SchedAct = 4,
+    Tracepoint = 5,
+    Xdp = 6,
+    PerfEvent = 7,
+    CgroupSkb = 8,
+    CgroupSock = 9,
+    LwtIn = 10,
+    LwtOut = 11,
+    LwtXmit = 12,
+    SockOps = 13,
+    SkSkb = 14,
+    CgroupDevice = 15,
+    SkMsg = 16,
+    RawTracepoint = 17,
+    CgroupSockAddr = 18,
+    LwtSeg6local = 19,
+    LircMode2 = 20,
+    SkReuseport = 21,
+    FlowDissector = 22,
+    CgroupSysctl = 23,
+    RawTracepointWritable = 24,
+    CgroupSockopt = 25,
+    Tracing = 26,
+    StructOps = 27,
+    Ext = 28,
+    Lsm = 29,
+    SkLookup = 30,
+    Syscall = 31,
+    Netfilter = 32,
 }
 
 /// How a [`SectionDef`] pattern matches a section name (libbpf's `sec_def_matches`).
@@ -325,44 +326,64 @@ impl ProgramType {
             .or_else(|| SectionDef::find(name).map(|d| d.program_type))
     }
 
+    /// The type with Linux `enum bpf_prog_type` value `id`.
+    #[must_use]
+    pub fn from_id(id: u32) -> Option<Self> {
+        Self::ALL.get(usize::try_from(id).ok()?).copied()
+    }
+
+    /// The type whose libbpf name ([`ProgramType::name`]) is `name` (no section names).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.name() == name)
+    }
+
     /// The Linux `enum bpf_prog_type` value.
     #[must_use]
     pub const fn linux_id(self) -> u32 {
-        match self {
-            ProgramType::Unspecified => 0,
-            ProgramType::SocketFilter => 1,
-            ProgramType::Kprobe => 2,
-            ProgramType::SchedCls => 3,
-            ProgramType::SchedAct => 4,
-            ProgramType::Tracepoint => 5,
-            ProgramType::Xdp => 6,
-            ProgramType::PerfEvent => 7,
-            ProgramType::CgroupSkb => 8,
-            ProgramType::CgroupSock => 9,
-            ProgramType::LwtIn => 10,
-            ProgramType::LwtOut => 11,
-            ProgramType::LwtXmit => 12,
-            ProgramType::SockOps => 13,
-            ProgramType::SkSkb => 14,
-            ProgramType::CgroupDevice => 15,
-            ProgramType::SkMsg => 16,
-            ProgramType::RawTracepoint => 17,
-            ProgramType::CgroupSockAddr => 18,
-            ProgramType::LwtSeg6local => 19,
-            ProgramType::LircMode2 => 20,
-            ProgramType::SkReuseport => 21,
-            ProgramType::FlowDissector => 22,
-            ProgramType::CgroupSysctl => 23,
-            ProgramType::RawTracepointWritable => 24,
-            ProgramType::CgroupSockopt => 25,
-            ProgramType::Tracing => 26,
-            ProgramType::StructOps => 27,
-            ProgramType::Ext => 28,
-            ProgramType::Lsm => 29,
-            ProgramType::SkLookup => 30,
-            ProgramType::Syscall => 31,
-            ProgramType::Netfilter => 32,
+        self as u32
+    }
+}
+
+/// A set of program types (one bit per Linux type id): which types may call a helper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TypeSet(u64);
+
+impl TypeSet {
+    /// No type.
+    pub const EMPTY: Self = Self(0);
+    /// Every type.
+    pub const ALL: Self = Self::of(&ProgramType::ALL);
+
+    /// The set of `types`.
+    #[must_use]
+    pub const fn of(types: &[ProgramType]) -> Self {
+        let mut bits = 0u64;
+        let mut i = 0;
+        while i < types.len() {
+            bits |= 1 << types[i].linux_id();
+            i += 1;
         }
+        Self(bits)
+    }
+
+    /// Both sets together.
+    #[must_use]
+    pub const fn or(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether `t` is in the set.
+    #[must_use]
+    pub const fn contains(self, t: ProgramType) -> bool {
+        self.0 & (1 << t.linux_id()) != 0
+    }
+
+    /// The types in the set, in id order.
+    pub fn iter(self) -> impl Iterator<Item = ProgramType> {
+        ProgramType::ALL
+            .into_iter()
+            .filter(move |t| self.contains(*t))
     }
 }
 
@@ -431,6 +452,14 @@ mod tests {
             }
         }
         assert_eq!(T::named("tc"), Some(T::SchedCls));
+        assert_eq!(T::from_id(6), Some(T::Xdp));
+        assert_eq!(T::from_id(33), None);
+        assert_eq!(T::from_name("sched_cls"), Some(T::SchedCls));
+        assert_eq!(T::from_name("tc"), None);
+        let set = super::TypeSet::of(&[T::Xdp, T::Netfilter]);
+        assert!(set.contains(T::Xdp) && set.contains(T::Netfilter) && !set.contains(T::Kprobe));
+        assert_eq!(set.iter().count(), 2);
+        assert_eq!(super::TypeSet::ALL.iter().count(), T::ALL.len());
         assert_eq!(T::named("nonsense"), None);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use apiary_vm::memory::STACK_SIZE;
 use apiary_vm::window::{Placement, Window};
-use apiary_vm::{Environment, ExecState, Executable, Fault, Outcome, Program};
+use apiary_vm::{Environment, ExecState, Executable, Fault, Instruction, Outcome, Program, Reg};
 
 use crate::PrepareError;
 
@@ -58,10 +58,30 @@ pub fn window_for(env: &Environment) -> Result<Arc<Window>, PrepareError> {
 
 /// An engine prepared with its accesses confined to `window`, whose runs have their stack and
 /// input in the window: the state's stack is moved there before the first run, and an input
-/// outside the window is copied into a buffer of the state in it (and back after the run).
+/// outside the window is copied into a buffer of the state in it (and back after the run, if
+/// the program may write it). An input already in the window costs no copy: embedders that
+/// care allocate their buffers there (`Window::alloc`).
 pub struct Sandboxed {
     inner: Box<dyn Executable>,
     window: Arc<Window>,
+    /// The program may write its input (see [`may_write_input`]): only then is a copied input
+    /// copied back after the run.
+    writes_input: bool,
+}
+
+/// Whether `program` may write its input: it stores (or runs an atomic) through a register
+/// other than the read-only frame pointer, or calls a helper, kfunc or `callx` target (which
+/// may write through a pointer argument). A program with neither leaves the input as it found
+/// it, so a copy of it need not be copied back (half the per-run copying, for the many
+/// programs that only read their input).
+pub(crate) fn may_write_input(program: &Program) -> bool {
+    program.instructions().iter().any(|ins| match ins {
+        Instruction::Store { dst, .. } | Instruction::Atomic { dst, .. } => *dst != Reg::R10,
+        Instruction::Call { .. } | Instruction::CallKfunc { .. } | Instruction::CallX { .. } => {
+            true
+        }
+        _ => false,
+    })
 }
 
 impl Sandboxed {
@@ -69,7 +89,12 @@ impl Sandboxed {
     /// holds its address).
     #[must_use]
     pub fn new(inner: Box<dyn Executable>, window: Arc<Window>) -> Self {
-        Self { inner, window }
+        let writes_input = may_write_input(inner.program());
+        Self {
+            inner,
+            window,
+            writes_input,
+        }
     }
 
     /// The window.
@@ -127,7 +152,9 @@ impl Executable for Sandboxed {
         let copy = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) };
         copy.copy_from_slice(input);
         let out = self.inner.run(state, copy);
-        input.copy_from_slice(copy);
+        if self.writes_input {
+            input.copy_from_slice(copy);
+        }
         out
     }
 }

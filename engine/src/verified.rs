@@ -330,6 +330,70 @@ mod tests {
         }
     }
 
+    /// A heap input is copied into the window for the run, and back only when the program may
+    /// write it: the writes of a storing program (directly, or by an atomic) reach the caller's
+    /// buffer on every engine; a reading program sees its input and leaves it as it was.
+    #[test]
+    fn copied_inputs_come_back_when_the_program_writes_them() {
+        let env = Environment::new(HelperTable::new(), ExecConfig::default());
+        let cases: [(&str, [u8; 8], u64); 3] = [
+            (
+                "mov %r0, 7\nstxb [%r1+2], %r0\nexit",
+                [0, 1, 7, 3, 4, 5, 6, 7],
+                7,
+            ),
+            (
+                "mov %r0, 5\nstxdw [%r10-8], %r0\nldxb %r0, [%r1+1]\nexit",
+                [0, 1, 2, 3, 4, 5, 6, 7],
+                1,
+            ),
+            (
+                "mov %r2, 9\nlock add32 [%r1+4], %r2\nldxw %r0, [%r1+4]\nexit",
+                [0, 1, 2, 3, 13, 5, 6, 7],
+                0x0706_050d,
+            ),
+        ];
+        for (text, after, r0) in cases {
+            let v = verified(text, Some(8));
+            for &kind in EngineKind::ALL {
+                // SAFETY: as above: the empty platform, a `mem` program, no helpers or maps.
+                let exe = unsafe { prepare_verified(kind, &v, &env) }.expect("prepares");
+                let mut input = [0u8, 1, 2, 3, 4, 5, 6, 7];
+                let window = exe.window().expect("sandboxed");
+                assert!(!window.contains(input.as_ptr() as u64, 8), "a heap input");
+                assert_eq!(exe.run_once(&mut input).result, Ok(r0), "{kind} {text}");
+                assert_eq!(input, after, "{kind} {text}");
+            }
+        }
+    }
+
+    /// The copy-back decision, per class of instruction: stores and atomics through anything
+    /// but the frame pointer and helper calls may write the input; loads, stack stores and
+    /// arithmetic do not.
+    #[test]
+    fn which_programs_may_write_their_input() {
+        let may = |text: &str| {
+            let insns = assemble(text).expect("assembles");
+            let program = Program::new(insns, &LoadOptions::default()).expect("loads");
+            crate::sandbox::may_write_input(&program)
+        };
+        for text in [
+            "stb [%r1+0], 1\nmov %r0, 0\nexit",
+            "stxdw [%r2-8], %r1\nmov %r0, 0\nexit",
+            "mov %r2, 1\nlock add [%r1+0], %r2\nmov %r0, 0\nexit",
+            "call 1\nexit",
+        ] {
+            assert!(may(text), "{text}");
+        }
+        for text in [
+            "ldxdw %r0, [%r1+0]\nexit",
+            "stdw [%r10-8], 1\nstxdw [%r10-16], %r1\nldxdw %r0, [%r10-8]\nexit",
+            "mov %r0, 1\nadd %r0, 2\nexit",
+        ] {
+            assert!(!may(text), "{text}");
+        }
+    }
+
     #[test]
     fn any_length_proofs_are_not_wrapped() {
         let v = verified("mov %r0, %r2\nexit", None);

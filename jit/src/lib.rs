@@ -128,6 +128,8 @@ pub struct Jit {
     callbacks: bool,
     /// The context fields a run must write ([`runtime::needs`] bits).
     needs: u8,
+    /// The sandbox window's base, for the context (0 unconfined).
+    window_base: u64,
 }
 
 impl std::fmt::Debug for Jit {
@@ -256,6 +258,7 @@ impl Jit {
             packet_loads,
             callbacks: callbacks_enabled(env),
             needs,
+            window_base: opts.confine.map_or(0, |c| c.base),
         })
     }
 
@@ -389,7 +392,13 @@ impl Executable for Jit {
             // The common lean path: no table, no packet.
             let stack = state.stack_region();
             let input = Region::writable(input);
-            let mut ctx = RunCtx::new(stack, input, self.config.budget, self.needs);
+            let mut ctx = RunCtx::new(
+                stack,
+                input,
+                self.config.budget,
+                self.window_base,
+                self.needs,
+            );
             let ret = self.enter(&mut ctx, stack, input);
             return self.outcome(&ctx, ret);
         }
@@ -404,7 +413,13 @@ impl Jit {
         let packet = state.packet();
         let (stack, control) = state.split();
         let input = Region::writable(input);
-        let mut ctx = RunCtx::new(stack, input, self.config.budget, self.needs);
+        let mut ctx = RunCtx::new(
+            stack,
+            input,
+            self.config.budget,
+            self.window_base,
+            self.needs,
+        );
         if self.packet_loads {
             ctx.set_packet(packet.unwrap_or(input));
         }

@@ -47,8 +47,10 @@ pub(crate) mod needs {
     pub const CALLS: u8 = 4;
     /// `count` and `budget` (metering; also read by Rust then).
     pub const METER: u8 = 8;
+    /// `window_base` (confined accesses to a window whose base is no 32-bit immediate).
+    pub const WINDOW: u8 = 16;
     /// Everything.
-    pub const ALL: u8 = STACK | INPUT | CALLS | METER;
+    pub const ALL: u8 = STACK | INPUT | CALLS | METER | WINDOW;
 }
 
 /// Helpers resolved at compile time, shared with the trampolines.
@@ -70,6 +72,10 @@ pub(crate) struct RunCtx {
     /// Per access size (1, 2, 4, 8): `input_len + 1 - size`, or 0 when the input is shorter;
     /// an access at input offset `o` is in bounds iff `o < input_bound[size]` (unsigned).
     pub input_bound: MaybeUninit<[u64; 4]>,
+    /// The sandbox window's base: a confined access ors it in from here (one instruction, a
+    /// load that stays in L1) rather than building the 64-bit constant every time (two on
+    /// x86-64, up to five on aarch64), and no host register is left to hold it.
+    pub window_base: MaybeUninit<u64>,
     /// Lowest r10 at which a local call may still push a frame.
     pub call_limit: MaybeUninit<u64>,
     /// Instructions counted so far (metering).
@@ -117,6 +123,7 @@ macro_rules! off {
 pub(crate) const CTX_STACK_START: i32 = off!(stack_start);
 pub(crate) const CTX_INPUT_START: i32 = off!(input_start);
 pub(crate) const CTX_INPUT_BOUND: i32 = off!(input_bound);
+pub(crate) const CTX_WINDOW_BASE: i32 = off!(window_base);
 pub(crate) const CTX_PACKET_START: i32 = off!(packet);
 pub(crate) const CTX_PACKET_BOUND: i32 = off!(packet) + 8;
 pub(crate) const CTX_CUR_R10: i32 = off!(cur_r10);
@@ -138,8 +145,17 @@ impl RunCtx {
     /// A context for one run over `stack` and `input`, with only the fields in `needs` (bits
     /// of [`needs`]) written (see the `set_*` methods for the rest).
     #[inline(always)]
-    pub(crate) fn new(stack: Region, input: Region, budget: Option<u64>, need: u8) -> Self {
+    pub(crate) fn new(
+        stack: Region,
+        input: Region,
+        budget: Option<u64>,
+        window_base: u64,
+        need: u8,
+    ) -> Self {
         let mut ctx = Self::uninit();
+        if need & needs::WINDOW != 0 {
+            ctx.window_base.write(window_base);
+        }
         if need & needs::STACK != 0 {
             ctx.stack_start.write(stack.start);
         }
@@ -166,6 +182,7 @@ impl RunCtx {
             stack_start: MaybeUninit::uninit(),
             input_start: MaybeUninit::uninit(),
             input_bound: MaybeUninit::uninit(),
+            window_base: MaybeUninit::uninit(),
             call_limit: MaybeUninit::uninit(),
             count: MaybeUninit::uninit(),
             budget: MaybeUninit::uninit(),

@@ -145,11 +145,20 @@ fn blinding_hides_immediates() {
 
 /// Sandboxed verified mode: with every access "proven" (forged) and a confinement, wild loads
 /// and stores land inside the window, never at the address computed (a host canary here).
+/// Both ways the code finds the window's base: a high window (anywhere: a 64-bit base, read
+/// from the run context) and a low one (below 4 GiB; below 2 GiB the base is the access's
+/// 32-bit displacement on x86-64).
 #[test]
 fn confined_accesses_stay_in_the_window() {
-    use apiary_vm::window::{Placement, Window};
+    use apiary_vm::window::Placement;
+    confined_accesses_stay_in(Placement::Anywhere);
+    confined_accesses_stay_in(Placement::Below4G);
+}
+
+fn confined_accesses_stay_in(placement: apiary_vm::window::Placement) {
+    use apiary_vm::window::Window;
     use apiary_vm::Confinement;
-    let window = Window::sandbox(1 << 20, Placement::Anywhere).expect("window");
+    let window = Window::sandbox(1 << 20, placement).expect("window");
     let canary = [0x5au8; 64];
     let c = canary.as_ptr() as u64;
     for wild in [
@@ -172,7 +181,11 @@ fn confined_accesses_stay_in_the_window() {
             ..CompileOptions::default()
         };
         let jit = Jit::compile(Arc::clone(&p), &env(None), &opts).expect("compiles");
-        assert_eq!(jit.run_once(&mut []).result, Ok(77), "{wild:#x}");
+        assert_eq!(
+            jit.run_once(&mut []).result,
+            Ok(77),
+            "{placement:?} {wild:#x}"
+        );
         let landed = window.confine(wild.wrapping_add(3));
         assert!(window.contains(landed, 8));
         // SAFETY: `landed..+8` is inside the live read-write window (the tail covers its end).

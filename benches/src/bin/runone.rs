@@ -5,8 +5,12 @@
 //! ```
 //!
 //! Prints r0. Preparation happens once, before the runs.
+//!
+//! `ENGINE@window` (for a sandboxed verified engine) puts the input in the program's sandbox
+//! window, as an embedder that allocates its buffers there does: the runs then cost no copy in
+//! and out of the window, which is what `callgrind.sh sandbox` compares with unsandboxed.
 
-use apiary_benches::engines::{prepare, EngineId};
+use apiary_benches::engines::{prepare, EngineId, Runner};
 use apiary_benches::{by_name, ALL};
 
 fn main() {
@@ -28,9 +32,13 @@ fn main() {
     let [program, engine, runs] = args.as_slice() else {
         usage()
     };
+    let (engine_name, in_window) = match engine.strip_suffix("@window") {
+        Some(name) => (name, true),
+        None => (engine.as_str(), false),
+    };
     let (Some(p), Some(e), Ok(runs)) = (
         by_name(program),
-        EngineId::from_name(engine),
+        EngineId::from_name(engine_name),
         runs.parse::<u64>(),
     ) else {
         usage()
@@ -40,10 +48,34 @@ fn main() {
         eprintln!("{program} on {engine}: n/a ({why})");
         std::process::exit(1)
     });
+    // Kept alive through the runs: the input's block of the window.
+    let mut block = None;
+    let input: &mut [u8] = if in_window {
+        let Runner::ApiaryVerified(v, _) = &runner else {
+            eprintln!("{engine}: @window needs a sandboxed verified engine");
+            std::process::exit(2)
+        };
+        let Some(window) = v.window() else {
+            eprintln!("{engine}: @window needs a sandboxed verified engine");
+            std::process::exit(2)
+        };
+        let a = block.insert(window.alloc(input.len()).unwrap_or_else(|why| {
+            eprintln!("{program} on {engine}: {why}");
+            std::process::exit(1)
+        }));
+        // SAFETY: the allocation is `input.len()` committed, zeroed, read-write bytes of the
+        // window owned by `a`, which lives (in `block`) until the end of `main`; nothing else
+        // refers to them but the program's runs below, through this slice.
+        let copy = unsafe { std::slice::from_raw_parts_mut(a.ptr().as_ptr(), input.len()) };
+        copy.copy_from_slice(&input);
+        copy
+    } else {
+        &mut input
+    };
     let mut r0 = 0;
     for _ in 0..runs {
         r0 = runner
-            .run(std::hint::black_box(&mut input))
+            .run(std::hint::black_box(&mut *input))
             .unwrap_or_else(|why| {
                 eprintln!("{program} on {engine}: {why}");
                 std::process::exit(1)

@@ -54,7 +54,7 @@ use crate::runtime::{
     callx_trampoline, check_access, exit, helper_trampoline, Shared, CTX_ARGS, CTX_BUDGET,
     CTX_CALL_LIMIT, CTX_COUNT, CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC,
     CTX_INIT_R1, CTX_INIT_R10, CTX_INIT_R2, CTX_INPUT_START, CTX_PACKET_START, CTX_RET, CTX_SAVE,
-    CTX_SAVED_SP, CTX_STACK_START,
+    CTX_SAVED_SP, CTX_STACK_START, CTX_WINDOW_BASE,
 };
 use crate::{CompileOptions, Compiled, JitError};
 
@@ -275,7 +275,8 @@ impl<'a> Target<'a> for Gen<'a> {
     }
 
     /// x9 = `base + off`, then `x9 = (x9 & mask) | base` (the mask 2^k - 1 is always a logical
-    /// immediate; the base may need x10), then the access at x9.
+    /// immediate; a base that is not is loaded from the run context into x10), then the access
+    /// at x9.
     fn confined_access(
         &mut self,
         _pc: usize,
@@ -296,8 +297,12 @@ impl<'a> Target<'a> for Gen<'a> {
             let b = c.base;
             a64!(self.ops ; orr x9, x9, #b);
         } else {
-            self.mov_const(true, T0, c.base);
-            a64!(self.ops ; orr x9, x9, x10);
+            // From the run context (written by every run: `needs::ALL`): one load instead of
+            // up to four moves.
+            a64!(self.ops
+                ; ldr x10, [x24, #ctx(CTX_WINDOW_BASE)]
+                ; orr x9, x9, x10
+            );
         }
         self.access_x9(op);
     }

@@ -43,7 +43,7 @@ use crate::lower::{
 use crate::runtime::{
     check_access, exit, needs, x86_trampolines, Shared, CTX_BUDGET, CTX_CALL_LIMIT, CTX_COUNT,
     CTX_CUR_R10, CTX_EXIT_KIND, CTX_FAULT_AUX, CTX_FAULT_PC, CTX_INPUT_START, CTX_PACKET_START,
-    CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START,
+    CTX_RET, CTX_SAVE, CTX_SAVED_SP, CTX_STACK_START, CTX_WINDOW_BASE,
 };
 #[cfg(target_arch = "x86_64")]
 use crate::runtime::{Ret, RunCtx};
@@ -247,7 +247,8 @@ impl<'a> Target<'a> for Gen<'a> {
     }
 
     /// `r11 = base | ((b + o) & mask)`, then the access at `[r11]`: an `and` and an `or` with
-    /// the window's constants (immediates when they fit, else through r10). Unchecked accesses
+    /// the window's constants (immediates when they fit; a base that does not is or-ed from the
+    /// run context, a mask that does not goes through r10). Unchecked accesses
     /// use no other scratch, so r10 and r11 are free; atomics already address `[r11]`.
     fn confined_access(
         &mut self,
@@ -266,10 +267,19 @@ impl<'a> Target<'a> for Gen<'a> {
         } else {
             x64!(self.ops ; mov r10, QWORD c.mask as i64 ; and r11, r10);
         }
+        let atomic = matches!(op, MemOp::Atomic { .. });
+        if let (Ok(base), false) = (i32::try_from(c.base), atomic) {
+            // A window below 2 GiB: `[r11 + base]` is `base | r11` (the base is aligned to
+            // the window's size and r11 is at most the mask), and costs no `or`.
+            self.access_at(R11, base, op);
+            return;
+        }
         if let Ok(base) = i32::try_from(c.base) {
             x64!(self.ops ; or r11, base);
         } else {
-            x64!(self.ops ; mov r10, QWORD c.base as i64 ; or r11, r10);
+            // From the run context: one instruction instead of a 10-byte `mov` and an `or`.
+            self.needs |= needs::WINDOW;
+            x64!(self.ops ; or r11, [r12 + CTX_WINDOW_BASE]);
         }
         self.access_at(R11, 0, op);
     }

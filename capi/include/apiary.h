@@ -270,6 +270,14 @@ struct apiary_error *apiary_config_set_kconfig(struct apiary_config *config,
                                                const char *name,
                                                const char *value);
 
+// The target BTF for CO-RE relocations: a file of raw BTF (like `/sys/kernel/btf/vmlinux`)
+// or an ELF object with a `.BTF` section. Without one, objects with CO-RE relocations are
+// relocated against the running kernel's BTF where it exists, as libbpf does.
+//
+// # Safety
+// As [`apiary_config_set_verified`]; `path` NUL-terminated.
+struct apiary_error *apiary_config_set_btf(struct apiary_config *config, const char *path);
+
 // Writes the default limits to `out`.
 //
 // # Safety

@@ -1,0 +1,311 @@
+//! Lowering: a decoded [`Program`](crate::program::Program) into the interpreter's ops, once per prepare.
+
+use std::sync::Arc;
+
+use crate::fault::Unsupported;
+use crate::helpers::{HelperFn, HelperTable, PlainHelperFn};
+use crate::instruction::{
+    AluOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Size, Width,
+};
+use crate::memory::code_address;
+use crate::semantics::imm_value;
+
+use super::ops::*;
+
+/// Marks a memory access as needing no region check.
+pub(super) fn mark_proven(op: &mut Op) {
+    match op.code {
+        Code::Atomic32 | Code::Atomic64 => op.aux |= ATOMIC_PROVEN,
+        Code::LdxB
+        | Code::LdxH
+        | Code::LdxW
+        | Code::LdxDW
+        | Code::LdxsB
+        | Code::LdxsH
+        | Code::LdxsW
+        | Code::StB
+        | Code::StH
+        | Code::StW
+        | Code::StDW
+        | Code::StxB
+        | Code::StxH
+        | Code::StxW
+        | Code::StxDW => op.aux |= PROVEN,
+        _ => {}
+    }
+}
+
+pub(super) struct Lowering<'a> {
+    pub(super) helpers: Vec<(u32, Arc<HelperFn>)>,
+    pub(super) plain: Vec<PlainHelperFn>,
+    pub(super) unsupported: Vec<Unsupported>,
+    pub(super) table: &'a HelperTable,
+    pub(super) callbacks: bool,
+}
+
+impl Lowering<'_> {
+    pub(super) fn lower(&mut self, pc: usize, ins: &Instruction) -> Op {
+        let mut op = Op {
+            code: Code::Nop,
+            dst: 0,
+            src: 0,
+            aux: 0,
+            off: 0,
+            target: 0,
+            imm: 0,
+        };
+        if let Instruction::LoadImm64 {
+            dst,
+            value: Lddw::CodeAddr(target),
+        } = *ins
+        {
+            if self.callbacks {
+                op.code = Code::LoadImm;
+                op.dst = dst.number();
+                op.imm = code_address(target);
+                return op;
+            }
+        }
+        if let Some(what) = ins.unsupported() {
+            op.code = Code::Fault;
+            op.imm = self.unsupported.len() as u64;
+            self.unsupported.push(what);
+            return op;
+        }
+        match *ins {
+            Instruction::Alu {
+                op: alu_op,
+                width,
+                dst,
+                src,
+            } => {
+                op.dst = dst.number();
+                let is_imm = match src {
+                    Operand::Reg(r) => {
+                        op.src = r.number();
+                        false
+                    }
+                    Operand::Imm(i) => {
+                        op.imm = imm_value(i, width);
+                        true
+                    }
+                };
+                if let AluOp::Movsx(bits) = alu_op {
+                    op.aux = bits;
+                }
+                op.code = alu_code(alu_op, width, is_imm);
+            }
+            Instruction::Neg { width, dst } => {
+                op.dst = dst.number();
+                op.code = if width == Width::W64 {
+                    Code::Neg64
+                } else {
+                    Code::Neg32
+                };
+            }
+            Instruction::Endian { order, bits, dst } => {
+                op.dst = dst.number();
+                let swap = !matches!(order, ByteOrder::ToLe) ^ cfg!(target_endian = "big");
+                op.code = match (bits, swap) {
+                    (16, false) => Code::Trunc16,
+                    (32, false) => Code::Trunc32,
+                    (16, true) => Code::Swap16,
+                    (32, true) => Code::Swap32,
+                    (_, true) => Code::Swap64,
+                    (_, false) => Code::Nop,
+                };
+            }
+            Instruction::Load {
+                size,
+                sign_extend,
+                dst,
+                src,
+                off,
+            } => {
+                op.dst = dst.number();
+                op.src = src.number();
+                op.off = off;
+                op.code = match (size, sign_extend) {
+                    (Size::B, false) => Code::LdxB,
+                    (Size::H, false) => Code::LdxH,
+                    (Size::W, false) => Code::LdxW,
+                    (Size::DW, _) => Code::LdxDW,
+                    (Size::B, true) => Code::LdxsB,
+                    (Size::H, true) => Code::LdxsH,
+                    (Size::W, true) => Code::LdxsW,
+                };
+            }
+            Instruction::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
+                op.dst = dst.number();
+                op.off = off;
+                let (i, r) = match size {
+                    Size::B => (Code::StB, Code::StxB),
+                    Size::H => (Code::StH, Code::StxH),
+                    Size::W => (Code::StW, Code::StxW),
+                    Size::DW => (Code::StDW, Code::StxDW),
+                };
+                op.code = match src {
+                    Operand::Imm(v) => {
+                        op.imm = imm_value(v, Width::W64);
+                        i
+                    }
+                    Operand::Reg(s) => {
+                        op.src = s.number();
+                        r
+                    }
+                };
+            }
+            Instruction::Atomic {
+                size,
+                op: aop,
+                fetch,
+                dst,
+                src,
+                off,
+            } => {
+                op.dst = dst.number();
+                op.src = src.number();
+                op.off = off;
+                op.aux = atomic_code(aop, fetch);
+                op.code = if size == Size::W {
+                    Code::Atomic32
+                } else {
+                    Code::Atomic64
+                };
+            }
+            Instruction::LoadImm64 { dst, value } => {
+                op.dst = dst.number();
+                if let Lddw::Imm(v) = value {
+                    op.code = Code::LoadImm;
+                    op.imm = v;
+                }
+            }
+            Instruction::LoadPacket { size, addr, imm } => {
+                op.aux = size.bytes();
+                op.imm = imm as i64 as u64;
+                op.code = match addr {
+                    PacketAddr::Abs => Code::LdAbs,
+                    PacketAddr::Ind(r) => {
+                        op.src = r.number();
+                        Code::LdInd
+                    }
+                };
+            }
+            Instruction::Ja { target } => {
+                op.code = Code::Ja;
+                op.target = target as u32;
+                op.aux = u8::from(target <= pc);
+            }
+            Instruction::Jump {
+                cond,
+                width,
+                dst,
+                src,
+                target,
+            } => {
+                op.dst = dst.number();
+                op.target = target as u32;
+                op.aux = u8::from(target <= pc);
+                let is_imm = match src {
+                    Operand::Reg(r) => {
+                        op.src = r.number();
+                        false
+                    }
+                    Operand::Imm(i) => {
+                        op.imm = imm_value(i, width);
+                        true
+                    }
+                };
+                op.code = jump_code(cond, width, is_imm);
+            }
+            Instruction::Call { helper } => {
+                if let Some(f) = self.table.get(helper).and_then(|h| h.plain) {
+                    op.code = Code::CallPlain;
+                    op.imm = self.plain.len() as _;
+                    self.plain.push(f);
+                } else {
+                    op.code = Code::Call;
+                    op.imm = self.helper_index(helper);
+                }
+            }
+            Instruction::CallLocal { target } => {
+                op.code = Code::CallLocal;
+                op.target = target as u32;
+            }
+            Instruction::CallKfunc { .. } => {}
+            Instruction::CallX { reg } => {
+                op.code = Code::CallX;
+                op.dst = reg.number();
+            }
+            Instruction::Exit => op.code = Code::Exit,
+            Instruction::LddwTail => op.code = Code::Nop,
+        }
+        op
+    }
+
+    pub(super) fn helper_index(&mut self, id: u32) -> u64 {
+        if let Some(i) = self.helpers.iter().position(|(h, _)| *h == id) {
+            return i as u64;
+        }
+        // `Environment::check_helpers` ran first, so the helper exists.
+        if let Some(h) = self.table.get(id) {
+            self.helpers.push((id, Arc::clone(&h.func)));
+        }
+        (self.helpers.len() - 1) as u64
+    }
+}
+
+pub(super) fn alu_code(op: AluOp, width: Width, imm: bool) -> Code {
+    use Code::*;
+    let (i64c, r64, i32c, r32) = match op {
+        AluOp::Add => (Add64I, Add64R, Add32I, Add32R),
+        AluOp::Sub => (Sub64I, Sub64R, Sub32I, Sub32R),
+        AluOp::Mul => (Mul64I, Mul64R, Mul32I, Mul32R),
+        AluOp::Div => (Div64I, Div64R, Div32I, Div32R),
+        AluOp::Sdiv => (Sdiv64I, Sdiv64R, Sdiv32I, Sdiv32R),
+        AluOp::Or => (Or64I, Or64R, Or32I, Or32R),
+        AluOp::And => (And64I, And64R, And32I, And32R),
+        AluOp::Lsh => (Lsh64I, Lsh64R, Lsh32I, Lsh32R),
+        AluOp::Rsh => (Rsh64I, Rsh64R, Rsh32I, Rsh32R),
+        AluOp::Mod => (Mod64I, Mod64R, Mod32I, Mod32R),
+        AluOp::Smod => (Smod64I, Smod64R, Smod32I, Smod32R),
+        AluOp::Xor => (Xor64I, Xor64R, Xor32I, Xor32R),
+        AluOp::Mov => (Mov64I, Mov64R, Mov32I, Mov32R),
+        AluOp::Arsh => (Arsh64I, Arsh64R, Arsh32I, Arsh32R),
+        AluOp::Movsx(_) => (Movsx64, Movsx64, Movsx32, Movsx32),
+    };
+    match (width, imm) {
+        (Width::W64, true) => i64c,
+        (Width::W64, false) => r64,
+        (Width::W32, true) => i32c,
+        (Width::W32, false) => r32,
+    }
+}
+
+pub(super) fn jump_code(cond: Cond, width: Width, imm: bool) -> Code {
+    use Code::*;
+    let (i64c, r64, i32c, r32) = match cond {
+        Cond::Eq => (Jeq64I, Jeq64R, Jeq32I, Jeq32R),
+        Cond::Gt => (Jgt64I, Jgt64R, Jgt32I, Jgt32R),
+        Cond::Ge => (Jge64I, Jge64R, Jge32I, Jge32R),
+        Cond::Set => (Jset64I, Jset64R, Jset32I, Jset32R),
+        Cond::Ne => (Jne64I, Jne64R, Jne32I, Jne32R),
+        Cond::Sgt => (Jsgt64I, Jsgt64R, Jsgt32I, Jsgt32R),
+        Cond::Sge => (Jsge64I, Jsge64R, Jsge32I, Jsge32R),
+        Cond::Lt => (Jlt64I, Jlt64R, Jlt32I, Jlt32R),
+        Cond::Le => (Jle64I, Jle64R, Jle32I, Jle32R),
+        Cond::Slt => (Jslt64I, Jslt64R, Jslt32I, Jslt32R),
+        Cond::Sle => (Jsle64I, Jsle64R, Jsle32I, Jsle32R),
+    };
+    match (width, imm) {
+        (Width::W64, true) => i64c,
+        (Width::W64, false) => r64,
+        (Width::W32, true) => i32c,
+        (Width::W32, false) => r32,
+    }
+}

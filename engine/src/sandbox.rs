@@ -1,7 +1,7 @@
 //! Sandboxed verified mode: verified code whose unchecked accesses are confined to a window.
 //!
 //! A wrong proof (a verifier bug) lets verified code access an address no region allows. The
-//! engines, prepared with a [`Confinement`], send every unchecked load, store and atomic to
+//! engines, prepared with a [`Confinement`](apiary_vm::Confinement), send every unchecked load, store and atomic to
 //! `base | (addr & mask)`: inside the window whatever the address. [`Sandboxed`] makes sure
 //! every run's stack and input are in that window too (the maps, global data and packet
 //! buffer were allocated there by the loader), so correct programs behave exactly as

@@ -24,7 +24,7 @@ use crate::wto::Elem;
 pub const MAX_TRIPS: u32 = 128;
 /// Most instructions visited by all the trips of one loop.
 pub const MAX_VISITS: u64 = 100_000;
-/// Budgets of the first try, before any invariant is computed (see [`Analyzer::unroll_first`]).
+/// Budgets of the first try, before any invariant is computed (see `Analyzer::unroll_first`).
 pub const FIRST_TRIPS: u32 = 16;
 /// Most instructions visited by the first try.
 pub const FIRST_VISITS: u64 = 16_000;

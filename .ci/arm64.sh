@@ -60,8 +60,10 @@ step "objects end to end, checked and verified, examples and ebpf-samples (qemu-
 # The CLI's tests (crate apiary-cli) start the apiary binary directly, which needs binfmt_misc
 # for an arm64 executable: they run natively on x86-64 only.
 cargo test --locked "${PROFILE_FLAGS[@]}" --target "$TARGET" -p apiary \
-    --test examples --test verified_objects --test samples_verified \
-    --test sandbox_objects --test sandbox_forged
+    --test examples --test verified_objects --test samples_verified --test sandbox_objects
+# Not tests/sandbox_forged.rs: under qemu-user its 10^5 wild programs grew qemu-aarch64 to 24 GB
+# resident (OOM-killed; it runs natively in the test step). The aarch64 confinement itself is
+# tested by the jit crate's `confined_accesses_stay_in_the_window` above.
 
 step "real-world packet programs (Katran, libbpf-bootstrap tc) on both engines (qemu-aarch64)"
 # The kernel side is a recorded skip under qemu-user; the aarch64 JIT is compared with the

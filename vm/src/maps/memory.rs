@@ -246,6 +246,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "Miri's mmap takes only MAP_PRIVATE|MAP_ANONYMOUS; a window also reserves with MAP_NORESERVE"
+    )]
     fn window_source() {
         let w = Window::sandbox(1 << 20, apiary_window::Placement::Anywhere).expect("window");
         let m = with_source(Some(&w), || MapMemory::zeroed(100)).expect("room");

@@ -19,6 +19,7 @@ pub mod libbpf;
 #[cfg(not(target_arch = "x86_64"))]
 #[path = "libbpf_stub.rs"]
 pub mod libbpf;
+mod libbpf_types;
 pub mod oracle;
 pub mod probe;
 pub mod sys;

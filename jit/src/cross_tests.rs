@@ -260,7 +260,8 @@ fn two_hundred_thousand_slots_compile_with_far_branches() {
                 "no far branch in {words:08x?}"
             );
         }
-        assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+        // No time bound here (a loaded or emulated host is slow; speed belongs to benches/,
+        // `benches/callgrind.sh compile`): the time is printed only.
     }
 }
 

@@ -877,10 +877,9 @@ fn large_programs_compile_in_linear_time_with_far_jumps() {
         v.push(alu64_imm(ADD, 0, 1));
     }
     v.push(exit());
-    let start = std::time::Instant::now();
     let p = program(&v);
+    // Compile speed is measured in benches/ (`benches/callgrind.sh compile`), not asserted here.
     let jit = Jit::new(Arc::clone(&p), &env(Some(10))).expect("compiles");
-    assert!(start.elapsed() < std::time::Duration::from_secs(20));
     let interp = apiary_vm::Interpreter::new(p, &env(Some(10))).expect("loads");
     assert_eq!(jit.run_once(&mut []), interp.run_once(&mut []));
     // A loop whose backward gotol spans the whole body.

@@ -96,6 +96,7 @@ impl VerifiedProgram {
                 },
                 r0: None,
                 stats: apiary_verifier::Stats::default(),
+                partial: false,
             },
             input_len,
         }

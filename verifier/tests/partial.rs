@@ -230,9 +230,15 @@ fn what_is_not_checked_at_run_time_still_rejects() {
     );
     let spin = "mov %r0, 0\nl:\nldxb %r2, [%r1+0]\njne %r2, 7, l\nexit";
     assert!(
-        verify_with(&program(spin), &Platform::linux(), &t, &[], &Options::default())
-            .0
-            .is_err(),
+        verify_with(
+            &program(spin),
+            &Platform::linux(),
+            &t,
+            &[],
+            &Options::default()
+        )
+        .0
+        .is_err(),
         "not provably bounded"
     );
     let v = partial(spin, &t).expect("termination is not required");

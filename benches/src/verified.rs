@@ -67,6 +67,17 @@ pub(crate) fn verify_partial(program: Arc<Program>, len: usize) -> Result<Verifi
         .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
 }
 
+/// The proof checked mode uses for `program` run on `len` bytes: the complete one when the
+/// verifier accepts it, else the partial analysis (`apiary_engine::verify_for_checked`).
+///
+/// # Errors
+/// Both analyses rejected the program (it runs fully checked), as text.
+pub fn proof_for_checked(program: Arc<Program>, len: usize) -> Result<VerifiedProgram, String> {
+    let ptype = ProgramType::mem(Some(len as u64));
+    verify_for_checked(program, &platform(), &ptype, &[], &Options::default())
+        .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
+}
+
 /// `program` in checked mode for `engine`, as the library runs it: the accesses the verifier
 /// proves (completely, or in its partial analysis) for inputs of `len` bytes run unchecked in
 /// the sandbox window, the others checked; fully checked when neither analysis succeeds, or
@@ -85,14 +96,7 @@ pub(crate) fn checked(
         // of `benches/callgrind.sh`, in the same binary).
         return prepare(engine, program, &env).map_err(|e| e.to_string());
     }
-    let ptype = ProgramType::mem(Some(len as u64));
-    match verify_for_checked(
-        Arc::clone(&program),
-        &platform(),
-        &ptype,
-        &[],
-        &Options::default(),
-    ) {
+    match proof_for_checked(Arc::clone(&program), len) {
         // SAFETY: as in `VerifiedRunner::with_sandbox`: helper 1 only, as `platform` declares
         // it; no maps or regions; a `mem` input; runs of another length run fully checked.
         Ok(v) => unsafe { prepare_checked_with_proofs(engine, &v, &env) },

@@ -9,16 +9,21 @@
 //! program the analysis accepts runs fully checked and with its proven accesses unchecked, on
 //! the interpreter and the JIT, through the engine-agreement harness (r0 or fault with pc and
 //! address, instruction count, input, stack). A wrong proof shows as a disagreement (or a
-//! crash: the harness runs proven accesses unsandboxed). The test fails unless enough programs
+//! crash: the harness runs proven accesses unsandboxed). The library's own path
+//! (`prepare_checked_with_proofs`: sandboxed, the input copied into the window) is compared with
+//! the same path without facts (every access checked in the same layout) by r0 or fault kind
+//! and pc, and the input after, for runs whose results do not depend on addresses. The test fails unless enough programs
 //! mix proven and unproven accesses, so it cannot pass by proving nothing or everything.
 
 use std::sync::Arc;
 
-use apiary_engine::VerifiedProgram;
+use apiary_engine::{prepare_checked_with_proofs, EngineKind, VerifiedProgram};
 use apiary_testkit::Rng;
 use apiary_testkit_engines::{Harness, Tally};
 use apiary_verifier::{Options, Platform, ProgramType};
-use apiary_vm::{asm, Environment, ExecConfig, HelperTable, LoadOptions, Program};
+use apiary_vm::{
+    asm, Environment, ExecConfig, Executable, Fault, HelperTable, LoadOptions, Program,
+};
 
 const SIZE: i64 = 64;
 const PROGRAMS: usize = 3_000;
@@ -216,6 +221,24 @@ impl Gen {
     }
 }
 
+/// The fully checked interpreter's result on `input` (written in place).
+fn checked_run(program: &Arc<Program>, env: &Environment, input: &mut [u8]) -> Result<u64, Fault> {
+    let exe =
+        apiary_engine::prepare(EngineKind::Interp, Arc::clone(program), env).expect("prepares");
+    exe.run_once(input).result
+}
+
+/// The same r0, or faults of the same kind at the same pc (addresses differ in the window).
+fn same_end(a: &Result<u64, Fault>, b: &Result<u64, Fault>) -> bool {
+    match (a, b) {
+        (Ok(x), Ok(y)) => x == y,
+        (Err(x), Err(y)) => {
+            std::mem::discriminant(x) == std::mem::discriminant(y) && x.pc() == y.pc()
+        }
+        _ => false,
+    }
+}
+
 #[test]
 fn partial_proofs_agree_with_fully_checked_runs() {
     let env = Environment::new(
@@ -236,6 +259,7 @@ fn partial_proofs_agree_with_fully_checked_runs() {
     };
     let mut tally = Tally::new("partial proofs vs checked (random programs)");
     let (mut mixed, mut rejected, mut ran_past_unproven) = (0, 0, 0);
+    let mut address_dependent = 0;
     for i in 0..PROGRAMS {
         let text = gen.program();
         let insns = asm::assemble(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -261,11 +285,57 @@ fn partial_proofs_agree_with_fully_checked_runs() {
         // SAFETY: verified on the empty platform as a `mem` program of `SIZE` bytes: no helpers,
         // no maps, and `env` has none; every input below is `SIZE` bytes.
         let harness = unsafe { Harness::checked(&program, &env).verified(&v, &env) };
+        // The library's path: sandboxed, the input copied into the window (so addresses differ
+        // from the harness's: compared by r0, fault kind and pc, and the input after).
+        let no_facts = v.without_facts();
+        let sandboxed_checked: Vec<_> = EngineKind::ALL
+            .iter()
+            .map(|&kind| {
+                // SAFETY: as above (no access proven).
+                unsafe { prepare_checked_with_proofs(kind, &no_facts, &env) }.expect("prepares")
+            })
+            .collect();
+        let sandboxed: Vec<_> = EngineKind::ALL
+            .iter()
+            .map(|&kind| {
+                // SAFETY: as above.
+                unsafe { prepare_checked_with_proofs(kind, &v, &env) }.expect("prepares")
+            })
+            .collect();
         for _ in 0..INPUTS {
             let input: Vec<u8> = (0..SIZE).map(|_| gen.rng.below(256) as u8).collect();
             let agreement = harness.run(&input);
             agreement.assert_agree(&format!("program {i}:\n{text}"));
             tally.add(&agreement);
+            // `b` at another alignment: pointer bits seen as numbers differ from `a`'s.
+            let mut s = input.clone();
+            let want = sandboxed_checked[0].run_once(&mut s).result;
+            let want_input = s;
+            let (mut a, mut b_buf) = (input.clone(), vec![0u8; input.len() + 64]);
+            let b = &mut b_buf[40..40 + input.len()];
+            b.copy_from_slice(&input);
+            let first = checked_run(&program, &env, &mut a);
+            // Programs whose results depend on addresses (a pointer's bytes stored or
+            // returned) give other results at other addresses, fully checked too: those are
+            // compared by the harness only.
+            let moved = checked_run(&program, &env, b);
+            if !(same_end(&moved, &first) && *b == a[..]) {
+                address_dependent += 1;
+                continue;
+            }
+            for exe in &sandboxed {
+                let mut got_input = input.clone();
+                let got = exe.run_once(&mut got_input).result;
+                assert!(
+                    same_end(&got, &want) && got_input == want_input,
+                    "program {i} on {} sandboxed with proofs: {got:?}, sandboxed fully checked: \
+                     {want:?}\nproven: {:?}\n{text}",
+                    exe.engine_name(),
+                    (0..program.len())
+                        .filter(|&pc| v.facts().access_proven(pc))
+                        .collect::<Vec<_>>()
+                );
+            }
             if proven < total && agreement.outcome().is_some_and(|o| o.result.is_ok()) {
                 ran_past_unproven += 1;
             }
@@ -273,7 +343,8 @@ fn partial_proofs_agree_with_fully_checked_runs() {
     }
     eprintln!(
         "{mixed} of {PROGRAMS} programs mix proven and unproven accesses; {rejected} rejected; \
-         {ran_past_unproven} runs completed with unproven accesses"
+         {ran_past_unproven} runs completed with unproven accesses; {address_dependent} runs \
+         depend on addresses"
     );
     assert!(
         mixed * 3 >= PROGRAMS,

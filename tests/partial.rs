@@ -21,9 +21,7 @@ use apiary_engine::{prepare_checked_with_proofs, EngineKind, VerifiedProgram};
 use apiary_testkit::Rng;
 use apiary_testkit_engines::{Harness, Tally};
 use apiary_verifier::{Options, Platform, ProgramType};
-use apiary_vm::{
-    asm, Environment, ExecConfig, Executable, Fault, HelperTable, LoadOptions, Program,
-};
+use apiary_vm::{asm, Environment, ExecConfig, Fault, HelperTable, LoadOptions, Program};
 
 const SIZE: i64 = 64;
 const PROGRAMS: usize = 3_000;

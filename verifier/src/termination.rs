@@ -213,6 +213,21 @@ pub fn find_loops(
     (loops, cands)
 }
 
+/// Whether `bound` may be the bound of an exit test that stays while `ind stay bound`.
+///
+/// A bound register the loop writes (reloaded from a spill, recomputed after a call) is fine for
+/// an ordering test: [`candidate_ok`] checks the range of the bound in the state at the test,
+/// which covers every visit, so the induction register stays below (above) that range's extreme
+/// on every trip it stays, whatever the bound is on that trip. A `!=` test needs the bound to
+/// hold still (the register could step over a bound that moves), so there it must not be
+/// written in the loop.
+fn bound_usable(bound: Operand, stay: Cond, w: &[(Reg, Write)]) -> bool {
+    match bound {
+        Operand::Imm(_) => true,
+        Operand::Reg(r) => stay != Cond::Ne || !w.iter().any(|(x, _)| *x == r),
+    }
+}
+
 /// One reading of an exit test: induction register, condition to stay, bound.
 type Reading = (Reg, Cond, Operand);
 
@@ -279,10 +294,8 @@ fn rel_candidate(
 ) -> Option<Candidate> {
     let (width, options) = exit_test(program, cfg, head, body, b)?;
     for (ind, stay, bound) in options {
-        if let Operand::Reg(r) = bound {
-            if w.iter().any(|(x, _)| *x == r) {
-                continue;
-            }
+        if !bound_usable(bound, stay, w) {
+            continue;
         }
         let Some((d, trunc)) = termination_rel::induction(trip, b, ind) else {
             continue;
@@ -321,10 +334,8 @@ fn via_candidate(
         return None;
     }
     for (tested, stay, bound) in options {
-        if let Operand::Reg(r) = bound {
-            if w.iter().any(|(x, _)| *x == r) {
-                continue;
-            }
+        if !bound_usable(bound, stay, w) {
+            continue;
         }
         for i in 0..10u8 {
             let Some(ind) = Reg::new(i) else { continue };
@@ -402,10 +413,8 @@ fn candidate(
 ) -> Option<Candidate> {
     let (width, options) = exit_test(program, cfg, head, body, b)?;
     for (ind, stay, bound) in options {
-        if let Operand::Reg(r) = bound {
-            if w.iter().any(|(x, _)| *x == r) {
-                continue;
-            }
+        if !bound_usable(bound, stay, w) {
+            continue;
         }
         let steps: Vec<Write> = w
             .iter()

@@ -32,7 +32,7 @@ fn checksum() {
 }
 
 #[test]
-#[ignore = "needs relations over three registers: next offset = record pointer + record length, then pointer + length <= input size (not done)"]
+
 fn parser() {
     check("parser", 18412);
 }
@@ -40,4 +40,19 @@ fn parser() {
 #[test]
 fn div_loop() {
     check("div_loop", 16);
+}
+
+#[test]
+fn trial_div() {
+    check("trial_div", 16);
+}
+
+#[test]
+fn helper_hash() {
+    check("helper_hash", 32768);
+}
+
+#[test]
+fn xdp_filter() {
+    check("xdp_filter", 18412);
 }

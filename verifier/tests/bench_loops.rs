@@ -43,7 +43,6 @@ fn div_loop() {
 }
 
 #[test]
-#[ignore = "exit test on the square of the induction register (not done)"]
 fn trial_div() {
     check("trial_div", 16);
 }

@@ -568,10 +568,12 @@ pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
     }
     if let Some(v) = c.via {
         let (t, v) = (c.ind.index() as u8, v.index() as u8);
-        let exact = s
-            .rels
-            .iter()
-            .any(|r| r.k == 1 && r.lo == r.hi && ((r.a, r.b) == (t, v) || (r.a, r.b) == (v, t)));
+        let exact = s.rels.iter().any(|r| {
+            !r.ternary()
+                && r.k == 1
+                && r.lo == r.hi
+                && ((r.a, r.b) == (t, v) || (r.a, r.b) == (v, t))
+        });
         if !exact {
             return false;
         }

@@ -51,7 +51,7 @@ fn issue13_table_unsafe_rejected_safe_twins_accepted() {
 
 #[test]
 fn loops_table_unsafe_rejected_safe_twins_accepted() {
-    table("loops", 8, 0);
+    table("loops", 15, 0);
 }
 
 /// The format's reader and writer agree, and a broken file is an error naming what is wrong

@@ -39,7 +39,7 @@ fn runs(c: &mut Criterion) {
                         b.iter(|| {
                             // r0 as a plain u64, as the peers return it: criterion then
                             // keeps the same 8 bytes from every engine.
-                            apiary_vm::Executable::run(e, state, black_box(&mut *input))
+                            e.run(state, black_box(&mut *input))
                                 .result
                                 .unwrap_or(u64::MAX)
                         })
@@ -50,7 +50,7 @@ fn runs(c: &mut Criterion) {
                         b.iter(|| {
                             // r0 as a plain u64, as the peers return it: criterion then
                             // keeps the same 8 bytes from every engine.
-                            apiary_vm::Executable::run(e, state, black_box(&mut *input))
+                            e.run(state, black_box(&mut *input))
                                 .result
                                 .unwrap_or(u64::MAX)
                         })

@@ -19,9 +19,10 @@
 use std::fmt;
 
 use apiary_engine::EngineKind;
-use apiary_jit::Jit;
 use apiary_testkit_engines::{Agreement, Harness, Tally};
-use apiary_vm::{ExecState, Executable, Interpreter};
+use std::sync::Arc;
+
+use apiary_vm::{ExecState, Executable};
 
 use crate::verified::VerifiedRunner;
 use crate::{environment, run_native, BenchProgram};
@@ -120,10 +121,11 @@ impl fmt::Display for EngineId {
 /// A program prepared for one engine. The benches match on it once, outside the timed loop,
 /// and time each engine's own call path.
 pub enum Runner {
-    /// apiary's interpreter, with its run state.
-    ApiaryInterp(Interpreter, ExecState),
-    /// apiary's JIT, with its run state.
-    ApiaryJit(Jit, ExecState),
+    /// apiary's interpreter in checked mode (with the verifier's proofs, complete or partial,
+    /// where it has them: [`crate::verified::checked`]), with its run state.
+    ApiaryInterp(Box<dyn Executable>, ExecState),
+    /// apiary's JIT in checked mode, as the interpreter.
+    ApiaryJit(Box<dyn Executable>, ExecState),
     /// apiary's interpreter or JIT in verified mode, with its run state.
     ApiaryVerified(VerifiedRunner, ExecState),
     /// rbpf, interpreter or JIT.
@@ -184,13 +186,13 @@ pub fn prepare_bytecode(
 ) -> Result<Runner, String> {
     match engine {
         EngineId::ApiaryInterp => {
-            Interpreter::new(crate::decode(name, bytecode), &environment(None))
+            crate::verified::checked(EngineKind::Interp, crate::decode(name, bytecode), input_len)
                 .map(|i| Runner::ApiaryInterp(i, ExecState::new()))
-                .map_err(|e| e.to_string())
         }
-        EngineId::ApiaryJit => Jit::new(crate::decode(name, bytecode), &environment(None))
-            .map(|j| Runner::ApiaryJit(j, ExecState::new()))
-            .map_err(|e| e.to_string()),
+        EngineId::ApiaryJit => {
+            crate::verified::checked(EngineKind::Jit, crate::decode(name, bytecode), input_len)
+                .map(|j| Runner::ApiaryJit(j, ExecState::new()))
+        }
         EngineId::ApiaryInterpVerified
         | EngineId::ApiaryJitVerified
         | EngineId::ApiaryInterpUnsandboxed
@@ -255,10 +257,14 @@ pub fn apiary_agreement(p: &BenchProgram, input: &[u8]) -> Agreement {
     // A budget far above any benchmark's work: it only turns metering on.
     let env = environment(Some(u64::MAX));
     let harness = Harness::checked(&program, &env);
-    match crate::verified::verify(program, input.len()) {
-        // SAFETY: `verify` proves the program on `crate::verified::platform()`, whose only
-        // helper is the pure bench helper `environment` registers; no maps; `input` is the
-        // length proven (and `prepare_verified` checks it).
+    // The complete proof when there is one, else the partial one checked mode uses.
+    match crate::verified::verify(Arc::clone(&program), input.len())
+        .or_else(|_| crate::verified::verify_partial(program, input.len()))
+    {
+        // SAFETY: `verify` and `verify_partial` prove the program on
+        // `crate::verified::platform()`, whose only helper is the pure bench helper
+        // `environment` registers; no maps; `input` is the length proven (and
+        // `prepare_verified` checks it).
         Ok(v) => unsafe { harness.verified(&v, &env) },
         Err(_) => harness,
     }

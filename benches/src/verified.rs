@@ -9,9 +9,12 @@
 
 use std::sync::Arc;
 
-use apiary_engine::{prepare_verified, prepare_verified_unsandboxed, EngineKind, VerifiedProgram};
+use apiary_engine::{
+    prepare, prepare_checked_with_proofs, prepare_verified, prepare_verified_unsandboxed,
+    verify_for_checked, EngineKind, VerifiedProgram,
+};
 use apiary_verifier::platform::{Arg, HelperProto};
-use apiary_verifier::{Platform, ProgramType};
+use apiary_verifier::{Options, Platform, ProgramType};
 use apiary_vm::{ExecState, Executable, Program};
 
 use crate::environment;
@@ -47,6 +50,63 @@ pub(crate) fn verify(program: Arc<Program>, len: usize) -> Result<VerifiedProgra
     let ptype = ProgramType::mem(Some(len as u64));
     VerifiedProgram::verify(program, &platform(), &ptype, &[])
         .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
+}
+
+/// The partial analysis of `program` as a `mem` program of `len` bytes on [`platform`]
+/// (`Options::partial`: what it cannot prove stays checked).
+///
+/// # Errors
+/// The analysis's rejection, as text.
+pub(crate) fn verify_partial(program: Arc<Program>, len: usize) -> Result<VerifiedProgram, String> {
+    let ptype = ProgramType::mem(Some(len as u64));
+    let options = Options {
+        partial: true,
+        ..Options::default()
+    };
+    VerifiedProgram::verify_with(program, &platform(), &ptype, &[], &options)
+        .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
+}
+
+/// The proof checked mode uses for `program` run on `len` bytes: the complete one when the
+/// verifier accepts it, else the partial analysis (`apiary_engine::verify_for_checked`).
+///
+/// # Errors
+/// Both analyses rejected the program (it runs fully checked), as text.
+pub fn proof_for_checked(program: Arc<Program>, len: usize) -> Result<VerifiedProgram, String> {
+    let ptype = ProgramType::mem(Some(len as u64));
+    // No wall-clock limit: under valgrind (`callgrind.sh`) the analysis is slow, and a verdict
+    // that depends on time would change what is measured between two runs.
+    let mut options = Options::default();
+    options.limits.max_millis = u64::MAX;
+    verify_for_checked(program, &platform(), &ptype, &[], &options)
+        .map_err(|r| format!("verifier: instruction {}: {}", r.pc, r.reason))
+}
+
+/// `program` in checked mode for `engine`, as the library runs it: the accesses the verifier
+/// proves (completely, or in its partial analysis) for inputs of `len` bytes run unchecked in
+/// the sandbox window, the others checked; fully checked when neither analysis succeeds, or
+/// when `APIARY_BENCH_NO_PROOFS` is set (to measure the difference).
+///
+/// # Errors
+/// The engine's refusal, as text.
+pub(crate) fn checked(
+    engine: EngineKind,
+    program: Arc<Program>,
+    len: usize,
+) -> Result<Box<dyn Executable>, String> {
+    let env = environment(None);
+    if std::env::var_os("APIARY_BENCH_NO_PROOFS").is_some() {
+        // Checked mode as it was before proofs reached it: every access checked (the "before"
+        // of `benches/callgrind.sh`, in the same binary).
+        return prepare(engine, program, &env).map_err(|e| e.to_string());
+    }
+    match proof_for_checked(Arc::clone(&program), len) {
+        // SAFETY: as in `VerifiedRunner::with_sandbox`: helper 1 only, as `platform` declares
+        // it; no maps or regions; a `mem` input; runs of another length run fully checked.
+        Ok(v) => unsafe { prepare_checked_with_proofs(engine, &v, &env) },
+        Err(_) => prepare(engine, program, &env),
+    }
+    .map_err(|e| e.to_string())
 }
 
 impl VerifiedRunner {

@@ -17,6 +17,7 @@
 //! arm in each of [`prepare`] and [`prepare_verified`].
 
 pub mod helpers;
+pub mod partial;
 pub mod sandbox;
 mod verified;
 
@@ -28,6 +29,7 @@ use apiary_jit::{Jit, JitError};
 use apiary_vm::{Environment, Executable, Interpreter, LoadError, Program};
 use thiserror::Error;
 
+pub use partial::{prepare_checked_with_proofs, verify_for_checked};
 pub use sandbox::Sandboxed;
 pub use verified::{
     prepare_verified, prepare_verified_unsandboxed, ForInputLength, VerifiedProgram,

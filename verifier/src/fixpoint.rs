@@ -16,6 +16,7 @@ use crate::cfg::Cfg;
 use crate::domain::disjuncts::{self, Parts};
 use crate::domain::{Scalar, State, Thresholds, Val};
 use crate::error::{RejectReason, Rejection};
+use crate::partial;
 use crate::termination::{self, Candidate, LoopInfo};
 use crate::transfer::{self, alu, assume, branch, mem, Env};
 use crate::wto::{self, Elem};
@@ -91,6 +92,15 @@ impl std::fmt::Debug for Analyzer<'_> {
 }
 
 type Outs = [Option<State>; 2];
+
+/// An access a partial analysis leaves to the run-time check ([`crate::partial`]).
+#[derive(Clone, Copy)]
+enum Unproven {
+    /// A load into this register.
+    Load(Reg),
+    /// A store or atomic (with the register an atomic fetched into).
+    Write(Option<Reg>),
+}
 
 impl<'a> Analyzer<'a> {
     /// A fresh analysis.
@@ -553,6 +563,7 @@ impl<'a> Analyzer<'a> {
             let pre_rel = transfer::linrel::before(&ins, &s);
             let env = &self.env;
             let mut fact: Option<bool> = None;
+            let mut unproven: Option<Unproven> = None;
             match ins {
                 Instruction::Alu {
                     op,
@@ -572,8 +583,16 @@ impl<'a> Analyzer<'a> {
                     off,
                 } => {
                     let mut r = mem::load(env, &mut s, size, sign_extend, dst, src, off);
-                    if self.soft > 0 && assume::in_bounds(&mut s, &r, src, off) {
+                    if self.soft > 0
+                        && env.partial.is_none()
+                        && assume::in_bounds(&mut s, &r, src, off)
+                    {
                         r = mem::load(env, &mut s, size, sign_extend, dst, src, off);
+                    }
+                    if partial::stays_checked(env, &r) {
+                        partial::unproven_load(&mut s, dst);
+                        unproven = Some(Unproven::Load(dst));
+                        r = Ok(false);
                     }
                     fact = Some(tri!(pc, r));
                 }
@@ -584,8 +603,15 @@ impl<'a> Analyzer<'a> {
                     src,
                 } => {
                     let mut r = mem::store(env, &mut s, size, dst, off, src);
-                    if self.soft > 0 && assume::in_bounds(&mut s, &r, dst, off) {
+                    if self.soft > 0
+                        && env.partial.is_none()
+                        && assume::in_bounds(&mut s, &r, dst, off)
+                    {
                         r = mem::store(env, &mut s, size, dst, off, src);
+                    }
+                    if partial::stays_checked(env, &r) {
+                        unproven = Some(Unproven::Write(None));
+                        r = Ok(false);
                     }
                     fact = Some(tri!(pc, r));
                 }
@@ -597,10 +623,21 @@ impl<'a> Analyzer<'a> {
                     src,
                     off,
                 } => {
-                    fact = Some(tri!(
-                        pc,
-                        mem::atomic(env, &mut s, size, op, fetch, dst, src, off)
-                    ));
+                    let mut r = mem::atomic(env, &mut s, size, op, fetch, dst, src, off);
+                    if partial::stays_checked(env, &r) {
+                        // What a checked atomic fetches is any number.
+                        let fetched = if op == apiary_vm::instruction::AtomicOp::Cmpxchg {
+                            Some(Reg::R0)
+                        } else {
+                            (fetch || op == apiary_vm::instruction::AtomicOp::Xchg).then_some(src)
+                        };
+                        if let Some(d) = fetched {
+                            partial::unproven_load(&mut s, d);
+                        }
+                        unproven = Some(Unproven::Write(fetched));
+                        r = Ok(false);
+                    }
+                    fact = Some(tri!(pc, r));
                 }
                 Instruction::LoadImm64 { dst, value } => {
                     tri!(pc, transfer::load_imm64(env, &mut s, dst, value))
@@ -664,6 +701,19 @@ impl<'a> Analyzer<'a> {
             transfer::syms::update_syms(pc, &ins, &mut s, &pre_syms);
             transfer::guards::after(&ins, &mut s, guard_src);
             shifted = transfer::syms::truncation(pc, &ins, &mut s, &pre_syms, pre_fits, shifted);
+            // An access left checked: what the hooks above derived from its (not performed)
+            // abstract effect is dropped, and a write forgets the memory it may have hit.
+            match unproven {
+                Some(Unproven::Load(d)) => partial::forget_register(&mut s, d),
+                Some(Unproven::Write(d)) => {
+                    if let Some(d) = d {
+                        partial::forget_register(&mut s, d);
+                    }
+                    partial::forget_memory(&mut s);
+                    self.env.wrote_unproven.set(true);
+                }
+                None => {}
+            }
             if hard {
                 if let Some(ok) = fact {
                     let cell = &mut self.facts[pc];

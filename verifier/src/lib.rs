@@ -25,6 +25,7 @@ pub mod cfg;
 pub mod domain;
 pub mod error;
 pub mod fixpoint;
+pub mod partial;
 pub mod platform;
 pub mod termination;
 pub mod termination_prog;
@@ -137,6 +138,28 @@ pub struct Verified {
     pub r0: Option<ValueRange>,
     /// Counters.
     pub stats: Stats,
+    /// Whether this is a partial proof ([`Options::partial`]): accesses not proven stay checked
+    /// at run time, and termination was not proven.
+    pub partial: bool,
+}
+
+impl Verified {
+    /// How many loads, stores and atomics the program has, and how many of them are proven.
+    #[must_use]
+    pub fn proven_accesses(&self, program: &Program) -> (usize, usize) {
+        let mut total = 0;
+        let mut proven = 0;
+        for (pc, ins) in program.instructions().iter().enumerate() {
+            if matches!(
+                ins,
+                Instruction::Load { .. } | Instruction::Store { .. } | Instruction::Atomic { .. }
+            ) {
+                total += 1;
+                proven += usize::from(self.facts.access_proven(pc));
+            }
+        }
+        (proven, total)
+    }
 }
 
 /// Options of [`verify_with`].
@@ -149,6 +172,10 @@ pub struct Options {
     /// For maps of maps (`ARRAY_OF_MAPS`, `HASH_OF_MAPS`), by index in the map table: the
     /// description of the maps they hold. A lookup in a map of maps without one is rejected.
     pub inner_maps: Vec<(u32, MapInfo)>,
+    /// A partial analysis for checked mode ([`partial`]): an access that cannot be proven is
+    /// marked unproven (the engines check it at run time) instead of rejecting the program,
+    /// and termination is not required. Other problems still reject.
+    pub partial: bool,
 }
 
 /// Verifies `program`. See the crate documentation.
@@ -254,20 +281,44 @@ fn run(
             all_maps.push(*info);
         }
     }
-    let env = transfer::Env {
-        program,
-        platform,
-        ptype,
-        maps: &all_maps,
-        inner: &inner,
-        stack_use: std::cell::RefCell::default(),
+    let analyse = |mode: Option<partial::Mode>| {
+        let env = transfer::Env {
+            program,
+            platform,
+            ptype,
+            maps: &all_maps,
+            inner: &inner,
+            stack_use: std::cell::RefCell::default(),
+            partial: mode,
+            wrote_unproven: std::cell::Cell::new(false),
+        };
+        let entry = env.entry_state();
+        let mut a = fixpoint::Analyzer::new(env, options.limits, options.log);
+        let res = a
+            .analyze(0, entry)
+            .and_then(|_| {
+                if mode.is_some() {
+                    Ok(())
+                } else {
+                    a.check_termination()
+                }
+            })
+            .and_then(|()| calls::check_stack_chains(program, &a.env.stack_use.borrow()));
+        (a, res)
     };
-    let entry = env.entry_state();
-    let mut a = fixpoint::Analyzer::new(env, options.limits, options.log);
-    let res = a
-        .analyze(0, entry)
-        .and_then(|_| a.check_termination())
-        .and_then(|()| calls::check_stack_chains(program, &a.env.stack_use.borrow()));
+    let mode = options.partial.then(partial::Mode::default);
+    let (mut a, mut res) = analyse(mode);
+    // A partial analysis that let a write stay checked may have let it write the context: run
+    // again without trusting the context's packet fields (only types that have them).
+    let ctx_pkt = match ptype.ctx {
+        platform::CtxKind::Struct(d) => d.data.is_some() || d.end.is_some() || d.meta.is_some(),
+        platform::CtxKind::Mem(_) => false,
+    };
+    if mode.is_some() && ctx_pkt && a.env.wrote_unproven.get() {
+        (a, res) = analyse(Some(partial::Mode {
+            ctx_untrusted: true,
+        }));
+    }
     let log = a.log.take().unwrap_or_default();
     let out = res.map(|()| {
         let facts = Facts {
@@ -287,6 +338,7 @@ fn run(
                 contexts: a.counters.contexts,
                 time: start.elapsed(),
             },
+            partial: options.partial,
         }
     });
     (out, log)

@@ -6,7 +6,7 @@
 //!
 //! Prints r0. Preparation happens once, before the runs.
 //!
-//! `ENGINE@window` (for a sandboxed verified engine) puts the input in the program's sandbox
+//! `ENGINE@window` (for a sandboxed verified engine, or a checked one running with proofs) puts the input in the program's sandbox
 //! window, as an embedder that allocates its buffers there does: the runs then cost no copy in
 //! and out of the window, which is what `callgrind.sh sandbox` compares with unsandboxed.
 
@@ -51,12 +51,14 @@ fn main() {
     // Kept alive through the runs: the input's block of the window.
     let mut block = None;
     let input: &mut [u8] = if in_window {
-        let Runner::ApiaryVerified(v, _) = &runner else {
-            eprintln!("{engine}: @window needs a sandboxed verified engine");
-            std::process::exit(2)
+        let window = match &runner {
+            Runner::ApiaryVerified(v, _) => v.window(),
+            // Checked mode with proofs runs in a window too.
+            Runner::ApiaryInterp(e, _) | Runner::ApiaryJit(e, _) => e.window(),
+            _ => None,
         };
-        let Some(window) = v.window() else {
-            eprintln!("{engine}: @window needs a sandboxed verified engine");
+        let Some(window) = window else {
+            eprintln!("{engine}: @window needs a sandboxed engine");
             std::process::exit(2)
         };
         let a = block.insert(window.alloc(input.len()).unwrap_or_else(|why| {

@@ -284,6 +284,10 @@ fn ctx_load(env: &Env<'_>, off: i64, size: Size) -> Result<Val, RejectReason> {
         return Ok(sized_scalar(size, false));
     };
     let field = |f: Option<u32>| f.is_some_and(|o| i64::from(o) == off);
+    // A context an unproven store may have written holds numbers, not trusted packet pointers.
+    if env.partial.is_some_and(|m| m.ctx_untrusted) {
+        return Ok(sized_scalar(size, false));
+    }
     let special = [(d.data, 0), (d.end, 1), (d.meta, 2)];
     for (f, which) in special {
         if let Some(o) = f {

@@ -37,6 +37,12 @@ pub struct Env<'a> {
     pub inner: &'a [(u32, u32)],
     /// Per function (by first slot), the deepest stack byte its frame uses (bytes below r10).
     pub stack_use: RefCell<BTreeMap<usize, i64>>,
+    /// `Some` for a partial analysis (checked mode, [`crate::partial`]): accesses it cannot
+    /// prove stay checked instead of rejecting the program.
+    pub partial: Option<crate::partial::Mode>,
+    /// Whether a partial analysis let a store, atomic or helper write stay checked (so it may
+    /// have written the context).
+    pub wrote_unproven: std::cell::Cell<bool>,
 }
 
 impl Env<'_> {

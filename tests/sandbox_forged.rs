@@ -9,7 +9,9 @@
 //! overwrite a canary.
 //!
 //! `APIARY_SANDBOX_PROGRAMS=N` sets the programs per setup (default 25,000: with four setups,
-//! 10⁵ programs in a `cargo test`).
+//! 10⁵ programs in a `cargo test`). `.ci/arm64.sh` runs 50,000 per setup under qemu-aarch64
+//! (10⁵ on the aarch64 JIT); each raw program gets a fresh private window, so this is also the
+//! workload that showed qemu-user's growth over fresh reservations (see `window/tests/resident.rs`).
 
 use std::sync::Arc;
 

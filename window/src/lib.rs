@@ -25,8 +25,9 @@
 //!   region) without trapping. Resident memory stays what is touched.
 //!
 //! # Unsafe contract
-//! - The window's memory is owned by the [`Window`] and unmapped when the last `Arc` to it
-//!   drops; every [`Allocation`] holds an `Arc<Window>`, so an allocation's bytes are mapped for
+//! - The window's memory is owned by the [`Window`] and, when the last `Arc` to it drops, reset
+//!   to fresh zero pages and kept for a later window of the same kind or unmapped (see `pool`:
+//!   a reused range is what keeps qemu-user's memory bounded); every [`Allocation`] holds an `Arc<Window>`, so an allocation's bytes are mapped for
 //!   as long as the allocation lives.
 //! - Bytes of an allocation are *guest memory*: programs (on any thread) may read and write
 //!   them through raw machine accesses. This crate never forms a Rust reference to window memory;
@@ -77,11 +78,13 @@ struct Space {
     in_use: usize,
 }
 
-/// A reserved window (see the crate documentation). Unmapped on drop.
+/// A reserved window (see the crate documentation). Reset and kept for reuse, or unmapped, on
+/// drop.
 #[derive(Debug)]
 pub struct Window {
     base: NonNull<u8>,
     size: usize,
+    placement: Placement,
     commit: Commit,
     space: Mutex<Space>,
 }
@@ -140,20 +143,23 @@ impl Window {
             .max(MIN_SIZE)
             .checked_next_power_of_two()
             .ok_or_else(|| invalid("window size overflows"))?;
-        let prot = match commit {
-            Commit::OnDemand => libc::PROT_NONE,
-            Commit::ReadZero => libc::PROT_READ | libc::PROT_WRITE,
-        };
         let mapped = size
             .checked_add(TAIL)
             .ok_or_else(|| invalid("window size overflows"))?;
-        let base = match placement {
-            Placement::Anywhere => map_aligned(size, mapped, prot)?,
-            Placement::Below4G => map_low(size, mapped, prot)?,
+        let base = match pool::take(size, placement, commit) {
+            Some(base) => base,
+            None => {
+                let prot = prot_of(commit);
+                match placement {
+                    Placement::Anywhere => map_aligned(size, mapped, prot)?,
+                    Placement::Below4G => map_low(size, mapped, prot)?,
+                }
+            }
         };
         Ok(Arc::new(Self {
             base,
             size,
+            placement,
             commit,
             space: Mutex::new(Space {
                 next: GRAIN,
@@ -299,12 +305,114 @@ impl Window {
 
 impl Drop for Window {
     fn drop(&mut self) {
-        // SAFETY: exactly the mapping `new` created; no allocation outlives the window (each
-        // holds an `Arc` to it), so nothing refers to its memory any more.
+        // No allocation outlives the window (each holds an `Arc` to it) and no prepared code
+        // does (it holds one too), so nothing refers to its memory any more: it is reset to
+        // fresh zero pages and kept for the next window of its kind, or unmapped.
+        pool::give(self.base, self.size, self.placement, self.commit);
+    }
+}
+
+fn prot_of(commit: Commit) -> libc::c_int {
+    match commit {
+        Commit::OnDemand => libc::PROT_NONE,
+        Commit::ReadZero => libc::PROT_READ | libc::PROT_WRITE,
+    }
+}
+
+/// Reservations of dropped windows, reset and kept for reuse.
+///
+/// Why: a fresh reservation per window is what made qemu-user (the arm64 CI) grow without
+/// bound. qemu-user keeps per-target-page bookkeeping for every guest page it has ever mapped
+/// and places each new guest mapping at a new address (its own `mmap_next_start`), so each
+/// 64 MiB private window cost ~770 KiB of emulator memory that was never given back (measured:
+/// 2,000 windows made and dropped, +1.5 GB resident under qemu-aarch64 7.2, +0 natively;
+/// `tests/resident.rs`). Reusing the same address ranges keeps that bookkeeping bounded on every
+/// host, and saves the kernel the over-map-and-trim of an aligned reservation natively.
+///
+/// A reservation is reset by mapping fresh anonymous memory over the whole of it
+/// (`mmap(MAP_FIXED)`): every page the dropped window's programs touched (anywhere in it, not
+/// only in its allocations: a wrong proof may write a gap) is returned to the OS and reads zero
+/// again, protections and VMAs split by on-demand commits are undone in the same call, and no
+/// window ever sees a previous one's bytes. At most [`pool::KEEP`] reservations and
+/// [`pool::KEEP_BYTES`] of address space are kept; the rest are unmapped.
+mod pool {
+    use super::{flags, prot_of, Commit, NonNull, Placement, TAIL};
+    use std::sync::Mutex;
+
+    /// Most reservations kept (virtual address space only: their pages are returned).
+    pub const KEEP: usize = 256;
+    /// Most bytes of (virtual) address space kept.
+    pub const KEEP_BYTES: usize = 1 << 36;
+
+    struct Kept {
+        base: usize,
+        size: usize,
+        placement: Placement,
+        commit: Commit,
+    }
+
+    static KEPT: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
+
+    fn kept() -> std::sync::MutexGuard<'static, Vec<Kept>> {
+        // A poisoned lock only means a panic elsewhere while holding it; the list is always
+        // consistent between statements.
+        KEPT.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A kept reservation of exactly this kind (already reset), if any.
+    pub fn take(size: usize, placement: Placement, commit: Commit) -> Option<NonNull<u8>> {
+        let mut kept = kept();
+        let i = kept
+            .iter()
+            .rposition(|k| k.size == size && k.placement == placement && k.commit == commit)?;
+        NonNull::new(kept.swap_remove(i).base as *mut u8)
+    }
+
+    /// Resets a dropped window's reservation and keeps it, or unmaps it.
+    pub fn give(base: NonNull<u8>, size: usize, placement: Placement, commit: Commit) {
+        let mapped = size + TAIL;
+        let p = base.as_ptr().cast::<libc::c_void>();
+        let mut kept = kept();
+        let bytes: usize = kept.iter().map(|k| k.size).sum();
+        if kept.len() < KEEP && bytes.saturating_add(size) <= KEEP_BYTES {
+            // SAFETY: `[base, base + mapped)` is exactly the reservation of the dropped window,
+            // owned by it alone and referred to by nothing any more (see `Window`'s `Drop`);
+            // `MAP_FIXED` replaces only that range.
+            let q =
+                unsafe { libc::mmap(p, mapped, prot_of(commit), flags() | libc::MAP_FIXED, -1, 0) };
+            if q == p {
+                kept.push(Kept {
+                    base: base.as_ptr() as usize,
+                    size,
+                    placement,
+                    commit,
+                });
+                return;
+            }
+            // A failed `MAP_FIXED` may have unmapped the range already, and another thread may
+            // have mapped something there since: unmapping it now could hit that mapping. The
+            // range (virtual, `MAP_NORESERVE`) is left as it is, neither kept nor unmapped.
+            return;
+        }
+        drop(kept);
+        // SAFETY: as above; the range is given back to the OS.
         unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.size + TAIL);
+            libc::munmap(p, mapped);
         }
     }
+
+    /// Reservations currently kept (for tests).
+    pub fn len() -> usize {
+        kept().len()
+    }
+}
+
+/// How many dropped windows' reservations are kept for reuse now (at most 256): tests and
+/// embedders measuring memory can tell kept address space from a leak.
+#[must_use]
+pub fn kept_reservations() -> usize {
+    pool::len()
 }
 
 /// `base + ((addr - base) & mask)` for a `mask + 1`-aligned `base`: `base | (addr & mask)`.
@@ -486,6 +594,36 @@ mod tests {
         assert_eq!(peek(c.addr() + 99), 0, "and zero again");
         drop((b, c));
         assert_eq!(w.in_use(), 0);
+    }
+
+    /// A window made after another was dropped may reuse its range (the pool): it must read
+    /// zero everywhere the old one was written, in allocations and in gaps, and keep the old
+    /// one's kind (an on-demand window's gaps stay inaccessible, which this cannot probe, but
+    /// its allocations must be committed again).
+    #[test]
+    fn reused_reservations_are_zero() {
+        let mut seen = std::collections::HashSet::new();
+        for round in 0..8 {
+            let w = Window::sandbox(1 << 22, Placement::Anywhere).expect("window");
+            let a = w.alloc(100).expect("room");
+            for at in [
+                a.addr(),
+                a.addr() + 99,
+                w.base() + (1 << 21),
+                w.confine(u64::MAX),
+            ] {
+                assert_eq!(peek(at), 0, "round {round}: {at:#x} is zero");
+                poke(at, 0xa5);
+            }
+            seen.insert(w.base());
+        }
+        assert!(seen.len() < 8, "dropped reservations are reused");
+        for _ in 0..4 {
+            let w = Window::new(1 << 22, Placement::Anywhere, Commit::OnDemand).expect("window");
+            let a = w.alloc(10).expect("room");
+            assert_eq!(peek(a.addr() + 9), 0);
+            poke(a.addr() + 9, 1);
+        }
     }
 
     #[test]

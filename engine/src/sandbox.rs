@@ -61,9 +61,18 @@ pub fn window_for(env: &Environment) -> Result<Arc<Window>, PrepareError> {
 /// outside the window is copied into a buffer of the state in it (and back after the run, if
 /// the program may write it). An input already in the window costs no copy: embedders that
 /// care allocate their buffers there (`Window::alloc`).
+///
+/// It also refuses inputs of another length than a proof for one length holds for (as
+/// [`crate::ForInputLength`] does for unsandboxed engines): one wrapper instead of two keeps
+/// the per-run cost of the sandbox to a few compares (`callgrind.sh sandbox`, `call_overhead`).
 pub struct Sandboxed {
     inner: Box<dyn Executable>,
     window: Arc<Window>,
+    /// The window's base and size, read on every run without going through the `Arc`.
+    base: u64,
+    size: u64,
+    /// The only input length runs may have, when the proof is for one length.
+    input_len: Option<u64>,
     /// The program may write its input (see [`may_write_input`]): only then is a copied input
     /// copied back after the run.
     writes_input: bool,
@@ -92,8 +101,21 @@ impl Sandboxed {
         let writes_input = may_write_input(inner.program());
         Self {
             inner,
+            base: window.base(),
+            size: window.size() as u64,
             window,
+            input_len: None,
             writes_input,
+        }
+    }
+
+    /// As [`Sandboxed::new`], for facts that hold only for inputs of `len` bytes: runs with any
+    /// other length are refused unrun with [`Fault::InputLength`].
+    #[must_use]
+    pub fn for_input_len(inner: Box<dyn Executable>, window: Arc<Window>, len: u64) -> Self {
+        Self {
+            input_len: Some(len),
+            ..Self::new(inner, window)
         }
     }
 
@@ -135,11 +157,24 @@ impl Executable for Sandboxed {
     }
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        let len = input.len();
+        if let Some(expected) = self.input_len {
+            if expected != len as u64 {
+                return Outcome {
+                    result: Err(Fault::InputLength {
+                        expected,
+                        actual: len as u64,
+                    }),
+                    instructions: None,
+                };
+            }
+        }
         if state.move_stack_to(&self.window).is_err() {
             return full(STACK_SIZE);
         }
-        let len = input.len();
-        if len == 0 || self.window.contains(input.as_ptr() as u64, len as u64) {
+        // `Window::contains` on the cached base and size (overflow-free).
+        let offset = (input.as_ptr() as u64).wrapping_sub(self.base);
+        if len == 0 || (offset < self.size && len as u64 <= self.size - offset) {
             return self.inner.run(state, input);
         }
         let Ok(addr) = state.window_input(&self.window, len) else {

@@ -156,25 +156,47 @@ impl Executable for Sandboxed {
         Some(&self.window)
     }
 
+    /// The common case (right length, stack and input in the window) is a few compares and a
+    /// tail call of the engine; everything else is out of line, so this frame saves no
+    /// registers.
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
-        let len = input.len();
-        if let Some(expected) = self.input_len {
-            if expected != len as u64 {
-                return Outcome {
-                    result: Err(Fault::InputLength {
-                        expected,
-                        actual: len as u64,
-                    }),
-                    instructions: None,
-                };
-            }
-        }
-        if state.move_stack_to(&self.window).is_err() {
-            return full(STACK_SIZE);
+        let len = input.len() as u64;
+        if self.input_len.is_some_and(|expected| expected != len) {
+            return self.wrong_length(len);
         }
         // `Window::contains` on the cached base and size (overflow-free).
         let offset = (input.as_ptr() as u64).wrapping_sub(self.base);
-        if len == 0 || (offset < self.size && len as u64 <= self.size - offset) {
+        let in_window = len == 0 || (offset < self.size && len <= self.size - offset);
+        if !in_window || !state.stack_in(&self.window) {
+            return self.run_moved(state, input);
+        }
+        self.inner.run(state, input)
+    }
+}
+
+impl Sandboxed {
+    #[cold]
+    #[inline(never)]
+    fn wrong_length(&self, actual: u64) -> Outcome {
+        Outcome {
+            result: Err(Fault::InputLength {
+                expected: self.input_len.unwrap_or_default(),
+                actual,
+            }),
+            instructions: None,
+        }
+    }
+
+    /// A run whose stack (first run on this state) or input (a heap buffer) is outside the
+    /// window: the stack is moved in, the input copied in and, if the program may write it,
+    /// back out.
+    #[inline(never)]
+    fn run_moved(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        if state.move_stack_to(&self.window).is_err() {
+            return full(STACK_SIZE);
+        }
+        let len = input.len();
+        if len == 0 || self.window.contains(input.as_ptr() as u64, len as u64) {
             return self.inner.run(state, input);
         }
         let Ok(addr) = state.window_input(&self.window, len) else {

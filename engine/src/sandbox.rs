@@ -17,7 +17,7 @@ use crate::PrepareError;
 
 /// Size of the private window of a program whose environment has no regions (raw programs):
 /// virtual only (`MAP_NORESERVE`); room for many threads' stacks and input copies.
-pub const PRIVATE_WINDOW: usize = 1 << 26;
+pub const PRIVATE_WINDOW: usize = 1 << 32;
 
 /// The window `env`'s verified programs are confined to: the environment's, if every region
 /// lies in it; a fresh private window when the environment has no regions.

@@ -124,8 +124,15 @@ struct Gen<'a> {
 /// (its callee-saved x22–x19 is then free): confined accesses or it in from the register
 /// instead of loading it from the run context first. Loaded by both entry stubs (after they
 /// zero r6–r9); local calls save and restore it with r6–r9; helpers preserve it (callee-saved).
-fn window_base_reg(confine: Option<apiary_vm::Confinement>, regs_named: u16) -> Option<u32> {
+fn window_base_reg(
+    program: &Program,
+    confine: Option<apiary_vm::Confinement>,
+    regs_named: u16,
+) -> Option<u32> {
     let c = confine.filter(|c| !c.is_none())?;
+    if !crate::runtime::may_confine(program) {
+        return None;
+    }
     if logical_imm(c.base, true) {
         return None;
     }
@@ -175,7 +182,7 @@ fn emit<'a>(
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
-    let base_reg = window_base_reg(opts.confine, lw.scan.regs_named);
+    let base_reg = window_base_reg(program, opts.confine, lw.scan.regs_named);
     let mut g = Gen {
         ops,
         lw,

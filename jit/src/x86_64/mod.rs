@@ -121,8 +121,15 @@ struct Gen<'a> {
 /// instead of or-ing the base from the run context (one instruction less per access). Loaded
 /// by both entry stubs; local calls save and restore it with r6–r9, helpers preserve it
 /// (callee-saved).
-fn window_base_reg(confine: Option<apiary_vm::Confinement>, regs_named: u16) -> Option<u8> {
+fn window_base_reg(
+    program: &Program,
+    confine: Option<apiary_vm::Confinement>,
+    regs_named: u16,
+) -> Option<u8> {
     let c = confine.filter(|c| !c.is_none())?;
+    if !crate::runtime::may_confine(program) {
+        return None;
+    }
     if i32::try_from(c.base).is_ok() {
         return None;
     }
@@ -144,7 +151,7 @@ pub(crate) fn compile(
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
-    let base_reg = window_base_reg(opts.confine, lw.scan.regs_named);
+    let base_reg = window_base_reg(program, opts.confine, lw.scan.regs_named);
     let mut g = Gen {
         ops,
         lw,

@@ -184,9 +184,14 @@ fn confined_accesses_stay_in(
         c + 8,
         window.base() + size as u64 + 16,
     ] {
+        // The atomic at an 8-byte aligned address (arm64 atomics trap when misaligned); r0 is
+        // 77 only if it added 1 to 76.
+        let aligned = wild & !7;
         let text = format!(
-            "{prefix}lddw %r1, {wild:#x}\nstdw [%r1+3], 76\nmov %r4, 1\nlock add [%r1+3], %r4\n\
-             ldxdw %r0, [%r1+3]\nlddw %r2, {c:#x}\nstxdw [%r2+32], %r0\nstxb [%r2+2], %r0\n\
+            "{prefix}lddw %r5, {aligned:#x}\nstdw [%r5+8], 76\nmov %r4, 1\n\
+             lock add [%r5+8], %r4\nldxdw %r3, [%r5+8]\n\
+             lddw %r1, {wild:#x}\nstdw [%r1+3], 77\nldxdw %r0, [%r1+3]\nadd %r0, %r3\nsub %r0, 77\n\
+             lddw %r2, {c:#x}\nstxdw [%r2+32], %r0\nstxb [%r2+2], %r0\n\
              ldxb %r3, [%r2+1]\nldxsw %r3, [%r2+8]\nexit\n"
         );
         let insns = apiary_vm::asm::assemble(&text).expect("assembles");

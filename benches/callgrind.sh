@@ -6,7 +6,9 @@
 #   bash benches/callgrind.sh compile [RUNS]         (JIT compile: instructions per 1,000 slots)
 #   bash benches/callgrind.sh sandbox [RUNS] [PROGRAMS...]
 #       (the sandbox's cost: every program, or those named, on apiary's interpreter and JIT,
-#        checked, verified sandboxed and verified unsandboxed; instructions per run)
+#        checked, verified sandboxed and verified unsandboxed; instructions per run;
+#        SANDBOX_ENGINES=jit for the JIT alone)
+# RUNONE=PATH uses that runone binary instead of building one (to compare before and after).
 #
 # Each engine is run twice, with 1 and 1 + RUNS runs; the difference divided by RUNS is the
 # cost of one run without preparation (JIT compile, VM creation) or process start-up.
@@ -45,8 +47,12 @@ if [ "$PROGRAM" = sandbox ]; then
     FEATURES=
     feature_args=()
 fi
-cargo build --release --quiet -p apiary-benches "${feature_args[@]}" --bin runone
-bin=${CARGO_TARGET_DIR:-target}/release/runone
+if [ -n "${RUNONE-}" ]; then
+    bin=$RUNONE # a runone built earlier (e.g. the "before" of a comparison)
+else
+    cargo build --release --quiet -p apiary-benches "${feature_args[@]}" --bin runone
+    bin=${CARGO_TARGET_DIR:-target}/release/runone
+fi
 
 irs() { # PROGRAM ENGINE RUNS -> total Ir
     local out
@@ -89,7 +95,7 @@ if [ "$PROGRAM" = sandbox ]; then
     printf '| program | engine | checked | sandboxed, copied | sandboxed, in window | unsandboxed | copied / unsandboxed | in window / unsandboxed |\n'
     printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
     for p in "${programs[@]}"; do
-        for e in interp jit; do
+        for e in ${SANDBOX_ENGINES:-interp jit}; do
             c=$(per_run "$p" "apiary_$e")
             s=$(per_run "$p" "apiary_${e}_verified")
             w=$(per_run "$p" "apiary_${e}_verified@window")

@@ -17,7 +17,7 @@ use crate::PrepareError;
 
 /// Size of the private window of a program whose environment has no regions (raw programs):
 /// virtual only (`MAP_NORESERVE`); room for many threads' stacks and input copies.
-pub const PRIVATE_WINDOW: usize = 1 << 26;
+pub const PRIVATE_WINDOW: usize = 1 << 32;
 
 /// The window `env`'s verified programs are confined to: the environment's, if every region
 /// lies in it; a fresh private window when the environment has no regions.
@@ -61,9 +61,18 @@ pub fn window_for(env: &Environment) -> Result<Arc<Window>, PrepareError> {
 /// outside the window is copied into a buffer of the state in it (and back after the run, if
 /// the program may write it). An input already in the window costs no copy: embedders that
 /// care allocate their buffers there (`Window::alloc`).
+///
+/// It also refuses inputs of another length than a proof for one length holds for (as
+/// [`crate::ForInputLength`] does for unsandboxed engines): one wrapper instead of two keeps
+/// the per-run cost of the sandbox to a few compares (`callgrind.sh sandbox`, `call_overhead`).
 pub struct Sandboxed {
     inner: Box<dyn Executable>,
     window: Arc<Window>,
+    /// The window's base and size, read on every run without going through the `Arc`.
+    base: u64,
+    size: u64,
+    /// The only input length runs may have, when the proof is for one length.
+    input_len: Option<u64>,
     /// The program may write its input (see [`may_write_input`]): only then is a copied input
     /// copied back after the run.
     writes_input: bool,
@@ -92,8 +101,21 @@ impl Sandboxed {
         let writes_input = may_write_input(inner.program());
         Self {
             inner,
+            base: window.base(),
+            size: window.size() as u64,
             window,
+            input_len: None,
             writes_input,
+        }
+    }
+
+    /// As [`Sandboxed::new`], for facts that hold only for inputs of `len` bytes: runs with any
+    /// other length are refused unrun with [`Fault::InputLength`].
+    #[must_use]
+    pub fn for_input_len(inner: Box<dyn Executable>, window: Arc<Window>, len: u64) -> Self {
+        Self {
+            input_len: Some(len),
+            ..Self::new(inner, window)
         }
     }
 
@@ -134,7 +156,42 @@ impl Executable for Sandboxed {
         Some(&self.window)
     }
 
+    /// The common case (right length, stack and input in the window) is a few compares and a
+    /// tail call of the engine; everything else is out of line, so this frame saves no
+    /// registers.
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
+        let len = input.len() as u64;
+        if self.input_len.is_some_and(|expected| expected != len) {
+            return self.wrong_length(len);
+        }
+        // `Window::contains` on the cached base and size (overflow-free).
+        let offset = (input.as_ptr() as u64).wrapping_sub(self.base);
+        let in_window = len == 0 || (offset < self.size && len <= self.size - offset);
+        if !in_window || !state.stack_in(&self.window) {
+            return self.run_moved(state, input);
+        }
+        self.inner.run(state, input)
+    }
+}
+
+impl Sandboxed {
+    #[cold]
+    #[inline(never)]
+    fn wrong_length(&self, actual: u64) -> Outcome {
+        Outcome {
+            result: Err(Fault::InputLength {
+                expected: self.input_len.unwrap_or_default(),
+                actual,
+            }),
+            instructions: None,
+        }
+    }
+
+    /// A run whose stack (first run on this state) or input (a heap buffer) is outside the
+    /// window: the stack is moved in, the input copied in and, if the program may write it,
+    /// back out.
+    #[inline(never)]
+    fn run_moved(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         if state.move_stack_to(&self.window).is_err() {
             return full(STACK_SIZE);
         }

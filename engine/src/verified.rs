@@ -239,13 +239,12 @@ unsafe fn prepare_in(
             Box::new(jit.map_err(PrepareError::from_jit)?)
         }
     };
-    let exe: Box<dyn Executable> = match window {
-        Some(w) => Box::new(Sandboxed::new(exe, w)),
-        None => exe,
-    };
-    Ok(match verified.input_len {
-        Some(len) => Box::new(ForInputLength::new(exe, len)),
-        None => exe,
+    // Sandboxed engines check the input length themselves (one wrapper per run, not two).
+    Ok(match (window, verified.input_len) {
+        (Some(w), Some(len)) => Box::new(Sandboxed::for_input_len(exe, w, len)),
+        (Some(w), None) => Box::new(Sandboxed::new(exe, w)),
+        (None, Some(len)) => Box::new(ForInputLength::new(exe, len)),
+        (None, None) => exe,
     })
 }
 

@@ -654,3 +654,17 @@ pub(crate) unsafe fn check_access(ctx: *const RunCtx, addr: u64, len_access: u64
     u64::from(regions.check(addr, len_access & 0xff, access))
 }
 }
+
+/// Whether `program` has a load, store or atomic through a register other than r10, the only
+/// accesses sandboxed verified mode may confine (those at fixed offsets of r10 inside the frame
+/// are not): without one, the backends reserve no register for the window base and the entry
+/// stubs load none (a program without memory accesses pays nothing per run).
+pub(crate) fn may_confine(program: &Program) -> bool {
+    use apiary_vm::instruction::{Instruction, Reg};
+    program.instructions().iter().any(|ins| match ins {
+        Instruction::Load { src: r, .. }
+        | Instruction::Store { dst: r, .. }
+        | Instruction::Atomic { dst: r, .. } => *r != Reg::R10,
+        _ => false,
+    })
+}

@@ -145,20 +145,35 @@ fn blinding_hides_immediates() {
 
 /// Sandboxed verified mode: with every access "proven" (forged) and a confinement, wild loads
 /// and stores land inside the window, never at the address computed (a host canary here).
-/// Both ways the code finds the window's base: a high window (anywhere: a 64-bit base, read
-/// from the run context) and a low one (below 4 GiB; below 2 GiB the base is the access's
-/// 32-bit displacement on x86-64).
+/// Every way the code finds the window's base and masks: a high window (anywhere: a 64-bit
+/// base, in a reserved register when the program leaves one of r6–r9 unnamed, else read from
+/// the run context), a low one (below 4 GiB; below 2 GiB the base is the access's 32-bit
+/// displacement on x86-64), and a 4 GiB window (the mask is a 32-bit address computation);
+/// loads, stores and an atomic.
 #[test]
 fn confined_accesses_stay_in_the_window() {
     use apiary_vm::window::Placement;
-    confined_accesses_stay_in(Placement::Anywhere);
-    confined_accesses_stay_in(Placement::Below4G);
+    for all_named in [false, true] {
+        confined_accesses_stay_in(Placement::Anywhere, 1 << 20, all_named);
+        confined_accesses_stay_in(Placement::Below4G, 1 << 20, all_named);
+        confined_accesses_stay_in(Placement::Anywhere, 1 << 32, all_named);
+    }
 }
 
-fn confined_accesses_stay_in(placement: apiary_vm::window::Placement) {
+fn confined_accesses_stay_in(
+    placement: apiary_vm::window::Placement,
+    size: usize,
+    all_named: bool,
+) {
     use apiary_vm::window::Window;
     use apiary_vm::Confinement;
-    let window = Window::sandbox(1 << 20, placement).expect("window");
+    let window = Window::sandbox(size, placement).expect("window");
+    // Naming r6–r9 leaves no register for the window base.
+    let prefix = if all_named {
+        "mov %r6, 0\nmov %r7, 0\nmov %r8, 0\nmov %r9, 0\n"
+    } else {
+        ""
+    };
     let canary = [0x5au8; 64];
     let c = canary.as_ptr() as u64;
     for wild in [
@@ -167,11 +182,17 @@ fn confined_accesses_stay_in(placement: apiary_vm::window::Placement) {
         u64::MAX - 2,
         c,
         c + 8,
-        window.base() + (1 << 20) + 16,
+        window.base() + size as u64 + 16,
     ] {
+        // The atomic at an 8-byte aligned address (arm64 atomics trap when misaligned); r0 is
+        // 77 only if it added 1 to 76.
+        let aligned = wild & !7;
         let text = format!(
-            "lddw %r1, {wild:#x}\nstdw [%r1+3], 77\nldxdw %r0, [%r1+3]\nlddw %r2, {c:#x}\n\
-             stxdw [%r2+32], %r0\nldxb %r3, [%r2+1]\nexit\n"
+            "{prefix}lddw %r5, {aligned:#x}\nstdw [%r5+8], 76\nmov %r4, 1\n\
+             lock add [%r5+8], %r4\nldxdw %r3, [%r5+8]\n\
+             lddw %r1, {wild:#x}\nstdw [%r1+3], 77\nldxdw %r0, [%r1+3]\nadd %r0, %r3\nsub %r0, 77\n\
+             lddw %r2, {c:#x}\nstxdw [%r2+32], %r0\nstxb [%r2+2], %r0\n\
+             ldxb %r3, [%r2+1]\nldxsw %r3, [%r2+8]\nexit\n"
         );
         let insns = apiary_vm::asm::assemble(&text).expect("assembles");
         let p = program(&insns);
@@ -184,7 +205,7 @@ fn confined_accesses_stay_in(placement: apiary_vm::window::Placement) {
         assert_eq!(
             jit.run_once(&mut []).result,
             Ok(77),
-            "{placement:?} {wild:#x}"
+            "{placement:?} {size:#x} {all_named} {wild:#x}"
         );
         let landed = window.confine(wild.wrapping_add(3));
         assert!(window.contains(landed, 8));

@@ -280,6 +280,7 @@ enum Stack {
 }
 
 impl Stack {
+    #[inline]
     fn start(&self) -> u64 {
         match self {
             Stack::Heap(b) => b.0.as_ptr() as u64,
@@ -317,6 +318,7 @@ impl ExecState {
 
     /// Whether the stack lies inside `window`.
     #[must_use]
+    #[inline]
     pub fn stack_in(&self, window: &Window) -> bool {
         window.contains(self.stack.start(), STACK_SIZE as u64)
     }
@@ -326,6 +328,7 @@ impl ExecState {
     ///
     /// # Errors
     /// [`WindowFull`] when the window has no room for a stack.
+    #[inline] // Every sandboxed run calls it: the common case is two compares.
     pub fn move_stack_to(&mut self, window: &Arc<Window>) -> Result<(), WindowFull> {
         if !self.stack_in(window) {
             self.stack = Stack::Window(window.alloc(STACK_SIZE)?);

@@ -179,6 +179,7 @@ impl Window {
 
     /// Address of the first byte (a multiple of [`Window::size`]).
     #[must_use]
+    #[inline]
     pub fn base(&self) -> u64 {
         self.base.as_ptr() as u64
     }
@@ -211,6 +212,7 @@ impl Window {
 
     /// Whether `[addr, addr + len)` lies inside the window (overflow-free).
     #[must_use]
+    #[inline]
     pub fn contains(&self, addr: u64, len: u64) -> bool {
         let base = self.base();
         addr >= base && len <= self.size as u64 && addr - base <= self.size as u64 - len
@@ -435,6 +437,7 @@ pub struct Allocation {
 impl Allocation {
     /// Host address of the first byte.
     #[must_use]
+    #[inline]
     pub fn addr(&self) -> u64 {
         self.window.base() + self.offset as u64
     }

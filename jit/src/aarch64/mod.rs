@@ -114,6 +114,32 @@ struct Gen<'a> {
     sites: Vec<(usize, DynamicLabel)>,
     /// Offset of the callback entry stub.
     callback_entry: usize,
+    /// The host register holding the sandbox window's base through the whole run (see
+    /// [`window_base_reg`]).
+    base_reg: Option<u32>,
+}
+
+/// The host register that holds the sandbox window's base for the whole run, when the program
+/// is confined to a window whose base is no logical immediate and leaves one of r9–r6 unnamed
+/// (its callee-saved x22–x19 is then free): confined accesses or it in from the register
+/// instead of loading it from the run context first. Loaded by both entry stubs (after they
+/// zero r6–r9); local calls save and restore it with r6–r9; helpers preserve it (callee-saved).
+fn window_base_reg(
+    program: &Program,
+    confine: Option<apiary_vm::Confinement>,
+    regs_named: u16,
+) -> Option<u32> {
+    let c = confine.filter(|c| !c.is_none())?;
+    if !crate::runtime::may_confine(program) {
+        return None;
+    }
+    if logical_imm(c.base, true) {
+        return None;
+    }
+    [9usize, 8, 7, 6]
+        .into_iter()
+        .find(|&r| regs_named & (1 << r) == 0)
+        .map(|r| MAP[r])
 }
 
 /// Compiles `program`.
@@ -156,6 +182,7 @@ fn emit<'a>(
     let lw = Lowering::new(program, shared, flags, opts, &mut || {
         ops.new_dynamic_label()
     });
+    let base_reg = window_base_reg(program, opts.confine, lw.scan.regs_named);
     let mut g = Gen {
         ops,
         lw,
@@ -163,6 +190,7 @@ fn emit<'a>(
         seq: 0,
         sites: Vec::new(),
         callback_entry: 0,
+        base_reg,
     };
     let (entry, offsets) = emit_program(&mut g, n);
     Ok(Finished {
@@ -296,6 +324,8 @@ impl<'a> Target<'a> for Gen<'a> {
         if logical_imm(c.base, true) {
             let b = c.base;
             a64!(self.ops ; orr x9, x9, #b);
+        } else if let Some(rb) = self.base_reg {
+            a64!(self.ops ; orr x9, x9, X(rb));
         } else {
             // From the run context (written by every run: `needs::ALL`): one load instead of
             // up to four moves.

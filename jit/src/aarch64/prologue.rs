@@ -73,6 +73,9 @@ impl Gen<'_> {
             ; movz x20, #0
             ; movz x21, #0
             ; movz x22, #0
+        );
+        self.load_base_reg();
+        a64!(self.ops
             ; blr x16
             ; str x0, [x24, #ctx(CTX_RET)]
             ; movz x9, #exit::OK as u32
@@ -83,6 +86,13 @@ impl Gen<'_> {
             ; str x9, [x24, #ctx(CTX_SAVED_SP)]
         );
         self.restore_frame();
+    }
+
+    /// Loads the window base register (if any) from the run context (written by every run).
+    fn load_base_reg(&mut self) {
+        if let Some(rb) = self.base_reg {
+            a64!(self.ops ; ldr X(rb), [x24, #ctx(CTX_WINDOW_BASE)]);
+        }
     }
 
     /// Entry stubs and the shared exit stub. Returns the main entry's offset.
@@ -117,6 +127,9 @@ impl Gen<'_> {
             ; movz x21, #0
             ; movz x22, #0
             ; ldr x23, [x24, #ctx(CTX_INIT_R10)]
+        );
+        self.load_base_reg();
+        a64!(self.ops
             ; bl =>first
             ; str x0, [x24, #ctx(CTX_RET)]
             ; movz x9, #exit::OK as u32

@@ -262,6 +262,58 @@ impl Gen<'_> {
         }
     }
 
+    /// A confined load or store at `[rb + r11]` (`rb` the window base register, r11 the
+    /// masked address); atomics go through [`Gen::access_at`] on `[r11]`.
+    pub(super) fn access_indexed(&mut self, rb: u8, op: MemOp) {
+        match op {
+            MemOp::Load {
+                size,
+                sign_extend,
+                dst,
+            } => {
+                let d = h(dst);
+                match (size, sign_extend) {
+                    (Size::B, false) => x64!(self.ops ; movzx Rd(d), BYTE [Rq(rb) + r11]),
+                    (Size::H, false) => x64!(self.ops ; movzx Rd(d), WORD [Rq(rb) + r11]),
+                    (Size::W, false) => x64!(self.ops ; mov Rd(d), DWORD [Rq(rb) + r11]),
+                    (Size::DW, _) => x64!(self.ops ; mov Rq(d), QWORD [Rq(rb) + r11]),
+                    (Size::B, true) => x64!(self.ops ; movsx Rq(d), BYTE [Rq(rb) + r11]),
+                    (Size::H, true) => x64!(self.ops ; movsx Rq(d), WORD [Rq(rb) + r11]),
+                    (Size::W, true) => x64!(self.ops ; movsxd Rq(d), DWORD [Rq(rb) + r11]),
+                }
+            }
+            MemOp::Store { size, src } => {
+                let s = match src {
+                    Operand::Imm(i) if self.lw.opts.blind_constants => {
+                        self.blinded_imm_to_rcx(Width::W64, i);
+                        RCX
+                    }
+                    Operand::Imm(i) => {
+                        match size {
+                            Size::B => x64!(self.ops ; mov BYTE [Rq(rb) + r11], i as i8),
+                            Size::H => x64!(self.ops ; mov WORD [Rq(rb) + r11], i as i16),
+                            Size::W => x64!(self.ops ; mov DWORD [Rq(rb) + r11], i),
+                            Size::DW => x64!(self.ops ; mov QWORD [Rq(rb) + r11], i),
+                        }
+                        return;
+                    }
+                    Operand::Reg(r) => h(r),
+                };
+                match size {
+                    // Byte stores go through cl: no REX-dependent byte-register encodings.
+                    Size::B => x64!(self.ops ; mov ecx, Rd(s) ; mov BYTE [Rq(rb) + r11], cl),
+                    Size::H => x64!(self.ops ; mov WORD [Rq(rb) + r11], Rw(s)),
+                    Size::W => x64!(self.ops ; mov DWORD [Rq(rb) + r11], Rd(s)),
+                    Size::DW => x64!(self.ops ; mov QWORD [Rq(rb) + r11], Rq(s)),
+                }
+            }
+            MemOp::Atomic { .. } => {
+                x64!(self.ops ; add r11, Rq(rb));
+                self.access_at(R11, 0, op);
+            }
+        }
+    }
+
     /// Stores `src` to `[b + o]` (checked).
     pub(super) fn store(&mut self, size: Size, src: Operand, b: u8, o: i32) {
         match src {

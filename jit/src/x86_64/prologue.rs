@@ -29,7 +29,13 @@ impl Gen<'_> {
     /// `xor edx, edx` (exit kind OK for a normal return). The exit stub restores rsp, and
     /// resumes after that `xor` (rdx holds the exit kind), whatever the depth.
     pub(super) fn stubs(&mut self) -> usize {
-        let used = used_callee_saved(self.lw.scan.regs_named);
+        let mut used = used_callee_saved(self.lw.scan.regs_named);
+        if let Some(rb) = self.base_reg {
+            // The window base register is saved and restored like r6–r9.
+            if let Some(i) = CALLEE_SAVED.iter().position(|&r| r == rb) {
+                used[i] = true;
+            }
+        }
         let first = self.lw.labels[0];
         // Callback entry. At entry rsp = 8 (mod 16); six pushes, the saved sp and 8 bytes of
         // padding keep it at 8, so the `call` enters with rsp = 0 (mod 16), the invariant of
@@ -53,6 +59,9 @@ impl Gen<'_> {
             ; xor r13d, r13d
             ; xor r14d, r14d
             ; xor r15d, r15d
+        );
+        self.load_base_reg();
+        x64!(self.ops
             ; call r11
         );
         self.resume_xor();
@@ -91,10 +100,11 @@ impl Gen<'_> {
         let init = read_before_written(self.lw.program);
         for r in [0usize, 3, 4, 5, 6, 7, 8, 9] {
             let used = r < 6 || used[r - 6];
-            if used && init & (1 << r) != 0 {
+            if used && init & (1 << r) != 0 && self.base_reg != Some(MAP[r]) {
                 x64!(self.ops ; xor Rd(MAP[r]), Rd(MAP[r]));
             }
         }
+        self.load_base_reg();
         x64!(self.ops ; call =>first);
         self.resume_xor();
         if pad {
@@ -116,6 +126,14 @@ impl Gen<'_> {
             ; jmp r11
         );
         main
+    }
+
+    /// Loads the window base register (if any) from the run context, after the stub's zeroing.
+    fn load_base_reg(&mut self) {
+        if let Some(rb) = self.base_reg {
+            self.needs |= needs::WINDOW;
+            x64!(self.ops ; mov Rq(rb), [r12 + CTX_WINDOW_BASE]);
+        }
     }
 
     /// The `xor edx, edx` after an entry stub's `call` (exit kind OK), which the exit stub

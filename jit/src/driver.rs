@@ -134,23 +134,50 @@ pub(crate) fn fault<'a, T: Target<'a>>(
     label
 }
 
+/// The label of slot `pc`, made now if it has none yet (a leader no jump or call targets,
+/// named by out-of-line code emitted later: x86-64's block copies return to the next leader).
+/// Must be asked before the driver reaches `pc`, which binds every label it finds there.
+pub(crate) fn slot_label<'a, T: Target<'a>>(t: &mut T, pc: usize) -> DynamicLabel {
+    let l = t.lw().labels[pc];
+    if l != t.lw().unused {
+        return l;
+    }
+    let l = t.new_label();
+    t.lw_mut().labels[pc] = l;
+    l
+}
+
 /// Emits a whole program: stubs, every slot, out-of-line code. Returns the entry offset and
 /// the offset of each slot plus the end of the body.
+///
+/// One pass over the slots: a slot starts a block when it is an entry (slot 0, a function
+/// start, a jump target: from the decoder) or follows a slot that ends one, known from the
+/// previous iteration; labels are bound where they exist (entries, and leaders a backend asked
+/// for), so nothing is computed per slot ahead of time.
 pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize, Vec<usize>) {
     let entry = t.prologue();
     let mut offsets = Vec::with_capacity(slots + 1);
+    let unused = t.lw().unused;
+    // Whether the previous slot ended its block (slot 0 is an entry anyway).
+    let mut ended = false;
     for pc in 0..slots {
         offsets.push(t.offset());
-        if t.lw().blocks.leader[pc] {
-            let l = t.lw().labels[pc];
+        let l = t.lw().labels[pc];
+        if l != unused {
             t.bind(l);
-            t.block_start();
         }
-        if let Some(c) = t.lw().block_cost(pc) {
-            t.count_block(c);
+        if ended || t.lw().blocks.is_entry(pc) {
+            t.block_start();
+            if let Some(c) = t.lw().block_cost(pc) {
+                t.count_block(c);
+            }
         }
         lower_slot(t, pc);
         t.after_slot(pc);
+        ended = {
+            let lw = t.lw();
+            lw.blocks.ends_block(&lw.program.instructions()[pc])
+        };
     }
     offsets.push(t.offset());
     t.emit_cold();

@@ -614,10 +614,14 @@ static FAST: [Fast; 256] = {
 };
 
 /// What [`decode_run`] leaves for the whole-program checks: one bit per slot for the jump
-/// targets, and one for the `lddw` tails (bit `pc % 64` of word `pc / 64`).
+/// targets, and one for the `lddw` tails (bit `pc % 64` of word `pc / 64`); and what the pass
+/// finds for later stages, so that none of them walks the program again for it
+/// ([`crate::program::Summary`]).
 pub(crate) struct Marks {
     pub(crate) targets: Vec<u64>,
     pub(crate) tails: Vec<u64>,
+    /// The helper calls (`call imm`, src 0).
+    pub(crate) calls: Vec<u64>,
 }
 
 impl Marks {
@@ -626,6 +630,7 @@ impl Marks {
         Self {
             targets: vec![0; words],
             tails: vec![0; words],
+            calls: vec![0; words],
         }
     }
 
@@ -635,6 +640,10 @@ impl Marks {
 
     pub(crate) fn mark_tail(&mut self, pc: usize) {
         mark(&mut self.tails, pc);
+    }
+
+    pub(crate) fn mark_call(&mut self, pc: usize) {
+        mark(&mut self.calls, pc);
     }
 
     /// Whether some jump target is an `lddw` tail.
@@ -758,6 +767,7 @@ pub(crate) fn decode_run(
                 jump!(imm, |target| Instruction::Ja { target })
             }
             Fast::Call if ((dst | src) == 0) & (off == 0) => {
+                mark(&mut marks.calls, pc);
                 emit!(Instruction::Call { helper: imm as u32 })
             }
             Fast::Exit if ((dst | src) == 0) & ((i32::from(off) | imm) == 0) => {

@@ -13,6 +13,7 @@ use apiary_vm::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
 };
 use apiary_vm::memory::code_address;
+use apiary_vm::program::Program;
 use dynasmrt::DynamicLabel;
 
 use crate::lower::{Lowering, MemCheck};
@@ -156,12 +157,16 @@ pub(crate) fn slot_label<'a, T: Target<'a>>(t: &mut T, pc: usize) -> DynamicLabe
 /// for), so nothing is computed per slot ahead of time.
 pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize, Vec<usize>) {
     let entry = t.prologue();
-    let mut offsets = Vec::with_capacity(slots + 1);
+    let program: &'a Program = t.lw().program;
+    let instructions = &program.instructions()[..slots];
     let unused = t.lw().unused;
     // Whether the previous slot ended its block (slot 0 is an entry anyway).
     let mut ended = false;
-    for pc in 0..slots {
-        offsets.push(t.offset());
+    let mut offsets = Vec::with_capacity(slots + 1);
+    // One closure per slot, collected by `extend`: the offsets are written without a capacity
+    // test per slot (the iterator's length is exact).
+    offsets.extend(instructions.iter().enumerate().map(|(pc, &ins)| {
+        let offset = t.offset();
         let l = t.lw().labels[pc];
         if l != unused {
             t.bind(l);
@@ -172,13 +177,11 @@ pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize
                 t.count_block(c);
             }
         }
-        lower_slot(t, pc);
+        lower_insn(t, pc, ins);
         t.after_slot(pc);
-        ended = {
-            let lw = t.lw();
-            lw.blocks.ends_block(&lw.program.instructions()[pc])
-        };
-    }
+        ended = t.lw().blocks.ends_block(&ins);
+        offset
+    }));
     offsets.push(t.offset());
     t.emit_cold();
     (entry, offsets)
@@ -187,7 +190,15 @@ pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize
 /// Lowers slot `pc` (its label and block count are the caller's).
 #[inline]
 pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
-    match t.lw().ins(pc) {
+    let ins = t.lw().ins(pc);
+    lower_insn(t, pc, ins);
+}
+
+/// Lowers `ins`, the instruction of slot `pc` (handed over by the caller, which has it in
+/// hand: read once per slot).
+#[inline]
+fn lower_insn<'a, T: Target<'a>>(t: &mut T, pc: usize, ins: Instruction) {
+    match ins {
         Instruction::Alu {
             op,
             width,
@@ -205,6 +216,7 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
         } => access(
             t,
             pc,
+            &ins,
             src,
             off,
             MemOp::Load {
@@ -218,7 +230,7 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
             dst,
             off,
             src,
-        } => access(t, pc, dst, off, MemOp::Store { size, src }),
+        } => access(t, pc, &ins, dst, off, MemOp::Store { size, src }),
         Instruction::Atomic {
             size,
             op,
@@ -229,6 +241,7 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
         } => access(
             t,
             pc,
+            &ins,
             dst,
             off,
             MemOp::Atomic {
@@ -304,8 +317,15 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
 
 /// A load, store or atomic: checked or not, as the shared [`Lowering::mem_check`] decides.
 #[inline]
-fn access<'a, T: Target<'a>>(t: &mut T, pc: usize, base: Reg, off: i16, op: MemOp) {
-    match t.lw().mem_check(pc) {
+fn access<'a, T: Target<'a>>(
+    t: &mut T,
+    pc: usize,
+    ins: &Instruction,
+    base: Reg,
+    off: i16,
+    op: MemOp,
+) {
+    match t.lw().mem_check_of(pc, ins) {
         Some(check) if check.bounds || check.align => t.checked_access(pc, check, base, off, op),
         Some(MemCheck {
             confine: Some(c), ..

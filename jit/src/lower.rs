@@ -267,7 +267,13 @@ impl<'a> Lowering<'a> {
 
     /// How the access of the instruction at `pc` is checked; `None` if it has none.
     pub(crate) fn mem_check(&self, pc: usize) -> Option<MemCheck> {
-        let ins = self.ins(pc);
+        self.mem_check_of(pc, &self.ins(pc))
+    }
+
+    /// [`Lowering::mem_check`] of `ins`, the instruction at `pc`.
+    #[inline]
+    pub(crate) fn mem_check_of(&self, pc: usize, ins: &Instruction) -> Option<MemCheck> {
+        let ins = *ins;
         let (len, access) = access_of(&ins)?;
         let checked = !self.proven(pc);
         let (base, off) = match ins {

@@ -18,18 +18,21 @@ fn slot_cost(ins: &Instruction) -> u32 {
     }
 }
 
-/// Block structure of a program, without a pass over it: the slots code enters by a jump or
-/// call come from the decoder ([`Program::jump_target_bits`]) and the function starts; every
-/// other leader follows a slot that ends its block, which the driver sees as it goes
-/// ([`Blocks::is_leader`] from the previous slot). Metering's per-slot costs are the one part
-/// that needs the whole program, so they are computed only when metering.
+/// Block structure of a program, without a pass over it: from the decoder's bit sets
+/// ([`Program::jump_target_bits`], [`Program::follows_control_bits`],
+/// [`Program::helper_call_bits`]) and the function starts, a word at a time. Metering's
+/// per-slot costs are the one part that needs the whole program, so they are computed only
+/// when metering.
 #[derive(Debug, Clone)]
 pub(crate) struct Blocks {
     /// Bit `pc % 64` of word `pc / 64`: slot 0, every function start and every jump target
     /// (the slots some code jumps or calls to: the only ones that need a label up front).
     pub entries: Vec<u64>,
-    /// Helper calls end their block (callbacks enabled).
-    calls_end_blocks: bool,
+    /// Same layout: the leaders, [`Blocks::entries`] and every slot after a jump, local call,
+    /// `callx` or `exit` (the budget check points, so that the counter is exact when they test
+    /// it) and, when helper calls end blocks (callbacks enabled), after every helper call (so
+    /// that it is exact when a helper runs a callback).
+    pub leaders: Vec<u64>,
     /// Metering only (else empty): at a leader, the cost of the whole block; elsewhere 0.
     pub cost: Vec<u32>,
     /// Metering only (else empty): for every slot, the cost of the slots after it in its
@@ -38,35 +41,34 @@ pub(crate) struct Blocks {
     pub remaining: Vec<u32>,
 }
 
-/// Whether the slot after `ins` starts a block: jumps, local calls, `callx` and `exit` (the
-/// budget check points, so that the counter is exact when they test it) and, with
-/// `calls_end_blocks`, helper calls (so that it is exact when a helper runs a callback).
-#[inline(always)]
-pub(crate) fn ends_block(ins: &Instruction, calls_end_blocks: bool) -> bool {
-    match ins {
-        Instruction::Ja { .. }
-        | Instruction::Jump { .. }
-        | Instruction::CallLocal { .. }
-        | Instruction::CallX { .. }
-        | Instruction::Exit => true,
-        Instruction::Call { .. } => calls_end_blocks,
-        _ => false,
-    }
-}
-
 impl Blocks {
-    /// Leaders are: slot 0, every function start, every jump target, and the slot after every
-    /// slot that [`ends_block`]. Jumps, local calls and `callx` therefore always end their
-    /// block. With `calls_end_blocks` (callbacks enabled), helper calls end their block too.
+    /// See [`Blocks::entries`] and [`Blocks::leaders`].
     pub(crate) fn new(program: &Program, calls_end_blocks: bool, metering: bool) -> Self {
         let mut entries = program.jump_target_bits().to_vec();
         entries[0] |= 1;
         for f in program.functions() {
             entries[f.start / 64] |= 1 << (f.start % 64);
         }
+        let follows = program.follows_control_bits();
+        let calls = program.helper_call_bits();
+        let mut carry = 0;
+        let leaders = entries
+            .iter()
+            .zip(follows)
+            .zip(calls)
+            .map(|((&e, &f), &c)| {
+                let mut l = e | f;
+                if calls_end_blocks {
+                    // The slot after each call: the bits moved up by one, across words.
+                    l |= (c << 1) | carry;
+                    carry = c >> 63;
+                }
+                l
+            })
+            .collect();
         let mut blocks = Self {
             entries,
-            calls_end_blocks,
+            leaders,
             cost: Vec::new(),
             remaining: Vec::new(),
         };
@@ -76,22 +78,10 @@ impl Blocks {
         blocks
     }
 
-    /// Whether slot `pc` is the target of some jump or call, or slot 0.
+    /// Whether a basic block starts at slot `pc`.
     #[inline(always)]
-    pub(crate) fn is_entry(&self, pc: usize) -> bool {
-        self.entries[pc / 64] >> (pc % 64) & 1 != 0
-    }
-
-    /// Whether a basic block starts at slot `pc` of `ins` (the program's instructions).
-    #[inline]
-    pub(crate) fn is_leader(&self, ins: &[Instruction], pc: usize) -> bool {
-        self.is_entry(pc) || (pc > 0 && self.ends_block(&ins[pc - 1]))
-    }
-
-    /// Whether the slot after `ins` starts a block (see [`ends_block`]).
-    #[inline(always)]
-    pub(crate) fn ends_block(&self, ins: &Instruction) -> bool {
-        ends_block(ins, self.calls_end_blocks)
+    pub(crate) fn is_leader(&self, pc: usize) -> bool {
+        self.leaders[pc / 64] >> (pc % 64) & 1 != 0
     }
 
     /// Block costs for metering: one backward pass accumulating the cost of the rest of each
@@ -104,7 +94,7 @@ impl Blocks {
         for pc in (0..n).rev() {
             remaining[pc] = acc;
             acc += slot_cost(&ins[pc]);
-            if self.is_leader(ins, pc) {
+            if self.is_leader(pc) {
                 cost[pc] = acc;
                 acc = 0;
             }
@@ -257,9 +247,7 @@ mod tests {
         ];
         let p = Program::new(insns, &LoadOptions::default()).expect("valid");
         let b = Blocks::new(&p, false, true);
-        let leaders: Vec<bool> = (0..p.len())
-            .map(|pc| b.is_leader(p.instructions(), pc))
-            .collect();
+        let leaders: Vec<bool> = (0..p.len()).map(|pc| b.is_leader(pc)).collect();
         assert_eq!(leaders, vec![true, false, true, true, false, false]);
         assert_eq!(b.cost[0], 2);
         assert_eq!(b.cost[2], 1);

@@ -151,27 +151,25 @@ pub(crate) fn slot_label<'a, T: Target<'a>>(t: &mut T, pc: usize) -> DynamicLabe
 /// Emits a whole program: stubs, every slot, out-of-line code. Returns the entry offset and
 /// the offset of each slot plus the end of the body.
 ///
-/// One pass over the slots: a slot starts a block when it is an entry (slot 0, a function
-/// start, a jump target: from the decoder) or follows a slot that ends one, known from the
-/// previous iteration; labels are bound where they exist (entries, and leaders a backend asked
-/// for), so nothing is computed per slot ahead of time.
+/// One pass over the slots: whether a slot starts a block is one bit of
+/// [`crate::analysis::Blocks::leaders`] (made from the decoder's bit sets); labels are bound
+/// where they exist (entries, and leaders a backend asked for).
 pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize, Vec<usize>) {
     let entry = t.prologue();
     let program: &'a Program = t.lw().program;
     let instructions = &program.instructions()[..slots];
     let unused = t.lw().unused;
-    // Whether the previous slot ended its block (slot 0 is an entry anyway).
-    let mut ended = false;
     let mut offsets = Vec::with_capacity(slots + 1);
     // One closure per slot, collected by `extend`: the offsets are written without a capacity
     // test per slot (the iterator's length is exact).
     offsets.extend(instructions.iter().enumerate().map(|(pc, &ins)| {
         let offset = t.offset();
-        let l = t.lw().labels[pc];
-        if l != unused {
-            t.bind(l);
-        }
-        if ended || t.lw().blocks.is_entry(pc) {
+        // Labels exist only at leaders.
+        if t.lw().blocks.is_leader(pc) {
+            let l = t.lw().labels[pc];
+            if l != unused {
+                t.bind(l);
+            }
             t.block_start();
             if let Some(c) = t.lw().block_cost(pc) {
                 t.count_block(c);
@@ -179,7 +177,6 @@ pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize
         }
         lower_insn(t, pc, ins);
         t.after_slot(pc);
-        ended = t.lw().blocks.ends_block(&ins);
         offset
     }));
     offsets.push(t.offset());

@@ -234,7 +234,7 @@ impl<'a> Lowering<'a> {
 
     /// Whether a basic block starts at slot `pc`.
     pub(crate) fn is_leader(&self, pc: usize) -> bool {
-        self.blocks.is_leader(self.program.instructions(), pc)
+        self.blocks.is_leader(pc)
     }
 
     /// Whether a jump from `pc` to `target`, when taken, tests the budget first.

@@ -622,6 +622,9 @@ pub(crate) struct Marks {
     pub(crate) tails: Vec<u64>,
     /// The helper calls (`call imm`, src 0).
     pub(crate) calls: Vec<u64>,
+    /// The slots after a jump, `exit`, local call or `callx` (one more bit than slots: the
+    /// last slot's successor is marked too).
+    pub(crate) follows: Vec<u64>,
 }
 
 impl Marks {
@@ -631,6 +634,7 @@ impl Marks {
             targets: vec![0; words],
             tails: vec![0; words],
             calls: vec![0; words],
+            follows: vec![0; (slots + 1).div_ceil(64)],
         }
     }
 
@@ -644,6 +648,11 @@ impl Marks {
 
     pub(crate) fn mark_call(&mut self, pc: usize) {
         mark(&mut self.calls, pc);
+    }
+
+    /// Slot `pc` ends its block (see [`Marks::follows`]).
+    pub(crate) fn mark_ends_block(&mut self, pc: usize) {
+        mark(&mut self.follows, pc + 1);
     }
 
     /// Whether some jump target is an `lddw` tail.
@@ -713,6 +722,7 @@ pub(crate) fn decode_run(
                     break;
                 };
                 mark(&mut marks.targets, target);
+                mark(&mut marks.follows, pc + 1);
                 let build = $ins;
                 emit!(build(target))
             }};
@@ -771,6 +781,7 @@ pub(crate) fn decode_run(
                 emit!(Instruction::Call { helper: imm as u32 })
             }
             Fast::Exit if ((dst | src) == 0) & ((i32::from(off) | imm) == 0) => {
+                mark(&mut marks.follows, pc + 1);
                 emit!(Instruction::Exit)
             }
             Fast::Ldx(size, sign_extend) if imm == 0 => {

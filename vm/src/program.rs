@@ -46,6 +46,10 @@ pub struct Program {
     functions: Vec<Function>,
     /// Bit `pc % 64` of word `pc / 64`: some jump targets slot `pc`.
     jump_targets: Vec<u64>,
+    /// Same layout: slot `pc` follows a jump, `exit`, local call or `callx`.
+    follows_control: Vec<u64>,
+    /// Same layout: slot `pc` is a helper call.
+    helper_call_bits: Vec<u64>,
     summary: Summary,
     options: LoadOptions,
 }
@@ -86,15 +90,23 @@ impl Program {
             match ins {
                 Instruction::Ja { target } | Instruction::Jump { target, .. } => {
                     marks.mark_target(target);
+                    marks.mark_ends_block(pc);
                 }
+                Instruction::Exit => marks.mark_ends_block(pc),
                 Instruction::LoadImm64 { value, .. } => {
                     one_function &= !matches!(value, Lddw::CodeAddr(_));
                     pc += 1;
                     marks.mark_tail(pc);
                 }
-                Instruction::CallLocal { .. } => one_function = false,
+                Instruction::CallLocal { .. } => {
+                    one_function = false;
+                    marks.mark_ends_block(pc);
+                }
                 Instruction::Call { .. } => marks.mark_call(pc),
-                Instruction::CallX { .. } => callx = true,
+                Instruction::CallX { .. } => {
+                    callx = true;
+                    marks.mark_ends_block(pc);
+                }
                 Instruction::LoadPacket { .. } => packet_loads = true,
                 _ => {}
             }
@@ -125,6 +137,16 @@ impl Program {
             instructions,
             functions,
             jump_targets: marks.targets,
+            follows_control: {
+                let mut f = marks.follows;
+                f.truncate(len.div_ceil(64));
+                if len % 64 != 0 {
+                    // The bit past the last slot (a final jump or exit's successor).
+                    f[len / 64] &= (1 << (len % 64)) - 1;
+                }
+                f
+            },
+            helper_call_bits: marks.calls,
             summary,
             options: *options,
         })
@@ -182,6 +204,20 @@ impl Program {
     #[must_use]
     pub fn jump_target_bits(&self) -> &[u64] {
         &self.jump_targets
+    }
+
+    /// The slots that follow a jump, `exit`, local call or `callx` (where a basic block must
+    /// start), as a bit set laid out as [`Program::jump_target_bits`].
+    #[must_use]
+    pub fn follows_control_bits(&self) -> &[u64] {
+        &self.follows_control
+    }
+
+    /// The helper calls (`call` by id), as a bit set laid out as
+    /// [`Program::jump_target_bits`].
+    #[must_use]
+    pub fn helper_call_bits(&self) -> &[u64] {
+        &self.helper_call_bits
     }
 
     /// What the decoding pass found about the whole program.
@@ -290,7 +326,18 @@ mod tests {
     fn check_summary(p: &Program) {
         let mut want = Summary::default();
         let mut targets = vec![false; p.len()];
-        for ins in p.instructions() {
+        let mut follows = vec![false; p.len() + 1];
+        let mut calls = vec![false; p.len()];
+        for (pc, ins) in p.instructions().iter().enumerate() {
+            follows[pc + 1] = matches!(
+                ins,
+                Instruction::Ja { .. }
+                    | Instruction::Jump { .. }
+                    | Instruction::Exit
+                    | Instruction::CallLocal { .. }
+                    | Instruction::CallX { .. }
+            );
+            calls[pc] = matches!(ins, Instruction::Call { .. });
             match *ins {
                 Instruction::Call { .. } => want.helper_calls = true,
                 Instruction::CallX { .. } => want.callx = true,
@@ -305,6 +352,20 @@ mod tests {
         for (pc, &t) in targets.iter().enumerate() {
             assert_eq!(p.is_jump_target(pc), t, "slot {pc} of {:?}", p.insns());
         }
+        let bit = |bits: &[u64], pc: usize| bits[pc / 64] >> (pc % 64) & 1 != 0;
+        for pc in 0..p.len() {
+            assert_eq!(bit(p.follows_control_bits(), pc), follows[pc], "{pc}");
+            assert_eq!(bit(p.helper_call_bits(), pc), calls[pc], "{pc}");
+        }
+        assert_eq!(p.follows_control_bits().len(), p.len().div_ceil(64));
+        assert_eq!(p.helper_call_bits().len(), p.len().div_ceil(64));
+        assert!(
+            p.follows_control_bits()
+                .iter()
+                .enumerate()
+                .all(|(w, &b)| (w * 64..w * 64 + 64)
+                    .all(|pc| pc < p.len() || b >> (pc % 64) & 1 == 0))
+        );
         assert!(!p.is_jump_target(p.len()));
         assert_eq!(p.jump_target_bits().len(), p.len().div_ceil(64));
     }

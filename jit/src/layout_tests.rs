@@ -49,7 +49,13 @@ fn layout() {
         .map(|p| {
             let bytes = std::fs::read(p).expect("read");
             let insns = apiary_vm::insn::insns_from_bytes(&bytes).expect("bytecode");
-            (p.file_name().unwrap().to_string_lossy().into_owned(), insns)
+            (
+                p.file_name()
+                    .expect("a file")
+                    .to_string_lossy()
+                    .into_owned(),
+                insns,
+            )
         })
         .collect();
     programs.push(("every_form".into(), every_form_program()));

@@ -139,11 +139,11 @@ impl Program {
             jump_targets: marks.targets,
             follows_control: {
                 let mut f = marks.follows;
-                f.truncate(len.div_ceil(64));
-                if len % 64 != 0 {
-                    // The bit past the last slot (a final jump or exit's successor).
-                    f[len / 64] &= (1 << (len % 64)) - 1;
+                // The one bit past the last slot (a final jump or exit's successor).
+                if let Some(w) = f.get_mut(len / 64) {
+                    *w &= !(1 << (len % 64));
                 }
+                f.truncate(len.div_ceil(64));
                 f
             },
             helper_call_bits: marks.calls,

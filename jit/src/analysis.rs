@@ -18,78 +18,94 @@ fn slot_cost(ins: &Instruction) -> u32 {
     }
 }
 
-/// Block structure of a program.
+/// Block structure of a program, without a pass over it: from the decoder's bit sets
+/// ([`Program::jump_target_bits`], [`Program::follows_control_bits`],
+/// [`Program::helper_call_bits`]) and the function starts, a word at a time. Metering's
+/// per-slot costs are the one part that needs the whole program, so they are computed only
+/// when metering.
 #[derive(Debug, Clone)]
 pub(crate) struct Blocks {
-    /// `leader[pc]`: a basic block starts at `pc` (the backend emits its label and, when
-    /// metering, adds `cost[pc]` to the counter there).
-    pub leader: Vec<bool>,
-    /// At a leader: the metering cost of the whole block. Elsewhere 0.
+    /// Bit `pc % 64` of word `pc / 64`: slot 0, every function start and every jump target
+    /// (the slots some code jumps or calls to: the only ones that need a label up front).
+    pub entries: Vec<u64>,
+    /// Same layout: the leaders, [`Blocks::entries`] and every slot after a jump, local call,
+    /// `callx` or `exit` (the budget check points, so that the counter is exact when they test
+    /// it) and, when helper calls end blocks (callbacks enabled), after every helper call (so
+    /// that it is exact when a helper runs a callback).
+    pub leaders: Vec<u64>,
+    /// Metering only (else empty): at a leader, the cost of the whole block; elsewhere 0.
     pub cost: Vec<u32>,
-    /// For every slot: the cost of the slots after it in its block. A run that stops at `pc`
-    /// (fault, helper stop, out-of-bounds packet load) subtracts this from the counter, because
-    /// the whole block was counted on entry.
+    /// Metering only (else empty): for every slot, the cost of the slots after it in its
+    /// block. A run that stops at `pc` (fault, helper stop, out-of-bounds packet load)
+    /// subtracts this from the counter, because the whole block was counted on entry.
     pub remaining: Vec<u32>,
 }
 
 impl Blocks {
-    /// Leaders are: slot 0, every function start, every jump target, and the slot after every
-    /// jump, local call, `callx` and `exit`. Jumps, local calls and `callx` (the budget check
-    /// points) therefore always end their block, so the counter is exact when they test it.
-    ///
-    /// With `calls_end_blocks` (callbacks enabled), helper calls end their block too, so the
-    /// counter is exact when a helper runs a callback.
-    pub(crate) fn new(program: &Program, calls_end_blocks: bool) -> Self {
-        let ins = program.instructions();
-        let n = ins.len();
-        let mut leader = vec![false; n];
-        leader[0] = true;
+    /// See [`Blocks::entries`] and [`Blocks::leaders`].
+    pub(crate) fn new(program: &Program, calls_end_blocks: bool, metering: bool) -> Self {
+        let mut entries = program.jump_target_bits().to_vec();
+        entries[0] |= 1;
         for f in program.functions() {
-            leader[f.start] = true;
+            entries[f.start / 64] |= 1 << (f.start % 64);
         }
-        for (pc, i) in ins.iter().enumerate() {
-            match *i {
-                Instruction::Ja { target } | Instruction::Jump { target, .. } => {
-                    leader[target] = true;
-                    if pc + 1 < n {
-                        leader[pc + 1] = true;
-                    }
+        let follows = program.follows_control_bits();
+        let calls = program.helper_call_bits();
+        let mut carry = 0;
+        let leaders = entries
+            .iter()
+            .zip(follows)
+            .zip(calls)
+            .map(|((&e, &f), &c)| {
+                let mut l = e | f;
+                if calls_end_blocks {
+                    // The slot after each call: the bits moved up by one, across words.
+                    l |= (c << 1) | carry;
+                    carry = c >> 63;
                 }
-                Instruction::CallLocal { target } => {
-                    leader[target] = true;
-                    if pc + 1 < n {
-                        leader[pc + 1] = true;
-                    }
-                }
-                Instruction::CallX { .. } | Instruction::Exit if pc + 1 < n => {
-                    leader[pc + 1] = true
-                }
-                Instruction::Call { .. } if calls_end_blocks && pc + 1 < n => leader[pc + 1] = true,
-                _ => {}
-            }
+                l
+            })
+            .collect();
+        let mut blocks = Self {
+            entries,
+            leaders,
+            cost: Vec::new(),
+            remaining: Vec::new(),
+        };
+        if metering {
+            blocks.costs(program.instructions());
         }
+        blocks
+    }
+
+    /// Whether a basic block starts at slot `pc`.
+    #[inline(always)]
+    pub(crate) fn is_leader(&self, pc: usize) -> bool {
+        self.leaders[pc / 64] >> (pc % 64) & 1 != 0
+    }
+
+    /// Block costs for metering: one backward pass accumulating the cost of the rest of each
+    /// block.
+    fn costs(&mut self, ins: &[Instruction]) {
+        let n = ins.len();
         let mut cost = vec![0u32; n];
         let mut remaining = vec![0u32; n];
-        // Walk backwards accumulating the cost of the rest of the block.
         let mut acc = 0u32;
         for pc in (0..n).rev() {
             remaining[pc] = acc;
             acc += slot_cost(&ins[pc]);
-            if leader[pc] {
+            if self.is_leader(pc) {
                 cost[pc] = acc;
                 acc = 0;
             }
         }
-        Self {
-            leader,
-            cost,
-            remaining,
-        }
+        self.cost = cost;
+        self.remaining = remaining;
     }
 }
 
-/// What one pass over a program finds that several compile stages need, so that each does
-/// not walk the program again (compile time is linear in slots with a small constant).
+/// What several compile stages need to know about the whole program (mostly the decoding
+/// pass's [`apiary_vm::program::Summary`]), so that each does not walk the program again.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Scan {
     /// The program calls helpers (`call` or `callx`).
@@ -101,21 +117,19 @@ pub(crate) struct Scan {
     pub regs_named: u16,
 }
 
-/// One pass over `program` (see [`Scan`]).
+/// The program's [`Scan`]: the decoding summary, and one tight loop over the raw slots for
+/// the registers named (folded into the decoder's loop it cost as much, and slowed it).
 pub(crate) fn scan(program: &Program) -> Scan {
-    let mut s = Scan::default();
-    // Two tight loops: cheaper than one over both slices.
+    let s = program.summary();
+    let mut regs_named = 0u16;
     for raw in program.insns() {
-        s.regs_named |= (1 << (raw.dst & 15)) | (1 << (raw.src & 15));
+        regs_named |= (1 << (raw.dst & 15)) | (1 << (raw.src & 15));
     }
-    for ins in program.instructions() {
-        match ins {
-            Instruction::Call { .. } | Instruction::CallX { .. } => s.calls = true,
-            Instruction::LoadPacket { .. } => s.packet_loads = true,
-            _ => {}
-        }
+    Scan {
+        calls: s.helper_calls || s.callx,
+        packet_loads: s.packet_loads,
+        regs_named,
     }
-    s
 }
 
 /// Bit mask of r1–r5 (bit `i` = eBPF register `ri`).
@@ -232,8 +246,9 @@ mod tests {
             Insn::new(0x95, 0, 0, 0, 0),
         ];
         let p = Program::new(insns, &LoadOptions::default()).expect("valid");
-        let b = Blocks::new(&p, false);
-        assert_eq!(b.leader, vec![true, false, true, true, false, false]);
+        let b = Blocks::new(&p, false, true);
+        let leaders: Vec<bool> = (0..p.len()).map(|pc| b.is_leader(pc)).collect();
+        assert_eq!(leaders, vec![true, false, true, true, false, false]);
         assert_eq!(b.cost[0], 2);
         assert_eq!(b.cost[2], 1);
         assert_eq!(b.cost[3], 2 + LDDW_TAIL_COST);

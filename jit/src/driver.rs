@@ -13,6 +13,7 @@ use apiary_vm::instruction::{
     AluOp, AtomicOp, ByteOrder, Cond, Instruction, Lddw, Operand, PacketAddr, Reg, Size, Width,
 };
 use apiary_vm::memory::code_address;
+use apiary_vm::program::Program;
 use dynasmrt::DynamicLabel;
 
 use crate::lower::{Lowering, MemCheck};
@@ -134,24 +135,50 @@ pub(crate) fn fault<'a, T: Target<'a>>(
     label
 }
 
+/// The label of slot `pc`, made now if it has none yet (a leader no jump or call targets,
+/// named by out-of-line code emitted later: x86-64's block copies return to the next leader).
+/// Must be asked before the driver reaches `pc`, which binds every label it finds there.
+pub(crate) fn slot_label<'a, T: Target<'a>>(t: &mut T, pc: usize) -> DynamicLabel {
+    let l = t.lw().labels[pc];
+    if l != t.lw().unused {
+        return l;
+    }
+    let l = t.new_label();
+    t.lw_mut().labels[pc] = l;
+    l
+}
+
 /// Emits a whole program: stubs, every slot, out-of-line code. Returns the entry offset and
 /// the offset of each slot plus the end of the body.
+///
+/// One pass over the slots: whether a slot starts a block is one bit of
+/// [`crate::analysis::Blocks::leaders`] (made from the decoder's bit sets); labels are bound
+/// where they exist (entries, and leaders a backend asked for).
 pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize, Vec<usize>) {
     let entry = t.prologue();
+    let program: &'a Program = t.lw().program;
+    let instructions = &program.instructions()[..slots];
+    let unused = t.lw().unused;
     let mut offsets = Vec::with_capacity(slots + 1);
-    for pc in 0..slots {
-        offsets.push(t.offset());
-        if t.lw().blocks.leader[pc] {
+    // One closure per slot, collected by `extend`: the offsets are written without a capacity
+    // test per slot (the iterator's length is exact).
+    offsets.extend(instructions.iter().enumerate().map(|(pc, &ins)| {
+        let offset = t.offset();
+        // Labels exist only at leaders.
+        if t.lw().blocks.is_leader(pc) {
             let l = t.lw().labels[pc];
-            t.bind(l);
+            if l != unused {
+                t.bind(l);
+            }
             t.block_start();
+            if let Some(c) = t.lw().block_cost(pc) {
+                t.count_block(c);
+            }
         }
-        if let Some(c) = t.lw().block_cost(pc) {
-            t.count_block(c);
-        }
-        lower_slot(t, pc);
+        lower_insn(t, pc, ins);
         t.after_slot(pc);
-    }
+        offset
+    }));
     offsets.push(t.offset());
     t.emit_cold();
     (entry, offsets)
@@ -160,7 +187,15 @@ pub(crate) fn emit_program<'a, T: Target<'a>>(t: &mut T, slots: usize) -> (usize
 /// Lowers slot `pc` (its label and block count are the caller's).
 #[inline]
 pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
-    match t.lw().ins(pc) {
+    let ins = t.lw().ins(pc);
+    lower_insn(t, pc, ins);
+}
+
+/// Lowers `ins`, the instruction of slot `pc` (handed over by the caller, which has it in
+/// hand: read once per slot).
+#[inline]
+fn lower_insn<'a, T: Target<'a>>(t: &mut T, pc: usize, ins: Instruction) {
+    match ins {
         Instruction::Alu {
             op,
             width,
@@ -178,6 +213,7 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
         } => access(
             t,
             pc,
+            &ins,
             src,
             off,
             MemOp::Load {
@@ -191,7 +227,7 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
             dst,
             off,
             src,
-        } => access(t, pc, dst, off, MemOp::Store { size, src }),
+        } => access(t, pc, &ins, dst, off, MemOp::Store { size, src }),
         Instruction::Atomic {
             size,
             op,
@@ -202,6 +238,7 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
         } => access(
             t,
             pc,
+            &ins,
             dst,
             off,
             MemOp::Atomic {
@@ -277,8 +314,15 @@ pub(crate) fn lower_slot<'a, T: Target<'a>>(t: &mut T, pc: usize) {
 
 /// A load, store or atomic: checked or not, as the shared [`Lowering::mem_check`] decides.
 #[inline]
-fn access<'a, T: Target<'a>>(t: &mut T, pc: usize, base: Reg, off: i16, op: MemOp) {
-    match t.lw().mem_check(pc) {
+fn access<'a, T: Target<'a>>(
+    t: &mut T,
+    pc: usize,
+    ins: &Instruction,
+    base: Reg,
+    off: i16,
+    op: MemOp,
+) {
+    match t.lw().mem_check_of(pc, ins) {
         Some(check) if check.bounds || check.align => t.checked_access(pc, check, base, off, op),
         Some(MemCheck {
             confine: Some(c), ..

@@ -39,6 +39,8 @@ mod x86_64;
 
 #[cfg(test)]
 mod cross_tests;
+#[cfg(test)]
+mod layout_tests;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -298,7 +300,13 @@ impl Jit {
 /// The helpers a program calls by id, resolved for the trampolines.
 pub(crate) fn shared_for(program: &Program, env: &Environment) -> Shared {
     let mut helpers: Vec<(u32, Arc<apiary_vm::helpers::HelperFn>)> = Vec::new();
-    for ins in program.instructions() {
+    // The decoding pass found whether there is any call to resolve.
+    let calls = if program.summary().helper_calls {
+        program.instructions()
+    } else {
+        &[]
+    };
+    for ins in calls {
         if let Instruction::Call { helper } = *ins {
             if !helpers.iter().any(|(id, _)| *id == helper) {
                 if let Some(h) = env.helpers.get(helper) {

@@ -109,8 +109,12 @@ pub(crate) fn in_frame(off: i16, len: u8) -> bool {
 pub(crate) struct Lowering<'a> {
     pub program: &'a Program,
     pub blocks: Blocks,
-    /// One label per leader slot (its code's start); other slots hold a placeholder.
+    /// The label of each slot that has one (its code's start): every jump or call target and
+    /// slot 0 from the start, other leaders when a backend asks (see
+    /// [`crate::driver::slot_label`]); the others hold [`Lowering::unused`].
     pub labels: Vec<DynamicLabel>,
+    /// The placeholder label: never defined nor referenced.
+    pub unused: DynamicLabel,
     /// Out-of-line stubs still to emit.
     pub cold: Vec<Cold>,
     pub shared: &'a Shared,
@@ -135,19 +139,25 @@ impl<'a> Lowering<'a> {
         opts: &'a CompileOptions,
         new_label: &mut dyn FnMut() -> DynamicLabel,
     ) -> Self {
-        let blocks = Blocks::new(program, flags.callbacks);
-        // Only leaders are jumped or called to: the other slots share one label that is never
-        // defined nor referenced.
+        let blocks = Blocks::new(program, flags.callbacks, flags.metering);
+        // Labels up front only for the slots code jumps or calls to (from the decoder's jump
+        // targets and the function starts, bit by bit); every other slot holds a placeholder
+        // that is never defined nor referenced, unless a backend asks for a leader's label
+        // later ([`crate::driver::slot_label`]).
         let unused = new_label();
-        let labels = blocks
-            .leader
-            .iter()
-            .map(|&l| if l { new_label() } else { unused })
-            .collect();
+        let mut labels = vec![unused; program.len()];
+        for (w, &word) in blocks.entries.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                labels[w * 64 + bits.trailing_zeros() as usize] = new_label();
+                bits &= bits - 1;
+            }
+        }
         Self {
             program,
             blocks,
             labels,
+            unused,
             cold: Vec::new(),
             shared,
             metering: flags.metering,
@@ -213,9 +223,18 @@ impl<'a> Lowering<'a> {
             .unwrap_or(usize::MAX)
     }
 
-    /// Whether the block starting at `pc` adds its cost to the counter: the cost, if any.
+    /// Whether the block starting at `pc` adds its cost to the counter: the cost, if any
+    /// (metering; a block costs at least one, and a slot that starts none has cost 0).
     pub(crate) fn block_cost(&self, pc: usize) -> Option<u64> {
-        (self.metering && self.blocks.leader[pc]).then(|| u64::from(self.blocks.cost[pc]))
+        match self.blocks.cost.get(pc) {
+            Some(&c) if self.metering && c != 0 => Some(u64::from(c)),
+            _ => None,
+        }
+    }
+
+    /// Whether a basic block starts at slot `pc`.
+    pub(crate) fn is_leader(&self, pc: usize) -> bool {
+        self.blocks.is_leader(pc)
     }
 
     /// Whether a jump from `pc` to `target`, when taken, tests the budget first.
@@ -248,7 +267,13 @@ impl<'a> Lowering<'a> {
 
     /// How the access of the instruction at `pc` is checked; `None` if it has none.
     pub(crate) fn mem_check(&self, pc: usize) -> Option<MemCheck> {
-        let ins = self.ins(pc);
+        self.mem_check_of(pc, &self.ins(pc))
+    }
+
+    /// [`Lowering::mem_check`] of `ins`, the instruction at `pc`.
+    #[inline]
+    pub(crate) fn mem_check_of(&self, pc: usize, ins: &Instruction) -> Option<MemCheck> {
+        let ins = *ins;
         let (len, access) = access_of(&ins)?;
         let checked = !self.proven(pc);
         let (base, off) = match ins {

@@ -614,10 +614,17 @@ static FAST: [Fast; 256] = {
 };
 
 /// What [`decode_run`] leaves for the whole-program checks: one bit per slot for the jump
-/// targets, and one for the `lddw` tails (bit `pc % 64` of word `pc / 64`).
+/// targets, and one for the `lddw` tails (bit `pc % 64` of word `pc / 64`); and what the pass
+/// finds for later stages, so that none of them walks the program again for it
+/// ([`crate::program::Summary`]).
 pub(crate) struct Marks {
     pub(crate) targets: Vec<u64>,
     pub(crate) tails: Vec<u64>,
+    /// The helper calls (`call imm`, src 0).
+    pub(crate) calls: Vec<u64>,
+    /// The slots after a jump, `exit`, local call or `callx` (one more bit than slots: the
+    /// last slot's successor is marked too).
+    pub(crate) follows: Vec<u64>,
 }
 
 impl Marks {
@@ -626,6 +633,8 @@ impl Marks {
         Self {
             targets: vec![0; words],
             tails: vec![0; words],
+            calls: vec![0; words],
+            follows: vec![0; (slots + 1).div_ceil(64)],
         }
     }
 
@@ -635,6 +644,15 @@ impl Marks {
 
     pub(crate) fn mark_tail(&mut self, pc: usize) {
         mark(&mut self.tails, pc);
+    }
+
+    pub(crate) fn mark_call(&mut self, pc: usize) {
+        mark(&mut self.calls, pc);
+    }
+
+    /// Slot `pc` ends its block (see [`Marks::follows`]).
+    pub(crate) fn mark_ends_block(&mut self, pc: usize) {
+        mark(&mut self.follows, pc + 1);
     }
 
     /// Whether some jump target is an `lddw` tail.
@@ -704,6 +722,7 @@ pub(crate) fn decode_run(
                     break;
                 };
                 mark(&mut marks.targets, target);
+                mark(&mut marks.follows, pc + 1);
                 let build = $ins;
                 emit!(build(target))
             }};
@@ -758,9 +777,11 @@ pub(crate) fn decode_run(
                 jump!(imm, |target| Instruction::Ja { target })
             }
             Fast::Call if ((dst | src) == 0) & (off == 0) => {
+                mark(&mut marks.calls, pc);
                 emit!(Instruction::Call { helper: imm as u32 })
             }
             Fast::Exit if ((dst | src) == 0) & ((i32::from(off) | imm) == 0) => {
+                mark(&mut marks.follows, pc + 1);
                 emit!(Instruction::Exit)
             }
             Fast::Ldx(size, sign_extend) if imm == 0 => {

@@ -55,6 +55,10 @@ impl Environment {
     /// [`LoadError::UnknownHelper`] naming the first call to a missing helper, or
     /// [`LoadError::HelperUnavailable`] when the table marks it as not available here.
     pub fn check_helpers(&self, program: &Program) -> Result<(), LoadError> {
+        // The decoding pass found whether there is any call to check.
+        if !program.summary().helper_calls {
+            return Ok(());
+        }
         for (pc, ins) in program.instructions().iter().enumerate() {
             if let Instruction::Call { helper } = *ins {
                 if self.helpers.get(helper).is_none() {

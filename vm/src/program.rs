@@ -19,6 +19,18 @@ pub struct Function {
     pub end: usize,
 }
 
+/// What the decoding pass found about the whole program, for later stages (the JITs' run
+/// paths, the environment's helper check), so that none walks the program again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Some slot is a helper call by id ([`Instruction::Call`]).
+    pub helper_calls: bool,
+    /// Some slot is a `callx`.
+    pub callx: bool,
+    /// Some slot is a legacy packet load.
+    pub packet_loads: bool,
+}
+
 /// A checked program.
 ///
 /// Invariants, established by [`Program::new`]:
@@ -32,6 +44,13 @@ pub struct Program {
     insns: Vec<Insn>,
     instructions: Vec<Instruction>,
     functions: Vec<Function>,
+    /// Bit `pc % 64` of word `pc / 64`: some jump targets slot `pc`.
+    jump_targets: Vec<u64>,
+    /// Same layout: slot `pc` follows a jump, `exit`, local call or `callx`.
+    follows_control: Vec<u64>,
+    /// Same layout: slot `pc` is a helper call.
+    helper_call_bits: Vec<u64>,
+    summary: Summary,
     options: LoadOptions,
 }
 
@@ -57,6 +76,7 @@ impl Program {
         let mut marks = Marks::new(len);
         // Whether a local call or code address makes more than one function.
         let mut one_function = true;
+        let (mut callx, mut packet_loads) = (false, false);
         let mut pc = 0;
         // Runs of common slots go through the fast loop; each slot it leaves goes through the
         // full decoder, which either decodes it or returns the error.
@@ -70,13 +90,24 @@ impl Program {
             match ins {
                 Instruction::Ja { target } | Instruction::Jump { target, .. } => {
                     marks.mark_target(target);
+                    marks.mark_ends_block(pc);
                 }
+                Instruction::Exit => marks.mark_ends_block(pc),
                 Instruction::LoadImm64 { value, .. } => {
                     one_function &= !matches!(value, Lddw::CodeAddr(_));
                     pc += 1;
                     marks.mark_tail(pc);
                 }
-                Instruction::CallLocal { .. } => one_function = false,
+                Instruction::CallLocal { .. } => {
+                    one_function = false;
+                    marks.mark_ends_block(pc);
+                }
+                Instruction::Call { .. } => marks.mark_call(pc),
+                Instruction::CallX { .. } => {
+                    callx = true;
+                    marks.mark_ends_block(pc);
+                }
+                Instruction::LoadPacket { .. } => packet_loads = true,
                 _ => {}
             }
             pc += 1;
@@ -96,10 +127,27 @@ impl Program {
             check_control_flow(&instructions, &functions)?;
             functions
         };
+        let summary = Summary {
+            helper_calls: marks.calls.iter().any(|&w| w != 0),
+            callx,
+            packet_loads,
+        };
         Ok(Self {
             insns,
             instructions,
             functions,
+            jump_targets: marks.targets,
+            follows_control: {
+                let mut f = marks.follows;
+                // The one bit past the last slot (a final jump or exit's successor).
+                if let Some(w) = f.get_mut(len / 64) {
+                    *w &= !(1 << (len % 64));
+                }
+                f.truncate(len.div_ceil(64));
+                f
+            },
+            helper_call_bits: marks.calls,
+            summary,
             options: *options,
         })
     }
@@ -140,6 +188,42 @@ impl Program {
     #[must_use]
     pub fn functions(&self) -> &[Function] {
         &self.functions
+    }
+
+    /// Whether some jump (`ja`, `gotol` or a conditional jump) targets slot `pc` (false past
+    /// the end).
+    #[must_use]
+    pub fn is_jump_target(&self, pc: usize) -> bool {
+        self.jump_targets
+            .get(pc / 64)
+            .is_some_and(|w| w >> (pc % 64) & 1 != 0)
+    }
+
+    /// The jump targets as a bit set: bit `pc % 64` of word `pc / 64` (see
+    /// [`Program::is_jump_target`]); `len().div_ceil(64)` words.
+    #[must_use]
+    pub fn jump_target_bits(&self) -> &[u64] {
+        &self.jump_targets
+    }
+
+    /// The slots that follow a jump, `exit`, local call or `callx` (where a basic block must
+    /// start), as a bit set laid out as [`Program::jump_target_bits`].
+    #[must_use]
+    pub fn follows_control_bits(&self) -> &[u64] {
+        &self.follows_control
+    }
+
+    /// The helper calls (`call` by id), as a bit set laid out as
+    /// [`Program::jump_target_bits`].
+    #[must_use]
+    pub fn helper_call_bits(&self) -> &[u64] {
+        &self.helper_call_bits
+    }
+
+    /// What the decoding pass found about the whole program.
+    #[must_use]
+    pub fn summary(&self) -> Summary {
+        self.summary
     }
 
     /// The options the program was loaded with.
@@ -238,6 +322,54 @@ mod tests {
         Ok((instructions, functions))
     }
 
+    /// The summary and jump targets, recomputed slot by slot from the decoded program.
+    fn check_summary(p: &Program) {
+        let mut want = Summary::default();
+        let mut targets = vec![false; p.len()];
+        let mut follows = vec![false; p.len() + 1];
+        let mut calls = vec![false; p.len()];
+        for (pc, ins) in p.instructions().iter().enumerate() {
+            follows[pc + 1] = matches!(
+                ins,
+                Instruction::Ja { .. }
+                    | Instruction::Jump { .. }
+                    | Instruction::Exit
+                    | Instruction::CallLocal { .. }
+                    | Instruction::CallX { .. }
+            );
+            calls[pc] = matches!(ins, Instruction::Call { .. });
+            match *ins {
+                Instruction::Call { .. } => want.helper_calls = true,
+                Instruction::CallX { .. } => want.callx = true,
+                Instruction::LoadPacket { .. } => want.packet_loads = true,
+                Instruction::Ja { target } | Instruction::Jump { target, .. } => {
+                    targets[target] = true;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(p.summary(), want, "{:?}", p.insns());
+        for (pc, &t) in targets.iter().enumerate() {
+            assert_eq!(p.is_jump_target(pc), t, "slot {pc} of {:?}", p.insns());
+        }
+        let bit = |bits: &[u64], pc: usize| bits[pc / 64] >> (pc % 64) & 1 != 0;
+        for pc in 0..p.len() {
+            assert_eq!(bit(p.follows_control_bits(), pc), follows[pc], "{pc}");
+            assert_eq!(bit(p.helper_call_bits(), pc), calls[pc], "{pc}");
+        }
+        assert_eq!(p.follows_control_bits().len(), p.len().div_ceil(64));
+        assert_eq!(p.helper_call_bits().len(), p.len().div_ceil(64));
+        assert!(
+            p.follows_control_bits()
+                .iter()
+                .enumerate()
+                .all(|(w, &b)| (w * 64..w * 64 + 64)
+                    .all(|pc| pc < p.len() || b >> (pc % 64) & 1 == 0))
+        );
+        assert!(!p.is_jump_target(p.len()));
+        assert_eq!(p.jump_target_bits().len(), p.len().div_ceil(64));
+    }
+
     /// Random short programs from a small alphabet of valid and almost-valid slots (jumps
     /// forwards and backwards, into `lddw` tails, local calls, bad registers, bad tails), so
     /// that every error and every whole-program check is reached often.
@@ -276,8 +408,11 @@ mod tests {
                 .collect();
             for options in [LoadOptions::default(), LoadOptions::all()] {
                 let want = reference(&insns, &options);
-                let got = Program::new(insns.clone(), &options)
-                    .map(|p| (p.instructions().to_vec(), p.functions().to_vec()));
+                let program = Program::new(insns.clone(), &options);
+                if let Ok(p) = &program {
+                    check_summary(p);
+                }
+                let got = program.map(|p| (p.instructions().to_vec(), p.functions().to_vec()));
                 assert_eq!(got, want, "{insns:?}");
                 errors += usize::from(want.is_err());
             }

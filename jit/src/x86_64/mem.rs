@@ -49,11 +49,10 @@ pub(super) struct Window {
 impl Gen<'_> {
     /// The end of `pc`'s block if it is at most [`COPY_MAX`] slots on.
     pub(super) fn short_block_end(&self, pc: usize) -> Option<usize> {
-        let leader = &self.lw.blocks.leader;
-        let n = leader.len();
+        let n = self.lw.program.len();
         let limit = (pc + 1 + COPY_MAX).min(n);
         (pc + 1..limit)
-            .find(|&q| leader[q])
+            .find(|&q| self.lw.is_leader(q))
             .or((limit == n).then_some(n))
     }
 
@@ -69,7 +68,7 @@ impl Gen<'_> {
                 lower_slot(self, q);
                 self.after_slot(q);
             }
-            if c.end < self.lw.blocks.leader.len() {
+            if c.end < self.lw.program.len() {
                 let next = self.lw.labels[c.end];
                 x64!(self.ops ; jmp =>next);
             }
@@ -123,6 +122,10 @@ impl Gen<'_> {
     pub(super) fn hull_check(&mut self, pc: usize, base: Reg, (lo, size, end): (i32, u8, usize)) {
         let b = h(base);
         let copy = self.new_label();
+        if end < self.lw.program.len() {
+            // The copy returns to the next leader: it needs a label there.
+            crate::driver::slot_label(self, end);
+        }
         self.copy_budget -= end - pc;
         self.copies.push(Copy {
             label: copy,

@@ -27,7 +27,7 @@ mod lower;
 mod ops;
 mod run;
 
-use lower::{mark_proven, Lowering};
+use lower::{mark_proven, seal, Lowering};
 use ops::Op;
 
 /// A program prepared for the interpreter.
@@ -55,7 +55,7 @@ const CALLBACK_HELPERS: [u32; 2] = [164, 181];
 impl std::fmt::Debug for Interpreter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Interpreter")
-            .field("slots", &self.ops.len())
+            .field("slots", &self.program.instructions().len())
             .field(
                 "helpers",
                 &self.helpers.iter().map(|(id, _)| id).collect::<Vec<_>>(),
@@ -131,7 +131,7 @@ impl Interpreter {
             table: &env.helpers,
             callbacks,
         };
-        let ops = program
+        let mut ops: Vec<Op> = program
             .instructions()
             .iter()
             .enumerate()
@@ -146,9 +146,10 @@ impl Interpreter {
         let Lowering {
             helpers,
             plain,
-            unsupported,
+            mut unsupported,
             ..
         } = lowering;
+        seal(&mut ops, &mut unsupported);
         Ok(Self {
             program,
             ops,
@@ -177,7 +178,7 @@ impl Executable for Interpreter {
         let packet = state.packet();
         let (stack, control) = state.split();
         let input_region = Region::writable(input);
-        let mut regs = [0u64; 11];
+        let mut regs = [0u64; ops::REGS];
         regs[1] = if input_region.len == 0 {
             0
         } else {
@@ -231,7 +232,7 @@ impl Executable for Interpreter {
 /// already in use below it (callbacks run on a new frame of the calling run) and the count so far.
 struct Entry {
     pc: usize,
-    regs: [u64; 11],
+    regs: [u64; ops::REGS],
     depth: usize,
     count: u64,
 }
@@ -286,7 +287,7 @@ impl FunctionCaller for Callbacks<'_> {
             }));
             return Err(HelperError::CallbackFailed);
         }
-        let mut regs = [0u64; 11];
+        let mut regs = [0u64; ops::REGS];
         regs[1..6].copy_from_slice(&args);
         regs[10] = self.next_frame();
         let entry = Entry {

@@ -188,37 +188,48 @@ impl Executable for Interpreter {
         regs[10] = stack.start + STACK_SIZE as u64;
         let entry = Entry {
             pc: 0,
-            regs,
+            regs: &mut regs,
             depth: 0,
             count: 0,
         };
+        let regions = RegionTable::with_control(stack, input_region, &self.regions, control)
+            .with_packet(packet);
+        if !self.callbacks {
+            return self.start(&regions, entry, None);
+        }
+        // Only environments with callback helpers pay for the callback state.
         let callbacks = Callbacks {
             interp: self,
             budget: self.config.budget,
             depth: Cell::new(0),
-            r10: Cell::new(regs[10]),
+            r10: Cell::new(entry.regs[10]),
             count: Cell::new(0),
             pc: Cell::new(0),
             fault: Cell::new(None),
         };
-        let mut regions = RegionTable::with_control(stack, input_region, &self.regions, control)
-            .with_packet(packet);
-        let cb = if self.callbacks {
-            regions = regions.with_caller(&callbacks);
-            Some(&callbacks)
-        } else {
-            None
-        };
+        self.start(&regions.with_caller(&callbacks), entry, Some(&callbacks))
+    }
+}
+
+impl Interpreter {
+    /// Runs from `entry` with or without metering, as configured.
+    #[inline(always)]
+    fn start(
+        &self,
+        regions: &RegionTable<'_>,
+        entry: Entry<'_>,
+        cb: Option<&Callbacks<'_>>,
+    ) -> Outcome {
         match self.config.budget {
             None => {
-                let (result, _) = self.execute::<false>(&regions, u64::MAX, entry, cb);
+                let (result, _) = self.execute::<false>(regions, u64::MAX, entry, cb);
                 Outcome {
                     result,
                     instructions: None,
                 }
             }
             Some(budget) => {
-                let (result, count) = self.execute::<true>(&regions, budget, entry, cb);
+                let (result, count) = self.execute::<true>(regions, budget, entry, cb);
                 Outcome {
                     result,
                     instructions: Some(count),
@@ -230,9 +241,9 @@ impl Executable for Interpreter {
 
 /// Where [`Interpreter::execute`] starts: a function's first slot, its registers, the frames
 /// already in use below it (callbacks run on a new frame of the calling run) and the count so far.
-struct Entry {
+struct Entry<'r> {
     pc: usize,
-    regs: [u64; ops::REGS],
+    regs: &'r mut [u64; ops::REGS],
     depth: usize,
     count: u64,
 }
@@ -292,7 +303,7 @@ impl FunctionCaller for Callbacks<'_> {
         regs[10] = self.next_frame();
         let entry = Entry {
             pc: target,
-            regs,
+            regs: &mut regs,
             depth: saved.0 + 1,
             count: self.count.get(),
         };

@@ -27,12 +27,13 @@ impl Interpreter {
         &self,
         mem: &RegionTable<'_>,
         budget: u64,
-        entry: Entry,
+        entry: Entry<'_>,
         cb: Option<&Callbacks<'_>>,
     ) -> (Result<u64, Fault>, u64) {
         // Legacy packet loads read the packet (the input unless the state names another).
         let packet = mem.packet();
-        let mut regs = entry.regs;
+        // The register file is the caller's (no copy in or out at a run's start).
+        let regs = entry.regs;
         // Uninitialised: a slot is written by the call that enters it before the matching exit
         // reads it, so a run pays nothing for frames it never uses.
         let mut frames = [const { MaybeUninit::<Frame>::uninit() }; MAX_FRAMES];
@@ -373,7 +374,7 @@ impl Interpreter {
                     if let Some(cb) = cb {
                         cb.enter(base + depth, regs[10], count, here!());
                     }
-                    let result = self.call_helper(mem, &**func, id, &regs, here!(), cb);
+                    let result = self.call_helper(mem, &**func, id, regs, here!(), cb);
                     if let (true, Some(cb)) = (METER, cb) {
                         count = cb.count.get();
                     }
@@ -404,8 +405,7 @@ impl Interpreter {
                     if let Some(cb) = cb {
                         cb.enter(base + depth, regs[10], count, here!());
                     }
-                    let result =
-                        self.call_helper(mem, &*helper.func, helper.id, &regs, here!(), cb);
+                    let result = self.call_helper(mem, &*helper.func, helper.id, regs, here!(), cb);
                     if let (true, Some(cb)) = (METER, cb) {
                         count = cb.count.get();
                     }

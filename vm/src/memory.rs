@@ -572,6 +572,27 @@ mod tests {
         assert!(small.contains(103, 1));
     }
 
+    /// `contains` against the textbook formula, on every small case and around the top of the
+    /// address space.
+    #[test]
+    fn contains_is_the_interval_test() {
+        for start in [0u64, 1, 5, u64::MAX - 20] {
+            for rlen in 0..12u64 {
+                // SAFETY: the region is only used for arithmetic checks, never dereferenced.
+                let r = unsafe { Region::from_raw(start, rlen, true) };
+                for d in 0..24u64 {
+                    let addr = start.wrapping_add(d).wrapping_sub(4);
+                    for len in 0..10u64 {
+                        let want = u128::from(addr) >= u128::from(start)
+                            && u128::from(addr) + u128::from(len)
+                                <= u128::from(start) + u128::from(rlen);
+                        assert_eq!(r.contains(addr, len), want, "{start} {rlen} {addr} {len}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn permissions_are_enforced() {
         let mut stack = [0u8; 16];

@@ -342,3 +342,60 @@ pub(super) fn jump_code(cond: Cond, width: Width, imm: bool) -> Code {
         (Width::W32, false) => r32,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(code: Code, target: usize) -> Op {
+        let mut op = Op {
+            code,
+            dst: R::R0,
+            src: R::R0,
+            aux: 0,
+            arg: 0,
+            imm: 0,
+        };
+        op.set_target(target);
+        op
+    }
+
+    /// The run loop's unchecked fetch relies on these: a sentinel last, every target inside,
+    /// no `lddw` whose second slot would be the sentinel.
+    #[test]
+    fn seal_keeps_every_transfer_inside() {
+        let mut ops = vec![
+            op(Code::Ja, 7),
+            op(Code::Jeq64I, 3),
+            op(Code::CallLocal, usize::MAX >> 40),
+            op(Code::Jsle32R, 1),
+            op(Code::LoadImm, 0),
+        ];
+        let mut unsupported = Vec::new();
+        seal(&mut ops, &mut unsupported);
+        assert_eq!(ops.len(), 6);
+        let sentinel = ops[5];
+        assert_eq!(sentinel.code, Code::Fault);
+        assert_eq!(
+            unsupported[sentinel.imm as usize],
+            Unsupported::CodeAddress { target: 5 }
+        );
+        assert_eq!(ops[0].target(), 5, "out of range: to the sentinel");
+        assert_eq!(ops[1].target(), 3, "in range: kept");
+        assert_eq!(ops[2].target(), 5);
+        assert_eq!(ops[3].target(), 1);
+        assert_eq!(ops[4].code, Code::Fault, "an lddw without its second slot");
+    }
+
+    #[test]
+    fn offsets_and_registers_round_trip() {
+        let mut o = op(Code::LdxDW, 0);
+        for off in [i16::MIN, -1, 0, 1, i16::MAX] {
+            o.set_off(off);
+            assert_eq!(o.off(), i64::from(off) as u64);
+        }
+        for n in 0..=10u8 {
+            assert_eq!(reg(R::of(n)), usize::from(n));
+        }
+    }
+}

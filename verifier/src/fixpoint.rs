@@ -72,6 +72,9 @@ pub struct Analyzer<'a> {
     /// Per exit test: proven by [`crate::termination_prog`] from the entry state of the loop's
     /// current final pass.
     pub(crate) prog_ok: HashMap<usize, bool>,
+    /// Per square exit test ([`termination::square_entry`]): the entry state of the loop's
+    /// current final pass starts the squared register below 2^32.
+    pub(crate) square_entry: HashMap<usize, bool>,
     pub(crate) heads_reached: BTreeSet<usize>,
     /// Per loop head: proven by [`Analyzer::unroll`] in every final pass over it.
     pub(crate) unroll_ok: HashMap<usize, bool>,
@@ -126,6 +129,7 @@ impl<'a> Analyzer<'a> {
             start: Instant::now(),
             cand_ok: HashMap::new(),
             prog_ok: HashMap::new(),
+            square_entry: HashMap::new(),
             heads_reached: BTreeSet::new(),
             unroll_ok: HashMap::new(),
             nest: 0,
@@ -398,6 +402,10 @@ impl<'a> Analyzer<'a> {
                             .as_ref()
                             .is_some_and(|s| crate::termination_prog::proves(c, s));
                         self.prog_ok.insert(*t, ok);
+                        let sq = entered
+                            .as_ref()
+                            .is_some_and(|s| termination::square_entry(c, s));
+                        self.square_entry.insert(*t, sq);
                     }
                 }
             }
@@ -611,7 +619,12 @@ impl<'a> Analyzer<'a> {
                     if hard {
                         if let Some(c) = f.cands.get(&pc) {
                             let ok = termination::candidate_ok(c, &s)
-                                || self.prog_ok.get(&pc) == Some(&true);
+                                || self.prog_ok.get(&pc) == Some(&true)
+                                || termination::square_ok(
+                                    c,
+                                    &s,
+                                    self.square_entry.get(&pc) == Some(&true),
+                                );
                             let e = self.cand_ok.entry(pc).or_insert(true);
                             *e &= ok;
                         }

@@ -47,6 +47,9 @@ pub struct Candidate {
     /// on every trip (`Some(true)`) or after it (`Some(false)`), for
     /// [`crate::termination_prog`].
     pub prog: Option<bool>,
+    /// When the tested register is the square `(base + c)²` of a register stepped in place
+    /// (`d * d <= n`): `(base, c)`, proven by [`square_ok`] with [`square_entry`].
+    pub square: Option<(Reg, i64)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -200,6 +203,7 @@ pub fn find_loops(
                     let t =
                         trip.get_or_insert_with(|| termination_rel::trip(program, cfg, *h, &set));
                     rel_candidate(program, cfg, *h, &set, b, &w, t)
+                        .or_else(|| square_candidate(program, cfg, *h, &set, b, &w, t))
                 })
                 .or_else(|| via_candidate(program, cfg, *h, &set, b, &w));
             if let Some(c) = c {
@@ -211,6 +215,21 @@ pub fn find_loops(
         loops.push(info);
     }
     (loops, cands)
+}
+
+/// Whether `bound` may be the bound of an exit test that stays while `ind stay bound`.
+///
+/// A bound register the loop writes (reloaded from a spill, recomputed after a call) is fine for
+/// an ordering test: [`candidate_ok`] checks the range of the bound in the state at the test,
+/// which covers every visit, so the induction register stays below (above) that range's extreme
+/// on every trip it stays, whatever the bound is on that trip. A `!=` test needs the bound to
+/// hold still (the register could step over a bound that moves), so there it must not be
+/// written in the loop.
+fn bound_usable(bound: Operand, stay: Cond, w: &[(Reg, Write)]) -> bool {
+    match bound {
+        Operand::Imm(_) => true,
+        Operand::Reg(r) => stay != Cond::Ne || !w.iter().any(|(x, _)| *x == r),
+    }
 }
 
 /// One reading of an exit test: induction register, condition to stay, bound.
@@ -279,10 +298,8 @@ fn rel_candidate(
 ) -> Option<Candidate> {
     let (width, options) = exit_test(program, cfg, head, body, b)?;
     for (ind, stay, bound) in options {
-        if let Operand::Reg(r) = bound {
-            if w.iter().any(|(x, _)| *x == r) {
-                continue;
-            }
+        if !bound_usable(bound, stay, w) {
+            continue;
         }
         let Some((d, trunc)) = termination_rel::induction(trip, b, ind) else {
             continue;
@@ -299,9 +316,98 @@ fn rel_candidate(
             bound,
             via: None,
             prog: None,
+            square: None,
         });
     }
     None
+}
+
+/// An exit test `t <= bound` (or `<`) on the square of a register stepped up by a constant
+/// (`for (d = 3; d * d <= n; d += 2)`), see [`square_ok`].
+fn square_candidate(
+    program: &Program,
+    cfg: &Cfg,
+    head: usize,
+    body: &HashSet<usize>,
+    b: usize,
+    w: &[(Reg, Write)],
+    trip: &termination_rel::Trip,
+) -> Option<Candidate> {
+    let (width, options) = exit_test(program, cfg, head, body, b)?;
+    if width != Width::W64 {
+        return None;
+    }
+    for (t, stay, bound) in options {
+        if !matches!(stay, Cond::Lt | Cond::Le) || !bound_usable(bound, stay, w) {
+            continue;
+        }
+        let Some((base, c, d)) = termination_rel::square(trip, b, t) else {
+            continue;
+        };
+        let Some(base) = Reg::new(base) else { continue };
+        return Some(Candidate {
+            ind: t,
+            step: d,
+            add_w: Width::W64,
+            stay,
+            cmp_w: width,
+            bound,
+            via: None,
+            prog: None,
+            square: Some((base, c)),
+        });
+    }
+    None
+}
+
+/// Whether a square candidate's base, on entry to the loop (`entry`, the state entering its
+/// head in a final pass, which covers every concrete entry), gives `base + c < 2^32` with no
+/// wrap-around: the first square the test sees is then exact.
+#[must_use]
+pub fn square_entry(c: &Candidate, entry: &State) -> bool {
+    let Some((base, k)) = c.square else {
+        return false;
+    };
+    let Some(x) = entry.regs[base.index()].scalar() else {
+        return false;
+    };
+    let (lo, hi) = (
+        i128::from(x.umin) + i128::from(k),
+        i128::from(x.umax) + i128::from(k),
+    );
+    lo >= 0 && hi < 1 << 32
+}
+
+/// The square rule, at the test in state `s`, `entry_ok` from [`square_entry`]. The tested
+/// value is `y²` (64-bit, wrapping) with `y = base + c` moving up by exactly `d` per trip. Let
+/// `B` be the largest value the loop stays for (the bound's maximum at the test, less one for
+/// `<`) and `r = ⌊√B⌋`. While `y < 2^32` its square is exact, so the loop stays only if
+/// `y <= r`. `y` starts below `2^32` (`entry_ok`) and, if `r + d < 2^32`, each trip that stays
+/// leaves `y <= r + d < 2^32`: by induction every square the test sees is exact, `y` rises by
+/// `d` without wrapping, and the loop leaves after at most `r / d + 1` trips. A bound that may
+/// reach `(2^32 - 1)²` or a step of `2^32` (where `y²` wraps to the same values forever) fails.
+#[must_use]
+pub fn square_ok(c: &Candidate, s: &State, entry_ok: bool) -> bool {
+    if c.square.is_none() || !entry_ok || c.step <= 0 {
+        return false;
+    }
+    let bound_max = match c.bound {
+        Operand::Imm(i) => imm_value(i, Width::W64),
+        Operand::Reg(r) => match s.regs[r.index()].scalar() {
+            Some(b) => b.umax,
+            None => return false,
+        },
+    };
+    let stay_max = match c.stay {
+        Cond::Le => i128::from(bound_max),
+        Cond::Lt => i128::from(bound_max) - 1,
+        _ => return false,
+    };
+    if stay_max < 0 {
+        return true;
+    }
+    let r = i128::from(u64::try_from(stay_max).map_or(u64::MAX, u64::isqrt));
+    r + i128::from(c.step) < 1 << 32
 }
 
 /// An exit test on a register that is not stepped, compared while it equals a register
@@ -321,10 +427,8 @@ fn via_candidate(
         return None;
     }
     for (tested, stay, bound) in options {
-        if let Operand::Reg(r) = bound {
-            if w.iter().any(|(x, _)| *x == r) {
-                continue;
-            }
+        if !bound_usable(bound, stay, w) {
+            continue;
         }
         for i in 0..10u8 {
             let Some(ind) = Reg::new(i) else { continue };
@@ -346,6 +450,7 @@ fn via_candidate(
                 bound,
                 via: Some(ind),
                 prog: None,
+                square: None,
             });
         }
     }
@@ -402,10 +507,8 @@ fn candidate(
 ) -> Option<Candidate> {
     let (width, options) = exit_test(program, cfg, head, body, b)?;
     for (ind, stay, bound) in options {
-        if let Operand::Reg(r) = bound {
-            if w.iter().any(|(x, _)| *x == r) {
-                continue;
-            }
+        if !bound_usable(bound, stay, w) {
+            continue;
         }
         let steps: Vec<Write> = w
             .iter()
@@ -449,6 +552,7 @@ fn candidate(
             bound,
             via: None,
             prog: None,
+            square: None,
         });
     }
     None
@@ -458,12 +562,18 @@ fn candidate(
 /// `s` at the test.
 #[must_use]
 pub fn candidate_ok(c: &Candidate, s: &State) -> bool {
+    if c.square.is_some() {
+        // Needs the entry state too: [`square_ok`].
+        return false;
+    }
     if let Some(v) = c.via {
         let (t, v) = (c.ind.index() as u8, v.index() as u8);
-        let exact = s
-            .rels
-            .iter()
-            .any(|r| r.k == 1 && r.lo == r.hi && ((r.a, r.b) == (t, v) || (r.a, r.b) == (v, t)));
+        let exact = s.rels.iter().any(|r| {
+            !r.ternary()
+                && r.k == 1
+                && r.lo == r.hi
+                && ((r.a, r.b) == (t, v) || (r.a, r.b) == (v, t))
+        });
         if !exact {
             return false;
         }

@@ -35,6 +35,14 @@ pub enum Sym {
         /// Seen through a zero-extension from 32 bits.
         trunc: bool,
     },
+    /// `(base + c)²` (64-bit, wrapping): `mul r, r` of a register that is `base + c`, or
+    /// `mul r, s` of two registers that both are (see [`square`]).
+    Square {
+        /// Register whose value at the head this is based on.
+        base: u8,
+        /// Constant offset (wrapping).
+        c: i64,
+    },
     /// `(base + c) << 32`, waiting for a `rsh 32`.
     Shifted {
         /// Register whose value at the head this is based on.
@@ -105,6 +113,16 @@ fn step(ins: &Instruction, env: &mut Env) {
                 trunc: false,
             }
         }
+        (
+            AluOp::Mul,
+            Width::W64,
+            Operand::Reg(r),
+            Sym::Rel {
+                base,
+                c,
+                trunc: false,
+            },
+        ) if prev[r.index()] == prev[d] => Sym::Square { base, c },
         (AluOp::Lsh, Width::W64, Operand::Imm(32), Sym::Rel { base, c, .. }) => {
             Sym::Shifted { base, c }
         }
@@ -190,4 +208,22 @@ pub fn induction(trip: &Trip, b: usize, t: Reg) -> Option<(i64, bool)> {
     };
     let limit = if trunc { i64::from(i32::MAX) } else { i64::MAX };
     (b2 == base && d != 0 && d.unsigned_abs() <= limit.unsigned_abs()).then_some((d, trunc))
+}
+
+/// For the tested register `t` at the end of block `b`: `(base, c, d)` when it is the square
+/// `(base + c)²` of a register `base` stepped by `d > 0` (64-bit, no truncation) every trip.
+#[must_use]
+pub fn square(trip: &Trip, b: usize, t: Reg) -> Option<(u8, i64, i64)> {
+    let Sym::Square { base, c } = trip.at_end[b]?[t.index()] else {
+        return None;
+    };
+    let Sym::Rel {
+        base: b2,
+        c: d,
+        trunc: false,
+    } = trip.back?[usize::from(base)]
+    else {
+        return None;
+    };
+    (b2 == base && d > 0).then_some((base, c, d))
 }

@@ -12,6 +12,10 @@
 //!   reference is never dropped on the null edge of a copy that may be 0 while the reservation
 //!   is live) and `pointer-leak` (unprivileged types put no address where the host can read it).
 //!
+//! - `loops`: ordinary loops in verified mode (issue 15, item 3): loop bounds the body reloads or
+//!   recomputes, each rule with the twins that break it (a bound that may reach the top of the
+//!   counter's range, `<=` for `<`, a 32-bit counter that wraps, a `!=` test on a moving bound).
+//!
 //! Cases the verifier gets wrong stay with a `# flag:` header: `known_unsound` (the unsafe
 //! program is accepted or rejected for an unrelated reason), `known_gap` (the safe twin is
 //! rejected). Flagged cases are printed loudly and do not fail the test; a flagged case that now
@@ -43,6 +47,11 @@ fn mem_table_unsafe_rejected_safe_twins_accepted() {
 #[test]
 fn issue13_table_unsafe_rejected_safe_twins_accepted() {
     table("issue13", 60, 0);
+}
+
+#[test]
+fn loops_table_unsafe_rejected_safe_twins_accepted() {
+    table("loops", 15, 0);
 }
 
 /// The format's reader and writer agree, and a broken file is an error naming what is wrong

@@ -1,4 +1,5 @@
-//! Linear relations between two registers: `val(a) - k·val(b) ∈ [lo, hi]`.
+//! Linear relations between two registers, `val(a) - k·val(b) ∈ [lo, hi]`, or three,
+//! `val(a) - val(b) - val(c) ∈ [lo, hi]`.
 //!
 //! The other domains are non-relational, so a loop that advances a pointer and a counter
 //! together (`p += 8; i += 1; while i < n`) loses the fact that `p` is `8·i` from its start, and
@@ -15,6 +16,13 @@
 //! - At a join (`lines`), typically of a loop's entry state with the state after its first
 //!   trip: when both registers are constants in both states, the line through the two points
 //!   is a relation that holds in both, so it holds in their join.
+//!
+//! - `dst += src` (64-bit, `src` a number, no wrap in `dst`'s reading, checked on the ranges
+//!   before): a `dst` that held a constant `K` gives `dst - src ∈ [K, K]`; a relation
+//!   `dst - b ∈ [lo, hi]` (`k = 1`) becomes the three-register `dst - b - src ∈ [lo, hi]`
+//!   (`b - dst` likewise, negated). This is how a record walk keeps its bound: the next offset
+//!   is the record's pointer plus a length read from the record (`next = p + n + 2`), and once
+//!   `next <= len` and `n >= 14` are tested, `p <= len - 16` follows.
 //!
 //! **How they move.** `dst ± c` (64-bit immediate, no wrap in `dst`'s reading, checked on the
 //! range before) shifts `dst`'s relations by `c` (`k·c` when `dst` is the second register).
@@ -41,13 +49,19 @@ pub const MAX_RELS: usize = 12;
 /// Largest coefficient `|k|` a loop-head line may have.
 pub const MAX_K: i64 = 1 << 16;
 
-/// `val(a) - k·val(b) ∈ [lo, hi]` over the integers (see the module comment).
+/// No third register in a [`Rel`].
+pub const NONE: u8 = u8::MAX;
+
+/// `val(a) - k·val(b) - val(c) ∈ [lo, hi]` over the integers (see the module comment); `c` is
+/// [`NONE`] in a two-register relation (then `val(c)` reads as 0), and `k` is 1 when it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Rel {
     /// First register.
     pub a: u8,
     /// Second register.
     pub b: u8,
+    /// Third register, subtracted (or [`NONE`]).
+    pub c: u8,
     /// Coefficient of the second register (never 0).
     pub k: i64,
     /// Lower bound of `val(a) - k·val(b)`.
@@ -72,18 +86,56 @@ impl Rel {
         Some(Self {
             a,
             b,
+            c: NONE,
             k,
             lo: i64::try_from(lo).ok()?,
             hi: i64::try_from(hi).ok()?,
         })
     }
 
-    fn key(&self) -> (u8, u8, i64) {
-        (self.a, self.b, self.k)
+    /// `val(a) - val(b) - val(c) ∈ [lo, hi]`, `b` and `c` in canonical order.
+    #[must_use]
+    pub fn new3(a: u8, b: u8, c: u8, lo: i128, hi: i128) -> Option<Self> {
+        if a == b || a == c || b == c || a > 9 || b > 9 || c > 9 || lo > hi {
+            return None;
+        }
+        Some(Self {
+            a,
+            b: b.min(c),
+            c: b.max(c),
+            k: 1,
+            lo: i64::try_from(lo).ok()?,
+            hi: i64::try_from(hi).ok()?,
+        })
+    }
+
+    /// The same registers with other bounds.
+    fn with_bounds(&self, lo: i128, hi: i128) -> Option<Self> {
+        if self.ternary() {
+            Self::new3(self.a, self.b, self.c, lo, hi)
+        } else {
+            Self::new(self.a, self.b, self.k, lo, hi)
+        }
+    }
+
+    /// Whether this relation has a third register.
+    #[must_use]
+    pub const fn ternary(&self) -> bool {
+        self.c != NONE
+    }
+
+    fn key(&self) -> (u8, u8, u8, i64) {
+        (self.a, self.b, self.c, self.k)
     }
 
     fn mentions(&self, r: u8) -> bool {
-        self.a == r || self.b == r
+        self.a == r || self.b == r || (self.ternary() && self.c == r)
+    }
+
+    fn regs_ok(&self, regs: &[Val; 11]) -> bool {
+        range(&regs[usize::from(self.a)]).is_some()
+            && range(&regs[usize::from(self.b)]).is_some()
+            && (!self.ternary() || range(&regs[usize::from(self.c)]).is_some())
     }
 }
 
@@ -111,6 +163,16 @@ pub fn range(v: &Val) -> Option<(i128, i128)> {
     }
 }
 
+/// The bound of `r`'s expression implied by the intervals of `s`.
+fn derived_rel(s: &State, r: &Rel) -> Option<(i128, i128)> {
+    let (lo, hi) = derived(s, r.a, r.b, r.k)?;
+    if !r.ternary() {
+        return Some((lo, hi));
+    }
+    let (clo, chi) = range(&s.regs[usize::from(r.c)])?;
+    Some((lo - chi, hi - clo))
+}
+
 /// The bound of `a - k·b` implied by the intervals of `s`.
 fn derived(s: &State, a: u8, b: u8, k: i64) -> Option<(i128, i128)> {
     let (alo, ahi) = range(&s.regs[usize::from(a)])?;
@@ -128,7 +190,7 @@ fn derived(s: &State, a: u8, b: u8, k: i64) -> Option<(i128, i128)> {
 fn bound(s: &State, r: &Rel) -> Option<(i128, i128)> {
     match s.rels.iter().find(|q| q.key() == r.key()) {
         Some(q) => Some((q.lo.into(), q.hi.into())),
-        None => derived(s, r.a, r.b, r.k),
+        None => derived_rel(s, r),
     }
 }
 
@@ -152,9 +214,7 @@ pub fn join(x: &State, y: &State, regs: &[Val; 11], mode: Mode) -> Vec<Rel> {
     if mode == Mode::Widen && x.rels.is_empty() {
         return Vec::new();
     }
-    let ok = |r: &Rel| {
-        range(&regs[usize::from(r.a)]).is_some() && range(&regs[usize::from(r.b)]).is_some()
-    };
+    let ok = |r: &Rel| r.regs_ok(regs);
     let mut out: Vec<Rel> = Vec::new();
     for r in x.rels.iter().filter(|r| ok(r)) {
         let Some((olo, ohi)) = bound(y, r) else {
@@ -164,8 +224,7 @@ pub fn join(x: &State, y: &State, regs: &[Val; 11], mode: Mode) -> Vec<Rel> {
             if olo >= i128::from(r.lo) && ohi <= i128::from(r.hi) {
                 out.push(*r);
             }
-        } else if let Some(n) = Rel::new(r.a, r.b, r.k, olo.min(r.lo.into()), ohi.max(r.hi.into()))
-        {
+        } else if let Some(n) = r.with_bounds(olo.min(r.lo.into()), ohi.max(r.hi.into())) {
             out.push(n);
         }
     }
@@ -177,9 +236,8 @@ pub fn join(x: &State, y: &State, regs: &[Val; 11], mode: Mode) -> Vec<Rel> {
             if mode == Mode::Head && !fresh_at_head(x, y, r) {
                 continue;
             }
-            if let Some((olo, ohi)) = derived(x, r.a, r.b, r.k) {
-                if let Some(n) = Rel::new(r.a, r.b, r.k, olo.min(r.lo.into()), ohi.max(r.hi.into()))
-                {
+            if let Some((olo, ohi)) = derived_rel(x, r) {
+                if let Some(n) = r.with_bounds(olo.min(r.lo.into()), ohi.max(r.hi.into())) {
                     out.push(n);
                 }
             }
@@ -195,6 +253,9 @@ pub fn join(x: &State, y: &State, regs: &[Val; 11], mode: Mode) -> Vec<Rel> {
 /// head's intervals anyway, and a head whose registers stopped being constants never takes
 /// one: the ascending iterations still end).
 fn fresh_at_head(x: &State, y: &State, r: &Rel) -> bool {
+    if r.ternary() {
+        return false;
+    }
     let (a, b) = (usize::from(r.a), usize::from(r.b));
     match (constant(&x.regs[a]), constant(&x.regs[b])) {
         (Some(ca), Some(cb)) => {
@@ -294,6 +355,10 @@ pub fn tighten(s: &mut State) -> Option<()> {
         let mut changed = false;
         for i in 0..s.rels.len() {
             let r = s.rels[i];
+            if r.ternary() {
+                changed |= tighten3(s, &r)?;
+                continue;
+            }
             let (ai, bi) = (usize::from(r.a), usize::from(r.b));
             let (Some((alo, ahi)), Some((blo, bhi))) = (range(&s.regs[ai]), range(&s.regs[bi]))
             else {
@@ -322,9 +387,162 @@ pub fn tighten(s: &mut State) -> Option<()> {
     Some(())
 }
 
-/// Forgets every relation of register `r`.
+/// [`tighten`] for a three-register relation `a - b - c ∈ [lo, hi]`.
+fn tighten3(s: &mut State, r: &Rel) -> Option<bool> {
+    let (ai, bi, ci) = (usize::from(r.a), usize::from(r.b), usize::from(r.c));
+    let (Some((alo, ahi)), Some((blo, bhi)), Some((clo, chi))) =
+        (range(&s.regs[ai]), range(&s.regs[bi]), range(&s.regs[ci]))
+    else {
+        return Some(false);
+    };
+    let (lo, hi) = (i128::from(r.lo), i128::from(r.hi));
+    let mut changed = meet(&mut s.regs[ai], blo + clo + lo, bhi + chi + hi)?;
+    changed |= meet(&mut s.regs[bi], alo - chi - hi, ahi - clo - lo)?;
+    changed |= meet(&mut s.regs[ci], alo - bhi - hi, ahi - blo - lo)?;
+    Some(changed)
+}
+
+/// `dst` became `dst + src` exactly (a number `src`, no wrap; `dst_const`: `dst`'s value
+/// before when it was one): the relations of the module comment, replacing `dst`'s.
+pub fn add_reg(s: &mut State, dst: u8, src: u8, dst_const: Option<i128>) {
+    let mut add: Vec<Rel> = Vec::new();
+    if let Some(k) = dst_const {
+        add.extend(Rel::new(dst, src, 1, k, k));
+    }
+    for q in s
+        .rels
+        .iter()
+        .filter(|q| !q.ternary() && q.k == 1 && !q.mentions(src))
+    {
+        if q.a == dst {
+            add.extend(Rel::new3(dst, q.b, src, q.lo.into(), q.hi.into()));
+        } else if q.b == dst {
+            add.extend(Rel::new3(
+                dst,
+                q.a,
+                src,
+                -i128::from(q.hi),
+                -i128::from(q.lo),
+            ));
+        }
+    }
+    forget(s, dst);
+    for n in add {
+        if s.rels.len() >= MAX_RELS {
+            break;
+        }
+        if !s.rels.iter().any(|q| q.key() == n.key()) {
+            s.rels.push(n);
+        }
+    }
+}
+
+/// On the edge where the 64-bit unsigned test `a cond b` holds (numbers both, refined
+/// already): `a - b ∈ [1, ∞)` for `>`, and so on, met with what the intervals allow (so that
+/// the bound fits). A length checked against a remaining size (`if (plen > rest) drop`) keeps
+/// the order for when either is refined later, and through [`tighten`] the pointer related to
+/// `rest`.
+pub fn learn_order(s: &mut State, a: u8, b: u8, cond: apiary_vm::instruction::Cond) {
+    use apiary_vm::instruction::Cond;
+    if a == b || a > 9 || b > 9 {
+        return;
+    }
+    let (Val::Scalar(_), Val::Scalar(_)) = (&s.regs[usize::from(a)], &s.regs[usize::from(b)])
+    else {
+        return;
+    };
+    let Some((dlo, dhi)) = derived(s, a, b, 1) else {
+        return;
+    };
+    let (lo, hi) = match cond {
+        Cond::Gt => (dlo.max(1), dhi),
+        Cond::Ge => (dlo.max(0), dhi),
+        Cond::Lt => (dlo, dhi.min(-1)),
+        Cond::Le => (dlo, dhi.min(0)),
+        _ => return,
+    };
+    let Some(mut n) = Rel::new(a, b, 1, lo, hi) else {
+        return;
+    };
+    if let Some(i) = s.rels.iter().position(|q| q.key() == n.key()) {
+        let q = s.rels[i];
+        match Rel::new(n.a, n.b, 1, n.lo.max(q.lo).into(), n.hi.min(q.hi).into()) {
+            Some(m) => n = m,
+            None => return,
+        }
+        s.rels[i] = n;
+    } else if s.rels.len() < MAX_RELS {
+        s.rels.push(n);
+    }
+}
+
+/// Forgets every relation of register `r`, keeping what they imply together about the other
+/// registers: two relations in which `r` has opposite signs add up to one without it
+/// (`a - r ∈ I` and `r - b ∈ J` give `a - b ∈ I + J`; likewise with a third register), kept
+/// when it is again a relation of this domain. Both held before the write, so their sum does,
+/// and it does not mention `r`. A pointer's bound survives the register it was related to
+/// being reused (`rest >= plen`, then `rest` overwritten: the pointer is now related to `plen`).
 pub fn forget(s: &mut State, r: u8) {
+    if !s.rels.iter().any(|q| q.mentions(r)) {
+        return;
+    }
+    let mut add: Vec<Rel> = Vec::new();
+    for (i, x) in s.rels.iter().enumerate() {
+        let Some(fx) = form(x) else { continue };
+        let Some(cx) = coef(&fx, r) else { continue };
+        for y in &s.rels[i + 1..] {
+            let Some(fy) = form(y) else { continue };
+            if coef(&fy, r) != Some(-cx) {
+                continue;
+            }
+            let mut terms: Vec<(u8, i8)> = Vec::new();
+            for &(reg, c) in fx.iter().chain(fy.iter()) {
+                match terms.iter_mut().find(|(t, _)| *t == reg) {
+                    Some((_, k)) => *k += c,
+                    None => terms.push((reg, c)),
+                }
+            }
+            terms.retain(|&(_, c)| c != 0);
+            let (lo, hi) = (
+                i128::from(x.lo) + i128::from(y.lo),
+                i128::from(x.hi) + i128::from(y.hi),
+            );
+            let pos: Vec<u8> = terms.iter().filter(|t| t.1 == 1).map(|t| t.0).collect();
+            let neg: Vec<u8> = terms.iter().filter(|t| t.1 == -1).map(|t| t.0).collect();
+            if pos.len() + neg.len() != terms.len() {
+                continue;
+            }
+            let n = match (&pos[..], &neg[..]) {
+                ([p], [n]) => Rel::new(*p, *n, 1, lo, hi),
+                ([p], [n1, n2]) => Rel::new3(*p, *n1, *n2, lo, hi),
+                ([p1, p2], [n]) => Rel::new3(*n, *p1, *p2, -hi, -lo),
+                _ => None,
+            };
+            add.extend(n);
+        }
+    }
     s.rels.retain(|q| !q.mentions(r));
+    for n in add {
+        if s.rels.len() >= MAX_RELS {
+            break;
+        }
+        if !s.rels.iter().any(|q| q.key() == n.key()) {
+            s.rels.push(n);
+        }
+    }
+}
+
+/// A relation with unit coefficients as its terms: `(register, ±1)`.
+fn form(q: &Rel) -> Option<Vec<(u8, i8)>> {
+    match (q.ternary(), q.k) {
+        (true, _) => Some(vec![(q.a, 1), (q.b, -1), (q.c, -1)]),
+        (false, 1) => Some(vec![(q.a, 1), (q.b, -1)]),
+        _ => None,
+    }
+}
+
+fn coef(f: &[(u8, i8)], r: u8) -> Option<i8> {
+    f.iter().find(|t| t.0 == r).map(|t| t.1)
 }
 
 /// `val(r)` became `val(r) + c` exactly (no wrap): shifts `r`'s relations.
@@ -337,6 +555,8 @@ pub fn shift(s: &mut State, r: u8, c: i128) {
                 c
             } else if q.b == r {
                 -i128::from(q.k) * c
+            } else if q.ternary() && q.c == r {
+                -c
             } else {
                 return Some(q);
             };
@@ -357,7 +577,17 @@ pub fn copy(s: &mut State, dst: u8, src: u8) {
     }
     let mut add: Vec<Rel> = Vec::new();
     for q in &s.rels {
-        let n = if q.a == src {
+        let n = if q.ternary() {
+            if q.a == src {
+                Rel::new3(dst, q.b, q.c, q.lo.into(), q.hi.into())
+            } else if q.b == src {
+                Rel::new3(q.a, dst, q.c, q.lo.into(), q.hi.into())
+            } else if q.c == src {
+                Rel::new3(q.a, q.b, dst, q.lo.into(), q.hi.into())
+            } else {
+                None
+            }
+        } else if q.a == src {
             Rel::new(dst, q.b, q.k, q.lo.into(), q.hi.into())
         } else if q.b == src {
             Rel::new(q.a, dst, q.k, q.lo.into(), q.hi.into())
@@ -397,6 +627,7 @@ mod tests {
         assert!(j.rels.contains(&Rel {
             a: 1,
             b: 3,
+            c: NONE,
             k: 8,
             lo: 0,
             hi: 0
@@ -411,6 +642,7 @@ mod tests {
         s.rels.push(Rel {
             a: 1,
             b: 3,
+            c: NONE,
             k: 8,
             lo: 0,
             hi: 0,

@@ -308,7 +308,11 @@ impl State {
             let _ = write!(out, "{g}; ");
         }
         for r in &self.rels {
-            let _ = write!(out, "r{}-{}*r{} in [{}, {}]; ", r.a, r.k, r.b, r.lo, r.hi);
+            if r.ternary() {
+                let _ = write!(out, "r{}-r{}-r{} in [{}, {}]; ", r.a, r.b, r.c, r.lo, r.hi);
+            } else {
+                let _ = write!(out, "r{}-{}*r{} in [{}, {}]; ", r.a, r.k, r.b, r.lo, r.hi);
+            }
         }
         if !self.refs.is_empty() {
             let _ = write!(out, "refs={:?}; ", self.refs);

@@ -43,6 +43,12 @@ pub fn branch(
                     let ec = if holds { Some(cond) } else { negated(cond) };
                     if let Some(ec) = ec {
                         learn_len(pc, &mut t, dst, &a, r, &b, ec);
+                        crate::domain::linrel::learn_order(
+                            &mut t,
+                            dst.index() as u8,
+                            r.index() as u8,
+                            ec,
+                        );
                     }
                 }
             }

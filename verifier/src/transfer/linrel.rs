@@ -6,10 +6,20 @@ use crate::domain::linrel::{self, range};
 use crate::domain::{State, Val};
 use crate::termination;
 
-/// What [`after`] needs from the state before `ins`: for `dst ± imm`, whether `dst` was a
-/// pointer and the range of its value.
+/// What [`after`] needs from the state before an instruction: whether `dst` was a pointer and
+/// the range of its value, and for `dst += src` the range of the number `src`.
+#[derive(Clone, Copy, Debug)]
+pub struct Pre {
+    ptr: bool,
+    lo: i128,
+    hi: i128,
+    src: Option<(i128, i128)>,
+}
+
+/// What [`after`] needs from the state before `ins`: for `dst ± imm` and `dst += src`, whether
+/// `dst` was a pointer and the range of its value (and `src`'s).
 #[must_use]
-pub fn before(ins: &Instruction, s: &State) -> Option<(bool, i128, i128)> {
+pub fn before(ins: &Instruction, s: &State) -> Option<Pre> {
     match *ins {
         Instruction::Alu {
             op: AluOp::Add | AluOp::Sub,
@@ -19,7 +29,30 @@ pub fn before(ins: &Instruction, s: &State) -> Option<(bool, i128, i128)> {
         } if !s.rels.is_empty() => {
             let v = &s.regs[dst.index()];
             let (lo, hi) = range(v)?;
-            Some((matches!(v, Val::Ptr(_)), lo, hi))
+            Some(Pre {
+                ptr: matches!(v, Val::Ptr(_)),
+                lo,
+                hi,
+                src: None,
+            })
+        }
+        Instruction::Alu {
+            op: AluOp::Add | AluOp::Sub,
+            width: Width::W64,
+            dst,
+            src: Operand::Reg(r),
+        } if r != dst => {
+            let v = &s.regs[dst.index()];
+            let (lo, hi) = range(v)?;
+            let Val::Scalar(x) = &s.regs[r.index()] else {
+                return None;
+            };
+            Some(Pre {
+                ptr: matches!(v, Val::Ptr(_)),
+                lo,
+                hi,
+                src: Some((x.umin.into(), x.umax.into())),
+            })
         }
         _ => None,
     }
@@ -32,7 +65,7 @@ pub fn before(ins: &Instruction, s: &State) -> Option<(bool, i128, i128)> {
 /// (unsigned for numbers, signed offsets for pointers): then the new value is exactly the old
 /// one plus `c` over the integers. A 64-bit copy relates the copy to the original. Every
 /// other write forgets the written registers' relations.
-pub fn after(ins: &Instruction, s: &mut State, pre: Option<(bool, i128, i128)>) {
+pub fn after(ins: &Instruction, s: &mut State, pre: Option<Pre>) {
     match *ins {
         Instruction::Alu {
             op: op @ (AluOp::Add | AluOp::Sub),
@@ -50,19 +83,51 @@ pub fn after(ins: &Instruction, s: &mut State, pre: Option<(bool, i128, i128)>) 
                 -i128::from(c)
             };
             let now = &s.regs[dst.index()];
-            let exact = match (pre, now) {
-                (Some((false, lo, hi)), Val::Scalar(_)) => {
-                    lo + c >= 0 && hi + c <= i128::from(u64::MAX)
-                }
-                (Some((true, lo, hi)), Val::Ptr(p)) if linrel::tracked(p) => {
-                    lo + c >= i128::from(i64::MIN) && hi + c <= i128::from(i64::MAX)
-                }
-                _ => false,
-            };
+            let exact = pre.is_some_and(|p| no_wrap(&p, now, c, c));
             if exact {
                 linrel::shift(s, d, c);
             } else {
                 linrel::forget(s, d);
+            }
+        }
+        Instruction::Alu {
+            op: op @ (AluOp::Add | AluOp::Sub),
+            width: Width::W64,
+            dst,
+            src: Operand::Reg(r),
+        } if r != dst => {
+            let d = dst.index() as u8;
+            let now = &s.regs[dst.index()];
+            match (op, pre) {
+                // A constant addend is a shift, as an immediate is.
+                (
+                    _,
+                    Some(
+                        p @ Pre {
+                            src: Some((k, k2)), ..
+                        },
+                    ),
+                ) if k == k2 => {
+                    let k = if op == AluOp::Add { k } else { -k };
+                    if no_wrap(&p, now, k, k) {
+                        linrel::shift(s, d, k);
+                    } else {
+                        linrel::forget(s, d);
+                    }
+                }
+                (
+                    AluOp::Add,
+                    Some(
+                        p @ Pre {
+                            src: Some((slo, shi)),
+                            ..
+                        },
+                    ),
+                ) if no_wrap(&p, now, slo, shi) => {
+                    let k = (p.lo == p.hi).then_some(p.lo);
+                    linrel::add_reg(s, d, r.index() as u8, k);
+                }
+                _ => linrel::forget(s, d),
             }
         }
         Instruction::Alu {
@@ -90,5 +155,22 @@ pub fn after(ins: &Instruction, s: &mut State, pre: Option<(bool, i128, i128)>) 
                 linrel::forget(s, r.index() as u8);
             }
         }
+    }
+}
+
+/// Whether adding a value in `[clo, chi]` to the value `pre` describes gave `now` exactly: the
+/// same reading (number, or tracked pointer) before and after, and no value of the ranges wraps
+/// in it (unsigned for numbers; signed offsets for pointers, with a non-negative addend that
+/// reads the same signed and unsigned).
+fn no_wrap(pre: &Pre, now: &Val, clo: i128, chi: i128) -> bool {
+    match (pre.ptr, now) {
+        (false, Val::Scalar(_)) => pre.lo + clo >= 0 && pre.hi + chi <= i128::from(u64::MAX),
+        (true, Val::Ptr(p)) if linrel::tracked(p) => {
+            pre.src
+                .is_none_or(|(lo, hi)| lo >= 0 && hi <= i128::from(i64::MAX))
+                && pre.lo + clo >= i128::from(i64::MIN)
+                && pre.hi + chi <= i128::from(i64::MAX)
+        }
+        _ => false,
     }
 }

@@ -35,6 +35,40 @@ pub(super) fn mark_proven(op: &mut Op) {
     }
 }
 
+/// Ends `ops` with a sentinel and makes every transfer of control land inside them, so the run
+/// loop can fetch `ops[pc]` without a bounds check (see `Interpreter::execute`).
+///
+/// `Program::new` already guarantees what this enforces (targets are slots of the program, an
+/// `lddw` has its second slot, no function's last slot falls through); the guarantee is
+/// restated here, where the unchecked fetch depends on it, rather than trusted from afar:
+/// a target out of range is sent to the sentinel, an `lddw` without its second slot becomes
+/// the sentinel, and falling through the last slot reaches the sentinel. The sentinel faults
+/// (`Unsupported::CodeAddress` of the slot past the end): it cannot be reached from a decoded
+/// program.
+pub(super) fn seal(ops: &mut Vec<Op>, unsupported: &mut Vec<Unsupported>) {
+    let n = ops.len();
+    let sentinel = Op {
+        code: Code::Fault,
+        dst: R::R0,
+        src: R::R0,
+        aux: 0,
+        arg: 0,
+        imm: unsupported.len() as u64,
+    };
+    unsupported.push(Unsupported::CodeAddress { target: n });
+    for (pc, op) in ops.iter_mut().enumerate() {
+        let transfers = (Code::Ja as u8..=Code::Jsle32R as u8).contains(&(op.code as u8))
+            || op.code == Code::CallLocal;
+        if transfers && op.target() >= n {
+            op.set_target(n);
+        }
+        if op.code == Code::LoadImm && pc + 1 >= n {
+            *op = sentinel;
+        }
+    }
+    ops.push(sentinel);
+}
+
 pub(super) struct Lowering<'a> {
     pub(super) helpers: Vec<(u32, Arc<HelperFn>)>,
     pub(super) plain: Vec<PlainHelperFn>,
@@ -47,11 +81,10 @@ impl Lowering<'_> {
     pub(super) fn lower(&mut self, pc: usize, ins: &Instruction) -> Op {
         let mut op = Op {
             code: Code::Nop,
-            dst: 0,
-            src: 0,
+            dst: R::R0,
+            src: R::R0,
             aux: 0,
-            off: 0,
-            target: 0,
+            arg: 0,
             imm: 0,
         };
         if let Instruction::LoadImm64 {
@@ -61,7 +94,7 @@ impl Lowering<'_> {
         {
             if self.callbacks {
                 op.code = Code::LoadImm;
-                op.dst = dst.number();
+                op.dst = R::of(dst.number());
                 op.imm = code_address(target);
                 return op;
             }
@@ -79,10 +112,10 @@ impl Lowering<'_> {
                 dst,
                 src,
             } => {
-                op.dst = dst.number();
+                op.dst = R::of(dst.number());
                 let is_imm = match src {
                     Operand::Reg(r) => {
-                        op.src = r.number();
+                        op.src = R::of(r.number());
                         false
                     }
                     Operand::Imm(i) => {
@@ -96,7 +129,7 @@ impl Lowering<'_> {
                 op.code = alu_code(alu_op, width, is_imm);
             }
             Instruction::Neg { width, dst } => {
-                op.dst = dst.number();
+                op.dst = R::of(dst.number());
                 op.code = if width == Width::W64 {
                     Code::Neg64
                 } else {
@@ -104,7 +137,7 @@ impl Lowering<'_> {
                 };
             }
             Instruction::Endian { order, bits, dst } => {
-                op.dst = dst.number();
+                op.dst = R::of(dst.number());
                 let swap = !matches!(order, ByteOrder::ToLe) ^ cfg!(target_endian = "big");
                 op.code = match (bits, swap) {
                     (16, false) => Code::Trunc16,
@@ -122,9 +155,9 @@ impl Lowering<'_> {
                 src,
                 off,
             } => {
-                op.dst = dst.number();
-                op.src = src.number();
-                op.off = off;
+                op.dst = R::of(dst.number());
+                op.src = R::of(src.number());
+                op.set_off(off);
                 op.code = match (size, sign_extend) {
                     (Size::B, false) => Code::LdxB,
                     (Size::H, false) => Code::LdxH,
@@ -141,8 +174,8 @@ impl Lowering<'_> {
                 off,
                 src,
             } => {
-                op.dst = dst.number();
-                op.off = off;
+                op.dst = R::of(dst.number());
+                op.set_off(off);
                 let (i, r) = match size {
                     Size::B => (Code::StB, Code::StxB),
                     Size::H => (Code::StH, Code::StxH),
@@ -155,7 +188,7 @@ impl Lowering<'_> {
                         i
                     }
                     Operand::Reg(s) => {
-                        op.src = s.number();
+                        op.src = R::of(s.number());
                         r
                     }
                 };
@@ -168,9 +201,9 @@ impl Lowering<'_> {
                 src,
                 off,
             } => {
-                op.dst = dst.number();
-                op.src = src.number();
-                op.off = off;
+                op.dst = R::of(dst.number());
+                op.src = R::of(src.number());
+                op.set_off(off);
                 op.aux = atomic_code(aop, fetch);
                 op.code = if size == Size::W {
                     Code::Atomic32
@@ -179,7 +212,7 @@ impl Lowering<'_> {
                 };
             }
             Instruction::LoadImm64 { dst, value } => {
-                op.dst = dst.number();
+                op.dst = R::of(dst.number());
                 if let Lddw::Imm(v) = value {
                     op.code = Code::LoadImm;
                     op.imm = v;
@@ -191,14 +224,14 @@ impl Lowering<'_> {
                 op.code = match addr {
                     PacketAddr::Abs => Code::LdAbs,
                     PacketAddr::Ind(r) => {
-                        op.src = r.number();
+                        op.src = R::of(r.number());
                         Code::LdInd
                     }
                 };
             }
             Instruction::Ja { target } => {
                 op.code = Code::Ja;
-                op.target = target as u32;
+                op.set_target(target);
                 op.aux = u8::from(target <= pc);
             }
             Instruction::Jump {
@@ -208,12 +241,12 @@ impl Lowering<'_> {
                 src,
                 target,
             } => {
-                op.dst = dst.number();
-                op.target = target as u32;
+                op.dst = R::of(dst.number());
+                op.set_target(target);
                 op.aux = u8::from(target <= pc);
                 let is_imm = match src {
                     Operand::Reg(r) => {
-                        op.src = r.number();
+                        op.src = R::of(r.number());
                         false
                     }
                     Operand::Imm(i) => {
@@ -235,12 +268,12 @@ impl Lowering<'_> {
             }
             Instruction::CallLocal { target } => {
                 op.code = Code::CallLocal;
-                op.target = target as u32;
+                op.set_target(target);
             }
             Instruction::CallKfunc { .. } => {}
             Instruction::CallX { reg } => {
                 op.code = Code::CallX;
-                op.dst = reg.number();
+                op.dst = R::of(reg.number());
             }
             Instruction::Exit => op.code = Code::Exit,
             Instruction::LddwTail => op.code = Code::Nop,
@@ -307,5 +340,62 @@ pub(super) fn jump_code(cond: Cond, width: Width, imm: bool) -> Code {
         (Width::W64, false) => r64,
         (Width::W32, true) => i32c,
         (Width::W32, false) => r32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(code: Code, target: usize) -> Op {
+        let mut op = Op {
+            code,
+            dst: R::R0,
+            src: R::R0,
+            aux: 0,
+            arg: 0,
+            imm: 0,
+        };
+        op.set_target(target);
+        op
+    }
+
+    /// The run loop's unchecked fetch relies on these: a sentinel last, every target inside,
+    /// no `lddw` whose second slot would be the sentinel.
+    #[test]
+    fn seal_keeps_every_transfer_inside() {
+        let mut ops = vec![
+            op(Code::Ja, 7),
+            op(Code::Jeq64I, 3),
+            op(Code::CallLocal, usize::MAX >> 40),
+            op(Code::Jsle32R, 1),
+            op(Code::LoadImm, 0),
+        ];
+        let mut unsupported = Vec::new();
+        seal(&mut ops, &mut unsupported);
+        assert_eq!(ops.len(), 6);
+        let sentinel = ops[5];
+        assert_eq!(sentinel.code, Code::Fault);
+        assert_eq!(
+            unsupported[sentinel.imm as usize],
+            Unsupported::CodeAddress { target: 5 }
+        );
+        assert_eq!(ops[0].target(), 5, "out of range: to the sentinel");
+        assert_eq!(ops[1].target(), 3, "in range: kept");
+        assert_eq!(ops[2].target(), 5);
+        assert_eq!(ops[3].target(), 1);
+        assert_eq!(ops[4].code, Code::Fault, "an lddw without its second slot");
+    }
+
+    #[test]
+    fn offsets_and_registers_round_trip() {
+        let mut o = op(Code::LdxDW, 0);
+        for off in [i16::MIN, -1, 0, 1, i16::MAX] {
+            o.set_off(off);
+            assert_eq!(o.off(), i64::from(off) as u64);
+        }
+        for n in 0..=10u8 {
+            assert_eq!(reg(R::of(n)), usize::from(n));
+        }
     }
 }

@@ -27,20 +27,33 @@ impl Interpreter {
         &self,
         mem: &RegionTable<'_>,
         budget: u64,
-        entry: Entry,
+        entry: Entry<'_>,
         cb: Option<&Callbacks<'_>>,
     ) -> (Result<u64, Fault>, u64) {
         // Legacy packet loads read the packet (the input unless the state names another).
         let packet = mem.packet();
-        let mut regs = entry.regs;
+        // The register file is the caller's (no copy in or out at a run's start).
+        let regs = entry.regs;
         // Uninitialised: a slot is written by the call that enters it before the matching exit
         // reads it, so a run pays nothing for frames it never uses.
         let mut frames = [const { MaybeUninit::<Frame>::uninit() }; MAX_FRAMES];
         let base = entry.depth;
         let mut depth = 0usize;
         let mut count = entry.count;
-        let mut pc = entry.pc;
         let ops = &self.ops[..];
+        // `ops` ends with `seal`'s sentinel, so it is never empty; an entry past it (never made:
+        // entries are slot 0 or a function start) runs the sentinel, which faults.
+        let start = ops.as_ptr();
+        // The next op to run. A pointer rather than an index: the fetch is then one load, with
+        // no bounds check (see the SAFETY note at the fetch); every pointer step is a
+        // `wrapping_add`, so only the fetch itself is unsafe.
+        let mut ip = start.wrapping_add(entry.pc.min(ops.len() - 1));
+        // The slot index of the op being run (`ip` has moved past it), for faults and frames.
+        macro_rules! here {
+            () => {
+                (ip as usize - start as usize) / size_of::<Op>() - 1
+            };
+        }
 
         macro_rules! fault {
             ($f:expr) => {
@@ -49,7 +62,7 @@ impl Interpreter {
         }
         macro_rules! addr {
             ($base:expr, $off:expr) => {
-                regs[$base as usize].wrapping_add($off as i64 as u64)
+                regs[reg($base)].wrapping_add($off)
             };
         }
         let confine = self.confine;
@@ -60,7 +73,7 @@ impl Interpreter {
                     $addr = confine.apply($addr);
                 } else if !mem.check($addr, $len, $access) {
                     fault!(Fault::OutOfBounds {
-                        pc: pc - 1,
+                        pc: here!(),
                         addr: $addr,
                         len: $len as u8,
                         access: $access
@@ -70,7 +83,7 @@ impl Interpreter {
         }
         macro_rules! load {
             ($f:ident, $size:expr, $op:expr) => {{
-                let mut a = addr!($op.src, $op.off);
+                let mut a = addr!($op.src, $op.off());
                 check!($op.aux & PROVEN != 0, a, $size, Access::Read);
                 // SAFETY: `check` proved `[a, a + size)` lies in a readable region (or, in
                 // verified mode, the verifier did: the contract of `with_facts`; sandboxed, `a`
@@ -84,7 +97,7 @@ impl Interpreter {
         }
         macro_rules! store {
             ($f:ident, $ty:ty, $op:expr, $v:expr) => {{
-                let mut a = addr!($op.dst, $op.off);
+                let mut a = addr!($op.dst, $op.off());
                 check!(
                     $op.aux & PROVEN != 0,
                     a,
@@ -97,62 +110,64 @@ impl Interpreter {
         }
         macro_rules! alu64i {
             ($o:ident, $op:expr) => {
-                regs[$op.dst as usize] = alu64(AluOp::$o, regs[$op.dst as usize], $op.imm)
+                regs[reg($op.dst)] = alu64(AluOp::$o, regs[reg($op.dst)], $op.imm)
             };
         }
         macro_rules! alu64r {
             ($o:ident, $op:expr) => {
-                regs[$op.dst as usize] =
-                    alu64(AluOp::$o, regs[$op.dst as usize], regs[$op.src as usize])
+                regs[reg($op.dst)] = alu64(AluOp::$o, regs[reg($op.dst)], regs[reg($op.src)])
             };
         }
         macro_rules! alu32i {
             ($o:ident, $op:expr) => {
-                regs[$op.dst as usize] = u64::from(alu32(
-                    AluOp::$o,
-                    regs[$op.dst as usize] as u32,
-                    $op.imm as u32,
-                ))
+                regs[reg($op.dst)] =
+                    u64::from(alu32(AluOp::$o, regs[reg($op.dst)] as u32, $op.imm as u32))
             };
         }
         macro_rules! alu32r {
             ($o:ident, $op:expr) => {
-                regs[$op.dst as usize] = u64::from(alu32(
+                regs[reg($op.dst)] = u64::from(alu32(
                     AluOp::$o,
-                    regs[$op.dst as usize] as u32,
-                    regs[$op.src as usize] as u32,
+                    regs[reg($op.dst)] as u32,
+                    regs[reg($op.src)] as u32,
                 ))
             };
         }
         macro_rules! branch {
             ($op:expr) => {{
                 if METER && $op.aux != 0 && count > budget {
-                    fault!(Fault::BudgetExhausted { pc: pc - 1, budget });
+                    fault!(Fault::BudgetExhausted {
+                        pc: here!(),
+                        budget
+                    });
                 }
-                pc = $op.target as usize;
+                ip = start.wrapping_add($op.target());
             }};
         }
         macro_rules! jmp {
             ($c:ident, $w:ident, imm, $op:expr) => {
-                if condition(Cond::$c, Width::$w, regs[$op.dst as usize], $op.imm) {
+                if condition(Cond::$c, Width::$w, regs[reg($op.dst)], $op.imm) {
                     branch!($op)
                 }
             };
             ($c:ident, $w:ident, reg, $op:expr) => {
-                if condition(
-                    Cond::$c,
-                    Width::$w,
-                    regs[$op.dst as usize],
-                    regs[$op.src as usize],
-                ) {
+                if condition(Cond::$c, Width::$w, regs[reg($op.dst)], regs[reg($op.src)]) {
                     branch!($op)
                 }
             };
         }
 
         loop {
-            let op = ops[pc];
-            pc += 1;
+            // SAFETY: `ip` points at one of `ops` (`start + i`, `i < ops.len()`) on every
+            // iteration: on entry (clamped above); after an op that falls through, because the
+            // sentinel `seal` appended is the last op and never falls through (it faults), so
+            // `i + 1 <= ops.len() - 1`; after an `lddw` (`i + 2`), because `seal` turned any
+            // `lddw` in the last real slot into the sentinel; after a jump or local call,
+            // because `seal` sent every target past the real slots to the sentinel; after an
+            // exit, because the return slot follows a local call, which is not the sentinel.
+            // `ops` is borrowed, unmodified, for the whole run.
+            let op = unsafe { &*ip };
+            ip = ip.wrapping_add(1);
             if METER {
                 count += 1;
             }
@@ -181,12 +196,12 @@ impl Interpreter {
                 Code::Smod64R => alu64r!(Smod, op),
                 Code::Xor64I => alu64i!(Xor, op),
                 Code::Xor64R => alu64r!(Xor, op),
-                Code::Mov64I => regs[op.dst as usize] = op.imm,
-                Code::Mov64R => regs[op.dst as usize] = regs[op.src as usize],
+                Code::Mov64I => regs[reg(op.dst)] = op.imm,
+                Code::Mov64R => regs[reg(op.dst)] = regs[reg(op.src)],
                 Code::Arsh64I => alu64i!(Arsh, op),
                 Code::Arsh64R => alu64r!(Arsh, op),
                 Code::Movsx64 => {
-                    regs[op.dst as usize] = alu64(AluOp::Movsx(op.aux), 0, regs[op.src as usize]);
+                    regs[reg(op.dst)] = alu64(AluOp::Movsx(op.aux), 0, regs[reg(op.src)]);
                 }
                 Code::Add32I => alu32i!(Add, op),
                 Code::Add32R => alu32r!(Add, op),
@@ -212,51 +227,47 @@ impl Interpreter {
                 Code::Smod32R => alu32r!(Smod, op),
                 Code::Xor32I => alu32i!(Xor, op),
                 Code::Xor32R => alu32r!(Xor, op),
-                Code::Mov32I => regs[op.dst as usize] = op.imm,
-                Code::Mov32R => regs[op.dst as usize] = u64::from(regs[op.src as usize] as u32),
+                Code::Mov32I => regs[reg(op.dst)] = op.imm,
+                Code::Mov32R => regs[reg(op.dst)] = u64::from(regs[reg(op.src)] as u32),
                 Code::Arsh32I => alu32i!(Arsh, op),
                 Code::Arsh32R => alu32r!(Arsh, op),
                 Code::Movsx32 => {
-                    regs[op.dst as usize] =
-                        u64::from(alu32(AluOp::Movsx(op.aux), 0, regs[op.src as usize] as u32));
+                    regs[reg(op.dst)] =
+                        u64::from(alu32(AluOp::Movsx(op.aux), 0, regs[reg(op.src)] as u32));
                 }
-                Code::Neg64 => regs[op.dst as usize] = regs[op.dst as usize].wrapping_neg(),
+                Code::Neg64 => regs[reg(op.dst)] = regs[reg(op.dst)].wrapping_neg(),
                 Code::Neg32 => {
-                    regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u32).wrapping_neg())
+                    regs[reg(op.dst)] = u64::from((regs[reg(op.dst)] as u32).wrapping_neg())
                 }
-                Code::Trunc16 => {
-                    regs[op.dst as usize] = endian(ByteOrder::ToLe, 16, regs[op.dst as usize])
-                }
-                Code::Trunc32 => {
-                    regs[op.dst as usize] = endian(ByteOrder::ToLe, 32, regs[op.dst as usize])
-                }
+                Code::Trunc16 => regs[reg(op.dst)] = endian(ByteOrder::ToLe, 16, regs[reg(op.dst)]),
+                Code::Trunc32 => regs[reg(op.dst)] = endian(ByteOrder::ToLe, 32, regs[reg(op.dst)]),
                 Code::Swap16 => {
-                    regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u16).swap_bytes())
+                    regs[reg(op.dst)] = u64::from((regs[reg(op.dst)] as u16).swap_bytes())
                 }
                 Code::Swap32 => {
-                    regs[op.dst as usize] = u64::from((regs[op.dst as usize] as u32).swap_bytes())
+                    regs[reg(op.dst)] = u64::from((regs[reg(op.dst)] as u32).swap_bytes())
                 }
-                Code::Swap64 => regs[op.dst as usize] = regs[op.dst as usize].swap_bytes(),
+                Code::Swap64 => regs[reg(op.dst)] = regs[reg(op.dst)].swap_bytes(),
                 Code::Nop => {}
-                Code::LdxB => regs[op.dst as usize] = u64::from(load!(load_u8, 1, op)),
-                Code::LdxH => regs[op.dst as usize] = u64::from(load!(load_u16, 2, op)),
-                Code::LdxW => regs[op.dst as usize] = u64::from(load!(load_u32, 4, op)),
-                Code::LdxDW => regs[op.dst as usize] = load!(load_u64, 8, op),
-                Code::LdxsB => regs[op.dst as usize] = load!(load_u8, 1, op) as i8 as i64 as u64,
-                Code::LdxsH => regs[op.dst as usize] = load!(load_u16, 2, op) as i16 as i64 as u64,
-                Code::LdxsW => regs[op.dst as usize] = load!(load_u32, 4, op) as i32 as i64 as u64,
+                Code::LdxB => regs[reg(op.dst)] = u64::from(load!(load_u8, 1, op)),
+                Code::LdxH => regs[reg(op.dst)] = u64::from(load!(load_u16, 2, op)),
+                Code::LdxW => regs[reg(op.dst)] = u64::from(load!(load_u32, 4, op)),
+                Code::LdxDW => regs[reg(op.dst)] = load!(load_u64, 8, op),
+                Code::LdxsB => regs[reg(op.dst)] = load!(load_u8, 1, op) as i8 as i64 as u64,
+                Code::LdxsH => regs[reg(op.dst)] = load!(load_u16, 2, op) as i16 as i64 as u64,
+                Code::LdxsW => regs[reg(op.dst)] = load!(load_u32, 4, op) as i32 as i64 as u64,
                 Code::StB => store!(store_u8, u8, op, op.imm),
                 Code::StH => store!(store_u16, u16, op, op.imm),
                 Code::StW => store!(store_u32, u32, op, op.imm),
                 Code::StDW => store!(store_u64, u64, op, op.imm),
-                Code::StxB => store!(store_u8, u8, op, regs[op.src as usize]),
-                Code::StxH => store!(store_u16, u16, op, regs[op.src as usize]),
-                Code::StxW => store!(store_u32, u32, op, regs[op.src as usize]),
-                Code::StxDW => store!(store_u64, u64, op, regs[op.src as usize]),
+                Code::StxB => store!(store_u8, u8, op, regs[reg(op.src)]),
+                Code::StxH => store!(store_u16, u16, op, regs[reg(op.src)]),
+                Code::StxW => store!(store_u32, u32, op, regs[reg(op.src)]),
+                Code::StxDW => store!(store_u64, u64, op, regs[reg(op.src)]),
                 Code::Atomic32 | Code::Atomic64 => {
                     let wide = op.code == Code::Atomic64;
                     let len: u8 = if wide { 8 } else { 4 };
-                    let mut a = addr!(op.dst, op.off);
+                    let mut a = addr!(op.dst, op.off());
                     check!(
                         op.aux & ATOMIC_PROVEN != 0,
                         a,
@@ -265,12 +276,12 @@ impl Interpreter {
                     );
                     if a & (u64::from(len) - 1) != 0 {
                         fault!(Fault::MisalignedAtomic {
-                            pc: pc - 1,
+                            pc: here!(),
                             addr: a,
                             len
                         });
                     }
-                    let src = regs[op.src as usize];
+                    let src = regs[reg(op.src)];
                     let old = if wide {
                         // SAFETY: `[a, a + 8)` is in a writable region (checked above) and 8-aligned.
                         unsafe { atomic64(a, op.aux, src, regs[0]) }
@@ -281,17 +292,17 @@ impl Interpreter {
                     if op.aux & ATOMIC_OP == 5 {
                         regs[0] = old;
                     } else if op.aux & ATOMIC_FETCH != 0 {
-                        regs[op.src as usize] = old;
+                        regs[reg(op.src)] = old;
                     }
                 }
                 Code::LoadImm => {
-                    regs[op.dst as usize] = op.imm;
+                    regs[reg(op.dst)] = op.imm;
                     // The second slot is part of this instruction: skip it (an lddw counts one).
-                    pc += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Code::LdAbs | Code::LdInd => {
                     let base = if op.code == Code::LdInd {
-                        regs[op.src as usize] as u32
+                        regs[reg(op.src)] as u32
                     } else {
                         0
                     };
@@ -361,9 +372,9 @@ impl Interpreter {
                 Code::Call => {
                     let (id, ref func) = self.helpers[op.imm as usize];
                     if let Some(cb) = cb {
-                        cb.enter(base + depth, regs[10], count, pc - 1);
+                        cb.enter(base + depth, regs[10], count, here!());
                     }
-                    let result = self.call_helper(mem, &**func, id, &regs, pc - 1, cb);
+                    let result = self.call_helper(mem, &**func, id, regs, here!(), cb);
                     if let (true, Some(cb)) = (METER, cb) {
                         count = cb.count.get();
                     }
@@ -381,17 +392,20 @@ impl Interpreter {
                 }
                 Code::CallX => {
                     if METER && count > budget {
-                        fault!(Fault::BudgetExhausted { pc: pc - 1, budget });
+                        fault!(Fault::BudgetExhausted {
+                            pc: here!(),
+                            budget
+                        });
                     }
-                    let id = regs[op.dst as usize];
+                    let id = regs[reg(op.dst)];
                     let Some(helper) = u32::try_from(id).ok().and_then(|id| self.table.get(id))
                     else {
-                        fault!(Fault::UnknownHelper { pc: pc - 1, id });
+                        fault!(Fault::UnknownHelper { pc: here!(), id });
                     };
                     if let Some(cb) = cb {
-                        cb.enter(base + depth, regs[10], count, pc - 1);
+                        cb.enter(base + depth, regs[10], count, here!());
                     }
-                    let result = self.call_helper(mem, &*helper.func, helper.id, &regs, pc - 1, cb);
+                    let result = self.call_helper(mem, &*helper.func, helper.id, regs, here!(), cb);
                     if let (true, Some(cb)) = (METER, cb) {
                         count = cb.count.get();
                     }
@@ -403,21 +417,24 @@ impl Interpreter {
                 }
                 Code::CallLocal => {
                     if METER && count > budget {
-                        fault!(Fault::BudgetExhausted { pc: pc - 1, budget });
+                        fault!(Fault::BudgetExhausted {
+                            pc: here!(),
+                            budget
+                        });
                     }
                     if base + depth + 1 >= MAX_FRAMES {
                         fault!(Fault::CallDepthExceeded {
-                            pc: pc - 1,
+                            pc: here!(),
                             max: MAX_FRAMES
                         });
                     }
                     frames[depth].write(Frame {
-                        return_pc: pc,
+                        return_pc: here!() + 1,
                         saved: [regs[6], regs[7], regs[8], regs[9]],
                     });
                     depth += 1;
                     regs[10] -= FRAME_SIZE as u64;
-                    pc = op.target as usize;
+                    ip = start.wrapping_add(op.target());
                 }
                 Code::Exit => {
                     if depth == 0 {
@@ -429,11 +446,11 @@ impl Interpreter {
                     let f = unsafe { frames[depth].assume_init() };
                     regs[6..10].copy_from_slice(&f.saved);
                     regs[10] += FRAME_SIZE as u64;
-                    pc = f.return_pc;
+                    ip = start.wrapping_add(f.return_pc);
                 }
                 Code::Fault => {
                     fault!(Fault::Unsupported {
-                        pc: pc - 1,
+                        pc: here!(),
                         what: self.unsupported[op.imm as usize]
                     });
                 }
@@ -448,7 +465,7 @@ impl Interpreter {
         mem: &RegionTable<'_>,
         func: &HelperFn,
         id: u32,
-        regs: &[u64; 11],
+        regs: &[u64; 16],
         pc: usize,
         cb: Option<&Callbacks<'_>>,
     ) -> Result<(u64, Option<u64>), Fault> {

@@ -122,7 +122,7 @@ impl fmt::Display for EngineId {
 /// and time each engine's own call path.
 pub enum Runner {
     /// apiary's interpreter in checked mode (with the verifier's proofs, complete or partial,
-    /// where it has them: [`crate::verified::checked`]), with its run state.
+    /// where it has them: `verified::checked`), with its run state.
     ApiaryInterp(Box<dyn Executable>, ExecState),
     /// apiary's JIT in checked mode, as the interpreter.
     ApiaryJit(Box<dyn Executable>, ExecState),

@@ -11,10 +11,9 @@
 use std::sync::Arc;
 
 use apiary_verifier::{MapInfo, Options, Platform, ProgramType, Rejection};
-use apiary_vm::window::Window;
-use apiary_vm::{Environment, ExecState, Executable, Outcome, Program};
+use apiary_vm::{Environment, Executable, Program};
 
-use crate::{prepare, prepare_verified, EngineKind, PrepareError, VerifiedProgram};
+use crate::{prepare, prepare_verified, EngineKind, ForInputLength, PrepareError, VerifiedProgram};
 
 /// The proof checked mode uses for `program`: the verifier's complete proof when it accepts
 /// the program, else its partial analysis.
@@ -64,49 +63,11 @@ pub unsafe fn prepare_checked_with_proofs(
     // SAFETY: the caller's contract is `prepare_verified`'s.
     let proven = unsafe { prepare_verified(kind, verified, env) }?;
     Ok(match verified.input_len() {
-        Some(len) => Box::new(ByInputLength {
-            len,
+        Some(len) => Box::new(ForInputLength::or_else(
             proven,
-            checked: prepare(kind, Arc::clone(verified.program()), env)?,
-        }),
+            len,
+            prepare(kind, Arc::clone(verified.program()), env)?,
+        )),
         None => proven,
     })
-}
-
-/// Runs of one input length on the engine prepared with proofs for it, others fully checked.
-struct ByInputLength {
-    len: u64,
-    proven: Box<dyn Executable>,
-    checked: Box<dyn Executable>,
-}
-
-impl std::fmt::Debug for ByInputLength {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ByInputLength")
-            .field("engine", &self.proven.engine_name())
-            .field("len", &self.len)
-            .finish()
-    }
-}
-
-impl Executable for ByInputLength {
-    fn engine_name(&self) -> &'static str {
-        self.proven.engine_name()
-    }
-
-    fn program(&self) -> &Program {
-        self.proven.program()
-    }
-
-    fn window(&self) -> Option<&Arc<Window>> {
-        self.proven.window()
-    }
-
-    fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
-        if input.len() as u64 == self.len {
-            self.proven.run(state, input)
-        } else {
-            self.checked.run(state, input)
-        }
-    }
 }

@@ -248,19 +248,36 @@ unsafe fn prepare_in(
     })
 }
 
-/// A program verified for inputs of exactly one length: runs with any other length are
-/// refused with [`Fault::InputLength`] before the program starts, since the proof says nothing
-/// about them.
+/// A program verified for inputs of exactly one length. Runs with any other length are refused
+/// with [`Fault::InputLength`] before the program starts, since the proof says nothing about
+/// them, or, in checked mode with proofs ([`crate::prepare_checked_with_proofs`]), handed to
+/// the same program prepared without facts.
 pub struct ForInputLength {
     inner: Box<dyn Executable>,
     len: u64,
+    otherwise: Option<Box<dyn Executable>>,
 }
 
 impl ForInputLength {
     /// Wraps an executable prepared with facts that hold for inputs of `len` bytes.
     #[must_use]
     pub fn new(inner: Box<dyn Executable>, len: u64) -> Self {
-        Self { inner, len }
+        Self {
+            inner,
+            len,
+            otherwise: None,
+        }
+    }
+
+    /// As [`ForInputLength::new`], but runs of any other length go to `otherwise` (the same
+    /// program prepared fully checked) instead of being refused.
+    #[must_use]
+    pub fn or_else(inner: Box<dyn Executable>, len: u64, otherwise: Box<dyn Executable>) -> Self {
+        Self {
+            inner,
+            len,
+            otherwise: Some(otherwise),
+        }
     }
 }
 
@@ -269,6 +286,7 @@ impl std::fmt::Debug for ForInputLength {
         f.debug_struct("ForInputLength")
             .field("engine", &self.inner.engine_name())
             .field("len", &self.len)
+            .field("otherwise_checked", &self.otherwise.is_some())
             .finish()
     }
 }
@@ -288,16 +306,19 @@ impl Executable for ForInputLength {
 
     fn run(&self, state: &mut ExecState, input: &mut [u8]) -> Outcome {
         let actual = input.len() as u64;
-        if actual != self.len {
-            return Outcome {
+        if actual == self.len {
+            return self.inner.run(state, input);
+        }
+        match &self.otherwise {
+            Some(checked) => checked.run(state, input),
+            None => Outcome {
                 result: Err(Fault::InputLength {
                     expected: self.len,
                     actual,
                 }),
                 instructions: None,
-            };
+            },
         }
-        self.inner.run(state, input)
     }
 }
 
@@ -337,6 +358,33 @@ mod tests {
                     actual: 2
                 }),
                 "{kind}"
+            );
+        }
+    }
+
+    /// Checked mode with proofs: a proof for one input length serves runs of that length, and
+    /// runs of any other length go to the fully checked engine (which faults where the access
+    /// is out of bounds) instead of being refused.
+    #[test]
+    fn a_proof_for_one_length_hands_other_lengths_to_the_checked_engine() {
+        let v = verified("ldxw %r0, [%r1+0]\nexit", Some(4));
+        let env = Environment::new(HelperTable::new(), ExecConfig::default());
+        for &kind in EngineKind::ALL {
+            // SAFETY: as above: the empty platform, a `mem` program, no helpers or maps.
+            let exe =
+                unsafe { crate::prepare_checked_with_proofs(kind, &v, &env) }.expect("prepares");
+            assert_eq!(exe.run_once(&mut [1, 0, 0, 0]).result, Ok(1), "{kind}");
+            assert_eq!(
+                exe.run_once(&mut [2, 0, 0, 0, 9, 9]).result,
+                Ok(2),
+                "{kind}: a longer input runs checked"
+            );
+            assert!(
+                matches!(
+                    exe.run_once(&mut [1, 0]).result,
+                    Err(Fault::OutOfBounds { pc: 0, .. })
+                ),
+                "{kind}: a shorter input faults in the checked engine, not as InputLength"
             );
         }
     }

@@ -198,6 +198,14 @@ pub fn induction(trip: &Trip, b: usize, t: Reg) -> Option<(i64, bool)> {
     let Sym::Rel { base, trunc, .. } = trip.at_end[b]?[t.index()] else {
         return None;
     };
+    let d = trip_step(trip, base)?;
+    let limit = if trunc { i64::from(i32::MAX) } else { i64::MAX };
+    (d != 0 && d.unsigned_abs() <= limit.unsigned_abs()).then_some((d, trunc))
+}
+
+/// The constant a loop register `base` is stepped by every trip (64-bit, no truncation), if it
+/// is.
+fn trip_step(trip: &Trip, base: u8) -> Option<i64> {
     let Sym::Rel {
         base: b2,
         c: d,
@@ -206,8 +214,7 @@ pub fn induction(trip: &Trip, b: usize, t: Reg) -> Option<(i64, bool)> {
     else {
         return None;
     };
-    let limit = if trunc { i64::from(i32::MAX) } else { i64::MAX };
-    (b2 == base && d != 0 && d.unsigned_abs() <= limit.unsigned_abs()).then_some((d, trunc))
+    (b2 == base).then_some(d)
 }
 
 /// For the tested register `t` at the end of block `b`: `(base, c, d)` when it is the square
@@ -217,13 +224,6 @@ pub fn square(trip: &Trip, b: usize, t: Reg) -> Option<(u8, i64, i64)> {
     let Sym::Square { base, c } = trip.at_end[b]?[t.index()] else {
         return None;
     };
-    let Sym::Rel {
-        base: b2,
-        c: d,
-        trunc: false,
-    } = trip.back?[usize::from(base)]
-    else {
-        return None;
-    };
-    (b2 == base && d > 0).then_some((base, c, d))
+    let d = trip_step(trip, base)?;
+    (d > 0).then_some((base, c, d))
 }

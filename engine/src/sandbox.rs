@@ -19,6 +19,12 @@ use crate::PrepareError;
 /// virtual only (`MAP_NORESERVE`); room for many threads' stacks and input copies.
 pub const PRIVATE_WINDOW: usize = 1 << 32;
 
+/// The private window's size when [`PRIVATE_WINDOW`] cannot be mapped: a host with strict
+/// overcommit (`vm.overcommit_memory=2`) or an address-space limit charges `MAP_NORESERVE`
+/// mappings in full. Confinement works at any power-of-two size; only the x86-64 one-`lea`
+/// mask needs 4 GiB.
+pub const PRIVATE_WINDOW_FALLBACK: usize = 1 << 26;
+
 /// The window `env`'s verified programs are confined to: the environment's, if every region
 /// lies in it; a fresh private window when the environment has no regions.
 ///
@@ -43,6 +49,7 @@ pub fn window_for(env: &Environment) -> Result<Arc<Window>, PrepareError> {
             Ok(Arc::clone(w))
         }
         None if env.regions.is_empty() => Window::sandbox(PRIVATE_WINDOW, Placement::Anywhere)
+            .or_else(|_| Window::sandbox(PRIVATE_WINDOW_FALLBACK, Placement::Anywhere))
             .map_err(|e| PrepareError::Sandbox {
                 reason: format!("cannot map a sandbox window: {e}"),
             }),

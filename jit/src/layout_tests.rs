@@ -4,14 +4,15 @@
 //! seed, unchecked, confined), as one line each of entry offsets, code size and a hash of the
 //! per-slot offsets. Code bytes are not compared: they hold host addresses (trampolines).
 //!
-//! ```sh
-//! APIARY_LAYOUT=/tmp/before.txt cargo test -p apiary-jit --lib layout -- --ignored  # old tree
-//! APIARY_LAYOUT=/tmp/after.txt  cargo test -p apiary-jit --lib layout -- --ignored  # new tree
-//! diff /tmp/before.txt /tmp/after.txt
-//! ```
+//! The snapshot is committed (`jit/tests/data/layout.txt`) and the test fails when the
+//! generated layout differs from it, so a change meant to keep the code (compile speed,
+//! refactoring) proves it did. A change that improves the code on purpose regenerates it with
+//! `APIARY_BLESS=1 cargo test -p apiary-jit --lib layout` and commits the diff, which shows
+//! every program and option combination whose code changed. It runs on x86-64 hosts only: the
+//! helper addresses the x86-64 backend embeds (and so its instruction lengths) depend on the
+//! host's address layout.
 
 use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use apiary_vm::memory::Region;
@@ -31,12 +32,23 @@ fn env(budget: Option<u64>, regions: bool) -> Environment {
     e
 }
 
+/// FNV-1a over the per-slot offsets: stable across Rust releases, unlike `DefaultHasher`.
+fn offsets_hash(offsets: &[usize]) -> u64 {
+    offsets
+        .iter()
+        .flat_map(|&o| (o as u64).to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
 #[test]
-#[ignore = "writes a layout snapshot to $APIARY_LAYOUT, compared by hand across a change"]
+#[cfg_attr(
+    any(miri, not(target_arch = "x86_64")),
+    ignore = "the snapshot is of an x86-64 host's layout"
+)]
 fn layout() {
-    let Ok(path) = std::env::var("APIARY_LAYOUT") else {
-        return;
-    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/layout.txt");
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../benches/programs");
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .expect("benches/programs")
@@ -84,8 +96,6 @@ fn layout() {
                 };
                 let shared = shared_for(&p, &e);
                 let c = compile_for(arch, &p, &shared, &e, &opts).expect("compiles");
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                c.offsets.hash(&mut h);
                 writeln!(
                     out,
                     "{name} {arch:?} {bits:2}: entry {} callback {} size {} needs {} offsets {:016x}",
@@ -93,7 +103,7 @@ fn layout() {
                     c.callback_entry,
                     c.code.len(),
                     c.needs,
-                    h.finish()
+                    offsets_hash(&c.offsets)
                 )
                 .expect("write");
                 compiled += 1;
@@ -101,5 +111,23 @@ fn layout() {
         }
     }
     assert!(compiled > 0);
-    std::fs::write(path, out).expect("write snapshot");
+    if std::env::var_os("APIARY_BLESS").is_some() {
+        std::fs::write(path, &out).expect("write snapshot");
+        return;
+    }
+    let committed = std::fs::read_to_string(path).expect("jit/tests/data/layout.txt");
+    let changed: Vec<_> = committed
+        .lines()
+        .zip(out.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("  was {a}\n  now {b}"))
+        .take(20)
+        .collect();
+    assert!(
+        changed.is_empty() && committed.lines().count() == out.lines().count(),
+        "the generated code's layout changed ({compiled} compiled; first differences below); if \
+         that is intended, run `APIARY_BLESS=1 cargo test -p apiary-jit --lib layout` and commit \
+         jit/tests/data/layout.txt\n{}",
+        changed.join("\n")
+    );
 }
